@@ -1,0 +1,107 @@
+// The typed form of a configuration file: what the loader produces and the
+// supervisor engine consumes. Nothing here knows about YAML or processes.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace otpd::config {
+
+using Duration = std::chrono::milliseconds;
+
+enum class Strategy { one_for_one, one_for_all, rest_for_one };
+enum class RestartType { permanent, transient, temporary };
+
+// How a child is stopped: SIGTERM then SIGKILL after `timeout`, SIGKILL at
+// once (brutal_kill), or SIGTERM and wait as long as it takes (infinity).
+struct Shutdown {
+  enum class Kind { brutal_kill, timeout, infinity };
+  Kind kind = Kind::timeout;
+  Duration timeout{5000};
+
+  static Shutdown brutal_kill() { return {Kind::brutal_kill, Duration{0}}; }
+  static Shutdown after(Duration d) { return {Kind::timeout, d}; }
+  static Shutdown infinity() { return {Kind::infinity, Duration{0}}; }
+  bool operator==(const Shutdown&) const = default;
+};
+
+// Delay before restart number n (counted since the child last stayed up for
+// `reset_after`): min(initial * factor^(n-1), max).
+struct Backoff {
+  Duration initial{100};
+  Duration max{30000};
+  double factor = 2.0;
+  Duration reset_after{30000};
+  bool operator==(const Backoff&) const = default;
+};
+
+// Where a node was written, for error messages.
+struct SourceLocation {
+  std::string file;
+  int line = 0;    // 1-based; 0 when unknown
+  int column = 0;  // 1-based
+  bool operator==(const SourceLocation&) const = default;
+};
+
+struct ProcessSpec {
+  // argv[0] is the program as written: an absolute path, a path relative to
+  // `cwd` (contains a '/'), or a bare name looked up in PATH at spawn time.
+  std::vector<std::string> argv;
+  bool via_shell = false;  // argv is {"/bin/sh", "-c", script}
+  // Added to (or replacing entries of) otpd's own environment, in file order.
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string cwd;  // absolute; defaults to the config file's directory
+  // Exit codes (besides 0) and signals that count as a normal exit for a
+  // transient child.
+  std::vector<int> normal_exit_codes;
+  std::vector<int> normal_exit_signals;
+  bool operator==(const ProcessSpec&) const = default;
+};
+
+struct ChildSpec;
+
+struct SupervisorSpec {
+  Strategy strategy = Strategy::one_for_one;
+  int intensity = 3;
+  Duration period{5000};
+  // Default backoff for this supervisor's children; none = restart at once.
+  std::optional<Backoff> backoff;
+  std::vector<ChildSpec> children;
+  bool operator==(const SupervisorSpec&) const;
+};
+
+struct ChildSpec {
+  std::string name;
+  RestartType restart = RestartType::permanent;
+  // Defaults: 5 s for a process, infinity for a supervisor.
+  Shutdown shutdown;
+  std::optional<Backoff> backoff;  // overrides the supervisor's default
+  SourceLocation where;
+  std::variant<ProcessSpec, SupervisorSpec> body;
+
+  bool is_supervisor() const { return std::holds_alternative<SupervisorSpec>(body); }
+  const ProcessSpec& process() const { return std::get<ProcessSpec>(body); }
+  const SupervisorSpec& supervisor() const { return std::get<SupervisorSpec>(body); }
+  bool operator==(const ChildSpec&) const = default;
+};
+
+inline bool SupervisorSpec::operator==(const SupervisorSpec& o) const {
+  return strategy == o.strategy && intensity == o.intensity && period == o.period &&
+         backoff == o.backoff && children == o.children;
+}
+
+struct Config {
+  std::string file;  // as given on the command line
+  SupervisorSpec tree;
+};
+
+const char* to_string(Strategy);
+const char* to_string(RestartType);
+std::string to_string(const Shutdown&);
+std::string format_duration(Duration);
+
+}  // namespace otpd::config

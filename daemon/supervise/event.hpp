@@ -1,0 +1,44 @@
+// State changes of the tree. Every change the engine makes is reported as one
+// Event; the daemon writes them to its log and streams them to subscribers.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "supervise/exit_status.hpp"
+#include "supervise/host.hpp"
+
+namespace otpd::supervise {
+
+enum class EventKind {
+  starting,            // about to start a child
+  started,             // child is running (pid set for a process)
+  start_failed,        // child could not be started (reason)
+  exited,              // child ended on its own (status, reason)
+  restarting,          // child will be started again (delay, when backing off)
+  stopping,            // shutdown of a child begins (reason)
+  stopped,             // child is no longer running after a stop
+  removed,             // temporary child dropped from the tree
+  intensity_exceeded,  // a supervisor saw too many restarts and gives up
+  escalated,           // a supervisor has stopped its children and exits
+  orphan_reaped,       // otpd reaped a process it did not start
+};
+
+const char* to_string(EventKind);
+
+struct Event {
+  EventKind kind;
+  std::string path;  // "app/api"; "/" for the root supervisor
+  int pid = 0;
+  std::optional<ExitStatus> status;
+  std::string reason;
+  std::optional<Duration> delay;
+};
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void emit(const Event&) = 0;
+};
+
+}  // namespace otpd::supervise

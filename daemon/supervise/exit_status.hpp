@@ -1,0 +1,23 @@
+// How an OS process ended, as the kernel reports it.
+#pragma once
+
+#include <string>
+
+namespace otpd::supervise {
+
+struct ExitStatus {
+  bool signaled = false;  // killed by a signal rather than exit()
+  int code = 0;           // exit code, or signal number when signaled
+  bool core_dumped = false;
+
+  static ExitStatus exited(int code) { return {false, code, false}; }
+  static ExitStatus killed(int signo, bool core = false) { return {true, signo, core}; }
+  // From a waitid() siginfo: si_code and si_status.
+  static ExitStatus from_siginfo(int si_code, int si_status);
+  bool operator==(const ExitStatus&) const = default;
+};
+
+// "exited with status 3", "killed by SIGKILL", "killed by SIGSEGV (core dumped)".
+std::string describe(const ExitStatus&);
+
+}  // namespace otpd::supervise

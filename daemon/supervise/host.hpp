@@ -1,0 +1,55 @@
+// What the supervisor engine needs from the world around it. The daemon
+// implements these on Boost.Asio and the kernel; unit tests implement them
+// with a hand-driven clock and fake processes.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "config/spec.hpp"
+#include "supervise/exit_status.hpp"
+
+namespace otpd::supervise {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+using Duration = std::chrono::milliseconds;
+
+// A pending timer; destroying it cancels the callback.
+class TimerHandle {
+ public:
+  virtual ~TimerHandle() = default;
+};
+
+class Host {
+ public:
+  virtual ~Host() = default;
+  virtual TimePoint now() const = 0;
+  // Calls fn after `delay` unless the handle is destroyed first.
+  [[nodiscard]] virtual std::unique_ptr<TimerHandle> start_timer(Duration delay,
+                                                                 std::function<void()> fn) = 0;
+  // Calls fn later from the event loop, never from inside post().
+  virtual void post(std::function<void()> fn) = 0;
+};
+
+struct SpawnResult {
+  int pid = 0;        // > 0 on success
+  std::string error;  // why the program could not be started, when pid == 0
+};
+
+// Starting and signalling OS processes.
+class ProcessControl {
+ public:
+  virtual ~ProcessControl() = default;
+  // Starts the process in a new process group whose id is its pid. On
+  // success, on_exit is called exactly once, from the event loop, when the
+  // process has been reaped. On failure nothing is left behind.
+  virtual SpawnResult spawn(const config::ProcessSpec& spec,
+                            std::function<void(ExitStatus)> on_exit) = 0;
+  // Sends signo to the process group `pgid` (a no-op when it is gone).
+  virtual void signal_group(int pgid, int signo) = 0;
+};
+
+}  // namespace otpd::supervise

@@ -27,12 +27,12 @@ enum class EventKind {
 const char* to_string(EventKind);
 
 struct Event {
-  EventKind kind;
-  std::string path;  // "app/api"; "/" for the root supervisor
+  EventKind kind{};
+  std::string path{};  // "app/api"; "/" for the root supervisor
   int pid = 0;
-  std::optional<ExitStatus> status;
-  std::string reason;
-  std::optional<Duration> delay;
+  std::optional<ExitStatus> status{};
+  std::string reason{};
+  std::optional<Duration> delay{};
 };
 
 class EventSink {

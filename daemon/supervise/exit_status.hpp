@@ -12,8 +12,8 @@ struct ExitStatus {
 
   static ExitStatus exited(int code) { return {false, code, false}; }
   static ExitStatus killed(int signo, bool core = false) { return {true, signo, core}; }
-  // From a waitid() siginfo: si_code and si_status.
-  static ExitStatus from_siginfo(int si_code, int si_status);
+  // From a waitid() siginfo: its si_code and si_status fields.
+  static ExitStatus from_siginfo(int child_code, int child_status);
   bool operator==(const ExitStatus&) const = default;
 };
 

@@ -1,0 +1,33 @@
+#include "supervise/event.hpp"
+
+namespace otpd::supervise {
+
+const char* to_string(EventKind kind) {
+  switch (kind) {
+    case EventKind::starting:
+      return "starting";
+    case EventKind::started:
+      return "started";
+    case EventKind::start_failed:
+      return "start_failed";
+    case EventKind::exited:
+      return "exited";
+    case EventKind::restarting:
+      return "restarting";
+    case EventKind::stopping:
+      return "stopping";
+    case EventKind::stopped:
+      return "stopped";
+    case EventKind::removed:
+      return "removed";
+    case EventKind::intensity_exceeded:
+      return "intensity_exceeded";
+    case EventKind::escalated:
+      return "escalated";
+    case EventKind::orphan_reaped:
+      return "orphan_reaped";
+  }
+  return "unknown";
+}
+
+}  // namespace otpd::supervise

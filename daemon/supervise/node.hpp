@@ -1,0 +1,70 @@
+// Anything a supervisor can start, stop and be told the exit of: an OS
+// process or a nested supervisor (in-process workers later take this shape).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "supervise/event.hpp"
+#include "supervise/exit_status.hpp"
+#include "supervise/host.hpp"
+#include "supervise/job.hpp"
+
+namespace otpd::supervise {
+
+// The services a node uses; owned by the tree, shared by every node in it.
+struct Context {
+  Host& host;
+  ProcessControl& processes;
+  EventSink& events;
+};
+
+// Why a node ended, in OTP's terms: `normal` and `shutdown` are the exits a
+// transient child is not restarted for.
+struct ExitReason {
+  enum class Kind { normal, shutdown, abnormal };
+  Kind kind = Kind::abnormal;
+  std::optional<ExitStatus> status;  // for an OS process
+  std::string text;                  // "exited with status 1", "reached maximum restart intensity"
+};
+
+class Node {
+ public:
+  Node(Context& context, std::string path) : context_(context), path_(std::move(path)) {}
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  virtual ~Node() = default;
+
+  const std::string& path() const { return path_; }
+
+  // Starts the node. `done` is called later from the event loop with an empty
+  // string once it runs, or with the reason it could not start.
+  virtual void start(Resume<std::string> done) = 0;
+  // Stops a running node with its shutdown policy; `done` is called from the
+  // event loop once nothing of it runs. A node being stopped never reports
+  // its exit through on_exit.
+  virtual void stop(std::string why, Resume<Done> done) = 0;
+  // Ends everything of the node at once (a shutdown timeout ran out above).
+  virtual void kill() = 0;
+  virtual bool running() const = 0;
+  // The OS process id, when the node is one and runs.
+  virtual int pid() const { return 0; }
+
+  // Set by the parent: called from the event loop when the node ends on its
+  // own while running.
+  std::function<void(ExitReason)> on_exit;
+
+ protected:
+  void emit(Event event) {
+    event.path = path_;
+    context_.events.emit(event);
+  }
+
+  Context& context_;
+
+ private:
+  std::string path_;
+};
+
+}  // namespace otpd::supervise

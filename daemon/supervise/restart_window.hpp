@@ -1,0 +1,31 @@
+// OTP's restart intensity: more than `intensity` restarts within `period`
+// means the supervisor gives up.
+#pragma once
+
+#include <deque>
+
+#include "supervise/host.hpp"
+
+namespace otpd::supervise {
+
+class RestartWindow {
+ public:
+  RestartWindow(int intensity, Duration period) : intensity_(intensity), period_(period) {}
+
+  // Records a restart at `now`. Returns false when it is one too many.
+  bool add(TimePoint now);
+  // Restarts that still count at `now`.
+  int used(TimePoint now) const;
+  int intensity() const { return intensity_; }
+  Duration period() const { return period_; }
+  void clear() { restarts_.clear(); }
+
+ private:
+  void forget_before(TimePoint now);
+
+  int intensity_;
+  Duration period_;
+  std::deque<TimePoint> restarts_;  // oldest first
+};
+
+}  // namespace otpd::supervise

@@ -1,0 +1,398 @@
+#include "supervise/supervisor.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+#include "supervise/process_node.hpp"
+
+namespace otpd::supervise {
+
+const char* to_string(ChildState state) {
+  switch (state) {
+    case ChildState::stopped:
+      return "stopped";
+    case ChildState::starting:
+      return "starting";
+    case ChildState::running:
+      return "running";
+    case ChildState::stopping:
+      return "stopping";
+    case ChildState::exited:
+      return "exited";
+    case ChildState::backoff:
+      return "backoff";
+    case ChildState::failed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+namespace {
+
+std::unique_ptr<Node> make_node(Context& context, std::string path, const config::ChildSpec& spec) {
+  if (spec.is_supervisor()) {
+    return std::make_unique<Supervisor>(context, std::move(path), spec.supervisor(), spec.shutdown);
+  }
+  return std::make_unique<ProcessNode>(context, std::move(path), spec.process(), spec.shutdown);
+}
+
+std::string quoted(const std::string& name) {
+  return "'" + name + "'";
+}
+
+}  // namespace
+
+Supervisor::Supervisor(Context& context, std::string path, config::SupervisorSpec spec,
+                       config::Shutdown shutdown)
+    : Node(context, std::move(path)),
+      spec_(std::move(spec)),
+      shutdown_(shutdown),
+      window_(spec_.intensity, spec_.period),
+      alive_(std::make_shared<Supervisor*>(this)) {}
+
+Supervisor::~Supervisor() {
+  *alive_ = nullptr;
+  // A job suspended here would resume into freed memory.
+  assert(!busy_);
+}
+
+std::vector<Supervisor::ChildView> Supervisor::children() const {
+  std::vector<ChildView> views;
+  views.reserve(children_.size());
+  for (const auto& c : children_) {
+    views.push_back({*c->spec, *c->node, c->state, c->restarts, c->started_at, c->last_exit});
+  }
+  return views;
+}
+
+std::string Supervisor::child_path(const config::ChildSpec& spec) const {
+  return path() == "/" ? spec.name : path() + "/" + spec.name;
+}
+
+// Each start is a fresh supervisor, as a restarted OTP supervisor process is:
+// children come from the spec again and the restart history is empty.
+void Supervisor::build_children() {
+  children_.clear();
+  for (const auto& spec : spec_.children) {
+    auto child = std::make_unique<Child>();
+    child->id = next_child_id_++;
+    child->spec = &spec;
+    child->node = make_node(context_, child_path(spec), spec);
+    child->node->on_exit = [this, id = child->id](ExitReason reason) {
+      child_exited(id, std::move(reason));
+    };
+    children_.push_back(std::move(child));
+  }
+  window_.clear();
+  mailbox_.clear();
+}
+
+Supervisor::Child* Supervisor::find(std::uint64_t id) {
+  for (auto& c : children_) {
+    if (c->id == id) return c.get();
+  }
+  return nullptr;
+}
+
+void Supervisor::remove(Child& child) {
+  Event removed{.kind = EventKind::removed, .reason = "temporary child is not restarted"};
+  removed.path = child.node->path();
+  context_.events.emit(removed);
+  std::erase_if(children_, [&](const auto& c) { return c.get() == &child; });
+}
+
+void Supervisor::post_alive(std::function<void()> fn) {
+  context_.host.post([alive = std::weak_ptr<Supervisor*>(alive_), fn = std::move(fn)] {
+    if (auto self = alive.lock(); self && *self) fn();
+  });
+}
+
+// --- entry points -----------------------------------------------------------
+
+void Supervisor::start(Resume<std::string> done) {
+  assert(phase_ == Phase::stopped && !busy_);
+  stop_requested_ = false;
+  build_children();
+  phase_ = Phase::starting;
+  busy_ = true;
+  run_init(std::move(done));
+}
+
+void Supervisor::stop(std::string why, Resume<Done> done) {
+  if (phase_ == Phase::stopped && !busy_) {
+    context_.host.post([done = std::move(done)] { done({}); });
+    return;
+  }
+  stop_waiters_.push_back(std::move(done));
+  if (stop_requested_) return;
+  stop_requested_ = true;
+  emit({.kind = EventKind::stopping, .reason = why});
+  switch (shutdown_.kind) {
+    case config::Shutdown::Kind::brutal_kill:
+      kill();
+      break;
+    case config::Shutdown::Kind::timeout:
+      kill_timer_ = context_.host.start_timer(shutdown_.timeout, [this] {
+        emit({.kind = EventKind::stopping,
+              .reason = "shutdown timeout of " + config::format_duration(shutdown_.timeout) +
+                        " ran out, killing every process below"});
+        kill();
+      });
+      break;
+    case config::Shutdown::Kind::infinity:
+      break;
+  }
+  // A restart waiting out its backoff gives way to the shutdown at once.
+  post_alive([this] { wake(); });
+  if (!busy_) {
+    busy_ = true;
+    run_shutdown();
+  }
+}
+
+void Supervisor::kill() {
+  for (auto& c : children_) c->node->kill();
+}
+
+void Supervisor::child_exited(std::uint64_t id, ExitReason reason) {
+  Child* child = find(id);
+  if (child == nullptr) return;
+  child->state = ChildState::exited;
+  child->last_exit = reason;
+  mailbox_.push_back({id, child->incarnation, std::move(reason)});
+  work_if_idle();
+}
+
+void Supervisor::work_if_idle() {
+  if (busy_ || phase_ != Phase::running || mailbox_.empty()) return;
+  busy_ = true;
+  // Posted, so that a child's exit is never handled inside the call that
+  // reported it.
+  post_alive([this] { run_work(); });
+}
+
+// --- jobs ---------------------------------------------------------------------
+
+Job Supervisor::run_init(Resume<std::string> done) {
+  std::string error;
+  for (auto& c : children_) {
+    if (stop_requested_) break;
+    std::string child_error = co_await start_child(*c);
+    if (!child_error.empty()) {
+      error = "failed to start child " + quoted(c->spec->name) + ": " + child_error;
+      break;
+    }
+  }
+  if (error.empty() && stop_requested_) error = "stopped before it finished starting";
+  if (!error.empty()) {
+    phase_ = Phase::stopping;
+    co_await stop_all(error);
+    phase_ = Phase::stopped;
+    busy_ = false;
+    mailbox_.clear();
+    context_.host.post([done = std::move(done), error] { done(error); });
+    if (stop_requested_) finish_stop();
+    co_return;
+  }
+  phase_ = Phase::running;
+  busy_ = false;
+  emit({.kind = EventKind::started});
+  context_.host.post([done = std::move(done)] { done(""); });
+  work_if_idle();
+}
+
+Job Supervisor::run_work() {
+  while (!mailbox_.empty() && !stop_requested_) {
+    Message message = std::move(mailbox_.front());
+    mailbox_.pop_front();
+    Child* child = find(message.child_id);
+    // A late exit of an incarnation that has been replaced since.
+    if (child == nullptr || child->incarnation != message.incarnation) continue;
+    if (message.exit) {
+      co_await handle_exit(*child, std::move(*message.exit));
+    } else {
+      co_await restart(*child, "retrying the failed start of " + quoted(child->spec->name));
+    }
+    if (phase_ == Phase::stopped) co_return;  // gave up
+  }
+  busy_ = false;
+  if (stop_requested_) {
+    busy_ = true;
+    run_shutdown();
+  }
+}
+
+Job Supervisor::run_shutdown() {
+  phase_ = Phase::stopping;
+  co_await stop_all("shutdown");
+  for (auto& c : children_) c->state = ChildState::stopped;
+  phase_ = Phase::stopped;
+  busy_ = false;
+  mailbox_.clear();
+  finish_stop();
+}
+
+void Supervisor::finish_stop() {
+  kill_timer_.reset();
+  emit({.kind = EventKind::stopped});
+  for (auto& done : std::exchange(stop_waiters_, {})) {
+    context_.host.post([done = std::move(done)] { done({}); });
+  }
+}
+
+// --- steps --------------------------------------------------------------------
+
+Task<std::string> Supervisor::start_child(Child& child) {
+  child.state = ChildState::starting;
+  ++child.incarnation;
+  Event starting{.kind = EventKind::starting};
+  starting.path = child.node->path();
+  context_.events.emit(starting);
+  std::string error = co_await until<std::string>(
+      [&child](Resume<std::string> resume) { child.node->start(std::move(resume)); });
+  if (!error.empty()) {
+    child.state = ChildState::failed;
+    Event failed{.kind = EventKind::start_failed, .reason = error};
+    failed.path = child.node->path();
+    context_.events.emit(failed);
+    co_return error;
+  }
+  child.started_at = context_.host.now();
+  // It may have exited already; then its exit waits in the mailbox.
+  if (child.state == ChildState::starting) child.state = ChildState::running;
+  co_return "";
+}
+
+Task<void> Supervisor::stop_child(Child& child, std::string why) {
+  if (!child.node->running()) co_return;
+  child.state = ChildState::stopping;
+  co_await until<Done>(
+      [&child, &why](Resume<Done> resume) { child.node->stop(why, std::move(resume)); });
+  child.state = ChildState::stopped;
+}
+
+Task<void> Supervisor::stop_running(std::vector<Child*> in_stop_order, std::string why) {
+  for (Child* child : in_stop_order) co_await stop_child(*child, why);
+}
+
+Task<void> Supervisor::stop_all(std::string why) {
+  std::vector<Child*> order;
+  for (auto it = children_.rbegin(); it != children_.rend(); ++it) order.push_back(it->get());
+  co_await stop_running(std::move(order), std::move(why));
+}
+
+Task<void> Supervisor::handle_exit(Child& child, ExitReason reason) {
+  switch (child.spec->restart) {
+    case config::RestartType::temporary:
+      remove(child);
+      co_return;
+    case config::RestartType::transient:
+      if (reason.kind != ExitReason::Kind::abnormal) {
+        child.state = ChildState::stopped;
+        co_return;
+      }
+      break;
+    case config::RestartType::permanent:
+      break;
+  }
+  co_await restart(child, quoted(child.spec->name) + " " + reason.text);
+}
+
+Task<void> Supervisor::restart(Child& failed, std::string why) {
+  ++failed.restarts;
+  if (!window_.add(context_.host.now())) {
+    emit({.kind = EventKind::intensity_exceeded,
+          .reason = "more than " + std::to_string(spec_.intensity) + " restarts in " +
+                    config::format_duration(spec_.period) + " (last: " + why + ")"});
+    co_await give_up();
+    co_return;
+  }
+
+  // Which siblings go down with the failed child, and who comes back up.
+  std::vector<Child*> to_stop;  // reverse start order
+  std::vector<std::uint64_t> to_start;
+  const auto failed_at = std::find_if(children_.begin(), children_.end(),
+                                      [&](const auto& c) { return c.get() == &failed; });
+  switch (spec_.strategy) {
+    case config::Strategy::one_for_one:
+      to_start.push_back(failed.id);
+      break;
+    case config::Strategy::one_for_all:
+      for (auto it = children_.rbegin(); it != children_.rend(); ++it) {
+        if (it->get() != &failed) to_stop.push_back(it->get());
+      }
+      for (auto& c : children_) to_start.push_back(c->id);
+      break;
+    case config::Strategy::rest_for_one:
+      for (auto it = children_.rbegin(); it.base() != failed_at + 1; ++it) {
+        to_stop.push_back(it->get());
+      }
+      for (auto it = failed_at; it != children_.end(); ++it) to_start.push_back((*it)->id);
+      break;
+  }
+  const std::string stop_why =
+      std::string(config::to_string(spec_.strategy)) + " restart after " + why;
+  co_await stop_running(to_stop, stop_why);
+  // As in OTP, temporary children stopped for a group restart are dropped.
+  for (Child* c : to_stop) {
+    if (c->spec->restart == config::RestartType::temporary) remove(*c);
+  }
+
+  Duration delay{0};
+  if (const auto& policy = failed.spec->backoff ? failed.spec->backoff : spec_.backoff) {
+    delay = failed.backoff.next_delay(*policy, failed.started_at, context_.host.now());
+  }
+  Event restarting{.kind = EventKind::restarting, .reason = why};
+  restarting.path = failed.node->path();
+  if (delay.count() > 0) {
+    restarting.delay = delay;
+    failed.state = ChildState::backoff;
+  }
+  context_.events.emit(restarting);
+  if (delay.count() > 0) co_await sleep(delay);
+
+  for (std::uint64_t id : to_start) {
+    if (stop_requested_) co_return;
+    Child* child = find(id);
+    if (child == nullptr || child->node->running()) continue;
+    std::string error = co_await start_child(*child);
+    if (!error.empty()) {
+      // OTP queues a new attempt behind whatever else has arrived; it counts
+      // against the intensity like any restart.
+      mailbox_.push_back({child->id, child->incarnation, std::nullopt});
+      co_return;
+    }
+  }
+}
+
+Task<void> Supervisor::give_up() {
+  phase_ = Phase::stopping;
+  co_await stop_all("supervisor " + path() + " gives up");
+  phase_ = Phase::stopped;
+  busy_ = false;
+  mailbox_.clear();
+  emit({.kind = EventKind::escalated, .reason = "reached maximum restart intensity"});
+  if (stop_requested_) {
+    finish_stop();
+    co_return;
+  }
+  post_alive([this] {
+    if (on_exit) {
+      on_exit({ExitReason::Kind::shutdown, std::nullopt, "reached maximum restart intensity"});
+    }
+  });
+}
+
+Task<void> Supervisor::sleep(Duration delay) {
+  co_await until<Done>([this, delay](Resume<Done> resume) {
+    wake_ = std::move(resume);
+    sleep_timer_ = context_.host.start_timer(delay, [this] { wake(); });
+  });
+  sleep_timer_.reset();
+}
+
+void Supervisor::wake() {
+  if (auto resume = std::exchange(wake_, nullptr)) resume({});
+}
+
+}  // namespace otpd::supervise

@@ -1,0 +1,124 @@
+// OTP's supervisor: starts its children in order, stops them in reverse,
+// restarts them by strategy within the restart intensity, and gives up
+// (stopping everything, then exiting) when restarts come too fast.
+//
+// Like an OTP supervisor process it does one thing at a time: exits that
+// arrive while it is busy wait in a mailbox and are handled afterwards, and
+// an exit of an incarnation that has since been replaced is ignored.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/spec.hpp"
+#include "supervise/backoff.hpp"
+#include "supervise/job.hpp"
+#include "supervise/node.hpp"
+#include "supervise/restart_window.hpp"
+
+namespace otpd::supervise {
+
+enum class ChildState {
+  stopped,   // not running and not due to run (transient ended normally, or never started)
+  starting,  // start requested, not yet running
+  running,
+  stopping,  // shutdown under way
+  exited,    // ended on its own; the supervisor has yet to act on it
+  backoff,   // waiting out a restart delay
+  failed,    // its last start failed; a retry is queued
+};
+const char* to_string(ChildState);
+
+class Supervisor final : public Node {
+ public:
+  Supervisor(Context& context, std::string path, config::SupervisorSpec spec,
+             config::Shutdown shutdown);
+  ~Supervisor() override;
+
+  void start(Resume<std::string> done) override;
+  void stop(std::string why, Resume<Done> done) override;
+  void kill() override;
+  bool running() const override { return phase_ != Phase::stopped; }
+
+  const config::SupervisorSpec& spec() const { return spec_; }
+  // Restarts that count against the intensity right now.
+  int intensity_used() const { return window_.used(context_.host.now()); }
+
+  struct ChildView {
+    const config::ChildSpec& spec;
+    const Node& node;
+    ChildState state;
+    int restarts;
+    TimePoint started_at;
+    const std::optional<ExitReason>& last_exit;
+  };
+  std::vector<ChildView> children() const;
+
+ private:
+  enum class Phase { stopped, starting, running, stopping };
+
+  struct Child {
+    std::uint64_t id;
+    const config::ChildSpec* spec;  // into spec_, which never changes
+    std::unique_ptr<Node> node;
+    ChildState state = ChildState::stopped;
+    std::uint64_t incarnation = 0;
+    int restarts = 0;
+    TimePoint started_at{};
+    BackoffTracker backoff;
+    std::optional<ExitReason> last_exit;
+  };
+
+  // A child's exit, or (retry) a queued new attempt after a failed restart.
+  struct Message {
+    std::uint64_t child_id;
+    std::uint64_t incarnation;
+    std::optional<ExitReason> exit;  // empty: retry the start
+  };
+
+  void build_children();
+  std::string child_path(const config::ChildSpec& spec) const;
+  Child* find(std::uint64_t id);
+  void remove(Child& child);
+  void child_exited(std::uint64_t id, ExitReason reason);
+  void work_if_idle();
+  void post_alive(std::function<void()> fn);
+
+  Job run_init(Resume<std::string> done);
+  Job run_work();
+  Job run_shutdown();
+
+  Task<std::string> start_child(Child& child);
+  Task<void> stop_child(Child& child, std::string why);
+  Task<void> stop_running(std::vector<Child*> in_stop_order, std::string why);
+  Task<void> stop_all(std::string why);
+  Task<void> handle_exit(Child& child, ExitReason reason);
+  Task<void> restart(Child& failed, std::string why);
+  Task<void> give_up();
+  Task<void> sleep(Duration delay);
+  void wake();
+  void finish_stop();
+
+  config::SupervisorSpec spec_;
+  config::Shutdown shutdown_;
+  std::vector<std::unique_ptr<Child>> children_;  // start order
+  std::uint64_t next_child_id_ = 1;
+  RestartWindow window_;
+  std::deque<Message> mailbox_;
+
+  Phase phase_ = Phase::stopped;
+  bool busy_ = false;  // a job owns the children
+  bool stop_requested_ = false;
+  std::vector<Resume<Done>> stop_waiters_;
+  std::unique_ptr<TimerHandle> kill_timer_;
+  std::unique_ptr<TimerHandle> sleep_timer_;
+  Resume<Done> wake_;
+  // Posted callbacks check this before touching the supervisor.
+  std::shared_ptr<Supervisor*> alive_;
+};
+
+}  // namespace otpd::supervise

@@ -1,0 +1,116 @@
+#include "fake_host.hpp"
+
+#include <signal.h>
+
+namespace otpd::test {
+
+class FakeTimer final : public supervise::TimerHandle {
+ public:
+  FakeTimer(FakeHost& host, std::pair<TimePoint, std::uint64_t> key) : host_(host), key_(key) {}
+  ~FakeTimer() override { host_.timers_.erase(key_); }
+
+ private:
+  FakeHost& host_;
+  std::pair<TimePoint, std::uint64_t> key_;
+};
+
+std::unique_ptr<supervise::TimerHandle> FakeHost::start_timer(Duration delay,
+                                                              std::function<void()> fn) {
+  auto key = std::make_pair(now_ + delay, next_timer_++);
+  timers_.emplace(key, std::move(fn));
+  return std::make_unique<FakeTimer>(*this, key);
+}
+
+void FakeHost::run() {
+  while (!posted_.empty()) {
+    auto batch = std::move(posted_);
+    posted_.clear();
+    for (auto& fn : batch) fn();
+  }
+}
+
+void FakeHost::advance(Duration d) {
+  const TimePoint until = now_ + d;
+  run();
+  while (!timers_.empty() && timers_.begin()->first.first <= until) {
+    auto it = timers_.begin();
+    now_ = it->first.first;
+    // Fired timers leave the table; the handle's later destruction is a no-op.
+    auto fn = std::move(it->second);
+    timers_.erase(it);
+    fn();
+    run();
+  }
+  now_ = until;
+  run();
+}
+
+supervise::SpawnResult FakeProcesses::spawn(const config::ProcessSpec& spec,
+                                            std::function<void(ExitStatus)> on_exit) {
+  const std::string& name = spec.argv.at(0);
+  history.push_back("start " + name);
+  if (auto it = failing_.find(name); it != failing_.end()) return {0, it->second};
+  const int pid = next_pid_++;
+  live_[pid] = {name, std::move(on_exit)};
+  return {pid, ""};
+}
+
+void FakeProcesses::signal_group(int pgid, int signo) {
+  auto it = live_.find(pgid);
+  if (it == live_.end()) return;
+  const std::string& name = it->second.name;
+  if (signo == SIGTERM) {
+    history.push_back("term " + name);
+    if (!stubborn_.contains(name)) die(pgid, ExitStatus::exited(0));
+  } else if (signo == SIGKILL) {
+    history.push_back("kill " + name);
+    die(pgid, ExitStatus::killed(SIGKILL));
+  }
+}
+
+void FakeProcesses::die(int pid, ExitStatus status) {
+  // The reaper reports exits from the event loop, not from inside kill().
+  host_.post([this, pid, status] {
+    auto it = live_.find(pid);
+    if (it == live_.end()) return;
+    Proc proc = std::move(it->second);
+    live_.erase(it);
+    history.push_back("exit " + proc.name);
+    proc.on_exit(status);
+  });
+}
+
+int FakeProcesses::pid_of(const std::string& name) const {
+  for (const auto& [pid, proc] : live_) {
+    if (proc.name == name) return pid;
+  }
+  return 0;
+}
+
+void FakeProcesses::exit(const std::string& name, ExitStatus status) {
+  const int pid = pid_of(name);
+  if (pid != 0) die(pid, status);
+  host_.run();
+}
+
+int FakeProcesses::starts_of(const std::string& name) const {
+  int n = 0;
+  for (const auto& line : history) n += line == "start " + name;
+  return n;
+}
+
+std::vector<std::string> RecordingSink::lines(std::set<supervise::EventKind> kinds) const {
+  std::vector<std::string> out;
+  for (const auto& e : events) {
+    if (kinds.contains(e.kind)) out.push_back(std::string(to_string(e.kind)) + " " + e.path);
+  }
+  return out;
+}
+
+int RecordingSink::count(supervise::EventKind kind, const std::string& path) const {
+  int n = 0;
+  for (const auto& e : events) n += e.kind == kind && e.path == path;
+  return n;
+}
+
+}  // namespace otpd::test

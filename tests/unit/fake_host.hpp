@@ -1,0 +1,82 @@
+// A hand-driven world for engine tests: a clock that moves only when told,
+// and "processes" that live in a table and die when the test says so.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "supervise/event.hpp"
+#include "supervise/host.hpp"
+
+namespace otpd::test {
+
+using supervise::Duration;
+using supervise::ExitStatus;
+using supervise::TimePoint;
+
+class FakeHost final : public supervise::Host {
+ public:
+  TimePoint now() const override { return now_; }
+  std::unique_ptr<supervise::TimerHandle> start_timer(Duration delay,
+                                                      std::function<void()> fn) override;
+  void post(std::function<void()> fn) override { posted_.push_back(std::move(fn)); }
+
+  // Runs posted work until there is none left.
+  void run();
+  // Moves the clock forward, firing due timers in deadline order.
+  void advance(Duration d);
+  std::size_t pending_timers() const { return timers_.size(); }
+
+ private:
+  friend class FakeTimer;
+  TimePoint now_{};
+  std::uint64_t next_timer_ = 1;
+  std::map<std::pair<TimePoint, std::uint64_t>, std::function<void()>> timers_;
+  std::vector<std::function<void()>> posted_;
+};
+
+// Processes are named by argv[0]. History lines: "start NAME", "term NAME",
+// "kill NAME", "exit NAME".
+class FakeProcesses final : public supervise::ProcessControl {
+ public:
+  explicit FakeProcesses(FakeHost& host) : host_(host) {}
+
+  supervise::SpawnResult spawn(const config::ProcessSpec& spec,
+                               std::function<void(ExitStatus)> on_exit) override;
+  void signal_group(int pgid, int signo) override;
+
+  int pid_of(const std::string& name) const;  // 0 when not running
+  bool running(const std::string& name) const { return pid_of(name) != 0; }
+  void exit(const std::string& name, ExitStatus status);
+  void fail_starts_of(const std::string& name, std::string error) { failing_[name] = error; }
+  void allow_starts_of(const std::string& name) { failing_.erase(name); }
+  void ignore_sigterm(const std::string& name) { stubborn_.insert(name); }
+  int starts_of(const std::string& name) const;
+  std::vector<std::string> history;
+
+ private:
+  struct Proc {
+    std::string name;
+    std::function<void(ExitStatus)> on_exit;
+  };
+  void die(int pid, ExitStatus status);
+
+  FakeHost& host_;
+  int next_pid_ = 100;
+  std::map<int, Proc> live_;
+  std::map<std::string, std::string> failing_;
+  std::set<std::string> stubborn_;
+};
+
+class RecordingSink final : public supervise::EventSink {
+ public:
+  void emit(const supervise::Event& e) override { events.push_back(e); }
+  // "started app/api" lines for every event of these kinds.
+  std::vector<std::string> lines(std::set<supervise::EventKind> kinds) const;
+  int count(supervise::EventKind kind, const std::string& path) const;
+  std::vector<supervise::Event> events;
+};
+
+}  // namespace otpd::test

@@ -1,0 +1,491 @@
+// The supervisor engine against OTP's documented behaviour, on a hand-driven
+// clock with fake processes.
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include "fake_host.hpp"
+#include "supervise/tree.hpp"
+
+using namespace std::chrono_literals;
+using otpd::config::ChildSpec;
+using otpd::config::ProcessSpec;
+using otpd::config::RestartType;
+using otpd::config::Shutdown;
+using otpd::config::Strategy;
+using otpd::config::SupervisorSpec;
+using otpd::supervise::ChildState;
+using otpd::supervise::Done;
+using otpd::supervise::EventKind;
+using otpd::supervise::ExitReason;
+using otpd::supervise::ExitStatus;
+using otpd::supervise::Tree;
+using Lines = std::vector<std::string>;
+
+namespace {
+
+ChildSpec proc(const std::string& name, RestartType restart = RestartType::permanent,
+               Shutdown shutdown = Shutdown::after(5s)) {
+  ChildSpec c;
+  c.name = name;
+  c.restart = restart;
+  c.shutdown = shutdown;
+  ProcessSpec p;
+  p.argv = {name};
+  c.body = p;
+  return c;
+}
+
+SupervisorSpec sup_spec(Strategy strategy, std::vector<ChildSpec> children, int intensity = 3,
+                        otpd::config::Duration period = 5s) {
+  SupervisorSpec s;
+  s.strategy = strategy;
+  s.intensity = intensity;
+  s.period = period;
+  s.children = std::move(children);
+  return s;
+}
+
+ChildSpec sup(const std::string& name, SupervisorSpec spec,
+              RestartType restart = RestartType::permanent) {
+  ChildSpec c;
+  c.name = name;
+  c.restart = restart;
+  c.shutdown = Shutdown::infinity();
+  c.body = std::move(spec);
+  return c;
+}
+
+const ExitStatus crash = ExitStatus::exited(1);
+const ExitStatus clean = ExitStatus::exited(0);
+
+struct World {
+  otpd::test::FakeHost host;
+  otpd::test::FakeProcesses procs{host};
+  otpd::test::RecordingSink sink;
+  std::unique_ptr<Tree> tree;
+  std::optional<std::string> start_result;
+  std::optional<ExitReason> gave_up;
+  bool stopped = false;
+
+  explicit World(SupervisorSpec root) {
+    otpd::config::Config config;
+    config.tree = std::move(root);
+    tree = std::make_unique<Tree>(host, procs, sink, config);
+    tree->on_gave_up = [this](const ExitReason& r) { gave_up = r; };
+  }
+  World& boot() {
+    tree->start([this](std::string error) { start_result = std::move(error); });
+    host.run();
+    return *this;
+  }
+  void shutdown() {
+    tree->stop([this](Done) { stopped = true; });
+    host.run();
+  }
+  // Everything the processes saw since the last call.
+  Lines take_history() { return std::exchange(procs.history, {}); }
+  ~World() {
+    if (tree->running()) {
+      shutdown();
+      for (int i = 0; i < 100 && !stopped; ++i) host.advance(1s);
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("children start in order, each only after the previous one runs") {
+  World w(sup_spec(Strategy::one_for_one, {proc("a"), proc("b"), proc("c")}));
+  w.boot();
+  CHECK(w.start_result == "");
+  CHECK(w.take_history() == Lines{"start a", "start b", "start c"});
+  CHECK(w.sink.lines({EventKind::starting, EventKind::started}) ==
+        Lines{"starting a", "started a", "starting b", "started b", "starting c", "started c",
+              "started /"});
+}
+
+TEST_CASE("one_for_one restarts only the child that failed") {
+  World w(sup_spec(Strategy::one_for_one, {proc("a"), proc("b"), proc("c")}));
+  w.boot().take_history();
+  const int old_b = w.procs.pid_of("b");
+  w.procs.exit("b", crash);
+  CHECK(w.take_history() == Lines{"exit b", "start b"});
+  CHECK(w.procs.pid_of("b") != old_b);
+  CHECK(w.procs.running("a"));
+  CHECK(w.procs.running("c"));
+}
+
+TEST_CASE("one_for_all stops the others in reverse order and restarts all in order") {
+  World w(sup_spec(Strategy::one_for_all, {proc("a"), proc("b"), proc("c"), proc("d")}));
+  w.boot().take_history();
+  w.procs.exit("b", crash);
+  CHECK(w.take_history() == Lines{"exit b", "term d", "exit d", "term c", "exit c", "term a",
+                                  "exit a", "start a", "start b", "start c", "start d"});
+}
+
+TEST_CASE("rest_for_one stops the younger siblings in reverse and restarts them with it") {
+  World w(sup_spec(Strategy::rest_for_one, {proc("a"), proc("b"), proc("c"), proc("d")}));
+  w.boot().take_history();
+  w.procs.exit("b", crash);
+  CHECK(w.take_history() ==
+        Lines{"exit b", "term d", "exit d", "term c", "exit c", "start b", "start c", "start d"});
+  w.procs.exit("d", crash);
+  CHECK(w.take_history() == Lines{"exit d", "start d"});
+}
+
+TEST_CASE("a permanent child is restarted even after a normal exit") {
+  World w(sup_spec(Strategy::one_for_one, {proc("a")}));
+  w.boot().take_history();
+  w.procs.exit("a", clean);
+  CHECK(w.take_history() == Lines{"exit a", "start a"});
+}
+
+TEST_CASE("a transient child is restarted only after an abnormal exit") {
+  ChildSpec t = proc("t", RestartType::transient);
+  std::get<ProcessSpec>(t.body).normal_exit_codes = {3};
+  std::get<ProcessSpec>(t.body).normal_exit_signals = {SIGTERM};
+  World w(sup_spec(Strategy::one_for_all, {proc("a"), t}));
+  w.boot().take_history();
+
+  w.procs.exit("t", crash);
+  CHECK(w.take_history() ==
+        Lines{"exit t", "term a", "exit a", "start a", "start t"});  // abnormal: strategy applies
+
+  w.procs.exit("t", clean);
+  CHECK(w.take_history() == Lines{"exit t"});  // normal: no strategy, no restart
+  CHECK(w.procs.running("a"));
+  CHECK(w.tree->root().children()[1].state == ChildState::stopped);
+  CHECK(w.tree->root().intensity_used() == 1);
+}
+
+TEST_CASE("a transient child's listed exit codes and signals count as normal") {
+  ChildSpec t = proc("t", RestartType::transient);
+  std::get<ProcessSpec>(t.body).normal_exit_codes = {3};
+  std::get<ProcessSpec>(t.body).normal_exit_signals = {SIGTERM};
+  for (ExitStatus status : {ExitStatus::exited(3), ExitStatus::killed(SIGTERM)}) {
+    World w(sup_spec(Strategy::one_for_one, {t}));
+    w.boot().take_history();
+    w.procs.exit("t", status);
+    CHECK(w.take_history() == Lines{"exit t"});
+  }
+  World w(sup_spec(Strategy::one_for_one, {t}));
+  w.boot().take_history();
+  w.procs.exit("t", ExitStatus::killed(SIGKILL));
+  CHECK(w.take_history() == Lines{"exit t", "start t"});
+}
+
+TEST_CASE("a temporary child is never restarted, is removed, and uses no restart budget") {
+  World w(sup_spec(Strategy::one_for_all, {proc("a"), proc("tmp", RestartType::temporary)}, 0));
+  w.boot().take_history();
+  w.procs.exit("tmp", crash);
+  CHECK(w.take_history() == Lines{"exit tmp"});
+  CHECK(w.sink.count(EventKind::removed, "tmp") == 1);
+  CHECK(w.tree->root().children().size() == 1);
+  CHECK(w.tree->running());  // intensity 0, yet no give-up: nothing was restarted
+  CHECK(!w.gave_up);
+}
+
+TEST_CASE("more than `intensity` restarts within `period` makes the supervisor give up") {
+  World w(sup_spec(Strategy::one_for_one, {proc("a"), proc("b"), proc("c")}, 3, 5s));
+  w.boot().take_history();
+  for (int i = 0; i < 3; ++i) {
+    w.host.advance(1s);
+    w.procs.exit("b", crash);
+  }
+  CHECK(w.procs.starts_of("b") == 3);
+  CHECK(w.tree->running());
+  w.take_history();
+  w.host.advance(1s);
+  w.procs.exit("b", crash);  // the 4th within 5 s
+  CHECK(w.take_history() == Lines{"exit b", "term c", "exit c", "term a", "exit a"});
+  REQUIRE(w.gave_up);
+  CHECK(w.gave_up->kind == ExitReason::Kind::shutdown);
+  CHECK(w.sink.count(EventKind::intensity_exceeded, "/") == 1);
+  CHECK(w.sink.count(EventKind::escalated, "/") == 1);
+  CHECK(!w.tree->running());
+}
+
+TEST_CASE("restarts older than `period` no longer count") {
+  World w(sup_spec(Strategy::one_for_one, {proc("a")}, 3, 5s));
+  w.boot();
+  for (int i = 0; i < 20; ++i) {
+    w.host.advance(2s);  // at most 3 restarts in any 5 s window
+    w.procs.exit("a", crash);
+  }
+  CHECK(w.procs.starts_of("a") == 21);
+  CHECK(!w.gave_up);
+}
+
+TEST_CASE("a restart exactly `period` old still counts, as in OTP") {
+  World w(sup_spec(Strategy::one_for_one, {proc("a")}, 1, 5s));
+  w.boot();
+  w.procs.exit("a", crash);
+  w.host.advance(5s);
+  w.procs.exit("a", crash);
+  CHECK(w.gave_up);
+}
+
+TEST_CASE("intensity 0 gives up at the first restart") {
+  World w(sup_spec(Strategy::one_for_one, {proc("a")}, 0));
+  w.boot();
+  w.procs.exit("a", crash);
+  CHECK(w.gave_up);
+  CHECK(w.procs.starts_of("a") == 1);
+}
+
+TEST_CASE("a nested supervisor that gives up is a failed child of its parent") {
+  auto inner = sup_spec(Strategy::one_for_one, {proc("x"), proc("y")}, 1, 5s);
+  World w(sup_spec(Strategy::rest_for_one, {proc("a"), sup("inner", inner), proc("b")}));
+  w.boot().take_history();
+  w.procs.exit("y", crash);
+  CHECK(w.take_history() == Lines{"exit y", "start y"});
+  w.procs.exit("y", crash);  // inner: 2 restarts > intensity 1
+  // inner stops its own children in reverse, exits; the root applies
+  // rest_for_one: b goes down, then inner and b start again.
+  CHECK(w.take_history() ==
+        Lines{"exit y", "term x", "exit x", "term b", "exit b", "start x", "start y", "start b"});
+  CHECK(w.sink.count(EventKind::escalated, "inner") == 1);
+  CHECK(w.tree->root().intensity_used() == 1);
+  CHECK(w.tree->running());
+  CHECK(w.procs.running("a"));
+}
+
+TEST_CASE("escalation goes up to the root, and the root giving up stops everything") {
+  auto inner = sup_spec(Strategy::one_for_one, {proc("x")}, 0);
+  World w(sup_spec(Strategy::one_for_one, {proc("a"), sup("inner", inner)}, 0));
+  w.boot().take_history();
+  w.procs.exit("x", crash);
+  CHECK(w.take_history() == Lines{"exit x", "term a", "exit a"});
+  CHECK(w.gave_up);
+  CHECK(!w.tree->running());
+}
+
+TEST_CASE("a transient nested supervisor that gives up is not restarted (its exit is shutdown)") {
+  auto inner = sup_spec(Strategy::one_for_one, {proc("x")}, 0);
+  World w(
+      sup_spec(Strategy::one_for_one, {proc("a"), sup("inner", inner, RestartType::transient)}));
+  w.boot().take_history();
+  w.procs.exit("x", crash);
+  CHECK(w.take_history() == Lines{"exit x"});
+  CHECK(w.procs.running("a"));
+  CHECK(w.tree->root().intensity_used() == 0);
+}
+
+TEST_CASE("a start failure at the first start fails the tree and stops what had started") {
+  World w(sup_spec(Strategy::one_for_one, {proc("a"), proc("b"), proc("c")}));
+  w.procs.fail_starts_of("c", "command not found: c");
+  w.boot();
+  CHECK(w.start_result == "failed to start child 'c': command not found: c");
+  CHECK(w.take_history() ==
+        Lines{"start a", "start b", "start c", "term b", "exit b", "term a", "exit a"});
+  CHECK(!w.tree->running());
+  CHECK(w.sink.count(EventKind::start_failed, "c") == 1);
+}
+
+TEST_CASE("a nested start failure fails every supervisor up to the root, naming the path") {
+  auto inner = sup_spec(Strategy::one_for_one, {proc("x"), proc("y")});
+  World w(sup_spec(Strategy::one_for_one, {proc("a"), sup("inner", inner), proc("b")}));
+  w.procs.fail_starts_of("y", "cannot execute y: Permission denied");
+  w.boot();
+  CHECK(w.start_result ==
+        "failed to start child 'inner': failed to start child 'y': cannot execute y: Permission "
+        "denied");
+  CHECK(w.take_history() ==
+        Lines{"start a", "start x", "start y", "term x", "exit x", "term a", "exit a"});
+}
+
+TEST_CASE("each failed start during a restart counts against the intensity") {
+  World w(sup_spec(Strategy::one_for_one, {proc("a"), proc("b")}, 3, 5s));
+  w.boot().take_history();
+  w.procs.fail_starts_of("b", "cannot change directory to /gone: No such file or directory");
+  w.procs.exit("b", crash);
+  // One restart for the crash plus retries until the budget of 3 is spent.
+  CHECK(w.procs.starts_of("b") == 3);
+  CHECK(w.gave_up);
+  CHECK(w.sink.count(EventKind::start_failed, "b") == 3);
+  CHECK(!w.procs.running("a"));
+}
+
+TEST_CASE("a failed start recovers when a retry succeeds") {
+  auto root = sup_spec(Strategy::one_for_one, {proc("a")}, 5, 1h);
+  root.backoff = otpd::config::Backoff{100ms, 1s, 2.0, 10s};
+  World w(root);
+  w.boot().take_history();
+  w.procs.fail_starts_of("a", "boom");
+  w.procs.exit("a", crash);
+  w.host.advance(100ms);
+  CHECK(w.take_history() == Lines{"exit a", "start a"});
+  CHECK(w.tree->root().children()[0].state == ChildState::backoff);  // the retry waits too
+  w.procs.allow_starts_of("a");
+  w.host.advance(200ms);
+  CHECK(w.take_history() == Lines{"start a"});
+  CHECK(w.procs.running("a"));
+  CHECK(w.tree->root().children()[0].state == ChildState::running);
+  CHECK(w.tree->root().intensity_used() == 2);
+  CHECK(!w.gave_up);
+}
+
+TEST_CASE("shutdown stops children in reverse order, a nested tree before its older siblings") {
+  auto inner = sup_spec(Strategy::one_for_one, {proc("x"), proc("y")});
+  World w(sup_spec(Strategy::one_for_one, {proc("a"), sup("inner", inner), proc("b")}));
+  w.boot().take_history();
+  w.shutdown();
+  CHECK(w.stopped);
+  CHECK(w.take_history() ==
+        Lines{"term b", "exit b", "term y", "exit y", "term x", "exit x", "term a", "exit a"});
+}
+
+TEST_CASE("shutdown: SIGTERM, then SIGKILL when the shutdown time runs out") {
+  World w(
+      sup_spec(Strategy::one_for_one, {proc("a", RestartType::permanent, Shutdown::after(2s))}));
+  w.procs.ignore_sigterm("a");
+  w.boot().take_history();
+  w.shutdown();
+  CHECK(w.take_history() == Lines{"term a"});
+  w.host.advance(1999ms);
+  CHECK(!w.stopped);
+  w.host.advance(1ms);
+  CHECK(w.take_history() == Lines{"kill a", "exit a"});
+  CHECK(w.stopped);
+}
+
+TEST_CASE("shutdown: brutal_kill sends SIGKILL at once; infinity waits") {
+  World w(sup_spec(Strategy::one_for_one,
+                   {proc("slow", RestartType::permanent, Shutdown::infinity()),
+                    proc("b", RestartType::permanent, Shutdown::brutal_kill())}));
+  w.procs.ignore_sigterm("slow");
+  w.boot().take_history();
+  w.shutdown();
+  CHECK(w.take_history() == Lines{"kill b", "exit b", "term slow"});
+  w.host.advance(1h);
+  CHECK(!w.stopped);
+  w.procs.exit("slow", clean);
+  CHECK(w.stopped);
+}
+
+TEST_CASE("a child that dies while being stopped for a restart is not restarted twice") {
+  World w(sup_spec(Strategy::one_for_all, {proc("a"), proc("b"), proc("c")}));
+  w.procs.ignore_sigterm("c");
+  w.boot().take_history();
+  w.procs.exit("a", crash);
+  CHECK(w.take_history() == Lines{"exit a", "term c"});
+  w.procs.exit("c", crash);  // dies on its own while being stopped
+  CHECK(w.host.pending_timers() == 0);
+  CHECK(w.procs.starts_of("a") == 1);
+  CHECK(w.procs.starts_of("b") == 1);
+  CHECK(w.procs.starts_of("c") == 1);
+  CHECK(w.tree->root().intensity_used() == 1);
+}
+
+TEST_CASE("a late exit of an earlier incarnation is ignored") {
+  World w(sup_spec(Strategy::one_for_all, {proc("a"), proc("b")}));
+  w.boot().take_history();
+  // Both die before the supervisor handles either: a's exit restarts both,
+  // and b's exit, still queued, belongs to an incarnation that is gone.
+  const int a = w.procs.pid_of("a");
+  const int b = w.procs.pid_of("b");
+  w.procs.signal_group(a, SIGKILL);
+  w.procs.signal_group(b, SIGKILL);
+  w.host.run();
+  CHECK(w.procs.starts_of("a") == 1);
+  CHECK(w.procs.starts_of("b") == 1);
+  CHECK(w.tree->root().intensity_used() == 1);
+}
+
+TEST_CASE("one_for_all drops temporary children and restarts transient ones that had ended") {
+  World w(sup_spec(Strategy::one_for_all, {proc("a"), proc("tr", RestartType::transient),
+                                           proc("tmp", RestartType::temporary)}));
+  w.boot().take_history();
+  w.procs.exit("tr", clean);  // ends normally: stays down
+  w.take_history();
+  w.procs.exit("a", crash);
+  CHECK(w.take_history() == Lines{"exit a", "term tmp", "exit tmp", "start a", "start tr"});
+  CHECK(w.tree->root().children().size() == 2);
+}
+
+TEST_CASE("backoff delays the restart, grows, and is visible while waiting") {
+  auto root = sup_spec(Strategy::one_for_one, {proc("a")}, 100, 1h);
+  root.backoff = otpd::config::Backoff{100ms, 1s, 2.0, 10s};
+  World w(root);
+  w.boot().take_history();
+  w.procs.exit("a", crash);
+  CHECK(w.tree->root().children()[0].state == ChildState::backoff);
+  CHECK(w.sink.events.back().delay == otpd::supervise::Duration{100});
+  w.host.advance(99ms);
+  CHECK(!w.procs.running("a"));
+  w.host.advance(1ms);
+  CHECK(w.procs.running("a"));
+  w.procs.exit("a", crash);
+  w.host.advance(199ms);
+  CHECK(!w.procs.running("a"));
+  w.host.advance(1ms);
+  CHECK(w.procs.running("a"));
+  for (int i = 0; i < 5; ++i) {  // 400, 800, then capped at 1 s
+    w.procs.exit("a", crash);
+    w.host.advance(1s);
+  }
+  CHECK(w.sink.events.back().kind == EventKind::started);
+  w.procs.exit("a", crash);
+  CHECK(w.sink.events.back().delay == otpd::supervise::Duration{1000});
+  w.host.advance(1s);
+  // Up for longer than reset_after: the next delay starts over.
+  w.host.advance(10s);
+  w.procs.exit("a", crash);
+  CHECK(w.sink.events.back().delay == otpd::supervise::Duration{100});
+}
+
+TEST_CASE("a shutdown does not wait for a pending backoff") {
+  auto root = sup_spec(Strategy::one_for_one, {proc("a"), proc("b")});
+  root.backoff = otpd::config::Backoff{30s, 30s, 2.0, 30s};
+  World w(root);
+  w.boot().take_history();
+  w.procs.exit("b", crash);
+  w.shutdown();
+  CHECK(w.stopped);
+  CHECK(w.take_history() == Lines{"exit b", "term a", "exit a"});
+  CHECK(w.host.pending_timers() == 0);
+}
+
+TEST_CASE("a shutdown during the first start stops what has started") {
+  auto inner = sup_spec(Strategy::one_for_one, {proc("x")});
+  World w(sup_spec(Strategy::one_for_one, {proc("a"), sup("inner", inner), proc("b")}));
+  w.tree->start([&](std::string e) { w.start_result = e; });
+  w.tree->stop([&](Done) { w.stopped = true; });
+  w.host.run();
+  CHECK(w.stopped);
+  CHECK(w.start_result == "stopped before it finished starting");
+  CHECK(!w.procs.running("a"));
+  CHECK(!w.procs.running("x"));
+  CHECK(!w.procs.running("b"));
+}
+
+TEST_CASE("a nested supervisor's shutdown time bounds its whole subtree") {
+  auto inner =
+      sup_spec(Strategy::one_for_one, {proc("x", RestartType::permanent, Shutdown::infinity())});
+  ChildSpec inner_child = sup("inner", inner);
+  inner_child.shutdown = Shutdown::after(3s);
+  World w(sup_spec(Strategy::one_for_one, {inner_child}));
+  w.procs.ignore_sigterm("x");
+  w.boot().take_history();
+  w.shutdown();
+  w.host.advance(2900ms);
+  CHECK(!w.stopped);
+  w.host.advance(100ms);
+  CHECK(w.take_history() == Lines{"term x", "kill x", "exit x"});
+  CHECK(w.stopped);
+}
+
+TEST_CASE("events name the child by its path and carry pid and status") {
+  auto inner = sup_spec(Strategy::one_for_one, {proc("api")});
+  World w(sup_spec(Strategy::one_for_one, {sup("app", inner)}));
+  w.boot();
+  const int pid = w.procs.pid_of("api");
+  w.procs.exit("api", ExitStatus::killed(SIGSEGV, true));
+  const auto exited = std::find_if(w.sink.events.begin(), w.sink.events.end(),
+                                   [](const auto& e) { return e.kind == EventKind::exited; });
+  REQUIRE(exited != w.sink.events.end());
+  CHECK(exited->path == "app/api");
+  CHECK(exited->pid == pid);
+  CHECK(exited->status == ExitStatus::killed(SIGSEGV, true));
+  CHECK(exited->reason == "killed by SIGSEGV (core dumped)");
+}

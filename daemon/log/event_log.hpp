@@ -1,0 +1,37 @@
+// otpd's own log on stderr: one line per tree event or daemon message,
+// human-readable by default or one JSON object per line for log shippers.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "supervise/event.hpp"
+
+namespace otpd::log {
+
+enum class Format { human, json };
+
+class EventLog final : public supervise::EventSink {
+ public:
+  explicit EventLog(Format format, int fd = 2) : format_(format), fd_(fd) {}
+
+  void emit(const supervise::Event& event) override;
+  void info(std::string_view message) { write_message("info", message); }
+  void warning(std::string_view message) { write_message("warning", message); }
+  void error(std::string_view message) { write_message("error", message); }
+
+  // The line emit() writes, without the trailing newline.
+  std::string format(const supervise::Event& event, std::string_view time) const;
+
+ private:
+  void write_message(std::string_view level, std::string_view message);
+  void write_line(std::string line);
+
+  Format format_;
+  int fd_;
+};
+
+// "2026-11-24T12:34:56.789Z", the current wall-clock time in UTC.
+std::string utc_timestamp();
+
+}  // namespace otpd::log

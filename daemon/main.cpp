@@ -1,0 +1,161 @@
+// otpd: wiring only. Flags, signals, config, the tree and the event loop.
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "config/loader.hpp"
+#include "config/signals.hpp"
+#include "log/event_log.hpp"
+#include "loop/asio_host.hpp"
+#include "loop/signals.hpp"
+#include "options.hpp"
+#include "process/fd_limit.hpp"
+#include "process/os_processes.hpp"
+#include "process/reaper.hpp"
+#include "supervise/tree.hpp"
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_tree_failed = 1;
+constexpr int exit_usage = 2;
+
+struct TreeCounts {
+  int processes = 0;
+  int supervisors = 1;
+};
+
+TreeCounts count(const otpd::config::SupervisorSpec& spec) {
+  TreeCounts counts;
+  for (const auto& child : spec.children) {
+    if (child.is_supervisor()) {
+      const TreeCounts below = count(child.supervisor());
+      counts.processes += below.processes;
+      counts.supervisors += below.supervisors;
+    } else {
+      ++counts.processes;
+    }
+  }
+  return counts;
+}
+
+int check(const std::string& file) {
+  try {
+    const auto config = otpd::config::load_file(file);
+    const TreeCounts counts = count(config.tree);
+    std::cout << file << ": ok (" << counts.processes << " processes, " << counts.supervisors
+              << " supervisors)\n";
+    return 0;
+  } catch (const otpd::config::ConfigError& e) {
+    std::cerr << e.what() << '\n';
+    return 1;
+  }
+}
+
+int run(const otpd::Options& options) {
+  otpd::log::EventLog log(options.log_format);
+  otpd::config::Config config;
+  try {
+    config = otpd::config::load_file(options.config_file);
+  } catch (const otpd::config::ConfigError& e) {
+    log.error(e.what());
+    return exit_usage;
+  }
+  const TreeCounts counts = count(config.tree);
+
+  const auto limit = otpd::process::raise_fd_limit();
+  if (limit.soft < limit.wanted) {
+    log.warning("open-file limit is " + std::to_string(limit.soft) + " (hard limit " +
+                std::to_string(limit.hard) + "); otpd may run out of descriptors");
+  }
+
+  boost::asio::io_context io;
+  otpd::loop::AsioHost host(io);
+  otpd::process::Reaper reaper(io);
+  otpd::process::OsProcesses processes(reaper);
+  reaper.on_orphan([&log](int pid, otpd::supervise::ExitStatus status) {
+    log.emit({.kind = otpd::supervise::EventKind::orphan_reaped,
+              .path = "/",
+              .pid = pid,
+              .status = status,
+              .reason = describe(status)});
+  });
+
+  otpd::supervise::Tree tree(host, processes, log, config);
+  int exit_code = exit_ok;
+  bool stopping = false;
+
+  tree.on_gave_up = [&](const otpd::supervise::ExitReason& reason) {
+    log.error("root supervisor gave up (" + reason.text + "); exiting");
+    exit_code = exit_tree_failed;
+    io.stop();
+  };
+
+  otpd::loop::SignalWatcher signals(io, [&](int signo) {
+    const std::string name = otpd::config::signal_name(signo);
+    if (signo == SIGHUP) {
+      log.info("received SIGHUP; ignored");
+      return;
+    }
+    if (stopping) {
+      log.warning("received " + name + " again: killing every process now");
+      tree.kill();
+      return;
+    }
+    stopping = true;
+    log.info("received " + name + ": stopping the tree");
+    tree.stop([&](otpd::supervise::Done) {
+      log.info("stopped");
+      io.stop();
+    });
+  });
+
+  log.info("otpd " OTPD_VERSION " (pid " + std::to_string(getpid()) + ") starting " +
+           options.config_file + ": " + std::to_string(counts.processes) + " processes under " +
+           std::to_string(counts.supervisors) + " supervisors");
+  tree.start([&](std::string error) {
+    if (!error.empty()) {
+      if (stopping) return;  // a signal arrived during the start; its stop reports
+      log.error("could not start the tree: " + error);
+      exit_code = exit_tree_failed;
+      io.stop();
+      return;
+    }
+    log.info("tree started");
+  });
+
+  io.run();
+  return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Before anything else, so that every thread and every child inherits it.
+  otpd::loop::block_supervisor_signals();
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string error;
+  const auto options = otpd::parse_options(args, error);
+  if (!options) {
+    std::cerr << "otpd: " << error << "\n\n" << otpd::usage_text;
+    return exit_usage;
+  }
+  switch (options->mode) {
+    case otpd::Options::Mode::help:
+      std::cout << otpd::usage_text;
+      return exit_ok;
+    case otpd::Options::Mode::version:
+      std::cout << "otpd " OTPD_VERSION "\n";
+      return exit_ok;
+    case otpd::Options::Mode::check:
+      return check(options->config_file);
+    case otpd::Options::Mode::run:
+      break;
+  }
+  return run(*options);
+}

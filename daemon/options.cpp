@@ -1,0 +1,95 @@
+#include "options.hpp"
+
+namespace otpd {
+
+const char* const usage_text =
+    "Usage: otpd --config FILE [--log-format human|json]\n"
+    "       otpd check FILE\n"
+    "       otpd --help | --version\n"
+    "\n"
+    "Runs the supervision tree described in FILE in the foreground: children\n"
+    "start in order, are restarted by their supervisor's strategy, and stop in\n"
+    "reverse order on SIGTERM or SIGINT (a second one kills at once).\n"
+    "\n"
+    "  -c, --config FILE      the tree to run (see docs/config.md)\n"
+    "      --log-format FMT   human (default) or json: one JSON object per line\n"
+    "  -h, --help             show this help\n"
+    "  -V, --version          show the version\n"
+    "\n"
+    "  check FILE             validate FILE and exit 0 if it is valid, 1 if not\n"
+    "\n"
+    "Exit status: 0 after an orderly stop; 1 when the tree failed to start or\n"
+    "its root supervisor gave up; 2 on a usage or configuration error.\n";
+
+std::optional<Options> parse_options(const std::vector<std::string>& args, std::string& error) {
+  Options options;
+  auto value_of = [&](std::size_t& i, const std::string& flag) -> std::optional<std::string> {
+    const std::string& arg = args[i];
+    if (arg.size() > flag.size() && arg.compare(0, flag.size() + 1, flag + "=") == 0) {
+      return arg.substr(flag.size() + 1);
+    }
+    if (i + 1 >= args.size()) {
+      error = flag + " needs a value";
+      return std::nullopt;
+    }
+    return args[++i];
+  };
+  auto is_flag = [](const std::string& arg, const std::string& name) {
+    return arg == name || arg.rfind(name + "=", 0) == 0;
+  };
+
+  std::vector<std::string> positional;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-h" || arg == "--help") {
+      options.mode = Options::Mode::help;
+      return options;
+    }
+    if (arg == "-V" || arg == "--version") {
+      options.mode = Options::Mode::version;
+      return options;
+    }
+    if (arg == "-c" || is_flag(arg, "--config")) {
+      auto value = value_of(i, arg == "-c" ? "-c" : "--config");
+      if (!value) return std::nullopt;
+      options.config_file = *value;
+    } else if (is_flag(arg, "--log-format")) {
+      auto value = value_of(i, "--log-format");
+      if (!value) return std::nullopt;
+      if (*value == "human") {
+        options.log_format = log::Format::human;
+      } else if (*value == "json") {
+        options.log_format = log::Format::json;
+      } else {
+        error = "--log-format must be human or json, not '" + *value + "'";
+        return std::nullopt;
+      }
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      error = "unknown option '" + arg + "'";
+      return std::nullopt;
+    } else {
+      positional.push_back(arg);
+    }
+  }
+
+  if (!positional.empty() && positional[0] == "check") {
+    if (positional.size() != 2) {
+      error = "check takes exactly one FILE";
+      return std::nullopt;
+    }
+    options.mode = Options::Mode::check;
+    options.config_file = positional[1];
+    return options;
+  }
+  if (!positional.empty()) {
+    error = "unexpected argument '" + positional[0] + "'";
+    return std::nullopt;
+  }
+  if (options.config_file.empty()) {
+    error = "no configuration given: use --config FILE";
+    return std::nullopt;
+  }
+  return options;
+}
+
+}  // namespace otpd

@@ -1,0 +1,24 @@
+// otpd's command line.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "log/event_log.hpp"
+
+namespace otpd {
+
+struct Options {
+  enum class Mode { run, check, help, version };
+  Mode mode = Mode::run;
+  std::string config_file;
+  log::Format log_format = log::Format::human;
+};
+
+// Parses argv; on a usage error returns nothing and sets `error`.
+std::optional<Options> parse_options(const std::vector<std::string>& args, std::string& error);
+
+extern const char* const usage_text;
+
+}  // namespace otpd

@@ -1,0 +1,21 @@
+#include "config/error.hpp"
+
+#include <utility>
+
+namespace otpd::config {
+namespace {
+
+std::string format(const SourceLocation& where, const std::string& message) {
+  if (where.line <= 0) return where.file + ": " + message;
+  return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": " +
+         message;
+}
+
+}  // namespace
+
+ConfigError::ConfigError(SourceLocation where, std::string message)
+    : std::runtime_error(format(where, message)),
+      where_(std::move(where)),
+      message_(std::move(message)) {}
+
+}  // namespace otpd::config

@@ -1,0 +1,25 @@
+// The one exception the config component throws: a message tied to a place
+// in the file, formatted the way compilers do so that editors can jump to it.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "config/spec.hpp"
+
+namespace otpd::config {
+
+class ConfigError : public std::runtime_error {
+ public:
+  // what() is "FILE:LINE:COL: MESSAGE", or "FILE: MESSAGE" when `where` has no line.
+  ConfigError(SourceLocation where, std::string message);
+
+  const SourceLocation& where() const { return where_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  SourceLocation where_;
+  std::string message_;
+};
+
+}  // namespace otpd::config

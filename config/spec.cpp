@@ -1,0 +1,68 @@
+#include "config/spec.hpp"
+
+#include <array>
+#include <cstdint>
+
+namespace otpd::config {
+
+const char* to_string(Strategy strategy) {
+  switch (strategy) {
+    case Strategy::one_for_one:
+      return "one_for_one";
+    case Strategy::one_for_all:
+      return "one_for_all";
+    case Strategy::rest_for_one:
+      return "rest_for_one";
+  }
+  return "unknown";
+}
+
+const char* to_string(RestartType restart) {
+  switch (restart) {
+    case RestartType::permanent:
+      return "permanent";
+    case RestartType::transient:
+      return "transient";
+    case RestartType::temporary:
+      return "temporary";
+  }
+  return "unknown";
+}
+
+std::string to_string(const Shutdown& shutdown) {
+  switch (shutdown.kind) {
+    case Shutdown::Kind::brutal_kill:
+      return "brutal_kill";
+    case Shutdown::Kind::infinity:
+      return "infinity";
+    case Shutdown::Kind::timeout:
+      return format_duration(shutdown.timeout);
+  }
+  return "unknown";
+}
+
+// Written in the same compound form the config accepts, so that a value
+// printed in a log or by otpctl can be pasted back into a config file.
+std::string format_duration(Duration duration) {
+  std::int64_t ms = duration.count();
+  if (ms == 0) return "0s";
+  std::string text;
+  if (ms < 0) {
+    text = "-";
+    ms = -ms;
+  }
+  struct Unit {
+    const char* name;
+    std::int64_t ms;
+  };
+  constexpr std::array<Unit, 4> kUnits{{{"h", 3'600'000}, {"m", 60'000}, {"s", 1'000}, {"ms", 1}}};
+  for (const Unit& unit : kUnits) {
+    if (ms >= unit.ms) {
+      text += std::to_string(ms / unit.ms) + unit.name;
+      ms %= unit.ms;
+    }
+  }
+  return text;
+}
+
+}  // namespace otpd::config

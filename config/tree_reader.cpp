@@ -1,0 +1,266 @@
+#include "config/tree_reader.hpp"
+
+#include <array>
+#include <cctype>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/backoff_reader.hpp"
+#include "config/process_reader.hpp"
+
+namespace otpd::config {
+namespace {
+
+// What a mapping in the tree describes. A bit set, so that one key can apply
+// to several kinds; a new kind of child is a new bit.
+enum Kind : unsigned { kProcess = 1, kSupervisor = 2, kRoot = 4 };
+constexpr unsigned kChild = kProcess | kSupervisor;
+constexpr unsigned kAnySupervisor = kSupervisor | kRoot;
+
+struct NodeDraft {
+  Kind kind = kProcess;
+  ChildSpec child;
+  ProcessSpec process;
+  SupervisorSpec supervisor;
+  bool shutdown_given = false;
+  SourceLocation name_where;
+};
+
+struct KeyRule {
+  std::string_view name;
+  unsigned applies_to;
+  // Whether writing this key is what makes a child of that kind (command,
+  // shell, children): a child has exactly one such key.
+  bool decides_kind;
+  void (*read)(const Field&, NodeDraft&);
+};
+
+void read_name(const Field& field, NodeDraft& node);
+void read_children(const Field& field, NodeDraft& node);
+void read_shutdown(const Field& field, NodeDraft& node);
+
+constexpr std::array<Choice<RestartType>, 3> kRestartTypes{{
+    {"permanent", RestartType::permanent},
+    {"transient", RestartType::transient},
+    {"temporary", RestartType::temporary},
+}};
+
+constexpr std::array<Choice<Strategy>, 3> kStrategies{{
+    {"one_for_one", Strategy::one_for_one},
+    {"one_for_all", Strategy::one_for_all},
+    {"rest_for_one", Strategy::rest_for_one},
+}};
+
+// Every key a tree node may have. Adding a key is one line here plus its reader.
+constexpr std::array<KeyRule, 13> kKeys{{
+    {"name", kChild, false, read_name},
+    {"command", kProcess, true, [](const Field& f, NodeDraft& n) { read_command(f, n.process); }},
+    {"shell", kProcess, true, [](const Field& f, NodeDraft& n) { read_shell(f, n.process); }},
+    {"children", kAnySupervisor, true, read_children},
+    {"restart", kChild, false,
+     [](const Field& f, NodeDraft& n) { n.child.restart = choose<RestartType>(f, kRestartTypes); }},
+    {"shutdown", kChild, false, read_shutdown},
+    // On a process it is how that process restarts; on a supervisor, the
+    // default for its children, as on `tree`.
+    {"backoff", kProcess | kAnySupervisor, false,
+     [](const Field& f, NodeDraft& n) {
+       (n.kind == kProcess ? n.child.backoff : n.supervisor.backoff) = read_backoff(f);
+     }},
+    {"strategy", kAnySupervisor, false,
+     [](const Field& f, NodeDraft& n) {
+       n.supervisor.strategy = choose<Strategy>(f, kStrategies);
+     }},
+    {"intensity", kAnySupervisor, false,
+     [](const Field& f, NodeDraft& n) {
+       n.supervisor.intensity = static_cast<int>(f.integer(0, 1'000'000));
+     }},
+    {"period", kAnySupervisor, false,
+     [](const Field& f, NodeDraft& n) { n.supervisor.period = f.positive_duration(); }},
+    {"env", kProcess, false, [](const Field& f, NodeDraft& n) { read_env(f, n.process); }},
+    {"cwd", kProcess, false, [](const Field& f, NodeDraft& n) { read_cwd(f, n.process); }},
+    {"normal_exit", kProcess, false,
+     [](const Field& f, NodeDraft& n) { read_normal_exit(f, n.process); }},
+}};
+
+const KeyRule* find_rule(std::string_view name) {
+  for (const KeyRule& rule : kKeys) {
+    if (rule.name == name) return &rule;
+  }
+  return nullptr;
+}
+
+std::vector<std::string_view> key_names(unsigned kinds, bool deciding_only = false) {
+  std::vector<std::string_view> names;
+  for (const KeyRule& rule : kKeys) {
+    if ((rule.applies_to & kinds) && (!deciding_only || rule.decides_kind)) {
+      names.push_back(rule.name);
+    }
+  }
+  return names;
+}
+
+std::string quoted_list(const std::vector<std::string_view>& words, std::string_view last) {
+  std::vector<std::string> quoted;
+  for (std::string_view word : words) quoted.push_back("'" + std::string(word) + "'");
+  return join(std::vector<std::string_view>(quoted.begin(), quoted.end()), last);
+}
+
+std::string describe_kind(Kind kind) {
+  switch (kind) {
+    case kProcess:
+      return "a process";
+    case kSupervisor:
+      return "a supervisor (a child with 'children')";
+    case kRoot:
+      return "the root 'tree'";
+  }
+  return "this";
+}
+
+std::string describe_kinds(unsigned kinds) {
+  if ((kinds & kChild) == kChild) return "children";
+  if (kinds & kProcess) return "processes";
+  if (kinds & kSupervisor) return "supervisors";
+  return "the root 'tree'";
+}
+
+Kind decide_kind(const Field& mapping, const std::vector<Field>& entries) {
+  const Field* decider = nullptr;
+  Kind kind = kProcess;
+  for (const Field& entry : entries) {
+    const KeyRule& rule = *find_rule(entry.key());
+    if (!rule.decides_kind) continue;
+    if (decider) {
+      throw ConfigError(entry.key_location(), "'" + entry.key() + "' cannot be combined with '" +
+                                                  decider->key() +
+                                                  "': a child has exactly one of " +
+                                                  quoted_list(key_names(kChild, true), " or "));
+    }
+    decider = &entry;
+    kind = static_cast<Kind>(rule.applies_to & kChild);
+  }
+  if (!decider) {
+    throw ConfigError(locate(mapping.source(), mapping.node()),
+                      "child '" + mapping.node()["name"].Scalar() + "' needs one of " +
+                          quoted_list(key_names(kChild, true), " or "));
+  }
+  return kind;
+}
+
+// Reads a child (or, with `fixed` = kRoot, the root supervisor) in the order
+// that gives the most useful first error: misspelt keys, then what kind of
+// child it is, then keys that do not fit that kind, then the values.
+NodeDraft read_node(const Field& mapping, std::optional<Kind> fixed) {
+  const std::vector<Field> entries = mapping.entries(Field::Labels::plain);
+  const unsigned possible = fixed ? static_cast<unsigned>(*fixed) : kChild;
+  for (const Field& entry : entries) {
+    if (!find_rule(entry.key())) fail_unknown_key(entry, key_names(possible));
+  }
+
+  NodeDraft node;
+  if (fixed) {
+    node.kind = *fixed;
+  } else {
+    if (!mapping.node()["name"]) {
+      throw ConfigError(locate(mapping.source(), mapping.node()), "a child needs a 'name'");
+    }
+    node.kind = decide_kind(mapping, entries);
+  }
+
+  for (const Field& entry : entries) {
+    const KeyRule& rule = *find_rule(entry.key());
+    if (!(rule.applies_to & node.kind)) {
+      throw ConfigError(entry.key_location(), "'" + entry.key() + "' applies only to " +
+                                                  describe_kinds(rule.applies_to) + ", not to " +
+                                                  describe_kind(node.kind));
+    }
+  }
+  for (const Field& entry : entries) find_rule(entry.key())->read(entry, node);
+  return node;
+}
+
+ChildSpec finish_child(NodeDraft& node, const Field& mapping) {
+  node.child.where = locate(mapping.source(), mapping.node());
+  if (node.kind == kSupervisor) {
+    if (!node.shutdown_given) node.child.shutdown = Shutdown::infinity();
+    node.child.body = std::move(node.supervisor);
+  } else {
+    if (node.process.cwd.empty()) node.process.cwd = mapping.source().base_dir;
+    node.child.body = std::move(node.process);
+  }
+  return std::move(node.child);
+}
+
+bool is_valid_name(const std::string& name) {
+  auto alphanumeric = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (name.empty() || !alphanumeric(name.front())) return false;
+  for (char c : name) {
+    if (!alphanumeric(c) && c != '_' && c != '.' && c != '-') return false;
+  }
+  return true;
+}
+
+void read_name(const Field& field, NodeDraft& node) {
+  const std::string name = field.text();
+  if (!is_valid_name(name)) {
+    field.fail_expected("letters, digits, '_', '.' and '-', starting with a letter or digit");
+  }
+  node.child.name = name;
+  node.name_where = field.value_location();
+}
+
+void read_shutdown(const Field& field, NodeDraft& node) {
+  node.shutdown_given = true;
+  const std::string expected = "brutal_kill, infinity or a duration such as 5s";
+  if (!field.node().IsScalar()) field.fail_expected(expected);
+  const std::string written = field.text();
+  if (written == "brutal_kill") {
+    node.child.shutdown = Shutdown::brutal_kill();
+  } else if (written == "infinity") {
+    node.child.shutdown = Shutdown::infinity();
+  } else if (!written.empty() && std::isalpha(static_cast<unsigned char>(written.front()))) {
+    field.fail_expected(expected, did_you_mean(written, {"brutal_kill", "infinity"}));
+  } else {
+    const Duration timeout = field.duration();
+    if (timeout <= Duration::zero()) {
+      field.fail("must be longer than 0s (write brutal_kill to kill at once)");
+    }
+    node.child.shutdown = Shutdown::after(timeout);
+  }
+}
+
+void read_children(const Field& field, NodeDraft& node) {
+  if (field.node().IsNull())
+    field.fail("expected a list of children, found nothing (write [] for none)");
+  field.require_list("a list of children");
+  std::vector<SourceLocation> name_lines;  // parallel to node.supervisor.children
+  for (const Field& element : field.elements()) {
+    element.require_mapping("a mapping for each child");
+    NodeDraft child = read_node(element, std::nullopt);
+    const auto& siblings = node.supervisor.children;
+    for (std::size_t i = 0; i < siblings.size(); ++i) {
+      if (siblings[i].name == child.child.name) {
+        throw ConfigError(child.name_where, "duplicate child name '" + child.child.name +
+                                                "' (first used at line " +
+                                                std::to_string(name_lines[i].line) + ")");
+      }
+    }
+    name_lines.push_back(child.name_where);
+    node.supervisor.children.push_back(finish_child(child, element));
+  }
+}
+
+}  // namespace
+
+SupervisorSpec read_tree(const Field& tree) {
+  if (tree.node().IsNull()) {
+    tree.fail("expected a mapping with the root supervisor's children, found nothing");
+  }
+  tree.require_mapping("a mapping with the root supervisor's children");
+  return read_node(tree, kRoot).supervisor;
+}
+
+}  // namespace otpd::config

@@ -1,0 +1,182 @@
+#include "config/yaml_reader.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <utility>
+
+#include "config/duration.hpp"
+
+namespace otpd::config {
+namespace {
+
+constexpr std::size_t kLongestQuotedValue = 40;
+
+bool looks_numeric(const std::string& text) {
+  double ignored = 0;
+  const char* end = text.data() + text.size();
+  auto [stop, error] = std::from_chars(text.data(), end, ignored);
+  return error == std::errc{} && stop == end;
+}
+
+std::string quoted(const std::string& text) {
+  if (text.size() <= kLongestQuotedValue) return "'" + text + "'";
+  return "'" + text.substr(0, kLongestQuotedValue) + "...'";
+}
+
+std::string shortest_text(double value) {
+  char buffer[32];
+  auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return error == std::errc{} ? std::string(buffer, end) : std::string("?");
+}
+
+}  // namespace
+
+SourceLocation locate(const Source& source, const YAML::Node& node) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.is_null() || mark.line < 0) return {source.file, 0, 0};
+  return {source.file, mark.line + 1, mark.column + 1};
+}
+
+std::string kind_of(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      // A quoted "5" is text to YAML, whatever it looks like.
+      return node.Tag() == "?" && looks_numeric(node.Scalar()) ? "a number" : "a string";
+    default:
+      return "nothing";
+  }
+}
+
+std::string describe(const YAML::Node& node) {
+  if (node.IsScalar()) return quoted(node.Scalar());
+  return kind_of(node);
+}
+
+std::string join(const std::vector<std::string_view>& words, std::string_view last_separator) {
+  std::string result;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) result += (i + 1 == words.size()) ? last_separator : std::string_view(", ");
+    result += words[i];
+  }
+  return result;
+}
+
+Field::Field(const Source& source, std::string label, YAML::Node key, YAML::Node value)
+    : source_(&source), label_(std::move(label)), key_(std::move(key)), value_(std::move(value)) {}
+
+Field document_field(const Source& source, const YAML::Node& root) {
+  return Field(source, "", root, root);
+}
+
+SourceLocation Field::value_location() const {
+  return value_.IsNull() ? key_location() : locate(*source_, value_);
+}
+
+void Field::fail(const std::string& message) const {
+  throw ConfigError(value_location(), label_.empty() ? message : label_ + ": " + message);
+}
+
+void Field::fail_expected(const std::string& what, const std::string& hint) const {
+  fail("expected " + what + ", found " + describe(value_) + hint);
+}
+
+std::string Field::text() const {
+  if (!value_.IsScalar()) fail_expected("a string");
+  return value_.Scalar();
+}
+
+std::string Field::non_empty_text() const {
+  std::string result = text();
+  if (result.empty()) fail("must not be empty");
+  return result;
+}
+
+long long Field::integer(long long min, long long max) const {
+  const std::string expected = "a whole number >= " + std::to_string(min);
+  if (!value_.IsScalar()) fail_expected(expected);
+  const std::string& written = value_.Scalar();
+  long long result = 0;
+  const char* end = written.data() + written.size();
+  auto [stop, error] = std::from_chars(written.data(), end, result);
+  if (error == std::errc::result_out_of_range) fail("too large, found " + quoted(written));
+  if (error != std::errc{} || stop != end) fail_expected(expected);
+  if (result < min) fail("must be at least " + std::to_string(min) + ", found " + quoted(written));
+  if (result > max) fail("must be at most " + std::to_string(max) + ", found " + quoted(written));
+  return result;
+}
+
+double Field::number_at_least(double min) const {
+  const std::string expected = "a number";
+  if (!value_.IsScalar()) fail_expected(expected);
+  const std::string& written = value_.Scalar();
+  double result = 0;
+  const char* end = written.data() + written.size();
+  auto [stop, error] = std::from_chars(written.data(), end, result);
+  if (error != std::errc{} || stop != end || !std::isfinite(result)) fail_expected(expected);
+  if (result < min) {
+    fail("must be at least " + shortest_text(min) + ", found " + quoted(written));
+  }
+  return result;
+}
+
+Duration Field::duration() const {
+  const std::string expected = "a duration such as 5s, 250ms or 1m30s";
+  if (!value_.IsScalar()) fail_expected(expected);
+  const std::string& written = value_.Scalar();
+  if (auto parsed = parse_duration(written)) return *parsed;
+  fail_expected(expected, " (" + duration_error(written) + ")");
+}
+
+Duration Field::positive_duration() const {
+  const Duration result = duration();
+  if (result <= Duration::zero()) fail("must be longer than 0s, found " + quoted(value_.Scalar()));
+  return result;
+}
+
+void Field::require_mapping(const std::string& what) const {
+  if (!value_.IsMap()) fail("expected " + what + ", found " + kind_of(value_));
+}
+
+void Field::require_list(const std::string& what) const {
+  if (!value_.IsSequence()) fail("expected " + what + ", found " + kind_of(value_));
+}
+
+std::vector<Field> Field::entries(Labels labels) const {
+  std::vector<Field> result;
+  for (auto it = value_.begin(); it != value_.end(); ++it) {
+    const YAML::Node key = it->first;
+    if (!key.IsScalar()) {
+      throw ConfigError(locate(*source_, key), "a key must be a plain word, found " + kind_of(key));
+    }
+    for (const Field& earlier : result) {
+      if (earlier.key() == key.Scalar()) {
+        throw ConfigError(locate(*source_, key),
+                          "duplicate key '" + key.Scalar() + "' (first at line " +
+                              std::to_string(earlier.key_location().line) + ")");
+      }
+    }
+    std::string label =
+        labels == Labels::plain || label_.empty() ? key.Scalar() : label_ + "." + key.Scalar();
+    result.emplace_back(*source_, std::move(label), key, it->second);
+  }
+  return result;
+}
+
+std::vector<Field> Field::elements() const {
+  std::vector<Field> result;
+  for (const YAML::Node& element : value_) result.emplace_back(*source_, label_, element, element);
+  return result;
+}
+
+void fail_unknown_key(const Field& entry, const std::vector<std::string_view>& valid) {
+  const std::string key = entry.key();
+  std::string hint = did_you_mean(key, valid);
+  if (hint.empty()) hint = " (valid keys: " + join(valid) + ")";
+  throw ConfigError(entry.key_location(), "unknown key '" + key + "'" + hint);
+}
+
+}  // namespace otpd::config

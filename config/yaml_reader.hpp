@@ -1,0 +1,111 @@
+// Typed access to yaml-cpp nodes that never loses track of where a value was
+// written, so that every parser can fail with FILE:LINE:COL and a message
+// saying what was expected and what was found.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/error.hpp"
+#include "config/spec.hpp"
+#include "config/suggest.hpp"
+
+namespace otpd::config {
+
+// What every parser needs to know about the file being read.
+struct Source {
+  std::string file;      // as it should appear in messages
+  std::string base_dir;  // absolute; relative paths in the file resolve against it
+};
+
+SourceLocation locate(const Source& source, const YAML::Node& node);
+
+// "a mapping", "a list", "a number", "a string" or "nothing".
+std::string kind_of(const YAML::Node& node);
+// Like kind_of, but a scalar is shown as its quoted text.
+std::string describe(const YAML::Node& node);
+
+// A value in the file together with the key it was written under (a list
+// element is its own key). Parsers read values only through a Field.
+class Field {
+ public:
+  Field(const Source& source, std::string label, YAML::Node key, YAML::Node value);
+
+  const Source& source() const { return *source_; }
+  // How messages name the value: "restart", "backoff.initial", "env.PATH".
+  const std::string& label() const { return label_; }
+  // The key as written, e.g. "initial" for label "backoff.initial".
+  std::string key() const { return key_.Scalar(); }
+  const YAML::Node& node() const { return value_; }
+
+  SourceLocation key_location() const { return locate(*source_, key_); }
+  // An empty value has no place of its own (yaml-cpp marks the next token),
+  // so it is reported at its key.
+  SourceLocation value_location() const;
+
+  // Throws "LABEL: MESSAGE" at the value.
+  [[noreturn]] void fail(const std::string& message) const;
+  // "LABEL: expected WHAT, found <describe(value)>" plus an optional hint.
+  [[noreturn]] void fail_expected(const std::string& what, const std::string& hint = "") const;
+
+  std::string text() const;  // any scalar, as written
+  std::string non_empty_text() const;
+  long long integer(long long min, long long max) const;
+  double number_at_least(double min) const;
+  Duration duration() const;
+  Duration positive_duration() const;
+
+  // Fails unless the value is a mapping / a list; `what` completes "expected ...".
+  void require_mapping(const std::string& what) const;
+  void require_list(const std::string& what) const;
+
+  // How the entries of a mapping are labelled: "backoff.initial" inside a
+  // value, but plain "restart" for the keys of a child, however deep.
+  enum class Labels { nested, plain };
+  // The pairs of a mapping in file order. Fails on a duplicate key, at the
+  // second occurrence, and on keys that are not plain scalars.
+  std::vector<Field> entries(Labels labels = Labels::nested) const;
+  // The elements of a list, each labelled like the list itself.
+  std::vector<Field> elements() const;
+
+ private:
+  const Source* source_;
+  std::string label_;
+  YAML::Node key_;
+  YAML::Node value_;
+};
+
+// Reads the top of a document as a Field with an empty label.
+Field document_field(const Source& source, const YAML::Node& root);
+
+[[noreturn]] void fail_unknown_key(const Field& entry, const std::vector<std::string_view>& valid);
+
+// "a, b, c" and "a, b or c".
+std::string join(const std::vector<std::string_view>& words,
+                 std::string_view last_separator = ", ");
+
+template <typename Value>
+struct Choice {
+  std::string_view name;
+  Value value;
+};
+
+// One of a fixed set of words; a misspelling gets "did you mean".
+template <typename Value>
+Value choose(const Field& field, std::span<const Choice<Value>> choices) {
+  std::vector<std::string_view> names;
+  for (const auto& choice : choices) names.push_back(choice.name);
+  const std::string expected = "one of " + join(names);
+  if (!field.node().IsScalar()) field.fail_expected(expected);
+  const std::string written = field.text();
+  for (const auto& choice : choices) {
+    if (choice.name == written) return choice.value;
+  }
+  field.fail_expected(expected, did_you_mean(written, names));
+}
+
+}  // namespace otpd::config

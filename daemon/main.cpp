@@ -1,4 +1,5 @@
 // otpd: wiring only. Flags, signals, config, the tree and the event loop.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -43,6 +44,25 @@ TreeCounts count(const otpd::config::SupervisorSpec& spec) {
   return counts;
 }
 
+// otpd needs no descriptor per child, but the programs it runs may want
+// many; the process limit, on the other hand, bounds the tree itself.
+void check_limits(otpd::log::EventLog& log, const TreeCounts& counts) {
+  const auto fds = otpd::process::raise_fd_limit();
+  if (!fds.error.empty()) {
+    log.warning("cannot raise the open-file limit: " + fds.error);
+  } else if (fds.raised()) {
+    log.info("open-file limit raised from " + std::to_string(fds.original_soft) + " to " +
+             std::to_string(fds.soft) + "; children get " + std::to_string(fds.original_soft));
+  }
+  rlimit procs{};
+  if (getuid() != 0 && getrlimit(RLIMIT_NPROC, &procs) == 0 && procs.rlim_cur != RLIM_INFINITY &&
+      static_cast<rlim_t>(counts.processes) >= procs.rlim_cur) {
+    log.warning("the tree has " + std::to_string(counts.processes) +
+                " processes but this user may run only " + std::to_string(procs.rlim_cur) +
+                " (RLIMIT_NPROC): some children will fail to start");
+  }
+}
+
 int check(const std::string& file) {
   try {
     const auto config = otpd::config::load_file(file);
@@ -67,23 +87,18 @@ int run(const otpd::Options& options) {
   }
   const TreeCounts counts = count(config.tree);
 
-  const auto limit = otpd::process::raise_fd_limit();
-  if (limit.soft < limit.wanted) {
-    log.warning("open-file limit is " + std::to_string(limit.soft) + " (hard limit " +
-                std::to_string(limit.hard) + "); otpd may run out of descriptors");
-  }
+  check_limits(log, counts);
 
   boost::asio::io_context io;
   otpd::loop::AsioHost host(io);
-  otpd::process::Reaper reaper(io);
-  otpd::process::OsProcesses processes(reaper);
-  reaper.on_orphan([&log](int pid, otpd::supervise::ExitStatus status) {
+  otpd::process::Reaper reaper(io, [&log](int pid, otpd::supervise::ExitStatus status) {
     log.emit({.kind = otpd::supervise::EventKind::orphan_reaped,
               .path = "/",
               .pid = pid,
               .status = status,
               .reason = describe(status)});
   });
+  otpd::process::OsProcesses processes(reaper);
 
   otpd::supervise::Tree tree(host, processes, log, config);
   int exit_code = exit_ok;

@@ -174,6 +174,11 @@ std::vector<Field> Field::elements() const {
 
 void fail_unknown_key(const Field& entry, const std::vector<std::string_view>& valid) {
   const std::string key = entry.key();
+  if (key == "<<") {
+    // yaml-cpp keeps a merge key as an ordinary key instead of merging.
+    throw ConfigError(entry.key_location(),
+                      "merge keys ('<<') are not supported: alias a whole value instead");
+  }
   std::string hint = did_you_mean(key, valid);
   if (hint.empty()) hint = " (valid keys: " + join(valid) + ")";
   throw ConfigError(entry.key_location(), "unknown key '" + key + "'" + hint);

@@ -52,13 +52,23 @@ const ChildSpec& only_child(const Config& config) {
   return config.tree.children.front();
 }
 
-// The examples live in the source tree; tests run from the build directory,
-// which is where a relative __FILE__ is relative to.
+// The examples live in the source tree. A relative __FILE__ is relative to
+// the build directory, which is where `meson test` runs tests from; running
+// the binary by hand from elsewhere works through its location in
+// BUILD/tests/unit, or by setting OTPD_SOURCE_ROOT.
 std::filesystem::path examples_dir() {
   if (const char* root = std::getenv("OTPD_SOURCE_ROOT")) {
     return std::filesystem::path(root) / "config" / "examples";
   }
-  return std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "config" / "examples";
+  const auto from_source =
+      std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "config" / "examples";
+  if (from_source.is_absolute() || std::filesystem::is_directory(from_source)) return from_source;
+  std::error_code ignored;
+  const auto build_root = std::filesystem::canonical("/proc/self/exe", ignored)
+                              .parent_path()
+                              .parent_path()
+                              .parent_path();
+  return build_root / from_source;
 }
 
 }  // namespace
@@ -341,6 +351,8 @@ tree:
   children:
     - {name: a, command: [a], backoff: {inital: 1s}}
 )") == "t.yaml:3:41: unknown key 'inital' (did you mean 'initial'?)");
+    CHECK(error_of("tree: {children: [{name: a, command: [a], env: &e {A: b}}, {<<: *e}]}\n") ==
+          "t.yaml:1:61: merge keys ('<<') are not supported: alias a whole value instead");
     CHECK(error_of("tree: {nme: x}\n") ==
           "t.yaml:1:8: unknown key 'nme' (valid keys: children, backoff, strategy, intensity, "
           "period)");

@@ -1,0 +1,169 @@
+#include "process/child_launch.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+
+// The child runs on a foreign stack inside otpd's address space, before exec:
+// sanitizer instrumentation there would run the sanitizer runtime in a
+// process that is half otpd, half not. Only calls into libc remain.
+#define OTPD_CHILD_CODE __attribute__((no_sanitize("address", "undefined")))
+
+namespace otpd::process {
+namespace {
+
+// Room for the child's few frames and libc's syscall wrappers (sanitizer
+// interceptors included); pages never touched cost nothing.
+constexpr std::size_t kStackSize = 256 * 1024;
+
+// One stack per thread, mapped on first use and reused: the child is gone
+// (exec'd or dead) before launch_child returns, so it is free again.
+class ChildStack {
+ public:
+  ChildStack() = default;
+  ChildStack(const ChildStack&) = delete;
+  ChildStack& operator=(const ChildStack&) = delete;
+  ~ChildStack() {
+    if (base_ != nullptr) munmap(base_, size_);
+  }
+
+  // The highest address (stacks grow down), or nullptr with errno set.
+  void* top() {
+    if (base_ == nullptr && !map()) return nullptr;
+    return static_cast<char*>(base_) + size_;
+  }
+
+ private:
+  bool map() {
+    const std::size_t guard = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    void* base = mmap(nullptr, kStackSize + guard, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (base == MAP_FAILED) return false;
+    // A child that overflows must fault, not scribble over otpd's heap.
+    if (mprotect(base, guard, PROT_NONE) != 0) {
+      munmap(base, kStackSize + guard);
+      return false;
+    }
+    base_ = base;
+    size_ = kStackSize + guard;
+    return true;
+  }
+
+  void* base_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+struct ChildArgs {
+  const ChildPlan* plan;
+  ChildFailure failure;  // written by the child, read by the parent
+};
+
+[[noreturn]] OTPD_CHILD_CODE void fail(ChildArgs* args, ChildStep step) {
+  args->failure.error = errno;
+  args->failure.step = step;
+  _exit(127);
+}
+
+// Only ignored dispositions survive exec, but a handler otpd installed could
+// otherwise run in the child, on otpd's memory, once signals are unblocked.
+OTPD_CHILD_CODE void reset_signal_dispositions() {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int signo = 1; signo < NSIG; ++signo) {
+    if (signo == SIGKILL || signo == SIGSTOP) continue;
+    // libc's own internal signals are refused with EINVAL; exec resets them.
+    sigaction(signo, &dfl, nullptr);
+  }
+}
+
+// Moves the requested descriptors onto 0, 1, 2. Sources that are themselves
+// 0..2 are copied out of the way first, so any permutation works.
+OTPD_CHILD_CODE bool install_stdio(const int (&requested)[3]) {
+  int source[3] = {requested[0], requested[1], requested[2]};
+  for (int target = 0; target < 3; ++target) {
+    if (source[target] < 3 && source[target] != target) {
+      source[target] = fcntl(source[target], F_DUPFD_CLOEXEC, 3);
+      if (source[target] < 0) return false;
+    }
+  }
+  for (int target = 0; target < 3; ++target) {
+    // dup2 onto itself would keep a close-on-exec flag the parent may have set.
+    const int result =
+        source[target] == target ? fcntl(target, F_SETFD, 0) : dup2(source[target], target);
+    if (result < 0) return false;
+  }
+  return true;
+}
+
+OTPD_CHILD_CODE int child_main(void* raw) {
+  auto* args = static_cast<ChildArgs*>(raw);
+  const ChildPlan& plan = *args->plan;
+
+  if (plan.new_session) {
+    if (setsid() < 0) fail(args, ChildStep::session);
+  } else if (setpgid(0, 0) != 0) {
+    fail(args, ChildStep::process_group);
+  }
+  reset_signal_dispositions();
+  if (!install_stdio(plan.stdio)) fail(args, ChildStep::stdio);
+  if (close_range(3, ~0U, 0) != 0) fail(args, ChildStep::close_fds);
+  if (plan.fd_limit != nullptr && setrlimit(RLIMIT_NOFILE, plan.fd_limit) != 0) {
+    fail(args, ChildStep::fd_limit);
+  }
+  if (plan.cwd != nullptr && chdir(plan.cwd) != 0) fail(args, ChildStep::cwd);
+
+  // Last, so that nothing is delivered to the child while it still runs otpd code.
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  execve(plan.program, plan.argv, plan.envp);
+  fail(args, ChildStep::exec);
+}
+
+}  // namespace
+
+int launch_child(const ChildPlan& plan, ChildFailure& failure) {
+  thread_local ChildStack stack;
+  void* top = stack.top();
+  if (top == nullptr) {
+    failure = {ChildStep::stack, errno};
+    return -1;
+  }
+
+  // The child starts with this mask, so no otpd handler can run in it before
+  // it has reset the dispositions.
+  sigset_t all;
+  sigset_t saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+
+  ChildArgs args{&plan, {}};
+  // CLONE_VFORK suspends this thread until the child execs or exits, so the
+  // child may use the stack and `args`, and its outcome is known on return.
+  const int pid = clone(child_main, top, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  const int clone_error = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+
+  if (pid < 0) {
+    failure = {ChildStep::clone, clone_error};
+    return -1;
+  }
+  if (args.failure.step != ChildStep::none) {
+    // Exited before exec: reap it now, by pid, so no zombie is left and the
+    // reaper never sees it.
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    failure = args.failure;
+    return -1;
+  }
+  return pid;
+}
+
+}  // namespace otpd::process

@@ -1,0 +1,45 @@
+// The low half of spawning: a vfork-style child that sets itself up from a
+// plan the parent prepared and execs. Everything the child does is
+// async-signal-safe: it shares otpd's memory, so it must not allocate, lock,
+// or touch stdio. The order of the steps is explained in docs/spawning.md.
+#pragma once
+
+#include <sys/resource.h>
+
+namespace otpd::process {
+
+struct ChildPlan {
+  const char* program = nullptr;  // passed to execve as is
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+  const char* cwd = nullptr;  // nullptr: stay in otpd's directory
+  int stdio[3] = {-1, 1, 2};  // become the child's 0, 1, 2
+  bool new_session = false;
+  const rlimit* fd_limit = nullptr;  // nullptr: inherit otpd's
+};
+
+// The step that failed, so that the parent can say what went wrong.
+enum class ChildStep {
+  none,
+  stack,  // in the parent: no memory for the child's stack
+  clone,  // in the parent: the kernel refused a new process
+  process_group,
+  session,
+  stdio,
+  close_fds,
+  fd_limit,
+  cwd,
+  exec,
+};
+
+struct ChildFailure {
+  ChildStep step = ChildStep::none;
+  int error = 0;  // errno of that step
+};
+
+// Returns the pid of a child that has exec'd, or -1 with `failure` filled in.
+// Returns only once the child has exec'd or died; a child that died has been
+// reaped already, so a failure never leaves a zombie.
+int launch_child(const ChildPlan& plan, ChildFailure& failure);
+
+}  // namespace otpd::process

@@ -1,0 +1,31 @@
+// Starting one OS process for the supervisor: clone(CLONE_VM|CLONE_VFORK) +
+// execve, with the child set up as a supervised service expects. The reasons
+// for not using Boost.Process or fork() are in docs/spawning.md.
+#pragma once
+
+#include "config/spec.hpp"
+#include "supervise/host.hpp"
+
+namespace otpd::process {
+
+struct SpawnOptions {
+  // Descriptors that become the child's 0, 1 and 2. Negative stdin means
+  // /dev/null; the defaults for stdout/stderr pass otpd's own through.
+  int stdin_fd = -1;
+  int stdout_fd = 1;
+  int stderr_fd = 2;
+  // setsid() instead of setpgid(): the child also leaves otpd's session and
+  // controlling terminal. Either way its process group id is its pid.
+  bool new_session = false;
+};
+
+// Starts spec.argv. On success the child has exec'd its program and is not
+// yet reaped: the caller must hand the pid to the Reaper. On failure nothing
+// is left behind (a child that failed to exec has already been reaped) and
+// `error` names the step, e.g. "cannot change directory to /x: No such file
+// or directory". Call it on the thread that runs the Reaper, which must not
+// see a failed child before it is reaped here.
+supervise::SpawnResult spawn_process(const config::ProcessSpec& spec,
+                                     const SpawnOptions& opts = {});
+
+}  // namespace otpd::process

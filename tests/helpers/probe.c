@@ -1,0 +1,93 @@
+// otpd-test-probe [OUT|-] [NAME...]
+//
+// A child for tests to start: it writes what it finds about its own process
+// as key=value lines to OUT (stdout when absent or "-"), so that a test can
+// check what the spawner did. The descriptors are listed before anything is
+// opened, so the list shows exactly what the child inherited.
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+// "3,7,12": open descriptors other than 0, 1, 2 and the one reading the list.
+static void inherited_fds(char* out, size_t size) {
+  out[0] = '\0';
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == NULL) {
+    snprintf(out, size, "error");
+    return;
+  }
+  size_t used = 0;
+  for (struct dirent* entry; (entry = readdir(dir)) != NULL;) {
+    if (entry->d_name[0] == '.') continue;
+    int fd = atoi(entry->d_name);
+    if (fd <= 2 || fd == dirfd(dir)) continue;
+    int n = snprintf(out + used, size - used, "%s%d", used ? "," : "", fd);
+    if (n < 0 || (size_t)n >= size - used) break;
+    used += (size_t)n;
+  }
+  closedir(dir);
+}
+
+static const char* disposition(int signo) {
+  struct sigaction current;
+  if (sigaction(signo, NULL, &current) != 0) return "error";
+  if (current.sa_handler == SIG_IGN) return "ignored";
+  if (current.sa_handler == SIG_DFL) return "default";
+  return "handled";
+}
+
+// The blocked set as one hex word, bit (signo - 1) for each signal.
+static unsigned long long blocked_mask(void) {
+  sigset_t blocked;
+  sigprocmask(SIG_SETMASK, NULL, &blocked);
+  unsigned long long mask = 0;
+  for (int signo = 1; signo < NSIG && signo <= 64; ++signo) {
+    if (sigismember(&blocked, signo) == 1) mask |= 1ULL << (signo - 1);
+  }
+  return mask;
+}
+
+int main(int argc, char** argv) {
+  char fds[4096];
+  inherited_fds(fds, sizeof fds);
+
+  FILE* out = stdout;
+  if (argc > 1 && strcmp(argv[1], "-") != 0) {
+    out = fopen(argv[1], "we");
+    if (out == NULL) {
+      perror(argv[1]);
+      return 2;
+    }
+  }
+
+  char cwd[PATH_MAX];
+  char stdin_target[PATH_MAX];
+  ssize_t len = readlink("/proc/self/fd/0", stdin_target, sizeof stdin_target - 1);
+  stdin_target[len < 0 ? 0 : len] = '\0';
+  struct rlimit nofile;
+  getrlimit(RLIMIT_NOFILE, &nofile);
+
+  fprintf(out, "pid=%d\n", (int)getpid());
+  fprintf(out, "ppid=%d\n", (int)getppid());
+  fprintf(out, "pgid=%d\n", (int)getpgid(0));
+  fprintf(out, "sid=%d\n", (int)getsid(0));
+  fprintf(out, "cwd=%s\n", getcwd(cwd, sizeof cwd) ? cwd : "error");
+  fprintf(out, "fds=%s\n", fds);
+  fprintf(out, "sigmask=%llx\n", blocked_mask());
+  fprintf(out, "sigpipe=%s\n", disposition(SIGPIPE));
+  fprintf(out, "sigterm=%s\n", disposition(SIGTERM));
+  fprintf(out, "nofile_soft=%llu\n", (unsigned long long)nofile.rlim_cur);
+  fprintf(out, "nofile_hard=%llu\n", (unsigned long long)nofile.rlim_max);
+  fprintf(out, "stdin=%s\n", stdin_target);
+  for (int i = 2; i < argc; ++i) {
+    const char* value = getenv(argv[i]);
+    fprintf(out, "env.%s=%s\n", argv[i], value ? value : "(unset)");
+  }
+  return fclose(out) == 0 ? 0 : 2;
+}

@@ -1,0 +1,254 @@
+// The Reaper, OsProcesses, AsioHost and SignalWatcher on a real io_context.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "loop/asio_host.hpp"
+#include "loop/signals.hpp"
+#include "process/os_processes.hpp"
+#include "process/reaper.hpp"
+
+namespace fs = std::filesystem;
+using otpd::config::ProcessSpec;
+using otpd::process::OsProcesses;
+using otpd::process::Reaper;
+using otpd::supervise::ExitStatus;
+using namespace std::chrono_literals;
+
+namespace {
+
+ProcessSpec shell(const std::string& script) {
+  ProcessSpec spec;
+  spec.argv = {"/bin/sh", "-c", script};
+  return spec;
+}
+
+// Runs the loop until `done` holds or five seconds pass; no test can hang.
+bool run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    if (io.stopped()) io.restart();
+    io.run_for(10ms);
+  }
+  return true;
+}
+
+// Every process a test starts, killed and reaped by pid if the test ends
+// before the process does.
+class Started {
+ public:
+  ~Started() {
+    for (int pid : pids_) {
+      if (waitpid(pid, nullptr, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
+    }
+  }
+  void add(int pid) { pids_.push_back(pid); }
+
+ private:
+  std::vector<int> pids_;
+};
+
+struct Fixture {
+  Fixture() { otpd::loop::block_supervisor_signals(); }
+  boost::asio::io_context io;
+  std::vector<std::pair<int, ExitStatus>> orphans;
+  Reaper reaper{io, [this](int pid, ExitStatus s) { orphans.emplace_back(pid, s); }};
+  OsProcesses processes{reaper};
+  Started started;
+
+  // Spawns through OsProcesses and returns the pid; the exit lands in `status`.
+  int spawn(const ProcessSpec& spec, std::optional<ExitStatus>& status) {
+    const auto result = processes.spawn(spec, [&status](ExitStatus s) { status = s; });
+    REQUIRE_MESSAGE(result.pid > 0, result.error);
+    started.add(result.pid);
+    return result.pid;
+  }
+
+  ExitStatus exit_of(const ProcessSpec& spec) {
+    std::optional<ExitStatus> status;
+    spawn(spec, status);
+    REQUIRE(run_until(io, [&] { return status.has_value(); }));
+    return *status;
+  }
+};
+
+// The pid a shell wrote to `file`, once it is there.
+std::optional<int> read_pid(const std::string& file) {
+  std::ifstream in(file);
+  int pid = 0;
+  if (in >> pid && pid > 0) return pid;
+  return std::nullopt;
+}
+
+std::string core_pattern() {
+  std::ifstream in("/proc/sys/kernel/core_pattern");
+  std::string pattern;
+  std::getline(in, pattern);
+  return pattern;
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture, "the reaper reports exit codes and signals") {
+  CHECK(exit_of(shell("exit 3")) == ExitStatus::exited(3));
+  CHECK(exit_of(shell("exit 0")) == ExitStatus::exited(0));
+  CHECK(exit_of(shell("kill -KILL $$")) == ExitStatus::killed(SIGKILL));
+  CHECK(exit_of(shell("ulimit -c 0; kill -SEGV $$")) == ExitStatus::killed(SIGSEGV, false));
+  CHECK(describe(ExitStatus::exited(3)) == "exited with status 3");
+  CHECK(reaper.watched() == 0);
+  CHECK(orphans.empty());
+}
+
+TEST_CASE_FIXTURE(Fixture, "the reaper reports a dumped core") {
+  // Only a core written next to the process can be relied on; a pipe or an
+  // absolute path belongs to the host.
+  const std::string pattern = core_pattern();
+  if (pattern.empty() || pattern[0] == '|' || pattern[0] == '/') {
+    MESSAGE("core_pattern '" << pattern << "' is not a relative file; skipped");
+    return;
+  }
+  char dir[] = "/tmp/otpd-core-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  ProcessSpec spec = shell("ulimit -c unlimited; kill -SEGV $$");
+  spec.cwd = dir;
+  const ExitStatus status = exit_of(spec);
+  fs::remove_all(dir);
+  CHECK(status == ExitStatus::killed(SIGSEGV, true));
+}
+
+TEST_CASE_FIXTURE(Fixture, "signal_group reaches the whole group, and orphans are reaped") {
+  REQUIRE(reaper.receives_orphans());
+  char dir[] = "/tmp/otpd-group-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string pidfile = std::string(dir) + "/bg";
+  // A background sleep in the shell's group: it would outlive the shell as
+  // an orphan if the signal reached only the shell.
+  std::optional<ExitStatus> status;
+  // One builtin write: the file is seen empty or whole, and no other
+  // process of the group is around to become an orphan.
+  const int pid = spawn(shell("sleep 30 & echo $! > " + pidfile + "; wait"), status);
+  std::optional<int> background;
+  REQUIRE(run_until(io, [&] { return (background = read_pid(pidfile)).has_value(); }));
+  started.add(*background);
+
+  processes.signal_group(pid, SIGTERM);
+  REQUIRE(run_until(io, [&] { return status && !orphans.empty(); }));
+  fs::remove_all(dir);
+  CHECK(*status == ExitStatus::killed(SIGTERM));
+  REQUIRE(orphans.size() == 1);
+  CHECK(orphans[0].first == *background);
+  CHECK(orphans[0].second == ExitStatus::killed(SIGTERM));
+
+  // Gone groups, and the ones that would mean "everyone", are left alone.
+  processes.signal_group(pid, SIGTERM);
+  processes.signal_group(0, SIGTERM);
+  processes.signal_group(1, SIGTERM);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a grandchild left behind by a double fork is reaped as an orphan") {
+  REQUIRE(reaper.receives_orphans());
+  char dir[] = "/tmp/otpd-orphan-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string pidfile = std::string(dir) + "/grandchild";
+  const std::string grandchild = "echo $$ > " + pidfile + "; sleep 0.2; exit 7";
+
+  CHECK(exit_of(shell("sh -c '" + grandchild + "' & exit 0")) == ExitStatus::exited(0));
+  REQUIRE(run_until(io, [&] { return !orphans.empty(); }));
+  const std::optional<int> pid = read_pid(pidfile);
+  fs::remove_all(dir);
+  REQUIRE(pid.has_value());
+  CHECK(orphans[0].first == *pid);
+  CHECK(orphans[0].second == ExitStatus::exited(7));
+}
+
+TEST_CASE_FIXTURE(Fixture, "exits that coalesce into one SIGCHLD are all reported") {
+  constexpr int kChildren = 20;
+  std::vector<std::optional<ExitStatus>> statuses(kChildren);
+  for (int i = 0; i < kChildren; ++i) spawn(shell("exit " + std::to_string(i)), statuses[i]);
+  // All of them have exited before the loop looks once.
+  std::this_thread::sleep_for(200ms);
+  REQUIRE(run_until(io, [&] { return reaper.watched() == 0; }));
+  for (int i = 0; i < kChildren; ++i) CHECK(statuses[i] == ExitStatus::exited(i));
+  CHECK(orphans.empty());
+}
+
+TEST_CASE_FIXTURE(Fixture, "an exit callback may start the replacement") {
+  int restarts = 0;
+  std::function<void(ExitStatus)> on_exit = [&](ExitStatus) {
+    if (++restarts == 3) return;
+    const auto result = processes.spawn(shell("exit 1"), on_exit);
+    REQUIRE_MESSAGE(result.pid > 0, result.error);
+    started.add(result.pid);
+  };
+  const auto first = processes.spawn(shell("exit 1"), on_exit);
+  REQUIRE(first.pid > 0);
+  started.add(first.pid);
+  REQUIRE(run_until(io, [&] { return restarts == 3; }));
+  CHECK(reaper.watched() == 0);
+}
+
+TEST_CASE("AsioHost timers fire after their delay, never once their handle is gone") {
+  boost::asio::io_context io;
+  otpd::loop::AsioHost host(io);
+  const auto start = host.now();
+
+  std::optional<otpd::supervise::TimePoint> fired_at;
+  auto fires = host.start_timer(20ms, [&] { fired_at = host.now(); });
+  bool cancelled_fired = false;
+  auto cancelled = host.start_timer(10ms, [&] { cancelled_fired = true; });
+  cancelled.reset();
+  // Two timers due in the same loop iteration, each cancelling the other:
+  // whichever runs first must silence the second although its completion is
+  // already queued.
+  int racers_fired = 0;
+  std::unique_ptr<otpd::supervise::TimerHandle> a;
+  std::unique_ptr<otpd::supervise::TimerHandle> b;
+  a = host.start_timer(1ms, [&] { ++racers_fired, b.reset(); });
+  b = host.start_timer(1ms, [&] { ++racers_fired, a.reset(); });
+  std::this_thread::sleep_for(5ms);
+
+  REQUIRE(run_until(io, [&] { return fired_at.has_value(); }));
+  io.run_for(30ms);
+  CHECK(*fired_at - start >= 20ms);
+  CHECK_FALSE(cancelled_fired);
+  CHECK(racers_fired == 1);
+}
+
+TEST_CASE("AsioHost::post runs the function later, from the loop") {
+  boost::asio::io_context io;
+  otpd::loop::AsioHost host(io);
+  std::vector<int> order;
+  host.post([&] { order.push_back(2); });
+  order.push_back(1);
+  REQUIRE(run_until(io, [&] { return order.size() == 2; }));
+  CHECK(order == std::vector<int>{1, 2});
+}
+
+TEST_CASE("SignalWatcher delivers SIGHUP and SIGTERM to the loop") {
+  otpd::loop::block_supervisor_signals();
+  boost::asio::io_context io;
+  std::vector<int> received;
+  otpd::loop::SignalWatcher watcher(io, [&](int signo) { received.push_back(signo); });
+
+  raise(SIGHUP);
+  REQUIRE(run_until(io, [&] { return received.size() == 1; }));
+  kill(getpid(), SIGTERM);
+  REQUIRE(run_until(io, [&] { return received.size() == 2; }));
+  CHECK(received == std::vector<int>{SIGHUP, SIGTERM});
+}

@@ -1,0 +1,317 @@
+// spawn_process against the real kernel: the probe child reports what it
+// inherited, so each test states what a supervised program must (not) see.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "loop/signals.hpp"
+#include "process/fd_limit.hpp"
+#include "process/spawn.hpp"
+
+namespace fs = std::filesystem;
+using otpd::config::ProcessSpec;
+using otpd::process::spawn_process;
+using otpd::process::SpawnOptions;
+
+namespace {
+
+const std::string kProbe = OTPD_TEST_PROBE;
+
+ProcessSpec command(std::vector<std::string> argv, std::string cwd = {},
+                    std::vector<std::pair<std::string, std::string>> env = {}) {
+  ProcessSpec spec;
+  spec.argv = std::move(argv);
+  spec.cwd = std::move(cwd);
+  spec.env = std::move(env);
+  return spec;
+}
+
+SpawnOptions session() {
+  SpawnOptions opts;
+  opts.new_session = true;
+  return opts;
+}
+
+SpawnOptions stdio(int in, int out, int err = 2) {
+  SpawnOptions opts;
+  opts.stdin_fd = in;
+  opts.stdout_fd = out;
+  opts.stderr_fd = err;
+  return opts;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "otpd-spawn-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  std::string str() const { return path_.string(); }
+
+ private:
+  fs::path path_;
+};
+
+// Waits for our own child by pid, killing it if it overstays: no test hangs
+// and none leaves a process behind.
+int wait_for(int pid) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      FAIL("child " << pid << " did not exit in time");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return status;
+}
+
+using Facts = std::map<std::string, std::string>;
+
+Facts read_facts(const std::string& path) {
+  Facts facts;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    const auto eq = line.find('=');
+    if (eq != std::string::npos) facts[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return facts;
+}
+
+// Runs the probe to completion and returns what it reported.
+Facts probe(ProcessSpec spec, const TempDir& dir, const SpawnOptions& opts = {}) {
+  const std::string out = dir.file("facts");
+  spec.argv.insert(spec.argv.begin() + 1, out);
+  const auto result = spawn_process(spec, opts);
+  REQUIRE_MESSAGE(result.pid > 0, result.error);
+  const int status = wait_for(result.pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  return read_facts(out);
+}
+
+// Any child of this test process, zombie or not, found through /proc.
+std::vector<int> my_children() {
+  std::vector<int> children;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string text;
+    std::getline(stat, text);
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    char state = 0;
+    int ppid = 0;
+    if (std::sscanf(text.c_str() + close + 1, " %c %d", &state, &ppid) == 2 && ppid == getpid()) {
+      children.push_back(std::stoi(name));
+    }
+  }
+  return children;
+}
+
+void check_nothing_left_behind() {
+  CHECK(my_children().empty());
+  siginfo_t info{};
+  CHECK(waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == -1);
+  CHECK(errno == ECHILD);
+}
+
+void check_fails(const ProcessSpec& spec, const std::string& error) {
+  const auto result = spawn_process(spec);
+  CHECK(result.pid == 0);
+  CHECK(result.error == error);
+  check_nothing_left_behind();
+}
+
+}  // namespace
+
+TEST_CASE("the child gets its own group and none of otpd's fds, signal state or stdin") {
+  otpd::loop::block_supervisor_signals();
+  TempDir dir;
+  // Descriptors of every kind otpd holds, with and without close-on-exec.
+  int pipe_fds[2];
+  REQUIRE(pipe2(pipe_fds, 0) == 0);
+  const int plain = open("/dev/null", O_RDONLY);
+  const int cloexec = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const int sock = socket(AF_UNIX, SOCK_STREAM, 0);
+  const int high = fcntl(plain, F_DUPFD, 200);
+  REQUIRE((plain >= 0 && cloexec >= 0 && sock >= 0 && high >= 0));
+
+  const Facts facts = probe(command({kProbe}), dir);
+
+  for (int fd : {pipe_fds[0], pipe_fds[1], plain, cloexec, sock, high}) close(fd);
+  CHECK(facts.at("pgid") == facts.at("pid"));
+  CHECK(facts.at("sid") == std::to_string(getsid(0)));
+  CHECK(facts.at("ppid") == std::to_string(getpid()));
+  CHECK(facts.at("fds") == "");
+  CHECK(facts.at("sigmask") == "0");
+  CHECK(facts.at("sigpipe") == "default");
+  CHECK(facts.at("sigterm") == "default");
+  CHECK(facts.at("stdin") == "/dev/null");
+}
+
+TEST_CASE("new_session makes the child a session leader") {
+  TempDir dir;
+  const Facts facts = probe(command({kProbe}), dir, session());
+  CHECK(facts.at("sid") == facts.at("pid"));
+  CHECK(facts.at("pgid") == facts.at("pid"));
+}
+
+TEST_CASE("the given descriptors become the child's stdin and stdout") {
+  TempDir dir;
+  const std::string input = dir.file("input");
+  std::ofstream(input) << "x\n";
+  const int in = open(input.c_str(), O_RDONLY | O_CLOEXEC);
+  const int out = open(dir.file("stdout").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  REQUIRE((in >= 0 && out >= 0));
+
+  const auto result = spawn_process(command({kProbe, "-"}), stdio(in, out));
+  REQUIRE_MESSAGE(result.pid > 0, result.error);
+  CHECK(WEXITSTATUS(wait_for(result.pid)) == 0);
+  close(in);
+  close(out);
+
+  const Facts facts = read_facts(dir.file("stdout"));
+  CHECK(facts.at("stdin") == input);
+  CHECK(facts.at("fds") == "");
+}
+
+TEST_CASE("stdio descriptors may be any permutation of 0, 1 and 2") {
+  TempDir dir;
+  // stdout and stderr swapped, stdin from otpd's stdout: every source is
+  // also a target that is overwritten.
+  const auto result = spawn_process(command({"/bin/sh", "-c", "exit 0"}), stdio(1, 2, 1));
+  REQUIRE_MESSAGE(result.pid > 0, result.error);
+  CHECK(WEXITSTATUS(wait_for(result.pid)) == 0);
+}
+
+TEST_CASE("environment: otpd's is inherited, the spec's is added and replaces") {
+  TempDir dir;
+  setenv("OTPD_TEST_INHERITED", "from-otpd", 1);
+  setenv("OTPD_TEST_REPLACED", "old", 1);
+  ProcessSpec spec = command(
+      {kProbe, "OTPD_TEST_INHERITED", "OTPD_TEST_REPLACED", "OTPD_TEST_ADDED", "OTPD_TEST_UNSET"});
+  spec.env = {
+      {"OTPD_TEST_REPLACED", "first"}, {"OTPD_TEST_ADDED", "a=b"}, {"OTPD_TEST_REPLACED", "last"}};
+
+  const Facts facts = probe(spec, dir);
+  unsetenv("OTPD_TEST_INHERITED");
+  unsetenv("OTPD_TEST_REPLACED");
+  CHECK(facts.at("env.OTPD_TEST_INHERITED") == "from-otpd");
+  CHECK(facts.at("env.OTPD_TEST_REPLACED") == "last");
+  CHECK(facts.at("env.OTPD_TEST_ADDED") == "a=b");
+  CHECK(facts.at("env.OTPD_TEST_UNSET") == "(unset)");
+}
+
+TEST_CASE("cwd: the child runs there, and a relative program is found from there") {
+  TempDir dir;
+  const fs::path probe_path(kProbe);
+  const std::string probe_dir = probe_path.parent_path().string();
+
+  const Facts facts = probe(command({"./" + probe_path.filename().string()}, probe_dir), dir);
+  CHECK(facts.at("cwd") == probe_dir);
+}
+
+TEST_CASE("a bare name is searched in the child's PATH") {
+  TempDir dir;
+  const fs::path probe_path(kProbe);
+  // A non-executable file of the same name earlier in PATH is passed over.
+  const std::string decoy = dir.file(probe_path.filename().string());
+  std::ofstream(decoy) << "#!/bin/sh\n";
+  ProcessSpec spec = command({probe_path.filename().string(), "PATH"});
+  const std::string search = "/nonexistent:" + dir.str() + ":" + probe_path.parent_path().string();
+  spec.env = {{"PATH", search}};
+
+  const Facts facts = probe(spec, dir);
+  CHECK(facts.at("env.PATH") == search);
+
+  // Without an override, otpd's own PATH is used.
+  const auto result = spawn_process(command({"true"}));
+  REQUIRE_MESSAGE(result.pid > 0, result.error);
+  CHECK(WEXITSTATUS(wait_for(result.pid)) == 0);
+}
+
+TEST_CASE("a program that cannot be started is a clear error and leaves nothing behind") {
+  otpd::loop::block_supervisor_signals();
+  TempDir dir;
+  check_nothing_left_behind();
+
+  SUBCASE("command not in PATH: no process is created") {
+    check_fails(command({"otpd-no-such-command"}), "command not found: otpd-no-such-command");
+  }
+  SUBCASE("missing program") {
+    check_fails(command({"/nonexistent/otpd-prog"}),
+                "cannot execute /nonexistent/otpd-prog: No such file or directory");
+  }
+  SUBCASE("missing working directory") {
+    check_fails(command({"/bin/true"}, "/nonexistent-otpd-dir"),
+                "cannot change directory to /nonexistent-otpd-dir: No such file or directory");
+  }
+  SUBCASE("file without execute permission") {
+    const std::string script = dir.file("script");
+    std::ofstream(script) << "#!/bin/sh\n";
+    chmod(script.c_str(), 0644);
+    check_fails(command({script}), "cannot execute " + script + ": Permission denied");
+    check_fails(command({"script"}, {}, {{"PATH", dir.str()}}),
+                "cannot execute " + script + ": Permission denied");
+    // Relative programs are named with the directory they were looked up in.
+    check_fails(command({"./script"}, dir.str()),
+                "cannot execute " + dir.str() + "/./script: Permission denied");
+  }
+  SUBCASE("unusable stdio descriptor") {
+    const auto result = spawn_process(command({"/bin/true"}), stdio(-1, 987));
+    CHECK(result.pid == 0);
+    CHECK(result.error == "cannot set up standard input/output: Bad file descriptor");
+    check_nothing_left_behind();
+  }
+  SUBCASE("bad spec") {
+    check_fails(command({}), "empty command");
+    check_fails(command({"/bin/true"}, {}, {{"A=B", "c"}}),
+                "invalid environment variable name: 'A=B'");
+  }
+}
+
+TEST_CASE("children get back the open-file limit otpd started with") {
+  rlimit limit{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &limit) == 0);
+  if (limit.rlim_max <= 256) {
+    MESSAGE("hard RLIMIT_NOFILE too low to test raising it");
+    return;
+  }
+  limit.rlim_cur = 256;
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &limit) == 0);
+
+  const auto report = otpd::process::raise_fd_limit();
+  CHECK(report.error == "");
+  CHECK(report.original_soft == 256);
+  CHECK(report.soft == limit.rlim_max);
+  CHECK(report.hard == limit.rlim_max);
+  CHECK(report.raised());
+
+  TempDir dir;
+  const Facts facts = probe(command({kProbe}), dir);
+  CHECK(facts.at("nofile_soft") == "256");
+  CHECK(facts.at("nofile_hard") == std::to_string(limit.rlim_max));
+}

@@ -1,0 +1,106 @@
+// The command line: `otpd check`, usage errors and their exit codes.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <regex>
+
+#include "harness.hpp"
+
+using namespace otpd::it;
+
+namespace {
+
+// Whether `err` starts with "FILE:LINE:COLUMN: " for the given line.
+bool points_at(const std::string& err, const std::string& file, int line) {
+  const std::regex where(std::regex_replace(file, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
+                         ":" + std::to_string(line) + R"(:[1-9][0-9]*: \S)");
+  return std::regex_search(err, where, std::regex_constants::match_continuous);
+}
+
+}  // namespace
+
+TEST_CASE("otpd check accepts every example config") {
+  int checked = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(OTPD_SOURCE_DIR "/config/examples")) {
+    if (entry.path().extension() != ".yaml") continue;
+    const Result r = run_to_end({"check", entry.path().string()});
+    const std::string shown = entry.path().string() + ": " + r.err;
+    CHECK_MESSAGE(r.code == 0, shown);
+    ++checked;
+  }
+  CHECK(checked > 0);
+}
+
+TEST_CASE("otpd check rejects a broken config with file:line:column") {
+  Sandbox box;
+  struct Broken {
+    const char* what;
+    const char* yaml;
+    int line;
+  };
+  const Broken cases[] = {
+      {"unknown strategy", "tree:\n  strategy: one_for_none\n  children: []\n", 2},
+      {"bad duration", "tree:\n  period: 5 parsecs\n  children: []\n", 2},
+      {"unknown key", "tree:\n  children:\n    - name: a\n      comand: [x]\n", 4},
+      {"child without a name",
+       "tree:\n  children:\n    - name: a\n      command: [x]\n    - command: [y]\n", 5},
+      {"two bodies", "tree:\n  children:\n    - name: a\n      command: [x]\n      shell: y\n", 5},
+      {"duplicate names",
+       "tree:\n  children:\n    - name: a\n      command: [x]\n    - name: a\n      command: [y]\n",
+       5},
+      {"bad restart type",
+       "tree:\n  children:\n    - name: a\n      command: [x]\n      restart: sometimes\n", 5},
+      {"bad normal_exit",
+       "tree:\n  children:\n    - name: a\n      command: [x]\n      normal_exit: [SIGNOPE]\n", 5},
+      {"yaml syntax", "tree:\n  children: [\n", 0},
+  };
+  for (const Broken& c : cases) {
+    const std::string what = c.what;
+    CAPTURE(what);
+    const std::string file = box.write("broken.yaml", c.yaml);
+    const Result r = run_to_end({"check", file});
+    CHECK(r.code == 1);
+    if (c.line > 0) {
+      CHECK_MESSAGE(points_at(r.err, file, c.line), r.err);
+    } else {
+      CHECK_MESSAGE(r.err.rfind(file + ":", 0) == 0, r.err);
+    }
+  }
+}
+
+TEST_CASE("a broken config keeps otpd from starting: exit 2") {
+  Sandbox box;
+  const std::string file = box.write("broken.yaml", "tree:\n  intensity: lots\n  children: []\n");
+  const Result r = run_to_end({"--config", file, "--log-format", "json"});
+  CHECK(r.code == 2);
+  CHECK_MESSAGE(r.err.find(file + ":2:") != std::string::npos, r.err);
+  CHECK(run_to_end({"--config", box.path("absent.yaml")}).code == 2);
+}
+
+TEST_CASE("usage errors exit 2") {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {},
+           {"--no-such-flag"},
+           {"--config"},
+           {"--config", "x.yaml", "--log-format", "xml"},
+           {"check"},
+           {"check", "a.yaml", "b.yaml"},
+           {"--config", "x.yaml", "extra"},
+       }) {
+    const Result r = run_to_end(args);
+    std::string shown;
+    for (const auto& a : args) shown += a + " ";
+    CHECK_MESSAGE(r.code == 2, shown);
+    CHECK_MESSAGE(!r.err.empty(), shown);
+  }
+}
+
+TEST_CASE("--help and --version succeed") {
+  const Result help = run_to_end({"--help"});
+  CHECK(help.code == 0);
+  CHECK(help.out.find("otpd --config FILE") != std::string::npos);
+  const Result version = run_to_end({"--version"});
+  CHECK(version.code == 0);
+  CHECK(version.out.rfind("otpd ", 0) == 0);
+}

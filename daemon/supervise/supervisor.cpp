@@ -60,7 +60,8 @@ std::vector<Supervisor::ChildView> Supervisor::children() const {
   std::vector<ChildView> views;
   views.reserve(children_.size());
   for (const auto& c : children_) {
-    views.push_back({*c->spec, *c->node, c->state, c->restarts, c->started_at, c->last_exit});
+    views.push_back({*c->spec, *c->node, c->state, c->restarts, c->started_at, c->last_exit,
+                     held_.contains(c->spec->name)});
   }
   return views;
 }
@@ -84,7 +85,7 @@ void Supervisor::build_children() {
     children_.push_back(std::move(child));
   }
   window_.clear();
-  mailbox_.clear();
+  clear_mailbox();
 }
 
 Supervisor::Child* Supervisor::find(std::uint64_t id) {
@@ -159,8 +160,52 @@ void Supervisor::child_exited(std::uint64_t id, ExitReason reason) {
   if (child == nullptr) return;
   child->state = ChildState::exited;
   child->last_exit = reason;
-  mailbox_.push_back({id, child->incarnation, std::move(reason)});
+  mailbox_.push_back({.kind = Message::Kind::exit,
+                      .child_id = id,
+                      .incarnation = child->incarnation,
+                      .exit = std::move(reason)});
   work_if_idle();
+}
+
+void Supervisor::stop_child(const std::string& name, Resume<std::string> done) {
+  request(Message::Kind::stop, name, std::move(done));
+}
+
+void Supervisor::start_child(const std::string& name, Resume<std::string> done) {
+  request(Message::Kind::start, name, std::move(done));
+}
+
+void Supervisor::restart_child(const std::string& name, Resume<std::string> done) {
+  request(Message::Kind::restart, name, std::move(done));
+}
+
+void Supervisor::request(Message::Kind kind, const std::string& name, Resume<std::string> done) {
+  std::string error;
+  const auto child = std::find_if(children_.begin(), children_.end(),
+                                  [&](const auto& c) { return c->spec->name == name; });
+  if (child == children_.end()) {
+    error = "supervisor " + path() + " has no child " + quoted(name);
+  } else if (phase_ == Phase::stopped || phase_ == Phase::stopping || stop_requested_) {
+    error = "supervisor " + path() + " is not running";
+  }
+  if (!error.empty()) {
+    context_.host.post([done = std::move(done), error] { done(error); });
+    return;
+  }
+  mailbox_.push_back({.kind = kind, .child_id = (*child)->id, .reply = std::move(done)});
+  work_if_idle();
+}
+
+// Operator requests still waiting get an answer rather than silence.
+void Supervisor::clear_mailbox() {
+  for (auto& message : mailbox_) {
+    if (message.reply) {
+      context_.host.post([reply = std::move(message.reply), path = path()] {
+        reply("supervisor " + path + " stopped before handling the request");
+      });
+    }
+  }
+  mailbox_.clear();
 }
 
 void Supervisor::work_if_idle() {
@@ -177,6 +222,7 @@ Job Supervisor::run_init(Resume<std::string> done) {
   std::string error;
   for (auto& c : children_) {
     if (stop_requested_) break;
+    if (held_.contains(c->spec->name)) continue;
     std::string child_error = co_await start_child(*c);
     if (!child_error.empty()) {
       error = "failed to start child " + quoted(c->spec->name) + ": " + child_error;
@@ -189,7 +235,7 @@ Job Supervisor::run_init(Resume<std::string> done) {
     co_await stop_all(error);
     phase_ = Phase::stopped;
     busy_ = false;
-    mailbox_.clear();
+    clear_mailbox();
     context_.host.post([done = std::move(done), error] { done(error); });
     if (stop_requested_) finish_stop();
     co_return;
@@ -206,12 +252,27 @@ Job Supervisor::run_work() {
     Message message = std::move(mailbox_.front());
     mailbox_.pop_front();
     Child* child = find(message.child_id);
-    // A late exit of an incarnation that has been replaced since.
-    if (child == nullptr || child->incarnation != message.incarnation) continue;
-    if (message.exit) {
-      co_await handle_exit(*child, std::move(*message.exit));
-    } else {
-      co_await restart(*child, "retrying the failed start of " + quoted(child->spec->name));
+    switch (message.kind) {
+      case Message::Kind::exit:
+      case Message::Kind::retry:
+        // A late exit of an incarnation that has been replaced since.
+        if (child == nullptr || child->incarnation != message.incarnation) break;
+        if (held_.contains(child->spec->name)) {
+          child->state = ChildState::stopped;  // an operator stopped it meanwhile
+        } else if (message.kind == Message::Kind::exit) {
+          co_await handle_exit(*child, std::move(*message.exit));
+        } else {
+          co_await restart(*child, "retrying the failed start of " + quoted(child->spec->name));
+        }
+        break;
+      case Message::Kind::stop:
+      case Message::Kind::start:
+      case Message::Kind::restart: {
+        std::string error = "the child is no longer in the tree";
+        if (child != nullptr) error = co_await handle_request(*child, message.kind);
+        context_.host.post([reply = std::move(message.reply), error] { reply(error); });
+        break;
+      }
     }
     if (phase_ == Phase::stopped) co_return;  // gave up
   }
@@ -228,7 +289,7 @@ Job Supervisor::run_shutdown() {
   for (auto& c : children_) c->state = ChildState::stopped;
   phase_ = Phase::stopped;
   busy_ = false;
-  mailbox_.clear();
+  clear_mailbox();
   finish_stop();
 }
 
@@ -298,6 +359,20 @@ Task<void> Supervisor::handle_exit(Child& child, ExitReason reason) {
   co_await restart(child, quoted(child.spec->name) + " " + reason.text);
 }
 
+Task<std::string> Supervisor::handle_request(Child& child, Message::Kind kind) {
+  const std::string& name = child.spec->name;
+  if (kind == Message::Kind::stop) {
+    held_.insert(name);
+    co_await stop_child(child, "stopped by operator");
+    child.state = ChildState::stopped;
+    co_return "";
+  }
+  held_.erase(name);
+  if (kind == Message::Kind::restart) co_await stop_child(child, "restarted by operator");
+  if (child.node->running()) co_return "";
+  co_return co_await start_child(child);
+}
+
 Task<void> Supervisor::restart(Child& failed, std::string why) {
   ++failed.restarts;
   if (!window_.add(context_.host.now())) {
@@ -354,12 +429,15 @@ Task<void> Supervisor::restart(Child& failed, std::string why) {
   for (std::uint64_t id : to_start) {
     if (stop_requested_) co_return;
     Child* child = find(id);
-    if (child == nullptr || child->node->running()) continue;
+    if (child == nullptr || child->node->running() || held_.contains(child->spec->name)) {
+      continue;
+    }
     std::string error = co_await start_child(*child);
     if (!error.empty()) {
       // OTP queues a new attempt behind whatever else has arrived; it counts
       // against the intensity like any restart.
-      mailbox_.push_back({child->id, child->incarnation, std::nullopt});
+      mailbox_.push_back(
+          {.kind = Message::Kind::retry, .child_id = child->id, .incarnation = child->incarnation});
       co_return;
     }
   }
@@ -370,7 +448,7 @@ Task<void> Supervisor::give_up() {
   co_await stop_all("supervisor " + path() + " gives up");
   phase_ = Phase::stopped;
   busy_ = false;
-  mailbox_.clear();
+  clear_mailbox();
   emit({.kind = EventKind::escalated, .reason = "reached maximum restart intensity"});
   if (stop_requested_) {
     finish_stop();

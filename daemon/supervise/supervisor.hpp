@@ -11,6 +11,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,15 @@ class Supervisor final : public Node {
   void kill() override;
   bool running() const override { return phase_ != Phase::stopped; }
 
+  // Operator requests on a direct child, by name. They wait their turn in the
+  // mailbox like exits do; `done` gets an empty string or the reason it
+  // failed. A child stopped this way stays stopped (also through group
+  // restarts and restarts of this supervisor) until started again, and
+  // neither stop nor start counts against the intensity.
+  void stop_child(const std::string& name, Resume<std::string> done);
+  void start_child(const std::string& name, Resume<std::string> done);
+  void restart_child(const std::string& name, Resume<std::string> done);
+
   const config::SupervisorSpec& spec() const { return spec_; }
   // Restarts that count against the intensity right now.
   int intensity_used() const { return window_.used(context_.host.now()); }
@@ -55,6 +65,7 @@ class Supervisor final : public Node {
     int restarts;
     TimePoint started_at;
     const std::optional<ExitReason>& last_exit;
+    bool held;  // stopped by an operator
   };
   std::vector<ChildView> children() const;
 
@@ -73,11 +84,19 @@ class Supervisor final : public Node {
     std::optional<ExitReason> last_exit;
   };
 
-  // A child's exit, or (retry) a queued new attempt after a failed restart.
   struct Message {
+    enum class Kind {
+      exit,   // a child ended on its own
+      retry,  // a new attempt after a failed start during a restart
+      stop,   // operator requests
+      start,
+      restart,
+    };
+    Kind kind;
     std::uint64_t child_id;
-    std::uint64_t incarnation;
-    std::optional<ExitReason> exit;  // empty: retry the start
+    std::uint64_t incarnation = 0;  // of the child, for exit and retry
+    std::optional<ExitReason> exit{};
+    Resume<std::string> reply{};  // for operator requests
   };
 
   void build_children();
@@ -86,6 +105,8 @@ class Supervisor final : public Node {
   void remove(Child& child);
   void child_exited(std::uint64_t id, ExitReason reason);
   void work_if_idle();
+  void request(Message::Kind kind, const std::string& name, Resume<std::string> done);
+  void clear_mailbox();
   void post_alive(std::function<void()> fn);
 
   Job run_init(Resume<std::string> done);
@@ -97,6 +118,7 @@ class Supervisor final : public Node {
   Task<void> stop_running(std::vector<Child*> in_stop_order, std::string why);
   Task<void> stop_all(std::string why);
   Task<void> handle_exit(Child& child, ExitReason reason);
+  Task<std::string> handle_request(Child& child, Message::Kind kind);
   Task<void> restart(Child& failed, std::string why);
   Task<void> give_up();
   Task<void> sleep(Duration delay);
@@ -109,6 +131,7 @@ class Supervisor final : public Node {
   std::uint64_t next_child_id_ = 1;
   RestartWindow window_;
   std::deque<Message> mailbox_;
+  std::set<std::string> held_;  // names of children stopped by an operator
 
   Phase phase_ = Phase::stopped;
   bool busy_ = false;  // a job owns the children

@@ -1,6 +1,83 @@
 #include "supervise/tree.hpp"
 
+#include <string_view>
+
+#include "config/suggest.hpp"
+#include "supervise/process_node.hpp"
+
 namespace otpd::supervise {
+
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::string part;
+  for (char c : path) {
+    if (c == '/') {
+      if (!part.empty()) parts.push_back(std::move(part));
+      part.clear();
+    } else {
+      part += c;
+    }
+  }
+  if (!part.empty()) parts.push_back(std::move(part));
+  return parts;
+}
+
+NodeStatus status_of(const Supervisor& supervisor, TimePoint now);
+
+NodeStatus status_of(const Supervisor::ChildView& child, TimePoint now) {
+  NodeStatus status;
+  status.path = child.node.path();
+  status.name = child.spec.name;
+  status.state = to_string(child.state);
+  status.restart = child.spec.restart;
+  status.held = child.held;
+  status.restarts = child.restarts;
+  status.last_exit = child.last_exit;
+  if (const auto* supervisor = dynamic_cast<const Supervisor*>(&child.node)) {
+    NodeStatus below = status_of(*supervisor, now);
+    below.path = status.path;
+    below.name = status.name;
+    below.state = status.state;
+    below.restart = status.restart;
+    below.held = status.held;
+    below.restarts = status.restarts;
+    below.last_exit = status.last_exit;
+    return below;
+  }
+  status.command = child.spec.process().argv;
+  status.pid = child.node.pid();
+  if (status.pid != 0) {
+    status.uptime = std::chrono::duration_cast<Duration>(now - child.started_at);
+  }
+  return status;
+}
+
+NodeStatus status_of(const Supervisor& supervisor, TimePoint now) {
+  NodeStatus status;
+  status.path = supervisor.path();
+  status.name = supervisor.path();
+  status.is_supervisor = true;
+  status.state = supervisor.running() ? "running" : "stopped";
+  status.strategy = supervisor.spec().strategy;
+  status.intensity = supervisor.spec().intensity;
+  status.period = supervisor.spec().period;
+  status.intensity_used = supervisor.intensity_used();
+  for (const auto& child : supervisor.children()) status.children.push_back(status_of(child, now));
+  return status;
+}
+
+void collect_paths(const Supervisor& supervisor, std::vector<std::string>& out) {
+  for (const auto& child : supervisor.children()) {
+    out.push_back(child.node.path());
+    if (const auto* below = dynamic_cast<const Supervisor*>(&child.node)) {
+      collect_paths(*below, out);
+    }
+  }
+}
+
+}  // namespace
 
 Tree::Tree(Host& host, ProcessControl& processes, EventSink& events, const config::Config& config)
     : context_{host, processes, events},
@@ -21,6 +98,105 @@ void Tree::stop(Resume<Done> done) {
 
 void Tree::kill() {
   root_->kill();
+}
+
+std::vector<std::string> Tree::paths() const {
+  std::vector<std::string> out;
+  collect_paths(*root_, out);
+  return out;
+}
+
+// Walks the live tree; a path is found only while every supervisor on the
+// way still has the child.
+std::optional<Tree::Located> Tree::locate(const std::string& path) const {
+  const auto parts = split_path(path);
+  if (parts.empty()) return Located{nullptr, "/"};
+  Supervisor* parent = root_.get();
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const Node* found = nullptr;
+    for (const auto& child : parent->children()) {
+      if (child.spec.name == parts[i]) found = &child.node;
+    }
+    if (found == nullptr) return std::nullopt;
+    if (i + 1 == parts.size()) return Located{parent, parts[i]};
+    // Supervisors are owned by the tree; the const view does not change that.
+    auto* below = dynamic_cast<Supervisor*>(const_cast<Node*>(found));
+    if (below == nullptr) return std::nullopt;
+    parent = below;
+  }
+  return std::nullopt;
+}
+
+std::string Tree::not_found(const std::string& path) const {
+  const auto all = paths();
+  const std::vector<std::string_view> candidates(all.begin(), all.end());
+  return "no child '" + path + "' in the tree" + config::did_you_mean(path, candidates);
+}
+
+std::optional<NodeStatus> Tree::status(const std::string& path) const {
+  const TimePoint now = context_.host.now();
+  const auto where = locate(path);
+  if (!where) return std::nullopt;
+  if (where->parent == nullptr) return status_of(*root_, now);
+  for (const auto& child : where->parent->children()) {
+    if (child.spec.name == where->name) return status_of(child, now);
+  }
+  return std::nullopt;
+}
+
+void Tree::forward(Request request, const std::string& path, Resume<std::string> done) {
+  const auto where = locate(path);
+  std::string error;
+  if (!where) {
+    error = not_found(path);
+  } else if (where->parent == nullptr) {
+    error = "the root supervisor cannot be started or stopped by itself; use shutdown";
+  }
+  if (!error.empty()) {
+    context_.host.post([done = std::move(done), error] { done(error); });
+    return;
+  }
+  (where->parent->*request)(where->name, std::move(done));
+}
+
+void Tree::stop_child(const std::string& path, Resume<std::string> done) {
+  forward(&Supervisor::stop_child, path, std::move(done));
+}
+
+void Tree::start_child(const std::string& path, Resume<std::string> done) {
+  forward(&Supervisor::start_child, path, std::move(done));
+}
+
+void Tree::restart_child(const std::string& path, Resume<std::string> done) {
+  forward(&Supervisor::restart_child, path, std::move(done));
+}
+
+int Tree::signal_child(const std::string& path, int signo, std::string& error) {
+  const auto where = locate(path);
+  if (!where) {
+    error = not_found(path);
+    return 0;
+  }
+  if (where->parent == nullptr) {
+    error = "'/' is a supervisor; signals go to processes";
+    return 0;
+  }
+  for (const auto& child : where->parent->children()) {
+    if (child.spec.name != where->name) continue;
+    if (child.spec.is_supervisor()) {
+      error = "'" + path + "' is a supervisor; signals go to processes";
+      return 0;
+    }
+    const int pid = child.node.pid();
+    if (pid == 0) {
+      error = "'" + path + "' is not running";
+      return 0;
+    }
+    context_.processes.signal_group(pid, signo);
+    return pid;
+  }
+  error = not_found(path);
+  return 0;
 }
 
 }  // namespace otpd::supervise

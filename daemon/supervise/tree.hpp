@@ -4,9 +4,12 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "config/spec.hpp"
+#include "supervise/status.hpp"
 #include "supervise/supervisor.hpp"
 
 namespace otpd::supervise {
@@ -30,7 +33,33 @@ class Tree {
 
   Supervisor& root() { return *root_; }
 
+  // The status of the node at `path` ("/" or "" for the whole tree) and
+  // everything below it; nothing when there is no such node.
+  std::optional<NodeStatus> status(const std::string& path) const;
+
+  // Operator requests on the node at `path`: `done` gets an empty string or
+  // why it failed (no such node — with the nearest existing path — or the
+  // supervisor refused).
+  void stop_child(const std::string& path, Resume<std::string> done);
+  void start_child(const std::string& path, Resume<std::string> done);
+  void restart_child(const std::string& path, Resume<std::string> done);
+  // Sends signo to the process group of the process at `path`; returns its
+  // pid, or sets `error`.
+  int signal_child(const std::string& path, int signo, std::string& error);
+
+  // Every node's path, in start order (for suggestions and completion).
+  std::vector<std::string> paths() const;
+
  private:
+  struct Located {
+    Supervisor* parent;  // nullptr for the root
+    std::string name;
+  };
+  std::optional<Located> locate(const std::string& path) const;
+  std::string not_found(const std::string& path) const;
+  using Request = void (Supervisor::*)(const std::string&, Resume<std::string>);
+  void forward(Request request, const std::string& path, Resume<std::string> done);
+
   Context context_;
   std::unique_ptr<Supervisor> root_;
 };

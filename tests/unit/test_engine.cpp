@@ -489,3 +489,111 @@ TEST_CASE("events name the child by its path and carry pid and status") {
   CHECK(exited->status == ExitStatus::killed(SIGSEGV, true));
   CHECK(exited->reason == "killed by SIGSEGV (core dumped)");
 }
+
+TEST_CASE("an operator's stop keeps a child stopped, through group restarts, without budget") {
+  World w(sup_spec(Strategy::one_for_all, {proc("a"), proc("b"), proc("c")}, 1));
+  w.boot().take_history();
+  std::optional<std::string> reply;
+  w.tree->stop_child("b", [&](std::string e) { reply = e; });
+  w.host.run();
+  CHECK(reply == "");
+  CHECK(w.take_history() == Lines{"term b", "exit b"});
+  CHECK(w.tree->root().intensity_used() == 0);
+  w.procs.exit("a", crash);  // one_for_all: b stays down
+  CHECK(w.take_history() == Lines{"exit a", "term c", "exit c", "start a", "start c"});
+  const auto status = w.tree->status("b");
+  REQUIRE(status);
+  CHECK(status->state == "stopped");
+  CHECK(status->held);
+  reply.reset();
+  w.tree->start_child("b", [&](std::string e) { reply = e; });
+  w.host.run();
+  CHECK(reply == "");
+  CHECK(w.procs.running("b"));
+  CHECK(!w.tree->status("b")->held);
+}
+
+TEST_CASE("an operator's restart stops and starts one child without using the budget") {
+  World w(sup_spec(Strategy::rest_for_one, {proc("a"), proc("b")}, 0));
+  w.boot().take_history();
+  std::optional<std::string> reply;
+  w.tree->restart_child("a", [&](std::string e) { reply = e; });
+  w.host.run();
+  CHECK(reply == "");
+  CHECK(w.take_history() == Lines{"term a", "exit a", "start a"});
+  CHECK(!w.gave_up);
+}
+
+TEST_CASE("operator requests name what is wrong") {
+  auto inner = sup_spec(Strategy::one_for_one, {proc("api")});
+  World w(sup_spec(Strategy::one_for_one, {sup("app", inner)}));
+  w.boot();
+  std::optional<std::string> reply;
+  w.tree->stop_child("app/apx", [&](std::string e) { reply = e; });
+  w.host.run();
+  CHECK(reply == "no child 'app/apx' in the tree (did you mean 'app/api'?)");
+  w.procs.fail_starts_of("api", "command not found: api");
+  w.tree->restart_child("app/api", [&](std::string e) { reply = e; });
+  w.host.run();
+  CHECK(reply == "command not found: api");
+  std::string error;
+  CHECK(w.tree->signal_child("app", SIGHUP, error) == 0);
+  CHECK(error == "'app' is a supervisor; signals go to processes");
+}
+
+TEST_CASE("stopping a nested supervisor by hand stops its subtree and keeps it down") {
+  auto inner = sup_spec(Strategy::one_for_one, {proc("x"), proc("y")});
+  World w(sup_spec(Strategy::one_for_one, {proc("a"), sup("inner", inner)}));
+  w.boot().take_history();
+  std::optional<std::string> reply;
+  w.tree->stop_child("inner", [&](std::string e) { reply = e; });
+  w.host.run();
+  CHECK(reply == "");
+  CHECK(w.take_history() == Lines{"term y", "exit y", "term x", "exit x"});
+  w.tree->start_child("inner", [&](std::string e) { reply = e; });
+  w.host.run();
+  CHECK(w.take_history() == Lines{"start x", "start y"});
+}
+
+TEST_CASE("status shows every node with its state, pid, restarts and last exit") {
+  auto inner = sup_spec(Strategy::rest_for_one, {proc("api")}, 7, 9s);
+  World w(sup_spec(Strategy::one_for_one, {proc("db"), sup("app", inner)}));
+  w.boot();
+  w.procs.exit("db", ExitStatus::exited(4));
+  w.host.advance(3s);
+  const auto root = w.tree->status("/");
+  REQUIRE(root);
+  CHECK(root->is_supervisor);
+  CHECK(root->intensity_used == 1);
+  REQUIRE(root->children.size() == 2);
+  const auto& db = root->children[0];
+  CHECK(db.path == "db");
+  CHECK(db.state == "running");
+  CHECK(db.pid == w.procs.pid_of("db"));
+  CHECK(db.restarts == 1);
+  CHECK(db.uptime == otpd::supervise::Duration{3000});
+  REQUIRE(db.last_exit);
+  CHECK(db.last_exit->text == "exited with status 4");
+  const auto& app = root->children[1];
+  CHECK(app.is_supervisor);
+  CHECK(app.strategy == Strategy::rest_for_one);
+  CHECK(app.intensity == 7);
+  REQUIRE(app.children.size() == 1);
+  CHECK(app.children[0].path == "app/api");
+  CHECK(w.tree->paths() == Lines{"db", "app", "app/api"});
+  CHECK(!w.tree->status("nope"));
+}
+
+TEST_CASE("operator requests queued behind a shutdown get an answer") {
+  World w(
+      sup_spec(Strategy::one_for_one, {proc("a", RestartType::permanent, Shutdown::after(1s))}));
+  w.procs.ignore_sigterm("a");
+  w.boot();
+  std::optional<std::string> reply;
+  w.shutdown();
+  w.tree->start_child("a", [&](std::string e) { reply = e; });
+  w.host.run();
+  CHECK(reply == "supervisor / is not running");
+  w.host.advance(1s);
+  CHECK(w.stopped);
+}

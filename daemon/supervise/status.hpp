@@ -1,0 +1,37 @@
+// A snapshot of (part of) the tree for people and scripts: what each node
+// is, what state it is in, and its recent history.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/spec.hpp"
+#include "supervise/node.hpp"
+
+namespace otpd::supervise {
+
+struct NodeStatus {
+  std::string path;  // "/" for the root
+  std::string name;
+  bool is_supervisor = false;
+  std::string state;  // a ChildState name; the root is "running" or "stopping"
+  config::RestartType restart = config::RestartType::permanent;
+  bool held = false;  // stopped by an operator
+  int restarts = 0;
+  std::optional<ExitReason> last_exit;
+
+  // A process.
+  std::vector<std::string> command;
+  int pid = 0;
+  std::optional<Duration> uptime;  // while it runs
+
+  // A supervisor.
+  config::Strategy strategy = config::Strategy::one_for_one;
+  int intensity = 0;
+  Duration period{0};
+  int intensity_used = 0;
+  std::vector<NodeStatus> children;
+};
+
+}  // namespace otpd::supervise

@@ -149,6 +149,14 @@ void check_fails(const ProcessSpec& spec, const std::string& error) {
 
 TEST_CASE("the child gets its own group and none of otpd's fds, signal state or stdin") {
   otpd::loop::block_supervisor_signals();
+  // What the child must not inherit is really there in the parent.
+  struct sigaction pipe_action {};
+  sigaction(SIGPIPE, nullptr, &pipe_action);
+  REQUIRE((pipe_action.sa_handler == SIG_IGN));
+  sigset_t blocked;
+  pthread_sigmask(SIG_SETMASK, nullptr, &blocked);
+  REQUIRE(sigismember(&blocked, SIGTERM) == 1);
+
   TempDir dir;
   // Descriptors of every kind otpd holds, with and without close-on-exec.
   int pipe_fds[2];

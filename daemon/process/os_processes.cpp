@@ -8,7 +8,7 @@ supervise::SpawnResult OsProcesses::spawn(const config::ProcessSpec& spec,
                                           std::function<void(supervise::ExitStatus)> on_exit) {
   supervise::SpawnResult result = spawn_process(spec, options_);
   // Before returning to the loop, so the exit cannot be taken for an orphan's.
-  if (result.pid > 0) reaper_.watch(result.pid, std::move(on_exit));
+  if (result.pid > 0) reaper_.watch(result.pid, std::move(on_exit), /*kill_group=*/true);
   return result;
 }
 

@@ -45,12 +45,21 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
   void reap_all() {
     while (!stopped) {
       siginfo_t info{};
-      if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG) != 0) {
+      // Look first, reap second: the pid stays reserved in between.
+      if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
         if (errno == EINTR) continue;
         return;  // ECHILD: no children at all
       }
-      if (info.si_pid == 0) return;  // children left, none has exited
-      report(info.si_pid, supervise::ExitStatus::from_siginfo(info.si_code, info.si_status));
+      const pid_t pid = info.si_pid;
+      if (pid == 0) return;  // children left, none has exited
+      if (auto found = watching.find(pid); found != watching.end() && found->second.kill_group) {
+        kill(-pid, SIGKILL);  // ESRCH when the leader was alone: nothing left
+      }
+      siginfo_t reaped{};
+      while (waitid(P_PID, static_cast<id_t>(pid), &reaped, WEXITED | WNOHANG) != 0 &&
+             errno == EINTR) {
+      }
+      report(pid, supervise::ExitStatus::from_siginfo(info.si_code, info.si_status));
     }
   }
 
@@ -61,14 +70,18 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     // Out of the table before the call: the callback may spawn and watch again.
-    ExitFn on_exit = std::move(found->second);
+    ExitFn on_exit = std::move(found->second.on_exit);
     watching.erase(found);
     if (on_exit) on_exit(status);
   }
 
   asio::posix::stream_descriptor signals;
   OrphanFn on_orphan;
-  std::unordered_map<int, ExitFn> watching;
+  struct Watch {
+    ExitFn on_exit;
+    bool kill_group = false;
+  };
+  std::unordered_map<int, Watch> watching;
   bool subreaper = false;
   bool stopped = false;
 };
@@ -106,8 +119,8 @@ Reaper::~Reaper() {
   impl_->signals.cancel(ignored);
 }
 
-void Reaper::watch(int pid, ExitFn on_exit) {
-  impl_->watching[pid] = std::move(on_exit);
+void Reaper::watch(int pid, ExitFn on_exit, bool kill_group) {
+  impl_->watching[pid] = {std::move(on_exit), kill_group};
 }
 
 bool Reaper::receives_orphans() const {

@@ -31,7 +31,10 @@ class Reaper {
 
   // Calls on_exit, from the event loop, when `pid` has been reaped. Call it
   // right after spawning, on the loop's thread, before the loop runs again.
-  void watch(int pid, ExitFn on_exit);
+  // With `kill_group`, whatever is left of the process group `pid` leads is
+  // sent SIGKILL when it exits, while its zombie still holds the pid, so
+  // the signal cannot reach a new process that reuses the number.
+  void watch(int pid, ExitFn on_exit, bool kill_group = false);
   // Whether orphans of the tree come to otpd (PID 1, or subreaper set).
   bool receives_orphans() const;
   // Processes watched and not yet reaped.

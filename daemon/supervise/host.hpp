@@ -45,7 +45,9 @@ class ProcessControl {
   virtual ~ProcessControl() = default;
   // Starts the process in a new process group whose id is its pid. On
   // success, on_exit is called exactly once, from the event loop, when the
-  // process has been reaped. On failure nothing is left behind.
+  // process has been reaped; by then whatever was left of its process group
+  // has been killed, so that nothing of it runs beside the next incarnation.
+  // On failure nothing is left behind.
   virtual SpawnResult spawn(const config::ProcessSpec& spec,
                             std::function<void(ExitStatus)> on_exit) = 0;
   // Sends signo to the process group `pgid` (a no-op when it is gone).

@@ -73,9 +73,6 @@ void ProcessNode::exited(int pid, ExitStatus status) {
   if (pid != pid_ || pid == 0) return;
   pid_ = 0;
   kill_timer_.reset();
-  // The process group is the unit of a child: whatever its leader left
-  // behind must not run beside the next incarnation.
-  context_.processes.signal_group(pid, SIGKILL);
   if (stopping_) {
     stopping_ = false;
     emit({.kind = EventKind::stopped, .pid = pid, .status = status, .reason = describe(status)});

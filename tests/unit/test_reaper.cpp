@@ -168,13 +168,30 @@ TEST_CASE_FIXTURE(Fixture, "a grandchild left behind by a double fork is reaped 
   const std::string pidfile = std::string(dir) + "/grandchild";
   const std::string grandchild = "echo $$ > " + pidfile + "; sleep 0.2; exit 7";
 
-  CHECK(exit_of(shell("sh -c '" + grandchild + "' & exit 0")) == ExitStatus::exited(0));
+  // setsid: out of the child's process group, which is killed when the
+  // child exits.
+  // child exits; the child waits until the grandchild is out of it.
+  CHECK(exit_of(shell("setsid sh -c '" + grandchild + "' & until [ -s " + pidfile +
+                      " ]; do sleep 0.01; done; exit 0")) == ExitStatus::exited(0));
   REQUIRE(run_until(io, [&] { return !orphans.empty(); }));
   const std::optional<int> pid = read_pid(pidfile);
   fs::remove_all(dir);
   REQUIRE(pid.has_value());
   CHECK(orphans[0].first == *pid);
   CHECK(orphans[0].second == ExitStatus::exited(7));
+}
+
+TEST_CASE_FIXTURE(Fixture, "what a child leaves in its process group is killed when it exits") {
+  char dir[] = "/tmp/otpd-leftover-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string pidfile = std::string(dir) + "/leftover";
+  CHECK(exit_of(shell("sleep 30 & echo $! > " + pidfile + "; exit 0")) == ExitStatus::exited(0));
+  REQUIRE(run_until(io, [&] { return !orphans.empty(); }));
+  const std::optional<int> pid = read_pid(pidfile);
+  fs::remove_all(dir);
+  REQUIRE(pid.has_value());
+  CHECK(orphans[0].first == *pid);
+  CHECK(orphans[0].second == ExitStatus::killed(SIGKILL));
 }
 
 TEST_CASE_FIXTURE(Fixture, "exits that coalesce into one SIGCHLD are all reported") {

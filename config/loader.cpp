@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "config/control_reader.hpp"
 #include "config/tree_reader.hpp"
 #include "config/yaml_reader.hpp"
 
@@ -20,8 +21,9 @@ struct TopLevelKey {
 };
 
 // The sections of a configuration file.
-constexpr std::array<TopLevelKey, 1> kTopLevelKeys{{
+constexpr std::array<TopLevelKey, 2> kTopLevelKeys{{
     {"tree", true, [](const Field& f, Config& c) { c.tree = read_tree(f); }},
+    {"control", false, [](const Field& f, Config& c) { c.control = read_control(f); }},
 }};
 
 [[noreturn]] void fail_unreadable(const std::string& path, int error) {

@@ -94,9 +94,25 @@ inline bool SupervisorSpec::operator==(const SupervisorSpec& o) const {
          backoff == o.backoff && children == o.children;
 }
 
+// A group named in the file; otpd resolves it to a gid when it starts.
+struct GroupName {
+  std::string name;
+  SourceLocation where;
+  bool operator==(const GroupName&) const = default;
+};
+
+// The control socket: where it is and who besides otpd's own user may use it.
+struct ControlSpec {
+  std::string socket;                   // absolute; empty for the default
+  std::optional<GroupName> group;       // members may use every command
+  std::optional<GroupName> read_group;  // members may use read commands only
+  bool operator==(const ControlSpec&) const = default;
+};
+
 struct Config {
   std::string file;  // as given on the command line
   SupervisorSpec tree;
+  ControlSpec control;
 };
 
 const char* to_string(Strategy);

@@ -313,7 +313,8 @@ tree:
     CHECK(error_of("- tree\n") ==
           "t.yaml:1:1: expected a mapping with a top-level 'tree', found a list");
     CHECK(error_of("{}") == "t.yaml:1:1: missing the top-level key 'tree'");
-    CHECK(error_of("version: 1\n") == "t.yaml:1:1: unknown key 'version' (valid keys: tree)");
+    CHECK(error_of("version: 1\n") ==
+          "t.yaml:1:1: unknown key 'version' (valid keys: tree, control)");
     CHECK(error_of("tree: {}\ntrees: {}\n") ==
           "t.yaml:2:1: unknown key 'trees' (did you mean 'tree'?)");
     CHECK(error_of("tre: {}\n") == "t.yaml:1:1: unknown key 'tre' (did you mean 'tree'?)");
@@ -760,5 +761,52 @@ TEST_SUITE("spec") {
     CHECK(to_string(Shutdown::brutal_kill()) == "brutal_kill");
     CHECK(to_string(Shutdown::infinity()) == "infinity");
     CHECK(to_string(Shutdown::after(1500ms)) == "1s500ms");
+  }
+}
+
+TEST_SUITE("control") {
+  const char* const kTree = "tree:\n  children: []\n";
+
+  TEST_CASE("absent: the default socket and no groups") {
+    const Config config = load(kTree);
+    CHECK(config.control == ControlSpec{});
+  }
+
+  TEST_CASE("socket, group and read_group") {
+    const Config config = load(std::string(kTree) + R"(control:
+  socket: /run/app/otpd.sock
+  group: ops
+  read_group: monitoring
+)");
+    CHECK(config.control.socket == "/run/app/otpd.sock");
+    REQUIRE(config.control.group);
+    CHECK(config.control.group->name == "ops");
+    CHECK(config.control.group->where == SourceLocation{"t.yaml", 5, 10});
+    REQUIRE(config.control.read_group);
+    CHECK(config.control.read_group->name == "monitoring");
+  }
+
+  TEST_CASE("a relative socket path is relative to the config file") {
+    const Config config = load(std::string(kTree) + "control: {socket: run/../otpd.sock}\n");
+    CHECK(config.control.socket == "/srv/app/otpd.sock");
+  }
+
+  TEST_CASE("errors name the place and what was expected") {
+    CHECK(error_of(std::string(kTree) + "control: /run/otpd.sock\n") ==
+          "t.yaml:3:10: control: expected a mapping with socket, group and read_group, found "
+          "a string");
+    CHECK(error_of(std::string(kTree) + "control:\n  sokcet: /x\n") ==
+          "t.yaml:4:3: unknown key 'sokcet' (did you mean 'socket'?)");
+    CHECK(error_of(std::string(kTree) + "control:\n  group: ''\n") ==
+          "t.yaml:4:10: control.group: must not be empty");
+    CHECK(error_of(std::string(kTree) + "control:\n  read_group: [a]\n") ==
+          "t.yaml:4:15: control.read_group: expected a string, found a list");
+  }
+
+  TEST_CASE("a socket path longer than sun_path allows is refused") {
+    const std::string path = "/" + std::string(120, 'x');
+    CHECK(error_of(std::string(kTree) + "control:\n  socket: " + path + "\n") ==
+          "t.yaml:4:11: control.socket: '" + path +
+              "' is 121 bytes long; a Unix socket path may have at most 107");
   }
 }

@@ -6,17 +6,24 @@
 // its memory once the tree is up, the CPU it burns while nothing happens,
 // the time an orderly SIGTERM shutdown takes, and whether any child outlives
 // otpd.
+#include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "bench_util.hpp"
+
+extern char** environ;
 
 namespace {
 
@@ -26,7 +33,8 @@ using Json = nlohmann::ordered_json;
 const char* const usage =
     "Usage: otpd-bench-scale [--children N] [--nested K] [--child idle|sleep]\n"
     "                        [--shutdown brutal_kill|DURATION] [--idle-seconds S]\n"
-    "                        [--timeout SECONDS] [--force] [--json] [--keep-temp]\n"
+    "                        [--timeout SECONDS] [--no-floor] [--force] [--json]\n"
+    "                        [--keep-temp]\n"
     "\n"
     "Starts otpd on a tree of N (default 1000) long-running children, flat under\n"
     "the root or spread over K nested supervisors, and reports: time from otpd's\n"
@@ -38,6 +46,8 @@ const char* const usage =
     "  --child sleep    /bin/sleep infinity\n"
     "  --shutdown P     each child's shutdown policy (default 5s: SIGTERM first)\n"
     "  --timeout S      bound on the start and on the shutdown, each (default 120)\n"
+    "  --no-floor       skip the floor: the same children started by a bare\n"
+    "                   posix_spawn loop and stopped by SIGTERM+waitpid each\n"
     "  --force          run even when a system limit says N cannot fit\n"
     "  --json           one JSON object on stdout; the summary goes to stderr\n";
 
@@ -82,6 +92,51 @@ std::string tree_yaml(long long children, long long nested, const std::string& c
   return y.str();
 }
 
+struct Floor {
+  double start_s = 0;
+  double stop_s = 0;
+  std::size_t spawned = 0;
+};
+
+// The same N children started and stopped by the least any supervisor could
+// do: posix_spawn (clone(CLONE_VM|CLONE_VFORK) + execve, as otpd) in a loop,
+// then SIGTERM and waitpid for each, newest first. What otpd's figures add
+// above these is otpd's; the rest is the kernel and the children.
+Floor run_floor(long long n, std::vector<std::string> args) {
+  Floor floor;
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::vector<pid_t> pids;
+  pids.reserve(static_cast<std::size_t>(n));
+  const std::int64_t t0 = monotonic_ns();
+  std::string error;
+  for (long long i = 0; i < n && !otpd::bench::interrupted(); ++i) {
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
+    if (rc != 0) {
+      error = std::string("posix_spawn: ") + std::strerror(rc);
+      break;
+    }
+    pids.push_back(pid);
+  }
+  const std::int64_t t1 = monotonic_ns();
+  // Always ends every child it started, whatever happened above.
+  for (auto it = pids.rbegin(); it != pids.rend(); ++it) {
+    kill(*it, SIGTERM);
+    int status = 0;
+    while (waitpid(*it, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  const std::int64_t t2 = monotonic_ns();
+  if (!error.empty()) throw std::runtime_error("floor: " + error);
+  if (otpd::bench::interrupted()) throw std::runtime_error("interrupted");
+  floor.spawned = pids.size();
+  floor.start_s = static_cast<double>(t1 - t0) / 1e9;
+  floor.stop_s = static_cast<double>(t2 - t1) / 1e9;
+  return floor;
+}
+
 std::size_t count_fds(pid_t pid) {
   std::error_code ec;
   std::size_t n = 0;
@@ -113,6 +168,7 @@ int run(otpd::bench::Args& args) {
   const bool force = args.flag("--force");
   const bool json = args.flag("--json");
   const bool keep = args.flag("--keep-temp");
+  const bool with_floor = !args.flag("--no-floor");
   if (const auto rest = args.rest(); !rest.empty()) {
     throw std::invalid_argument("unknown argument '" + rest.front() + "'");
   }
@@ -275,6 +331,12 @@ int run(otpd::bench::Args& args) {
   const bool rss_target = rss_mib < 100.0 && hwm_mib < 100.0;
   const bool idle_target = idle_ticks == 0;
 
+  std::optional<Floor> floor;
+  if (with_floor) {
+    floor = run_floor(n, child_kind == "idle" ? std::vector<std::string>{OTPD_BENCH_IDLE}
+                                              : std::vector<std::string>{"/bin/sleep", "infinity"});
+  }
+
   const double load_end = otpd::bench::describe_machine().load1;
   human << "  load:     " << fmt("%.2f", load_end) << " at end\n";
   human << "  start:    " << fmt("%.3f", start_s) << " s from exec to \"tree started\" ("
@@ -289,6 +351,11 @@ int run(otpd::bench::Args& args) {
   human << "  shutdown: " << fmt("%.3f", shutdown_s) << " s from SIGTERM to exit; exit status "
         << exit_status << ", " << stopped_events << " stopped events"
         << (stopped_message ? ", said \"stopped\"" : ", never said \"stopped\"") << "\n";
+  if (floor) {
+    human << "  floor:    a posix_spawn loop starts the same " << floor->spawned << " children in "
+          << fmt("%.3f", floor->start_s) << " s; SIGTERM+waitpid each, newest first, takes "
+          << fmt("%.3f", floor->stop_s) << " s\n";
+  }
   human << "  after:    " << leftovers << " of " << children.size() << " children left running, "
         << orphans << " orphans reaped by the benchmark; a child's SigBlk " << child_sigblk << "\n";
   human << "  targets:  10000 started in < 5 s: "
@@ -328,6 +395,8 @@ int run(otpd::bench::Args& args) {
            {"otpd_exit_status", exit_status},
            {"stopped_events", stopped_events},
            {"stopped_message", stopped_message},
+           {"floor_start_s", floor ? Json(floor->start_s) : Json(nullptr)},
+           {"floor_stop_s", floor ? Json(floor->stop_s) : Json(nullptr)},
            {"leftover_children", leftovers},
            {"orphans_reaped", orphans},
            {"targets",

@@ -1,0 +1,240 @@
+#include "cli/arguments.hpp"
+
+#include <array>
+#include <charconv>
+
+#include "cli/suggest.hpp"
+
+namespace otpd::ctl {
+namespace {
+
+struct OptionName {
+  std::string_view long_name;
+  char short_name;  // 0 when none
+  bool takes_value;
+  unsigned requires_bit;  // 0 for a global option
+};
+
+constexpr std::array<OptionName, 8> kOptions{{
+    {"--socket", 0, true, 0},
+    {"--timeout", 0, true, 0},
+    {"--no-color", 0, false, 0},
+    {"--help", 'h', false, 0},
+    {"--version", 0, false, 0},
+    {"--json", 0, false, opt_json},
+    {"--follow", 'f', false, opt_follow},
+    {"--lines", 'n', true, opt_lines},
+}};
+
+const OptionName* find_long(std::string_view name) {
+  for (const OptionName& option : kOptions) {
+    if (option.long_name == name) return &option;
+  }
+  return nullptr;
+}
+
+const OptionName* find_short(char name) {
+  for (const OptionName& option : kOptions) {
+    if (option.short_name == name) return &option;
+  }
+  return nullptr;
+}
+
+std::string unknown_option(std::string_view written) {
+  std::vector<std::string_view> names;
+  for (const OptionName& option : kOptions) names.push_back(option.long_name);
+  std::string message = "unknown option '" + std::string(written) + "'";
+  if (auto guess = nearest(written, names)) message += " (did you mean '" + *guess + "'?)";
+  return message;
+}
+
+std::string unknown_command(std::string_view written) {
+  std::vector<std::string_view> names;
+  for (const CommandSpec& spec : command_specs()) names.push_back(spec.name);
+  std::string message = "unknown command '" + std::string(written) + "'";
+  if (auto guess = nearest(written, names)) message += " (did you mean '" + *guess + "'?)";
+  return message;
+}
+
+// Collects what argv says, then checks it against the command once the
+// command is known, since options may precede it.
+class Parser {
+ public:
+  explicit Parser(const std::vector<std::string>& args) : args_(args) {}
+
+  std::variant<Invocation, UsageError> run() {
+    for (next_ = 0; next_ < args_.size();) {
+      const std::string& arg = args_[next_++];
+      if (options_ended_ || arg.size() < 2 || arg[0] != '-') {
+        operand(arg);
+      } else if (arg == "--") {
+        options_ended_ = true;
+      } else if (arg[1] == '-') {
+        long_option(arg);
+      } else {
+        short_options(arg);
+      }
+    }
+    if (inv_.help || inv_.version) {
+      inv_.command = command_.value_or(Command::help);
+      if (inv_.command == Command::help) help_topic();
+      return inv_;
+    }
+    if (!error_.empty()) return UsageError{error_, command_};
+    if (!command_) return UsageError{"no command given", std::nullopt};
+    inv_.command = *command_;
+    check_against_command();
+    if (!error_.empty()) return UsageError{error_, command_};
+    return inv_;
+  }
+
+ private:
+  void fail(std::string message) {
+    if (error_.empty()) error_ = std::move(message);
+  }
+
+  void operand(const std::string& arg) {
+    if (command_) {
+      operands_.push_back(arg);
+      return;
+    }
+    command_ = command_named(arg);
+    if (!command_) fail(unknown_command(arg));
+  }
+
+  void long_option(const std::string& arg) {
+    const std::size_t equals = arg.find('=');
+    const std::string name = arg.substr(0, equals);
+    const OptionName* option = find_long(name);
+    if (option == nullptr) return fail(unknown_option(name));
+    std::optional<std::string> value;
+    if (equals != std::string::npos) {
+      if (!option->takes_value) return fail("option " + name + " takes no value");
+      value = arg.substr(equals + 1);
+    }
+    apply(*option, name, std::move(value));
+  }
+
+  // "-h", "-f", "-n 5", "-n5", and bundles such as "-fn5".
+  void short_options(const std::string& arg) {
+    for (std::size_t i = 1; i < arg.size(); ++i) {
+      const OptionName* option = find_short(arg[i]);
+      const std::string written = std::string("-") + arg[i];
+      if (option == nullptr) return fail("unknown option '" + written + "'");
+      if (option->takes_value && i + 1 < arg.size()) {
+        return apply(*option, written, arg.substr(i + 1));
+      }
+      apply(*option, written, std::nullopt);
+    }
+  }
+
+  void apply(const OptionName& option, const std::string& written,
+             std::optional<std::string> value) {
+    if (option.takes_value && !value) {
+      if (next_ >= args_.size()) return fail("option " + written + " needs a value");
+      value = args_[next_++];
+    }
+    used_bits_ |= option.requires_bit;
+    if (option.requires_bit != 0 && first_specific_.empty()) first_specific_ = written;
+    const std::string_view name = option.long_name;
+    if (name == "--socket") {
+      if (value->empty()) return fail("option --socket needs a path");
+      inv_.socket = *value;
+    } else if (name == "--timeout") {
+      std::string why;
+      const auto timeout = parse_duration(*value, why);
+      if (!timeout) return fail("option --timeout: " + why);
+      if (timeout->count() == 0) return fail("option --timeout must be longer than 0s");
+      inv_.timeout = *timeout;
+    } else if (name == "--no-color") {
+      inv_.no_color = true;
+    } else if (name == "--help") {
+      inv_.help = true;
+    } else if (name == "--version") {
+      inv_.version = true;
+    } else if (name == "--json") {
+      inv_.json = true;
+    } else if (name == "--follow") {
+      inv_.follow = true;
+    } else if (name == "--lines") {
+      int n = -1;
+      const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
+      if (ec != std::errc{} || end != value->data() + value->size() || n < 0 || n > max_backlog) {
+        return fail("option " + written + " needs a number from 0 to " +
+                    std::to_string(max_backlog) + ", not '" + *value + "'");
+      }
+      inv_.backlog = n;
+    }
+  }
+
+  // `otpctl help status` is `otpctl status --help`.
+  void help_topic() {
+    inv_.help = true;
+    if (operands_.empty()) return;
+    if (auto topic = command_named(operands_.front())) inv_.command = *topic;
+  }
+
+  void check_against_command() {
+    const CommandSpec& spec = spec_of(inv_.command);
+    if ((used_bits_ & ~spec.options) != 0) {
+      return fail("option " + first_inapplicable(spec) + " does not apply to '" +
+                  std::string(spec.name) + "'");
+    }
+    switch (spec.operands) {
+      case Operands::none:
+        if (!operands_.empty()) fail("unexpected argument '" + operands_.front() + "'");
+        break;
+      case Operands::optional_path:
+        if (operands_.size() > 1) fail("at most one PATH, got '" + operands_[1] + "' too");
+        inv_.paths = operands_;
+        break;
+      case Operands::paths:
+        if (operands_.empty()) fail("which child? give at least one PATH");
+        inv_.paths = operands_;
+        break;
+      case Operands::signal_then_paths:
+        if (operands_.empty()) return fail("which signal? e.g. 'otpctl signal HUP app/api'");
+        if (operands_.size() < 2) return fail("which child? give at least one PATH");
+        inv_.signal = operands_.front();
+        inv_.paths.assign(operands_.begin() + 1, operands_.end());
+        break;
+      case Operands::optional_command:
+        if (operands_.size() > 1) return fail("help takes one command name");
+        inv_.help = true;
+        if (!operands_.empty()) {
+          const auto topic = command_named(operands_.front());
+          if (!topic) return fail(unknown_command(operands_.front()));
+          inv_.command = *topic;
+        }
+        break;
+    }
+  }
+
+  std::string first_inapplicable(const CommandSpec& spec) const {
+    for (const OptionName& option : kOptions) {
+      if (option.requires_bit != 0 && (used_bits_ & option.requires_bit) != 0 &&
+          (spec.options & option.requires_bit) == 0) {
+        return std::string(option.long_name);
+      }
+    }
+    return first_specific_;
+  }
+
+  const std::vector<std::string>& args_;
+  std::size_t next_ = 0;
+  bool options_ended_ = false;
+  std::optional<Command> command_;
+  std::vector<std::string> operands_;
+  unsigned used_bits_ = 0;
+  std::string first_specific_;
+  std::string error_;
+  Invocation inv_;
+};
+
+}  // namespace
+
+std::variant<Invocation, UsageError> parse_arguments(const std::vector<std::string>& args) {
+  return Parser(args).run();
+}
+
+}  // namespace otpd::ctl

@@ -1,0 +1,41 @@
+// otpctl's command line: `otpctl [GLOBAL OPTIONS] COMMAND [ARGS] [OPTIONS]`.
+// Options may come before or after the command; `--` ends them.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "cli/duration_text.hpp"
+
+namespace otpd::ctl {
+
+inline constexpr Ms default_timeout{10'000};
+inline constexpr int max_backlog = 1000;  // what otpd sends at most
+
+struct Invocation {
+  Command command = Command::help;
+  bool help = false;     // -h/--help, `otpctl help [COMMAND]`: show help for `command`
+  bool version = false;  // --version: otpctl's own version, without asking otpd
+
+  std::optional<std::string> socket;
+  Ms timeout = default_timeout;
+  bool json = false;
+  bool no_color = false;
+  bool follow = false;
+  std::optional<int> backlog;  // -n N
+
+  std::string signal;              // signal SIGNAL ...
+  std::vector<std::string> paths;  // status [PATH]; start|stop|restart|signal PATH...
+};
+
+struct UsageError {
+  std::string message;
+  std::optional<Command> command;  // whose usage to show, when known
+};
+
+std::variant<Invocation, UsageError> parse_arguments(const std::vector<std::string>& args);
+
+}  // namespace otpd::ctl

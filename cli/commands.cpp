@@ -1,0 +1,49 @@
+#include "cli/commands.hpp"
+
+#include <array>
+
+namespace otpd::ctl {
+namespace {
+
+constexpr std::array<CommandSpec, 10> kSpecs{{
+    {Command::status, "status", "[PATH]", "show the tree, or the subtree at PATH", opt_json,
+     Operands::optional_path},
+    {Command::start, "start", "PATH...", "start children that were stopped", opt_json,
+     Operands::paths},
+    {Command::stop, "stop", "PATH...", "stop children and keep them stopped", opt_json,
+     Operands::paths},
+    {Command::restart, "restart", "PATH...", "stop children, then start them again", opt_json,
+     Operands::paths},
+    {Command::signal, "signal", "SIGNAL PATH...", "send a signal to the processes at PATH",
+     opt_json, Operands::signal_then_paths},
+    {Command::events, "events", "", "show recent events, or follow new ones",
+     opt_json | opt_follow | opt_lines, Operands::none},
+    {Command::shutdown, "shutdown", "", "stop the whole tree; otpd then exits", 0, Operands::none},
+    {Command::ping, "ping", "", "check that otpd answers, and how fast", 0, Operands::none},
+    {Command::version, "version", "", "show the versions of otpctl, otpd and the protocol",
+     opt_json, Operands::none},
+    {Command::help, "help", "[COMMAND]", "show help for otpctl or for one command", 0,
+     Operands::optional_command},
+}};
+
+}  // namespace
+
+std::span<const CommandSpec> command_specs() {
+  return kSpecs;
+}
+
+const CommandSpec& spec_of(Command command) {
+  for (const CommandSpec& spec : kSpecs) {
+    if (spec.command == command) return spec;
+  }
+  return kSpecs.back();
+}
+
+std::optional<Command> command_named(std::string_view name) {
+  for (const CommandSpec& spec : kSpecs) {
+    if (spec.name == name) return spec.command;
+  }
+  return std::nullopt;
+}
+
+}  // namespace otpd::ctl

@@ -1,0 +1,41 @@
+// The commands otpctl knows, and which options and arguments each takes:
+// one table that the parser, the help and the completion agree on.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace otpd::ctl {
+
+enum class Command { status, start, stop, restart, signal, events, shutdown, ping, version, help };
+
+// Options beyond the global ones (--socket, --timeout, --no-color, --help).
+enum OptionBit : unsigned {
+  opt_json = 1u << 0,
+  opt_follow = 1u << 1,
+  opt_lines = 1u << 2,
+};
+
+enum class Operands {
+  none,
+  optional_path,      // status [PATH]
+  paths,              // start PATH...
+  signal_then_paths,  // signal SIGNAL PATH...
+  optional_command,   // help [COMMAND]
+};
+
+struct CommandSpec {
+  Command command;
+  std::string_view name;
+  std::string_view operands_synopsis;  // "PATH...", "" when none
+  std::string_view summary;
+  unsigned options;  // OptionBit set
+  Operands operands;
+};
+
+std::span<const CommandSpec> command_specs();
+const CommandSpec& spec_of(Command command);
+std::optional<Command> command_named(std::string_view name);
+
+}  // namespace otpd::ctl

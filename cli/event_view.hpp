@@ -1,0 +1,14 @@
+// `otpctl events`: one event object (docs/protocol.md, Streams) as a line in
+// the layout of otpd's own human-readable log, so both read the same.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace otpd::ctl {
+
+// "2026-11-24T12:50:01.113Z started            app/api pid=4242", without
+// a newline.
+std::string render_event(const nlohmann::json& event);
+
+}  // namespace otpd::ctl

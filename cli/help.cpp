@@ -1,0 +1,155 @@
+#include "cli/help.hpp"
+
+namespace otpd::ctl {
+namespace {
+
+constexpr std::string_view kGlobalOptions =
+    "  --socket PATH       otpd's control socket; default $OTPD_SOCKET, else\n"
+    "                      /run/otpd/otpd.sock as root, $XDG_RUNTIME_DIR/otpd.sock\n"
+    "                      otherwise (/tmp/otpd-$UID/otpd.sock without XDG_RUNTIME_DIR)\n"
+    "  --timeout DURATION  how long to wait for each answer from otpd, e.g. 500ms,\n"
+    "                      30s, 1m (default 10s)\n"
+    "  --no-color          no colours, even on a terminal (so does NO_COLOR=1)\n"
+    "  -h, --help          show this help and exit\n";
+
+constexpr std::string_view kExitStatus =
+    "Exit status:\n"
+    "  0  done\n"
+    "  1  otpd refused or failed the request (its reason is printed)\n"
+    "  2  usage error\n"
+    "  3  otpd could not be reached, or did not answer in time\n";
+
+std::string usage_line(const CommandSpec& spec) {
+  std::string line = "usage: otpctl " + std::string(spec.name);
+  if (!spec.operands_synopsis.empty()) line += " " + std::string(spec.operands_synopsis);
+  if (spec.options & opt_follow) line += " [--follow]";
+  if (spec.options & opt_lines) line += " [-n N]";
+  if (spec.options & opt_json) line += " [--json]";
+  return line + " [OPTIONS]\n";
+}
+
+std::string top_level_help() {
+  std::string text =
+      "usage: otpctl [OPTIONS] COMMAND [ARGS...]\n"
+      "\n"
+      "Query and control a running otpd over its control socket.\n"
+      "\n"
+      "Commands:\n";
+  for (const CommandSpec& spec : command_specs()) {
+    std::string left = "  " + std::string(spec.name);
+    if (!spec.operands_synopsis.empty()) left += " " + std::string(spec.operands_synopsis);
+    left.resize(std::max<std::size_t>(left.size() + 2, 26), ' ');
+    text += left + std::string(spec.summary) + "\n";
+  }
+  text +=
+      "\n"
+      "PATH names a node of the tree by its children's names from the root,\n"
+      "e.g. app/api; '/' is the root supervisor.\n"
+      "\n"
+      "Options:\n";
+  text += kGlobalOptions;
+  text += "  --version           show otpctl's version and exit\n\n";
+  text += kExitStatus;
+  text += "\nRun 'otpctl COMMAND --help' for a command's options.\n";
+  return text;
+}
+
+// What each command does and its own options, between the usage line and
+// the global options.
+std::string_view details(Command command) {
+  switch (command) {
+    case Command::status:
+      return "Show the supervision tree, or the subtree at PATH: one line per child\n"
+             "with its kind or strategy, state, pid, uptime, restarts, the last exit\n"
+             "when there was one, and each supervisor's restart intensity used in\n"
+             "its current period. States are coloured on a terminal.\n"
+             "\n"
+             "Options:\n"
+             "  --json              print otpd's answer (docs/protocol.md, \"A node\") as\n"
+             "                      one line of JSON\n";
+    case Command::start:
+      return "Start each child at PATH in turn, and report its state. A child stopped\n"
+             "with 'otpctl stop' stays stopped until it is started again.\n"
+             "Exits 1 if any of them failed; the others are still started.\n"
+             "\n"
+             "Options:\n"
+             "  --json              print each resulting node as one line of JSON\n";
+    case Command::stop:
+      return "Stop each child at PATH in turn with its shutdown policy, and report its\n"
+             "state. The child stays stopped, through restarts of its siblings and of\n"
+             "its supervisor, until 'otpctl start'; this does not count against the\n"
+             "restart intensity. Exits 1 if any of them failed.\n"
+             "\n"
+             "Options:\n"
+             "  --json              print each resulting node as one line of JSON\n";
+    case Command::restart:
+      return "Stop and start again each child at PATH in turn, and report its new\n"
+             "pid. Only that child restarts: the supervisor's strategy does not apply.\n"
+             "Exits 1 if any of them failed.\n"
+             "\n"
+             "Options:\n"
+             "  --json              print each resulting node as one line of JSON\n";
+    case Command::signal:
+      return "Send SIGNAL to the process at each PATH in turn. SIGNAL is a name, with\n"
+             "or without SIG (HUP, SIGUSR1), or a number. Exits 1 if any of them\n"
+             "failed.\n"
+             "\n"
+             "Options:\n"
+             "  --json              print otpd's answer for each as one line of JSON\n";
+    case Command::events:
+      return "Show otpd's most recent events, one per line as in otpd's log, or follow\n"
+             "new ones as they happen. --follow runs until interrupted or until otpd\n"
+             "ends the stream; when otpd shuts down it exits 0. --timeout does not\n"
+             "limit how long --follow waits for the next event.\n"
+             "\n"
+             "Options:\n"
+             "  -f, --follow        keep printing new events as they happen\n"
+             "  -n, --lines N       how many past events to show first, 0 to 1000\n"
+             "                      (default: otpd's, 100)\n"
+             "  --json              print each event as one JSON object per line\n";
+    case Command::shutdown:
+      return "Ask otpd to stop the whole tree in reverse start order and exit. Returns\n"
+             "once otpd has accepted; otpd then stops the children and exits 0.\n"
+             "\n"
+             "Options:\n";
+    case Command::ping:
+      return "Check that otpd answers, and print the round-trip time.\n"
+             "\n"
+             "Options:\n";
+    case Command::version:
+      return "Print otpctl's version, and otpd's version and protocol. When otpd\n"
+             "cannot be reached, otpctl's version is printed and the exit status is 3.\n"
+             "\n"
+             "Options:\n"
+             "  --json              print otpd's answer as one line of JSON\n";
+    case Command::help:
+      return "Show otpctl's help, or a command's (same as 'otpctl COMMAND --help').\n"
+             "\n"
+             "Options:\n";
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string full_help(Command command) {
+  if (command == Command::help) return top_level_help();
+  const CommandSpec& spec = spec_of(command);
+  std::string text = usage_line(spec) + "\n";
+  text += details(command);
+  text += kGlobalOptions;
+  text += "\n";
+  text += kExitStatus;
+  return text;
+}
+
+std::string short_usage(std::optional<Command> command) {
+  if (!command || *command == Command::help) {
+    return "usage: otpctl [OPTIONS] COMMAND [ARGS...]\n"
+           "Run 'otpctl --help' for the commands and options.\n";
+  }
+  const CommandSpec& spec = spec_of(*command);
+  return usage_line(spec) + "Run 'otpctl " + std::string(spec.name) + " --help' for its options.\n";
+}
+
+}  // namespace otpd::ctl

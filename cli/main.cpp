@@ -1,0 +1,49 @@
+// otpctl: wiring only. Parse the command line, pick the socket and the
+// style, run the command.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "cli/arguments.hpp"
+#include "cli/client.hpp"
+#include "cli/help.hpp"
+#include "cli/output.hpp"
+#include "cli/run.hpp"
+#include "cli/socket_path.hpp"
+
+int main(int argc, char** argv) {
+  using namespace otpd::ctl;
+  // A closed socket or stdout is an error to report, not a reason to die.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  const auto parsed = parse_arguments(std::vector<std::string>(argv + 1, argv + argc));
+  if (const auto* usage = std::get_if<UsageError>(&parsed)) {
+    complain(usage->message);
+    print_error(short_usage(usage->command));
+    return exit_usage;
+  }
+  const Invocation& invocation = std::get<Invocation>(parsed);
+  try {
+    if (invocation.version) {
+      print("otpctl " OTPD_VERSION " (protocol " + std::to_string(protocol_version) + ")\n");
+      return exit_ok;
+    }
+    if (invocation.help) {
+      print(full_help(invocation.command));
+      return exit_ok;
+    }
+  } catch (const StdoutClosed&) {
+    return exit_ok;
+  } catch (const std::exception& e) {
+    complain(e.what());
+    return exit_refused;
+  }
+  const Getenv getenv = [](const char* name) { return std::getenv(name); };
+  const Context context{invocation, resolve_socket_path(invocation.socket, getenv, getuid()),
+                        choose_style(invocation.no_color, isatty(STDOUT_FILENO) == 1, getenv)};
+  return run(context);
+}

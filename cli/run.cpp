@@ -1,0 +1,45 @@
+#include "cli/run.hpp"
+
+#include "cli/client.hpp"
+#include "cli/output.hpp"
+
+namespace otpd::ctl {
+
+int run(const Context& context) {
+  try {
+    switch (context.invocation.command) {
+      case Command::status:
+        return run_status(context);
+      case Command::start:
+      case Command::stop:
+      case Command::restart:
+        return run_operation(context);
+      case Command::signal:
+        return run_signal(context);
+      case Command::events:
+        return run_events(context);
+      case Command::shutdown:
+        return run_shutdown(context);
+      case Command::ping:
+        return run_ping(context);
+      case Command::version:
+        return run_version(context);
+      case Command::help:
+        break;  // answered before any connection
+    }
+    return exit_ok;
+  } catch (const StdoutClosed&) {
+    return exit_ok;
+  } catch (const Unreachable& e) {
+    complain(e.what());
+    return exit_unreachable;
+  } catch (const Refused& e) {
+    complain(e.what());
+    return exit_refused;
+  } catch (const std::exception& e) {
+    complain(e.what());
+    return exit_refused;
+  }
+}
+
+}  // namespace otpd::ctl

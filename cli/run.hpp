@@ -1,0 +1,33 @@
+// Carries out a parsed command line against otpd; returns the exit status.
+#pragma once
+
+#include <string>
+
+#include "cli/arguments.hpp"
+#include "cli/style.hpp"
+
+namespace otpd::ctl {
+
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_refused = 1;  // otpd said no, or failed
+inline constexpr int exit_usage = 2;
+inline constexpr int exit_unreachable = 3;
+
+struct Context {
+  const Invocation& invocation;
+  std::string socket_path;
+  Style style;
+};
+
+int run(const Context& context);
+
+// The commands, one group per file.
+int run_status(const Context& context);
+int run_ping(const Context& context);
+int run_version(const Context& context);
+int run_operation(const Context& context);  // start, stop, restart
+int run_signal(const Context& context);
+int run_shutdown(const Context& context);
+int run_events(const Context& context);
+
+}  // namespace otpd::ctl

@@ -1,6 +1,7 @@
 #include "harness.hpp"
 
 #include <dirent.h>
+#include <doctest/doctest.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -246,6 +247,13 @@ Otpd::Otpd(Otpd&& o) noexcept
       lines_(std::move(o.lines_)) {}
 
 Otpd::~Otpd() {
+  // Under -Db_sanitize otpd reports its errors on stderr and may still exit 0.
+  for (const auto& l : lines_) {
+    if (l.text.find("Sanitizer") != std::string::npos ||
+        l.text.find("runtime error:") != std::string::npos) {
+      FAIL_CHECK("otpd reported: " << l.text);
+    }
+  }
   if (pid_ > 0 && !exit_code_) {
     kill(pid_, SIGKILL);
     reap(true);

@@ -4,12 +4,17 @@
 
 #include <boost/asio/io_context.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "config/loader.hpp"
 #include "config/signals.hpp"
+#include "control/commands.hpp"
+#include "control/event_hub.hpp"
+#include "control/server.hpp"
+#include "control/socket_path.hpp"
 #include "log/event_log.hpp"
 #include "loop/asio_host.hpp"
 #include "loop/signals.hpp"
@@ -87,20 +92,37 @@ int run(const otpd::Options& options) {
   }
   const TreeCounts counts = count(config.tree);
 
+  std::string error;
+  const auto policy = otpd::control::resolve_access(config.control, geteuid(), error);
+  if (!policy) {
+    log.error(error);
+    return exit_usage;
+  }
+  // Before the tree starts, so that a second otpd on the same socket stops
+  // here rather than after starting a second copy of every service.
+  const std::string socket_path = otpd::control::choose_socket_path(
+      options.socket_path, std::getenv("OTPD_SOCKET"), config.control.socket);
+  auto listening = otpd::control::listen_on(socket_path, *policy, error);
+  if (!listening) {
+    log.error(error);
+    return exit_tree_failed;
+  }
+
   check_limits(log, counts);
 
   boost::asio::io_context io;
   otpd::loop::AsioHost host(io);
-  otpd::process::Reaper reaper(io, [&log](int pid, otpd::supervise::ExitStatus status) {
-    log.emit({.kind = otpd::supervise::EventKind::orphan_reaped,
-              .path = "/",
-              .pid = pid,
-              .status = status,
-              .reason = describe(status)});
+  otpd::control::EventHub events(log);
+  otpd::process::Reaper reaper(io, [&events](int pid, otpd::supervise::ExitStatus status) {
+    events.emit({.kind = otpd::supervise::EventKind::orphan_reaped,
+                 .path = "/",
+                 .pid = pid,
+                 .status = status,
+                 .reason = describe(status)});
   });
   otpd::process::OsProcesses processes(reaper);
 
-  otpd::supervise::Tree tree(host, processes, log, config);
+  otpd::supervise::Tree tree(host, processes, events, config);
   int exit_code = exit_ok;
   bool stopping = false;
 
@@ -110,28 +132,39 @@ int run(const otpd::Options& options) {
     io.stop();
   };
 
-  otpd::loop::SignalWatcher signals(io, [&](int signo) {
-    const std::string name = otpd::config::signal_name(signo);
-    if (signo == SIGHUP) {
-      log.info("received SIGHUP; ignored");
-      return;
-    }
+  // SIGTERM, SIGINT and otpctl shutdown: `why` says which.
+  auto stop_tree = [&](const std::string& why) {
     if (stopping) {
-      log.warning("received " + name + " again: killing every process now");
+      log.warning(why + " again: killing every process now");
       tree.kill();
       return;
     }
     stopping = true;
-    log.info("received " + name + ": stopping the tree");
+    log.info(why + ": stopping the tree");
     tree.stop([&](otpd::supervise::Done) {
       log.info("stopped");
       io.stop();
     });
+  };
+
+  otpd::loop::SignalWatcher signals(io, [&](int signo) {
+    if (signo == SIGHUP) {
+      log.info("received SIGHUP; ignored");
+      return;
+    }
+    stop_tree("received " + otpd::config::signal_name(signo));
   });
+
+  otpd::control::Commands commands(tree, events, [&] {
+    // Repeated, it must not escalate to a kill as a
+    // second signal does: scripts retry.
+    if (!stopping) stop_tree("shutdown requested on the control socket");
+  });
+  otpd::control::Server server(io, std::move(*listening), *policy, commands, events, log);
 
   log.info("otpd " OTPD_VERSION " (pid " + std::to_string(getpid()) + ") starting " +
            options.config_file + ": " + std::to_string(counts.processes) + " processes under " +
-           std::to_string(counts.supervisors) + " supervisors");
+           std::to_string(counts.supervisors) + " supervisors; control socket " + socket_path);
   tree.start([&](std::string error) {
     if (!error.empty()) {
       if (stopping) return;  // a signal arrived during the start; its stop reports

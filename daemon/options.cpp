@@ -3,23 +3,29 @@
 namespace otpd {
 
 const char* const usage_text =
-    "Usage: otpd --config FILE [--log-format human|json]\n"
+    "Usage: otpd --config FILE [--socket PATH] [--log-format human|json]\n"
     "       otpd check FILE\n"
     "       otpd --help | --version\n"
     "\n"
     "Runs the supervision tree described in FILE in the foreground: children\n"
     "start in order, are restarted by their supervisor's strategy, and stop in\n"
-    "reverse order on SIGTERM or SIGINT (a second one kills at once).\n"
+    "reverse order on SIGTERM or SIGINT (a second one kills at once) or on\n"
+    "otpctl shutdown.\n"
     "\n"
     "  -c, --config FILE      the tree to run (see docs/config.md)\n"
+    "      --socket PATH      the control socket otpctl talks to; default:\n"
+    "                         $OTPD_SOCKET, else control.socket in FILE, else\n"
+    "                         /run/otpd/otpd.sock as root and\n"
+    "                         $XDG_RUNTIME_DIR/otpd.sock otherwise\n"
     "      --log-format FMT   human (default) or json: one JSON object per line\n"
     "  -h, --help             show this help\n"
     "  -V, --version          show the version\n"
     "\n"
     "  check FILE             validate FILE and exit 0 if it is valid, 1 if not\n"
     "\n"
-    "Exit status: 0 after an orderly stop; 1 when the tree failed to start or\n"
-    "its root supervisor gave up; 2 on a usage or configuration error.\n";
+    "Exit status: 0 after an orderly stop; 1 when the tree failed to start,\n"
+    "its root supervisor gave up or the control socket could not be created\n"
+    "(another otpd listening on it, say); 2 on a usage or configuration error.\n";
 
 std::optional<Options> parse_options(const std::vector<std::string>& args, std::string& error) {
   Options options;
@@ -53,6 +59,14 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
       auto value = value_of(i, arg == "-c" ? "-c" : "--config");
       if (!value) return std::nullopt;
       options.config_file = *value;
+    } else if (is_flag(arg, "--socket")) {
+      auto value = value_of(i, "--socket");
+      if (!value) return std::nullopt;
+      if (value->empty()) {
+        error = "--socket needs a path";
+        return std::nullopt;
+      }
+      options.socket_path = *value;
     } else if (is_flag(arg, "--log-format")) {
       auto value = value_of(i, "--log-format");
       if (!value) return std::nullopt;

@@ -13,6 +13,7 @@ struct Options {
   enum class Mode { run, check, help, version };
   Mode mode = Mode::run;
   std::string config_file;
+  std::string socket_path;  // --socket; empty: OTPD_SOCKET, the config, the default
   log::Format log_format = log::Format::human;
 };
 

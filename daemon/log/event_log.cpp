@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/signals.hpp"
+#include "log/event_json.hpp"
 
 namespace otpd::log {
 
@@ -15,8 +16,7 @@ std::string utc_timestamp() {
   const auto now = std::chrono::system_clock::now();
   const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
   const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
-      1000;
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&seconds, &tm);
   char buffer[96];
@@ -27,24 +27,7 @@ std::string utc_timestamp() {
 }
 
 std::string EventLog::format(const supervise::Event& e, std::string_view time) const {
-  if (format_ == Format::json) {
-    nlohmann::ordered_json j;
-    j["time"] = time;
-    j["path"] = e.path;
-    j["event"] = to_string(e.kind);
-    if (e.pid != 0) j["pid"] = e.pid;
-    if (e.status) {
-      if (e.status->signaled) {
-        j["signal"] = config::signal_name(e.status->code);
-        if (e.status->core_dumped) j["core_dumped"] = true;
-      } else {
-        j["exit_status"] = e.status->code;
-      }
-    }
-    if (e.delay) j["delay_ms"] = e.delay->count();
-    if (!e.reason.empty()) j["reason"] = e.reason;
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  }
+  if (format_ == Format::json) return event_json(e, time);
   std::string line(time);
   line += ' ';
   line += to_string(e.kind);
@@ -56,7 +39,13 @@ std::string EventLog::format(const supervise::Event& e, std::string_view time) c
   return line;
 }
 
-void EventLog::emit(const supervise::Event& event) { write_line(format(event, utc_timestamp())); }
+void EventLog::emit(const supervise::Event& event) {
+  emit(event, utc_timestamp());
+}
+
+void EventLog::emit(const supervise::Event& event, std::string_view time) {
+  write_line(format(event, time));
+}
 
 void EventLog::write_message(std::string_view level, std::string_view message) {
   const std::string time = utc_timestamp();

@@ -16,6 +16,8 @@ class EventLog final : public supervise::EventSink {
   explicit EventLog(Format format, int fd = 2) : format_(format), fd_(fd) {}
 
   void emit(const supervise::Event& event) override;
+  // Logs `event` as having happened at `time` (see utc_timestamp()).
+  void emit(const supervise::Event& event, std::string_view time);
   void info(std::string_view message) { write_message("info", message); }
   void warning(std::string_view message) { write_message("warning", message); }
   void error(std::string_view message) { write_message("error", message); }

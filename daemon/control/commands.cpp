@@ -1,0 +1,164 @@
+#include "control/commands.hpp"
+
+#include <unistd.h>
+
+#include <string_view>
+#include <vector>
+
+#include "config/signals.hpp"
+#include "config/suggest.hpp"
+#include "control/json_text.hpp"
+#include "control/node_json.hpp"
+#include "control/reply.hpp"
+
+namespace otpd::control {
+namespace {
+
+// The engine says "no child 'x' in the tree (did you mean ...)" for a path
+// that names nothing; every other refusal is an operation that failed.
+ErrorCode code_of(const std::string& engine_error) {
+  return engine_error.rfind("no child '", 0) == 0 ? ErrorCode::not_found : ErrorCode::failed;
+}
+
+std::string_view trimmed(std::string_view path) {
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  return path;
+}
+
+}  // namespace
+
+Commands::Commands(supervise::Tree& tree, const EventHub& events, std::function<void()> shutdown)
+    : tree_(tree), events_(events), shutdown_(std::move(shutdown)) {}
+
+bool Commands::answers_later(Command cmd) {
+  return cmd == Command::start || cmd == Command::stop || cmd == Command::restart;
+}
+
+void Commands::answer(const Request& request, std::string& out) {
+  switch (request.cmd) {
+    case Command::ping:
+      append_result(out, request.id, "\"pong\"");
+      return;
+    case Command::hello:
+      // Protocol 1 is the oldest there is, so every client that passed the
+      // version check speaks it.
+      scratch_ = "{\"protocol\":";
+      append_json_int(scratch_, kProtocolVersion);
+      scratch_ += ",\"server\":\"otpd " OTPD_VERSION "\",\"pid\":";
+      append_json_int(scratch_, getpid());
+      scratch_ += '}';
+      append_result(out, request.id, scratch_);
+      return;
+    case Command::version:
+      scratch_ = "{\"version\":\"" OTPD_VERSION "\",\"protocol\":";
+      append_json_int(scratch_, kProtocolVersion);
+      scratch_ += '}';
+      append_result(out, request.id, scratch_);
+      return;
+    case Command::status:
+      status(request, out);
+      return;
+    case Command::signal:
+      signal(request, out);
+      return;
+    case Command::events:
+      events(request, out);
+      return;
+    case Command::shutdown:
+      append_result(out, request.id, "{\"stopping\":true}");
+      shutdown_();
+      return;
+    case Command::start:
+    case Command::stop:
+    case Command::restart:
+      append_error(out, request.id, ErrorCode::failed, "internal error: asynchronous command");
+      return;
+  }
+}
+
+void Commands::not_found(const Request& request, std::string& out) const {
+  const auto all = tree_.paths();
+  const std::vector<std::string_view> candidates(all.begin(), all.end());
+  const std::string_view path = trimmed(request.path);
+  append_error(
+      out, request.id, ErrorCode::not_found,
+      "no child '" + std::string(path) + "' in the tree" + config::did_you_mean(path, candidates));
+}
+
+void Commands::status(const Request& request, std::string& out) {
+  const auto node = tree_.status(request.path);
+  if (!node) {
+    not_found(request, out);
+    return;
+  }
+  scratch_.clear();
+  append_node_json(scratch_, *node);
+  append_result(out, request.id, scratch_);
+}
+
+void Commands::signal(const Request& request, std::string& out) {
+  std::string error;
+  const int pid = tree_.signal_child(request.path, request.signal, error);
+  if (pid == 0) {
+    append_error(out, request.id, code_of(error), error);
+    return;
+  }
+  scratch_ = "{\"path\":";
+  append_json_string(scratch_, trimmed(request.path));
+  scratch_ += ",\"pid\":";
+  append_json_int(scratch_, pid);
+  scratch_ += ",\"signal\":";
+  append_json_string(scratch_, config::signal_name(request.signal));
+  scratch_ += '}';
+  append_result(out, request.id, scratch_);
+}
+
+void Commands::events(const Request& request, std::string& out) {
+  const auto backlog = static_cast<std::size_t>(request.backlog);
+  if (request.follow) {
+    append_result(out, request.id, "{\"stream\":\"events\"}");
+    events_.recent(backlog, [&](std::string_view event) { append_event(out, request.id, event); });
+    return;
+  }
+  scratch_ = "{\"events\":[";
+  bool first = true;
+  events_.recent(backlog, [&](std::string_view event) {
+    if (!first) scratch_ += ',';
+    first = false;
+    scratch_ += event;
+  });
+  scratch_ += "]}";
+  append_result(out, request.id, scratch_);
+}
+
+void Commands::answer_later(const Request& request, std::function<void(std::string)> done) {
+  auto finish = [this, id = request.id, path = request.path,
+                 done = std::move(done)](std::string error) {
+    std::string line;
+    if (!error.empty()) {
+      append_error(line, id, code_of(error), error);
+    } else if (const auto node = tree_.status(path)) {
+      std::string result;
+      append_node_json(result, *node);
+      append_result(line, id, result);
+    } else {
+      append_error(line, id, ErrorCode::failed, "'" + path + "' left the tree");
+    }
+    done(std::move(line));
+  };
+  switch (request.cmd) {
+    case Command::start:
+      tree_.start_child(request.path, std::move(finish));
+      return;
+    case Command::stop:
+      tree_.stop_child(request.path, std::move(finish));
+      return;
+    case Command::restart:
+      tree_.restart_child(request.path, std::move(finish));
+      return;
+    default:
+      finish("internal error: not an asynchronous command");
+  }
+}
+
+}  // namespace otpd::control

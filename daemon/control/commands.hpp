@@ -1,0 +1,42 @@
+// What each request does to the tree, and the reply line it earns. The
+// connection handling (control/session) decides when; this decides what.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "control/event_hub.hpp"
+#include "control/request.hpp"
+#include "supervise/tree.hpp"
+
+namespace otpd::control {
+
+class Commands {
+ public:
+  // `shutdown` starts the orderly stop of the whole tree, as SIGTERM does.
+  Commands(supervise::Tree& tree, const EventHub& events, std::function<void()> shutdown);
+
+  // start, stop and restart answer once the supervisor has done them.
+  static bool answers_later(Command cmd);
+
+  // Appends the reply of a command that answers at once. For `events` with
+  // `follow`, that is the stream's first line and the backlog; the caller
+  // subscribes the connection to what follows.
+  void answer(const Request& request, std::string& out);
+
+  // Starts start/stop/restart; `done` later gets the complete reply line.
+  void answer_later(const Request& request, std::function<void(std::string)> done);
+
+ private:
+  void status(const Request& request, std::string& out);
+  void signal(const Request& request, std::string& out);
+  void events(const Request& request, std::string& out);
+  void not_found(const Request& request, std::string& out) const;
+
+  supervise::Tree& tree_;
+  const EventHub& events_;
+  std::function<void()> shutdown_;
+  std::string scratch_;  // reused for results built before their envelope
+};
+
+}  // namespace otpd::control

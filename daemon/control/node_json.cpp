@@ -1,0 +1,100 @@
+#include "control/node_json.hpp"
+
+#include <string_view>
+
+#include "config/signals.hpp"
+#include "control/json_text.hpp"
+
+namespace otpd::control {
+namespace {
+
+void key(std::string& out, std::string_view name) {
+  if (out.back() != '{') out += ',';
+  out += '"';
+  out += name;
+  out += "\":";
+}
+
+void string_member(std::string& out, std::string_view name, std::string_view value) {
+  key(out, name);
+  append_json_string(out, value);
+}
+
+void int_member(std::string& out, std::string_view name, long long value) {
+  key(out, name);
+  append_json_int(out, value);
+}
+
+void bool_member(std::string& out, std::string_view name, bool value) {
+  key(out, name);
+  out += value ? "true" : "false";
+}
+
+void append_last_exit(std::string& out, const std::optional<supervise::ExitReason>& last) {
+  if (!last) {
+    out += "null";
+    return;
+  }
+  out += '{';
+  if (last->status) {
+    if (last->status->signaled) {
+      string_member(out, "signal", config::signal_name(last->status->code));
+      bool_member(out, "core_dumped", last->status->core_dumped);
+    } else {
+      int_member(out, "exit_status", last->status->code);
+    }
+  }
+  string_member(out, "reason", last->text);
+  out += '}';
+}
+
+}  // namespace
+
+void append_node_json(std::string& out, const supervise::NodeStatus& node) {
+  out += '{';
+  string_member(out, "path", node.path);
+  string_member(out, "name", node.name);
+  string_member(out, "kind", node.is_supervisor ? "supervisor" : "process");
+  string_member(out, "state", node.state);
+  string_member(out, "restart", config::to_string(node.restart));
+  bool_member(out, "held", node.held);
+  int_member(out, "restarts", node.restarts);
+  key(out, "last_exit");
+  append_last_exit(out, node.last_exit);
+  if (node.is_supervisor) {
+    string_member(out, "strategy", config::to_string(node.strategy));
+    int_member(out, "intensity", node.intensity);
+    int_member(out, "period_ms", node.period.count());
+    int_member(out, "intensity_used", node.intensity_used);
+    key(out, "children");
+    out += '[';
+    for (std::size_t i = 0; i < node.children.size(); ++i) {
+      if (i > 0) out += ',';
+      append_node_json(out, node.children[i]);
+    }
+    out += ']';
+  } else {
+    key(out, "command");
+    out += '[';
+    for (std::size_t i = 0; i < node.command.size(); ++i) {
+      if (i > 0) out += ',';
+      append_json_string(out, node.command[i]);
+    }
+    out += ']';
+    if (node.pid != 0) {
+      int_member(out, "pid", node.pid);
+    } else {
+      key(out, "pid");
+      out += "null";
+    }
+    if (node.uptime) {
+      int_member(out, "uptime_ms", node.uptime->count());
+    } else {
+      key(out, "uptime_ms");
+      out += "null";
+    }
+  }
+  out += '}';
+}
+
+}  // namespace otpd::control

@@ -1,0 +1,56 @@
+// One request line of the control protocol (docs/protocol.md), parsed and
+// checked into a typed Request, or the protocol error to answer instead.
+// No I/O here, so that it is unit-tested and fuzzed on its own.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace otpd::control {
+
+inline constexpr int kProtocolVersion = 1;
+// The longest request line, newline excluded.
+inline constexpr std::size_t kMaxRequestBytes = std::size_t{1} << 20;
+inline constexpr int kMaxBacklog = 1000;
+
+enum class Command { hello, version, ping, status, start, stop, restart, signal, events, shutdown };
+const char* to_string(Command);
+// Read commands are the ones `read_group` may use: they change nothing.
+bool is_read_only(Command);
+
+enum class ErrorCode {
+  parse_error,
+  invalid_request,
+  unknown_command,
+  not_found,
+  forbidden,
+  too_large,
+  unsupported_version,
+  failed,
+};
+const char* to_string(ErrorCode);
+
+struct Request {
+  std::string id;  // the request's id as JSON text, echoed back as is
+  Command cmd = Command::ping;
+  std::string path;  // status: "/" unless given
+  int signal = 0;    // signal: the signal number
+  bool follow = false;
+  int backlog = 100;
+  int protocol = kProtocolVersion;  // hello: the client's version
+  std::string client;               // hello: who the client says it is
+};
+
+struct RequestError {
+  ErrorCode code = ErrorCode::invalid_request;
+  std::string message;
+  std::string id = "null";  // the request's id when it could be read
+};
+
+// Parses one line (without its newline) into `request`, whose strings keep
+// their capacity from one request to the next. Returns false and fills
+// `error` when the line is not a valid request.
+bool parse_request(std::string_view line, Request& request, RequestError& error);
+
+}  // namespace otpd::control

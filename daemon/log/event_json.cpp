@@ -1,0 +1,29 @@
+#include "log/event_json.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "config/signals.hpp"
+
+namespace otpd::log {
+
+std::string event_json(const supervise::Event& e, std::string_view time) {
+  nlohmann::ordered_json j;
+  j["time"] = time;
+  j["path"] = e.path;
+  j["event"] = to_string(e.kind);
+  if (e.pid != 0) j["pid"] = e.pid;
+  if (e.status) {
+    if (e.status->signaled) {
+      j["signal"] = config::signal_name(e.status->code);
+      if (e.status->core_dumped) j["core_dumped"] = true;
+    } else {
+      j["exit_status"] = e.status->code;
+    }
+  }
+  if (e.delay) j["delay_ms"] = e.delay->count();
+  if (!e.reason.empty()) j["reason"] = e.reason;
+  // A reason may quote a program's bytes; invalid UTF-8 must not throw.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace otpd::log

@@ -206,6 +206,11 @@ bool parse_request(std::string_view line, Request& request, RequestError& error)
   if (line.size() > kMaxRequestBytes) {
     return fail(error, ErrorCode::too_large, "the request is larger than 1 MiB");
   }
+  // nlohmann's lexer takes a NUL byte for the end of input and would ignore
+  // whatever follows it; raw NUL is never valid JSON text anyway.
+  if (line.find('\0') != std::string_view::npos) {
+    return fail(error, ErrorCode::parse_error, "the line is not valid JSON");
+  }
   const Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return fail(error, ErrorCode::parse_error, "the line is not valid JSON");
   if (!j.is_object()) return fail(error, ErrorCode::parse_error, "the line is not a JSON object");

@@ -14,9 +14,9 @@ Client::Client(const std::string& socket_path, Ms timeout)
     }
     throw Refused("otpd at " + socket_path + " refused hello: " + reply.error->message);
   }
-  const nlohmann::json& protocol = reply.result.is_object() && reply.result.contains("protocol")
-                                       ? reply.result["protocol"]
-                                       : nlohmann::json();
+  const Json& protocol = reply.result.is_object() && reply.result.contains("protocol")
+                             ? reply.result["protocol"]
+                             : Json();
   if (protocol != protocol_version) {
     throw Refused("otpd at " + socket_path + " speaks protocol " + protocol.dump() +
                   ", this otpctl speaks protocol " + std::to_string(protocol_version) +
@@ -25,27 +25,26 @@ Client::Client(const std::string& socket_path, Ms timeout)
   hello_ = reply.result;
 }
 
-Reply Client::call(const std::string& cmd, nlohmann::json args) {
+Reply Client::call(const std::string& cmd, Json args) {
   const Deadline until = deadline();
   send(cmd, std::move(args));
   return receive(until);
 }
 
-Reply Client::open_stream(const std::string& cmd, nlohmann::json args) {
+Reply Client::open_stream(const std::string& cmd, Json args) {
   return call(cmd, std::move(args));
 }
 
-std::optional<nlohmann::json> Client::next_message() {
+std::optional<Json> Client::next_message() {
   const auto line = connection_.read_line(std::nullopt);
   if (!line) return std::nullopt;
   return parse(*line);
 }
 
-void Client::send(const std::string& cmd, nlohmann::json args) {
-  nlohmann::json request = {{"id", next_id_}, {"cmd", cmd}};
+void Client::send(const std::string& cmd, Json args) {
+  Json request = {{"id", next_id_}, {"cmd", cmd}};
   request.update(args);
-  connection_.send_line(request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                        deadline());
+  connection_.send_line(request.dump(-1, ' ', false, Json::error_handler_t::replace), deadline());
 }
 
 Reply Client::receive(Deadline until) {
@@ -60,14 +59,14 @@ Reply Client::receive(Deadline until) {
   if (!line) {
     throw Unreachable("otpd at " + socket_path() + " closed the connection without answering");
   }
-  nlohmann::json message = parse(*line);
-  if (message.value("id", nlohmann::json()) != id) {
+  Json message = parse(*line);
+  if (message.value("id", Json()) != id) {
     throw Unreachable("otpd at " + socket_path() +
                       " answered a request otpctl did not send: " + line->substr(0, 200));
   }
   Reply reply;
   if (message.contains("error")) {
-    const nlohmann::json& error = message["error"];
+    const Json& error = message["error"];
     Failure failure{"failed", "unknown error"};
     if (error.is_object()) {
       if (error.contains("code") && error["code"].is_string()) failure.code = error["code"];
@@ -84,8 +83,8 @@ Reply Client::receive(Deadline until) {
   return reply;
 }
 
-nlohmann::json Client::parse(const std::string& line) const {
-  nlohmann::json message = nlohmann::json::parse(line, nullptr, false);
+Json Client::parse(const std::string& line) const {
+  Json message = Json::parse(line, nullptr, false);
   if (message.is_discarded() || !message.is_object()) {
     throw Unreachable("what answers at " + socket_path() +
                       " does not speak otpd's protocol: " + line.substr(0, 200));

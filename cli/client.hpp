@@ -2,12 +2,12 @@
 // requests with ids and their replies, or one stream.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
 #include "cli/connection.hpp"
 #include "cli/duration_text.hpp"
+#include "cli/json.hpp"
 
 namespace otpd::ctl {
 
@@ -24,7 +24,7 @@ struct Failure {
 };
 
 struct Reply {
-  nlohmann::json result;
+  Json result;
   std::optional<Failure> error;
 };
 
@@ -35,30 +35,30 @@ class Client {
   Client(const std::string& socket_path, Ms timeout);
 
   // otpd's answer to hello: protocol, server, pid.
-  const nlohmann::json& hello() const { return hello_; }
+  const Json& hello() const { return hello_; }
   const std::string& socket_path() const { return connection_.path(); }
 
   // One request and its reply, within the timeout; `args` are the request's
   // members besides id and cmd. Throws Unreachable only.
-  Reply call(const std::string& cmd, nlohmann::json args = nlohmann::json::object());
+  Reply call(const std::string& cmd, Json args = Json::object());
 
   // Sends a streaming request and returns its first reply; the stream's
   // messages then come from next_message().
-  Reply open_stream(const std::string& cmd, nlohmann::json args);
+  Reply open_stream(const std::string& cmd, Json args);
   // The next message of the stream ({"id", "event"} or {"id", "error"}), or
   // nothing once otpd has closed the connection. Waits as long as it takes.
-  std::optional<nlohmann::json> next_message();
+  std::optional<Json> next_message();
 
  private:
-  void send(const std::string& cmd, nlohmann::json args);
+  void send(const std::string& cmd, Json args);
   Reply receive(Deadline deadline);
-  nlohmann::json parse(const std::string& line) const;
+  Json parse(const std::string& line) const;
   Deadline deadline() const { return Clock::now() + timeout_; }
 
   Connection connection_;
   Ms timeout_;
   int next_id_ = 1;
-  nlohmann::json hello_;
+  Json hello_;
 };
 
 }  // namespace otpd::ctl

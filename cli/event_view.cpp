@@ -12,7 +12,7 @@ constexpr std::size_t kPathColumn = 20;
 
 }  // namespace
 
-std::string render_event(const nlohmann::json& event) {
+std::string render_event(const Json& event) {
   const std::string time = text_field(event, "time").value_or("-");
   std::string line = time + " " + text_field(event, "event").value_or("?");
   const std::size_t path_at = time.size() + kPathColumn;

@@ -2,13 +2,14 @@
 // the layout of otpd's own human-readable log, so both read the same.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include "cli/json.hpp"
 
 namespace otpd::ctl {
 
 // "2026-11-24T12:50:01.113Z started            app/api pid=4242", without
 // a newline.
-std::string render_event(const nlohmann::json& event);
+std::string render_event(const Json& event);
 
 }  // namespace otpd::ctl

@@ -4,18 +4,19 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
+#include "cli/json.hpp"
+
 namespace otpd::ctl {
 
-std::optional<std::string> text_field(const nlohmann::json& object, const char* key);
-std::optional<std::int64_t> int_field(const nlohmann::json& object, const char* key);
-bool bool_field(const nlohmann::json& object, const char* key);
+std::optional<std::string> text_field(const Json& object, const char* key);
+std::optional<std::int64_t> int_field(const Json& object, const char* key);
+bool bool_field(const Json& object, const char* key);
 
 // "exited with status 1", "killed by SIGKILL (core dumped)": otpd's `reason`
 // when it gave one, else words built from `exit_status` or `signal`.
-std::optional<std::string> exit_reason(const nlohmann::json& exit);
+std::optional<std::string> exit_reason(const Json& exit);
 
 }  // namespace otpd::ctl

@@ -9,12 +9,12 @@
 namespace otpd::ctl {
 namespace {
 
-std::string dump(const nlohmann::json& value) {
-  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+std::string dump(const Json& value) {
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 // "app/api: running (pid 4243)", "app/api: stopped".
-std::string describe(const nlohmann::json& node, const std::string& asked) {
+std::string describe(const Json& node, const std::string& asked) {
   std::string line =
       text_field(node, "path").value_or(asked) + ": " + text_field(node, "state").value_or("done");
   if (auto pid = int_field(node, "pid"); pid && *pid > 0) {
@@ -25,7 +25,7 @@ std::string describe(const nlohmann::json& node, const std::string& asked) {
 
 // Signals go as numbers when written as numbers, as names otherwise;
 // otpd checks the name.
-nlohmann::json signal_argument(const std::string& written) {
+Json signal_argument(const std::string& written) {
   const bool numeric =
       !written.empty() && written.size() < 4 &&
       std::all_of(written.begin(), written.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -35,13 +35,13 @@ nlohmann::json signal_argument(const std::string& written) {
 
 // Each path in turn: one failure does not stop the rest, but sets the status.
 template <typename Describe>
-int for_each_path(const Context& context, const std::string& cmd, nlohmann::json extra,
+int for_each_path(const Context& context, const std::string& cmd, Json extra,
                   Describe describe_result) {
   const Invocation& inv = context.invocation;
   Client client(context.socket_path, inv.timeout);
   int status = exit_ok;
   for (const std::string& path : inv.paths) {
-    nlohmann::json args = extra;
+    Json args = extra;
     args["path"] = path;
     const Reply reply = client.call(cmd, std::move(args));
     if (reply.error) {
@@ -61,19 +61,17 @@ std::string command_name(Command command) {
 }  // namespace
 
 int run_operation(const Context& context) {
-  return for_each_path(context, command_name(context.invocation.command), nlohmann::json::object(),
-                       describe);
+  return for_each_path(context, command_name(context.invocation.command), Json::object(), describe);
 }
 
 int run_signal(const Context& context) {
-  const nlohmann::json args = {{"signal", signal_argument(context.invocation.signal)}};
-  return for_each_path(
-      context, "signal", args, [](const nlohmann::json& result, const std::string& path) {
-        std::string line = "sent " + text_field(result, "signal").value_or("the signal") + " to " +
-                           text_field(result, "path").value_or(path);
-        if (auto pid = int_field(result, "pid")) line += " (pid " + std::to_string(*pid) + ")";
-        return line + "\n";
-      });
+  const Json args = {{"signal", signal_argument(context.invocation.signal)}};
+  return for_each_path(context, "signal", args, [](const Json& result, const std::string& path) {
+    std::string line = "sent " + text_field(result, "signal").value_or("the signal") + " to " +
+                       text_field(result, "path").value_or(path);
+    if (auto pid = int_field(result, "pid")) line += " (pid " + std::to_string(*pid) + ")";
+    return line + "\n";
+  });
 }
 
 int run_shutdown(const Context& context) {

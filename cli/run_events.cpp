@@ -7,9 +7,8 @@
 namespace otpd::ctl {
 namespace {
 
-void show(const nlohmann::json& event, bool json) {
-  print((json ? event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-              : render_event(event)) +
+void show(const Json& event, bool json) {
+  print((json ? event.dump(-1, ' ', false, Json::error_handler_t::replace) : render_event(event)) +
         "\n");
 }
 
@@ -21,7 +20,7 @@ int follow(Client& client, bool json) {
     if (message->contains("event")) {
       show((*message)["event"], json);
     } else if (message->contains("error")) {
-      const nlohmann::json& error = (*message)["error"];
+      const Json& error = (*message)["error"];
       complain(error.is_object() && error.contains("message") && error["message"].is_string()
                    ? error["message"].get<std::string>()
                    : error.dump());
@@ -36,7 +35,7 @@ int follow(Client& client, bool json) {
 int run_events(const Context& context) {
   const Invocation& inv = context.invocation;
   Client client(context.socket_path, inv.timeout);
-  nlohmann::json args = {{"follow", inv.follow}};
+  Json args = {{"follow", inv.follow}};
   if (inv.backlog) args["backlog"] = *inv.backlog;
   const Reply reply = inv.follow ? client.open_stream("events", std::move(args))
                                  : client.call("events", std::move(args));
@@ -47,7 +46,7 @@ int run_events(const Context& context) {
   if (inv.follow) return follow(client, inv.json);
   const auto found = reply.result.is_object() ? reply.result.find("events") : reply.result.end();
   if (found != reply.result.end() && found->is_array()) {
-    for (const nlohmann::json& event : *found) show(event, inv.json);
+    for (const Json& event : *found) show(event, inv.json);
   }
   return exit_ok;
 }

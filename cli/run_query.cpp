@@ -11,8 +11,8 @@
 namespace otpd::ctl {
 namespace {
 
-std::string dump(const nlohmann::json& value) {
-  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+std::string dump(const Json& value) {
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace
@@ -20,7 +20,7 @@ std::string dump(const nlohmann::json& value) {
 int run_status(const Context& context) {
   const Invocation& inv = context.invocation;
   Client client(context.socket_path, inv.timeout);
-  nlohmann::json args = nlohmann::json::object();
+  Json args = Json::object();
   if (!inv.paths.empty()) args["path"] = inv.paths.front();
   const Reply reply = client.call("status", std::move(args));
   if (reply.error) {

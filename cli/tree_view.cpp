@@ -32,12 +32,12 @@ std::size_t columns_of(std::string_view text) {
   return n;
 }
 
-bool is_supervisor(const nlohmann::json& node) {
+bool is_supervisor(const Json& node) {
   return text_field(node, "kind") == "supervisor" ||
          (node.is_object() && node.contains("children"));
 }
 
-std::string notes_of(const nlohmann::json& node, const std::string& state_word) {
+std::string notes_of(const Json& node, const std::string& state_word) {
   std::vector<std::string> notes;
   if (bool_field(node, "held")) notes.push_back("held by otpctl stop");
   const auto restarts = int_field(node, "restarts").value_or(0);
@@ -59,7 +59,7 @@ std::string notes_of(const nlohmann::json& node, const std::string& state_word) 
   return joined;
 }
 
-Row row_of(const nlohmann::json& node, std::string label_text) {
+Row row_of(const Json& node, std::string label_text) {
   Row row;
   row.cells[label] = std::move(label_text);
   if (is_supervisor(node)) {
@@ -76,14 +76,14 @@ Row row_of(const nlohmann::json& node, std::string label_text) {
   return row;
 }
 
-void collect(const nlohmann::json& node, const std::string& prefix, const Glyphs& glyphs,
+void collect(const Json& node, const std::string& prefix, const Glyphs& glyphs,
              std::vector<Row>& rows) {
   const auto found = node.is_object() ? node.find("children") : node.end();
   if (found == node.end() || !found->is_array()) return;
-  const nlohmann::json& children = *found;
+  const Json& children = *found;
   for (std::size_t i = 0; i < children.size(); ++i) {
     const bool last = i + 1 == children.size();
-    const nlohmann::json& child = children[i];
+    const Json& child = children[i];
     const std::string name =
         text_field(child, "name").value_or(text_field(child, "path").value_or("?"));
     rows.push_back(row_of(child, prefix + std::string(last ? glyphs.last : glyphs.branch) + name));
@@ -93,7 +93,7 @@ void collect(const nlohmann::json& node, const std::string& prefix, const Glyphs
 
 }  // namespace
 
-std::string render_tree(const nlohmann::json& node, const Style& style) {
+std::string render_tree(const Json& node, const Style& style) {
   const Glyphs& glyphs = style.unicode ? kUnicode : kAscii;
   std::vector<Row> rows;
   rows.push_back(row_of(node, text_field(node, "path").value_or("/")));

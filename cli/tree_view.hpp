@@ -2,15 +2,15 @@
 // as an indented table, one line per node, like pstree or systemctl status.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/json.hpp"
 #include "cli/style.hpp"
 
 namespace otpd::ctl {
 
 // Every line ends in '\n'. The top node is labelled with its path, the
 // others with their names under tree glyphs.
-std::string render_tree(const nlohmann::json& node, const Style& style);
+std::string render_tree(const Json& node, const Style& style);
 
 }  // namespace otpd::ctl

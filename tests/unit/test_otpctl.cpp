@@ -3,7 +3,6 @@
 #include <doctest/doctest.h>
 
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <variant>
 #include <vector>
@@ -12,6 +11,7 @@
 #include "cli/duration_text.hpp"
 #include "cli/event_view.hpp"
 #include "cli/help.hpp"
+#include "cli/json.hpp"
 #include "cli/socket_path.hpp"
 #include "cli/style.hpp"
 #include "cli/tree_view.hpp"
@@ -46,7 +46,7 @@ std::string duration_error(std::string_view text) {
   return parsed ? "(accepted)" : error;
 }
 
-const nlohmann::json kTree = nlohmann::json::parse(R"json({
+const Json kTree = Json::parse(R"json({
   "path": "/", "name": "/", "kind": "supervisor", "state": "running",
   "restart": "permanent", "held": false, "restarts": 0, "last_exit": null,
   "strategy": "one_for_one", "intensity": 3, "period_ms": 5000, "intensity_used": 1,
@@ -303,17 +303,17 @@ TEST_CASE("otpctl status tree: states coloured by what they mean") {
 }
 
 TEST_CASE("otpctl status tree: a subtree is labelled with its path") {
-  const nlohmann::json api = kTree["children"][1]["children"][0];
+  const Json api = kTree["children"][1]["children"][0];
   CHECK(render_tree(api, Style{false, true}) ==
         "app/api  process  backoff  restarts 7  last exit: killed by SIGSEGV (core dumped)\n");
-  const nlohmann::json running = kTree["children"][0];
+  const Json running = kTree["children"][0];
   CHECK(render_tree(running, Style{false, true}) ==
         "db  process  running  pid 4242  up 4m12s  restarts 2  last exit: exited with status 1\n");
 }
 
 TEST_CASE("otpctl status tree: a node with unexpected members still renders") {
-  const auto odd = nlohmann::json::parse(
-      R"({"path": "x", "state": 3, "pid": "no", "children": "none", "last_exit": 5})");
+  const auto odd =
+      Json::parse(R"({"path": "x", "state": 3, "pid": "no", "children": "none", "last_exit": 5})");
   CHECK(render_tree(odd, Style{false, true}) == "x  supervisor  unknown\n");
 }
 
@@ -321,18 +321,18 @@ TEST_CASE("otpctl status tree: a node with unexpected members still renders") {
 
 TEST_CASE("otpctl events: lines laid out as otpd's log") {
   CHECK(
-      render_event(nlohmann::json::parse(
+      render_event(Json::parse(
           R"({"time": "2026-11-24T12:50:01.113Z", "path": "app/api", "event": "started", "pid": 4242})")) ==
       "2026-11-24T12:50:01.113Z started            app/api pid=4242");
   CHECK(
-      render_event(nlohmann::json::parse(
+      render_event(Json::parse(
           R"({"time": "2026-11-24T12:50:02.000Z", "path": "app/api", "event": "restarting", "delay_ms": 1500})")) ==
       "2026-11-24T12:50:02.000Z restarting         app/api in 1s500ms");
   CHECK(
-      render_event(nlohmann::json::parse(
+      render_event(Json::parse(
           R"({"time": "T", "path": "db", "event": "exited", "pid": 7, "signal": "SIGKILL", "reason": "killed by SIGKILL"})")) ==
       "T exited             db pid=7: killed by SIGKILL");
-  CHECK(render_event(nlohmann::json::parse(
-            R"({"time": "T", "path": "/", "event": "a_very_long_event_name_here"})")) ==
+  CHECK(render_event(
+            Json::parse(R"({"time": "T", "path": "/", "event": "a_very_long_event_name_here"})")) ==
         "T a_very_long_event_name_here /");
 }

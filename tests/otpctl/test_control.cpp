@@ -1,0 +1,105 @@
+// otpctl start, stop, restart, signal and shutdown against a real otpd.
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+
+#include "live_daemon.hpp"
+
+using namespace otpd::ctl_test;
+
+namespace {
+
+std::string state_of(const LiveDaemon& live, const std::string& path) {
+  const Outcome r = live.ctl({"status", path, "--json"});
+  if (r.code != 0) return "(status failed: " + r.shown() + ")";
+  return nlohmann::json::parse(r.out).value("state", "(none)");
+}
+
+}  // namespace
+
+TEST_CASE("otpctl stop keeps a child stopped through its siblings' restarts; start revives it") {
+  LiveDaemon live(three_children("one_for_all"));
+  REQUIRE(live.otpd.wait_recorded(live.box, "start", "c"));
+
+  const Outcome stop = live.ctl({"stop", "a"});
+  REQUIRE_MESSAGE(stop.code == 0, stop.shown());
+  CHECK(stop.out == "a: stopped\n");
+  CHECK(live.box.count_recorded("term", "a") == 1);
+  CHECK(state_of(live, "a") == "stopped");
+
+  // One crash under one_for_all restarts the group, but not the held child.
+  kill(live.box.pid("b"), SIGKILL);
+  REQUIRE_MESSAGE(live.otpd.wait_recorded(live.box, "start", "c", 2), live.otpd.transcript());
+  REQUIRE(live.otpd.wait_recorded(live.box, "start", "b", 2));
+  CHECK(live.box.count_recorded("start", "a") == 1);
+  CHECK(state_of(live, "a") == "stopped");
+
+  const Outcome start = live.ctl({"start", "a"});
+  REQUIRE_MESSAGE(start.code == 0, start.shown());
+  REQUIRE(live.otpd.wait_recorded(live.box, "start", "a", 2));
+  CHECK(start.out == "a: running (pid " + std::to_string(live.box.pid("a", 1)) + ")\n");
+  CHECK(state_of(live, "a") == "running");
+}
+
+TEST_CASE("otpctl restart gives the child a new pid; --json prints each node") {
+  LiveDaemon live(three_children("one_for_one"));
+  const int old_pid = live.box.pid("b");
+  const Outcome r = live.ctl({"restart", "b", "--json"});
+  REQUIRE_MESSAGE(r.code == 0, r.shown());
+  REQUIRE(live.otpd.wait_recorded(live.box, "start", "b", 2));
+  const auto node = nlohmann::json::parse(r.out);
+  CHECK(node["path"] == "b");
+  CHECK(node["state"] == "running");
+  CHECK(node["pid"] != old_pid);
+  CHECK(node["pid"] == live.box.pid("b", 1));
+  CHECK(live.box.count_recorded("start", "a") == 1);  // only that child
+  CHECK(live.box.count_recorded("start", "c") == 1);
+}
+
+TEST_CASE("otpctl stop goes through every path and exits 1 if any failed") {
+  LiveDaemon live(three_children("one_for_one"));
+  const Outcome r = live.ctl({"stop", "a", "nope", "c"});
+  CHECK_MESSAGE(r.code == 1, r.shown());
+  CHECK(r.out == "a: stopped\nc: stopped\n");
+  CHECK(r.err.rfind("otpctl: stop nope: ", 0) == 0);
+  CHECK(state_of(live, "a") == "stopped");
+  CHECK(state_of(live, "c") == "stopped");
+  CHECK(state_of(live, "b") == "running");
+}
+
+TEST_CASE("otpctl signal reaches the child") {
+  LiveDaemon live(R"(
+tree:
+  children:
+    - name: deaf
+      command: [@CHILD@, --name, deaf, --ignore-term]
+)");
+  const int pid = live.box.pid("deaf");
+  const Outcome r = live.ctl({"signal", "TERM", "deaf"});
+  REQUIRE_MESSAGE(r.code == 0, r.shown());
+  REQUIRE(live.otpd.wait_recorded(live.box, "term", "deaf"));
+  CHECK(live.box.recorded_value("term", "deaf") == std::to_string(pid));
+  CHECK(r.out == "sent SIGTERM to deaf (pid " + std::to_string(pid) + ")\n");
+
+  const Outcome number = live.ctl({"signal", "15", "deaf"});
+  REQUIRE_MESSAGE(number.code == 0, number.shown());
+  REQUIRE(live.otpd.wait_recorded(live.box, "term", "deaf", 2));
+
+  const Outcome unknown = live.ctl({"signal", "TERM", "deef"});
+  CHECK_MESSAGE(unknown.code == 1, unknown.shown());
+  CHECK(unknown.err.find("deaf") != std::string::npos);  // the suggestion
+}
+
+TEST_CASE("otpctl shutdown stops the tree and otpd exits 0") {
+  LiveDaemon live(three_children("one_for_one"));
+  const Outcome r = live.ctl({"shutdown"});
+  REQUIRE_MESSAGE(r.code == 0, r.shown());
+  CHECK(r.out.find("is stopping the tree") != std::string::npos);
+  CHECK(live.otpd.wait_exit() == 0);
+  CHECK(live.box.count_recorded("term", "a") == 1);
+  CHECK(live.box.count_recorded("term", "c") == 1);
+
+  const Outcome after = live.ctl({"ping"});
+  CHECK_MESSAGE(after.code == 3, after.shown());
+}

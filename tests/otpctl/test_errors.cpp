@@ -1,0 +1,164 @@
+// otpctl's exit codes when it cannot do what it was asked: usage errors,
+// no otpd, an otpd that does not answer or speaks another protocol.
+#include <doctest/doctest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "harness.hpp"
+#include "otpctl_process.hpp"
+
+using namespace otpd::ctl_test;
+
+namespace {
+
+// A listening socket in a sandbox that answers each connection's first line
+// with `reply` (or never, when empty), as a foreign or broken server would.
+class FakeServer {
+ public:
+  FakeServer(const otpd::it::Sandbox& box, std::string reply)
+      : path_(box.path("fake.sock")), reply_(std::move(reply)) {
+    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, path_.c_str(), sizeof address.sun_path - 1);
+    REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(listen(fd_, 4) == 0);
+    if (!reply_.empty()) thread_ = std::thread([this] { serve_one(); });
+  }
+  ~FakeServer() {
+    shutdown(fd_, SHUT_RDWR);  // wakes accept() if no client came
+    if (thread_.joinable()) thread_.join();
+    close(fd_);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  void serve_one() {
+    const int client = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (client < 0) return;
+    char buffer[4096];
+    std::string line;
+    while (line.find('\n') == std::string::npos) {
+      const ssize_t n = read(client, buffer, sizeof buffer);
+      if (n <= 0) break;
+      line.append(buffer, static_cast<std::size_t>(n));
+    }
+    const std::string answer = reply_ + "\n";
+    (void)!write(client, answer.data(), answer.size());
+    close(client);
+  }
+
+  std::string path_;
+  std::string reply_;
+  int fd_ = -1;
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("otpctl exits 3 and names the socket when nothing listens there") {
+  otpd::it::Sandbox box;
+  const std::string missing = box.path("none.sock");
+  const Outcome by_flag = run_otpctl({"--socket", missing, "status"});
+  CHECK_MESSAGE(by_flag.code == 3, by_flag.shown());
+  CHECK(by_flag.out.empty());
+  CHECK(by_flag.err == "otpctl: cannot connect to " + missing +
+                           ": No such file or directory (is otpd running? use --socket or "
+                           "OTPD_SOCKET)\n");
+
+  const Outcome by_env = run_otpctl({"ping"}, {"OTPD_SOCKET=" + missing});
+  CHECK(by_env.code == 3);
+  CHECK(by_env.err.find("cannot connect to " + missing + ": ") != std::string::npos);
+
+  const Outcome version = run_otpctl({"version"}, {"OTPD_SOCKET=" + missing});
+  CHECK(version.code == 3);
+  CHECK(version.out == "otpctl " OTPD_VERSION " (protocol 1)\n");
+}
+
+TEST_CASE("otpctl exits 3 when otpd does not answer in time") {
+  otpd::it::Sandbox box;
+  FakeServer silent(box, "");
+  const Outcome r = run_otpctl({"--socket", silent.path(), "--timeout", "300ms", "ping"});
+  CHECK_MESSAGE(r.code == 3, r.shown());
+  CHECK(r.err.find("did not answer within 300ms") != std::string::npos);
+}
+
+TEST_CASE("otpctl exits 1 when otpd speaks another protocol") {
+  otpd::it::Sandbox box;
+  SUBCASE("otpd refuses the client's protocol") {
+    FakeServer old(
+        box,
+        R"({"id":1,"error":{"code":"unsupported_version","message":"protocol 1 is newer than this otpd's 0"}})");
+    const Outcome r = run_otpctl({"--socket", old.path(), "status"});
+    CHECK_MESSAGE(r.code == 1, r.shown());
+    CHECK(r.err.find("does not speak protocol 1") != std::string::npos);
+  }
+  SUBCASE("otpd answers in another protocol") {
+    FakeServer other(box, R"({"id":1,"result":{"protocol":7,"server":"otpd 9.0","pid":1}})");
+    const Outcome r = run_otpctl({"--socket", other.path(), "status"});
+    CHECK_MESSAGE(r.code == 1, r.shown());
+    CHECK(r.err.find("speaks protocol 7, this otpctl speaks protocol 1") != std::string::npos);
+  }
+  SUBCASE("something else answers") {
+    FakeServer http(box, "HTTP/1.1 400 Bad Request");
+    const Outcome r = run_otpctl({"--socket", http.path(), "status"});
+    CHECK_MESSAGE(r.code == 3, r.shown());
+    CHECK(r.err.find("does not speak otpd's protocol") != std::string::npos);
+  }
+}
+
+TEST_CASE("otpctl usage errors exit 2 with the message and a short usage on stderr") {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+    std::string usage;
+  };
+  const Case cases[] = {
+      {{}, "no command given", "usage: otpctl [OPTIONS] COMMAND"},
+      {{"stauts"}, "unknown command 'stauts' (did you mean 'status'?)", "usage: otpctl ["},
+      {{"stop"}, "which child? give at least one PATH", "usage: otpctl stop PATH..."},
+      {{"status", "--follow"},
+       "option --follow does not apply to 'status'",
+       "usage: otpctl status [PATH]"},
+      {{"events", "-n", "many"},
+       "option -n needs a number from 0 to 1000, not 'many'",
+       "usage: otpctl events"},
+      {{"ping", "--timeout", "5"}, "option --timeout: invalid duration '5'", "usage: otpctl ping"},
+  };
+  for (const Case& c : cases) {
+    const Outcome r = run_otpctl(c.args, {"OTPD_SOCKET=/nonexistent/otpd.sock"});
+    CAPTURE(r.shown());
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err.rfind("otpctl: " + c.message, 0) == 0);
+    CHECK(r.err.find(c.usage) != std::string::npos);
+  }
+}
+
+TEST_CASE("otpctl --help for the whole and for each command exits 0 on stdout") {
+  const Outcome top = run_otpctl({"--help"});
+  CHECK(top.code == 0);
+  CHECK(top.err.empty());
+  CHECK(top.out.rfind("usage: otpctl [OPTIONS] COMMAND", 0) == 0);
+  for (const std::string command :
+       {"status", "start", "stop", "restart", "signal", "events", "shutdown", "ping", "version"}) {
+    const Outcome r = run_otpctl({command, "--help"});
+    CAPTURE(command);
+    CHECK(r.code == 0);
+    CHECK(r.err.empty());
+    CHECK(r.out.rfind("usage: otpctl " + command, 0) == 0);
+    CHECK(r.out.find("Exit status:") != std::string::npos);
+  }
+  // help's own help is the top-level one, which describes it.
+  CHECK(run_otpctl({"help", "--help"}).out == top.out);
+  CHECK(run_otpctl({"help"}).out == top.out);
+  CHECK(run_otpctl({"help", "events"}).out == run_otpctl({"events", "-h"}).out);
+  const Outcome version = run_otpctl({"--version"});
+  CHECK(version.code == 0);
+  CHECK(version.out == "otpctl " OTPD_VERSION " (protocol 1)\n");
+}

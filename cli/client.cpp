@@ -60,7 +60,12 @@ Reply Client::receive(Deadline until) {
     throw Unreachable("otpd at " + socket_path() + " closed the connection without answering");
   }
   Json message = parse(*line);
-  if (message.value("id", Json()) != id) {
+  // An error with a null id is about the connection rather than one request
+  // (a peer otpd refuses at accept, a line too large to read): it answers
+  // whatever otpctl was waiting for.
+  const Json answered = message.value("id", Json());
+  const bool about_connection = answered.is_null() && message.contains("error");
+  if (answered != id && !about_connection) {
     throw Unreachable("otpd at " + socket_path() +
                       " answered a request otpctl did not send: " + line->substr(0, 200));
   }

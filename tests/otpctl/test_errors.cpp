@@ -88,7 +88,7 @@ TEST_CASE("otpctl exits 3 when otpd does not answer in time") {
   CHECK(r.err.find("did not answer within 300ms") != std::string::npos);
 }
 
-TEST_CASE("otpctl exits 1 when otpd speaks another protocol") {
+TEST_CASE("otpctl exits 1 when otpd refuses the conversation, 3 when it is not otpd") {
   otpd::it::Sandbox box;
   SUBCASE("otpd refuses the client's protocol") {
     FakeServer old(
@@ -103,6 +103,14 @@ TEST_CASE("otpctl exits 1 when otpd speaks another protocol") {
     const Outcome r = run_otpctl({"--socket", other.path(), "status"});
     CHECK_MESSAGE(r.code == 1, r.shown());
     CHECK(r.err.find("speaks protocol 7, this otpctl speaks protocol 1") != std::string::npos);
+  }
+  SUBCASE("otpd refuses this user at the door") {
+    FakeServer closed(
+        box,
+        R"({"id":null,"error":{"code":"forbidden","message":"this user may not use otpd's control socket"}})");
+    const Outcome r = run_otpctl({"--socket", closed.path(), "status"});
+    CHECK_MESSAGE(r.code == 1, r.shown());
+    CHECK(r.err.find("this user may not use otpd's control socket") != std::string::npos);
   }
   SUBCASE("something else answers") {
     FakeServer http(box, "HTTP/1.1 400 Bad Request");

@@ -1,4 +1,5 @@
 // otpd: wiring only. Flags, signals, config, the tree and the event loop.
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -49,8 +50,8 @@ TreeCounts count(const otpd::config::SupervisorSpec& spec) {
   return counts;
 }
 
-// otpd needs no descriptor per child, but the programs it runs may want
-// many; the process limit, on the other hand, bounds the tree itself.
+// otpd holds one descriptor (a pidfd) per process child; the process limit
+// bounds the tree itself.
 void check_limits(otpd::log::EventLog& log, const TreeCounts& counts) {
   const auto fds = otpd::process::raise_fd_limit();
   if (!fds.error.empty()) {
@@ -58,6 +59,13 @@ void check_limits(otpd::log::EventLog& log, const TreeCounts& counts) {
   } else if (fds.raised()) {
     log.info("open-file limit raised from " + std::to_string(fds.original_soft) + " to " +
              std::to_string(fds.soft) + "; children get " + std::to_string(fds.original_soft));
+  }
+  constexpr rlim_t reserve = 64;  // sockets, signalfds, the log
+  if (static_cast<rlim_t>(counts.processes) + reserve > fds.soft) {
+    log.warning("the tree has " + std::to_string(counts.processes) +
+                " processes but the open-file limit is " + std::to_string(fds.soft) +
+                ": children beyond it are watched through SIGCHLD alone, whose cost grows "
+                "with the tree; raise the hard limit (LimitNOFILE=) to avoid it");
   }
   rlimit procs{};
   if (getuid() != 0 && getrlimit(RLIMIT_NPROC, &procs) == 0 && procs.rlim_cur != RLIM_INFINITY &&
@@ -126,10 +134,19 @@ int run(const otpd::Options& options) {
   int exit_code = exit_ok;
   bool stopping = false;
 
+  // The end of the tree is not yet the end of its processes: what was left
+  // of killed process groups is still dying, and otpd reaps it before it goes.
+  auto finish = [&] {
+    reaper.drain(std::chrono::seconds(2), [&](bool all_gone) {
+      if (!all_gone) log.warning("processes otpd did not start are still running; leaving them");
+      io.stop();
+    });
+  };
+
   tree.on_gave_up = [&](const otpd::supervise::ExitReason& reason) {
     log.error("root supervisor gave up (" + reason.text + "); exiting");
     exit_code = exit_tree_failed;
-    io.stop();
+    finish();
   };
 
   // SIGTERM, SIGINT and otpctl shutdown: `why` says which.
@@ -143,7 +160,7 @@ int run(const otpd::Options& options) {
     log.info(why + ": stopping the tree");
     tree.stop([&](otpd::supervise::Done) {
       log.info("stopped");
-      io.stop();
+      finish();
     });
   };
 
@@ -170,10 +187,13 @@ int run(const otpd::Options& options) {
       if (stopping) return;  // a signal arrived during the start; its stop reports
       log.error("could not start the tree: " + error);
       exit_code = exit_tree_failed;
-      io.stop();
+      finish();
       return;
     }
     log.info("tree started");
+    // Parsing the config and building the tree leave freed heap behind that
+    // glibc would otherwise keep for the daemon's whole life.
+    malloc_trim(0);
   });
 
   io.run();

@@ -128,7 +128,7 @@ OTPD_CHILD_CODE int child_main(void* raw) {
 
 }  // namespace
 
-int launch_child(const ChildPlan& plan, ChildFailure& failure) {
+int launch_child(const ChildPlan& plan, ChildFailure& failure, int* pidfd) {
   thread_local ChildStack stack;
   void* top = stack.top();
   if (top == nullptr) {
@@ -146,9 +146,19 @@ int launch_child(const ChildPlan& plan, ChildFailure& failure) {
   ChildArgs args{&plan, {}};
   // CLONE_VFORK suspends this thread until the child execs or exits, so the
   // child may use the stack and `args`, and its outcome is known on return.
-  const int pid = clone(child_main, top, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  constexpr int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+  int fd = -1;
+  int pid = pidfd != nullptr ? clone(child_main, top, flags | CLONE_PIDFD, &args, &fd)
+                             : clone(child_main, top, flags, &args);
+  // Kernels before 5.2 know no CLONE_PIDFD, and a full descriptor table
+  // refuses one: the child is then watched without.
+  if (pid < 0 && pidfd != nullptr && (errno == EINVAL || errno == EMFILE || errno == ENFILE)) {
+    fd = -1;
+    pid = clone(child_main, top, flags, &args);
+  }
   const int clone_error = errno;
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  if (pidfd != nullptr) *pidfd = pid > 0 ? fd : -1;
 
   if (pid < 0) {
     failure = {ChildStep::clone, clone_error};
@@ -159,6 +169,10 @@ int launch_child(const ChildPlan& plan, ChildFailure& failure) {
     // reaper never sees it.
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (pidfd != nullptr && *pidfd >= 0) {
+      close(*pidfd);
+      *pidfd = -1;
     }
     failure = args.failure;
     return -1;

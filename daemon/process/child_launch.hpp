@@ -39,7 +39,9 @@ struct ChildFailure {
 
 // Returns the pid of a child that has exec'd, or -1 with `failure` filled in.
 // Returns only once the child has exec'd or died; a child that died has been
-// reaped already, so a failure never leaves a zombie.
-int launch_child(const ChildPlan& plan, ChildFailure& failure);
+// reaped already, so a failure never leaves a zombie. With `pidfd`, also
+// returns a pidfd of the child (close-on-exec) there, or -1 when the kernel
+// or the open-file limit gives none.
+int launch_child(const ChildPlan& plan, ChildFailure& failure, int* pidfd = nullptr);
 
 }  // namespace otpd::process

@@ -6,9 +6,10 @@ namespace otpd::process {
 
 supervise::SpawnResult OsProcesses::spawn(const config::ProcessSpec& spec,
                                           std::function<void(supervise::ExitStatus)> on_exit) {
-  supervise::SpawnResult result = spawn_process(spec, options_);
+  int pidfd = -1;
+  supervise::SpawnResult result = spawn_process(spec, options_, &pidfd);
   // Before returning to the loop, so the exit cannot be taken for an orphan's.
-  if (result.pid > 0) reaper_.watch(result.pid, std::move(on_exit), /*kill_group=*/true);
+  if (result.pid > 0) reaper_.watch(result.pid, std::move(on_exit), /*kill_group=*/true, pidfd);
   return result;
 }
 

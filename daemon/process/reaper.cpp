@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cerrno>
 #include <system_error>
 #include <unordered_map>
@@ -17,9 +18,23 @@ namespace otpd::process {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// Long enough for a burst of exits (a shutdown) to share one sweep, short
+// enough that an orphan does not linger as a zombie.
+constexpr std::chrono::milliseconds orphan_sweep_delay{20};
+
+}  // namespace
+
 struct Reaper::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io, int fd, OrphanFn orphan)
-      : signals(io, fd), on_orphan(std::move(orphan)) {}
+      : io(io), signals(io, fd), sweep_timer(io), on_orphan(std::move(orphan)) {}
+
+  struct Watch {
+    ExitFn on_exit;
+    bool kill_group = false;
+    std::unique_ptr<asio::posix::stream_descriptor> pidfd;  // closes it
+  };
 
   // Handlers hold only a weak reference: after the Reaper is gone a pending
   // completion finds nothing and returns.
@@ -29,7 +44,7 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
                          auto self = weak.lock();
                          if (!self || ec) return;
                          self->drain_signals();
-                         self->reap_all();
+                         self->on_sigchld();
                          if (!self->stopped) self->wait_for_sigchld();
                        });
   }
@@ -42,17 +57,62 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  void reap_all() {
+  void on_sigchld() {
+    if (without_pidfd > 0 || draining) {
+      sweep();
+      return;
+    }
+    if (sweep_scheduled) return;
+    sweep_scheduled = true;
+    sweep_timer.expires_after(orphan_sweep_delay);
+    sweep_timer.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (!self || ec) return;
+      self->sweep_scheduled = false;
+      self->sweep();
+    });
+  }
+
+  void watch_pidfd(int pid, asio::posix::stream_descriptor& pidfd) {
+    pidfd.async_wait(asio::posix::descriptor_base::wait_read,
+                     [weak = weak_from_this(), pid](const boost::system::error_code& ec) {
+                       auto self = weak.lock();
+                       if (!self || ec) return;  // aborted: reaped by a sweep
+                       self->pidfd_ready(pid);
+                     });
+  }
+
+  void pidfd_ready(int pid) {
+    auto found = watching.find(pid);
+    if (found == watching.end() || stopped) return;
+    Watch& watch = *found->second;
+    if (watch.kill_group) kill(-pid, SIGKILL);  // the zombie still holds the pid
+    siginfo_t info{};
+    const int fd = watch.pidfd->native_handle();
+    int result;
+    while ((result = waitid(P_PIDFD, static_cast<id_t>(fd), &info, WEXITED | WNOHANG)) != 0 &&
+           errno == EINTR) {
+    }
+    if (result == 0 && info.si_pid == pid) {
+      report(pid, supervise::ExitStatus::from_siginfo(info.si_code, info.si_status));
+    } else if (result == 0) {
+      watch_pidfd(pid, *watch.pidfd);  // woken early: not exited after all
+    }
+  }
+
+  // Everything that has exited, watched children and orphans alike.
+  void sweep() {
     while (!stopped) {
       siginfo_t info{};
       // Look first, reap second: the pid stays reserved in between.
       if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
         if (errno == EINTR) continue;
-        return;  // ECHILD: no children at all
+        if (errno == ECHILD) no_children_left();
+        return;
       }
       const pid_t pid = info.si_pid;
       if (pid == 0) return;  // children left, none has exited
-      if (auto found = watching.find(pid); found != watching.end() && found->second.kill_group) {
+      if (auto found = watching.find(pid); found != watching.end() && found->second->kill_group) {
         kill(-pid, SIGKILL);  // ESRCH when the leader was alone: nothing left
       }
       siginfo_t reaped{};
@@ -69,19 +129,33 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
       if (on_orphan) on_orphan(pid, status);
       return;
     }
-    // Out of the table before the call: the callback may spawn and watch again.
-    ExitFn on_exit = std::move(found->second.on_exit);
+    // Out of the table before the call: the callback may spawn and watch
+    // again. Destroying the pidfd here cancels its pending wait.
+    std::unique_ptr<Watch> watch = std::move(found->second);
     watching.erase(found);
-    if (on_exit) on_exit(status);
+    if (!watch->pidfd) --without_pidfd;
+    if (watch->on_exit) watch->on_exit(status);
   }
 
+  void no_children_left() {
+    if (!draining) return;
+    draining = false;
+    drain_timer.reset();
+    if (auto done = std::exchange(drained, nullptr)) {
+      asio::post(io, [done = std::move(done)] { done(true); });
+    }
+  }
+
+  asio::io_context& io;
   asio::posix::stream_descriptor signals;
+  asio::steady_timer sweep_timer;
+  bool sweep_scheduled = false;
   OrphanFn on_orphan;
-  struct Watch {
-    ExitFn on_exit;
-    bool kill_group = false;
-  };
-  std::unordered_map<int, Watch> watching;
+  std::unordered_map<int, std::unique_ptr<Watch>> watching;
+  int without_pidfd = 0;
+  bool draining = false;
+  std::function<void(bool)> drained;
+  std::unique_ptr<asio::steady_timer> drain_timer;
   bool subreaper = false;
   bool stopped = false;
 };
@@ -109,7 +183,7 @@ Reaper::Reaper(asio::io_context& io, OrphanFn on_orphan)
   impl_->wait_for_sigchld();
   // Children that exited before the Reaper existed raised no signal it could see.
   asio::post(io, [weak = std::weak_ptr<Impl>(impl_)] {
-    if (auto self = weak.lock()) self->reap_all();
+    if (auto self = weak.lock()) self->sweep();
   });
 }
 
@@ -117,10 +191,38 @@ Reaper::~Reaper() {
   impl_->stopped = true;
   boost::system::error_code ignored;
   impl_->signals.cancel(ignored);
+  impl_->sweep_timer.cancel();
+  if (impl_->drain_timer) impl_->drain_timer->cancel();
+  impl_->watching.clear();
 }
 
-void Reaper::watch(int pid, ExitFn on_exit, bool kill_group) {
-  impl_->watching[pid] = {std::move(on_exit), kill_group};
+void Reaper::watch(int pid, ExitFn on_exit, bool kill_group, int pidfd) {
+  auto watch = std::make_unique<Impl::Watch>();
+  watch->on_exit = std::move(on_exit);
+  watch->kill_group = kill_group;
+  if (pidfd >= 0) {
+    watch->pidfd = std::make_unique<asio::posix::stream_descriptor>(impl_->io, pidfd);
+    impl_->watch_pidfd(pid, *watch->pidfd);
+  } else {
+    ++impl_->without_pidfd;
+  }
+  impl_->watching[pid] = std::move(watch);
+}
+
+void Reaper::drain(std::chrono::milliseconds patience, std::function<void(bool)> done) {
+  impl_->draining = true;
+  impl_->drained = std::move(done);
+  impl_->drain_timer = std::make_unique<asio::steady_timer>(impl_->io, patience);
+  impl_->drain_timer->async_wait(
+      [weak = std::weak_ptr<Impl>(impl_)](const boost::system::error_code& ec) {
+        auto self = weak.lock();
+        if (!self || ec || !self->draining) return;
+        self->draining = false;
+        if (auto finish = std::exchange(self->drained, nullptr)) finish(false);
+      });
+  asio::post(impl_->io, [weak = std::weak_ptr<Impl>(impl_)] {
+    if (auto self = weak.lock()) self->sweep();
+  });
 }
 
 bool Reaper::receives_orphans() const {

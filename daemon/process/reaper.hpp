@@ -1,8 +1,15 @@
 // The one place where otpd waits for processes. Every child that exits, and
 // every orphan re-parented to otpd (as PID 1 or as a child subreaper), is
 // reaped here and reported once; nothing else in otpd may call wait*().
+//
+// A child watched through its pidfd is reaped as soon as it exits, at a cost
+// independent of the number of children. Orphans can only be found by
+// waitid(P_ALL), which the kernel answers by walking every child of otpd;
+// that sweep runs shortly after a SIGCHLD (several SIGCHLDs share one
+// sweep), or at once for children watched without a pidfd.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -34,7 +41,12 @@ class Reaper {
   // With `kill_group`, whatever is left of the process group `pid` leads is
   // sent SIGKILL when it exits, while its zombie still holds the pid, so
   // the signal cannot reach a new process that reuses the number.
-  void watch(int pid, ExitFn on_exit, bool kill_group = false);
+  // Takes ownership of `pidfd` (-1: none, the child is found by the sweep).
+  void watch(int pid, ExitFn on_exit, bool kill_group = false, int pidfd = -1);
+  // Reaps until otpd has no child left (then calls done(true)) or `patience`
+  // runs out (done(false)): for the end of an orderly stop, when the leftovers
+  // of killed process groups are still dying.
+  void drain(std::chrono::milliseconds patience, std::function<void(bool all_gone)> done);
   // Whether orphans of the tree come to otpd (PID 1, or subreaper set).
   bool receives_orphans() const;
   // Processes watched and not yet reaped.

@@ -70,7 +70,9 @@ std::string explain(const ChildFailure& failure, const std::string& program,
 
 }  // namespace
 
-supervise::SpawnResult spawn_process(const config::ProcessSpec& spec, const SpawnOptions& opts) {
+supervise::SpawnResult spawn_process(const config::ProcessSpec& spec, const SpawnOptions& opts,
+                                     int* pidfd) {
+  if (pidfd != nullptr) *pidfd = -1;
   if (spec.argv.empty() || spec.argv.front().empty()) return failed("empty command");
 
   const ChildEnvironment env(spec.env);
@@ -104,7 +106,7 @@ supervise::SpawnResult spawn_process(const config::ProcessSpec& spec, const Spaw
   plan.fd_limit = child_fd_limit();
 
   ChildFailure failure;
-  const int pid = launch_child(plan, failure);
+  const int pid = launch_child(plan, failure, pidfd);
   if (pid > 0) return {pid, {}};
   return failed(explain(failure, program.path, spec.cwd));
 }

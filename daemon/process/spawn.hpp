@@ -25,7 +25,9 @@ struct SpawnOptions {
 // `error` names the step, e.g. "cannot change directory to /x: No such file
 // or directory". Call it on the thread that runs the Reaper, which must not
 // see a failed child before it is reaped here.
-supervise::SpawnResult spawn_process(const config::ProcessSpec& spec,
-                                     const SpawnOptions& opts = {});
+// With `pidfd`, a pidfd of the child is returned there (or -1 when none can
+// be had), for the Reaper to learn of its exit without scanning.
+supervise::SpawnResult spawn_process(const config::ProcessSpec& spec, const SpawnOptions& opts = {},
+                                     int* pidfd = nullptr);
 
 }  // namespace otpd::process

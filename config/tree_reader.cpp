@@ -4,6 +4,7 @@
 #include <cctype>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "config/backoff_reader.hpp"
@@ -236,19 +237,16 @@ void read_children(const Field& field, NodeDraft& node) {
   if (field.node().IsNull())
     field.fail("expected a list of children, found nothing (write [] for none)");
   field.require_list("a list of children");
-  std::vector<SourceLocation> name_lines;  // parallel to node.supervisor.children
+  std::unordered_map<std::string, int> first_line;  // of each sibling's name
   for (const Field& element : field.elements()) {
     element.require_mapping("a mapping for each child");
     NodeDraft child = read_node(element, std::nullopt);
-    const auto& siblings = node.supervisor.children;
-    for (std::size_t i = 0; i < siblings.size(); ++i) {
-      if (siblings[i].name == child.child.name) {
-        throw ConfigError(child.name_where, "duplicate child name '" + child.child.name +
-                                                "' (first used at line " +
-                                                std::to_string(name_lines[i].line) + ")");
-      }
+    const auto [first, inserted] = first_line.emplace(child.child.name, child.name_where.line);
+    if (!inserted) {
+      throw ConfigError(child.name_where, "duplicate child name '" + child.child.name +
+                                              "' (first used at line " +
+                                              std::to_string(first->second) + ")");
     }
-    name_lines.push_back(child.name_where);
     node.supervisor.children.push_back(finish_child(child, element));
   }
 }

@@ -74,6 +74,7 @@ std::string Supervisor::child_path(const config::ChildSpec& spec) const {
 // children come from the spec again and the restart history is empty.
 void Supervisor::build_children() {
   children_.clear();
+  by_id_.clear();
   for (const auto& spec : spec_.children) {
     auto child = std::make_unique<Child>();
     child->id = next_child_id_++;
@@ -82,6 +83,7 @@ void Supervisor::build_children() {
     child->node->on_exit = [this, id = child->id](ExitReason reason) {
       child_exited(id, std::move(reason));
     };
+    by_id_.emplace(child->id, child.get());
     children_.push_back(std::move(child));
   }
   window_.clear();
@@ -89,16 +91,15 @@ void Supervisor::build_children() {
 }
 
 Supervisor::Child* Supervisor::find(std::uint64_t id) {
-  for (auto& c : children_) {
-    if (c->id == id) return c.get();
-  }
-  return nullptr;
+  const auto found = by_id_.find(id);
+  return found == by_id_.end() ? nullptr : found->second;
 }
 
 void Supervisor::remove(Child& child) {
   Event removed{.kind = EventKind::removed, .reason = "temporary child is not restarted"};
   removed.path = child.node->path();
   context_.events.emit(removed);
+  by_id_.erase(child.id);
   std::erase_if(children_, [&](const auto& c) { return c.get() == &child; });
 }
 
@@ -386,8 +387,6 @@ Task<void> Supervisor::restart(Child& failed, std::string why) {
   // Which siblings go down with the failed child, and who comes back up.
   std::vector<Child*> to_stop;  // reverse start order
   std::vector<std::uint64_t> to_start;
-  const auto failed_at = std::find_if(children_.begin(), children_.end(),
-                                      [&](const auto& c) { return c.get() == &failed; });
   switch (spec_.strategy) {
     case config::Strategy::one_for_one:
       to_start.push_back(failed.id);
@@ -398,12 +397,15 @@ Task<void> Supervisor::restart(Child& failed, std::string why) {
       }
       for (auto& c : children_) to_start.push_back(c->id);
       break;
-    case config::Strategy::rest_for_one:
+    case config::Strategy::rest_for_one: {
+      const auto failed_at = std::find_if(children_.begin(), children_.end(),
+                                          [&](const auto& c) { return c.get() == &failed; });
       for (auto it = children_.rbegin(); it.base() != failed_at + 1; ++it) {
         to_stop.push_back(it->get());
       }
       for (auto it = failed_at; it != children_.end(); ++it) to_start.push_back((*it)->id);
       break;
+    }
   }
   const std::string stop_why =
       std::string(config::to_string(spec_.strategy)) + " restart after " + why;

@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "config/spec.hpp"
@@ -128,6 +129,7 @@ class Supervisor final : public Node {
   config::SupervisorSpec spec_;
   config::Shutdown shutdown_;
   std::vector<std::unique_ptr<Child>> children_;  // start order
+  std::unordered_map<std::uint64_t, Child*> by_id_;
   std::uint64_t next_child_id_ = 1;
   RestartWindow window_;
   std::deque<Message> mailbox_;

@@ -1,5 +1,6 @@
 #include "otpctl_process.hpp"
 
+#include <doctest/doctest.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -106,6 +107,11 @@ Otpctl::Otpctl(std::vector<std::string> args, std::vector<std::string> env) {
 }
 
 Otpctl::~Otpctl() {
+  // Under -Db_sanitize a sanitizer report may not change otpctl's exit code.
+  if (outcome_.err.find("Sanitizer") != std::string::npos ||
+      outcome_.err.find("runtime error:") != std::string::npos) {
+    FAIL_CHECK("otpctl reported: " << outcome_.err);
+  }
   if (pid_ > 0 && !outcome_.code) {
     kill(pid_, SIGKILL);
     reap(true);

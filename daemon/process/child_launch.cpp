@@ -1,12 +1,14 @@
 #include "process/child_launch.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 
@@ -101,6 +103,20 @@ OTPD_CHILD_CODE bool install_stdio(const int (&requested)[3]) {
   return true;
 }
 
+// The child shares otpd's descriptor table (CLONE_FILES) until here, and
+// leaves it keeping only what it needs: copying a table that holds a pidfd
+// per child would cost every spawn time in proportion to the tree's size.
+OTPD_CHILD_CODE bool leave_descriptor_table(const int (&stdio)[3]) {
+  unsigned first_unneeded = 3;
+  for (int fd : stdio) {
+    if (fd >= 3) first_unneeded = std::max(first_unneeded, static_cast<unsigned>(fd) + 1);
+  }
+  if (close_range(first_unneeded, ~0U, CLOSE_RANGE_UNSHARE) == 0) return true;
+  // Without CLOSE_RANGE_UNSHARE (kernel < 5.9): a full private copy first,
+  // never a close on the table otpd is using.
+  return unshare(CLONE_FILES) == 0 && close_range(first_unneeded, ~0U, 0) == 0;
+}
+
 OTPD_CHILD_CODE int child_main(void* raw) {
   auto* args = static_cast<ChildArgs*>(raw);
   const ChildPlan& plan = *args->plan;
@@ -111,6 +127,7 @@ OTPD_CHILD_CODE int child_main(void* raw) {
     fail(args, ChildStep::process_group);
   }
   reset_signal_dispositions();
+  if (!leave_descriptor_table(plan.stdio)) fail(args, ChildStep::close_fds);
   if (!install_stdio(plan.stdio)) fail(args, ChildStep::stdio);
   if (close_range(3, ~0U, 0) != 0) fail(args, ChildStep::close_fds);
   if (plan.fd_limit != nullptr && setrlimit(RLIMIT_NOFILE, plan.fd_limit) != 0) {
@@ -146,7 +163,7 @@ int launch_child(const ChildPlan& plan, ChildFailure& failure, int* pidfd) {
   ChildArgs args{&plan, {}};
   // CLONE_VFORK suspends this thread until the child execs or exits, so the
   // child may use the stack and `args`, and its outcome is known on return.
-  constexpr int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+  constexpr int flags = CLONE_VM | CLONE_FILES | CLONE_VFORK | SIGCHLD;
   int fd = -1;
   int pid = pidfd != nullptr ? clone(child_main, top, flags | CLONE_PIDFD, &args, &fd)
                              : clone(child_main, top, flags, &args);

@@ -217,7 +217,12 @@ bool parse_request(std::string_view line, Request& request, RequestError& error)
 
   const auto id = j.find("id");
   if (id == j.end()) return fail(error, ErrorCode::invalid_request, "the request has no 'id'");
-  request.id = id->dump();
+  // Only scalars: an id is echoed in every reply, and a nested one would
+  // cost work (and recursion) in proportion to its depth each time.
+  if (!id->is_string() && !id->is_number() && !id->is_null()) {
+    return fail(error, ErrorCode::invalid_request, "id: expected a string, a number or null");
+  }
+  request.id = id->dump(-1, ' ', false, Json::error_handler_t::replace);
   error.id = request.id;
 
   const auto cmd = j.find("cmd");

@@ -3,22 +3,14 @@
 #include <unistd.h>
 
 #include <string_view>
-#include <vector>
 
 #include "config/signals.hpp"
-#include "config/suggest.hpp"
 #include "control/json_text.hpp"
 #include "control/node_json.hpp"
 #include "control/reply.hpp"
 
 namespace otpd::control {
 namespace {
-
-// The engine says "no child 'x' in the tree (did you mean ...)" for a path
-// that names nothing; every other refusal is an operation that failed.
-ErrorCode code_of(const std::string& engine_error) {
-  return engine_error.rfind("no child '", 0) == 0 ? ErrorCode::not_found : ErrorCode::failed;
-}
 
 std::string_view trimmed(std::string_view path) {
   while (!path.empty() && path.front() == '/') path.remove_prefix(1);
@@ -77,12 +69,8 @@ void Commands::answer(const Request& request, std::string& out) {
 }
 
 void Commands::not_found(const Request& request, std::string& out) const {
-  const auto all = tree_.paths();
-  const std::vector<std::string_view> candidates(all.begin(), all.end());
-  const std::string_view path = trimmed(request.path);
-  append_error(
-      out, request.id, ErrorCode::not_found,
-      "no child '" + std::string(path) + "' in the tree" + config::did_you_mean(path, candidates));
+  append_error(out, request.id, ErrorCode::not_found,
+               tree_.not_found(std::string(trimmed(request.path))));
 }
 
 void Commands::status(const Request& request, std::string& out) {
@@ -97,10 +85,14 @@ void Commands::status(const Request& request, std::string& out) {
 }
 
 void Commands::signal(const Request& request, std::string& out) {
+  if (!tree_.contains(request.path)) {
+    not_found(request, out);
+    return;
+  }
   std::string error;
   const int pid = tree_.signal_child(request.path, request.signal, error);
   if (pid == 0) {
-    append_error(out, request.id, code_of(error), error);
+    append_error(out, request.id, ErrorCode::failed, error);
     return;
   }
   scratch_ = "{\"path\":";
@@ -132,11 +124,14 @@ void Commands::events(const Request& request, std::string& out) {
 }
 
 void Commands::answer_later(const Request& request, std::function<void(std::string)> done) {
-  auto finish = [this, id = request.id, path = request.path,
+  // The engine refuses an unknown path too, but answers asynchronously like
+  // any operation: look it up now to tell the two refusals apart.
+  const ErrorCode refusal = tree_.contains(request.path) ? ErrorCode::failed : ErrorCode::not_found;
+  auto finish = [this, id = request.id, path = request.path, refusal,
                  done = std::move(done)](std::string error) {
     std::string line;
     if (!error.empty()) {
-      append_error(line, id, code_of(error), error);
+      append_error(line, id, refusal, error);
     } else if (const auto node = tree_.status(path)) {
       std::string result;
       append_node_json(result, *node);

@@ -49,6 +49,11 @@ class Tree {
 
   // Every node's path, in start order (for suggestions and completion).
   std::vector<std::string> paths() const;
+  // Whether a node lives at `path` now ("/" is the root).
+  bool contains(const std::string& path) const { return locate(path).has_value(); }
+  // "no child 'x' in the tree (did you mean 'y'?)": the refusal for a path
+  // that names nothing, which the operations above also give.
+  std::string not_found(const std::string& path) const;
 
  private:
   struct Located {
@@ -56,7 +61,6 @@ class Tree {
     std::string name;
   };
   std::optional<Located> locate(const std::string& path) const;
-  std::string not_found(const std::string& path) const;
   using Request = void (Supervisor::*)(const std::string&, Resume<std::string>);
   void forward(Request request, const std::string& path, Resume<std::string> done);
 

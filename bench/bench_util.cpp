@@ -19,6 +19,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -459,6 +460,20 @@ std::vector<std::string> Args::rest() const {
     if (!used_[i]) rest.push_back(args_[i]);
   }
   return rest;
+}
+
+int run_main(int argc, char** argv, const char* name, const char* usage, int (*run)(Args&)) {
+  Args args(argc, argv);
+  if (args.flag("--help") || args.flag("-h")) {
+    std::cout << usage;
+    return 0;
+  }
+  try {
+    return run(args);
+  } catch (const std::exception& e) {
+    std::cerr << name << ": " << e.what() << "\n";
+    return 2;
+  }
 }
 
 }  // namespace otpd::bench

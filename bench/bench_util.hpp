@@ -159,4 +159,9 @@ class Args {
   std::vector<bool> used_;
 };
 
+// A benchmark's main: --help prints `usage`; an exception escaping `run`
+// (a bad argument, a machine that cannot hold the run) is reported as
+// "NAME: what" and exits 2.
+int run_main(int argc, char** argv, const char* name, const char* usage, int (*run)(Args&));
+
 }  // namespace otpd::bench

@@ -1010,15 +1010,5 @@ int run(otpd::bench::Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  otpd::bench::Args args(argc, argv);
-  if (args.flag("--help") || args.flag("-h")) {
-    std::cout << usage;
-    return 0;
-  }
-  try {
-    return run(args);
-  } catch (const std::exception& e) {
-    std::cerr << "otpd-bench-control: " << e.what() << "\n";
-    return 2;
-  }
+  return otpd::bench::run_main(argc, argv, "otpd-bench-control", usage, run);
 }

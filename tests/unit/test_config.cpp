@@ -52,6 +52,13 @@ const ChildSpec& only_child(const Config& config) {
   return config.tree.children.front();
 }
 
+// For a config nobody keeps: the child by value, so that a reference bound
+// to the result outlives the temporary config.
+ChildSpec only_child(Config&& config) {
+  REQUIRE(config.tree.children.size() == 1);
+  return std::move(config.tree.children.front());
+}
+
 // The examples live in the source tree. A relative __FILE__ is relative to
 // the build directory, which is where `meson test` runs tests from; running
 // the binary by hand from elsewhere works through its location in

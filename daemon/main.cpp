@@ -23,6 +23,7 @@
 #include "process/fd_limit.hpp"
 #include "process/os_processes.hpp"
 #include "process/reaper.hpp"
+#include "service/notify.hpp"
 #include "supervise/tree.hpp"
 
 namespace {
@@ -117,6 +118,8 @@ int run(const otpd::Options& options) {
   }
 
   check_limits(log, counts);
+  // Before any child exists: it takes NOTIFY_SOCKET out of the environment.
+  otpd::service::Notifier manager;
 
   boost::asio::io_context io;
   otpd::loop::AsioHost host(io);
@@ -145,6 +148,7 @@ int run(const otpd::Options& options) {
 
   tree.on_gave_up = [&](const otpd::supervise::ExitReason& reason) {
     log.error("root supervisor gave up (" + reason.text + "); exiting");
+    manager.status("root supervisor gave up: " + reason.text);
     exit_code = exit_tree_failed;
     finish();
   };
@@ -158,6 +162,7 @@ int run(const otpd::Options& options) {
     }
     stopping = true;
     log.info(why + ": stopping the tree");
+    manager.stopping("stopping the tree (" + why + ")");
     tree.stop([&](otpd::supervise::Done) {
       log.info("stopped");
       finish();
@@ -191,6 +196,8 @@ int run(const otpd::Options& options) {
       return;
     }
     log.info("tree started");
+    manager.ready("running " + std::to_string(counts.processes) + " processes under " +
+                  std::to_string(counts.supervisors) + " supervisors");
     // Parsing the config and building the tree leave freed heap behind that
     // glibc would otherwise keep for the daemon's whole life.
     malloc_trim(0);

@@ -1,0 +1,55 @@
+#include "service/notify.hpp"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+
+namespace otpd::service {
+
+Notifier::Notifier() {
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  if (path == nullptr || path[0] == '\0') return;
+  address_ = path;
+  unsetenv("NOTIFY_SOCKET");
+  // "@name" names a socket in the abstract namespace.
+  if (address_.front() == '@') address_.front() = '\0';
+  if ((address_.front() != '/' && address_.front() != '\0') ||
+      address_.size() >= sizeof(sockaddr_un::sun_path)) {
+    return;
+  }
+  fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+}
+
+Notifier::~Notifier() {
+  if (fd_ >= 0) close(fd_);
+}
+
+void Notifier::ready(std::string_view status) {
+  send("READY=1\nSTATUS=" + std::string(status));
+}
+
+void Notifier::status(std::string_view status) {
+  send("STATUS=" + std::string(status));
+}
+
+void Notifier::stopping(std::string_view status) {
+  send("STOPPING=1\nSTATUS=" + std::string(status));
+}
+
+// A datagram each: the manager reads whole messages. A manager that is gone
+// or slow must not hold up the supervisor, so nothing waits or retries.
+void Notifier::send(const std::string& message) {
+  if (fd_ < 0) return;
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, address_.data(), address_.size());
+  const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address_.size());
+  sendto(fd_, message.data(), message.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
+         reinterpret_cast<const sockaddr*>(&address), length);
+}
+
+}  // namespace otpd::service

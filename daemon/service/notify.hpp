@@ -1,0 +1,33 @@
+// Telling a service manager (systemd, or anything speaking its sd_notify
+// protocol) how otpd is doing: READY=1 once the tree has started,
+// STOPPING=1 when the orderly stop begins, STATUS= lines in between.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace otpd::service {
+
+class Notifier {
+ public:
+  // Reads NOTIFY_SOCKET and removes it from otpd's environment, so that the
+  // children do not talk to otpd's manager in otpd's name. Without it,
+  // every call is a no-op.
+  Notifier();
+  ~Notifier();
+  Notifier(const Notifier&) = delete;
+  Notifier& operator=(const Notifier&) = delete;
+
+  bool active() const { return fd_ >= 0; }
+  void ready(std::string_view status);
+  void status(std::string_view status);
+  void stopping(std::string_view status);
+
+ private:
+  void send(const std::string& message);
+
+  int fd_ = -1;
+  std::string address_;  // sun_path; a leading '\0' for the abstract namespace
+};
+
+}  // namespace otpd::service

@@ -177,6 +177,16 @@ bool Line::is(std::string_view path, std::string_view event) const {
 
 // --- Otpd -------------------------------------------------------------------
 
+namespace {
+
+// Unique per test process and otpd; otpd removes it when it exits.
+std::string private_socket_path() {
+  static int serial = 0;
+  return "/tmp/otpd-it-" + std::to_string(getpid()) + "-" + std::to_string(++serial) + ".sock";
+}
+
+}  // namespace
+
 Otpd::Otpd(std::vector<std::string> args, Options options) {
   become_subreaper();
   int err[2], out[2];
@@ -192,6 +202,11 @@ Otpd::Otpd(std::vector<std::string> args, Options options) {
     if (!replaced) env.push_back(entry);
   }
   env.insert(env.end(), options.env.begin(), options.env.end());
+  // Never the default socket: a test must not meet another otpd running on
+  // the machine (or another test run) there.
+  const bool has_socket = std::any_of(
+      env.begin(), env.end(), [](const std::string& e) { return e.rfind("OTPD_SOCKET=", 0) == 0; });
+  if (!has_socket) env.push_back("OTPD_SOCKET=" + private_socket_path());
 
   args.insert(args.begin(), OTPD_PATH);
   std::vector<char*> argv, envp;
@@ -233,6 +248,10 @@ Otpd::Otpd(std::vector<std::string> args, Options options) {
 
 Otpd Otpd::run(const Sandbox& box, std::string_view yaml, Options options) {
   options.env.push_back("OTPD_TEST_RECORD=" + box.record_file());
+  const bool has_socket =
+      std::any_of(options.env.begin(), options.env.end(),
+                  [](const std::string& e) { return e.rfind("OTPD_SOCKET=", 0) == 0; });
+  if (!has_socket) options.env.push_back("OTPD_SOCKET=" + box.path("otpd.sock"));
   const std::string config = box.write("otpd.yaml", yaml);
   return Otpd({"--config", config, "--log-format", "json"}, std::move(options));
 }

@@ -209,6 +209,8 @@ Otpd::Otpd(std::vector<std::string> args, Options options) {
   if (!has_socket) env.push_back("OTPD_SOCKET=" + private_socket_path());
 
   args.insert(args.begin(), OTPD_PATH);
+  args.insert(args.begin(), options.wrapper.begin(), options.wrapper.end());
+  const std::string program = args.front();
   std::vector<char*> argv, envp;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -229,7 +231,7 @@ Otpd::Otpd(std::vector<std::string> args, Options options) {
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  const int error = posix_spawn(&pid_, OTPD_PATH, &actions, &attr, argv.data(), envp.data());
+  const int error = posix_spawn(&pid_, program.c_str(), &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   close(out[1]);

@@ -61,8 +61,11 @@ struct Line {
 };
 
 struct Options {
-  std::vector<std::string> env;  // extra NAME=VALUE entries
+  std::vector<std::string> env = {};  // extra NAME=VALUE entries
   std::string cwd = "/";
+  // A command that runs otpd, such as {"unshare", "--pid", "--fork"}; its
+  // first word is an absolute path.
+  std::vector<std::string> wrapper = {};
 };
 
 class Otpd {

@@ -1,9 +1,12 @@
 #include "log/event_log.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -39,33 +42,75 @@ std::string EventLog::format(const supervise::Event& e, std::string_view time) c
   return line;
 }
 
+namespace {
+
+// syslog priorities, as the journal reads them from a "<N>" prefix.
+constexpr int priority_error = 3;
+constexpr int priority_warning = 4;
+constexpr int priority_info = 6;
+
+// JOURNAL_STREAM is "DEVICE:INODE" of the stream systemd connected; it
+// counts only while `fd` is still that stream (not redirected since).
+bool is_journal_stream(int fd) {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  struct stat st {};
+  if (stream == nullptr || fstat(fd, &st) != 0) return false;
+  unsigned long long device = 0;
+  unsigned long long inode = 0;
+  if (std::sscanf(stream, "%llu:%llu", &device, &inode) != 2) return false;
+  return device == st.st_dev && inode == st.st_ino;
+}
+
+int priority_of(const supervise::Event& event) {
+  switch (event.kind) {
+    case supervise::EventKind::start_failed:
+    case supervise::EventKind::intensity_exceeded:
+    case supervise::EventKind::escalated:
+      return priority_warning;
+    case supervise::EventKind::exited:
+      return event.status && *event.status == supervise::ExitStatus::exited(0) ? priority_info
+                                                                               : priority_warning;
+    default:
+      return priority_info;
+  }
+}
+
+}  // namespace
+
+EventLog::EventLog(Format format, int fd)
+    : format_(format), fd_(fd), journal_(is_journal_stream(fd)) {}
+
 void EventLog::emit(const supervise::Event& event) {
   emit(event, utc_timestamp());
 }
 
 void EventLog::emit(const supervise::Event& event, std::string_view time) {
-  write_line(format(event, time));
+  write_line(priority_of(event), format(event, time));
 }
 
 void EventLog::write_message(std::string_view level, std::string_view message) {
+  const int priority = level == "error"     ? priority_error
+                       : level == "warning" ? priority_warning
+                                            : priority_info;
   const std::string time = utc_timestamp();
   if (format_ == Format::json) {
     nlohmann::ordered_json j;
     j["time"] = time;
     j["level"] = level;
     j["message"] = message;
-    write_line(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    write_line(priority, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return;
   }
   std::string line = time + " otpd: ";
   if (level != "info") line += std::string(level) + ": ";
   line += message;
-  write_line(std::move(line));
+  write_line(priority, std::move(line));
 }
 
 // One write(2) per line: lines from otpd never interleave with each other,
 // and nothing sits in a stdio buffer that a spawned child could inherit.
-void EventLog::write_line(std::string line) {
+void EventLog::write_line(int priority, std::string line) {
+  if (journal_) line.insert(0, "<" + std::to_string(priority) + ">");
   line += '\n';
   std::string_view rest = line;
   while (!rest.empty()) {

@@ -13,7 +13,9 @@ enum class Format { human, json };
 
 class EventLog final : public supervise::EventSink {
  public:
-  explicit EventLog(Format format, int fd = 2) : format_(format), fd_(fd) {}
+  // Under systemd, when `fd` is the journal stream named by JOURNAL_STREAM,
+  // each line starts with its syslog priority ("<4>") for the journal.
+  explicit EventLog(Format format, int fd = 2);
 
   void emit(const supervise::Event& event) override;
   // Logs `event` as having happened at `time` (see utc_timestamp()).
@@ -27,10 +29,11 @@ class EventLog final : public supervise::EventSink {
 
  private:
   void write_message(std::string_view level, std::string_view message);
-  void write_line(std::string line);
+  void write_line(int priority, std::string line);
 
   Format format_;
   int fd_;
+  bool journal_;
 };
 
 // "2026-11-24T12:34:56.789Z", the current wall-clock time in UTC.

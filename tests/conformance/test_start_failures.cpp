@@ -11,17 +11,6 @@ using namespace otpd::it;
 using namespace otpd::conformance;
 using Strings = std::vector<std::string>;
 
-namespace {
-
-bool logged(const Otpd& otpd, std::string_view text) {
-  for (const auto& l : otpd.lines()) {
-    if (l.str("message").find(text) != std::string::npos) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 // OTP: if a child fails to start during the supervisor's start, the
 // supervisor terminates the children already started, in reverse order, and
 // fails to start itself.
@@ -33,7 +22,7 @@ TEST_CASE("a start failure in init stops the started children in reverse") {
   REQUIRE_MESSAGE(otpd.wait_exit() == 1, otpd.transcript());
   CHECK(otpd.events({"stopped"}) == Strings{"stopped b", "stopped a"});
   CHECK(otpd.count("d", "starting") == 0);
-  CHECK(logged(otpd, "failed to start child 'c': "));
+  CHECK(otpd.logged("failed to start child 'c': "));
 }
 
 // OTP: a nested supervisor that cannot start is a start failure of its
@@ -46,7 +35,7 @@ TEST_CASE("a nested start failure fails every supervisor up to the root") {
                                         "          - name: y\n"
                                         "            command: [otpd-no-such-program]\n")));
   REQUIRE_MESSAGE(otpd.wait_exit() == 1, otpd.transcript());
-  CHECK(logged(otpd, "failed to start child 'inner': failed to start child 'y': "));
+  CHECK(otpd.logged("failed to start child 'inner': failed to start child 'y': "));
   CHECK(otpd.events({"stopped"}) == Strings{"stopped inner/x", "stopped a"});
 }
 

@@ -354,6 +354,12 @@ bool Otpd::wait_event(std::string_view path, std::string_view event, int count, 
   return wait_for([&] { return this->count(path, event) >= count; }, timeout);
 }
 
+bool Otpd::logged(std::string_view text) const {
+  return std::any_of(lines_.begin(), lines_.end(), [&](const Line& l) {
+    return l.str("message").find(text) != std::string::npos;
+  });
+}
+
 bool Otpd::wait_message(std::string_view message, Ms timeout) {
   return wait_for(
       [&] {

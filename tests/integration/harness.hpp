@@ -91,6 +91,8 @@ class Otpd {
   // Waits for the `count`-th `event` of `path`.
   bool wait_event(std::string_view path, std::string_view event, int count = 1,
                   Ms timeout = default_timeout);
+  // Whether a daemon message containing `text` has been read so far.
+  bool logged(std::string_view text) const;
   // Waits for the daemon message `message` (a prefix is enough).
   bool wait_message(std::string_view message, Ms timeout = default_timeout);
   // Waits until the record file holds `count` lines "kind name ...".

@@ -26,13 +26,6 @@ pid_t child_of(pid_t pid) {
   return child;
 }
 
-bool logged(const Otpd& otpd, std::string_view text) {
-  for (const auto& l : otpd.lines()) {
-    if (l.str("message").find(text) != std::string::npos) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 TEST_CASE("as PID 1 otpd reaps the namespace's orphans and stops on SIGTERM") {
@@ -53,7 +46,7 @@ tree:
 )",
       {.wrapper = {"/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "--kill-child"}});
   REQUIRE_MESSAGE(otpd.wait_message("tree started"), otpd.transcript());
-  CHECK(logged(otpd, "(pid 1)"));
+  CHECK(otpd.logged("(pid 1)"));
   // The session leader escaped the spawner's process group, so only PID 1
   // can reap it.
   REQUIRE_MESSAGE(otpd.wait_event("/", "orphan_reaped"), otpd.transcript());

@@ -10,17 +10,6 @@
 using namespace otpd::it;
 using Strings = std::vector<std::string>;
 
-namespace {
-
-bool logged(const Otpd& otpd, std::string_view text) {
-  for (const auto& l : otpd.lines()) {
-    if (l.str("message").find(text) != std::string::npos) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 TEST_CASE("a missing program fails the tree: exit 1, naming the path to the child") {
   Sandbox box;
   Otpd otpd = Otpd::run(box, R"(
@@ -34,10 +23,10 @@ tree:
           command: [otpd-no-such-program]
 )");
   REQUIRE_MESSAGE(otpd.wait_exit() == 1, otpd.transcript());
-  CHECK_MESSAGE(logged(otpd,
-                       "could not start the tree: failed to start child 'app': failed to start "
-                       "child 'api': command not found: otpd-no-such-program"),
-                otpd.transcript());
+  CHECK_MESSAGE(
+      otpd.logged("could not start the tree: failed to start child 'app': failed to start "
+                  "child 'api': command not found: otpd-no-such-program"),
+      otpd.transcript());
   CHECK(otpd.count("app/api", "start_failed") == 1);
   // db had started; it is stopped again before otpd exits.
   CHECK(otpd.events({"started", "stopped"}) == Strings{"started db", "stopped db"});
@@ -54,8 +43,8 @@ tree:
       command: [@CHILD@, --name, a]
 )");
   REQUIRE_MESSAGE(otpd.wait_exit() == 1, otpd.transcript());
-  CHECK_MESSAGE(logged(otpd, "failed to start child 'a': "), otpd.transcript());
-  CHECK_MESSAGE(logged(otpd, box.dir() + "/missing"), otpd.transcript());
+  CHECK_MESSAGE(otpd.logged("failed to start child 'a': "), otpd.transcript());
+  CHECK_MESSAGE(otpd.logged(box.dir() + "/missing"), otpd.transcript());
   CHECK(box.records().empty());
 }
 
@@ -69,7 +58,7 @@ tree:
       command: [@DIR@/not-executable]
 )");
   REQUIRE_MESSAGE(otpd.wait_exit() == 1, otpd.transcript());
-  CHECK_MESSAGE(logged(otpd, "failed to start child 'a': "), otpd.transcript());
+  CHECK_MESSAGE(otpd.logged("failed to start child 'a': "), otpd.transcript());
 }
 
 TEST_CASE("each failed start during a restart counts against the intensity") {

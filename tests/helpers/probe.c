@@ -14,25 +14,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-// "3,7,12": open descriptors other than 0, 1, 2 and the one reading the list.
-static void inherited_fds(char* out, size_t size) {
-  out[0] = '\0';
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == NULL) {
-    snprintf(out, size, "error");
-    return;
-  }
-  size_t used = 0;
-  for (struct dirent* entry; (entry = readdir(dir)) != NULL;) {
-    if (entry->d_name[0] == '.') continue;
-    int fd = atoi(entry->d_name);
-    if (fd <= 2 || fd == dirfd(dir)) continue;
-    int n = snprintf(out + used, size - used, "%s%d", used ? "," : "", fd);
-    if (n < 0 || (size_t)n >= size - used) break;
-    used += (size_t)n;
-  }
-  closedir(dir);
-}
+#include "inherited_fds.h"
 
 static const char* disposition(int signo) {
   struct sigaction current;
@@ -55,7 +37,7 @@ static unsigned long long blocked_mask(void) {
 
 int main(int argc, char** argv) {
   char fds[4096];
-  inherited_fds(fds, sizeof fds);
+  inherited_fds(fds, sizeof fds, "");
 
   FILE* out = stdout;
   if (argc > 1 && strcmp(argv[1], "-") != 0) {

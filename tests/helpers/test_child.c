@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "inherited_fds.h"
+
 static const char* name = "child";
 static int record_fd = -1;
 static volatile sig_atomic_t term_pending = 0;
@@ -72,27 +74,6 @@ static int parse_signal(const char* text) {
     if (strcmp(text, known[i].name) == 0) return known[i].signo;
   }
   return atoi(text);
-}
-
-// Lists descriptors above 2 before anything is opened, so the list is what
-// the child inherited.
-static void inherited_fds(char* out, size_t size) {
-  snprintf(out, size, "none");
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == NULL) {
-    snprintf(out, size, "error");
-    return;
-  }
-  size_t used = 0;
-  for (struct dirent* entry; (entry = readdir(dir)) != NULL;) {
-    if (entry->d_name[0] == '.') continue;
-    int fd = atoi(entry->d_name);
-    if (fd <= 2 || fd == dirfd(dir)) continue;
-    int n = snprintf(out + used, size - used, "%s%d", used ? "," : "", fd);
-    if (n < 0 || (size_t)n >= size - used) break;
-    used += (size_t)n;
-  }
-  closedir(dir);
 }
 
 static unsigned long long blocked_signals(void) {
@@ -144,7 +125,7 @@ static void leave(int code) {
 
 int main(int argc, char** argv) {
   char fds[4096];
-  inherited_fds(fds, sizeof fds);
+  inherited_fds(fds, sizeof fds, "none");
   const unsigned long long mask_at_exec = blocked_signals();
 
   const char* record_path = NULL;

@@ -187,30 +187,35 @@ std::string private_socket_path() {
 
 }  // namespace
 
-Otpd::Otpd(std::vector<std::string> args, Options options) {
-  become_subreaper();
-  int err[2], out[2];
-  if (pipe2(err, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) fail("pipe2");
-
+std::vector<std::string> environment_with(const std::vector<std::string>& extra,
+                                          const std::vector<std::string_view>& dropped) {
+  auto named = [](const std::string& entry, std::string_view name) {
+    return entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 &&
+           entry[name.size()] == '=';
+  };
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string entry = *e;
-    const std::string name = entry.substr(0, entry.find('='));
-    const bool replaced =
-        std::any_of(options.env.begin(), options.env.end(),
-                    [&](const std::string& o) { return o.rfind(name + "=", 0) == 0; });
-    if (!replaced) env.push_back(entry);
+    const bool is_dropped = std::any_of(dropped.begin(), dropped.end(),
+                                        [&](std::string_view name) { return named(entry, name); });
+    const bool replaced = std::any_of(extra.begin(), extra.end(), [&](const std::string& o) {
+      return named(entry, std::string_view(o).substr(0, o.find('=')));
+    });
+    if (!is_dropped && !replaced) env.push_back(entry);
   }
-  env.insert(env.end(), options.env.begin(), options.env.end());
-  // Never the default socket: a test must not meet another otpd running on
-  // the machine (or another test run) there.
-  const bool has_socket = std::any_of(
-      env.begin(), env.end(), [](const std::string& e) { return e.rfind("OTPD_SOCKET=", 0) == 0; });
-  if (!has_socket) env.push_back("OTPD_SOCKET=" + private_socket_path());
+  env.insert(env.end(), extra.begin(), extra.end());
+  return env;
+}
 
-  args.insert(args.begin(), OTPD_PATH);
-  args.insert(args.begin(), options.wrapper.begin(), options.wrapper.end());
-  const std::string program = args.front();
+Piped start_piped(std::vector<std::string> args, std::vector<std::string> env,
+                  const std::string& cwd) {
+  int err[2], out[2];
+  if (pipe2(err, O_CLOEXEC) != 0) fail("pipe2");
+  if (pipe2(out, O_CLOEXEC) != 0) {
+    close(err[0]);
+    close(err[1]);
+    fail("pipe2");
+  }
   std::vector<char*> argv, envp;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -222,7 +227,7 @@ Otpd::Otpd(std::vector<std::string> args, Options options) {
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-  posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none, all;
@@ -231,7 +236,8 @@ Otpd::Otpd(std::vector<std::string> args, Options options) {
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  const int error = posix_spawn(&pid_, program.c_str(), &actions, &attr, argv.data(), envp.data());
+  pid_t pid = -1;
+  const int error = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   close(out[1]);
@@ -240,12 +246,28 @@ Otpd::Otpd(std::vector<std::string> args, Options options) {
     close(out[0]);
     close(err[0]);
     errno = error;
-    fail("posix_spawn " OTPD_PATH);
+    fail("posix_spawn " + args.front());
   }
-  err_fd_ = err[0];
-  out_fd_ = out[0];
-  fcntl(err_fd_, F_SETFL, O_NONBLOCK);
-  fcntl(out_fd_, F_SETFL, O_NONBLOCK);
+  fcntl(err[0], F_SETFL, O_NONBLOCK);
+  fcntl(out[0], F_SETFL, O_NONBLOCK);
+  return {pid, out[0], err[0]};
+}
+
+Otpd::Otpd(std::vector<std::string> args, Options options) {
+  become_subreaper();
+  std::vector<std::string> env = environment_with(options.env);
+  // Never the default socket: a test must not meet another otpd running on
+  // the machine (or another test run) there.
+  const bool has_socket = std::any_of(
+      env.begin(), env.end(), [](const std::string& e) { return e.rfind("OTPD_SOCKET=", 0) == 0; });
+  if (!has_socket) env.push_back("OTPD_SOCKET=" + private_socket_path());
+
+  args.insert(args.begin(), OTPD_PATH);
+  args.insert(args.begin(), options.wrapper.begin(), options.wrapper.end());
+  const Piped started = start_piped(std::move(args), std::move(env), options.cwd);
+  pid_ = started.pid;
+  out_fd_ = started.out_fd;
+  err_fd_ = started.err_fd;
 }
 
 Otpd Otpd::run(const Sandbox& box, std::string_view yaml, Options options) {

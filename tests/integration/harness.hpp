@@ -68,6 +68,24 @@ struct Options {
   std::vector<std::string> wrapper = {};
 };
 
+// This process's environment with `extra` (NAME=VALUE) entries replacing or
+// added, and the variables named in `dropped` left out.
+std::vector<std::string> environment_with(const std::vector<std::string>& extra,
+                                          const std::vector<std::string_view>& dropped = {});
+
+// A program started with stdin on /dev/null, stdout and stderr on
+// non-blocking pipes (close-on-exec), an empty signal mask and default
+// signal dispositions, in `cwd` (empty: this process's).
+struct Piped {
+  pid_t pid;
+  int out_fd;
+  int err_fd;
+};
+// argv[0] is the program's absolute path. Throws std::runtime_error when it
+// cannot be started.
+Piped start_piped(std::vector<std::string> argv, std::vector<std::string> env,
+                  const std::string& cwd = {});
+
 class Otpd {
  public:
   // Starts `otpd args...` with stdout and stderr on pipes.

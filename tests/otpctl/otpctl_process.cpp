@@ -14,35 +14,14 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "harness.hpp"
+
 extern char** environ;
 
 namespace otpd::ctl_test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-bool named(const std::string& entry, std::string_view name) {
-  return entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 &&
-         entry[name.size()] == '=';
-}
-
-std::vector<std::string> environment(const std::vector<std::string>& extra) {
-  // Variables that change otpctl's output or target: a test states them.
-  constexpr std::string_view controlled[] = {"NO_COLOR", "OTPD_SOCKET", "LANG",
-                                             "LC_ALL",   "LC_CTYPE",    "TERM"};
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string entry = *e;
-    const bool dropped = std::any_of(std::begin(controlled), std::end(controlled),
-                                     [&](std::string_view name) { return named(entry, name); });
-    const bool replaced = std::any_of(extra.begin(), extra.end(), [&](const std::string& o) {
-      return named(entry, o.substr(0, o.find('=')));
-    });
-    if (!dropped && !replaced) env.push_back(entry);
-  }
-  env.insert(env.end(), extra.begin(), extra.end());
-  return env;
-}
 
 void drain(int& fd, std::string& into) {
   char chunk[8192];
@@ -75,35 +54,14 @@ std::string Outcome::shown() const {
 }
 
 Otpctl::Otpctl(std::vector<std::string> args, std::vector<std::string> env) {
-  int out[2], err[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
-    throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
-  }
+  // Variables that change otpctl's output or target: a test states them.
+  std::vector<std::string> environment =
+      it::environment_with(env, {"NO_COLOR", "OTPD_SOCKET", "LANG", "LC_ALL", "LC_CTYPE", "TERM"});
   args.insert(args.begin(), OTPCTL_PATH);
-  std::vector<std::string> envs = environment(env);
-  std::vector<char*> argv, envp;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (auto& e : envs) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-  const int error = posix_spawn(&pid_, OTPCTL_PATH, &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  close(out[1]);
-  close(err[1]);
-  out_fd_ = out[0];
-  err_fd_ = err[0];
-  if (error != 0) {
-    pid_ = -1;
-    throw std::runtime_error(std::string("posix_spawn " OTPCTL_PATH ": ") + std::strerror(error));
-  }
-  fcntl(out_fd_, F_SETFL, O_NONBLOCK);
-  fcntl(err_fd_, F_SETFL, O_NONBLOCK);
+  const it::Piped started = it::start_piped(std::move(args), std::move(environment));
+  pid_ = started.pid;
+  out_fd_ = started.out_fd;
+  err_fd_ = started.err_fd;
 }
 
 Otpctl::~Otpctl() {

@@ -27,7 +27,9 @@ std::vector<std::string> split_path(const std::string& path) {
 NodeStatus status_of(const Supervisor& supervisor, TimePoint now);
 
 NodeStatus status_of(const Supervisor::ChildView& child, TimePoint now) {
-  NodeStatus status;
+  const auto* supervisor = dynamic_cast<const Supervisor*>(&child.node);
+  NodeStatus status = supervisor != nullptr ? status_of(*supervisor, now) : NodeStatus{};
+  // What the parent knows of the child, for either kind.
   status.path = child.node.path();
   status.name = child.spec.name;
   status.state = to_string(child.state);
@@ -35,21 +37,12 @@ NodeStatus status_of(const Supervisor::ChildView& child, TimePoint now) {
   status.held = child.held;
   status.restarts = child.restarts;
   status.last_exit = child.last_exit;
-  if (const auto* supervisor = dynamic_cast<const Supervisor*>(&child.node)) {
-    NodeStatus below = status_of(*supervisor, now);
-    below.path = status.path;
-    below.name = status.name;
-    below.state = status.state;
-    below.restart = status.restart;
-    below.held = status.held;
-    below.restarts = status.restarts;
-    below.last_exit = status.last_exit;
-    return below;
-  }
-  status.command = child.spec.process().argv;
-  status.pid = child.node.pid();
-  if (status.pid != 0) {
-    status.uptime = std::chrono::duration_cast<Duration>(now - child.started_at);
+  if (supervisor == nullptr) {
+    status.command = child.spec.process().argv;
+    status.pid = child.node.pid();
+    if (status.pid != 0) {
+      status.uptime = std::chrono::duration_cast<Duration>(now - child.started_at);
+    }
   }
   return status;
 }

@@ -54,7 +54,7 @@ constexpr std::array<Choice<Strategy>, 3> kStrategies{{
 }};
 
 // Every key a tree node may have. Adding a key is one line here plus its reader.
-constexpr std::array<KeyRule, 13> kKeys{{
+constexpr KeyRule kKeys[] = {
     {"name", kChild, false, read_name},
     {"command", kProcess, true, [](const Field& f, NodeDraft& n) { read_command(f, n.process); }},
     {"shell", kProcess, true, [](const Field& f, NodeDraft& n) { read_shell(f, n.process); }},
@@ -82,7 +82,7 @@ constexpr std::array<KeyRule, 13> kKeys{{
     {"cwd", kProcess, false, [](const Field& f, NodeDraft& n) { read_cwd(f, n.process); }},
     {"normal_exit", kProcess, false,
      [](const Field& f, NodeDraft& n) { read_normal_exit(f, n.process); }},
-}};
+};
 
 const KeyRule* find_rule(std::string_view name) {
   for (const KeyRule& rule : kKeys) {

@@ -29,6 +29,18 @@ const char* to_string(RestartType restart) {
   return "unknown";
 }
 
+const char* to_string(AutoShutdown auto_shutdown) {
+  switch (auto_shutdown) {
+    case AutoShutdown::never:
+      return "never";
+    case AutoShutdown::any_significant:
+      return "any_significant";
+    case AutoShutdown::all_significant:
+      return "all_significant";
+  }
+  return "unknown";
+}
+
 std::string to_string(const Shutdown& shutdown) {
   switch (shutdown.kind) {
     case Shutdown::Kind::brutal_kill:

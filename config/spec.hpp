@@ -15,6 +15,9 @@ using Duration = std::chrono::milliseconds;
 
 enum class Strategy { one_for_one, one_for_all, rest_for_one };
 enum class RestartType { permanent, transient, temporary };
+// When a supervisor shuts itself down because its significant children have
+// ended without being restarted (OTP's auto_shutdown).
+enum class AutoShutdown { never, any_significant, all_significant };
 
 // How a child is stopped: SIGTERM then SIGKILL after `timeout`, SIGKILL at
 // once (brutal_kill), or SIGTERM and wait as long as it takes (infinity).
@@ -70,6 +73,7 @@ struct SupervisorSpec {
   Duration period{5000};
   // Default backoff for this supervisor's children; none = restart at once.
   std::optional<Backoff> backoff;
+  AutoShutdown auto_shutdown = AutoShutdown::never;
   std::vector<ChildSpec> children;
   bool operator==(const SupervisorSpec&) const;
 };
@@ -80,6 +84,9 @@ struct ChildSpec {
   // Defaults: 5 s for a process, infinity for a supervisor.
   Shutdown shutdown;
   std::optional<Backoff> backoff;  // overrides the supervisor's default
+  // Its end (without a restart) can shut its supervisor down; only for
+  // transient and temporary children of a supervisor with auto_shutdown.
+  bool significant = false;
   SourceLocation where;
   std::variant<ProcessSpec, SupervisorSpec> body;
 
@@ -91,7 +98,7 @@ struct ChildSpec {
 
 inline bool SupervisorSpec::operator==(const SupervisorSpec& o) const {
   return strategy == o.strategy && intensity == o.intensity && period == o.period &&
-         backoff == o.backoff && children == o.children;
+         backoff == o.backoff && auto_shutdown == o.auto_shutdown && children == o.children;
 }
 
 // A group named in the file; otpd resolves it to a gid when it starts.
@@ -117,6 +124,7 @@ struct Config {
 
 const char* to_string(Strategy);
 const char* to_string(RestartType);
+const char* to_string(AutoShutdown);
 std::string to_string(const Shutdown&);
 std::string format_duration(Duration);
 

@@ -26,6 +26,7 @@ struct NodeDraft {
   SupervisorSpec supervisor;
   bool shutdown_given = false;
   SourceLocation name_where;
+  SourceLocation significant_where;
 };
 
 struct KeyRule {
@@ -45,6 +46,12 @@ constexpr std::array<Choice<RestartType>, 3> kRestartTypes{{
     {"permanent", RestartType::permanent},
     {"transient", RestartType::transient},
     {"temporary", RestartType::temporary},
+}};
+
+constexpr std::array<Choice<AutoShutdown>, 3> kAutoShutdowns{{
+    {"never", AutoShutdown::never},
+    {"any_significant", AutoShutdown::any_significant},
+    {"all_significant", AutoShutdown::all_significant},
 }};
 
 constexpr std::array<Choice<Strategy>, 3> kStrategies{{
@@ -78,6 +85,15 @@ constexpr KeyRule kKeys[] = {
      }},
     {"period", kAnySupervisor, false,
      [](const Field& f, NodeDraft& n) { n.supervisor.period = f.positive_duration(); }},
+    {"auto_shutdown", kAnySupervisor, false,
+     [](const Field& f, NodeDraft& n) {
+       n.supervisor.auto_shutdown = choose<AutoShutdown>(f, kAutoShutdowns);
+     }},
+    {"significant", kChild, false,
+     [](const Field& f, NodeDraft& n) {
+       n.child.significant = f.boolean();
+       n.significant_where = f.key_location();
+     }},
     {"env", kProcess, false, [](const Field& f, NodeDraft& n) { read_env(f, n.process); }},
     {"cwd", kProcess, false, [](const Field& f, NodeDraft& n) { read_cwd(f, n.process); }},
     {"normal_exit", kProcess, false,
@@ -177,7 +193,19 @@ NodeDraft read_node(const Field& mapping, std::optional<Kind> fixed) {
                                                   describe_kind(node.kind));
     }
   }
-  for (const Field& entry : entries) find_rule(entry.key())->read(entry, node);
+  // Children last: whether they may be significant depends on the
+  // supervisor's auto_shutdown, wherever it is written.
+  for (const Field& entry : entries) {
+    if (entry.key() != "children") find_rule(entry.key())->read(entry, node);
+  }
+  for (const Field& entry : entries) {
+    if (entry.key() == "children") find_rule(entry.key())->read(entry, node);
+  }
+  if (node.child.significant && node.child.restart == RestartType::permanent) {
+    throw ConfigError(node.significant_where,
+                      "significant: a permanent child is always restarted, so its end can never "
+                      "shut the supervisor down (make it transient or temporary)");
+  }
   return node;
 }
 
@@ -246,6 +274,12 @@ void read_children(const Field& field, NodeDraft& node) {
       throw ConfigError(child.name_where, "duplicate child name '" + child.child.name +
                                               "' (first used at line " +
                                               std::to_string(first->second) + ")");
+    }
+    if (child.child.significant && node.supervisor.auto_shutdown == AutoShutdown::never) {
+      throw ConfigError(child.significant_where,
+                        "significant: the supervisor's auto_shutdown is 'never', so a significant "
+                        "child would change nothing (set auto_shutdown to any_significant or "
+                        "all_significant on the supervisor)");
     }
     node.supervisor.children.push_back(finish_child(child, element));
   }

@@ -123,6 +123,17 @@ double Field::number_at_least(double min) const {
   return result;
 }
 
+// YAML 1.2's core schema: only true and false, so that a "yes" or "on"
+// meant as a string is never taken for a boolean, nor the other way round.
+bool Field::boolean() const {
+  if (value_.IsScalar()) {
+    const std::string& written = value_.Scalar();
+    if (written == "true" || written == "True" || written == "TRUE") return true;
+    if (written == "false" || written == "False" || written == "FALSE") return false;
+  }
+  fail_expected("true or false");
+}
+
 Duration Field::duration() const {
   const std::string expected = "a duration such as 5s, 250ms or 1m30s";
   if (!value_.IsScalar()) fail_expected(expected);

@@ -56,6 +56,7 @@ class Field {
   std::string non_empty_text() const;
   long long integer(long long min, long long max) const;
   double number_at_least(double min) const;
+  bool boolean() const;
   Duration duration() const;
   Duration positive_duration() const;
 

@@ -24,6 +24,7 @@
 #include "process/os_processes.hpp"
 #include "process/reaper.hpp"
 #include "service/notify.hpp"
+#include "service/watchdog.hpp"
 #include "supervise/tree.hpp"
 
 namespace {
@@ -31,6 +32,12 @@ namespace {
 constexpr int exit_ok = 0;
 constexpr int exit_tree_failed = 1;
 constexpr int exit_usage = 2;
+
+// A shell's way of reporting how a program ended: its code, or 128 + the
+// signal that killed it.
+int exit_code_of(const otpd::supervise::ExitStatus& status) {
+  return status.signaled ? 128 + status.code : status.code;
+}
 
 struct TreeCounts {
   int processes = 0;
@@ -123,6 +130,11 @@ int run(const otpd::Options& options) {
 
   boost::asio::io_context io;
   otpd::loop::AsioHost host(io);
+  otpd::service::WatchdogPinger watchdog(host, manager);
+  if (watchdog.active()) {
+    log.info("the service manager watches otpd: WATCHDOG=1 every " +
+             otpd::config::format_duration(watchdog.interval()));
+  }
   otpd::control::EventHub events(log);
   otpd::process::Reaper reaper(io, [&events](int pid, otpd::supervise::ExitStatus status) {
     events.emit({.kind = otpd::supervise::EventKind::orphan_reaped,
@@ -146,10 +158,17 @@ int run(const otpd::Options& options) {
     });
   };
 
-  tree.on_gave_up = [&](const otpd::supervise::ExitReason& reason) {
-    log.error("root supervisor gave up (" + reason.text + "); exiting");
-    manager.status("root supervisor gave up: " + reason.text);
-    exit_code = exit_tree_failed;
+  tree.on_exit = [&](const otpd::supervise::ExitReason& reason) {
+    if (reason.auto_shutdown) {
+      // tini's convention: a container exits as its essential program did.
+      exit_code = reason.cause ? exit_code_of(*reason.cause) : exit_tree_failed;
+      log.info("the tree " + reason.text + "; exiting with status " + std::to_string(exit_code));
+      manager.stopping("the tree " + reason.text);
+    } else {
+      log.error("root supervisor gave up (" + reason.text + "); exiting");
+      manager.status("root supervisor gave up: " + reason.text);
+      exit_code = exit_tree_failed;
+    }
     finish();
   };
 

@@ -10,7 +10,30 @@
 
 namespace otpd::service {
 
+namespace {
+
+// sd_watchdog_enabled()'s rules: WATCHDOG_USEC is a positive number, and
+// WATCHDOG_PID, when set, names this process (it is not meant for a child
+// that inherited it).
+std::optional<std::chrono::microseconds> read_watchdog_timeout() {
+  const char* usec = std::getenv("WATCHDOG_USEC");
+  const char* pid = std::getenv("WATCHDOG_PID");
+  if (usec == nullptr) return std::nullopt;
+  char* end = nullptr;
+  const unsigned long long timeout = std::strtoull(usec, &end, 10);
+  if (end == usec || *end != '\0' || timeout == 0) return std::nullopt;
+  if (pid != nullptr && std::strtoll(pid, nullptr, 10) != static_cast<long long>(getpid())) {
+    return std::nullopt;
+  }
+  return std::chrono::microseconds(timeout);
+}
+
+}  // namespace
+
 Notifier::Notifier() {
+  watchdog_timeout_ = read_watchdog_timeout();
+  unsetenv("WATCHDOG_USEC");
+  unsetenv("WATCHDOG_PID");
   const char* path = std::getenv("NOTIFY_SOCKET");
   if (path == nullptr || path[0] == '\0') return;
   address_ = path;
@@ -38,6 +61,10 @@ void Notifier::status(std::string_view status) {
 
 void Notifier::stopping(std::string_view status) {
   send("STOPPING=1\nSTATUS=" + std::string(status));
+}
+
+void Notifier::watchdog() {
+  send("WATCHDOG=1");
 }
 
 // A datagram each: the manager reads whole messages. A manager that is gone

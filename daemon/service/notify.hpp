@@ -3,6 +3,8 @@
 // STOPPING=1 when the orderly stop begins, STATUS= lines in between.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -10,9 +12,10 @@ namespace otpd::service {
 
 class Notifier {
  public:
-  // Reads NOTIFY_SOCKET and removes it from otpd's environment, so that the
-  // children do not talk to otpd's manager in otpd's name. Without it,
-  // every call is a no-op.
+  // Reads NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID and removes them
+  // from otpd's environment, so that the children neither talk to otpd's
+  // manager in otpd's name nor believe they are watched. Without
+  // NOTIFY_SOCKET, every call is a no-op.
   Notifier();
   ~Notifier();
   Notifier(const Notifier&) = delete;
@@ -22,11 +25,17 @@ class Notifier {
   void ready(std::string_view status);
   void status(std::string_view status);
   void stopping(std::string_view status);
+  void watchdog();
+
+  // How often the manager expects WATCHDOG=1 (WatchdogSec=), when it
+  // watches otpd.
+  std::optional<std::chrono::microseconds> watchdog_timeout() const { return watchdog_timeout_; }
 
  private:
   void send(const std::string& message);
 
   int fd_ = -1;
+  std::optional<std::chrono::microseconds> watchdog_timeout_;
   std::string address_;  // sun_path; a leading '\0' for the abstract namespace
 };
 

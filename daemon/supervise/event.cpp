@@ -24,6 +24,8 @@ const char* to_string(EventKind kind) {
       return "intensity_exceeded";
     case EventKind::escalated:
       return "escalated";
+    case EventKind::auto_shutdown:
+      return "auto_shutdown";
     case EventKind::orphan_reaped:
       return "orphan_reaped";
   }

@@ -21,6 +21,7 @@ enum class EventKind {
   removed,             // temporary child dropped from the tree
   intensity_exceeded,  // a supervisor saw too many restarts and gives up
   escalated,           // a supervisor has stopped its children and exits
+  auto_shutdown,       // significant children ended: a supervisor stops its children and exits
   orphan_reaped,       // otpd reaped a process it did not start
 };
 

@@ -25,8 +25,13 @@ struct Context {
 struct ExitReason {
   enum class Kind { normal, shutdown, abnormal };
   Kind kind = Kind::abnormal;
-  std::optional<ExitStatus> status;  // for an OS process
-  std::string text;                  // "exited with status 1", "reached maximum restart intensity"
+  std::optional<ExitStatus> status{};  // for an OS process
+  std::string text{};                // "exited with status 1", "reached maximum restart intensity"
+  // A supervisor that shut itself down because its significant children
+  // ended (auto_shutdown), and how the significant process behind it ended:
+  // otpd exits with that status when the root shuts down this way.
+  bool auto_shutdown = false;
+  std::optional<ExitStatus> cause{};
 };
 
 class Node {

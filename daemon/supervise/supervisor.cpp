@@ -344,13 +344,17 @@ Task<void> Supervisor::stop_all(std::string why) {
 }
 
 Task<void> Supervisor::handle_exit(Child& child, ExitReason reason) {
+  const bool significant = child.spec->significant;
+  const std::string name = child.spec->name;
   switch (child.spec->restart) {
     case config::RestartType::temporary:
       remove(child);
+      if (significant) co_await significant_ended(name, reason);
       co_return;
     case config::RestartType::transient:
       if (reason.kind != ExitReason::Kind::abnormal) {
         child.state = ChildState::stopped;
+        if (significant) co_await significant_ended(name, reason);
         co_return;
       }
       break;
@@ -459,6 +463,49 @@ Task<void> Supervisor::give_up() {
   post_alive([this] {
     if (on_exit) {
       on_exit({ExitReason::Kind::shutdown, std::nullopt, "reached maximum restart intensity"});
+    }
+  });
+}
+
+// OTP's auto_shutdown: only a significant child's own end counts, never one
+// the supervisor or an operator caused, and never one followed by a restart.
+Task<void> Supervisor::significant_ended(const std::string& name, const ExitReason& reason) {
+  const bool shut_down =
+      spec_.auto_shutdown == config::AutoShutdown::any_significant ||
+      (spec_.auto_shutdown == config::AutoShutdown::all_significant && !any_significant_active());
+  if (!shut_down) co_return;
+  std::string why = "significant child " + quoted(name) + " " + reason.text;
+  if (spec_.auto_shutdown == config::AutoShutdown::all_significant) {
+    why = "the last " + why;
+  }
+  co_await shut_down_automatically(std::move(why), reason.auto_shutdown ? reason.cause
+                                                                         : reason.status);
+}
+
+bool Supervisor::any_significant_active() const {
+  return std::any_of(children_.begin(), children_.end(), [](const auto& c) {
+    return c->spec->significant &&
+           (c->node->running() || c->state != ChildState::stopped);
+  });
+}
+
+Task<void> Supervisor::shut_down_automatically(std::string why, std::optional<ExitStatus> cause) {
+  emit({.kind = EventKind::auto_shutdown, .reason = why});
+  phase_ = Phase::stopping;
+  co_await stop_all("auto_shutdown of " + path() + ": " + why);
+  phase_ = Phase::stopped;
+  busy_ = false;
+  clear_mailbox();
+  if (stop_requested_) {
+    finish_stop();
+    co_return;
+  }
+  post_alive([this, why = std::move(why), cause] {
+    if (on_exit) {
+      on_exit({.kind = ExitReason::Kind::shutdown,
+               .text = "shut down automatically (" + why + ")",
+               .auto_shutdown = true,
+               .cause = cause});
     }
   });
 }

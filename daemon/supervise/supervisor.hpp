@@ -122,6 +122,9 @@ class Supervisor final : public Node {
   Task<std::string> handle_request(Child& child, Message::Kind kind);
   Task<void> restart(Child& failed, std::string why);
   Task<void> give_up();
+  Task<void> significant_ended(const std::string& name, const ExitReason& reason);
+  bool any_significant_active() const;
+  Task<void> shut_down_automatically(std::string why, std::optional<ExitStatus> cause);
   Task<void> sleep(Duration delay);
   void wake();
   void finish_stop();

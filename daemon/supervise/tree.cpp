@@ -77,7 +77,7 @@ Tree::Tree(Host& host, ProcessControl& processes, EventSink& events, const confi
       root_(
           std::make_unique<Supervisor>(context_, "/", config.tree, config::Shutdown::infinity())) {
   root_->on_exit = [this](ExitReason reason) {
-    if (on_gave_up) on_gave_up(reason);
+    if (on_exit) on_exit(reason);
   };
 }
 

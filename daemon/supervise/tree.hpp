@@ -27,9 +27,10 @@ class Tree {
   void kill();
   bool running() const { return root_->running(); }
 
-  // Called when the root supervisor gives up after too many restarts; by
-  // then every child has been stopped.
-  std::function<void(const ExitReason&)> on_gave_up;
+  // Called when the root supervisor ends on its own: it gave up after too
+  // many restarts, or shut down because its significant children ended
+  // (reason.auto_shutdown). By then every child has been stopped.
+  std::function<void(const ExitReason&)> on_exit;
 
   Supervisor& root() { return *root_; }
 

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 
 #include "harness.hpp"
@@ -59,5 +60,45 @@ tree:
   CHECK(box.recorded_value("env", "a") == "NOTIFY_SOCKET");
   otpd.signal(SIGTERM);
   CHECK(manager.next() == "STOPPING=1\nSTATUS=stopping the tree (received SIGTERM)");
+  CHECK(otpd.wait_exit() == 0);
+}
+
+TEST_CASE("otpd feeds its service manager's watchdog and hides it from the children") {
+  Sandbox box;
+  FakeManager manager(box.path("notify"));
+  Otpd otpd = Otpd::run(box, R"(
+tree:
+  children:
+    - name: a
+      command: [@CHILD@, --name, a, --report-env, WATCHDOG_USEC]
+)",
+                        {.env = {"NOTIFY_SOCKET=" + box.path("notify"), "WATCHDOG_USEC=200000"}});
+  int pings = 0;
+  bool ready = false;
+  // 100 ms apart: about ten pings in a second, whatever else is said.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (std::chrono::steady_clock::now() < until) {
+    const std::string message = manager.next(300);
+    if (message == "WATCHDOG=1") ++pings;
+    if (message.starts_with("READY=1")) ready = true;
+  }
+  CHECK(ready);
+  CHECK(pings >= 5);
+  CHECK(otpd.wait_message("the service manager watches otpd: WATCHDOG=1 every 100ms"));
+  REQUIRE_MESSAGE(otpd.wait_recorded(box, "env", "a"), otpd.transcript());
+  CHECK(box.recorded_value("env", "a") == "WATCHDOG_USEC");
+  otpd.signal(SIGTERM);
+  CHECK(otpd.wait_exit() == 0);
+}
+
+TEST_CASE("a watchdog meant for another process is left alone") {
+  Sandbox box;
+  FakeManager manager(box.path("notify"));
+  Otpd otpd = Otpd::run(box, "tree:\n  children: []\n",
+                        {.env = {"NOTIFY_SOCKET=" + box.path("notify"), "WATCHDOG_USEC=100000",
+                                 "WATCHDOG_PID=1"}});
+  CHECK(manager.next().starts_with("READY=1"));
+  CHECK(manager.next(400).empty());
+  otpd.signal(SIGTERM);
   CHECK(otpd.wait_exit() == 0);
 }

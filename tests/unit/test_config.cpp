@@ -353,7 +353,8 @@ tree:
   children:
     - {name: a, command: [a], enviroment: {}}
 )") == "t.yaml:3:31: unknown key 'enviroment' (valid keys: name, command, shell, children, "
-       "restart, shutdown, backoff, strategy, intensity, period, env, cwd, normal_exit)");
+       "restart, shutdown, backoff, strategy, intensity, period, auto_shutdown, significant, env, "
+          "cwd, normal_exit)");
     CHECK(error_of(R"(
 tree:
   children:
@@ -363,7 +364,7 @@ tree:
           "t.yaml:1:61: merge keys ('<<') are not supported: alias a whole value instead");
     CHECK(error_of("tree: {nme: x}\n") ==
           "t.yaml:1:8: unknown key 'nme' (valid keys: children, backoff, strategy, intensity, "
-          "period)");
+          "period, auto_shutdown)");
   }
 
   TEST_CASE("duplicate keys point at the second one") {
@@ -815,5 +816,76 @@ TEST_SUITE("control") {
     CHECK(error_of(std::string(kTree) + "control:\n  socket: " + path + "\n") ==
           "t.yaml:4:11: control.socket: '" + path +
               "' is 121 bytes long; a Unix socket path may have at most 107");
+  }
+}
+
+TEST_SUITE("auto_shutdown") {
+  TEST_CASE("significant children of an auto_shutdown supervisor") {
+    const Config config = load(R"(
+tree:
+  auto_shutdown: any_significant
+  children:
+    - {name: main, command: [a], restart: temporary, significant: true}
+    - {name: side, command: [b]}
+    - name: inner
+      auto_shutdown: all_significant
+      restart: transient
+      significant: true
+      children:
+        - {name: x, command: [x], restart: transient, significant: true}
+)");
+    CHECK(config.tree.auto_shutdown == AutoShutdown::any_significant);
+    CHECK(config.tree.children[0].significant);
+    CHECK_FALSE(config.tree.children[1].significant);
+    CHECK(config.tree.children[2].significant);
+    CHECK(config.tree.children[2].supervisor().auto_shutdown == AutoShutdown::all_significant);
+    CHECK(load("tree: {children: []}\n").tree.auto_shutdown == AutoShutdown::never);
+  }
+
+  TEST_CASE("auto_shutdown may be written after the children") {
+    const Config config = load(R"(
+tree:
+  children:
+    - {name: main, command: [a], restart: transient, significant: true}
+  auto_shutdown: all_significant
+)");
+    CHECK(config.tree.children[0].significant);
+  }
+
+  TEST_CASE("significant: false is allowed anywhere") {
+    CHECK_FALSE(only_child(load("tree: {children: [{name: a, command: [a], significant: "
+                                "false}]}\n"))
+                    .significant);
+  }
+
+  TEST_CASE("errors") {
+    CHECK(error_of(R"(
+tree:
+  auto_shutdown: any_significant
+  children:
+    - {name: a, command: [a], significant: true}
+)") == "t.yaml:4:31: significant: a permanent child is always restarted, so its end can "
+       "never shut the supervisor down (make it transient or temporary)");
+    CHECK(error_of(R"(
+tree:
+  children:
+    - name: a
+      command: [a]
+      restart: temporary
+      significant: true
+)") == "t.yaml:6:7: significant: the supervisor's auto_shutdown is 'never', so a significant "
+       "child would change nothing (set auto_shutdown to any_significant or all_significant "
+       "on the supervisor)");
+    CHECK(error_of("tree: {auto_shutdown: any_signficant, children: []}\n") ==
+          "t.yaml:1:23: auto_shutdown: expected one of never, any_significant, all_significant, "
+          "found 'any_signficant' (did you mean 'any_significant'?)");
+    CHECK(error_of(R"(
+tree:
+  auto_shutdown: any_significant
+  children:
+    - {name: a, command: [a], restart: temporary, significant: yes}
+)") == "t.yaml:4:64: significant: expected true or false, found 'yes'");
+    CHECK(error_of("tree: {significant: true}\n") ==
+          "t.yaml:1:8: 'significant' applies only to children, not to the root 'tree'");
   }
 }

@@ -71,7 +71,7 @@ struct World {
     otpd::config::Config config;
     config.tree = std::move(root);
     tree = std::make_unique<Tree>(host, procs, sink, config);
-    tree->on_gave_up = [this](const ExitReason& r) { gave_up = r; };
+    tree->on_exit = [this](const ExitReason& r) { gave_up = r; };
   }
   World& boot() {
     tree->start([this](std::string error) { start_result = std::move(error); });
@@ -596,4 +596,115 @@ TEST_CASE("operator requests queued behind a shutdown get an answer") {
   CHECK(reply == "supervisor / is not running");
   w.host.advance(1s);
   CHECK(w.stopped);
+}
+
+namespace {
+
+ChildSpec significant(ChildSpec child) {
+  child.significant = true;
+  return child;
+}
+
+SupervisorSpec auto_shutdown(SupervisorSpec spec, otpd::config::AutoShutdown when) {
+  spec.auto_shutdown = when;
+  return spec;
+}
+
+}  // namespace
+
+TEST_CASE("any_significant: a significant child's own end shuts the supervisor down") {
+  using otpd::config::AutoShutdown;
+  World w(auto_shutdown(sup_spec(Strategy::one_for_one,
+                                 {proc("a"), significant(proc("main", RestartType::temporary)),
+                                  proc("c")}),
+                        AutoShutdown::any_significant));
+  w.boot().take_history();
+  w.procs.exit("main", ExitStatus::exited(3));
+  CHECK(w.take_history() == Lines{"exit main", "term c", "exit c", "term a", "exit a"});
+  REQUIRE(w.gave_up);
+  CHECK(w.gave_up->auto_shutdown);
+  CHECK(w.gave_up->kind == ExitReason::Kind::shutdown);
+  CHECK(w.gave_up->cause == ExitStatus::exited(3));
+  CHECK(w.sink.count(EventKind::auto_shutdown, "/") == 1);
+  CHECK(w.sink.count(EventKind::escalated, "/") == 0);
+  CHECK(!w.tree->running());
+}
+
+TEST_CASE("a significant transient child is restarted after a crash, and ends it all when normal") {
+  using otpd::config::AutoShutdown;
+  World w(auto_shutdown(
+      sup_spec(Strategy::one_for_one, {significant(proc("main", RestartType::transient))}),
+      AutoShutdown::any_significant));
+  w.boot().take_history();
+  w.procs.exit("main", crash);
+  CHECK(w.take_history() == Lines{"exit main", "start main"});
+  CHECK(!w.gave_up);
+  w.procs.exit("main", ExitStatus::killed(SIGTERM));  // not a listed normal exit: a crash
+  CHECK(w.take_history() == Lines{"exit main", "start main"});
+  w.procs.exit("main", clean);
+  CHECK(w.take_history() == Lines{"exit main"});
+  REQUIRE(w.gave_up);
+  CHECK(w.gave_up->cause == clean);
+}
+
+TEST_CASE("all_significant waits for the last significant child") {
+  using otpd::config::AutoShutdown;
+  World w(auto_shutdown(sup_spec(Strategy::one_for_one,
+                                 {significant(proc("x", RestartType::temporary)),
+                                  significant(proc("y", RestartType::transient)), proc("z")}),
+                        AutoShutdown::all_significant));
+  w.boot().take_history();
+  w.procs.exit("x", clean);
+  CHECK(w.take_history() == Lines{"exit x"});
+  CHECK(!w.gave_up);
+  CHECK(w.tree->running());
+  w.procs.exit("y", ExitStatus::exited(0));
+  CHECK(w.take_history() == Lines{"exit y", "term z", "exit z"});
+  REQUIRE(w.gave_up);
+  CHECK(w.gave_up->cause == clean);
+  CHECK(w.sink.lines({EventKind::auto_shutdown}) == Lines{"auto_shutdown /"});
+}
+
+TEST_CASE("a significant child stopped by an operator or by a group restart does not count") {
+  using otpd::config::AutoShutdown;
+  World w(auto_shutdown(sup_spec(Strategy::one_for_all,
+                                 {significant(proc("main", RestartType::transient)), proc("b")}),
+                        AutoShutdown::any_significant));
+  w.boot().take_history();
+  w.procs.exit("b", crash);
+  CHECK(w.take_history() == Lines{"exit b", "term main", "exit main", "start main", "start b"});
+  std::optional<std::string> reply;
+  w.tree->stop_child("main", [&](std::string e) { reply = e; });
+  w.host.run();
+  CHECK(reply == "");
+  CHECK(!w.gave_up);
+  CHECK(w.tree->running());
+}
+
+TEST_CASE("auto_shutdown cascades: a transient supervisor's shutdown is significant above") {
+  using otpd::config::AutoShutdown;
+  SupervisorSpec inner = auto_shutdown(
+      sup_spec(Strategy::one_for_one, {significant(proc("job", RestartType::temporary))}),
+      AutoShutdown::any_significant);
+  World w(auto_shutdown(sup_spec(Strategy::one_for_one,
+                                 {proc("a"), significant(sup("inner", inner, RestartType::transient))}),
+                        AutoShutdown::any_significant));
+  w.boot().take_history();
+  w.procs.exit("job", ExitStatus::killed(SIGSEGV));
+  CHECK(w.take_history() == Lines{"exit job", "term a", "exit a"});
+  CHECK(w.sink.lines({EventKind::auto_shutdown}) == Lines{"auto_shutdown inner", "auto_shutdown /"});
+  REQUIRE(w.gave_up);
+  CHECK(w.gave_up->cause == ExitStatus::killed(SIGSEGV));
+}
+
+TEST_CASE("a permanent supervisor that shuts down automatically is restarted like any child") {
+  using otpd::config::AutoShutdown;
+  SupervisorSpec inner = auto_shutdown(
+      sup_spec(Strategy::one_for_one, {significant(proc("job", RestartType::temporary))}),
+      AutoShutdown::any_significant);
+  World w(sup_spec(Strategy::one_for_one, {proc("a"), sup("inner", inner)}));
+  w.boot().take_history();
+  w.procs.exit("job", clean);
+  CHECK(w.take_history() == Lines{"exit job", "start job"});
+  CHECK(!w.gave_up);
 }

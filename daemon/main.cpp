@@ -24,7 +24,9 @@
 #include "process/os_processes.hpp"
 #include "process/reaper.hpp"
 #include "service/notify.hpp"
+#include "service/status_reporter.hpp"
 #include "service/watchdog.hpp"
+#include "supervise/status_summary.hpp"
 #include "supervise/tree.hpp"
 
 namespace {
@@ -146,6 +148,10 @@ int run(const otpd::Options& options) {
   otpd::process::OsProcesses processes(reaper);
 
   otpd::supervise::Tree tree(host, processes, events, config);
+  otpd::service::StatusReporter status_reporter(host, manager, events, [&tree] {
+    const auto root = tree.status("/");
+    return root ? otpd::supervise::summarize(*root) : std::string();
+  });
   int exit_code = exit_ok;
   bool stopping = false;
 
@@ -159,6 +165,7 @@ int run(const otpd::Options& options) {
   };
 
   tree.on_exit = [&](const otpd::supervise::ExitReason& reason) {
+    status_reporter.stop();
     if (reason.auto_shutdown) {
       // tini's convention: a container exits as its essential program did.
       exit_code = reason.cause ? exit_code_of(*reason.cause) : exit_tree_failed;
@@ -180,6 +187,7 @@ int run(const otpd::Options& options) {
       return;
     }
     stopping = true;
+    status_reporter.stop();
     log.info(why + ": stopping the tree");
     manager.stopping("stopping the tree (" + why + ")");
     tree.stop([&](otpd::supervise::Done) {
@@ -209,14 +217,14 @@ int run(const otpd::Options& options) {
   tree.start([&](std::string error) {
     if (!error.empty()) {
       if (stopping) return;  // a signal arrived during the start; its stop reports
+      status_reporter.stop();
       log.error("could not start the tree: " + error);
       exit_code = exit_tree_failed;
       finish();
       return;
     }
     log.info("tree started");
-    manager.ready("running " + std::to_string(counts.processes) + " processes under " +
-                  std::to_string(counts.supervisors) + " supervisors");
+    status_reporter.ready();
     // Parsing the config and building the tree leave freed heap behind that
     // glibc would otherwise keep for the daemon's whole life.
     malloc_trim(0);

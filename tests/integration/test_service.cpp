@@ -53,7 +53,7 @@ tree:
 )",
                         {.env = {"NOTIFY_SOCKET=" + box.path("notify")}});
   const std::string ready = manager.next();
-  CHECK(ready == "READY=1\nSTATUS=running 1 processes under 1 supervisors");
+  CHECK(ready == "READY=1\nSTATUS=1 process: 1 running");
   CHECK(otpd.wait_message("tree started"));
   // The children must not speak to otpd's manager in otpd's name.
   REQUIRE_MESSAGE(otpd.wait_recorded(box, "env", "a"), otpd.transcript());
@@ -94,11 +94,32 @@ tree:
 TEST_CASE("a watchdog meant for another process is left alone") {
   Sandbox box;
   FakeManager manager(box.path("notify"));
-  Otpd otpd = Otpd::run(box, "tree:\n  children: []\n",
-                        {.env = {"NOTIFY_SOCKET=" + box.path("notify"), "WATCHDOG_USEC=100000",
-                                 "WATCHDOG_PID=1"}});
+  Otpd otpd = Otpd::run(
+      box, "tree:\n  children: []\n",
+      {.env = {"NOTIFY_SOCKET=" + box.path("notify"), "WATCHDOG_USEC=100000", "WATCHDOG_PID=1"}});
   CHECK(manager.next().starts_with("READY=1"));
   CHECK(manager.next(400).empty());
   otpd.signal(SIGTERM);
+  CHECK(otpd.wait_exit() == 0);
+}
+
+TEST_CASE("otpd keeps the manager's STATUS= line current as children come and go") {
+  Sandbox box;
+  FakeManager manager(box.path("notify"));
+  Otpd otpd = Otpd::run(box, R"(
+tree:
+  children:
+    - name: steady
+      command: [@CHILD@, --name, steady]
+    - name: flaky
+      command: [@CHILD@, --name, flaky, --exit-after, 200, --code, 1]
+      backoff: {initial: 5s}
+)",
+                        {.env = {"NOTIFY_SOCKET=" + box.path("notify")}});
+  CHECK(manager.next() == "READY=1\nSTATUS=2 processes: 2 running");
+  // One update a second at most, once the restart is under way.
+  CHECK(manager.next(3000) == "STATUS=2 processes: 1 running, 1 backoff");
+  otpd.signal(SIGTERM);
+  CHECK(manager.next().starts_with("STOPPING=1"));
   CHECK(otpd.wait_exit() == 0);
 }

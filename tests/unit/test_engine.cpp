@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include "fake_host.hpp"
+#include "supervise/status_summary.hpp"
 #include "supervise/tree.hpp"
 
 using namespace std::chrono_literals;
@@ -614,10 +615,10 @@ SupervisorSpec auto_shutdown(SupervisorSpec spec, otpd::config::AutoShutdown whe
 
 TEST_CASE("any_significant: a significant child's own end shuts the supervisor down") {
   using otpd::config::AutoShutdown;
-  World w(auto_shutdown(sup_spec(Strategy::one_for_one,
-                                 {proc("a"), significant(proc("main", RestartType::temporary)),
-                                  proc("c")}),
-                        AutoShutdown::any_significant));
+  World w(auto_shutdown(
+      sup_spec(Strategy::one_for_one,
+               {proc("a"), significant(proc("main", RestartType::temporary)), proc("c")}),
+      AutoShutdown::any_significant));
   w.boot().take_history();
   w.procs.exit("main", ExitStatus::exited(3));
   CHECK(w.take_history() == Lines{"exit main", "term c", "exit c", "term a", "exit a"});
@@ -649,10 +650,10 @@ TEST_CASE("a significant transient child is restarted after a crash, and ends it
 
 TEST_CASE("all_significant waits for the last significant child") {
   using otpd::config::AutoShutdown;
-  World w(auto_shutdown(sup_spec(Strategy::one_for_one,
-                                 {significant(proc("x", RestartType::temporary)),
-                                  significant(proc("y", RestartType::transient)), proc("z")}),
-                        AutoShutdown::all_significant));
+  World w(auto_shutdown(
+      sup_spec(Strategy::one_for_one, {significant(proc("x", RestartType::temporary)),
+                                       significant(proc("y", RestartType::transient)), proc("z")}),
+      AutoShutdown::all_significant));
   w.boot().take_history();
   w.procs.exit("x", clean);
   CHECK(w.take_history() == Lines{"exit x"});
@@ -686,13 +687,15 @@ TEST_CASE("auto_shutdown cascades: a transient supervisor's shutdown is signific
   SupervisorSpec inner = auto_shutdown(
       sup_spec(Strategy::one_for_one, {significant(proc("job", RestartType::temporary))}),
       AutoShutdown::any_significant);
-  World w(auto_shutdown(sup_spec(Strategy::one_for_one,
-                                 {proc("a"), significant(sup("inner", inner, RestartType::transient))}),
-                        AutoShutdown::any_significant));
+  World w(
+      auto_shutdown(sup_spec(Strategy::one_for_one,
+                             {proc("a"), significant(sup("inner", inner, RestartType::transient))}),
+                    AutoShutdown::any_significant));
   w.boot().take_history();
   w.procs.exit("job", ExitStatus::killed(SIGSEGV));
   CHECK(w.take_history() == Lines{"exit job", "term a", "exit a"});
-  CHECK(w.sink.lines({EventKind::auto_shutdown}) == Lines{"auto_shutdown inner", "auto_shutdown /"});
+  CHECK(w.sink.lines({EventKind::auto_shutdown}) ==
+        Lines{"auto_shutdown inner", "auto_shutdown /"});
   REQUIRE(w.gave_up);
   CHECK(w.gave_up->cause == ExitStatus::killed(SIGSEGV));
 }
@@ -707,4 +710,20 @@ TEST_CASE("a permanent supervisor that shuts down automatically is restarted lik
   w.procs.exit("job", clean);
   CHECK(w.take_history() == Lines{"exit job", "start job"});
   CHECK(!w.gave_up);
+}
+
+TEST_CASE("the one-line summary counts the processes of the whole tree by state") {
+  World w(
+      sup_spec(Strategy::one_for_one,
+               {proc("a"), sup("inner", sup_spec(Strategy::one_for_one, {proc("b"), proc("c")})),
+                proc("d", RestartType::transient)}));
+  w.boot();
+  CHECK(otpd::supervise::summarize(*w.tree->status("/")) == "4 processes: 4 running");
+  w.procs.exit("d", clean);
+  w.host.run();
+  std::optional<std::string> reply;
+  w.tree->stop_child("inner/b", [&](std::string e) { reply = e; });
+  w.host.run();
+  CHECK(otpd::supervise::summarize(*w.tree->status("/")) ==
+        "4 processes: 2 running, 1 held, 1 stopped");
 }

@@ -1,0 +1,314 @@
+#include "runtime/process.hpp"
+
+#include <algorithm>
+#include <exception>
+
+#include "runtime/scheduler.hpp"
+
+namespace otpd::runtime {
+namespace {
+
+// More messages than this per turn and the process goes to the back of its
+// thread's queue, so one busy worker cannot starve its neighbours.
+constexpr int kBatch = 256;
+
+std::atomic<std::uint64_t> next_process_id{1};
+std::atomic<std::uint64_t> next_monitor_ref{1};
+thread_local Process* running_process = nullptr;
+
+}  // namespace
+
+// --- signals between processes ----------------------------------------------
+// Links, monitors and exits travel as messages, so that each process's
+// links and watchers are only ever touched by its own thread. Dropped
+// undelivered (the receiver has ended), each answers as Erlang does for a
+// process that no longer exists.
+
+struct ExitSignal final : Envelope {
+  ExitSignal(Pid from, ExitReason reason, bool untrappable)
+      : from(std::move(from)), reason(std::move(reason)), untrappable(untrappable) {}
+  void deliver(Process& receiver) override {
+    receiver.received_exit_signal(from, reason, untrappable);
+  }
+  bool is_signal() const override { return true; }
+  bool is_exit() const override { return true; }
+  Pid from;
+  ExitReason reason;
+  bool untrappable;
+};
+
+struct LinkSignal final : Envelope {
+  explicit LinkSignal(Pid from) : from(std::move(from)) {}
+  void deliver(Process& receiver) override {
+    if (std::find(receiver.links_.begin(), receiver.links_.end(), from) == receiver.links_.end()) {
+      receiver.links_.push_back(from);
+    }
+  }
+  bool is_signal() const override { return true; }
+  ~LinkSignal() override {
+    if (!delivered && from) from.send(new ExitSignal(target, ExitReason::noproc(), false));
+  }
+  Pid from;
+  Pid target;
+};
+
+struct UnlinkSignal final : Envelope {
+  explicit UnlinkSignal(Pid from) : from(std::move(from)) {}
+  void deliver(Process& receiver) override { std::erase(receiver.links_, from); }
+  bool is_signal() const override { return true; }
+  Pid from;
+};
+
+struct DownSignal final : Envelope {
+  DownSignal(MonitorRef ref, Pid who, ExitReason reason)
+      : ref(ref), who(std::move(who)), reason(std::move(reason)) {}
+  void deliver(Process& receiver) override {
+    // A monitor taken back meanwhile reports nothing (demonitor's flush).
+    auto& mine = receiver.monitoring_;
+    const auto found =
+        std::find_if(mine.begin(), mine.end(), [this](const auto& m) { return m.first == ref; });
+    if (found == mine.end()) return;
+    mine.erase(found);
+    receiver.on_down(ref, who, reason);
+  }
+  MonitorRef ref;
+  Pid who;
+  ExitReason reason;
+};
+
+struct MonitorSignal final : Envelope {
+  MonitorSignal(MonitorRef ref, Pid watcher) : ref(ref), watcher(std::move(watcher)) {}
+  void deliver(Process& receiver) override {
+    receiver.watched_by_.push_back({ref, std::move(watcher)});
+  }
+  bool is_signal() const override { return true; }
+  ~MonitorSignal() override {
+    if (!delivered && watcher) {
+      watcher.send(new DownSignal(ref, target, ExitReason::noproc()));
+    }
+  }
+  MonitorRef ref;
+  Pid watcher;
+  Pid target;
+};
+
+struct DemonitorSignal final : Envelope {
+  explicit DemonitorSignal(MonitorRef ref) : ref(ref) {}
+  void deliver(Process& receiver) override {
+    std::erase_if(receiver.watched_by_, [this](const auto& w) { return w.ref == ref; });
+  }
+  bool is_signal() const override { return true; }
+  MonitorRef ref;
+};
+
+// --- Pid ------------------------------------------------------------------------
+
+Pid::Pid(Process* process) : process_(process) {
+  if (process_ != nullptr) process_->add_ref();
+}
+
+Pid::Pid(const Pid& other) : process_(other.process_) {
+  if (process_ != nullptr) process_->add_ref();
+}
+
+Pid::~Pid() {
+  if (process_ != nullptr) process_->release();
+}
+
+std::uint64_t Pid::id() const {
+  return process_ != nullptr ? process_->id() : 0;
+}
+
+void Pid::send(Envelope* envelope) const {
+  if (process_ == nullptr) {
+    delete envelope;
+    return;
+  }
+  process_->deliver_or_drop(envelope);
+}
+
+// --- Process ----------------------------------------------------------------------
+
+Process::Process(Scheduler& scheduler)
+    : scheduler_(scheduler), id_(next_process_id.fetch_add(1, std::memory_order_relaxed)) {
+  run_node_.process = this;
+}
+
+Process::~Process() {
+  // Messages that arrived after the end: their senders learn of it now.
+  while (QueueNode* node = mailbox_.pop()) delete static_cast<Envelope*>(node);
+  for (Envelope* envelope : saved_) delete envelope;
+}
+
+Process* Process::current() {
+  return running_process;
+}
+
+void Process::release() {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}
+
+void Process::deliver_or_drop(Envelope* envelope) {
+  if (ended_.load(std::memory_order_acquire)) {
+    delete envelope;
+    return;
+  }
+  mailbox_.push(envelope);
+  // Dekker with run_batch's end: either this sees the process still
+  // scheduled (and it will see the message), or it schedules it.
+  if (!scheduled_.load(std::memory_order_seq_cst) &&
+      !scheduled_.exchange(true, std::memory_order_seq_cst)) {
+    scheduler_.schedule(*this);
+  }
+}
+
+bool Process::take_next(Envelope*& envelope) {
+  if (waiting_for_ == 0 && !saved_.empty()) {
+    envelope = saved_.front();
+    saved_.pop_front();
+    return true;
+  }
+  QueueNode* node = mailbox_.pop();
+  if (node == nullptr) return false;
+  envelope = static_cast<Envelope*>(node);
+  return true;
+}
+
+bool Process::run_batch() {
+  running_process = this;
+  if (!started_) {
+    started_ = true;
+    try {
+      on_start();
+    } catch (const std::exception& e) {
+      exit(ExitReason::error(e.what()));
+    } catch (...) {
+      exit(ExitReason::error("unknown exception"));
+    }
+  }
+  for (int n = 0; n < kBatch && !exiting_; ++n) {
+    Envelope* envelope = nullptr;
+    if (!take_next(envelope)) break;
+    if (waiting_for_ != 0 && envelope->reply_to() != waiting_for_) {
+      const bool signal_now = envelope->is_signal() && !(trap_exits_ && envelope->is_exit());
+      if (!signal_now) {
+        // A reply to a call that timed out is dropped; anything else waits.
+        if (envelope->reply_to() != 0) {
+          delete envelope;
+        } else {
+          saved_.push_back(envelope);
+        }
+        continue;
+      }
+    }
+    handle(envelope);
+  }
+  running_process = nullptr;
+  if (exiting_) {
+    end(std::move(*exiting_));
+    return false;
+  }
+  return mailbox_.maybe_nonempty() || (waiting_for_ == 0 && !saved_.empty());
+}
+
+void Process::handle(Envelope* envelope) {
+  try {
+    envelope->delivered = true;
+    envelope->deliver(*this);
+  } catch (const std::exception& e) {
+    exit(ExitReason::error(e.what()));
+  } catch (...) {
+    exit(ExitReason::error("unknown exception"));
+  }
+  delete envelope;
+}
+
+void Process::exit(ExitReason reason) {
+  if (!exiting_) exiting_.emplace(std::move(reason));
+}
+
+void Process::end(ExitReason reason) {
+  running_process = this;
+  try {
+    on_terminate(reason);
+  } catch (...) {
+    // The process is ending with `reason` already; terminate's own failure
+    // must not change what its links and monitors are told.
+  }
+  running_process = nullptr;
+  ended_.store(true, std::memory_order_release);
+  const Pid me(this);
+  for (const Pid& linked : std::exchange(links_, {})) {
+    linked.send(new ExitSignal(me, reason, false));
+  }
+  for (const Watcher& w : std::exchange(watched_by_, {})) {
+    w.watcher.send(new DownSignal(w.ref, me, reason));
+  }
+  for (Envelope* envelope : std::exchange(saved_, {})) delete envelope;
+  while (QueueNode* node = mailbox_.pop()) delete static_cast<Envelope*>(node);
+}
+
+void Process::received_exit_signal(const Pid& from, ExitReason reason, bool untrappable) {
+  const bool from_link = std::find(links_.begin(), links_.end(), from) != links_.end();
+  if (from_link) std::erase(links_, from);
+  if (untrappable) {
+    exit(ExitReason::killed());
+    return;
+  }
+  if (trap_exits_) {
+    on_exit_message(from, reason);
+    return;
+  }
+  // Only `normal` is harmless: shutdown, like any other reason, ends a
+  // process that does not trap exits.
+  if (reason.kind() == ExitReason::Kind::normal) return;
+  exit(std::move(reason));
+}
+
+void Process::on_exit_message(const Pid&, const ExitReason&) {}
+
+void Process::on_down(MonitorRef, const Pid&, const ExitReason&) {}
+
+void Process::on_terminate(const ExitReason&) {}
+
+void Process::exit_signal(const Pid& target, ExitReason reason, const Pid& from) {
+  const bool untrappable = reason.kind() == ExitReason::Kind::killed;
+  target.send(new ExitSignal(from, std::move(reason), untrappable));
+}
+
+void Process::link(const Pid& other) {
+  if (!other || other.get() == this) return;
+  if (std::find(links_.begin(), links_.end(), other) != links_.end()) return;
+  links_.push_back(other);
+  auto* signal = new LinkSignal(self());
+  signal->target = other;
+  other.send(signal);
+}
+
+void Process::unlink(const Pid& other) {
+  std::erase(links_, other);
+  other.send(new UnlinkSignal(self()));
+}
+
+MonitorRef Process::monitor(const Pid& other) {
+  const MonitorRef ref{next_monitor_ref.fetch_add(1, std::memory_order_relaxed)};
+  monitoring_.emplace_back(ref, other);
+  auto* signal = new MonitorSignal(ref, self());
+  signal->target = other;
+  if (other) {
+    other.send(signal);
+  } else {
+    delete signal;  // reports noproc
+  }
+  return ref;
+}
+
+void Process::demonitor(MonitorRef ref) {
+  const auto found = std::find_if(monitoring_.begin(), monitoring_.end(),
+                                  [ref](const auto& m) { return m.first == ref; });
+  if (found == monitoring_.end()) return;
+  found->second.send(new DemonitorSignal(ref));
+  monitoring_.erase(found);
+}
+
+}  // namespace otpd::runtime

@@ -1,0 +1,154 @@
+// An in-process worker as OTP sees one: a mailbox drained by one thread at a
+// time, links and monitors, and an exit reason when it ends. gen_server,
+// agent, task and supervisor are built on it.
+//
+// Everything a process does runs on its home thread of the Scheduler; other
+// threads only push into its mailbox. A batch of messages is drained per
+// wake-up, so a burst of casts costs one scheduling, not one per message.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "runtime/envelope.hpp"
+#include "runtime/exit_reason.hpp"
+
+namespace otpd::runtime {
+
+class Process;
+class Scheduler;
+struct Worker;
+
+// A reference to a process that stays valid after it has ended: a message to
+// an ended process is dropped (a call to it fails), as in Erlang.
+class Pid {
+ public:
+  Pid() = default;
+  explicit Pid(Process* process);  // takes a reference
+  Pid(const Pid& other);
+  Pid(Pid&& other) noexcept : process_(std::exchange(other.process_, nullptr)) {}
+  Pid& operator=(Pid other) noexcept {
+    std::swap(process_, other.process_);
+    return *this;
+  }
+  ~Pid();
+
+  Process* get() const { return process_; }
+  explicit operator bool() const { return process_ != nullptr; }
+  bool operator==(const Pid& other) const { return process_ == other.process_; }
+  // Unique for the life of the runtime; 0 for an empty Pid.
+  std::uint64_t id() const;
+
+  // Any thread. Takes ownership of `envelope`.
+  void send(Envelope* envelope) const;
+
+ private:
+  Process* process_ = nullptr;
+};
+
+// How a process sits in its home thread's run queue.
+struct RunNode : QueueNode {
+  Process* process = nullptr;
+};
+
+struct MonitorRef {
+  std::uint64_t id = 0;
+  bool operator==(const MonitorRef&) const = default;
+};
+
+class Process {
+ public:
+  explicit Process(Scheduler& scheduler);
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  virtual ~Process();
+
+  std::uint64_t id() const { return id_; }
+  Pid self() { return Pid(this); }
+  // Any thread; a process that is ending may still answer true briefly.
+  bool alive() const { return !ended_.load(std::memory_order_acquire); }
+  Scheduler& scheduler() const { return scheduler_; }
+
+  // The process whose handler runs on this thread, if any.
+  static Process* current();
+
+  // Sends an exit signal to `target`, as erlang:exit/2 does: `killed` ends
+  // it whatever it does; otherwise a process that traps exits gets a
+  // message, `normal` is ignored, and anything else (shutdown too) ends it.
+  static void exit_signal(const Pid& target, ExitReason reason, const Pid& from = {});
+
+ protected:
+  // Hooks, each run on the process's own thread.
+  virtual void on_start() {}
+  virtual void on_exit_message(const Pid& from, const ExitReason& reason);
+  virtual void on_down(MonitorRef ref, const Pid& who, const ExitReason& reason);
+  virtual void on_terminate(const ExitReason& reason);
+
+  // For handlers of this process, on its own thread.
+  void exit(ExitReason reason);  // ends it once the current handler returns
+  void trap_exits(bool on) { trap_exits_ = on; }
+  bool traps_exits() const { return trap_exits_; }
+  void link(const Pid& other);
+  void unlink(const Pid& other);
+  MonitorRef monitor(const Pid& other);
+  void demonitor(MonitorRef ref);
+
+  // While a handler waits for the reply to call `call_id`, messages other
+  // than that reply (and exit signals it does not trap) wait in order.
+  void wait_for_reply(unsigned long long call_id) { waiting_for_ = call_id; }
+  void reply_arrived() { waiting_for_ = 0; }
+
+ private:
+  friend class Pid;
+  friend class Scheduler;
+  friend struct Worker;
+  friend struct ExitSignal;
+  friend struct LinkSignal;
+  friend struct UnlinkSignal;
+  friend struct MonitorSignal;
+  friend struct DemonitorSignal;
+  friend struct DownSignal;
+
+  void deliver_or_drop(Envelope* envelope);
+  // Runs up to one batch of messages; true when more are waiting.
+  bool run_batch();
+  bool take_next(Envelope*& envelope);
+  void handle(Envelope* envelope);
+  void end(ExitReason reason);
+  void add_ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release();
+
+  void received_exit_signal(const Pid& from, ExitReason reason, bool untrappable);
+
+  Scheduler& scheduler_;
+  Worker* home_ = nullptr;
+  const std::uint64_t id_;
+  std::atomic<std::uint32_t> refs_{1};  // the runtime's, until the process ends
+  std::atomic<bool> scheduled_{false};  // in a run queue, or running
+  std::atomic<bool> ended_{false};
+  RunNode run_node_;  // for the home worker's run queue
+  MpscQueue mailbox_;
+  std::deque<Envelope*> saved_;  // set aside while waiting for a reply
+  unsigned long long waiting_for_ = 0;
+
+  bool started_ = false;
+  bool trap_exits_ = false;
+  std::optional<ExitReason> exiting_;
+  std::vector<Pid> links_;
+  struct Watcher {
+    MonitorRef ref;
+    Pid watcher;
+  };
+  std::vector<Watcher> watched_by_;
+  std::vector<std::pair<MonitorRef, Pid>> monitoring_;
+
+  Process* live_prev_ = nullptr;  // the home worker's list of live processes
+  Process* live_next_ = nullptr;
+};
+
+}  // namespace otpd::runtime

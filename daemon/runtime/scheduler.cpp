@@ -1,0 +1,222 @@
+#include "runtime/scheduler.hpp"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <climits>
+
+#include "runtime/process.hpp"
+
+namespace otpd::runtime {
+namespace {
+
+thread_local Worker* this_worker = nullptr;
+
+Process* process_of(QueueNode* node) {
+  return static_cast<RunNode*>(node)->process;
+}
+
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected, const timespec* timeout) {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, timeout,
+          nullptr, 0);
+}
+
+void futex_wake(std::atomic<std::uint32_t>& word) {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr,
+          nullptr, 0);
+}
+
+}  // namespace
+
+// --- Worker --------------------------------------------------------------------
+
+void Worker::loop() {
+  this_worker = this;
+  while (!stopping.load(std::memory_order_acquire)) {
+    run_due_timers();
+    while (QueueNode* node = remote.pop()) ready.push_back(process_of(node));
+    if (!ready.empty()) {
+      run_ready();
+      continue;
+    }
+    sleep_until_woken();
+  }
+  destroy_leftovers();
+  this_worker = nullptr;
+}
+
+void Worker::run_ready() {
+  // One turn for each process that was ready when the turn began.
+  for (std::size_t n = ready.size(); n > 0 && !ready.empty(); --n) {
+    Process* process = ready.front();
+    ready.pop_front();
+    if (!process->started_) {
+      process->live_next_ = live;
+      if (live != nullptr) live->live_prev_ = process;
+      live = process;
+      live_count.fetch_add(1, std::memory_order_relaxed);
+    }
+    const bool more = process->run_batch();
+    if (process->ended_.load(std::memory_order_relaxed) && process->started_) {
+      // Off the live list; the runtime's reference goes with it.
+      if (process->live_prev_ != nullptr) process->live_prev_->live_next_ = process->live_next_;
+      if (process->live_next_ != nullptr) process->live_next_->live_prev_ = process->live_prev_;
+      if (live == process) live = process->live_next_;
+      process->live_prev_ = process->live_next_ = nullptr;
+      live_count.fetch_sub(1, std::memory_order_relaxed);
+      process->scheduled_.store(false, std::memory_order_seq_cst);
+      process->release();  // the scheduling reference
+      process->release();  // the runtime's
+      continue;
+    }
+    if (more) {
+      ready.push_back(process);  // keeps its scheduling reference
+      continue;
+    }
+    process->scheduled_.store(false, std::memory_order_seq_cst);
+    // A message pushed after the batch ended but before the flag was
+    // cleared saw the process scheduled and left the wake-up to us.
+    if (process->mailbox_.maybe_nonempty() &&
+        !process->scheduled_.exchange(true, std::memory_order_seq_cst)) {
+      ready.push_back(process);
+      continue;
+    }
+    process->release();
+  }
+}
+
+void Worker::run_due_timers() {
+  const auto now = Clock::now();
+  while (!timers.empty() && timers.top().due <= now) {
+    Timer timer = timers.top();
+    timers.pop();
+    Process* process = timer.process;
+    if (process->alive()) {
+      auto fire = std::move(timer.fire);
+      Pid(process).send(make_envelope([fire = std::move(fire)](Process& p) { fire(p); }));
+    }
+    process->release();
+  }
+}
+
+void Worker::sleep_until_woken() {
+  const std::uint32_t seen = wake_word.load(std::memory_order_acquire);
+  sleeping.store(true, std::memory_order_seq_cst);
+  if (remote.maybe_nonempty() || stopping.load(std::memory_order_seq_cst)) {
+    sleeping.store(false, std::memory_order_relaxed);
+    return;
+  }
+  timespec timeout{};
+  const timespec* bound = nullptr;
+  if (!timers.empty()) {
+    const auto left = timers.top().due - Clock::now();
+    if (left <= Clock::duration::zero()) {
+      sleeping.store(false, std::memory_order_relaxed);
+      return;
+    }
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    timeout.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+    timeout.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+    bound = &timeout;
+  }
+  futex_wait(wake_word, seen, bound);
+  sleeping.store(false, std::memory_order_relaxed);
+}
+
+void Worker::wake() {
+  wake_word.fetch_add(1, std::memory_order_release);
+  futex_wake(wake_word);
+}
+
+void Worker::schedule_remote(Process& process) {
+  remote.push(&process.run_node_);
+  if (sleeping.load(std::memory_order_seq_cst)) wake();
+}
+
+void Worker::destroy_leftovers() {
+  // Queued processes hold a scheduling reference each.
+  while (QueueNode* node = remote.pop()) ready.push_back(process_of(node));
+  for (Process* process : ready) process->release();
+  ready.clear();
+  while (!timers.empty()) {
+    timers.top().process->release();
+    timers.pop();
+  }
+  while (live != nullptr) {
+    Process* process = live;
+    live = process->live_next_;
+    process->live_prev_ = process->live_next_ = nullptr;
+    process->ended_.store(true, std::memory_order_release);
+    process->links_.clear();
+    process->watched_by_.clear();
+    process->monitoring_.clear();
+    process->release();
+  }
+  live_count.store(0, std::memory_order_relaxed);
+}
+
+// --- Scheduler ---------------------------------------------------------------------
+
+Scheduler::Scheduler(unsigned threads) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>(i));
+  for (auto& worker : workers_) worker->thread = std::thread([w = worker.get()] { w->loop(); });
+}
+
+Scheduler::~Scheduler() {
+  for (auto& worker : workers_) {
+    worker->stopping.store(true, std::memory_order_seq_cst);
+    worker->wake();
+  }
+  for (auto& worker : workers_) worker->thread.join();
+}
+
+Worker* Scheduler::current_worker() {
+  return this_worker;
+}
+
+std::size_t Scheduler::live_processes() const {
+  std::size_t total = 0;
+  for (const auto& worker : workers_) total += worker->live_count.load(std::memory_order_relaxed);
+  return total;
+}
+
+void Scheduler::start(Process& process) {
+  Worker* home = this_worker;
+  if (home == nullptr) {
+    home = workers_[next_home_.fetch_add(1, std::memory_order_relaxed) % workers_.size()].get();
+  }
+  process.home_ = home;
+  // Joining the live list happens on the home thread, as the first thing the
+  // process does; until then the scheduling reference keeps it.
+  process.scheduled_.store(true, std::memory_order_relaxed);
+  process.add_ref();
+  if (home == this_worker) {
+    home->ready.push_back(&process);
+  } else {
+    home->schedule_remote(process);
+  }
+}
+
+void Scheduler::schedule(Process& process) {
+  process.add_ref();
+  Worker* home = process.home_;
+  if (home == this_worker) {
+    home->ready.push_back(&process);
+  } else {
+    home->schedule_remote(process);
+  }
+}
+
+void Scheduler::start_timer(Process& process, Clock::duration delay,
+                            std::function<void(Process&)> fire) {
+  Worker* home = process.home_;
+  assert(home == this_worker);
+  process.add_ref();
+  home->timers.push({Clock::now() + delay, home->timer_sequence++, &process, std::move(fire)});
+}
+
+}  // namespace otpd::runtime

@@ -1,0 +1,93 @@
+// The small thread pool that runs in-process workers. Each worker process
+// has a home thread and runs only there, so its state needs no lock; a
+// process becomes runnable when a message arrives and drains a batch of
+// them per turn. An idle thread sleeps on a futex: no CPU while nothing
+// happens. Hops between threads cost tens of microseconds on small VMs, so
+// processes are spawned on the spawner's thread and calls between them stay
+// there.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <thread>
+#include <vector>
+
+#include "runtime/mpsc_queue.hpp"
+
+namespace otpd::runtime {
+
+class Process;
+
+using Clock = std::chrono::steady_clock;
+
+struct Timer {
+  Clock::time_point due;
+  std::uint64_t sequence;  // ties broken in the order they were set
+  Process* process;        // holds a reference until it fires
+  std::function<void(Process&)> fire;
+  bool operator>(const Timer& other) const {
+    return due != other.due ? due > other.due : sequence > other.sequence;
+  }
+};
+
+struct Worker {
+  explicit Worker(unsigned index) : index(index) {}
+  void loop();
+  void run_ready();
+  void run_due_timers();
+  void sleep_until_woken();
+  void wake();
+  void schedule_remote(Process& process);
+  void destroy_leftovers();
+
+  const unsigned index;
+  std::thread thread;
+  std::deque<Process*> ready;  // this thread only
+  MpscQueue remote;            // processes made runnable by other threads
+  std::atomic<std::uint32_t> wake_word{0};
+  std::atomic<bool> sleeping{false};
+  std::atomic<bool> stopping{false};
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
+  std::uint64_t timer_sequence = 0;
+  Process* live = nullptr;                 // every process whose home this is
+  std::atomic<std::size_t> live_count{0};  // read by other threads
+};
+
+class Scheduler {
+ public:
+  // `threads` = 0: one per core.
+  explicit Scheduler(unsigned threads = 0);
+  // Stops the threads; processes still alive are destroyed without running
+  // their terminate hooks (stop them through their supervisors first).
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  unsigned threads() const { return static_cast<unsigned>(workers_.size()); }
+  // Processes alive now, summed over the threads (approximate while they run).
+  std::size_t live_processes() const;
+
+  // Starts a process built by the caller (its refcount is 1, the runtime's):
+  // it runs on_start first, on the calling worker's thread when called from
+  // one, else on the next thread in turn.
+  void start(Process& process);
+  // Makes a process runnable; any thread.
+  void schedule(Process& process);
+  // Calls fire(process) on the process's thread after `delay`. Only from the
+  // process's own thread.
+  void start_timer(Process& process, Clock::duration delay, std::function<void(Process&)> fire);
+
+  // The worker whose thread this is, if any.
+  static Worker* current_worker();
+
+ private:
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<unsigned> next_home_{0};
+};
+
+}  // namespace otpd::runtime

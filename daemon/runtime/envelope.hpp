@@ -24,6 +24,8 @@ struct Envelope : QueueNode {
   // reply; an exit signal it traps becomes an ordinary message.
   virtual bool is_signal() const { return false; }
   virtual bool is_exit() const { return false; }
+  // False for a timer's own message, which must not count as activity.
+  virtual bool is_activity() const { return true; }
 
   // Set just before deliver(): an envelope destroyed without it was dropped
   // because the receiver had ended, which some answer for (a call fails).

@@ -129,15 +129,43 @@ void Pid::send(Envelope* envelope) const {
 
 // --- Process ----------------------------------------------------------------------
 
-Process::Process(Scheduler& scheduler)
-    : scheduler_(scheduler), id_(next_process_id.fetch_add(1, std::memory_order_relaxed)) {
+Process::Process() : id_(next_process_id.fetch_add(1, std::memory_order_relaxed)) {
   run_node_.process = this;
 }
 
 Process::~Process() {
+  if (suspended_) std::exchange(suspended_, {}).destroy();
   // Messages that arrived after the end: their senders learn of it now.
   while (QueueNode* node = mailbox_.pop()) delete static_cast<Envelope*>(node);
-  for (Envelope* envelope : saved_) delete envelope;
+  drop_saved();
+}
+
+void Process::save(Envelope* envelope) {
+  envelope->next.store(nullptr, std::memory_order_relaxed);
+  if (saved_tail_ == nullptr) {
+    saved_head_ = saved_tail_ = envelope;
+  } else {
+    saved_tail_->next.store(envelope, std::memory_order_relaxed);
+    saved_tail_ = envelope;
+  }
+}
+
+Envelope* Process::take_saved() {
+  Envelope* envelope = saved_head_;
+  if (envelope == nullptr) return nullptr;
+  saved_head_ = static_cast<Envelope*>(envelope->next.load(std::memory_order_relaxed));
+  if (saved_head_ == nullptr) saved_tail_ = nullptr;
+  return envelope;
+}
+
+void Process::drop_saved() {
+  while (Envelope* envelope = take_saved()) delete envelope;
+}
+
+void Process::run_next(Envelope* envelope) {
+  envelope->next.store(saved_head_, std::memory_order_relaxed);
+  saved_head_ = envelope;
+  if (saved_tail_ == nullptr) saved_tail_ = envelope;
 }
 
 Process* Process::current() {
@@ -158,14 +186,13 @@ void Process::deliver_or_drop(Envelope* envelope) {
   // scheduled (and it will see the message), or it schedules it.
   if (!scheduled_.load(std::memory_order_seq_cst) &&
       !scheduled_.exchange(true, std::memory_order_seq_cst)) {
-    scheduler_.schedule(*this);
+    scheduler_->schedule(*this);
   }
 }
 
 bool Process::take_next(Envelope*& envelope) {
-  if (waiting_for_ == 0 && !saved_.empty()) {
-    envelope = saved_.front();
-    saved_.pop_front();
+  if (waiting_for_ == 0 && saved_head_ != nullptr) {
+    envelope = take_saved();
     return true;
   }
   QueueNode* node = mailbox_.pop();
@@ -189,17 +216,15 @@ bool Process::run_batch() {
   for (int n = 0; n < kBatch && !exiting_; ++n) {
     Envelope* envelope = nullptr;
     if (!take_next(envelope)) break;
-    if (waiting_for_ != 0 && envelope->reply_to() != waiting_for_) {
-      const bool signal_now = envelope->is_signal() && !(trap_exits_ && envelope->is_exit());
-      if (!signal_now) {
-        // A reply to a call that timed out is dropped; anything else waits.
-        if (envelope->reply_to() != 0) {
-          delete envelope;
-        } else {
-          saved_.push_back(envelope);
-        }
-        continue;
-      }
+    const unsigned long long reply_to = envelope->reply_to();
+    if (reply_to != 0 && reply_to != waiting_for_) {
+      delete envelope;  // the reply (or timeout) of a call that is over
+      continue;
+    }
+    if (waiting_for_ != 0 && reply_to == 0 &&
+        !(envelope->is_signal() && !(trap_exits_ && envelope->is_exit()))) {
+      save(envelope);
+      continue;
     }
     handle(envelope);
   }
@@ -208,10 +233,13 @@ bool Process::run_batch() {
     end(std::move(*exiting_));
     return false;
   }
-  return mailbox_.maybe_nonempty() || (waiting_for_ == 0 && !saved_.empty());
+  return mailbox_.maybe_nonempty() || (waiting_for_ == 0 && saved_head_ != nullptr);
 }
 
 void Process::handle(Envelope* envelope) {
+  if (track_activity_ && envelope->is_activity()) {
+    last_activity_ = std::chrono::steady_clock::now();
+  }
   try {
     envelope->delivered = true;
     envelope->deliver(*this);
@@ -235,6 +263,7 @@ void Process::end(ExitReason reason) {
     // The process is ending with `reason` already; terminate's own failure
     // must not change what its links and monitors are told.
   }
+  if (suspended_) std::exchange(suspended_, {}).destroy();
   running_process = nullptr;
   ended_.store(true, std::memory_order_release);
   const Pid me(this);
@@ -244,7 +273,7 @@ void Process::end(ExitReason reason) {
   for (const Watcher& w : std::exchange(watched_by_, {})) {
     w.watcher.send(new DownSignal(w.ref, me, reason));
   }
-  for (Envelope* envelope : std::exchange(saved_, {})) delete envelope;
+  drop_saved();
   while (QueueNode* node = mailbox_.pop()) delete static_cast<Envelope*>(node);
 }
 

@@ -8,8 +8,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <coroutine>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <optional>
 #include <utility>
@@ -23,6 +24,10 @@ namespace otpd::runtime {
 class Process;
 class Scheduler;
 struct Worker;
+template <typename R>
+struct ReplyEnvelope;
+template <typename R>
+class CallAwaiter;
 
 // A reference to a process that stays valid after it has ended: a message to
 // an ended process is dropped (a call to it fails), as in Erlang.
@@ -63,7 +68,7 @@ struct MonitorRef {
 
 class Process {
  public:
-  explicit Process(Scheduler& scheduler);
+  Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
   virtual ~Process();
@@ -72,7 +77,8 @@ class Process {
   Pid self() { return Pid(this); }
   // Any thread; a process that is ending may still answer true briefly.
   bool alive() const { return !ended_.load(std::memory_order_acquire); }
-  Scheduler& scheduler() const { return scheduler_; }
+  // Set when the process is started (Scheduler::start).
+  Scheduler& scheduler() const { return *scheduler_; }
 
   // The process whose handler runs on this thread, if any.
   static Process* current();
@@ -101,7 +107,20 @@ class Process {
   // While a handler waits for the reply to call `call_id`, messages other
   // than that reply (and exit signals it does not trap) wait in order.
   void wait_for_reply(unsigned long long call_id) { waiting_for_ = call_id; }
+  unsigned long long waiting_for() const { return waiting_for_; }
   void reply_arrived() { waiting_for_ = 0; }
+  // Runs `envelope` before any other message (OTP's handle_continue).
+  void run_next(Envelope* envelope);
+
+  // The handler coroutine suspended in a call, if any: destroyed if the
+  // process ends first, which answers its own callers with an error.
+  void hold_suspended(std::coroutine_handle<> root) { suspended_ = root; }
+  void release_suspended() { suspended_ = {}; }
+
+  // When on, every message but a timer's own notes the time it arrived
+  // (for idle timeouts); off, no message pays for a clock read.
+  void track_activity(bool on) { track_activity_ = on; }
+  std::chrono::steady_clock::time_point last_activity() const { return last_activity_; }
 
  private:
   friend class Pid;
@@ -113,6 +132,11 @@ class Process {
   friend struct MonitorSignal;
   friend struct DemonitorSignal;
   friend struct DownSignal;
+  // A call suspends its caller and its reply resumes it.
+  template <typename R>
+  friend struct ReplyEnvelope;
+  template <typename R>
+  friend class CallAwaiter;
 
   void deliver_or_drop(Envelope* envelope);
   // Runs up to one batch of messages; true when more are waiting.
@@ -125,7 +149,7 @@ class Process {
 
   void received_exit_signal(const Pid& from, ExitReason reason, bool untrappable);
 
-  Scheduler& scheduler_;
+  Scheduler* scheduler_ = nullptr;
   Worker* home_ = nullptr;
   const std::uint64_t id_;
   std::atomic<std::uint32_t> refs_{1};  // the runtime's, until the process ends
@@ -133,11 +157,20 @@ class Process {
   std::atomic<bool> ended_{false};
   RunNode run_node_;  // for the home worker's run queue
   MpscQueue mailbox_;
-  std::deque<Envelope*> saved_;  // set aside while waiting for a reply
+  // Set aside while waiting for a reply, oldest first; an intrusive list,
+  // since a std::deque would cost every idle process half a kilobyte.
+  Envelope* saved_head_ = nullptr;
+  Envelope* saved_tail_ = nullptr;
+  void save(Envelope* envelope);
+  Envelope* take_saved();
+  void drop_saved();
   unsigned long long waiting_for_ = 0;
 
   bool started_ = false;
   bool trap_exits_ = false;
+  bool track_activity_ = false;
+  std::chrono::steady_clock::time_point last_activity_{};
+  std::coroutine_handle<> suspended_{};
   std::optional<ExitReason> exiting_;
   std::vector<Pid> links_;
   struct Watcher {

@@ -8,6 +8,7 @@
 #include <cassert>
 #include <climits>
 
+#include "runtime/envelope.hpp"
 #include "runtime/process.hpp"
 
 namespace otpd::runtime {
@@ -94,10 +95,7 @@ void Worker::run_due_timers() {
     Timer timer = timers.top();
     timers.pop();
     Process* process = timer.process;
-    if (process->alive()) {
-      auto fire = std::move(timer.fire);
-      Pid(process).send(make_envelope([fire = std::move(fire)](Process& p) { fire(p); }));
-    }
+    process->deliver_or_drop(timer.message);
     process->release();
   }
 }
@@ -142,6 +140,7 @@ void Worker::destroy_leftovers() {
   for (Process* process : ready) process->release();
   ready.clear();
   while (!timers.empty()) {
+    delete timers.top().message;
     timers.top().process->release();
     timers.pop();
   }
@@ -189,6 +188,7 @@ void Scheduler::start(Process& process) {
   if (home == nullptr) {
     home = workers_[next_home_.fetch_add(1, std::memory_order_relaxed) % workers_.size()].get();
   }
+  process.scheduler_ = this;
   process.home_ = home;
   // Joining the live list happens on the home thread, as the first thing the
   // process does; until then the scheduling reference keeps it.
@@ -211,12 +211,11 @@ void Scheduler::schedule(Process& process) {
   }
 }
 
-void Scheduler::start_timer(Process& process, Clock::duration delay,
-                            std::function<void(Process&)> fire) {
+void Scheduler::start_timer(Process& process, Clock::duration delay, Envelope* message) {
   Worker* home = process.home_;
   assert(home == this_worker);
   process.add_ref();
-  home->timers.push({Clock::now() + delay, home->timer_sequence++, &process, std::move(fire)});
+  home->timers.push({Clock::now() + delay, home->timer_sequence++, &process, message});
 }
 
 }  // namespace otpd::runtime

@@ -25,11 +25,13 @@ class Process;
 
 using Clock = std::chrono::steady_clock;
 
+struct Envelope;
+
 struct Timer {
   Clock::time_point due;
   std::uint64_t sequence;  // ties broken in the order they were set
   Process* process;        // holds a reference until it fires
-  std::function<void(Process&)> fire;
+  Envelope* message;       // put in its mailbox when due
   bool operator>(const Timer& other) const {
     return due != other.due ? due > other.due : sequence > other.sequence;
   }
@@ -72,15 +74,17 @@ class Scheduler {
   // Processes alive now, summed over the threads (approximate while they run).
   std::size_t live_processes() const;
 
-  // Starts a process built by the caller (its refcount is 1, the runtime's):
+  // Starts a process made with `new` (its refcount is 1, the runtime's):
   // it runs on_start first, on the calling worker's thread when called from
   // one, else on the next thread in turn.
   void start(Process& process);
   // Makes a process runnable; any thread.
   void schedule(Process& process);
-  // Calls fire(process) on the process's thread after `delay`. Only from the
-  // process's own thread.
-  void start_timer(Process& process, Clock::duration delay, std::function<void(Process&)> fire);
+  // Puts `message` in the process's mailbox after `delay` (dropped if the
+  // process has ended by then). Only from the process's own thread. A timer
+  // is not cancelled: its message checks, on arrival, whether it still
+  // matters (see reply_to()).
+  void start_timer(Process& process, Clock::duration delay, Envelope* message);
 
   // The worker whose thread this is, if any.
   static Worker* current_worker();

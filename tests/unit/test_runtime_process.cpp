@@ -10,10 +10,12 @@
 #include <thread>
 #include <vector>
 
+#include "eventually.hpp"
 #include "runtime/process.hpp"
 #include "runtime/scheduler.hpp"
 
 using namespace otpd::runtime;
+using otpd::test::eventually;
 using namespace std::chrono_literals;
 
 namespace {
@@ -44,8 +46,7 @@ class Journal {
 // A process that runs the closures it is sent and reports what happens to it.
 class Probe final : public Process {
  public:
-  Probe(Scheduler& s, Journal& journal, std::string name)
-      : Process(s), journal_(journal), name_(std::move(name)) {}
+  Probe(Journal& journal, std::string name) : journal_(journal), name_(std::move(name)) {}
 
   using Process::demonitor;
   using Process::exit;
@@ -69,20 +70,8 @@ class Probe final : public Process {
   std::string name_;
 };
 
-// Whether `done` holds within a bound: for what the journal cannot show,
-// such as the end of a terminate hook.
-template <typename Done>
-bool eventually(Done done) {
-  const auto until = std::chrono::steady_clock::now() + 5s;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
-
 Pid start_probe(Scheduler& s, Journal& journal, const std::string& name) {
-  auto* probe = new Probe(s, journal, name);
+  auto* probe = new Probe(journal, name);
   Pid pid = probe->self();
   s.start(*probe);
   return pid;

@@ -1,0 +1,165 @@
+// gen_server: calls, casts, continues, idle timeouts, terminate, and calls
+// that fail (timeout, a server that ended or crashed).
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "eventually.hpp"
+#include "runtime/gen_server.hpp"
+
+using namespace otpd::runtime;
+using otpd::test::eventually;
+using namespace std::chrono_literals;
+
+namespace {
+
+class Counter : public GenServer<Counter> {
+ public:
+  explicit Counter(int start = 0) : value_(start) {}
+  int get() const { return value_; }
+  void add(int n) { value_ += n; }
+  int add_and_get(int n) { return value_ += n; }
+  void fail() { throw std::runtime_error("counter broke"); }
+  void sleep_for(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+  void quit() { stop(ExitReason::shutdown("asked")); }
+
+ private:
+  int value_;
+};
+
+// Calls another server from its own handler.
+class Relay : public GenServer<Relay> {
+ public:
+  explicit Relay(Server<Counter> target) : target_(std::move(target)) {}
+  Async<int> doubled() {
+    const int now = co_await target_.call(&Counter::get);
+    co_return now * 2;
+  }
+  Async<std::string> try_slow(int ms) {
+    try {
+      co_await target_.call_within(std::chrono::milliseconds(100), &Counter::sleep_for, ms);
+      co_return "replied";
+    } catch (const CallError& e) {
+      co_return e.kind() == CallError::Kind::timeout ? "timeout" : "other";
+    }
+  }
+  Async<int> crash_target() {
+    co_await target_.call(&Counter::fail);
+    co_return 0;
+  }
+  int handled() const { return handled_; }
+  void note() { ++handled_; }
+
+ private:
+  Server<Counter> target_;
+  int handled_ = 0;
+};
+
+class Lifecycle : public GenServer<Lifecycle> {
+ public:
+  explicit Lifecycle(std::atomic<int>& terminated) : terminated_(terminated) {}
+  void init() {
+    log_ += "init;";
+    continue_with([](Lifecycle& self) { self.log_ += "continue;"; });
+  }
+  void terminate(const ExitReason& reason) {
+    terminated_ = reason.kind() == ExitReason::Kind::shutdown ? 1 : 2;
+  }
+  void handle_timeout() { ++timeouts_; }
+  void idle_after(int ms) { set_idle_timeout(std::chrono::milliseconds(ms)); }
+  int timeouts() const { return timeouts_; }
+  std::string log() const { return log_; }
+  void ping() {}
+
+ private:
+  std::atomic<int>& terminated_;
+  std::string log_;
+  int timeouts_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("cast and call run on the server in the order sent") {
+  Scheduler scheduler(2);
+  auto counter = start<Counter>(scheduler, 10);
+  for (int i = 0; i < 100; ++i) counter.cast(&Counter::add, 1);
+  CHECK(counter.call_blocking(&Counter::get) == 110);
+  CHECK(counter.call_blocking(&Counter::add_and_get, 5) == 115);
+  counter.call_blocking(&Counter::add, 1);  // a void call waits for the handler
+  CHECK(counter.call_blocking([](Counter& c) { return c.get() * 10; }) == 1160);
+}
+
+TEST_CASE("a handler calls another server without blocking its thread") {
+  Scheduler scheduler(1);  // one thread: a blocking call would deadlock
+  auto counter = start<Counter>(scheduler, 21);
+  auto relay = start<Relay>(scheduler, counter);
+  CHECK(relay.call_blocking(&Relay::doubled) == 42);
+}
+
+TEST_CASE("a timed-out call fails, and its late reply reaches no one") {
+  Scheduler scheduler(2);
+  auto counter = start<Counter>(scheduler, 0);
+  auto relay = start<Relay>(scheduler, counter);
+  CHECK(relay.call_blocking(&Relay::try_slow, 300) == "timeout");
+  // The late reply arrives while the relay handles other calls.
+  relay.cast(&Relay::note);
+  std::this_thread::sleep_for(300ms);
+  CHECK(relay.call_blocking(&Relay::handled) == 1);
+  CHECK(relay.call_blocking(&Relay::try_slow, 0) == "replied");
+}
+
+TEST_CASE("a call to a server that crashes in the handler fails with the error") {
+  Scheduler scheduler(2);
+  auto counter = start<Counter>(scheduler, 0);
+  CHECK_THROWS_WITH_AS(counter.call_blocking(&Counter::fail), "counter broke", CallError);
+  CHECK(eventually([&] { return !counter.pid().get()->alive(); }));
+  try {
+    counter.call_blocking(&Counter::get);
+    FAIL("a call to an ended server must fail");
+  } catch (const CallError& e) {
+    CHECK(e.kind() == CallError::Kind::noproc);
+  }
+}
+
+TEST_CASE("a caller that does not catch a failed call crashes with it, as in OTP") {
+  Scheduler scheduler(2);
+  auto counter = start<Counter>(scheduler, 0);
+  auto relay = start<Relay>(scheduler, counter);
+  CHECK_THROWS_AS(relay.call_blocking(&Relay::crash_target), CallError);
+  CHECK(eventually([&] { return !counter.pid().get()->alive(); }));
+  CHECK(eventually([&] { return !relay.pid().get()->alive(); }));
+}
+
+TEST_CASE("init, handle_continue, stop and terminate") {
+  std::atomic<int> terminated{0};
+  Scheduler scheduler(1);
+  auto server = start<Lifecycle>(scheduler, terminated);
+  CHECK(server.call_blocking(&Lifecycle::log) == "init;continue;");
+  server.stop(ExitReason::shutdown());
+  CHECK(eventually([&] { return terminated == 1; }));
+}
+
+TEST_CASE("the idle timeout fires after quiet periods only") {
+  std::atomic<int> terminated{0};
+  Scheduler scheduler(1);
+  auto server = start<Lifecycle>(scheduler, terminated);
+  server.call_blocking(&Lifecycle::idle_after, 100);
+  // Busy: a message every 20 ms for 300 ms keeps it from firing.
+  for (int i = 0; i < 15; ++i) {
+    server.cast(&Lifecycle::ping);
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(server.call_blocking(&Lifecycle::timeouts) == 0);
+  std::this_thread::sleep_for(250ms);
+  const int quiet = server.call_blocking(&Lifecycle::timeouts);
+  CHECK(quiet >= 1);
+  CHECK(quiet <= 3);
+  server.call_blocking(&Lifecycle::idle_after, 0);
+  std::this_thread::sleep_for(250ms);
+  CHECK(server.call_blocking(&Lifecycle::timeouts) == quiet);
+}

@@ -137,7 +137,15 @@ void Worker::schedule_remote(Process& process) {
 void Worker::destroy_leftovers() {
   // Queued processes hold a scheduling reference each.
   while (QueueNode* node = remote.pop()) ready.push_back(process_of(node));
-  for (Process* process : ready) process->release();
+  for (Process* process : ready) {
+    // One that never ran is on no live list: the runtime's reference is
+    // only here.
+    if (!process->started_) {
+      process->ended_.store(true, std::memory_order_release);
+      process->release();
+    }
+    process->release();
+  }
   ready.clear();
   while (!timers.empty()) {
     delete timers.top().message;

@@ -7,6 +7,8 @@ namespace {
 
 std::string format(const SourceLocation& where, const std::string& message) {
   if (where.line <= 0) return where.file + ": " + message;
+  // Files without columns worth naming, such as env files, say FILE:LINE.
+  if (where.column <= 0) return where.file + ":" + std::to_string(where.line) + ": " + message;
   return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": " +
          message;
 }

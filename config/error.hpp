@@ -11,7 +11,8 @@ namespace otpd::config {
 
 class ConfigError : public std::runtime_error {
  public:
-  // what() is "FILE:LINE:COL: MESSAGE", or "FILE: MESSAGE" when `where` has no line.
+  // what() is "FILE:LINE:COL: MESSAGE", "FILE:LINE: MESSAGE" when `where`
+  // has no column, or "FILE: MESSAGE" when it has no line.
   ConfigError(SourceLocation where, std::string message);
 
   const SourceLocation& where() const { return where_; }

@@ -10,9 +10,6 @@ namespace otpd::config {
 namespace {
 
 constexpr int kHighestExitCode = 255;
-// The standard signals, the only ones worth suggesting by name.
-constexpr int kLastStandardSignal = 31;
-
 void add_once(std::vector<int>& values, int value) {
   if (std::find(values.begin(), values.end(), value) == values.end()) values.push_back(value);
 }
@@ -20,12 +17,6 @@ void add_once(std::vector<int>& values, int value) {
 bool all_digits(const std::string& text) {
   return !text.empty() &&
          std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-std::vector<std::string> signal_names() {
-  std::vector<std::string> names;
-  for (int signo = 1; signo <= kLastStandardSignal; ++signo) names.push_back(signal_name(signo));
-  return names;
 }
 
 }  // namespace
@@ -75,6 +66,18 @@ void read_cwd(const Field& field, ProcessSpec& process) {
   if (path.is_relative()) path = std::filesystem::path(field.source().base_dir) / path;
   std::string normal = path.lexically_normal().string();
   if (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+  // Checked now so that a typo stops otpd (and `otpd check`) at this line
+  // rather than failing the child's start; the spawn still reports a
+  // directory that has gone since.
+  std::error_code error;
+  const auto status = std::filesystem::status(normal, error);
+  if (status.type() == std::filesystem::file_type::not_found) {
+    field.fail("'" + normal + "' does not exist");
+  }
+  if (error) field.fail("cannot use '" + normal + "': " + error.message());
+  if (status.type() != std::filesystem::file_type::directory) {
+    field.fail("'" + normal + "' is not a directory");
+  }
   process.cwd = std::move(normal);
 }
 
@@ -93,13 +96,8 @@ void read_normal_exit(const Field& field, ProcessSpec& process) {
     }
     const int signo = signal_number(written);
     if (signo == 0) {
-      const std::vector<std::string> names = signal_names();
-      std::string canonical = written;
-      for (char& c : canonical) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      if (!canonical.starts_with("SIG")) canonical = "SIG" + canonical;
-      element.fail(
-          "expected an exit code (0-255) or a signal name such as SIGTERM, found '" + written +
-          "'" + did_you_mean(canonical, std::vector<std::string_view>(names.begin(), names.end())));
+      element.fail("expected an exit code (0-255) or a signal name such as SIGTERM, found '" +
+                   written + "'" + signal_suggestion(written));
     }
     add_once(process.normal_exit_signals, signo);
   }

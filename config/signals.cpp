@@ -4,6 +4,9 @@
 #include <cctype>
 #include <csignal>
 #include <string_view>
+#include <vector>
+
+#include "config/suggest.hpp"
 
 namespace otpd::config {
 namespace {
@@ -93,6 +96,14 @@ int signal_number(const std::string& name) {
     if (signal.name == canonical) return signal.number;
   }
   return realtime_signal(std::string_view(canonical).substr(3));
+}
+
+std::string signal_suggestion(const std::string& written) {
+  std::vector<std::string_view> names;
+  for (const NamedSignal& signal : kSignals) names.push_back(signal.name);
+  std::string canonical = upper(written);
+  if (!canonical.starts_with("SIG")) canonical = "SIG" + canonical;
+  return did_you_mean(canonical, names);
 }
 
 }  // namespace otpd::config

@@ -17,6 +17,10 @@ const char* to_string(Strategy strategy) {
   return "unknown";
 }
 
+const char* to_string(KillMode mode) {
+  return mode == KillMode::group ? "group" : "process";
+}
+
 const char* to_string(RestartType restart) {
   switch (restart) {
     case RestartType::permanent:

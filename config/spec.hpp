@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <csignal>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -50,6 +52,37 @@ struct SourceLocation {
   bool operator==(const SourceLocation&) const = default;
 };
 
+// One setrlimit(2) resource. `resource` is the RLIMIT_* number; values are
+// rlim_t's, with `unlimited` standing for RLIM_INFINITY.
+struct ResourceLimit {
+  static constexpr std::uint64_t unlimited = ~std::uint64_t{0};
+  int resource = 0;
+  std::string name;  // as written in the file: "nofile"
+  std::uint64_t soft = 0;
+  std::uint64_t hard = 0;
+  bool operator==(const ResourceLimit&) const = default;
+};
+
+// Who a process runs as. Names are resolved to ids when the config is loaded;
+// an unset id is left as otpd's own.
+struct Credentials {
+  std::optional<unsigned> uid;
+  std::optional<unsigned> gid;
+  std::optional<std::vector<unsigned>> groups;  // supplementary; set: replace otpd's
+  std::string user;   // for messages: the user's name, or the number as written
+  std::string group;  // likewise for the group
+  // From the user's entry in the user database, for HOME, USER, LOGNAME and
+  // SHELL; empty when no user is given or the uid has no entry.
+  std::string login;
+  std::string home;
+  std::string shell;
+  bool operator==(const Credentials&) const = default;
+};
+
+// What a shutdown's first signal reaches: the child's whole process group,
+// or its main process alone (SIGKILL still goes to the group).
+enum class KillMode { group, process };
+
 struct ProcessSpec {
   // argv[0] is the program as written: an absolute path, a path relative to
   // `cwd` (contains a '/'), or a bare name looked up in PATH at spawn time.
@@ -62,6 +95,18 @@ struct ProcessSpec {
   // transient child.
   std::vector<int> normal_exit_codes;
   std::vector<int> normal_exit_signals;
+
+  // Execution settings, applied in the child before exec (docs/spawning.md).
+  Credentials credentials;
+  std::optional<unsigned> umask;
+  std::vector<ResourceLimit> rlimits;  // in file order
+  // Variables read from `env_file`s when the config was loaded, in order;
+  // `env` is applied after them and wins.
+  std::vector<std::string> env_files;  // absolute paths
+  std::vector<std::pair<std::string, std::string>> file_env;
+  bool inherit_env = true;  // false: start from an empty environment
+  int stop_signal = SIGTERM;
+  KillMode kill_mode = KillMode::group;
   bool operator==(const ProcessSpec&) const = default;
 };
 
@@ -125,6 +170,7 @@ struct Config {
 const char* to_string(Strategy);
 const char* to_string(RestartType);
 const char* to_string(AutoShutdown);
+const char* to_string(KillMode);
 std::string to_string(const Shutdown&);
 std::string format_duration(Duration);
 

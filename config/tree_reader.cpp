@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/backoff_reader.hpp"
+#include "config/exec_reader.hpp"
 #include "config/process_reader.hpp"
 
 namespace otpd::config {
@@ -23,6 +24,7 @@ struct NodeDraft {
   Kind kind = kProcess;
   ChildSpec child;
   ProcessSpec process;
+  ExecDraft exec;
   SupervisorSpec supervisor;
   bool shutdown_given = false;
   SourceLocation name_where;
@@ -98,6 +100,20 @@ constexpr KeyRule kKeys[] = {
     {"cwd", kProcess, false, [](const Field& f, NodeDraft& n) { read_cwd(f, n.process); }},
     {"normal_exit", kProcess, false,
      [](const Field& f, NodeDraft& n) { read_normal_exit(f, n.process); }},
+    {"user", kProcess, false,
+     [](const Field& f, NodeDraft& n) { read_user(f, n.process, n.exec); }},
+    {"group", kProcess, false, [](const Field& f, NodeDraft& n) { read_group(f, n.process); }},
+    {"groups", kProcess, false, [](const Field& f, NodeDraft& n) { read_groups(f, n.process); }},
+    {"umask", kProcess, false, [](const Field& f, NodeDraft& n) { read_umask(f, n.process); }},
+    {"rlimits", kProcess, false, [](const Field& f, NodeDraft& n) { read_rlimits(f, n.process); }},
+    {"env_file", kProcess, false,
+     [](const Field& f, NodeDraft& n) { read_env_file(f, n.process); }},
+    {"inherit_env", kProcess, false,
+     [](const Field& f, NodeDraft& n) { read_inherit_env(f, n.process); }},
+    {"stop_signal", kProcess, false,
+     [](const Field& f, NodeDraft& n) { read_stop_signal(f, n.process); }},
+    {"kill_mode", kProcess, false,
+     [](const Field& f, NodeDraft& n) { read_kill_mode(f, n.process); }},
 };
 
 const KeyRule* find_rule(std::string_view name) {
@@ -216,6 +232,7 @@ ChildSpec finish_child(NodeDraft& node, const Field& mapping) {
     node.child.body = std::move(node.supervisor);
   } else {
     if (node.process.cwd.empty()) node.process.cwd = mapping.source().base_dir;
+    finish_exec(node.exec, node.process);
     node.child.body = std::move(node.process);
   }
   return std::move(node.child);

@@ -120,7 +120,7 @@ tree:
       shutdown: 250ms
       normal_exit: [0, 3, SIGTERM, usr1, 3, TERM]
       env: {Z_LAST: 1, A_FIRST: "two", EMPTY: ''}
-      cwd: data/../redis
+      cwd: /usr/lib/../bin/
       backoff: {initial: 2s}
 )");
     const ChildSpec& db = only_child(config);
@@ -139,7 +139,7 @@ tree:
     CHECK(process.normal_exit_signals == std::vector<int>{15, 10});
     CHECK(process.env == std::vector<std::pair<std::string, std::string>>{
                              {"Z_LAST", "1"}, {"A_FIRST", "two"}, {"EMPTY", ""}});
-    CHECK(process.cwd == "/srv/app/redis");
+    CHECK(process.cwd == "/usr/bin");
   }
 
   TEST_CASE("process defaults") {
@@ -183,16 +183,18 @@ tree:
   }
 
   TEST_CASE("cwd resolution") {
-    const Config config = load(R"(
+    // Directories every system has: a cwd must exist when the file is loaded.
+    const Config config = load_string(R"(
 tree:
   children:
-    - {name: a, command: [a], cwd: /var/lib/a/}
+    - {name: a, command: [a], cwd: /usr/share/}
     - {name: b, command: [b], cwd: .}
-    - {name: c, command: [c], cwd: ../c}
-)");
-    CHECK(config.tree.children[0].process().cwd == "/var/lib/a");
-    CHECK(config.tree.children[1].process().cwd == "/srv/app");
-    CHECK(config.tree.children[2].process().cwd == "/srv/c");
+    - {name: c, command: [c], cwd: ../bin}
+)",
+                                      "t.yaml", "/usr/lib");
+    CHECK(config.tree.children[0].process().cwd == "/usr/share");
+    CHECK(config.tree.children[1].process().cwd == "/usr/lib");
+    CHECK(config.tree.children[2].process().cwd == "/usr/bin");
   }
 
   TEST_CASE("a relative base_dir is made absolute") {
@@ -354,7 +356,8 @@ tree:
     - {name: a, command: [a], enviroment: {}}
 )") == "t.yaml:3:31: unknown key 'enviroment' (valid keys: name, command, shell, children, "
        "restart, shutdown, backoff, strategy, intensity, period, auto_shutdown, significant, env, "
-          "cwd, normal_exit)");
+       "cwd, normal_exit, user, group, groups, umask, rlimits, env_file, inherit_env, "
+       "stop_signal, kill_mode)");
     CHECK(error_of(R"(
 tree:
   children:
@@ -646,7 +649,7 @@ TEST_SUITE("loader: files") {
 
   TEST_CASE("load_file resolves cwd against the file's directory and names the file") {
     const auto dir = std::filesystem::temp_directory_path() / "otpd-test-config";
-    std::filesystem::create_directories(dir);
+    std::filesystem::create_directories(dir / "sub");
     const auto path = dir / "x.yaml";
     std::ofstream(path) << "tree:\n  children:\n    - {name: a, command: [a], cwd: sub}\n"
                            "    - {name: b, command: [b], restart: bogus}\n";
@@ -701,7 +704,7 @@ TEST_SUITE("loader: files") {
     CHECK(app.supervisor().strategy == Strategy::rest_for_one);
     const auto api_cwd = std::filesystem::path(app.supervisor().children.at(0).process().cwd);
     CHECK(api_cwd.is_absolute());
-    CHECK(api_cwd.filename() == "app");
+    CHECK(api_cwd.filename() == "examples");
   }
 }
 

@@ -13,8 +13,8 @@ bool defines(const char* entry, std::string_view name) {
 
 }  // namespace
 
-ChildEnvironment::ChildEnvironment(const Overrides& overrides) {
-  if (overrides.empty()) return;  // the common case copies nothing
+ChildEnvironment::ChildEnvironment(const Overrides& overrides, bool inherit) {
+  if (overrides.empty() && inherit) return;  // the common case copies nothing
   for (const auto& [name, value] : overrides) {
     if (name.empty() || name.find('=') != std::string::npos) {
       invalid_ = &name;
@@ -22,7 +22,10 @@ ChildEnvironment::ChildEnvironment(const Overrides& overrides) {
     }
   }
 
-  for (char** entry = environ; *entry != nullptr; ++entry) entries_.push_back(*entry);
+  own_ = true;
+  if (inherit) {
+    for (char** entry = environ; *entry != nullptr; ++entry) entries_.push_back(*entry);
+  }
   // Reserved up front: the pointers taken below must survive later appends.
   owned_.reserve(overrides.size());
   for (const auto& [name, value] : overrides) {
@@ -34,7 +37,7 @@ ChildEnvironment::ChildEnvironment(const Overrides& overrides) {
 }
 
 char* const* ChildEnvironment::envp() const {
-  return entries_.empty() ? environ : entries_.data();
+  return own_ ? entries_.data() : environ;
 }
 
 const char* ChildEnvironment::get(std::string_view name) const {

@@ -1,5 +1,5 @@
-// The environment a child is given: otpd's own, with the spec's variables
-// added or replaced, in the char* array form execve wants.
+// The environment a child is given: otpd's own (or none at all), with the
+// spec's variables added or replaced, in the char* array form execve wants.
 #pragma once
 
 #include <string>
@@ -13,9 +13,10 @@ class ChildEnvironment {
  public:
   using Overrides = std::vector<std::pair<std::string, std::string>>;
 
-  // Later overrides of the same name win. Points into otpd's `environ`, so
-  // it is valid only until otpd's environment changes.
-  explicit ChildEnvironment(const Overrides& overrides);
+  // Later overrides of the same name win. With `inherit`, points into
+  // otpd's `environ`, so it is valid only until otpd's environment changes;
+  // without, the overrides are the whole environment.
+  explicit ChildEnvironment(const Overrides& overrides, bool inherit = true);
   ChildEnvironment(const ChildEnvironment&) = delete;
   ChildEnvironment& operator=(const ChildEnvironment&) = delete;
 
@@ -28,7 +29,8 @@ class ChildEnvironment {
 
  private:
   std::vector<std::string> owned_;  // "NAME=value" for each override
-  std::vector<char*> entries_;      // empty when otpd's environ is used as is
+  std::vector<char*> entries_;      // NULL-terminated unless otpd's environ is used as is
+  bool own_ = false;                // whether entries_ is the environment
   const std::string* invalid_ = nullptr;
 };
 

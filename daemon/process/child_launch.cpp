@@ -5,6 +5,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -117,6 +119,33 @@ OTPD_CHILD_CODE bool leave_descriptor_table(const int (&stdio)[3]) {
   return unshare(CLONE_FILES) == 0 && close_range(first_unneeded, ~0U, 0) == 0;
 }
 
+// glibc's setgroups/setresgid/setresuid would apply the change to every
+// thread of what it takes for its process, which is otpd's: they are called
+// as raw system calls, which change the calling process alone.
+#ifdef SYS_setresuid32  // 32-bit ABIs whose plain calls take 16-bit ids
+constexpr long kSetgroups = SYS_setgroups32;
+constexpr long kSetresgid = SYS_setresgid32;
+constexpr long kSetresuid = SYS_setresuid32;
+#else
+constexpr long kSetgroups = SYS_setgroups;
+constexpr long kSetresgid = SYS_setresgid;
+constexpr long kSetresuid = SYS_setresuid;
+#endif
+
+// Groups first, then the group, then the user: once the user has changed,
+// the process no longer has the right to change its groups.
+OTPD_CHILD_CODE void switch_identity(ChildArgs* args, const ChildPlan& plan) {
+  if (plan.set_groups && syscall(kSetgroups, plan.group_count, plan.groups) != 0) {
+    fail(args, ChildStep::groups);
+  }
+  if (plan.set_gid && syscall(kSetresgid, plan.gid, plan.gid, plan.gid) != 0) {
+    fail(args, ChildStep::gid);
+  }
+  if (plan.set_uid && syscall(kSetresuid, plan.uid, plan.uid, plan.uid) != 0) {
+    fail(args, ChildStep::uid);
+  }
+}
+
 OTPD_CHILD_CODE int child_main(void* raw) {
   auto* args = static_cast<ChildArgs*>(raw);
   const ChildPlan& plan = *args->plan;
@@ -133,6 +162,17 @@ OTPD_CHILD_CODE int child_main(void* raw) {
   if (plan.fd_limit != nullptr && setrlimit(RLIMIT_NOFILE, plan.fd_limit) != 0) {
     fail(args, ChildStep::fd_limit);
   }
+  // Before the user changes: only a privileged process may raise a hard limit.
+  for (int i = 0; i < plan.limit_count; ++i) {
+    if (setrlimit(static_cast<__rlimit_resource_t>(plan.limits[i].resource),
+                  &plan.limits[i].value) != 0) {
+      args->failure.index = i;
+      fail(args, ChildStep::rlimit);
+    }
+  }
+  switch_identity(args, plan);
+  if (plan.umask >= 0) umask(static_cast<mode_t>(plan.umask));
+  // After the switch, so that the user's own rights to the directory count.
   if (plan.cwd != nullptr && chdir(plan.cwd) != 0) fail(args, ChildStep::cwd);
 
   // Last, so that nothing is delivered to the child while it still runs otpd code.

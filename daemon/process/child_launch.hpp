@@ -5,8 +5,14 @@
 #pragma once
 
 #include <sys/resource.h>
+#include <sys/types.h>
 
 namespace otpd::process {
+
+struct ChildLimit {
+  int resource;  // RLIMIT_*
+  rlimit value;
+};
 
 struct ChildPlan {
   const char* program = nullptr;  // passed to execve as is
@@ -15,7 +21,18 @@ struct ChildPlan {
   const char* cwd = nullptr;  // nullptr: stay in otpd's directory
   int stdio[3] = {-1, 1, 2};  // become the child's 0, 1, 2
   bool new_session = false;
-  const rlimit* fd_limit = nullptr;  // nullptr: inherit otpd's
+  const rlimit* fd_limit = nullptr;    // nullptr: inherit otpd's
+  const ChildLimit* limits = nullptr;  // set after fd_limit, in order
+  int limit_count = 0;
+  // The identity, switched in this order; unset: keep otpd's.
+  bool set_groups = false;
+  const gid_t* groups = nullptr;
+  int group_count = 0;
+  bool set_gid = false;
+  gid_t gid = 0;
+  bool set_uid = false;
+  uid_t uid = 0;
+  int umask = -1;  // negative: inherit otpd's
 };
 
 // The step that failed, so that the parent can say what went wrong.
@@ -28,6 +45,10 @@ enum class ChildStep {
   stdio,
   close_fds,
   fd_limit,
+  rlimit,  // ChildFailure::index says which of ChildPlan::limits
+  groups,
+  gid,
+  uid,
   cwd,
   exec,
 };
@@ -35,6 +56,7 @@ enum class ChildStep {
 struct ChildFailure {
   ChildStep step = ChildStep::none;
   int error = 0;  // errno of that step
+  int index = 0;  // for a step applied to several things: which one
 };
 
 // Returns the pid of a child that has exec'd, or -1 with `failure` filled in.

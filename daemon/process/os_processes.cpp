@@ -20,4 +20,10 @@ void OsProcesses::signal_group(int pgid, int signo) {
   kill(-pgid, signo);
 }
 
+void OsProcesses::signal_process(int pid, int signo) {
+  if (pid <= 1) return;
+  // Not yet reaped, the pid cannot have been reused by another process.
+  kill(pid, signo);
+}
+
 }  // namespace otpd::process

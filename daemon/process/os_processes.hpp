@@ -16,6 +16,7 @@ class OsProcesses : public supervise::ProcessControl {
   supervise::SpawnResult spawn(const config::ProcessSpec& spec,
                                std::function<void(supervise::ExitStatus)> on_exit) override;
   void signal_group(int pgid, int signo) override;
+  void signal_process(int pid, int signo) override;
 
  private:
   Reaper& reaper_;

@@ -41,8 +41,25 @@ std::string shown_program(const std::string& program, const std::string& cwd) {
   return cwd + "/" + program;
 }
 
+// The PATH a program is looked up in when the child gets no environment of
+// otpd's and the config gives none: the usual one of a root shell.
+constexpr const char* kCleanSearchPath =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+std::string shown_limit(rlim_t value) {
+  return value == RLIM_INFINITY ? "unlimited" : std::to_string(value);
+}
+
+std::string shown_groups(const std::vector<unsigned>& groups) {
+  std::string text;
+  for (unsigned gid : groups) text += (text.empty() ? "" : ", ") + std::to_string(gid);
+  return text.empty() ? "none" : text;
+}
+
 std::string explain(const ChildFailure& failure, const std::string& program,
-                    const std::string& cwd) {
+                    const config::ProcessSpec& spec) {
+  const std::string& cwd = spec.cwd;
+  const config::Credentials& who = spec.credentials;
   switch (failure.step) {
     case ChildStep::stack:
       return with_reason("cannot allocate a stack for the child", failure.error);
@@ -58,6 +75,25 @@ std::string explain(const ChildFailure& failure, const std::string& program,
       return with_reason("cannot close inherited file descriptors", failure.error);
     case ChildStep::fd_limit:
       return with_reason("cannot restore the open-file limit", failure.error);
+    case ChildStep::rlimit: {
+      const auto& limit = spec.rlimits.at(static_cast<std::size_t>(failure.index));
+      return with_reason("cannot set the " + limit.name + " limit to " + shown_limit(limit.soft) +
+                             " (soft), " + shown_limit(limit.hard) + " (hard)",
+                         failure.error);
+    }
+    case ChildStep::groups:
+      return with_reason("cannot set the supplementary groups" +
+                             (who.user.empty() ? std::string() : " of user " + who.user) + " (" +
+                             shown_groups(who.groups.value_or(std::vector<unsigned>{})) + ")",
+                         failure.error);
+    case ChildStep::gid:
+      return with_reason(
+          "cannot switch to group " + who.group + " (gid " + std::to_string(*who.gid) + ")",
+          failure.error);
+    case ChildStep::uid:
+      return with_reason(
+          "cannot switch to user " + who.user + " (uid " + std::to_string(*who.uid) + ")",
+          failure.error);
     case ChildStep::cwd:
       return with_reason("cannot change directory to " + cwd, failure.error);
     case ChildStep::exec:
@@ -68,6 +104,23 @@ std::string explain(const ChildFailure& failure, const std::string& program,
   return "cannot start the process";
 }
 
+// Lowest precedence first: the user's variables, the env files in order,
+// then `env` (ChildEnvironment lets later ones win).
+ChildEnvironment::Overrides environment_of(const config::ProcessSpec& spec) {
+  ChildEnvironment::Overrides variables;
+  const config::Credentials& who = spec.credentials;
+  if (!who.login.empty()) {
+    variables.emplace_back("HOME", who.home.empty() ? "/" : who.home);
+    variables.emplace_back("USER", who.login);
+    variables.emplace_back("LOGNAME", who.login);
+    // passwd(5): an empty shell field means /bin/sh.
+    variables.emplace_back("SHELL", who.shell.empty() ? "/bin/sh" : who.shell);
+  }
+  variables.insert(variables.end(), spec.file_env.begin(), spec.file_env.end());
+  variables.insert(variables.end(), spec.env.begin(), spec.env.end());
+  return variables;
+}
+
 }  // namespace
 
 supervise::SpawnResult spawn_process(const config::ProcessSpec& spec, const SpawnOptions& opts,
@@ -75,11 +128,14 @@ supervise::SpawnResult spawn_process(const config::ProcessSpec& spec, const Spaw
   if (pidfd != nullptr) *pidfd = -1;
   if (spec.argv.empty() || spec.argv.front().empty()) return failed("empty command");
 
-  const ChildEnvironment env(spec.env);
+  const ChildEnvironment::Overrides variables = environment_of(spec);
+  const ChildEnvironment env(variables, spec.inherit_env);
   if (const std::string* name = env.invalid_name()) {
     return failed("invalid environment variable name: '" + *name + "'");
   }
-  const ProgramPath program = resolve_program(spec.argv.front(), env.get("PATH"), spec.cwd);
+  const char* search_path = env.get("PATH");
+  if (search_path == nullptr && !spec.inherit_env) search_path = kCleanSearchPath;
+  const ProgramPath program = resolve_program(spec.argv.front(), search_path, spec.cwd);
   if (program.path.empty()) return failed(program.error);
 
   int stdin_fd = opts.stdin_fd;
@@ -105,10 +161,33 @@ supervise::SpawnResult spawn_process(const config::ProcessSpec& spec, const Spaw
   plan.new_session = opts.new_session;
   plan.fd_limit = child_fd_limit();
 
+  std::vector<ChildLimit> limits;
+  for (const config::ResourceLimit& limit : spec.rlimits) {
+    limits.push_back({limit.resource, {limit.soft, limit.hard}});
+    // An explicit open-file limit replaces the one otpd would restore.
+    if (limit.resource == RLIMIT_NOFILE) plan.fd_limit = nullptr;
+  }
+  plan.limits = limits.data();
+  plan.limit_count = static_cast<int>(limits.size());
+
+  const config::Credentials& who = spec.credentials;
+  std::vector<gid_t> groups;
+  if (who.groups) {
+    groups.assign(who.groups->begin(), who.groups->end());
+    plan.set_groups = true;
+    plan.groups = groups.data();
+    plan.group_count = static_cast<int>(groups.size());
+  }
+  plan.set_gid = who.gid.has_value();
+  plan.gid = who.gid.value_or(0);
+  plan.set_uid = who.uid.has_value();
+  plan.uid = who.uid.value_or(0);
+  plan.umask = spec.umask ? static_cast<int>(*spec.umask) : -1;
+
   ChildFailure failure;
   const int pid = launch_child(plan, failure, pidfd);
   if (pid > 0) return {pid, {}};
-  return failed(explain(failure, program.path, spec.cwd));
+  return failed(explain(failure, program.path, spec));
 }
 
 }  // namespace otpd::process

@@ -52,6 +52,9 @@ class ProcessControl {
                             std::function<void(ExitStatus)> on_exit) = 0;
   // Sends signo to the process group `pgid` (a no-op when it is gone).
   virtual void signal_group(int pgid, int signo) = 0;
+  // Sends signo to the process `pid` alone, one that spawn() started and
+  // whose on_exit has not been called yet (a no-op when it is gone).
+  virtual void signal_process(int pid, int signo) = 0;
 };
 
 }  // namespace otpd::supervise

@@ -50,7 +50,7 @@ void ProcessNode::stop(std::string why, Resume<Done> done) {
       context_.processes.signal_group(pid_, SIGKILL);
       break;
     case config::Shutdown::Kind::timeout:
-      context_.processes.signal_group(pid_, SIGTERM);
+      send_stop_signal();
       kill_timer_ = context_.host.start_timer(shutdown_.timeout, [this] {
         emit({.kind = EventKind::stopping,
               .pid = pid_,
@@ -60,8 +60,18 @@ void ProcessNode::stop(std::string why, Resume<Done> done) {
       });
       break;
     case config::Shutdown::Kind::infinity:
-      context_.processes.signal_group(pid_, SIGTERM);
+      send_stop_signal();
       break;
+  }
+}
+
+// With kill_mode process the rest of the group is left to the main process;
+// whatever of it remains is killed once the main process has been reaped.
+void ProcessNode::send_stop_signal() {
+  if (spec_.kill_mode == config::KillMode::process) {
+    context_.processes.signal_process(pid_, spec_.stop_signal);
+  } else {
+    context_.processes.signal_group(pid_, spec_.stop_signal);
   }
 }
 

@@ -26,6 +26,7 @@ class ProcessNode final : public Node {
   const config::ProcessSpec& spec() const { return spec_; }
 
  private:
+  void send_stop_signal();
   void exited(int pid, ExitStatus status);
   ExitReason reason_for(const ExitStatus& status) const;
 

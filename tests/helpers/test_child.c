@@ -12,13 +12,23 @@
 //   env N VAR=VALUE       --report-env VAR ("VAR unset" when absent)
 //   cwd N DIR             --report-cwd
 //   orphan N PID          --orphan: a descendant left to otpd (see below)
+//   uid N R,E,S           --report-ids: real, effective and saved ids,
+//   gid N R,E,S             and the supplementary groups ("none" when
+//   groups N G,G,...        there are none)
+//   umask N MODE          --report-umask, in octal: 0027
+//   limit N RES=SOFT/HARD --report-limit RES (nofile, core, nproc, ...),
+//                         "unlimited" for RLIM_INFINITY
+//   caught N SIGNO PID    a signal named with --catch arrived
 //
 // FILE defaults to $OTPD_TEST_RECORD, so that a test's config can stay short.
 // Options: --exit-after MS [--code C], --signal-after MS SIG (number or name
 // such as KILL), --ignore-term (record SIGTERM, keep running), --term-delay
 // MS (on SIGTERM wait MS, then exit 0). Without a scripted end it runs until
 // a signal ends it; an unignored SIGTERM ends it by SIGTERM, as it would a
-// program with no handler.
+// program with no handler. --catch SIG (repeatable) handles SIG as it does
+// SIGTERM (the other options apply), recording "caught" instead of "term".
+// --fork: once set up, the child forks a copy of itself named N.child, in
+// its process group, that records and behaves the same.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -29,6 +39,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,7 +49,8 @@
 
 static const char* name = "child";
 static int record_fd = -1;
-static volatile sig_atomic_t term_pending = 0;
+static volatile sig_atomic_t term_pending = 0;  // the signal that arrived
+static char child_name[256];
 
 static void record(const char* format, ...) {
   char line[4096];
@@ -52,8 +65,7 @@ static void record(const char* format, ...) {
 }
 
 static void on_term(int signo) {
-  (void)signo;
-  term_pending = 1;
+  term_pending = signo;
 }
 
 static long long now_ms(void) {
@@ -108,6 +120,57 @@ static void leave_orphan(void) {
   waitpid(middle, NULL, 0);
 }
 
+static const struct {
+  const char* name;
+  int resource;
+} resources[] = {
+    {"as", RLIMIT_AS},           {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+    {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},       {"locks", RLIMIT_LOCKS},
+    {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+    {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},       {"rss", RLIMIT_RSS},
+    {"rtprio", RLIMIT_RTPRIO},   {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+    {"stack", RLIMIT_STACK}};
+
+static void limit_text(rlim_t value, char* out, size_t size) {
+  if (value == RLIM_INFINITY) {
+    snprintf(out, size, "unlimited");
+  } else {
+    snprintf(out, size, "%llu", (unsigned long long)value);
+  }
+}
+
+static void report_limit(const char* resource_name) {
+  for (size_t i = 0; i < sizeof resources / sizeof resources[0]; ++i) {
+    if (strcmp(resources[i].name, resource_name) != 0) continue;
+    struct rlimit limit;
+    if (getrlimit(resources[i].resource, &limit) != 0) break;
+    char soft[32], hard[32];
+    limit_text(limit.rlim_cur, soft, sizeof soft);
+    limit_text(limit.rlim_max, hard, sizeof hard);
+    record("limit %s %s=%s/%s", name, resource_name, soft, hard);
+    return;
+  }
+  record("limit %s %s=unknown", name, resource_name);
+}
+
+static void report_ids(void) {
+  uid_t ruid, euid, suid;
+  gid_t rgid, egid, sgid;
+  getresuid(&ruid, &euid, &suid);
+  getresgid(&rgid, &egid, &sgid);
+  record("uid %s %u,%u,%u", name, (unsigned)ruid, (unsigned)euid, (unsigned)suid);
+  record("gid %s %u,%u,%u", name, (unsigned)rgid, (unsigned)egid, (unsigned)sgid);
+  gid_t groups[256];
+  const int count = getgroups(256, groups);
+  char list[4096] = "none";
+  size_t used = 0;
+  for (int i = 0; i < count && used < sizeof list - 16; ++i) {
+    used += (size_t)snprintf(list + used, sizeof list - used, "%s%u", i ? "," : "",
+                             (unsigned)groups[i]);
+  }
+  record("groups %s %s", name, list);
+}
+
 static void die_by(int signo) {
   signal(signo, SIG_DFL);
   sigset_t only;
@@ -131,9 +194,14 @@ int main(int argc, char** argv) {
   const char* record_path = NULL;
   long long exit_after = -1, signal_after = -1, term_delay = -1;
   int code = 0, signo = 0, ignore_term = 0, orphan = 0;
-  int report_fds = 0, report_mask = 0, report_cwd = 0;
+  int report_fds = 0, report_mask = 0, report_cwd = 0, report_ids_too = 0, report_umask = 0;
+  int fork_copy = 0;
   const char* report_env[16];
   int env_count = 0;
+  const char* report_limits[16];
+  int limit_count = 0;
+  int caught[16];
+  int catch_count = 0;
   for (int i = 1; i < argc; ++i) {
     const char* arg = argv[i];
     const int has_value = i + 1 < argc;
@@ -152,6 +220,16 @@ int main(int argc, char** argv) {
       term_delay = atoll(argv[++i]);
     } else if (strcmp(arg, "--report-env") == 0 && has_value && env_count < 16) {
       report_env[env_count++] = argv[++i];
+    } else if (strcmp(arg, "--report-limit") == 0 && has_value && limit_count < 16) {
+      report_limits[limit_count++] = argv[++i];
+    } else if (strcmp(arg, "--catch") == 0 && has_value && catch_count < 16) {
+      caught[catch_count++] = parse_signal(argv[++i]);
+    } else if (strcmp(arg, "--report-ids") == 0) {
+      report_ids_too = 1;
+    } else if (strcmp(arg, "--report-umask") == 0) {
+      report_umask = 1;
+    } else if (strcmp(arg, "--fork") == 0) {
+      fork_copy = 1;
     } else if (strcmp(arg, "--ignore-term") == 0) {
       ignore_term = 1;
     } else if (strcmp(arg, "--orphan") == 0) {
@@ -176,17 +254,30 @@ int main(int argc, char** argv) {
     }
   }
 
-  // SIGTERM stays blocked except inside ppoll(), so a signal is only ever
-  // handled in the main loop, never in the middle of a record() call.
-  sigset_t term_only, wait_mask;
-  sigemptyset(&term_only);
-  sigaddset(&term_only, SIGTERM);
-  sigprocmask(SIG_BLOCK, &term_only, &wait_mask);
-  sigdelset(&wait_mask, SIGTERM);
+  // SIGTERM (and the --catch signals) stay blocked except inside ppoll(), so
+  // a signal is only ever handled in the main loop, never in the middle of
+  // a record() call.
+  caught[catch_count++] = SIGTERM;
+  sigset_t handled, wait_mask;
+  sigemptyset(&handled);
+  for (int i = 0; i < catch_count; ++i) sigaddset(&handled, caught[i]);
+  sigprocmask(SIG_BLOCK, &handled, &wait_mask);
   struct sigaction action;
   memset(&action, 0, sizeof action);
   action.sa_handler = on_term;
-  sigaction(SIGTERM, &action, NULL);
+  for (int i = 0; i < catch_count; ++i) {
+    sigdelset(&wait_mask, caught[i]);
+    sigaction(caught[i], &action, NULL);
+  }
+
+  if (fork_copy) {
+    const pid_t copy = fork();
+    if (copy < 0) _exit(98);
+    if (copy == 0) {
+      snprintf(child_name, sizeof child_name, "%s.child", name);
+      name = child_name;
+    }
+  }
 
   if (orphan) leave_orphan();
   record("start %s %d %d", name, (int)getpid(), (int)getpgid(0));
@@ -200,6 +291,13 @@ int main(int argc, char** argv) {
       record("env %s %s unset", name, report_env[i]);
     }
   }
+  if (report_ids_too) report_ids();
+  if (report_umask) {
+    const mode_t mask = umask(0);
+    umask(mask);
+    record("umask %s %04o", name, (unsigned)mask);
+  }
+  for (int i = 0; i < limit_count; ++i) report_limit(report_limits[i]);
   if (report_cwd) {
     char cwd[PATH_MAX];
     record("cwd %s %s", name, getcwd(cwd, sizeof cwd) ? cwd : "error");
@@ -221,11 +319,16 @@ int main(int argc, char** argv) {
       timeout.tv_nsec = ((next - now) % 1000) * 1000000;
     }
     ppoll(NULL, 0, next >= 0 ? &timeout : NULL, &wait_mask);
-    if (!term_pending) continue;
+    const int arrived = term_pending;
+    if (!arrived) continue;
     term_pending = 0;
-    record("term %s %d", name, (int)getpid());
+    if (arrived == SIGTERM) {
+      record("term %s %d", name, (int)getpid());
+    } else {
+      record("caught %s %d %d", name, arrived, (int)getpid());
+    }
     if (ignore_term) continue;
-    if (term_delay < 0) die_by(SIGTERM);
+    if (term_delay < 0) die_by(arrived);
     code = 0;
     const long long deadline = now_ms() + term_delay;
     if (exit_at < 0 || deadline < exit_at) exit_at = deadline;

@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include "config/signals.hpp"
+
 namespace otpd::test {
 
 class FakeTimer final : public supervise::TimerHandle {
@@ -56,16 +58,25 @@ supervise::SpawnResult FakeProcesses::spawn(const config::ProcessSpec& spec,
 }
 
 void FakeProcesses::signal_group(int pgid, int signo) {
-  auto it = live_.find(pgid);
+  deliver(pgid, signo, "");
+}
+
+void FakeProcesses::signal_process(int pid, int signo) {
+  deliver(pid, signo, " (process)");
+}
+
+void FakeProcesses::deliver(int pid, int signo, const std::string& suffix) {
+  auto it = live_.find(pid);
   if (it == live_.end()) return;
   const std::string& name = it->second.name;
-  if (signo == SIGTERM) {
-    history.push_back("term " + name);
-    if (!stubborn_.contains(name)) die(pgid, ExitStatus::exited(0));
-  } else if (signo == SIGKILL) {
-    history.push_back("kill " + name);
-    die(pgid, ExitStatus::killed(SIGKILL));
+  if (signo == SIGKILL) {
+    history.push_back("kill " + name + suffix);
+    die(pid, ExitStatus::killed(SIGKILL));
+    return;
   }
+  const std::string what = signo == SIGTERM ? "term" : config::signal_name(signo);
+  history.push_back(what + " " + name + suffix);
+  if (!stubborn_.contains(name)) die(pid, ExitStatus::exited(0));
 }
 
 void FakeProcesses::die(int pid, ExitStatus status) {

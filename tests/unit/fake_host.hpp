@@ -38,7 +38,9 @@ class FakeHost final : public supervise::Host {
 };
 
 // Processes are named by argv[0]. History lines: "start NAME", "term NAME",
-// "kill NAME", "exit NAME".
+// "kill NAME", "exit NAME"; another signal is "SIGQUIT NAME". A signal sent
+// to the process alone rather than its group adds " (process)". Any signal
+// but SIGKILL ends a process with status 0 unless it ignores it.
 class FakeProcesses final : public supervise::ProcessControl {
  public:
   explicit FakeProcesses(FakeHost& host) : host_(host) {}
@@ -46,6 +48,7 @@ class FakeProcesses final : public supervise::ProcessControl {
   supervise::SpawnResult spawn(const config::ProcessSpec& spec,
                                std::function<void(ExitStatus)> on_exit) override;
   void signal_group(int pgid, int signo) override;
+  void signal_process(int pid, int signo) override;
 
   int pid_of(const std::string& name) const;  // 0 when not running
   bool running(const std::string& name) const { return pid_of(name) != 0; }
@@ -62,6 +65,7 @@ class FakeProcesses final : public supervise::ProcessControl {
     std::function<void(ExitStatus)> on_exit;
   };
   void die(int pid, ExitStatus status);
+  void deliver(int pid, int signo, const std::string& suffix);
 
   FakeHost& host_;
   int next_pid_ = 100;

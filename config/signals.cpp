@@ -99,6 +99,7 @@ int signal_number(const std::string& name) {
 }
 
 std::string signal_suggestion(const std::string& written) {
+  if (whole_number(written) >= 0) return "";  // a number is no misspelt name
   std::vector<std::string_view> names;
   for (const NamedSignal& signal : kSignals) names.push_back(signal.name);
   std::string canonical = upper(written);

@@ -21,8 +21,9 @@ enum class RestartType { permanent, transient, temporary };
 // ended without being restarted (OTP's auto_shutdown).
 enum class AutoShutdown { never, any_significant, all_significant };
 
-// How a child is stopped: SIGTERM then SIGKILL after `timeout`, SIGKILL at
-// once (brutal_kill), or SIGTERM and wait as long as it takes (infinity).
+// How a child is stopped: its stop signal (SIGTERM unless a process sets
+// stop_signal) then SIGKILL after `timeout`, SIGKILL at once (brutal_kill),
+// or the stop signal and wait as long as it takes (infinity).
 struct Shutdown {
   enum class Kind { brutal_kill, timeout, infinity };
   Kind kind = Kind::timeout;

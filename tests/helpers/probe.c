@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "inherited_fds.h"
@@ -67,6 +68,23 @@ int main(int argc, char** argv) {
   fprintf(out, "nofile_soft=%llu\n", (unsigned long long)nofile.rlim_cur);
   fprintf(out, "nofile_hard=%llu\n", (unsigned long long)nofile.rlim_max);
   fprintf(out, "stdin=%s\n", stdin_target);
+  uid_t ruid, euid, suid;
+  gid_t rgid, egid, sgid;
+  getresuid(&ruid, &euid, &suid);
+  getresgid(&rgid, &egid, &sgid);
+  fprintf(out, "uids=%u,%u,%u\n", (unsigned)ruid, (unsigned)euid, (unsigned)suid);
+  fprintf(out, "gids=%u,%u,%u\n", (unsigned)rgid, (unsigned)egid, (unsigned)sgid);
+  gid_t groups[64];
+  const int count = getgroups(64, groups);
+  fprintf(out, "groups=");
+  for (int i = 0; i < count; ++i) fprintf(out, "%s%u", i ? "," : "", (unsigned)groups[i]);
+  fprintf(out, "\n");
+  const mode_t mask = umask(0);
+  fprintf(out, "umask=%04o\n", (unsigned)mask);
+  // Not RLIMIT_CORE: AddressSanitizer sets that to 0 in a sanitized probe.
+  struct rlimit fsize;
+  getrlimit(RLIMIT_FSIZE, &fsize);
+  fprintf(out, "fsize_soft=%llu\n", (unsigned long long)fsize.rlim_cur);
   for (int i = 2; i < argc; ++i) {
     const char* value = getenv(argv[i]);
     fprintf(out, "env.%s=%s\n", argv[i], value ? value : "(unset)");

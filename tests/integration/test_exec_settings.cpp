@@ -120,10 +120,10 @@ tree:
       umask: "0027"
       rlimits:
         nofile: 1000
-        core: unlimited
+        cpu: {soft: 3600, hard: unlimited}
         nproc: {soft: 100, hard: 200}
         stack: 4M
-      command: [@CHILD@, --name, a, --report-umask, --report-limit, nofile, --report-limit, core,
+      command: [@CHILD@, --name, a, --report-umask, --report-limit, nofile, --report-limit, cpu,
                 --report-limit, nproc, --report-limit, stack]
     - name: b
       umask: 077
@@ -134,7 +134,7 @@ tree:
   CHECK(box.recorded_value("umask", "a") == "0027");
   CHECK(box.recorded_value("umask", "b") == "0077");
   CHECK(box.recorded_value("limit", "a", 0) == "nofile=1000/1000");
-  CHECK(box.recorded_value("limit", "a", 1) == "core=unlimited/unlimited");
+  CHECK(box.recorded_value("limit", "a", 1) == "cpu=3600/unlimited");
   CHECK(box.recorded_value("limit", "a", 2) == "nproc=100/200");
   CHECK(box.recorded_value("limit", "a", 3) == "stack=4194304/4194304");
 }

@@ -727,3 +727,33 @@ TEST_CASE("the one-line summary counts the processes of the whole tree by state"
   CHECK(otpd::supervise::summarize(*w.tree->status("/")) ==
         "4 processes: 2 running, 1 held, 1 stopped");
 }
+
+TEST_CASE("stop_signal replaces SIGTERM, and SIGKILL still follows the shutdown timeout") {
+  ChildSpec quits = proc("quits", RestartType::permanent, Shutdown::after(2s));
+  std::get<ProcessSpec>(quits.body).stop_signal = SIGQUIT;
+  ChildSpec forever = proc("forever", RestartType::permanent, Shutdown::infinity());
+  std::get<ProcessSpec>(forever.body).stop_signal = SIGINT;
+  World w(sup_spec(Strategy::one_for_one, {quits, forever}));
+  w.procs.ignore_sigterm("quits");  // ignores its stop signal, whatever it is
+  w.boot().take_history();
+  w.shutdown();
+  CHECK(w.take_history() == Lines{"SIGINT forever", "exit forever", "SIGQUIT quits"});
+  w.host.advance(2s);
+  CHECK(w.take_history() == Lines{"kill quits", "exit quits"});
+  CHECK(w.stopped);
+}
+
+TEST_CASE("kill_mode process sends the stop signal to the main process, SIGKILL to the group") {
+  ChildSpec main = proc("main", RestartType::permanent, Shutdown::after(1s));
+  std::get<ProcessSpec>(main.body).kill_mode = otpd::config::KillMode::process;
+  ChildSpec brutal = proc("brutal", RestartType::permanent, Shutdown::brutal_kill());
+  std::get<ProcessSpec>(brutal.body).kill_mode = otpd::config::KillMode::process;
+  World w(sup_spec(Strategy::one_for_one, {main, brutal}));
+  w.procs.ignore_sigterm("main");
+  w.boot().take_history();
+  w.shutdown();
+  CHECK(w.take_history() == Lines{"kill brutal", "exit brutal", "term main (process)"});
+  w.host.advance(1s);
+  CHECK(w.take_history() == Lines{"kill main", "exit main"});
+  CHECK(w.stopped);
+}

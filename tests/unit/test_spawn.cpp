@@ -2,6 +2,7 @@
 // inherited, so each test states what a supervised program must (not) see.
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -322,4 +323,128 @@ TEST_CASE("children get back the open-file limit otpd started with") {
   const Facts facts = probe(command({kProbe}), dir);
   CHECK(facts.at("nofile_soft") == "256");
   CHECK(facts.at("nofile_hard") == std::to_string(limit.rlim_max));
+}
+
+TEST_CASE("rlimits and umask are set in the child; an explicit nofile replaces otpd's restore") {
+  TempDir dir;
+  rlimit own{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &own) == 0);
+  ProcessSpec spec = command({kProbe});
+  spec.umask = 027;
+  spec.rlimits = {{RLIMIT_NOFILE, "nofile", 100, 200}, {RLIMIT_FSIZE, "fsize", 4096, 8192}};
+  const Facts facts = probe(spec, dir);
+  CHECK(facts.at("umask") == "0027");
+  CHECK(facts.at("nofile_soft") == "100");
+  CHECK(facts.at("nofile_hard") == "200");
+  CHECK(facts.at("fsize_soft") == "4096");
+  // The parent's own limits are untouched.
+  rlimit after{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &after) == 0);
+  CHECK(after.rlim_cur == own.rlim_cur);
+  CHECK(after.rlim_max == own.rlim_max);
+}
+
+TEST_CASE("inherit_env false: the user's variables < env files < env, and nothing of otpd's") {
+  TempDir dir;
+  setenv("OTPD_TEST_INHERITED", "from-otpd", 1);
+  ProcessSpec spec = command({kProbe, "OTPD_TEST_INHERITED", "HOME", "USER", "LOGNAME", "SHELL",
+                              "OTPD_TEST_FILE", "PATH"});
+  spec.inherit_env = false;
+  spec.credentials.login = "someone";
+  spec.credentials.home = "/home/someone";
+  spec.credentials.shell = "";
+  spec.file_env = {{"OTPD_TEST_FILE", "first"}, {"USER", "from-file"}, {"OTPD_TEST_FILE", "last"}};
+  spec.env = {{"HOME", "/from-env"}};
+  const Facts facts = probe(spec, dir);
+  unsetenv("OTPD_TEST_INHERITED");
+  CHECK(facts.at("env.OTPD_TEST_INHERITED") == "(unset)");
+  CHECK(facts.at("env.HOME") == "/from-env");
+  CHECK(facts.at("env.USER") == "from-file");
+  CHECK(facts.at("env.LOGNAME") == "someone");
+  CHECK(facts.at("env.SHELL") == "/bin/sh");
+  CHECK(facts.at("env.OTPD_TEST_FILE") == "last");
+  CHECK(facts.at("env.PATH") == "(unset)");
+
+  // A bare name is then looked up in a default PATH.
+  ProcessSpec bare = command({"true"});
+  bare.inherit_env = false;
+  const auto result = spawn_process(bare);
+  REQUIRE_MESSAGE(result.pid > 0, result.error);
+  CHECK(WEXITSTATUS(wait_for(result.pid)) == 0);
+}
+
+TEST_CASE("the child switches groups, group and user, in that order") {
+  if (geteuid() != 0) {
+    MESSAGE("skipped: switching users needs root");
+    return;
+  }
+  TempDir dir;
+  chmod(dir.str().c_str(), 0777);
+  ProcessSpec spec = command({kProbe});
+  spec.credentials.uid = 65534;
+  spec.credentials.gid = 65534;
+  spec.credentials.groups = std::vector<unsigned>{4, 1};
+  const Facts facts = probe(spec, dir);
+  CHECK(facts.at("uids") == "65534,65534,65534");
+  CHECK(facts.at("gids") == "65534,65534,65534");
+  CHECK(facts.at("groups") == "1,4");
+  // Only the child changed.
+  CHECK(geteuid() == 0);
+  CHECK(getegid() == 0);
+}
+
+TEST_CASE("a refused identity switch names the step, the id and the reason") {
+  if (geteuid() != 0) {
+    MESSAGE("skipped: needs root to become another user first");
+    return;
+  }
+  // As nobody, spawning as root is refused at each step in turn. That runs
+  // in a process of its own, which reports the errors through a pipe.
+  int out[2];
+  REQUIRE(pipe(out) == 0);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    close(out[0]);
+    if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+        setresuid(65534, 65534, 65534) != 0) {
+      _exit(3);
+    }
+    ProcessSpec spec = command({kProbe});
+    spec.credentials.user = "root";
+    spec.credentials.uid = 0;
+    std::string report = spawn_process(spec).error + "\n";
+    spec.credentials.group = "root";
+    spec.credentials.gid = 0;
+    report += spawn_process(spec).error + "\n";
+    spec.credentials.groups = std::vector<unsigned>{0, 1};
+    report += spawn_process(spec).error + "\n";
+    const bool written =
+        write(out[1], report.data(), report.size()) == static_cast<ssize_t>(report.size());
+    _exit(written ? 0 : 4);
+  }
+  close(out[1]);
+  std::string report;
+  char buffer[1024];
+  for (ssize_t n; (n = read(out[0], buffer, sizeof buffer)) > 0;) report.append(buffer, n);
+  close(out[0]);
+  const int status = wait_for(pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  CHECK(report ==
+        "cannot switch to user root (uid 0): Operation not permitted\n"
+        "cannot switch to group root (gid 0): Operation not permitted\n"
+        "cannot set the supplementary groups of user root (0, 1): Operation not permitted\n");
+  check_nothing_left_behind();
+}
+
+TEST_CASE("a refused rlimit names the resource and both values") {
+  rlimit nofile{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &nofile) == 0);
+  ProcessSpec spec = command({kProbe});
+  spec.rlimits = {{RLIMIT_CORE, "core", 0, 0},
+                  {RLIMIT_NOFILE, "nofile", 10, otpd::config::ResourceLimit::unlimited}};
+  check_fails(spec,
+              "cannot set the nofile limit to 10 (soft), unlimited (hard): Operation not "
+              "permitted");
 }

@@ -45,6 +45,24 @@ const char* to_string(AutoShutdown auto_shutdown) {
   return "unknown";
 }
 
+const char* to_string(Readiness::Kind kind) {
+  switch (kind) {
+    case Readiness::Kind::none:
+      return "none";
+    case Readiness::Kind::notify:
+      return "notify";
+    case Readiness::Kind::fd:
+      return "fd";
+    case Readiness::Kind::tcp:
+      return "tcp";
+    case Readiness::Kind::exec:
+      return "exec";
+    case Readiness::Kind::delay:
+      return "delay";
+  }
+  return "unknown";
+}
+
 std::string to_string(const Shutdown& shutdown) {
   switch (shutdown.kind) {
     case Shutdown::Kind::brutal_kill:

@@ -84,6 +84,23 @@ struct Credentials {
 // or its main process alone (SIGKILL still goes to the group).
 enum class KillMode { group, process };
 
+// How otpd learns that a started process is ready for its dependants: the
+// child says so (sd_notify READY=1, or a newline on a descriptor), a probe
+// succeeds (a TCP connect, a command exiting 0), or some time has passed.
+// `none`: it is ready as soon as it has exec'd.
+struct Readiness {
+  enum class Kind { none, notify, fd, tcp, exec, delay };
+  Kind kind = Kind::none;
+  int fd = 0;                       // fd: the child's descriptor number (>= 3)
+  std::string host = {};            // tcp: a numeric IPv4 or IPv6 address
+  int port = 0;                     // tcp
+  std::vector<std::string> argv{};  // exec: the probe command
+  bool via_shell = false;           // exec: argv is {"/bin/sh", "-c", script}
+  Duration interval{100};           // tcp, exec: time between two probes
+  Duration delay{0};                // delay
+  bool operator==(const Readiness&) const = default;
+};
+
 struct ProcessSpec {
   // argv[0] is the program as written: an absolute path, a path relative to
   // `cwd` (contains a '/'), or a bare name looked up in PATH at spawn time.
@@ -108,6 +125,11 @@ struct ProcessSpec {
   bool inherit_env = true;  // false: start from an empty environment
   int stop_signal = SIGTERM;
   KillMode kill_mode = KillMode::group;
+  Readiness ready{};
+  // How long a child with `ready` may take to become ready; none = forever.
+  std::optional<Duration> start_timeout = Duration{60000};
+  // With ready: notify, the longest time between two WATCHDOG=1.
+  std::optional<Duration> watchdog{};
   bool operator==(const ProcessSpec&) const = default;
 };
 
@@ -172,6 +194,7 @@ const char* to_string(Strategy);
 const char* to_string(RestartType);
 const char* to_string(AutoShutdown);
 const char* to_string(KillMode);
+const char* to_string(Readiness::Kind);
 std::string to_string(const Shutdown&);
 std::string format_duration(Duration);
 

@@ -10,6 +10,7 @@
 #include "config/backoff_reader.hpp"
 #include "config/exec_reader.hpp"
 #include "config/process_reader.hpp"
+#include "config/readiness_reader.hpp"
 
 namespace otpd::config {
 namespace {
@@ -29,6 +30,9 @@ struct NodeDraft {
   bool shutdown_given = false;
   SourceLocation name_where;
   SourceLocation significant_where;
+  // Keys that only make sense together, checked once all are read.
+  std::optional<SourceLocation> start_timeout_where;
+  std::optional<SourceLocation> watchdog_where;
 };
 
 struct KeyRule {
@@ -114,6 +118,18 @@ constexpr KeyRule kKeys[] = {
      [](const Field& f, NodeDraft& n) { read_stop_signal(f, n.process); }},
     {"kill_mode", kProcess, false,
      [](const Field& f, NodeDraft& n) { read_kill_mode(f, n.process); }},
+    {"ready", kProcess, false,
+     [](const Field& f, NodeDraft& n) { n.process.ready = read_readiness(f); }},
+    {"start_timeout", kProcess, false,
+     [](const Field& f, NodeDraft& n) {
+       n.process.start_timeout = read_start_timeout(f);
+       n.start_timeout_where = f.key_location();
+     }},
+    {"watchdog", kProcess, false,
+     [](const Field& f, NodeDraft& n) {
+       n.process.watchdog = f.positive_duration();
+       n.watchdog_where = f.key_location();
+     }},
 };
 
 const KeyRule* find_rule(std::string_view name) {
@@ -225,12 +241,27 @@ NodeDraft read_node(const Field& mapping, std::optional<Kind> fixed) {
   return node;
 }
 
+void check_readiness(const NodeDraft& node) {
+  const auto kind = node.process.ready.kind;
+  if (node.watchdog_where && kind != Readiness::Kind::notify) {
+    throw ConfigError(*node.watchdog_where,
+                      "watchdog: needs 'ready: notify' (the child pings with WATCHDOG=1 on "
+                      "NOTIFY_SOCKET)");
+  }
+  if (node.start_timeout_where && kind == Readiness::Kind::none) {
+    throw ConfigError(*node.start_timeout_where,
+                      "start_timeout: applies only to a child with 'ready' (without it a child "
+                      "is ready once it has started)");
+  }
+}
+
 ChildSpec finish_child(NodeDraft& node, const Field& mapping) {
   node.child.where = locate(mapping.source(), mapping.node());
   if (node.kind == kSupervisor) {
     if (!node.shutdown_given) node.child.shutdown = Shutdown::infinity();
     node.child.body = std::move(node.supervisor);
   } else {
+    check_readiness(node);
     if (node.process.cwd.empty()) node.process.cwd = mapping.source().base_dir;
     finish_exec(node.exec, node.process);
     node.child.body = std::move(node.process);

@@ -357,7 +357,7 @@ tree:
 )") == "t.yaml:3:31: unknown key 'enviroment' (valid keys: name, command, shell, children, "
        "restart, shutdown, backoff, strategy, intensity, period, auto_shutdown, significant, env, "
        "cwd, normal_exit, user, group, groups, umask, rlimits, env_file, inherit_env, "
-       "stop_signal, kill_mode)");
+       "stop_signal, kill_mode, ready, start_timeout, watchdog)");
     CHECK(error_of(R"(
 tree:
   children:

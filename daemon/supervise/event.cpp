@@ -8,6 +8,8 @@ const char* to_string(EventKind kind) {
       return "starting";
     case EventKind::started:
       return "started";
+    case EventKind::ready:
+      return "ready";
     case EventKind::start_failed:
       return "start_failed";
     case EventKind::exited:

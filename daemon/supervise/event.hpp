@@ -13,6 +13,7 @@ namespace otpd::supervise {
 enum class EventKind {
   starting,            // about to start a child
   started,             // child is running (pid set for a process)
+  ready,               // a process with `ready:` said or showed it is ready (reason: how)
   start_failed,        // child could not be started (reason)
   exited,              // child ended on its own (status, reason)
   restarting,          // child will be started again (delay, when backing off)

@@ -23,6 +23,9 @@ class TimerHandle {
   virtual ~TimerHandle() = default;
 };
 
+// A watch on something outside the engine; destroying it ends the watch.
+using Watch = TimerHandle;
+
 class Host {
  public:
   virtual ~Host() = default;
@@ -55,6 +58,42 @@ class ProcessControl {
   // Sends signo to the process `pid` alone, one that spawn() started and
   // whose on_exit has not been called yet (a no-op when it is gone).
   virtual void signal_process(int pid, int signo) = 0;
+
+  // What a child needs to tell otpd it is ready or alive, and probes of its
+  // readiness. A ProcessControl without them returns "" or nullptr, and the
+  // children that need them fail to start. Destroying a returned watch ends
+  // it; no callback comes after that.
+
+  // The NOTIFY_SOCKET value for children ("@otpd/PID/notify"), or "".
+  virtual std::string notify_socket() { return {}; }
+  // Calls fn with each sd_notify datagram sent by a process of the group
+  // `pgid`, from the event loop.
+  [[nodiscard]] virtual std::unique_ptr<Watch> watch_notify(
+      int pgid, std::function<void(const std::string&)> fn) {
+    (void)pgid;
+    (void)fn;
+    return nullptr;
+  }
+  // For a process spawned with ready: {fd: N}: calls fn(true) once when it
+  // writes a newline to that descriptor, or fn(false) when it closes it
+  // first. Either way otpd's end of the pipe is closed then.
+  [[nodiscard]] virtual std::unique_ptr<Watch> watch_ready_fd(int pid,
+                                                              std::function<void(bool)> fn) {
+    (void)pid;
+    (void)fn;
+    return nullptr;
+  }
+  // One TCP connection attempt to a numeric address, given up after
+  // `timeout`; fn(true) when it was accepted (the connection is closed at once).
+  [[nodiscard]] virtual std::unique_ptr<Watch> try_connect(const std::string& host, int port,
+                                                           Duration timeout,
+                                                           std::function<void(bool)> fn) {
+    (void)host;
+    (void)port;
+    (void)timeout;
+    (void)fn;
+    return nullptr;
+  }
 };
 
 }  // namespace otpd::supervise

@@ -52,6 +52,10 @@ class Node {
   virtual void stop(std::string why, Resume<Done> done) = 0;
   // Ends everything of the node at once (a shutdown timeout ran out above).
   virtual void kill() = 0;
+  // Gives up a start that is still waiting for readiness: `done` of start()
+  // gets `why` at once and whatever runs is stopped with its shutdown policy
+  // (stop() then waits for that). A no-op when no start is waiting.
+  virtual void abort_start(const std::string& why) { (void)why; }
   virtual bool running() const = 0;
   // The OS process id, when the node is one and runs.
   virtual int pid() const { return 0; }

@@ -5,35 +5,284 @@
 #include <algorithm>
 
 #include "config/signals.hpp"
+#include "supervise/notify_message.hpp"
 
 namespace otpd::supervise {
+namespace {
+
+using Kind = config::Readiness::Kind;
+
+// The longest a single readiness probe (a connection attempt, a run of the
+// probe command) may take before it counts as failed.
+constexpr Duration kProbeRunLimit{5000};
+// How long a process killed by its watchdog has to dump core after SIGABRT
+// when its shutdown policy gives no time (infinity).
+constexpr Duration kWatchdogGraceForInfinity{5000};
+
+std::string joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& word : words) out += (out.empty() ? "" : " ") + word;
+  return out;
+}
+
+std::string address_of(const config::Readiness& ready) {
+  const bool v6 = ready.host.find(':') != std::string::npos;
+  return (v6 ? "[" + ready.host + "]" : ready.host) + ":" + std::to_string(ready.port);
+}
+
+}  // namespace
 
 ProcessNode::ProcessNode(Context& context, std::string path, config::ProcessSpec spec,
                          config::Shutdown shutdown)
     : Node(context, std::move(path)),
       spec_(std::move(spec)),
       shutdown_(shutdown),
-      self_(std::make_shared<ProcessNode*>(this)) {}
+      self_(std::make_shared<ProcessNode*>(this)) {
+  if (spec_.ready.kind == Kind::exec) {
+    // The probe runs like the child (directory, environment, and whatever
+    // else the spec says about how to run it), without readiness of its own.
+    probe_spec_ = spec_;
+    probe_spec_.argv = spec_.ready.argv;
+    probe_spec_.via_shell = spec_.ready.via_shell;
+    probe_spec_.ready = {};
+    probe_spec_.watchdog.reset();
+  }
+}
 
 ProcessNode::~ProcessNode() {
   *self_ = nullptr;
   // The tree is stopped before it is destroyed; this only guards a process
   // that would otherwise outlive its supervisor.
   if (pid_ != 0) context_.processes.signal_group(pid_, SIGKILL);
+  if (probe_pid_ != 0) context_.processes.signal_group(probe_pid_, SIGKILL);
 }
 
 void ProcessNode::start(Resume<std::string> done) {
+  notify_status_.clear();
+  main_pid_ = 0;
+  announced_stopping_ = false;
+  watchdog_failure_.clear();
+  start_failure_.clear();
+
+  const config::ProcessSpec* launched = &spec_;
+  config::ProcessSpec with_socket;
+  if (spec_.ready.kind == Kind::notify) {
+    const std::string socket = context_.processes.notify_socket();
+    if (socket.empty()) {
+      context_.host.post([done = std::move(done)] {
+        done("ready: notify needs otpd's notify socket, which could not be opened");
+      });
+      return;
+    }
+    // Last, so that they win over the spec's own.
+    with_socket = spec_;
+    with_socket.env.emplace_back("NOTIFY_SOCKET", socket);
+    if (spec_.watchdog) {
+      with_socket.env.emplace_back("WATCHDOG_USEC", std::to_string(spec_.watchdog->count() * 1000));
+    }
+    launched = &with_socket;
+  }
+
   std::weak_ptr<ProcessNode*> token = self_;
   // The pid is only known after spawn() returns, so the exit callback reads
   // it from a cell filled in right after.
   auto pid_cell = std::make_shared<int>(0);
-  SpawnResult result = context_.processes.spawn(spec_, [token, pid_cell](ExitStatus status) {
+  SpawnResult result = context_.processes.spawn(*launched, [token, pid_cell](ExitStatus status) {
     if (auto self = token.lock(); self && *self) (*self)->exited(*pid_cell, status);
   });
   *pid_cell = result.pid;
   pid_ = result.pid;
-  if (pid_ != 0) emit({.kind = EventKind::started, .pid = pid_});
-  context_.host.post([done = std::move(done), error = std::move(result.error)] { done(error); });
+  if (pid_ == 0) {
+    context_.host.post([done = std::move(done), error = std::move(result.error)] { done(error); });
+    return;
+  }
+  emit({.kind = EventKind::started, .pid = pid_});
+  if (spec_.ready.kind == Kind::notify) {
+    // For the whole life of the process: STATUS= and WATCHDOG=1 come later.
+    notify_watch_ = context_.processes.watch_notify(
+        pid_, [this](const std::string& datagram) { notified(datagram); });
+  }
+  if (spec_.ready.kind == Kind::none) {
+    context_.host.post([done = std::move(done)] { done(""); });
+    return;
+  }
+  start_done_ = std::move(done);
+  await_readiness();
+}
+
+void ProcessNode::await_readiness() {
+  if (spec_.start_timeout) {
+    start_deadline_ = context_.host.now() + *spec_.start_timeout;
+    start_timer_ = context_.host.start_timer(*spec_.start_timeout, [this] {
+      fail_start("not ready after " + config::format_duration(*spec_.start_timeout));
+    });
+  }
+  const config::Readiness& ready = spec_.ready;
+  switch (ready.kind) {
+    case Kind::none:
+      break;
+    case Kind::notify:
+      if (!notify_watch_) fail_start("otpd cannot receive sd_notify messages here");
+      break;
+    case Kind::fd:
+      ready_fd_watch_ = context_.processes.watch_ready_fd(pid_, [this](bool ready) {
+        const std::string fd = std::to_string(spec_.ready.fd);
+        if (ready) {
+          became_ready("wrote a newline to fd " + fd);
+        } else {
+          fail_start("closed its readiness descriptor (fd " + fd + ") without writing a newline");
+        }
+      });
+      if (!ready_fd_watch_) fail_start("otpd cannot watch a readiness descriptor here");
+      break;
+    case Kind::tcp:
+    case Kind::exec:
+      probe();
+      break;
+    case Kind::delay:
+      probe_timer_ = context_.host.start_timer(ready.delay, [this] {
+        became_ready("up for " + config::format_duration(spec_.ready.delay));
+      });
+      break;
+  }
+}
+
+void ProcessNode::probe() {
+  if (!awaiting_ready()) return;
+  if (spec_.ready.kind == Kind::tcp) {
+    connect_watch_ = context_.processes.try_connect(
+        spec_.ready.host, spec_.ready.port, kProbeRunLimit, [this](bool accepted) {
+          if (accepted) {
+            became_ready(address_of(spec_.ready) + " accepts connections");
+          } else {
+            probe_later();
+          }
+        });
+    if (!connect_watch_) fail_start("otpd cannot make TCP connections here");
+    return;
+  }
+  std::weak_ptr<ProcessNode*> token = self_;
+  auto pid_cell = std::make_shared<int>(0);
+  SpawnResult result = context_.processes.spawn(probe_spec_, [token, pid_cell](ExitStatus status) {
+    if (auto self = token.lock(); self && *self) (*self)->probe_exited(*pid_cell, status);
+  });
+  *pid_cell = result.pid;
+  if (result.pid == 0) {
+    fail_start("cannot run the readiness probe: " + result.error);
+    return;
+  }
+  probe_pid_ = result.pid;
+  probe_kill_timer_ = context_.host.start_timer(kProbeRunLimit, [this] {
+    if (probe_pid_ != 0) context_.processes.signal_group(probe_pid_, SIGKILL);
+  });
+}
+
+void ProcessNode::probe_exited(int pid, ExitStatus status) {
+  if (pid != probe_pid_ || pid == 0) return;  // a probe abandoned earlier
+  probe_pid_ = 0;
+  probe_kill_timer_.reset();
+  if (!status.signaled && status.code == 0) {
+    became_ready(
+        "'" +
+        joined(spec_.ready.via_shell ? std::vector{spec_.ready.argv.back()} : spec_.ready.argv) +
+        "' succeeded");
+  } else {
+    probe_later();
+  }
+}
+
+void ProcessNode::probe_later() {
+  if (!awaiting_ready()) return;
+  probe_timer_ = context_.host.start_timer(spec_.ready.interval, [this] { probe(); });
+}
+
+// Ends every way of waiting for readiness; the notify watch stays.
+void ProcessNode::end_wait() {
+  start_timer_.reset();
+  probe_timer_.reset();
+  probe_kill_timer_.reset();
+  ready_fd_watch_.reset();
+  connect_watch_.reset();
+  if (probe_pid_ != 0) {
+    context_.processes.signal_group(probe_pid_, SIGKILL);
+    probe_pid_ = 0;  // its exit is ignored
+  }
+}
+
+void ProcessNode::became_ready(std::string how) {
+  if (!awaiting_ready() || pid_ == 0) return;
+  end_wait();
+  emit({.kind = EventKind::ready, .pid = pid_, .reason = std::move(how)});
+  if (spec_.watchdog) arm_watchdog();
+  context_.host.post([done = std::exchange(start_done_, nullptr)] { done(""); });
+}
+
+// The start fails once the process is gone: it is killed, and exited()
+// reports the failure, so that nothing of it runs when the supervisor hears.
+void ProcessNode::fail_start(std::string why) {
+  if (!awaiting_ready() || pid_ == 0) return;
+  end_wait();
+  start_failure_ = std::move(why);
+  emit({.kind = EventKind::stopping, .pid = pid_, .reason = start_failure_ + ", sending SIGKILL"});
+  context_.processes.signal_group(pid_, SIGKILL);
+}
+
+void ProcessNode::abort_start(const std::string& why) {
+  if (!awaiting_ready()) return;
+  end_wait();
+  context_.host.post([done = std::exchange(start_done_, nullptr), why] { done(why); });
+  stop(why, [](Done) {});
+}
+
+void ProcessNode::notified(const std::string& datagram) {
+  if (pid_ == 0) return;
+  const NotifyMessage message = parse_notify(datagram);
+  if (message.main_pid != 0) main_pid_ = message.main_pid;
+  if (message.status) notify_status_ = *message.status;
+  if (message.stopping) announced_stopping_ = true;
+  if (message.extend_timeout && awaiting_ready() && start_timer_) {
+    // As systemd does: the start may now take until `extend` from now, if
+    // that is later than the deadline so far.
+    const TimePoint wanted = context_.host.now() + *message.extend_timeout;
+    if (wanted > start_deadline_) {
+      start_deadline_ = wanted;
+      start_timer_ = context_.host.start_timer(*message.extend_timeout, [this] {
+        fail_start("not ready after " + config::format_duration(*spec_.start_timeout) +
+                   " and the extensions it asked for");
+      });
+    }
+  }
+  if (message.ready) became_ready("READY=1");
+  if (!spec_.watchdog || !start_failure_.empty()) return;
+  if (message.watchdog_trigger) {
+    watchdog_failed("watchdog triggered by the child (WATCHDOG=trigger)");
+  } else if (message.watchdog && watchdog_timer_) {
+    arm_watchdog();
+  }
+}
+
+void ProcessNode::arm_watchdog() {
+  watchdog_timer_ = context_.host.start_timer(*spec_.watchdog, [this] {
+    watchdog_failed("watchdog timeout (no WATCHDOG=1 for " +
+                    config::format_duration(*spec_.watchdog) + ")");
+  });
+}
+
+// SIGABRT, so that the hung program can leave a core dump, then SIGKILL
+// after its shutdown timeout; the exit is then a crash.
+void ProcessNode::watchdog_failed(std::string why) {
+  if (pid_ == 0 || stopping_ || !watchdog_failure_.empty()) return;
+  watchdog_timer_.reset();
+  watchdog_failure_ = std::move(why);
+  if (shutdown_.kind == config::Shutdown::Kind::brutal_kill) {
+    kill();
+    return;
+  }
+  context_.processes.signal_group(pid_, SIGABRT);
+  const Duration grace = shutdown_.kind == config::Shutdown::Kind::timeout
+                             ? shutdown_.timeout
+                             : kWatchdogGraceForInfinity;
+  kill_timer_ = context_.host.start_timer(grace, [this] { kill(); });
 }
 
 void ProcessNode::stop(std::string why, Resume<Done> done) {
@@ -44,6 +293,7 @@ void ProcessNode::stop(std::string why, Resume<Done> done) {
   stop_waiters_.push_back(std::move(done));
   if (stopping_) return;
   stopping_ = true;
+  watchdog_timer_.reset();
   emit({.kind = EventKind::stopping, .pid = pid_, .reason = std::move(why)});
   switch (shutdown_.kind) {
     case config::Shutdown::Kind::brutal_kill:
@@ -83,6 +333,28 @@ void ProcessNode::exited(int pid, ExitStatus status) {
   if (pid != pid_ || pid == 0) return;
   pid_ = 0;
   kill_timer_.reset();
+  watchdog_timer_.reset();
+  notify_watch_.reset();
+  end_wait();
+
+  if (start_done_) {
+    // Died while its start waited for readiness: the start failed, and the
+    // exit is not reported again as a crash.
+    std::string error = start_failure_.empty()
+                            ? "exited before it was ready (" + describe(status) + ")"
+                            : start_failure_;
+    emit({.kind = stopping_ || !start_failure_.empty() ? EventKind::stopped : EventKind::exited,
+          .pid = pid,
+          .status = status,
+          .reason = describe(status)});
+    stopping_ = false;
+    for (auto& done : std::exchange(stop_waiters_, {})) {
+      context_.host.post([done = std::move(done)] { done({}); });
+    }
+    context_.host.post(
+        [done = std::exchange(start_done_, nullptr), error = std::move(error)] { done(error); });
+    return;
+  }
   if (stopping_) {
     stopping_ = false;
     emit({.kind = EventKind::stopped, .pid = pid, .status = status, .reason = describe(status)});
@@ -92,6 +364,12 @@ void ProcessNode::exited(int pid, ExitStatus status) {
     return;
   }
   ExitReason reason = reason_for(status);
+  if (!watchdog_failure_.empty()) {
+    reason.kind = ExitReason::Kind::abnormal;
+    reason.text = watchdog_failure_ + ", " + reason.text;
+  } else if (announced_stopping_) {
+    reason.text += " (after announcing STOPPING=1)";
+  }
   emit({.kind = EventKind::exited, .pid = pid, .status = status, .reason = reason.text});
   if (on_exit) on_exit(std::move(reason));
 }

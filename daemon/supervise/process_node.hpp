@@ -1,6 +1,7 @@
 // A child that is one OS process (OTP would call it a port): it owns one pid
 // and its process group, and turns the kernel's exit status into an exit
-// reason.
+// reason. With `ready:` its start completes only once the process is ready
+// (docs/supervision.md, "Readiness"); with `watchdog:` it must keep pinging.
 #pragma once
 
 #include <memory>
@@ -20,22 +21,60 @@ class ProcessNode final : public Node {
   void start(Resume<std::string> done) override;
   void stop(std::string why, Resume<Done> done) override;
   void kill() override;
+  void abort_start(const std::string& why) override;
   bool running() const override { return pid_ != 0; }
   int pid() const override { return pid_; }
 
   const config::ProcessSpec& spec() const { return spec_; }
+  // What the running process said through sd_notify.
+  const std::string& notify_status() const { return notify_status_; }
+  int main_pid() const { return main_pid_; }
+  bool announced_stopping() const { return announced_stopping_; }
 
  private:
   void send_stop_signal();
+  bool awaiting_ready() const { return start_done_ && start_failure_.empty(); }
+  void await_readiness();
+  void became_ready(std::string how);
+  void fail_start(std::string why);
+  void end_wait();
+  void probe();
+  void probe_later();
+  void probe_exited(int pid, ExitStatus status);
+  void notified(const std::string& datagram);
+  void arm_watchdog();
+  void watchdog_failed(std::string why);
   void exited(int pid, ExitStatus status);
   ExitReason reason_for(const ExitStatus& status) const;
 
   config::ProcessSpec spec_;
+  config::ProcessSpec probe_spec_;  // ready: exec, the probe to run
   config::Shutdown shutdown_;
   int pid_ = 0;
   bool stopping_ = false;
   std::vector<Resume<Done>> stop_waiters_;
   std::unique_ptr<TimerHandle> kill_timer_;
+
+  // Waiting for readiness: start()'s `done`, until the process is ready or
+  // its start has failed.
+  Resume<std::string> start_done_;
+  std::string start_failure_;  // set once a failed start is killing the process
+  TimePoint start_deadline_{};
+  std::unique_ptr<TimerHandle> start_timer_;
+  std::unique_ptr<TimerHandle> probe_timer_;
+  std::unique_ptr<TimerHandle> probe_kill_timer_;
+  std::unique_ptr<Watch> ready_fd_watch_;
+  std::unique_ptr<Watch> connect_watch_;
+  int probe_pid_ = 0;
+
+  // While it runs.
+  std::unique_ptr<Watch> notify_watch_;
+  std::unique_ptr<TimerHandle> watchdog_timer_;
+  std::string watchdog_failure_;  // set once the watchdog is killing the process
+  std::string notify_status_;
+  int main_pid_ = 0;
+  bool announced_stopping_ = false;
+
   // Exit callbacks outlive nothing: they check this token before touching
   // the node.
   std::shared_ptr<ProcessNode*> self_;

@@ -25,6 +25,11 @@ struct NodeStatus {
   std::vector<std::string> command;
   int pid = 0;
   std::optional<Duration> uptime;  // while it runs
+  std::string ready;               // how it shows readiness: "notify", "tcp", ...; "" without
+  // What it said through sd_notify (ready: notify), while it runs.
+  std::string notify_status;        // the last STATUS=
+  int main_pid = 0;                 // MAINPID=
+  bool announced_stopping = false;  // STOPPING=1
 
   // A supervisor.
   config::Strategy strategy = config::Strategy::one_for_one;

@@ -144,8 +144,10 @@ void Supervisor::stop(std::string why, Resume<Done> done) {
     case config::Shutdown::Kind::infinity:
       break;
   }
-  // A restart waiting out its backoff gives way to the shutdown at once.
+  // A restart waiting out its backoff, or a start waiting for a child to be
+  // ready, gives way to the shutdown at once.
   post_alive([this] { wake(); });
+  abort_start(why + " before it was ready");
   if (!busy_) {
     busy_ = true;
     run_shutdown();
@@ -154,6 +156,12 @@ void Supervisor::stop(std::string why, Resume<Done> done) {
 
 void Supervisor::kill() {
   for (auto& c : children_) c->node->kill();
+}
+
+void Supervisor::abort_start(const std::string& why) {
+  for (auto& c : children_) {
+    if (c->state == ChildState::starting) c->node->abort_start(why);
+  }
 }
 
 void Supervisor::child_exited(std::uint64_t id, ExitReason reason) {
@@ -192,6 +200,12 @@ void Supervisor::request(Message::Kind kind, const std::string& name, Resume<std
   if (!error.empty()) {
     context_.host.post([done = std::move(done), error] { done(error); });
     return;
+  }
+  if (kind == Message::Kind::stop && (*child)->state == ChildState::starting) {
+    // Held now, so that the start given up here does not count as failed;
+    // the request itself still waits its turn.
+    held_.insert(name);
+    (*child)->node->abort_start("stopped by operator");
   }
   mailbox_.push_back({.kind = kind, .child_id = (*child)->id, .reply = std::move(done)});
   work_if_idle();
@@ -310,16 +324,21 @@ Task<std::string> Supervisor::start_child(Child& child) {
   Event starting{.kind = EventKind::starting};
   starting.path = child.node->path();
   context_.events.emit(starting);
+  child.started_at = context_.host.now();
   std::string error = co_await until<std::string>(
       [&child](Resume<std::string> resume) { child.node->start(std::move(resume)); });
   if (!error.empty()) {
-    child.state = ChildState::failed;
     Event failed{.kind = EventKind::start_failed, .reason = error};
     failed.path = child.node->path();
     context_.events.emit(failed);
+    if (held_.contains(child.spec->name)) {
+      // An operator stopped it while it was getting ready: not a failure.
+      child.state = child.node->running() ? ChildState::stopping : ChildState::stopped;
+      co_return "";
+    }
+    child.state = ChildState::failed;
     co_return error;
   }
-  child.started_at = context_.host.now();
   // It may have exited already; then its exit waits in the mailbox.
   if (child.state == ChildState::starting) child.state = ChildState::running;
   co_return "";

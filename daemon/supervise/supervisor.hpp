@@ -44,6 +44,7 @@ class Supervisor final : public Node {
   void start(Resume<std::string> done) override;
   void stop(std::string why, Resume<Done> done) override;
   void kill() override;
+  void abort_start(const std::string& why) override;
   bool running() const override { return phase_ != Phase::stopped; }
 
   // Operator requests on a direct child, by name. They wait their turn in the

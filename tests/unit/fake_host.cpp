@@ -51,6 +51,7 @@ supervise::SpawnResult FakeProcesses::spawn(const config::ProcessSpec& spec,
                                             std::function<void(ExitStatus)> on_exit) {
   const std::string& name = spec.argv.at(0);
   history.push_back("start " + name);
+  env_[name] = spec.env;
   if (auto it = failing_.find(name); it != failing_.end()) return {0, it->second};
   const int pid = next_pid_++;
   live_[pid] = {name, std::move(on_exit)};
@@ -74,6 +75,11 @@ void FakeProcesses::deliver(int pid, int signo, const std::string& suffix) {
     die(pid, ExitStatus::killed(SIGKILL));
     return;
   }
+  if (signo == SIGABRT) {
+    history.push_back("abrt " + name + suffix);
+    if (!stubborn_.contains(name)) die(pid, ExitStatus::killed(SIGABRT));
+    return;
+  }
   const std::string what = signo == SIGTERM ? "term" : config::signal_name(signo);
   history.push_back(what + " " + name + suffix);
   if (!stubborn_.contains(name)) die(pid, ExitStatus::exited(0));
@@ -89,6 +95,65 @@ void FakeProcesses::die(int pid, ExitStatus status) {
     history.push_back("exit " + proc.name);
     proc.on_exit(status);
   });
+}
+
+namespace {
+
+// Ends a fake watch by emptying the shared callback the table points to.
+template <typename Fn>
+class FakeWatch final : public supervise::Watch {
+ public:
+  explicit FakeWatch(std::shared_ptr<Fn> fn) : fn_(std::move(fn)) {}
+  ~FakeWatch() override { *fn_ = nullptr; }
+
+ private:
+  std::shared_ptr<Fn> fn_;
+};
+
+}  // namespace
+
+std::unique_ptr<supervise::Watch> FakeProcesses::watch_notify(
+    int pgid, std::function<void(const std::string&)> fn) {
+  if (notify_socket_.empty()) return nullptr;
+  auto shared = std::make_shared<std::function<void(const std::string&)>>(std::move(fn));
+  notify_[pgid] = shared;
+  return std::make_unique<FakeWatch<std::function<void(const std::string&)>>>(shared);
+}
+
+std::unique_ptr<supervise::Watch> FakeProcesses::watch_ready_fd(int pid,
+                                                                std::function<void(bool)> fn) {
+  auto shared = std::make_shared<std::function<void(bool)>>(std::move(fn));
+  ready_fds_[pid] = shared;
+  return std::make_unique<FakeWatch<std::function<void(bool)>>>(shared);
+}
+
+std::unique_ptr<supervise::Watch> FakeProcesses::try_connect(const std::string& host, int port,
+                                                             Duration,
+                                                             std::function<void(bool)> fn) {
+  history.push_back("connect " + host + ":" + std::to_string(port));
+  auto shared = std::make_shared<std::function<void(bool)>>(std::move(fn));
+  host_.post([shared, accepted = listening_.contains(port)] {
+    if (auto call = std::exchange(*shared, nullptr)) call(accepted);
+  });
+  return std::make_unique<FakeWatch<std::function<void(bool)>>>(shared);
+}
+
+bool FakeProcesses::notify(const std::string& name, const std::string& datagram) {
+  auto it = notify_.find(pid_of(name));
+  if (it == notify_.end() || !*it->second) return false;
+  auto fn = *it->second;  // a copy: the listener may end its own watch
+  fn(datagram);
+  host_.run();
+  return true;
+}
+
+bool FakeProcesses::write_ready_fd(const std::string& name, bool newline) {
+  auto it = ready_fds_.find(pid_of(name));
+  if (it == ready_fds_.end() || !*it->second) return false;
+  auto fn = std::exchange(*it->second, nullptr);
+  fn(newline);
+  host_.run();
+  return true;
 }
 
 int FakeProcesses::pid_of(const std::string& name) const {

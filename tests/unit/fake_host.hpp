@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -38,9 +39,10 @@ class FakeHost final : public supervise::Host {
 };
 
 // Processes are named by argv[0]. History lines: "start NAME", "term NAME",
-// "kill NAME", "exit NAME"; another signal is "SIGQUIT NAME". A signal sent
-// to the process alone rather than its group adds " (process)". Any signal
-// but SIGKILL ends a process with status 0 unless it ignores it.
+// "kill NAME", "abrt NAME", "exit NAME", "connect HOST:PORT"; another signal
+// is "SIGQUIT NAME". A signal sent to the process alone rather than its group
+// adds " (process)". Any signal but SIGKILL and SIGABRT ends a process with
+// status 0 unless it ignores it; SIGABRT kills it unless it ignores it.
 class FakeProcesses final : public supervise::ProcessControl {
  public:
   explicit FakeProcesses(FakeHost& host) : host_(host) {}
@@ -49,6 +51,26 @@ class FakeProcesses final : public supervise::ProcessControl {
                                std::function<void(ExitStatus)> on_exit) override;
   void signal_group(int pgid, int signo) override;
   void signal_process(int pid, int signo) override;
+
+  // Readiness: a notify socket whose datagrams the test sends in a child's
+  // name, readiness pipes it writes to, and ports that accept or refuse.
+  std::string notify_socket() override { return notify_socket_; }
+  std::unique_ptr<supervise::Watch> watch_notify(
+      int pgid, std::function<void(const std::string&)> fn) override;
+  std::unique_ptr<supervise::Watch> watch_ready_fd(int pid, std::function<void(bool)> fn) override;
+  std::unique_ptr<supervise::Watch> try_connect(const std::string& host, int port, Duration timeout,
+                                                std::function<void(bool)> fn) override;
+  void disable_notify_socket() { notify_socket_.clear(); }
+  // Delivers a datagram from the child `name`; false when nobody listens.
+  bool notify(const std::string& name, const std::string& datagram);
+  // The child `name` writes a newline to (or closes) its readiness fd.
+  bool write_ready_fd(const std::string& name, bool newline = true);
+  void listen_on(int port) { listening_.insert(port); }
+  // The environment the last start of `name` was given.
+  std::vector<std::pair<std::string, std::string>> env_of(const std::string& name) const {
+    auto it = env_.find(name);
+    return it == env_.end() ? std::vector<std::pair<std::string, std::string>>{} : it->second;
+  }
 
   int pid_of(const std::string& name) const;  // 0 when not running
   bool running(const std::string& name) const { return pid_of(name) != 0; }
@@ -72,6 +94,11 @@ class FakeProcesses final : public supervise::ProcessControl {
   std::map<int, Proc> live_;
   std::map<std::string, std::string> failing_;
   std::set<std::string> stubborn_;
+  std::string notify_socket_ = "@fake/notify";
+  std::map<int, std::shared_ptr<std::function<void(const std::string&)>>> notify_;
+  std::map<int, std::shared_ptr<std::function<void(bool)>>> ready_fds_;
+  std::set<int> listening_;
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> env_;
 };
 
 class RecordingSink final : public supervise::EventSink {

@@ -40,6 +40,11 @@ bool is_supervisor(const Json& node) {
 std::string notes_of(const Json& node, const std::string& state_word) {
   std::vector<std::string> notes;
   if (bool_field(node, "held")) notes.push_back("held by otpctl stop");
+  if (auto text = text_field(node, "status_text")) notes.push_back("\"" + *text + "\"");
+  if (auto main_pid = int_field(node, "main_pid")) {
+    notes.push_back("main pid " + std::to_string(*main_pid));
+  }
+  if (bool_field(node, "announced_stopping")) notes.push_back("announced STOPPING=1");
   const auto restarts = int_field(node, "restarts").value_or(0);
   if (node.is_object() && node.contains("last_exit") && (state_word != "running" || restarts > 0)) {
     if (auto reason = exit_reason(node["last_exit"])) notes.push_back("last exit: " + *reason);

@@ -18,9 +18,11 @@
 #include "control/socket_path.hpp"
 #include "log/event_log.hpp"
 #include "loop/asio_host.hpp"
+#include "loop/readiness_io.hpp"
 #include "loop/signals.hpp"
 #include "options.hpp"
 #include "process/fd_limit.hpp"
+#include "process/low_fd.hpp"
 #include "process/os_processes.hpp"
 #include "process/reaper.hpp"
 #include "service/notify.hpp"
@@ -145,7 +147,11 @@ int run(const otpd::Options& options) {
                  .status = status,
                  .reason = describe(status)});
   });
-  otpd::process::OsProcesses processes(reaper);
+  otpd::loop::ReadinessIo readiness(io);
+  if (!readiness.notify().error().empty()) {
+    log.warning(readiness.notify().error() + "; children with 'ready: notify' will fail to start");
+  }
+  otpd::process::OsProcesses processes(reaper, {}, &readiness);
 
   otpd::supervise::Tree tree(host, processes, events, config);
   otpd::service::StatusReporter status_reporter(host, manager, events, [&tree] {
@@ -239,6 +245,8 @@ int run(const otpd::Options& options) {
 int main(int argc, char** argv) {
   // Before anything else, so that every thread and every child inherits it.
   otpd::loop::block_supervisor_signals();
+  // While the descriptor table is still nearly empty.
+  otpd::process::reserve_low_fd();
 
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string error;

@@ -93,6 +93,13 @@ void append_node_json(std::string& out, const supervise::NodeStatus& node) {
       key(out, "uptime_ms");
       out += "null";
     }
+    if (!node.ready.empty()) {
+      string_member(out, "ready", node.ready);
+      // Child-provided text: append_json_string replaces invalid UTF-8.
+      if (!node.notify_status.empty()) string_member(out, "status_text", node.notify_status);
+      if (node.main_pid != 0) int_member(out, "main_pid", node.main_pid);
+      if (node.announced_stopping) bool_member(out, "announced_stopping", true);
+    }
   }
   out += '}';
 }

@@ -108,11 +108,13 @@ OTPD_CHILD_CODE bool install_stdio(const int (&requested)[3]) {
 // The child shares otpd's descriptor table (CLONE_FILES) until here, and
 // leaves it keeping only what it needs: copying a table that holds a pidfd
 // per child would cost every spawn time in proportion to the tree's size.
-OTPD_CHILD_CODE bool leave_descriptor_table(const int (&stdio)[3]) {
+OTPD_CHILD_CODE bool leave_descriptor_table(const int (&stdio)[3], int passed_fd) {
   unsigned first_unneeded = 3;
   for (int fd : stdio) {
     if (fd >= 3) first_unneeded = std::max(first_unneeded, static_cast<unsigned>(fd) + 1);
   }
+  if (passed_fd >= 3)
+    first_unneeded = std::max(first_unneeded, static_cast<unsigned>(passed_fd) + 1);
   if (close_range(first_unneeded, ~0U, CLOSE_RANGE_UNSHARE) == 0) return true;
   // Without CLOSE_RANGE_UNSHARE (kernel < 5.9): a full private copy first,
   // never a close on the table otpd is using.
@@ -146,6 +148,20 @@ OTPD_CHILD_CODE void switch_identity(ChildArgs* args, const ChildPlan& plan) {
   }
 }
 
+// After stdio: installing 0..2 never touches a descriptor above 2, so the
+// source is still there. dup2 clears close-on-exec on the target.
+OTPD_CHILD_CODE bool install_passed_fd(int source, int target) {
+  if (source == target) return fcntl(target, F_SETFD, 0) == 0;
+  return dup2(source, target) == target;
+}
+
+// Everything above 2 except the passed descriptor.
+OTPD_CHILD_CODE bool close_the_rest(int kept) {
+  if (kept < 3) return close_range(3, ~0U, 0) == 0;
+  if (kept > 3 && close_range(3, static_cast<unsigned>(kept) - 1, 0) != 0) return false;
+  return close_range(static_cast<unsigned>(kept) + 1, ~0U, 0) == 0;
+}
+
 OTPD_CHILD_CODE int child_main(void* raw) {
   auto* args = static_cast<ChildArgs*>(raw);
   const ChildPlan& plan = *args->plan;
@@ -156,9 +172,15 @@ OTPD_CHILD_CODE int child_main(void* raw) {
     fail(args, ChildStep::process_group);
   }
   reset_signal_dispositions();
-  if (!leave_descriptor_table(plan.stdio)) fail(args, ChildStep::close_fds);
+  const bool passes_fd = plan.passed_fd >= 0 && plan.passed_fd_target >= 3;
+  if (!leave_descriptor_table(plan.stdio, passes_fd ? plan.passed_fd : -1)) {
+    fail(args, ChildStep::close_fds);
+  }
   if (!install_stdio(plan.stdio)) fail(args, ChildStep::stdio);
-  if (close_range(3, ~0U, 0) != 0) fail(args, ChildStep::close_fds);
+  if (passes_fd && !install_passed_fd(plan.passed_fd, plan.passed_fd_target)) {
+    fail(args, ChildStep::passed_fd);
+  }
+  if (!close_the_rest(passes_fd ? plan.passed_fd_target : -1)) fail(args, ChildStep::close_fds);
   if (plan.fd_limit != nullptr && setrlimit(RLIMIT_NOFILE, plan.fd_limit) != 0) {
     fail(args, ChildStep::fd_limit);
   }

@@ -33,6 +33,10 @@ struct ChildPlan {
   bool set_uid = false;
   uid_t uid = 0;
   int umask = -1;  // negative: inherit otpd's
+  // One more descriptor for the program (ready: {fd: N}): `source` in otpd
+  // (keep it low, see low_fd.hpp) becomes `target` (>= 3) in the child.
+  int passed_fd = -1;
+  int passed_fd_target = -1;
 };
 
 // The step that failed, so that the parent can say what went wrong.
@@ -43,6 +47,7 @@ enum class ChildStep {
   process_group,
   session,
   stdio,
+  passed_fd,
   close_fds,
   fd_limit,
   rlimit,  // ChildFailure::index says which of ChildPlan::limits

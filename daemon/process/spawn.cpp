@@ -71,6 +71,8 @@ std::string explain(const ChildFailure& failure, const std::string& program,
       return with_reason("cannot create a session", failure.error);
     case ChildStep::stdio:
       return with_reason("cannot set up standard input/output", failure.error);
+    case ChildStep::passed_fd:
+      return with_reason("cannot pass the readiness descriptor", failure.error);
     case ChildStep::close_fds:
       return with_reason("cannot close inherited file descriptors", failure.error);
     case ChildStep::fd_limit:
@@ -160,6 +162,8 @@ supervise::SpawnResult spawn_process(const config::ProcessSpec& spec, const Spaw
   plan.stdio[2] = opts.stderr_fd;
   plan.new_session = opts.new_session;
   plan.fd_limit = child_fd_limit();
+  plan.passed_fd = opts.passed_fd;
+  plan.passed_fd_target = opts.passed_fd_target;
 
   std::vector<ChildLimit> limits;
   for (const config::ResourceLimit& limit : spec.rlimits) {

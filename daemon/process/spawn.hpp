@@ -17,6 +17,10 @@ struct SpawnOptions {
   // setsid() instead of setpgid(): the child also leaves otpd's session and
   // controlling terminal. Either way its process group id is its pid.
   bool new_session = false;
+  // A descriptor the child gets at number `passed_fd_target` (>= 3), e.g.
+  // the write end of a readiness pipe; -1 for none. Keep it low (low_fd.hpp).
+  int passed_fd = -1;
+  int passed_fd_target = -1;
 };
 
 // Starts spec.argv. On success the child has exec'd its program and is not

@@ -61,8 +61,10 @@ std::string_view details(Command command) {
     case Command::status:
       return "Show the supervision tree, or the subtree at PATH: one line per child\n"
              "with its kind or strategy, state, pid, uptime, restarts, the last exit\n"
-             "when there was one, and each supervisor's restart intensity used in\n"
-             "its current period. States are coloured on a terminal.\n"
+             "when there was one, what a child with 'ready: notify' last said (its\n"
+             "STATUS=, MAINPID=, STOPPING=1), and each supervisor's restart intensity\n"
+             "used in its current period. A child with 'ready' is 'starting' until it\n"
+             "is ready. States are coloured on a terminal.\n"
              "\n"
              "Options:\n"
              "  --json              print otpd's answer (docs/protocol.md, \"A node\") as\n"

@@ -20,6 +20,7 @@
 
 #include "loop/signals.hpp"
 #include "process/fd_limit.hpp"
+#include "process/low_fd.hpp"
 #include "process/spawn.hpp"
 
 namespace fs = std::filesystem;
@@ -130,6 +131,12 @@ std::vector<int> my_children() {
     }
   }
   return children;
+}
+
+// What descriptor `fd` of this process points to, or "".
+std::string fd_target(int fd) {
+  std::error_code error;
+  return fs::read_symlink("/proc/self/fd/" + std::to_string(fd), error).string();
 }
 
 void check_nothing_left_behind() {
@@ -447,4 +454,41 @@ TEST_CASE("a refused rlimit names the resource and both values") {
   check_fails(spec,
               "cannot set the nofile limit to 10 (soft), unlimited (hard): Operation not "
               "permitted");
+}
+
+TEST_CASE("a passed descriptor reaches the child at its number, and nothing else does") {
+  TempDir dir;
+  int ends[2];
+  REQUIRE(pipe2(ends, O_CLOEXEC) == 0);
+  const int stray = open("/dev/null", O_RDONLY);  // not close-on-exec, still not inherited
+  for (int target : {7, ends[1]}) {
+    CAPTURE(target);
+    SpawnOptions opts;
+    opts.passed_fd = ends[1];
+    opts.passed_fd_target = target;
+    const Facts facts = probe(command({kProbe}), dir, opts);
+    CHECK(facts.at("fds") == std::to_string(target));
+  }
+  close(stray);
+  close(ends[0]);
+  close(ends[1]);
+}
+
+TEST_CASE("the low descriptor slot holds a passed descriptor for one spawn") {
+  otpd::process::reserve_low_fd();
+  int ends[2];
+  REQUIRE(pipe2(ends, O_CLOEXEC) == 0);
+  const int high = fcntl(ends[1], F_DUPFD_CLOEXEC, 500);
+  REQUIRE(high >= 500);
+  const int low = otpd::process::place_low_fd(high);
+  CHECK(low < 20);
+  CHECK(fd_target(low) == fd_target(high));
+  otpd::process::release_low_fd();
+  CHECK(fd_target(low) == "/dev/null");
+  // Every write end is closed: the reader sees the end of the pipe.
+  close(high);
+  close(ends[1]);
+  char byte;
+  CHECK(read(ends[0], &byte, 1) == 0);
+  close(ends[0]);
 }

@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <vector>
 
@@ -131,14 +132,28 @@ NotifySocket::NotifySocket(asio::io_context& io) : impl_(std::make_shared<Impl>(
   std::memcpy(address.sun_path + 1, name.data(), name.size());
   const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
   const int on = 1;
-  if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0 ||
-      bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0) {
+  bool bound = setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) == 0 &&
+               bind(fd, reinterpret_cast<const sockaddr*>(&address), length) == 0;
+  std::string bound_name = name;
+  if (!bound && errno == EADDRINUSE) {
+    // Another otpd with the same pid in this network namespace (PID 1 of a
+    // sibling PID namespace): let the kernel choose a free abstract name.
+    const auto family_only = static_cast<socklen_t>(sizeof(sa_family_t));
+    socklen_t size = sizeof address;
+    bound = bind(fd, reinterpret_cast<const sockaddr*>(&address), family_only) == 0 &&
+            getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0 &&
+            size > offsetof(sockaddr_un, sun_path) + 1;
+    if (bound) {
+      bound_name.assign(address.sun_path + 1, size - offsetof(sockaddr_un, sun_path) - 1);
+    }
+  }
+  if (!bound) {
     error_ = "cannot bind the notify socket @" + name + ": " + std::strerror(errno);
     close(fd);
     return;
   }
   impl_->socket.assign(fd);
-  address_ = "@" + name;
+  address_ = "@" + bound_name;
   impl_->wait(impl_);
 }
 

@@ -67,13 +67,13 @@ tree:
 )");
   REQUIRE_MESSAGE(otpd.wait_recorded(box, "start", "api"), otpd.transcript());
   CHECK(box.recorded({"start", "ready"}) == Strings{"start db", "ready db", "start api"});
+  REQUIRE(otpd.wait_event("/", "started"));
   CHECK(otpd.events({"started", "ready"}) ==
         Strings{"started db", "ready db", "started api", "started /"});
   const Line* ready = otpd.event("db", "ready");
   REQUIRE(ready != nullptr);
   CHECK(ready->str("reason") == "READY=1");
   CHECK(ready->num("pid") == box.pid("db"));
-  CHECK(otpd.wait_message("tree started"));
 }
 
 TEST_CASE("ready: fd, the child writes a newline to the descriptor it was given") {
@@ -90,6 +90,7 @@ tree:
 )");
   REQUIRE_MESSAGE(otpd.wait_recorded(box, "start", "b"), otpd.transcript());
   CHECK(box.recorded({"start", "ready"}) == Strings{"start a", "ready a", "start b"});
+  REQUIRE(otpd.wait_event("a", "ready"));
   CHECK(otpd.event("a", "ready")->str("reason") == "wrote a newline to fd 5");
   // The pipe went to a alone.
   REQUIRE(otpd.wait_recorded(box, "fds", "b"));
@@ -130,6 +131,7 @@ tree:
 )");
   REQUIRE_MESSAGE(otpd.wait_recorded(box, "start", "b"), otpd.transcript());
   CHECK(box.recorded({"start", "ready"}) == Strings{"start web", "ready web", "start b"});
+  REQUIRE(otpd.wait_event("web", "ready"));
   CHECK(otpd.event("web", "ready")->str("reason") ==
         "127.0.0.1:" + std::to_string(port) + " accepts connections");
 }
@@ -152,6 +154,7 @@ tree:
   CHECK(box.count_recorded("start", "b") == 0);
   std::ofstream(box.path("flag")) << "";
   REQUIRE_MESSAGE(otpd.wait_event("b", "started"), otpd.transcript());
+  REQUIRE(otpd.wait_event("a", "ready"));
   CHECK(otpd.event("a", "ready")->str("reason") == "'test -e " + box.dir() + "/flag' succeeded");
 }
 
@@ -170,6 +173,7 @@ tree:
   const auto a_started = SteadyClock::now();
   REQUIRE_MESSAGE(otpd.wait_recorded(box, "start", "b"), otpd.transcript());
   CHECK(since(a_started) >= Ms(400));
+  REQUIRE(otpd.wait_event("a", "ready"));
   CHECK(otpd.event("a", "ready")->str("reason") == "up for 500ms");
 }
 

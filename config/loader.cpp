@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "config/control_reader.hpp"
+#include "config/logs_reader.hpp"
 #include "config/tree_reader.hpp"
 #include "config/yaml_reader.hpp"
 
@@ -21,9 +22,10 @@ struct TopLevelKey {
 };
 
 // The sections of a configuration file.
-constexpr std::array<TopLevelKey, 2> kTopLevelKeys{{
+constexpr std::array<TopLevelKey, 3> kTopLevelKeys{{
     {"tree", true, [](const Field& f, Config& c) { c.tree = read_tree(f); }},
     {"control", false, [](const Field& f, Config& c) { c.control = read_control(f); }},
+    {"logs", false, [](const Field& f, Config& c) { c.logs = read_logs(f); }},
 }};
 
 [[noreturn]] void fail_unreadable(const std::string& path, int error) {
@@ -96,6 +98,8 @@ Config load_string(const std::string& yaml_text, const std::string& file_name,
     if (!present) document.fail("missing the top-level key '" + std::string(key.name) + "'");
   }
   for (const Field& entry : entries) find_key(entry.key())->read(entry, config);
+  // After every section: `logs` may come after `tree` in the file.
+  apply_default_output(config.tree, config.logs.output);
   return config;
 }
 

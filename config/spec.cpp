@@ -63,6 +63,20 @@ const char* to_string(Readiness::Kind kind) {
   return "unknown";
 }
 
+const char* to_string(Output output) {
+  switch (output) {
+    case Output::log:
+      return "log";
+    case Output::file:
+      return "file";
+    case Output::inherit:
+      return "inherit";
+    case Output::discard:
+      return "discard";
+  }
+  return "unknown";
+}
+
 std::string to_string(const Shutdown& shutdown) {
   switch (shutdown.kind) {
     case Shutdown::Kind::brutal_kill:

@@ -100,6 +100,10 @@ struct Readiness {
   Duration delay{0};                // delay
   bool operator==(const Readiness&) const = default;
 };
+// Where a process's stdout and stderr go (docs/output.md): captured into
+// otpd's own log or a rotated file per child, left on otpd's own stdout and
+// stderr, or thrown away.
+enum class Output { log, file, inherit, discard };
 
 struct ProcessSpec {
   // argv[0] is the program as written: an absolute path, a path relative to
@@ -130,6 +134,8 @@ struct ProcessSpec {
   std::optional<Duration> start_timeout = Duration{60000};
   // With ready: notify, the longest time between two WATCHDOG=1.
   std::optional<Duration> watchdog{};
+  // Unset in the file: the loader fills in `logs.output`.
+  std::optional<Output> output;
   bool operator==(const ProcessSpec&) const = default;
 };
 
@@ -184,10 +190,21 @@ struct ControlSpec {
   bool operator==(const ControlSpec&) const = default;
 };
 
+// The `logs:` section: where captured output goes and how much is kept.
+struct LogsSpec {
+  std::string dir;  // absolute; empty: the default chosen when otpd starts
+  std::uint64_t max_size = 10 * 1024 * 1024;  // bytes per file before rotation
+  int keep = 5;                               // rotated files kept: X.log.1 .. X.log.KEEP
+  Output output = Output::log;                // for processes that do not say
+  int buffer = 1000;                          // lines per child kept in memory
+  bool operator==(const LogsSpec&) const = default;
+};
+
 struct Config {
   std::string file;  // as given on the command line
   SupervisorSpec tree;
   ControlSpec control;
+  LogsSpec logs;
 };
 
 const char* to_string(Strategy);
@@ -195,6 +212,7 @@ const char* to_string(RestartType);
 const char* to_string(AutoShutdown);
 const char* to_string(KillMode);
 const char* to_string(Readiness::Kind);
+const char* to_string(Output);
 std::string to_string(const Shutdown&);
 std::string format_duration(Duration);
 

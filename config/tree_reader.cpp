@@ -9,6 +9,7 @@
 
 #include "config/backoff_reader.hpp"
 #include "config/exec_reader.hpp"
+#include "config/logs_reader.hpp"
 #include "config/process_reader.hpp"
 #include "config/readiness_reader.hpp"
 
@@ -130,6 +131,8 @@ constexpr KeyRule kKeys[] = {
        n.process.watchdog = f.positive_duration();
        n.watchdog_where = f.key_location();
      }},
+    {"output", kProcess, false,
+     [](const Field& f, NodeDraft& n) { n.process.output = choose<Output>(f, kOutputs); }},
 };
 
 const KeyRule* find_rule(std::string_view name) {

@@ -21,6 +21,7 @@
 #include "loop/readiness_io.hpp"
 #include "loop/signals.hpp"
 #include "options.hpp"
+#include "output/output_hub.hpp"
 #include "process/fd_limit.hpp"
 #include "process/low_fd.hpp"
 #include "process/os_processes.hpp"
@@ -46,6 +47,7 @@ int exit_code_of(const otpd::supervise::ExitStatus& status) {
 struct TreeCounts {
   int processes = 0;
   int supervisors = 1;
+  int captured = 0;  // processes whose output otpd reads through two pipes
 };
 
 TreeCounts count(const otpd::config::SupervisorSpec& spec) {
@@ -55,15 +57,20 @@ TreeCounts count(const otpd::config::SupervisorSpec& spec) {
       const TreeCounts below = count(child.supervisor());
       counts.processes += below.processes;
       counts.supervisors += below.supervisors;
+      counts.captured += below.captured;
     } else {
       ++counts.processes;
+      const auto output = child.process().output.value_or(otpd::config::Output::log);
+      if (output == otpd::config::Output::log || output == otpd::config::Output::file) {
+        ++counts.captured;
+      }
     }
   }
   return counts;
 }
 
-// otpd holds one descriptor (a pidfd) per process child; the process limit
-// bounds the tree itself.
+// otpd holds one descriptor (a pidfd) per process child, and two pipes per
+// child whose output it captures; the process limit bounds the tree itself.
 void check_limits(otpd::log::EventLog& log, const TreeCounts& counts) {
   const auto fds = otpd::process::raise_fd_limit();
   if (!fds.error.empty()) {
@@ -73,11 +80,14 @@ void check_limits(otpd::log::EventLog& log, const TreeCounts& counts) {
              std::to_string(fds.soft) + "; children get " + std::to_string(fds.original_soft));
   }
   constexpr rlim_t reserve = 64;  // sockets, signalfds, the log
-  if (static_cast<rlim_t>(counts.processes) + reserve > fds.soft) {
-    log.warning("the tree has " + std::to_string(counts.processes) +
-                " processes but the open-file limit is " + std::to_string(fds.soft) +
+  const auto needed = static_cast<rlim_t>(counts.processes) + 2 * counts.captured;
+  if (needed + reserve > fds.soft) {
+    log.warning("the tree has " + std::to_string(counts.processes) + " processes (" +
+                std::to_string(counts.captured) + " with captured output) but the open-file " +
+                "limit is " + std::to_string(fds.soft) +
                 ": children beyond it are watched through SIGCHLD alone, whose cost grows "
-                "with the tree; raise the hard limit (LimitNOFILE=) to avoid it");
+                "with the tree, and some cannot start for want of pipes; raise the hard limit "
+                "(LimitNOFILE=) to avoid it");
   }
   rlimit procs{};
   if (getuid() != 0 && getrlimit(RLIMIT_NPROC, &procs) == 0 && procs.rlim_cur != RLIM_INFINITY &&
@@ -112,6 +122,11 @@ int run(const otpd::Options& options) {
   }
   const TreeCounts counts = count(config.tree);
 
+  boost::asio::io_context io;
+  // Early, while descriptor numbers are small: children's pipes are passed
+  // on descriptors it reserves now (docs/spawning.md).
+  otpd::output::OutputHub outputs(io, log, config);
+
   std::string error;
   const auto policy = otpd::control::resolve_access(config.control, geteuid(), error);
   if (!policy) {
@@ -132,7 +147,6 @@ int run(const otpd::Options& options) {
   // Before any child exists: it takes NOTIFY_SOCKET out of the environment.
   otpd::service::Notifier manager;
 
-  boost::asio::io_context io;
   otpd::loop::AsioHost host(io);
   otpd::service::WatchdogPinger watchdog(host, manager);
   if (watchdog.active()) {
@@ -151,7 +165,7 @@ int run(const otpd::Options& options) {
   if (!readiness.notify().error().empty()) {
     log.warning(readiness.notify().error() + "; children with 'ready: notify' will fail to start");
   }
-  otpd::process::OsProcesses processes(reaper, {}, &readiness);
+  otpd::process::OsProcesses processes(reaper, {}, &readiness, &outputs);
 
   otpd::supervise::Tree tree(host, processes, events, config);
   otpd::service::StatusReporter status_reporter(host, manager, events, [&tree] {
@@ -210,11 +224,14 @@ int run(const otpd::Options& options) {
     stop_tree("received " + otpd::config::signal_name(signo));
   });
 
-  otpd::control::Commands commands(tree, events, [&] {
-    // Repeated, it must not escalate to a kill as a
-    // second signal does: scripts retry.
-    if (!stopping) stop_tree("shutdown requested on the control socket");
-  });
+  otpd::control::Commands commands(
+      tree, events,
+      [&] {
+        // Repeated, it must not escalate to a kill as a
+        // second signal does: scripts retry.
+        if (!stopping) stop_tree("shutdown requested on the control socket");
+      },
+      &outputs);
   otpd::control::Server server(io, std::move(*listening), *policy, commands, events, log);
 
   log.info("otpd " OTPD_VERSION " (pid " + std::to_string(getpid()) + ") starting " +

@@ -19,8 +19,9 @@ std::string_view trimmed(std::string_view path) {
 
 }  // namespace
 
-Commands::Commands(supervise::Tree& tree, const EventHub& events, std::function<void()> shutdown)
-    : tree_(tree), events_(events), shutdown_(std::move(shutdown)) {}
+Commands::Commands(supervise::Tree& tree, const EventHub& events, std::function<void()> shutdown,
+                   output::OutputHub* outputs)
+    : tree_(tree), events_(events), shutdown_(std::move(shutdown)), outputs_(outputs) {}
 
 bool Commands::answers_later(Command cmd) {
   return cmd == Command::start || cmd == Command::stop || cmd == Command::restart;
@@ -55,6 +56,9 @@ void Commands::answer(const Request& request, std::string& out) {
       return;
     case Command::events:
       events(request, out);
+      return;
+    case Command::logs:
+      logs(request, out);
       return;
     case Command::shutdown:
       append_result(out, request.id, "{\"stopping\":true}");
@@ -118,6 +122,84 @@ void Commands::events(const Request& request, std::string& out) {
     if (!first) scratch_ += ',';
     first = false;
     scratch_ += event;
+  });
+  scratch_ += "]}";
+  append_result(out, request.id, scratch_);
+}
+
+namespace {
+
+output::StreamFilter filter_of(const Request& request) {
+  switch (request.streams) {
+    case Request::Streams::out:
+      return output::StreamFilter::out;
+    case Request::Streams::err:
+      return output::StreamFilter::err;
+    case Request::Streams::both:
+      break;
+  }
+  return output::StreamFilter::both;
+}
+
+bool is_captured(config::Output mode) {
+  return mode == config::Output::log || mode == config::Output::file;
+}
+
+}  // namespace
+
+bool Commands::follows_logs(const Request& request) const {
+  if (outputs_ == nullptr || !tree_.contains(request.path)) return false;
+  const auto mode = outputs_->mode_of(request.path);
+  return mode && is_captured(*mode);
+}
+
+// The reply names where the output goes besides the buffer, so that
+// `otpctl logs` can say why there is nothing to show for a child whose
+// output is not captured.
+void Commands::logs(const Request& request, std::string& out) {
+  if (!tree_.contains(request.path)) {
+    not_found(request, out);
+    return;
+  }
+  const std::string path(trimmed(request.path));
+  const auto mode = outputs_ != nullptr ? outputs_->mode_of(path) : std::nullopt;
+  if (!mode) {
+    const auto node = tree_.status(request.path);
+    const bool supervisor = node && node->is_supervisor;
+    append_error(out, request.id, ErrorCode::failed,
+                 supervisor ? "'" + (path.empty() ? std::string("/") : path) +
+                                  "' is a supervisor: only processes have output"
+                            : "the output of '" + path + "' is not known to otpd");
+    return;
+  }
+  const bool captured = is_captured(*mode);
+  scratch_ = "{\"path\":";
+  append_json_string(scratch_, path);
+  scratch_ += ",\"output\":";
+  append_json_string(scratch_, config::to_string(*mode));
+  scratch_ += captured ? ",\"captured\":true" : ",\"captured\":false";
+  if (const std::string file = outputs_->file_of(path); !file.empty()) {
+    scratch_ += ",\"file\":";
+    append_json_string(scratch_, file);
+  }
+  const auto count = static_cast<std::size_t>(request.lines);
+  std::string line_json;
+  if (request.follow && captured) {
+    scratch_ += ",\"stream\":\"logs\"}";
+    append_result(out, request.id, scratch_);
+    outputs_->last_lines(path, count, filter_of(request), [&](const log::OutputLine& line) {
+      line_json.clear();
+      log::append_line_json(line_json, path, line);
+      append_line(out, request.id, line_json);
+    });
+    return;
+  }
+  scratch_ += ",\"lines\":[";
+  bool first = true;
+  outputs_->last_lines(path, count, filter_of(request), [&](const log::OutputLine& line) {
+    if (!first) scratch_ += ',';
+    first = false;
+    log::append_line_json(scratch_, path, line);
   });
   scratch_ += "]}";
   append_result(out, request.id, scratch_);

@@ -7,6 +7,7 @@
 
 #include "control/event_hub.hpp"
 #include "control/request.hpp"
+#include "output/output_hub.hpp"
 #include "supervise/tree.hpp"
 
 namespace otpd::control {
@@ -14,28 +15,38 @@ namespace otpd::control {
 class Commands {
  public:
   // `shutdown` starts the orderly stop of the whole tree, as SIGTERM does.
-  Commands(supervise::Tree& tree, const EventHub& events, std::function<void()> shutdown);
+  // `outputs` serves `logs`; without it every process is "not captured".
+  Commands(supervise::Tree& tree, const EventHub& events, std::function<void()> shutdown,
+           output::OutputHub* outputs = nullptr);
 
   // start, stop and restart answer once the supervisor has done them.
   static bool answers_later(Command cmd);
 
-  // Appends the reply of a command that answers at once. For `events` with
-  // `follow`, that is the stream's first line and the backlog; the caller
-  // subscribes the connection to what follows.
+  // Appends the reply of a command that answers at once. For `events` and
+  // `logs` with `follow`, that is the stream's first line and the backlog;
+  // the caller subscribes the connection to what follows (when `logs`
+  // answered without an error: see follows_logs()).
   void answer(const Request& request, std::string& out);
 
   // Starts start/stop/restart; `done` later gets the complete reply line.
   void answer_later(const Request& request, std::function<void(std::string)> done);
 
+  output::OutputHub* outputs() const { return outputs_; }
+  // Whether `logs` with `follow` for request.path starts a stream: the path
+  // is a process whose output is captured.
+  bool follows_logs(const Request& request) const;
+
  private:
   void status(const Request& request, std::string& out);
   void signal(const Request& request, std::string& out);
   void events(const Request& request, std::string& out);
+  void logs(const Request& request, std::string& out);
   void not_found(const Request& request, std::string& out) const;
 
   supervise::Tree& tree_;
   const EventHub& events_;
   std::function<void()> shutdown_;
+  output::OutputHub* outputs_;
   std::string scratch_;  // reused for results built before their envelope
 };
 

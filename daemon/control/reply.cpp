@@ -26,6 +26,10 @@ void append_event(std::string& out, std::string_view id, std::string_view event)
   append_tagged(out, id, "event", event);
 }
 
+void append_line(std::string& out, std::string_view id, std::string_view line) {
+  append_tagged(out, id, "line", line);
+}
+
 void append_error(std::string& out, std::string_view id, ErrorCode code, std::string_view message) {
   out += "{\"id\":";
   out += id;

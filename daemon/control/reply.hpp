@@ -13,6 +13,8 @@ namespace otpd::control {
 void append_result(std::string& out, std::string_view id, std::string_view result);
 // {"id":ID,"error":{"code":CODE,"message":MESSAGE}}\n
 void append_error(std::string& out, std::string_view id, ErrorCode code, std::string_view message);
+// {"id":ID,"line":LINE}\n — one line of a child's output, JSON text.
+void append_line(std::string& out, std::string_view id, std::string_view line);
 // {"id":ID,"event":EVENT}\n — `event` is JSON text.
 void append_event(std::string& out, std::string_view id, std::string_view event);
 

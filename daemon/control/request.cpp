@@ -20,7 +20,9 @@ enum Arg : unsigned {
   kFollow = 4,
   kBacklog = 8,
   kProtocol = 16,
-  kClient = 32
+  kClient = 32,
+  kLines = 64,
+  kStream = 128,
 };
 
 struct CommandRule {
@@ -31,7 +33,7 @@ struct CommandRule {
   unsigned required;
 };
 
-constexpr std::array<CommandRule, 10> kCommands{{
+constexpr std::array<CommandRule, 11> kCommands{{
     {Command::hello, "hello", true, kProtocol | kClient, kProtocol},
     {Command::version, "version", true, 0, 0},
     {Command::ping, "ping", true, 0, 0},
@@ -41,6 +43,7 @@ constexpr std::array<CommandRule, 10> kCommands{{
     {Command::restart, "restart", false, kPath, kPath},
     {Command::signal, "signal", false, kPath | kSignal, kPath | kSignal},
     {Command::events, "events", true, kFollow | kBacklog, 0},
+    {Command::logs, "logs", true, kPath | kLines | kFollow | kStream, kPath},
     {Command::shutdown, "shutdown", false, 0, 0},
 }};
 
@@ -48,13 +51,15 @@ struct ArgName {
   Arg arg;
   std::string_view name;
 };
-constexpr std::array<ArgName, 6> kArgs{{
+constexpr std::array<ArgName, 8> kArgs{{
     {kPath, "path"},
     {kSignal, "signal"},
     {kFollow, "follow"},
     {kBacklog, "backlog"},
     {kProtocol, "protocol"},
     {kClient, "client"},
+    {kLines, "lines"},
+    {kStream, "stream"},
 }};
 
 const CommandRule& rule_of(Command cmd) {
@@ -140,6 +145,27 @@ bool read_arg(Arg arg, const Json& value, Request& request, RequestError& error)
                         std::to_string(request.protocol) + "; upgrade otpd");
       }
       return true;
+    case kLines:
+      if (!read_int(value, 0, kMaxLogLines, request.lines)) {
+        return fail(error, ErrorCode::invalid_request,
+                    "lines: expected a whole number from 0 to " + std::to_string(kMaxLogLines));
+      }
+      return true;
+    case kStream: {
+      const std::string expected = "stream: expected \"stdout\", \"stderr\" or \"both\"";
+      if (!value.is_string()) return fail(error, ErrorCode::invalid_request, expected);
+      const std::string& name = value.get_ref<const std::string&>();
+      if (name == "stdout") {
+        request.streams = Request::Streams::out;
+      } else if (name == "stderr") {
+        request.streams = Request::Streams::err;
+      } else if (name == "both") {
+        request.streams = Request::Streams::both;
+      } else {
+        return fail(error, ErrorCode::invalid_request, expected);
+      }
+      return true;
+    }
     case kClient:
       if (!value.is_string()) {
         return fail(error, ErrorCode::invalid_request, "client: expected a string");
@@ -156,6 +182,8 @@ void reset(Request& request) {
   request.signal = 0;
   request.follow = false;
   request.backlog = 100;
+  request.lines = 100;
+  request.streams = Request::Streams::both;
   request.protocol = kProtocolVersion;
   request.client.clear();
 }

@@ -13,8 +13,22 @@ inline constexpr int kProtocolVersion = 1;
 // The longest request line, newline excluded.
 inline constexpr std::size_t kMaxRequestBytes = std::size_t{1} << 20;
 inline constexpr int kMaxBacklog = 1000;
+// The most lines `logs` returns: the largest buffer a config may ask for.
+inline constexpr int kMaxLogLines = 1'000'000;
 
-enum class Command { hello, version, ping, status, start, stop, restart, signal, events, shutdown };
+enum class Command {
+  hello,
+  version,
+  ping,
+  status,
+  start,
+  stop,
+  restart,
+  signal,
+  events,
+  logs,
+  shutdown
+};
 const char* to_string(Command);
 // Read commands are the ones `read_group` may use: they change nothing.
 bool is_read_only(Command);
@@ -38,6 +52,9 @@ struct Request {
   int signal = 0;    // signal: the signal number
   bool follow = false;
   int backlog = 100;
+  int lines = 100;  // logs: how many buffered lines
+  // logs: which of the child's streams.
+  enum class Streams { both, out, err } streams = Streams::both;
   int protocol = kProtocolVersion;  // hello: the client's version
   std::string client;               // hello: who the client says it is
 };

@@ -38,8 +38,17 @@ Session::Session(std::shared_ptr<SessionShared> shared, Socket socket, Access ac
 Session::~Session() {
   if (!shared_->closed) {
     shared_->sessions.erase(this);
-    if (stream_id_) shared_->events.unsubscribe(*this);
+    stop_following();
   }
+}
+
+void Session::stop_following() {
+  if (stream_id_) shared_->events.unsubscribe(*this);
+  if (logs_id_ && shared_->commands.outputs() != nullptr) {
+    shared_->commands.outputs()->unfollow(logs_path_, *this);
+  }
+  stream_id_.reset();
+  logs_id_.reset();
 }
 
 void Session::start() {
@@ -49,8 +58,9 @@ void Session::start() {
 void Session::close() {
   if (closed_) return;
   closed_ = true;
-  if (stream_id_ && !shared_->closed) shared_->events.unsubscribe(*this);
+  if (!shared_->closed) stop_following();
   stream_id_.reset();
+  logs_id_.reset();
   boost::system::error_code ignored;
   socket_.close(ignored);
   if (drop_deadline_) drop_deadline_->cancel();
@@ -79,7 +89,7 @@ void Session::read_more() {
 void Session::on_read(const boost::system::error_code& error, std::size_t bytes) {
   reading_ = false;
   if (closed_) return;
-  if (error == boost::asio::error::eof && !stream_id_) {
+  if (error == boost::asio::error::eof && !following()) {
     // The client has said all it will say (perhaps only half-closing):
     // answer what arrived complete, then end. A last line without its
     // newline is not a request.
@@ -167,9 +177,11 @@ void Session::handle_request() {
         std::string("'") + to_string(cmd) + "' needs full access; this user may only read");
     return;
   }
-  if (cmd == Command::events && request_.follow && stream_id_) {
+  const bool starts_stream = (cmd == Command::events || cmd == Command::logs) && request_.follow;
+  if (starts_stream && following()) {
     append_error(out_, request_.id, ErrorCode::invalid_request,
-                 "this connection already follows events");
+                 stream_id_ ? "this connection already follows events"
+                            : "this connection already follows a child's output");
     return;
   }
   if (Commands::answers_later(cmd)) {
@@ -188,6 +200,32 @@ void Session::handle_request() {
     stream_id_ = request_.id;
     shared_->events.subscribe(*this);
   }
+  if (cmd == Command::logs && request_.follow && shared_->commands.follows_logs(request_)) {
+    logs_id_ = request_.id;
+    logs_path_ = request_.path;
+    switch (request_.streams) {
+      case Request::Streams::out:
+        logs_filter_ = output::StreamFilter::out;
+        break;
+      case Request::Streams::err:
+        logs_filter_ = output::StreamFilter::err;
+        break;
+      case Request::Streams::both:
+        logs_filter_ = output::StreamFilter::both;
+        break;
+    }
+    shared_->commands.outputs()->follow(logs_path_, *this);
+  }
+}
+
+void Session::on_line(const log::OutputLine& line, std::string_view json) {
+  if (closed_ || closing_ || !logs_id_ || !output::accepts(logs_filter_, line.stream)) return;
+  if (queued() >= kMaxQueued) {
+    drop_slow_subscriber();
+    return;
+  }
+  append_line(out_, *logs_id_, json);
+  flush();
 }
 
 void Session::on_event(std::string_view event) {
@@ -203,11 +241,12 @@ void Session::on_event(std::string_view event) {
 // otpd never waits for a client: the backlog is thrown away, the client is
 // told why if its socket still takes a line, and the connection ends.
 void Session::drop_slow_subscriber() {
-  shared_->log.warning("control: dropped an event subscriber that fell " +
-                       std::to_string(queued()) + " bytes behind (" + describe(peer_) + ")");
-  shared_->events.unsubscribe(*this);
-  const std::string id = *stream_id_;
-  stream_id_.reset();
+  shared_->log.warning(std::string("control: dropped ") +
+                       (stream_id_ ? "an event subscriber" : "a follower of " + logs_path_) +
+                       " that fell " + std::to_string(queued()) + " bytes behind (" +
+                       describe(peer_) + ")");
+  const std::string id = stream_id_ ? *stream_id_ : *logs_id_;
+  stop_following();
   out_.clear();
   trim_capacity(out_);
   append_error(out_, id, ErrorCode::failed, "subscriber too slow: dropped");

@@ -32,7 +32,9 @@ struct SessionShared {
   bool closed = false;  // the server has gone; commands, events and log with it
 };
 
-class Session final : public std::enable_shared_from_this<Session>, public EventSubscriber {
+class Session final : public std::enable_shared_from_this<Session>,
+                      public EventSubscriber,
+                      public output::LineFollower {
  public:
   using Socket = boost::asio::local::stream_protocol::socket;
 
@@ -50,6 +52,7 @@ class Session final : public std::enable_shared_from_this<Session>, public Event
   void close();
 
   void on_event(std::string_view event) override;
+  void on_line(const log::OutputLine& line, std::string_view json) override;
 
  private:
   void read_more();
@@ -63,6 +66,8 @@ class Session final : public std::enable_shared_from_this<Session>, public Event
   void flush();
   void on_written(const boost::system::error_code& error);
   void drop_slow_subscriber();
+  void stop_following();
+  bool following() const { return stream_id_.has_value() || logs_id_.has_value(); }
   std::size_t queued() const { return out_.size() + sending_.size(); }
 
   std::shared_ptr<SessionShared> shared_;
@@ -87,7 +92,10 @@ class Session final : public std::enable_shared_from_this<Session>, public Event
   bool writing_ = false;
 
   std::optional<std::string> stream_id_;  // set while following events
-  bool closing_ = false;                  // close once the output is written
+  std::optional<std::string> logs_id_;    // set while following a child's output
+  std::string logs_path_;
+  output::StreamFilter logs_filter_ = output::StreamFilter::both;
+  bool closing_ = false;  // close once the output is written
   bool closed_ = false;
   std::unique_ptr<boost::asio::steady_timer> drop_deadline_;
 };

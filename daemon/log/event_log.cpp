@@ -107,12 +107,38 @@ void EventLog::write_message(std::string_view level, std::string_view message) {
   write_line(priority, std::move(line));
 }
 
+void EventLog::child_output(std::string_view path, std::span<const OutputLine> lines) {
+  std::string batch;
+  for (const OutputLine& line : lines) {
+    if (journal_) batch += "<6>";
+    if (format_ == Format::json) {
+      append_line_json(batch, path, line);
+    } else {
+      append_rfc3339_us(batch, line.time_us);
+      batch += ' ';
+      batch += path;
+      batch += '[';
+      batch += std::to_string(line.pid);
+      batch += "] ";
+      batch += short_name(line.stream);
+      batch += line.continued ? "+: " : ": ";
+      batch += line.text;
+    }
+    batch += '\n';
+  }
+  write_all(batch);
+}
+
 // One write(2) per line: lines from otpd never interleave with each other,
 // and nothing sits in a stdio buffer that a spawned child could inherit.
 void EventLog::write_line(int priority, std::string line) {
   if (journal_) line.insert(0, "<" + std::to_string(priority) + ">");
   line += '\n';
-  std::string_view rest = line;
+  write_all(line);
+}
+
+void EventLog::write_all(std::string_view text) {
+  std::string_view rest = text;
   while (!rest.empty()) {
     const ssize_t n = ::write(fd_, rest.data(), rest.size());
     if (n < 0 && errno == EINTR) continue;

@@ -2,9 +2,11 @@
 // human-readable by default or one JSON object per line for log shippers.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
+#include "log/output_line.hpp"
 #include "supervise/event.hpp"
 
 namespace otpd::log {
@@ -24,12 +26,18 @@ class EventLog final : public supervise::EventSink {
   void warning(std::string_view message) { write_message("warning", message); }
   void error(std::string_view message) { write_message("error", message); }
 
+  // Captured output of the child at `path` (its `output: log`), in one
+  // write: "TIME PATH[PID] out: TEXT" per line, or one JSON object per line
+  // (log/output_line.hpp).
+  void child_output(std::string_view path, std::span<const OutputLine> lines);
+
   // The line emit() writes, without the trailing newline.
   std::string format(const supervise::Event& event, std::string_view time) const;
 
  private:
   void write_message(std::string_view level, std::string_view message);
   void write_line(int priority, std::string line);
+  void write_all(std::string_view text);
 
   Format format_;
   int fd_;

@@ -7,7 +7,7 @@
 
 namespace otpd::process {
 
-supervise::SpawnResult OsProcesses::spawn(const config::ProcessSpec& spec,
+supervise::SpawnResult OsProcesses::spawn(const std::string& path, const config::ProcessSpec& spec,
                                           std::function<void(supervise::ExitStatus)> on_exit) {
   SpawnOptions options = options_;
   int write_end = -1;
@@ -20,8 +20,16 @@ supervise::SpawnResult OsProcesses::spawn(const config::ProcessSpec& spec,
     options.passed_fd = place_low_fd(write_end);
     options.passed_fd_target = spec.ready.fd;
   }
+  ChildStdio stdio;
+  if (stdio_ != nullptr) {
+    stdio = stdio_->prepare(path, spec);
+    options.stdout_fd = stdio.out;
+    options.stderr_fd = stdio.err;
+  }
   int pidfd = -1;
-  supervise::SpawnResult result = spawn_process(spec, options, &pidfd);
+  supervise::SpawnResult result = stdio.error.empty() ? spawn_process(spec, options, &pidfd)
+                                                      : supervise::SpawnResult{0, stdio.error};
+  if (stdio_ != nullptr) stdio_->spawned(path, result.pid);
   if (ready_fd) {
     // Only the child keeps a write end, so otpd sees end of file when it closes its own.
     release_low_fd();

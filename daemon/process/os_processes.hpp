@@ -5,6 +5,7 @@
 #pragma once
 
 #include "loop/readiness_io.hpp"
+#include "process/child_stdio.hpp"
 #include "process/reaper.hpp"
 #include "process/spawn.hpp"
 #include "supervise/host.hpp"
@@ -13,11 +14,13 @@ namespace otpd::process {
 
 class OsProcesses : public supervise::ProcessControl {
  public:
+  // With `readiness`, `ready:` works; with `stdio`, each child's stdout and
+  // stderr are whatever it chooses, else otpd's own.
   explicit OsProcesses(Reaper& reaper, SpawnOptions options = {},
-                       loop::ReadinessIo* readiness = nullptr)
-      : reaper_(reaper), options_(options), readiness_(readiness) {}
+                       loop::ReadinessIo* readiness = nullptr, ChildStdioRouting* stdio = nullptr)
+      : reaper_(reaper), options_(options), readiness_(readiness), stdio_(stdio) {}
 
-  supervise::SpawnResult spawn(const config::ProcessSpec& spec,
+  supervise::SpawnResult spawn(const std::string& path, const config::ProcessSpec& spec,
                                std::function<void(supervise::ExitStatus)> on_exit) override;
   void signal_group(int pgid, int signo) override;
   void signal_process(int pid, int signo) override;
@@ -34,6 +37,7 @@ class OsProcesses : public supervise::ProcessControl {
   Reaper& reaper_;
   SpawnOptions options_;
   loop::ReadinessIo* readiness_;
+  ChildStdioRouting* stdio_;
 };
 
 }  // namespace otpd::process

@@ -50,8 +50,9 @@ class ProcessControl {
   // success, on_exit is called exactly once, from the event loop, when the
   // process has been reaped; by then whatever was left of its process group
   // has been killed, so that nothing of it runs beside the next incarnation.
-  // On failure nothing is left behind.
-  virtual SpawnResult spawn(const config::ProcessSpec& spec,
+  // On failure nothing is left behind. `path` names the child in the tree
+  // ("app/api"), for what is kept per child, such as its output.
+  virtual SpawnResult spawn(const std::string& path, const config::ProcessSpec& spec,
                             std::function<void(ExitStatus)> on_exit) = 0;
   // Sends signo to the process group `pgid` (a no-op when it is gone).
   virtual void signal_group(int pgid, int signo) = 0;

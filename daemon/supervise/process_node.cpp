@@ -87,9 +87,10 @@ void ProcessNode::start(Resume<std::string> done) {
   // The pid is only known after spawn() returns, so the exit callback reads
   // it from a cell filled in right after.
   auto pid_cell = std::make_shared<int>(0);
-  SpawnResult result = context_.processes.spawn(*launched, [token, pid_cell](ExitStatus status) {
-    if (auto self = token.lock(); self && *self) (*self)->exited(*pid_cell, status);
-  });
+  SpawnResult result =
+      context_.processes.spawn(path(), *launched, [token, pid_cell](ExitStatus status) {
+        if (auto self = token.lock(); self && *self) (*self)->exited(*pid_cell, status);
+      });
   *pid_cell = result.pid;
   pid_ = result.pid;
   if (pid_ == 0) {

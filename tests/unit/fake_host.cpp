@@ -47,7 +47,8 @@ void FakeHost::advance(Duration d) {
   run();
 }
 
-supervise::SpawnResult FakeProcesses::spawn(const config::ProcessSpec& spec,
+supervise::SpawnResult FakeProcesses::spawn(const std::string& /*path*/,
+                                            const config::ProcessSpec& spec,
                                             std::function<void(ExitStatus)> on_exit) {
   const std::string& name = spec.argv.at(0);
   history.push_back("start " + name);

@@ -47,7 +47,7 @@ class FakeProcesses final : public supervise::ProcessControl {
  public:
   explicit FakeProcesses(FakeHost& host) : host_(host) {}
 
-  supervise::SpawnResult spawn(const config::ProcessSpec& spec,
+  supervise::SpawnResult spawn(const std::string& path, const config::ProcessSpec& spec,
                                std::function<void(ExitStatus)> on_exit) override;
   void signal_group(int pgid, int signo) override;
   void signal_process(int pid, int signo) override;

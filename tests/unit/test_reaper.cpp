@@ -74,7 +74,7 @@ struct Fixture {
 
   // Spawns through OsProcesses and returns the pid; the exit lands in `status`.
   int spawn(const ProcessSpec& spec, std::optional<ExitStatus>& status) {
-    const auto result = processes.spawn(spec, [&status](ExitStatus s) { status = s; });
+    const auto result = processes.spawn("test", spec, [&status](ExitStatus s) { status = s; });
     REQUIRE_MESSAGE(result.pid > 0, result.error);
     started.add(result.pid);
     return result.pid;
@@ -209,11 +209,11 @@ TEST_CASE_FIXTURE(Fixture, "an exit callback may start the replacement") {
   int restarts = 0;
   std::function<void(ExitStatus)> on_exit = [&](ExitStatus) {
     if (++restarts == 3) return;
-    const auto result = processes.spawn(shell("exit 1"), on_exit);
+    const auto result = processes.spawn("test", shell("exit 1"), on_exit);
     REQUIRE_MESSAGE(result.pid > 0, result.error);
     started.add(result.pid);
   };
-  const auto first = processes.spawn(shell("exit 1"), on_exit);
+  const auto first = processes.spawn("test", shell("exit 1"), on_exit);
   REQUIRE(first.pid > 0);
   started.add(first.pid);
   REQUIRE(run_until(io, [&] { return restarts == 3; }));

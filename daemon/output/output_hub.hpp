@@ -1,0 +1,84 @@
+// Child output: the pipes each child writes its stdout and stderr into, the
+// reading of them on the event loop, and where the lines go (otpd's log, a
+// rotated file per child, the in-memory buffer `otpctl logs` reads, and the
+// connections following a child). docs/output.md explains the rules.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/spec.hpp"
+#include "log/event_log.hpp"
+#include "log/output_line.hpp"
+#include "process/child_stdio.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace otpd::output {
+
+class LineFollower {
+ public:
+  virtual ~LineFollower() = default;
+  // One captured line of the followed child; `json` is its JSON object
+  // (log/output_line.hpp). Called on the event loop; a follower must not
+  // block, and may unfollow from here.
+  virtual void on_line(const log::OutputLine& line, std::string_view json) = 0;
+};
+
+// Which lines a reader wants.
+enum class StreamFilter { both, out, err };
+
+// The directory used when the config names none: /var/log/otpd for root,
+// else $XDG_STATE_HOME/otpd, else ~/.local/state/otpd.
+std::string default_log_dir(bool root, const char* xdg_state_home, const char* home);
+
+// "app/api" -> "app.api.log"
+std::string log_file_name(std::string_view path);
+
+class OutputHub final : public process::ChildStdioRouting {
+ public:
+  // Reserves the low descriptors that children's pipes are passed on (see
+  // docs/spawning.md); construct it early, before otpd holds many
+  // descriptors. Checks the log directory when a child logs to a file.
+  OutputHub(boost::asio::io_context& io, log::EventLog& log, const config::Config& config);
+  ~OutputHub() override;
+  OutputHub(const OutputHub&) = delete;
+  OutputHub& operator=(const OutputHub&) = delete;
+
+  process::ChildStdio prepare(const std::string& path, const config::ProcessSpec& spec) override;
+  void spawned(const std::string& path, int pid) override;
+
+  // The directory of the log files, as resolved.
+  const std::string& dir() const;
+  // How the process at `path` is configured to output; nothing for a path
+  // that is not a process of the tree.
+  std::optional<config::Output> mode_of(const std::string& path) const;
+  // Where `file` output of `path` goes, or why it goes to otpd's log
+  // instead; empty when the child does not log to a file.
+  std::string file_of(const std::string& path) const;
+  // The last `count` buffered lines of `path` that `filter` accepts.
+  void last_lines(const std::string& path, std::size_t count, StreamFilter filter,
+                  const std::function<void(const log::OutputLine&)>& fn) const;
+  void follow(const std::string& path, LineFollower& follower);
+  void unfollow(const std::string& path, LineFollower& follower);
+
+  // Descriptors held for capture now (read ends of pipes), for tests.
+  std::size_t open_pipes() const;
+
+  // The state shared with the pipe readers, which may outlive the hub by
+  // the handlers still queued on the io_context; internal to output_hub.cpp.
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+bool accepts(StreamFilter filter, log::Stream stream);
+
+}  // namespace otpd::output

@@ -15,7 +15,7 @@ struct OptionName {
   unsigned requires_bit;  // 0 for a global option
 };
 
-constexpr std::array<OptionName, 8> kOptions{{
+constexpr std::array<OptionName, 10> kOptions{{
     {"--socket", 0, true, 0},
     {"--timeout", 0, true, 0},
     {"--no-color", 0, false, 0},
@@ -24,6 +24,8 @@ constexpr std::array<OptionName, 8> kOptions{{
     {"--json", 0, false, opt_json},
     {"--follow", 'f', false, opt_follow},
     {"--lines", 'n', true, opt_lines},
+    {"--stdout", 0, false, opt_streams},
+    {"--stderr", 0, false, opt_streams},
 }};
 
 const OptionName* find_long(std::string_view name) {
@@ -159,12 +161,23 @@ class Parser {
     } else if (name == "--lines") {
       int n = -1;
       const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
-      if (ec != std::errc{} || end != value->data() + value->size() || n < 0 || n > max_backlog) {
-        return fail("option " + written + " needs a number from 0 to " +
-                    std::to_string(max_backlog) + ", not '" + *value + "'");
+      if (ec != std::errc{} || end != value->data() + value->size() || n < 0 || n > max_log_lines) {
+        return fail("option " + written + " needs a number from 0 to " + lines_limit() + ", not '" +
+                    *value + "'");
       }
+      lines_written_ = written;
       inv_.backlog = n;
+    } else if (name == "--stdout") {
+      inv_.only_stdout = true;
+    } else if (name == "--stderr") {
+      inv_.only_stderr = true;
     }
+  }
+
+  // -n may come before the command, which decides its limit: the larger
+  // one is checked first, the command's own once the command is known.
+  std::string lines_limit() const {
+    return std::to_string(command_ == Command::logs || !command_ ? max_log_lines : max_backlog);
   }
 
   // `otpctl help status` is `otpctl status --help`.
@@ -180,12 +193,24 @@ class Parser {
       return fail("option " + first_inapplicable(spec) + " does not apply to '" +
                   std::string(spec.name) + "'");
     }
+    if (inv_.command != Command::logs && inv_.backlog && *inv_.backlog > max_backlog) {
+      return fail("option " + lines_written_ + " needs a number from 0 to " +
+                  std::to_string(max_backlog) + ", not '" + std::to_string(*inv_.backlog) + "'");
+    }
+    if (inv_.only_stdout && inv_.only_stderr) {
+      return fail("--stdout and --stderr exclude each other; give neither for both");
+    }
     switch (spec.operands) {
       case Operands::none:
         if (!operands_.empty()) fail("unexpected argument '" + operands_.front() + "'");
         break;
       case Operands::optional_path:
         if (operands_.size() > 1) fail("at most one PATH, got '" + operands_[1] + "' too");
+        inv_.paths = operands_;
+        break;
+      case Operands::one_path:
+        if (operands_.empty()) return fail("which child? give its PATH, e.g. app/api");
+        if (operands_.size() > 1) return fail("one PATH only, got '" + operands_[1] + "' too");
         inv_.paths = operands_;
         break;
       case Operands::paths:
@@ -227,6 +252,7 @@ class Parser {
   std::vector<std::string> operands_;
   unsigned used_bits_ = 0;
   std::string first_specific_;
+  std::string lines_written_ = "--lines";
   std::string error_;
   Invocation inv_;
 };

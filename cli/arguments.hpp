@@ -13,7 +13,8 @@
 namespace otpd::ctl {
 
 inline constexpr Ms default_timeout{10'000};
-inline constexpr int max_backlog = 1000;  // what otpd sends at most
+inline constexpr int max_backlog = 1000;       // what otpd sends at most
+inline constexpr int max_log_lines = 1000000;  // the largest buffer a config may set
 
 struct Invocation {
   Command command = Command::help;
@@ -26,9 +27,11 @@ struct Invocation {
   bool no_color = false;
   bool follow = false;
   std::optional<int> backlog;  // -n N
+  bool only_stdout = false;    // logs --stdout
+  bool only_stderr = false;    // logs --stderr
 
   std::string signal;              // signal SIGNAL ...
-  std::vector<std::string> paths;  // status [PATH]; start|stop|restart|signal PATH...
+  std::vector<std::string> paths;  // status [PATH]; logs PATH; start|stop|restart|signal PATH...
 };
 
 struct UsageError {

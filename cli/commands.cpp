@@ -5,7 +5,7 @@
 namespace otpd::ctl {
 namespace {
 
-constexpr std::array<CommandSpec, 10> kSpecs{{
+constexpr std::array<CommandSpec, 11> kSpecs{{
     {Command::status, "status", "[PATH]", "show the tree, or the subtree at PATH", opt_json,
      Operands::optional_path},
     {Command::start, "start", "PATH...", "start children that were stopped", opt_json,
@@ -18,6 +18,8 @@ constexpr std::array<CommandSpec, 10> kSpecs{{
      opt_json, Operands::signal_then_paths},
     {Command::events, "events", "", "show recent events, or follow new ones",
      opt_json | opt_follow | opt_lines, Operands::none},
+    {Command::logs, "logs", "PATH", "show a child's recent output, or follow it",
+     opt_json | opt_follow | opt_lines | opt_streams, Operands::one_path},
     {Command::shutdown, "shutdown", "", "stop the whole tree; otpd then exits", 0, Operands::none},
     {Command::ping, "ping", "", "check that otpd answers, and how fast", 0, Operands::none},
     {Command::version, "version", "", "show the versions of otpctl, otpd and the protocol",

@@ -8,18 +8,32 @@
 
 namespace otpd::ctl {
 
-enum class Command { status, start, stop, restart, signal, events, shutdown, ping, version, help };
+enum class Command {
+  status,
+  start,
+  stop,
+  restart,
+  signal,
+  events,
+  logs,
+  shutdown,
+  ping,
+  version,
+  help
+};
 
 // Options beyond the global ones (--socket, --timeout, --no-color, --help).
 enum OptionBit : unsigned {
   opt_json = 1u << 0,
   opt_follow = 1u << 1,
   opt_lines = 1u << 2,
+  opt_streams = 1u << 3,  // --stdout, --stderr
 };
 
 enum class Operands {
   none,
   optional_path,      // status [PATH]
+  one_path,           // logs PATH
   paths,              // start PATH...
   signal_then_paths,  // signal SIGNAL PATH...
   optional_command,   // help [COMMAND]

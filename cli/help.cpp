@@ -24,6 +24,7 @@ std::string usage_line(const CommandSpec& spec) {
   if (!spec.operands_synopsis.empty()) line += " " + std::string(spec.operands_synopsis);
   if (spec.options & opt_follow) line += " [--follow]";
   if (spec.options & opt_lines) line += " [-n N]";
+  if (spec.options & opt_streams) line += " [--stdout|--stderr]";
   if (spec.options & opt_json) line += " [--json]";
   return line + " [OPTIONS]\n";
 }
@@ -109,6 +110,24 @@ std::string_view details(Command command) {
              "  -n, --lines N       how many past events to show first, 0 to 1000\n"
              "                      (default: otpd's, 100)\n"
              "  --json              print each event as one JSON object per line\n";
+    case Command::logs:
+      return "Show the most recent lines a process child wrote, from otpd's in-memory\n"
+             "buffer (logs.buffer lines per child), as TIME out|err LINE; 'out+' marks\n"
+             "a piece of a line that continues in the next (cut at 16 KiB, or flushed\n"
+             "after a second without a newline). --follow then prints new lines as\n"
+             "they come, across restarts of the child, until interrupted or until\n"
+             "otpd exits (status 0). A child with 'output: inherit' or 'discard' has\n"
+             "nothing captured: otpctl says so and exits 1. Also exits 1 for a PATH\n"
+             "that is not in the tree or is a supervisor.\n"
+             "\n"
+             "Options:\n"
+             "  -n, --lines N       how many buffered lines to show, 0 to 1000000\n"
+             "                      (default 100)\n"
+             "  -f, --follow        keep printing new lines as they are written\n"
+             "  --stdout            only what the child wrote on its stdout\n"
+             "  --stderr            only what the child wrote on its stderr\n"
+             "  --json              one JSON object per line: time, path, pid, stream,\n"
+             "                      line (and continued)\n";
     case Command::shutdown:
       return "Ask otpd to stop the whole tree in reverse start order and exit. Returns\n"
              "once otpd has accepted; otpd then stops the children and exits 0.\n"

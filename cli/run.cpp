@@ -18,6 +18,8 @@ int run(const Context& context) {
         return run_signal(context);
       case Command::events:
         return run_events(context);
+      case Command::logs:
+        return run_logs(context);
       case Command::shutdown:
         return run_shutdown(context);
       case Command::ping:

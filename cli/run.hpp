@@ -29,5 +29,6 @@ int run_operation(const Context& context);  // start, stop, restart
 int run_signal(const Context& context);
 int run_shutdown(const Context& context);
 int run_events(const Context& context);
+int run_logs(const Context& context);
 
 }  // namespace otpd::ctl

@@ -6,6 +6,7 @@
 // flush() hands it out.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <string>
@@ -25,19 +26,18 @@ class LineSplitter {
   void feed(std::string_view bytes, Piece&& piece) {
     while (!bytes.empty()) {
       const std::size_t room = max_line_ - partial_.size();
-      const auto* newline =
-          static_cast<const char*>(std::memchr(bytes.data(), '\n', std::min(bytes.size(), room)));
+      // One byte beyond the room: a newline right at the cut still ends
+      // the line, so that a line of exactly max_line bytes is one piece.
+      const auto* newline = static_cast<const char*>(
+          std::memchr(bytes.data(), '\n', std::min(bytes.size(), room + 1)));
       if (newline != nullptr) {
         const auto length = static_cast<std::size_t>(newline - bytes.data());
         emit(bytes.substr(0, length), /*continued=*/false, piece);
         bytes.remove_prefix(length + 1);
-      } else if (bytes.size() >= room) {
-        // No newline within the longest line: cut here. A newline right at
-        // the cut still ends this piece, so that a line of exactly max_line
-        // bytes is not followed by an empty piece.
-        const bool ends_here = bytes.size() > room && bytes[room] == '\n';
-        emit(bytes.substr(0, room), /*continued=*/!ends_here, piece);
-        bytes.remove_prefix(ends_here ? room + 1 : room);
+      } else if (bytes.size() > room) {
+        // No newline within the longest line: cut here.
+        emit(bytes.substr(0, room), /*continued=*/true, piece);
+        bytes.remove_prefix(room);
       } else {
         partial_.append(bytes);
         bytes = {};

@@ -19,11 +19,17 @@
 //   limit N RES=SOFT/HARD --report-limit RES (nofile, core, nproc, ...),
 //                         "unlimited" for RLIM_INFINITY
 //   caught N SIGNO PID    a signal named with --catch arrived
+//   printed N COUNT       --print / --spew: all output written
 //
 // FILE defaults to $OTPD_TEST_RECORD, so that a test's config can stay short.
 // Options: --exit-after MS [--code C], --signal-after MS SIG (number or name
 // such as KILL), --ignore-term (record SIGTERM, keep running), --term-delay
-// MS (on SIGTERM wait MS, then exit 0). Without a scripted end it runs until
+// MS (on SIGTERM wait MS, then exit 0). Output, written once running:
+// --print COUNT writes "N out I" on stdout and "N err I" on stderr for I
+// from 1 to COUNT; --spew BYTES writes numbered 100-byte lines "N spew I
+// xxx..." on stdout as fast as the pipe takes them until BYTES are out;
+// --binary writes every byte value 0..255 except '\n' and invalid UTF-8,
+// without a newline, on stdout; --bytes TEXT writes TEXT as is. Without a scripted end it runs until
 // a signal ends it; an unignored SIGTERM ends it by SIGTERM, as it would a
 // program with no handler. --catch SIG (repeatable) handles SIG as it does
 // SIGTERM (the other options apply), recording "caught" instead of "term".
@@ -171,6 +177,56 @@ static void report_ids(void) {
   record("groups %s %s", name, list);
 }
 
+static void write_all(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    ssize_t n = write(fd, data, size);
+    if (n < 0) _exit(96);
+    data += n;
+    size -= (size_t)n;
+  }
+}
+
+static void print_lines(long long count) {
+  char line[128];
+  for (long long i = 1; i <= count; ++i) {
+    int n = snprintf(line, sizeof line, "%s out %lld\n", name, i);
+    write_all(1, line, (size_t)n);
+    n = snprintf(line, sizeof line, "%s err %lld\n", name, i);
+    write_all(2, line, (size_t)n);
+  }
+}
+
+// Lines of exactly 100 bytes, gathered into large writes.
+static long long spew(long long bytes) {
+  static char chunk[64 * 1024];
+  long long lines = 0;
+  size_t used = 0;
+  for (long long written = 0; written < bytes; written += 100) {
+    char* line = chunk + used;
+    int n = snprintf(line, 101, "%s spew %lld ", name, ++lines);
+    memset(line + n, 'x', (size_t)(99 - n));
+    line[99] = '\n';
+    used += 100;
+    if (used + 100 > sizeof chunk) {
+      write_all(1, chunk, used);
+      used = 0;
+    }
+  }
+  write_all(1, chunk, used);
+  return lines;
+}
+
+static void write_binary(void) {
+  char bytes[256 + 4];
+  size_t n = 0;
+  for (int b = 0; b < 256; ++b) {
+    if (b != '\n') bytes[n++] = (char)b;
+  }
+  bytes[n++] = (char)0xc3;  // a truncated two-byte sequence
+  bytes[n++] = (char)0x28;
+  write_all(1, bytes, n);
+}
+
 static void die_by(int signo) {
   signal(signo, SIG_DFL);
   sigset_t only;
@@ -195,7 +251,9 @@ int main(int argc, char** argv) {
   long long exit_after = -1, signal_after = -1, term_delay = -1;
   int code = 0, signo = 0, ignore_term = 0, orphan = 0;
   int report_fds = 0, report_mask = 0, report_cwd = 0, report_ids_too = 0, report_umask = 0;
-  int fork_copy = 0;
+  int fork_copy = 0, binary = 0;
+  long long print_count = 0, spew_bytes = 0;
+  const char* raw_bytes = NULL;
   const char* report_env[16];
   int env_count = 0;
   const char* report_limits[16];
@@ -230,6 +288,14 @@ int main(int argc, char** argv) {
       report_umask = 1;
     } else if (strcmp(arg, "--fork") == 0) {
       fork_copy = 1;
+    } else if (strcmp(arg, "--print") == 0 && has_value) {
+      print_count = atoll(argv[++i]);
+    } else if (strcmp(arg, "--spew") == 0 && has_value) {
+      spew_bytes = atoll(argv[++i]);
+    } else if (strcmp(arg, "--bytes") == 0 && has_value) {
+      raw_bytes = argv[++i];
+    } else if (strcmp(arg, "--binary") == 0) {
+      binary = 1;
     } else if (strcmp(arg, "--ignore-term") == 0) {
       ignore_term = 1;
     } else if (strcmp(arg, "--orphan") == 0) {
@@ -301,6 +367,20 @@ int main(int argc, char** argv) {
   if (report_cwd) {
     char cwd[PATH_MAX];
     record("cwd %s %s", name, getcwd(cwd, sizeof cwd) ? cwd : "error");
+  }
+
+  if (print_count > 0) {
+    print_lines(print_count);
+    record("printed %s %lld", name, print_count);
+  }
+  if (spew_bytes > 0) record("printed %s %lld", name, spew(spew_bytes));
+  if (binary) {
+    write_binary();
+    record("printed %s binary", name);
+  }
+  if (raw_bytes != NULL) {
+    write_all(1, raw_bytes, strlen(raw_bytes));
+    record("printed %s bytes", name);
   }
 
   const long long began = now_ms();

@@ -323,7 +323,7 @@ tree:
           "t.yaml:1:1: expected a mapping with a top-level 'tree', found a list");
     CHECK(error_of("{}") == "t.yaml:1:1: missing the top-level key 'tree'");
     CHECK(error_of("version: 1\n") ==
-          "t.yaml:1:1: unknown key 'version' (valid keys: tree, control)");
+          "t.yaml:1:1: unknown key 'version' (valid keys: tree, control, logs)");
     CHECK(error_of("tree: {}\ntrees: {}\n") ==
           "t.yaml:2:1: unknown key 'trees' (did you mean 'tree'?)");
     CHECK(error_of("tre: {}\n") == "t.yaml:1:1: unknown key 'tre' (did you mean 'tree'?)");
@@ -357,7 +357,7 @@ tree:
 )") == "t.yaml:3:31: unknown key 'enviroment' (valid keys: name, command, shell, children, "
        "restart, shutdown, backoff, strategy, intensity, period, auto_shutdown, significant, env, "
        "cwd, normal_exit, user, group, groups, umask, rlimits, env_file, inherit_env, "
-       "stop_signal, kill_mode, ready, start_timeout, watchdog)");
+       "stop_signal, kill_mode, ready, start_timeout, watchdog, output)");
     CHECK(error_of(R"(
 tree:
   children:

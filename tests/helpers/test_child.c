@@ -24,17 +24,20 @@
 // FILE defaults to $OTPD_TEST_RECORD, so that a test's config can stay short.
 // Options: --exit-after MS [--code C], --signal-after MS SIG (number or name
 // such as KILL), --ignore-term (record SIGTERM, keep running), --term-delay
-// MS (on SIGTERM wait MS, then exit 0). Output, written once running:
-// --print COUNT writes "N out I" on stdout and "N err I" on stderr for I
-// from 1 to COUNT; --spew BYTES writes numbered 100-byte lines "N spew I
-// xxx..." on stdout as fast as the pipe takes them until BYTES are out;
-// --binary writes every byte value 0..255 except '\n' and invalid UTF-8,
-// without a newline, on stdout; --bytes TEXT writes TEXT as is. Without a scripted end it runs until
-// a signal ends it; an unignored SIGTERM ends it by SIGTERM, as it would a
-// program with no handler. --catch SIG (repeatable) handles SIG as it does
-// SIGTERM (the other options apply), recording "caught" instead of "term".
-// --fork: once set up, the child forks a copy of itself named N.child, in
-// its process group, that records and behaves the same.
+// MS (on SIGTERM wait MS, then exit 0). --catch SIG (repeatable) handles
+// SIG as it does SIGTERM (the other options apply), recording "caught"
+// instead of "term". --fork: once set up, the child forks a copy of itself
+// named N.child, in its process group, that records and behaves the same.
+//
+// Output, written once running: --print COUNT writes "N out I" on stdout
+// and "N err I" on stderr for I from 1 to COUNT; --spew BYTES writes
+// numbered 100-byte lines "N spew I xxx..." on stdout as fast as the pipe
+// takes them until BYTES are out; --binary writes every byte value 0..255
+// except '\n' and invalid UTF-8, without a newline, on stdout; --bytes TEXT
+// writes TEXT as is.
+//
+// Without a scripted end it runs until a signal ends it; an unignored
+// SIGTERM ends it by SIGTERM, as it would a program with no handler.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>

@@ -33,6 +33,7 @@ using Json = nlohmann::ordered_json;
 const char* const usage =
     "Usage: otpd-bench-scale [--children N] [--nested K] [--child idle|sleep]\n"
     "                        [--shutdown brutal_kill|DURATION] [--idle-seconds S]\n"
+    "                        [--output log|file|inherit|discard]\n"
     "                        [--timeout SECONDS] [--no-floor] [--force] [--json]\n"
     "                        [--keep-temp]\n"
     "\n"
@@ -45,6 +46,8 @@ const char* const usage =
     "  --child idle     a static program that pause()s (default)\n"
     "  --child sleep    /bin/sleep infinity\n"
     "  --shutdown P     each child's shutdown policy (default 5s: SIGTERM first)\n"
+    "  --output MODE    the children's output (default log: two pipes each, so\n"
+    "                   otpd needs 3 descriptors per child)\n"
     "  --timeout S      bound on the start and on the shutdown, each (default 120)\n"
     "  --no-floor       skip the floor: the same children started by a bare\n"
     "                   posix_spawn loop and stopped by SIGTERM+waitpid each\n"
@@ -63,8 +66,9 @@ std::string yaml_quote(const std::string& text) {
 }
 
 std::string tree_yaml(long long children, long long nested, const std::string& command,
-                      const std::string& shutdown) {
+                      const std::string& shutdown, const std::string& output) {
   std::ostringstream y;
+  y << "logs:\n  output: " << output << "\n";
   // Nothing should crash here; a low intensity turns a surprise into a
   // visible failure instead of a silent restart loop.
   y << "tree:\n  strategy: one_for_one\n  intensity: 3\n  period: 5s\n  children:\n";
@@ -163,6 +167,7 @@ int run(otpd::bench::Args& args) {
   const long long nested = args.number("--nested", 0, 0, 100'000);
   const std::string child_kind = args.value("--child").value_or("idle");
   const std::string shutdown = args.value("--shutdown").value_or("5s");
+  const std::string output = args.value("--output").value_or("log");
   const long long idle_s = args.number("--idle-seconds", 10, 0, 3600);
   const long long timeout_s = args.number("--timeout", 120, 1, 3600);
   const bool force = args.flag("--force");
@@ -190,7 +195,7 @@ int run(otpd::bench::Args& args) {
   std::ostringstream human;
   human << "otpd tree scale: " << n << " children"
         << (nested ? " under " + std::to_string(nested) + " nested supervisors" : " flat")
-        << ", child " << child_desc << ", shutdown " << shutdown << "\n";
+        << ", child " << child_desc << ", shutdown " << shutdown << ", output " << output << "\n";
   human << "  machine: " << machine.nproc << " x " << machine.cpu_model << ", " << machine.kernel
         << ", load " << fmt("%.2f", machine.load1) << " at start\n";
   human << "  limits:  pid_max " << limits.pid_max << ", threads-max " << limits.threads_max
@@ -217,7 +222,7 @@ int run(otpd::bench::Args& args) {
   if (keep) dir.keep();
   const std::string log_path = dir.path() + "/otpd.log";
   const std::string config_path = dir.path() + "/tree.yaml";
-  otpd::bench::write_file(config_path, tree_yaml(n, nested, command, shutdown));
+  otpd::bench::write_file(config_path, tree_yaml(n, nested, command, shutdown, output));
 
   otpd::bench::Otpd otpd(OTPD_BENCH_OTPD, config_path, log_path, dir.path());
   otpd::bench::LogTail log(log_path);

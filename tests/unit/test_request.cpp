@@ -86,6 +86,33 @@ TEST_SUITE("request") {
     }
   }
 
+  TEST_CASE("logs: path required, lines, stream and follow") {
+    auto p = parse(R"({"id":1,"cmd":"logs","path":"app/web"})");
+    REQUIRE(p.ok);
+    CHECK(p.request.cmd == Command::logs);
+    CHECK(p.request.path == "app/web");
+    CHECK(p.request.lines == 100);
+    CHECK(p.request.streams == Request::Streams::both);
+    CHECK_FALSE(p.request.follow);
+
+    p = parse(R"({"id":1,"cmd":"logs","path":"a","lines":0,"stream":"stderr","follow":true})");
+    REQUIRE(p.ok);
+    CHECK(p.request.lines == 0);
+    CHECK(p.request.streams == Request::Streams::err);
+    CHECK(p.request.follow);
+    CHECK(parse(R"({"id":1,"cmd":"logs","path":"a","stream":"stdout"})").request.streams ==
+          Request::Streams::out);
+    CHECK(is_read_only(Command::logs));
+
+    CHECK(error_of(R"({"id":1,"cmd":"logs"})") == "invalid_request: 'logs' needs 'path'");
+    CHECK(error_of(R"({"id":1,"cmd":"logs","path":"a","lines":1000001})") ==
+          "invalid_request: lines: expected a whole number from 0 to 1000000");
+    CHECK(error_of(R"({"id":1,"cmd":"logs","path":"a","stream":"out"})") ==
+          "invalid_request: stream: expected \"stdout\", \"stderr\" or \"both\"");
+    CHECK(error_of(R"({"id":1,"cmd":"logs","path":"a","backlog":3})")
+              .starts_with("invalid_request: 'logs' takes no argument 'backlog'"));
+  }
+
   TEST_CASE("a request reused for the next line starts afresh") {
     Request request;
     RequestError error;

@@ -164,9 +164,12 @@ void ProcessNode::probe() {
   }
   std::weak_ptr<ProcessNode*> token = self_;
   auto pid_cell = std::make_shared<int>(0);
-  SpawnResult result = context_.processes.spawn(probe_spec_, [token, pid_cell](ExitStatus status) {
-    if (auto self = token.lock(); self && *self) (*self)->probe_exited(*pid_cell, status);
-  });
+  // The probe is a copy of the child's spec: its output goes where the
+  // child's does, under the child's path, with the probe's pid.
+  SpawnResult result =
+      context_.processes.spawn(path(), probe_spec_, [token, pid_cell](ExitStatus status) {
+        if (auto self = token.lock(); self && *self) (*self)->probe_exited(*pid_cell, status);
+      });
   *pid_cell = result.pid;
   if (result.pid == 0) {
     fail_start("cannot run the readiness probe: " + result.error);

@@ -22,6 +22,11 @@ std::string event_json(const supervise::Event& e, std::string_view time) {
   }
   if (e.delay) j["delay_ms"] = e.delay->count();
   if (!e.reason.empty()) j["reason"] = e.reason;
+  if (e.kind == supervise::EventKind::reloaded) {
+    j["added"] = e.added;
+    j["removed"] = e.removed;
+    j["changed"] = e.changed;
+  }
   // A reason may quote a program's bytes; invalid UTF-8 must not throw.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -30,6 +30,8 @@ const char* to_string(EventKind kind) {
       return "auto_shutdown";
     case EventKind::orphan_reaped:
       return "orphan_reaped";
+    case EventKind::reloaded:
+      return "reloaded";
   }
   return "unknown";
 }

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "supervise/exit_status.hpp"
 #include "supervise/host.hpp"
@@ -24,6 +25,7 @@ enum class EventKind {
   escalated,           // a supervisor has stopped its children and exits
   auto_shutdown,       // significant children ended: a supervisor stops its children and exits
   orphan_reaped,       // otpd reaped a process it did not start
+  reloaded,            // a live reload was applied (added, removed, changed; reason)
 };
 
 const char* to_string(EventKind);
@@ -35,6 +37,10 @@ struct Event {
   std::optional<ExitStatus> status{};
   std::string reason{};
   std::optional<Duration> delay{};
+  // reloaded: the paths a reload added, removed and changed.
+  std::vector<std::string> added{};
+  std::vector<std::string> removed{};
+  std::vector<std::string> changed{};
 };
 
 class EventSink {

@@ -19,6 +19,11 @@ class RestartWindow {
   int intensity() const { return intensity_; }
   Duration period() const { return period_; }
   void clear() { restarts_.clear(); }
+  // New limits from a reload; the restarts already counted still count.
+  void reconfigure(int intensity, Duration period) {
+    intensity_ = intensity;
+    period_ = period;
+  }
 
  private:
   void forget_before(TimePoint now);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "config/diff.hpp"
 #include "supervise/process_node.hpp"
 
 namespace otpd::supervise {
@@ -75,19 +76,33 @@ std::string Supervisor::child_path(const config::ChildSpec& spec) const {
 void Supervisor::build_children() {
   children_.clear();
   by_id_.clear();
-  for (const auto& spec : spec_.children) {
-    auto child = std::make_unique<Child>();
-    child->id = next_child_id_++;
-    child->spec = &spec;
-    child->node = make_node(context_, child_path(spec), spec);
-    child->node->on_exit = [this, id = child->id](ExitReason reason) {
-      child_exited(id, std::move(reason));
-    };
-    by_id_.emplace(child->id, child.get());
-    children_.push_back(std::move(child));
-  }
+  for (const auto& spec : spec_.children) children_.push_back(make_child(spec));
   window_.clear();
   clear_mailbox();
+}
+
+std::unique_ptr<Supervisor::Child> Supervisor::make_child(const config::ChildSpec& spec) {
+  auto child = std::make_unique<Child>();
+  child->id = next_child_id_++;
+  child->spec = &spec;
+  child->node = make_node(context_, child_path(spec), spec);
+  child->node->on_exit = [this, id = child->id](ExitReason reason) {
+    child_exited(id, std::move(reason));
+  };
+  by_id_.emplace(child->id, child.get());
+  return child;
+}
+
+// A stopped supervisor has no job that could hold pointers into its spec:
+// the new one replaces it at once, children and all.
+void Supervisor::take_spec(config::SupervisorSpec next) {
+  spec_ = std::move(next);
+  window_.reconfigure(spec_.intensity, spec_.period);
+  std::erase_if(held_, [&](const std::string& name) {
+    return std::none_of(spec_.children.begin(), spec_.children.end(),
+                        [&](const auto& c) { return c.name == name; });
+  });
+  build_children();
 }
 
 Supervisor::Child* Supervisor::find(std::uint64_t id) {
@@ -114,6 +129,11 @@ void Supervisor::post_alive(std::function<void()> fn) {
 void Supervisor::start(Resume<std::string> done) {
   assert(phase_ == Phase::stopped && !busy_);
   stop_requested_ = false;
+  clear_mailbox();  // may leave a reload's spec in pending_spec_
+  if (pending_spec_) {
+    take_spec(std::move(*pending_spec_));
+    pending_spec_.reset();
+  }
   build_children();
   phase_ = Phase::starting;
   busy_ = true;
@@ -188,6 +208,26 @@ void Supervisor::restart_child(const std::string& name, Resume<std::string> done
   request(Message::Kind::restart, name, std::move(done));
 }
 
+void Supervisor::reload(config::SupervisorSpec next, config::Shutdown shutdown,
+                        Resume<ReloadFailures> done) {
+  if ((phase_ == Phase::stopped && !busy_) || phase_ == Phase::stopping || stop_requested_) {
+    shutdown_ = shutdown;
+    if (phase_ == Phase::stopped && !busy_) {
+      take_spec(std::move(next));
+    } else {
+      pending_spec_ = std::move(next);
+    }
+    context_.host.post([done = std::move(done)] { done({}); });
+    return;
+  }
+  mailbox_.push_back({.kind = Message::Kind::reload,
+                      .child_id = 0,
+                      .next = std::make_shared<const config::SupervisorSpec>(std::move(next)),
+                      .next_shutdown = shutdown,
+                      .reloaded = std::move(done)});
+  work_if_idle();
+}
+
 void Supervisor::request(Message::Kind kind, const std::string& name, Resume<std::string> done) {
   std::string error;
   const auto child = std::find_if(children_.begin(), children_.end(),
@@ -214,6 +254,13 @@ void Supervisor::request(Message::Kind kind, const std::string& name, Resume<std
 // Operator requests still waiting get an answer rather than silence.
 void Supervisor::clear_mailbox() {
   for (auto& message : mailbox_) {
+    // A reload that never ran still takes effect: at the next start.
+    if (message.kind == Message::Kind::reload) {
+      pending_spec_ = *message.next;
+      shutdown_ = message.next_shutdown;
+      context_.host.post([done = std::move(message.reloaded)] { done({}); });
+      continue;
+    }
     if (message.reply) {
       context_.host.post([reply = std::move(message.reply), path = path()] {
         reply("supervisor " + path + " stopped before handling the request");
@@ -286,6 +333,15 @@ Job Supervisor::run_work() {
         std::string error = "the child is no longer in the tree";
         if (child != nullptr) error = co_await handle_request(*child, message.kind);
         context_.host.post([reply = std::move(message.reply), error] { reply(error); });
+        break;
+      }
+      case Message::Kind::reload: {
+        shutdown_ = message.next_shutdown;
+        ReloadFailures failures = co_await apply_reload(*message.next);
+        context_.host.post(
+            [done = std::move(message.reloaded), failures = std::move(failures)]() mutable {
+              done(std::move(failures));
+            });
         break;
       }
     }
@@ -466,6 +522,92 @@ Task<void> Supervisor::restart(Child& failed, std::string why) {
       co_return;
     }
   }
+}
+
+Task<ReloadFailures> Supervisor::apply_reload(const config::SupervisorSpec& next) {
+  const config::LevelDiff level = config::diff_level(spec_, next);
+  auto listed = [](const std::vector<std::string>& names, const std::string& name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  // Every change to the children's bookkeeping happens here, before the
+  // first suspension, so that whatever this job is interrupted by sees every
+  // child pointing into the new spec. The old spec lives on (moving a vector
+  // keeps its elements in place) for the children that are leaving.
+  const config::SupervisorSpec old = std::exchange(spec_, next);
+  window_.reconfigure(spec_.intensity, spec_.period);
+
+  std::vector<std::unique_ptr<Child>> leaving;  // old start order
+  for (auto& c : children_) {
+    if (!listed(level.removed, c->spec->name)) continue;
+    by_id_.erase(c->id);  // an exit of it from now on is nobody's business
+    held_.erase(c->spec->name);
+    leaving.push_back(std::move(c));
+  }
+  std::erase(children_, nullptr);
+
+  std::vector<std::unique_ptr<Child>> ordered;
+  for (const config::ChildSpec& spec : spec_.children) {
+    if (listed(level.added, spec.name)) {
+      ordered.push_back(make_child(spec));
+      continue;
+    }
+    const auto found = std::find_if(children_.begin(), children_.end(),
+                                    [&](const auto& c) { return c && c->spec->name == spec.name; });
+    // A temporary child that ended was dropped from the tree; it stays so.
+    if (found == children_.end()) continue;
+    (*found)->spec = &spec;
+    ordered.push_back(std::move(*found));
+  }
+  children_ = std::move(ordered);
+
+  ReloadFailures failures;
+  for (auto it = leaving.rbegin(); it != leaving.rend(); ++it) {
+    Child& child = **it;
+    co_await stop_child(child, "removed from the configuration");
+    Event removed{.kind = EventKind::removed, .reason = "removed from the configuration"};
+    removed.path = child.node->path();
+    context_.events.emit(removed);
+  }
+  leaving.clear();
+
+  // Then the children in their new order: each step at its place.
+  std::vector<std::uint64_t> order;
+  for (const auto& c : children_) order.push_back(c->id);
+  for (std::uint64_t id : order) {
+    if (stop_requested_) break;
+    Child* child = find(id);
+    if (child == nullptr) continue;
+    const std::string& name = child->spec->name;
+    bool start = false;
+    if (listed(level.added, name)) {
+      start = !held_.contains(name);
+    } else if (listed(level.changed, name)) {
+      const bool due = child->state != ChildState::stopped;
+      co_await stop_child(*child, "changed in the configuration");
+      child->node = make_node(context_, child_path(*child->spec), *child->spec);
+      child->node->on_exit = [this, id](ExitReason reason) { child_exited(id, std::move(reason)); };
+      child->state = ChildState::stopped;
+      // A child an operator stopped, or a transient one that completed,
+      // stays stopped with its new spec.
+      start = due && !held_.contains(name);
+    } else if (listed(level.nested, name)) {
+      auto* below = dynamic_cast<Supervisor*>(child->node.get());
+      ReloadFailures nested = co_await until<ReloadFailures>([&](Resume<ReloadFailures> resume) {
+        below->reload(child->spec->supervisor(), child->spec->shutdown, std::move(resume));
+      });
+      failures.insert(failures.end(), nested.begin(), nested.end());
+    }
+    if (!start || stop_requested_) continue;
+    std::string error = co_await start_child(*child);
+    if (!error.empty()) {
+      failures.push_back({child->node->path(), error});
+      // Like a failed start during a restart: a new attempt waits in the
+      // mailbox and counts against the intensity.
+      mailbox_.push_back(
+          {.kind = Message::Kind::retry, .child_id = child->id, .incarnation = child->incarnation});
+    }
+  }
+  co_return failures;
 }
 
 Task<void> Supervisor::give_up() {

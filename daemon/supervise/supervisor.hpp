@@ -35,6 +35,13 @@ enum class ChildState {
 };
 const char* to_string(ChildState);
 
+// A child that a reload added or changed but could not start.
+struct ReloadFailure {
+  std::string path;
+  std::string error;
+};
+using ReloadFailures = std::vector<ReloadFailure>;
+
 class Supervisor final : public Node {
  public:
   Supervisor(Context& context, std::string path, config::SupervisorSpec spec,
@@ -56,6 +63,17 @@ class Supervisor final : public Node {
   void start_child(const std::string& name, Resume<std::string> done);
   void restart_child(const std::string& name, Resume<std::string> done);
 
+  // Live reload (docs/reload.md): takes `next` as this supervisor's spec and
+  // `shutdown` as its own shutdown policy, as a job in the mailbox, so that
+  // it never runs beside a restart. Removed children are stopped, changed
+  // processes restarted with their new spec, added children started in
+  // their place, nested supervisors reloaded in place, the rest untouched;
+  // none of it counts against the intensity. `done` gets the added or
+  // changed children that failed to start (each then retried like a failed
+  // restart). A supervisor that is not running takes the spec for its next
+  // start.
+  void reload(config::SupervisorSpec next, config::Shutdown shutdown, Resume<ReloadFailures> done);
+
   const config::SupervisorSpec& spec() const { return spec_; }
   // Restarts that count against the intensity right now.
   int intensity_used() const { return window_.used(context_.host.now()); }
@@ -76,7 +94,7 @@ class Supervisor final : public Node {
 
   struct Child {
     std::uint64_t id;
-    const config::ChildSpec* spec;  // into spec_, which never changes
+    const config::ChildSpec* spec;  // into spec_, which only a reload replaces
     std::unique_ptr<Node> node;
     ChildState state = ChildState::stopped;
     std::uint64_t incarnation = 0;
@@ -93,12 +111,16 @@ class Supervisor final : public Node {
       stop,   // operator requests
       start,
       restart,
+      reload,  // a new spec for this supervisor
     };
     Kind kind;
     std::uint64_t child_id;
     std::uint64_t incarnation = 0;  // of the child, for exit and retry
     std::optional<ExitReason> exit{};
-    Resume<std::string> reply{};  // for operator requests
+    Resume<std::string> reply{};                           // for operator requests
+    std::shared_ptr<const config::SupervisorSpec> next{};  // for reload
+    config::Shutdown next_shutdown{};
+    Resume<ReloadFailures> reloaded{};
   };
 
   void build_children();
@@ -110,6 +132,8 @@ class Supervisor final : public Node {
   void request(Message::Kind kind, const std::string& name, Resume<std::string> done);
   void clear_mailbox();
   void post_alive(std::function<void()> fn);
+  void take_spec(config::SupervisorSpec next);
+  std::unique_ptr<Child> make_child(const config::ChildSpec& spec);
 
   Job run_init(Resume<std::string> done);
   Job run_work();
@@ -122,6 +146,7 @@ class Supervisor final : public Node {
   Task<void> handle_exit(Child& child, ExitReason reason);
   Task<std::string> handle_request(Child& child, Message::Kind kind);
   Task<void> restart(Child& failed, std::string why);
+  Task<ReloadFailures> apply_reload(const config::SupervisorSpec& next);
   Task<void> give_up();
   Task<void> significant_ended(const std::string& name, const ExitReason& reason);
   bool any_significant_active() const;
@@ -138,6 +163,9 @@ class Supervisor final : public Node {
   RestartWindow window_;
   std::deque<Message> mailbox_;
   std::set<std::string> held_;  // names of children stopped by an operator
+  // A reload that arrived while this supervisor was stopping: its next start
+  // takes it.
+  std::optional<config::SupervisorSpec> pending_spec_;
 
   Phase phase_ = Phase::stopped;
   bool busy_ = false;  // a job owns the children

@@ -81,6 +81,7 @@ void collect_paths(const Supervisor& supervisor, std::vector<std::string>& out) 
 
 Tree::Tree(Host& host, ProcessControl& processes, EventSink& events, const config::Config& config)
     : context_{host, processes, events},
+      config_(config),
       root_(
           std::make_unique<Supervisor>(context_, "/", config.tree, config::Shutdown::infinity())) {
   root_->on_exit = [this](ExitReason reason) {
@@ -98,6 +99,48 @@ void Tree::stop(Resume<Done> done) {
 
 void Tree::kill() {
   root_->kill();
+}
+
+config::TreeDiff Tree::plan(const config::Config& next) const {
+  return config::diff(config_, next);
+}
+
+namespace {
+
+std::string summary(const ReloadResult& result) {
+  const auto count = [&](config::Change change) { return result.diff.of(change).size(); };
+  std::string text = std::to_string(count(config::Change::added)) + " added, " +
+                     std::to_string(count(config::Change::removed)) + " removed, " +
+                     std::to_string(count(config::Change::changed)) + " changed";
+  for (const ReloadFailure& failure : result.failed) {
+    text += "; " + failure.path + " failed to start: " + failure.error;
+  }
+  return text;
+}
+
+}  // namespace
+
+void Tree::reload(const config::Config& next, Resume<ReloadResult> done) {
+  ReloadResult result;
+  if (!root_->running()) {
+    result.error = "the tree is not running";
+    context_.host.post([done = std::move(done), result = std::move(result)] { done(result); });
+    return;
+  }
+  result.diff = plan(next);
+  config_.tree = next.tree;  // the next reload compares with this one
+  root_->reload(
+      next.tree, config::Shutdown::infinity(),
+      [this, done = std::move(done), result = std::move(result)](ReloadFailures failed) mutable {
+        result.failed = std::move(failed);
+        context_.events.emit({.kind = EventKind::reloaded,
+                              .path = "/",
+                              .reason = summary(result),
+                              .added = result.diff.of(config::Change::added),
+                              .removed = result.diff.of(config::Change::removed),
+                              .changed = result.diff.of(config::Change::changed)});
+        done(std::move(result));
+      });
 }
 
 std::vector<std::string> Tree::paths() const {

@@ -8,11 +8,19 @@
 #include <string>
 #include <vector>
 
+#include "config/diff.hpp"
 #include "config/spec.hpp"
 #include "supervise/status.hpp"
 #include "supervise/supervisor.hpp"
 
 namespace otpd::supervise {
+
+// What a reload did: the plan it followed and the children it could not start.
+struct ReloadResult {
+  std::string error;  // the reload was refused and changed nothing
+  config::TreeDiff diff;
+  ReloadFailures failed;
+};
 
 class Tree {
  public:
@@ -33,6 +41,15 @@ class Tree {
   std::function<void(const ExitReason&)> on_exit;
 
   Supervisor& root() { return *root_; }
+
+  // The configuration the tree runs, reloads included. Its `control` stays
+  // the one otpd started with: that section cannot change live.
+  const config::Config& config() const { return config_; }
+  // What reload(next) would do, without doing it.
+  config::TreeDiff plan(const config::Config& next) const;
+  // Applies `next` (docs/reload.md) and emits one `reloaded` event when
+  // done. A reload requested during another waits for it.
+  void reload(const config::Config& next, Resume<ReloadResult> done);
 
   // The status of the node at `path` ("/" or "" for the whole tree) and
   // everything below it; nothing when there is no such node.
@@ -66,6 +83,7 @@ class Tree {
   void forward(Request request, const std::string& path, Resume<std::string> done);
 
   Context context_;
+  config::Config config_;
   std::unique_ptr<Supervisor> root_;
 };
 

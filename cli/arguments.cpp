@@ -15,7 +15,7 @@ struct OptionName {
   unsigned requires_bit;  // 0 for a global option
 };
 
-constexpr std::array<OptionName, 10> kOptions{{
+constexpr std::array<OptionName, 11> kOptions{{
     {"--socket", 0, true, 0},
     {"--timeout", 0, true, 0},
     {"--no-color", 0, false, 0},
@@ -26,6 +26,7 @@ constexpr std::array<OptionName, 10> kOptions{{
     {"--lines", 'n', true, opt_lines},
     {"--stdout", 0, false, opt_streams},
     {"--stderr", 0, false, opt_streams},
+    {"--dry-run", 0, false, opt_dry_run},
 }};
 
 const OptionName* find_long(std::string_view name) {
@@ -156,6 +157,8 @@ class Parser {
       inv_.version = true;
     } else if (name == "--json") {
       inv_.json = true;
+    } else if (name == "--dry-run") {
+      inv_.dry_run = true;
     } else if (name == "--follow") {
       inv_.follow = true;
     } else if (name == "--lines") {

@@ -26,6 +26,7 @@ struct Invocation {
   bool json = false;
   bool no_color = false;
   bool follow = false;
+  bool dry_run = false;        // reload --dry-run
   std::optional<int> backlog;  // -n N
   bool only_stdout = false;    // logs --stdout
   bool only_stderr = false;    // logs --stderr

@@ -5,7 +5,7 @@
 namespace otpd::ctl {
 namespace {
 
-constexpr std::array<CommandSpec, 11> kSpecs{{
+constexpr std::array<CommandSpec, 12> kSpecs{{
     {Command::status, "status", "[PATH]", "show the tree, or the subtree at PATH", opt_json,
      Operands::optional_path},
     {Command::start, "start", "PATH...", "start children that were stopped", opt_json,
@@ -21,6 +21,8 @@ constexpr std::array<CommandSpec, 11> kSpecs{{
     {Command::logs, "logs", "PATH", "show a child's recent output, or follow it",
      opt_json | opt_follow | opt_lines | opt_streams, Operands::one_path},
     {Command::shutdown, "shutdown", "", "stop the whole tree; otpd then exits", 0, Operands::none},
+    {Command::reload, "reload", "", "read the config file again and apply the changes",
+     opt_json | opt_dry_run, Operands::none},
     {Command::ping, "ping", "", "check that otpd answers, and how fast", 0, Operands::none},
     {Command::version, "version", "", "show the versions of otpctl, otpd and the protocol",
      opt_json, Operands::none},

@@ -17,9 +17,10 @@ enum class Command {
   events,
   logs,
   shutdown,
+  reload,
   ping,
   version,
-  help
+  help,
 };
 
 // Options beyond the global ones (--socket, --timeout, --no-color, --help).
@@ -28,6 +29,7 @@ enum OptionBit : unsigned {
   opt_follow = 1u << 1,
   opt_lines = 1u << 2,
   opt_streams = 1u << 3,  // --stdout, --stderr
+  opt_dry_run = 1u << 4,
 };
 
 enum class Operands {

@@ -25,6 +25,7 @@ std::string usage_line(const CommandSpec& spec) {
   if (spec.options & opt_follow) line += " [--follow]";
   if (spec.options & opt_lines) line += " [-n N]";
   if (spec.options & opt_streams) line += " [--stdout|--stderr]";
+  if (spec.options & opt_dry_run) line += " [--dry-run]";
   if (spec.options & opt_json) line += " [--json]";
   return line + " [OPTIONS]\n";
 }
@@ -133,6 +134,21 @@ std::string_view details(Command command) {
              "once otpd has accepted; otpd then stops the children and exits 0.\n"
              "\n"
              "Options:\n";
+    case Command::reload:
+      return "Make otpd read its configuration file again (as SIGHUP does) and apply\n"
+             "the difference: removed children are stopped, changed ones restarted\n"
+             "with their new settings, added ones started in their place, and the\n"
+             "others left running (same pid). A nested supervisor whose settings\n"
+             "changed keeps its children. Prints one line per change: '+ PATH'\n"
+             "added, '- PATH' removed, '~ PATH (what)' changed. When the file is\n"
+             "invalid nothing changes: otpd's FILE:LINE:COL error is printed and the\n"
+             "exit status is 1; so it is when an added or changed child fails to\n"
+             "start (otpd retries it as it retries any failed restart). The control\n"
+             "section cannot change while otpd runs: a warning says so.\n"
+             "\n"
+             "Options:\n"
+             "  --dry-run           show what a reload would do, and do nothing\n"
+             "  --json              print otpd's answer as one line of JSON\n";
     case Command::ping:
       return "Check that otpd answers, and print the round-trip time.\n"
              "\n"

@@ -22,6 +22,8 @@ int run(const Context& context) {
         return run_logs(context);
       case Command::shutdown:
         return run_shutdown(context);
+      case Command::reload:
+        return run_reload(context);
       case Command::ping:
         return run_ping(context);
       case Command::version:

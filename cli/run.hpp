@@ -28,6 +28,7 @@ int run_version(const Context& context);
 int run_operation(const Context& context);  // start, stop, restart
 int run_signal(const Context& context);
 int run_shutdown(const Context& context);
+int run_reload(const Context& context);
 int run_events(const Context& context);
 int run_logs(const Context& context);
 

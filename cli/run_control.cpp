@@ -4,6 +4,7 @@
 #include "cli/client.hpp"
 #include "cli/node_fields.hpp"
 #include "cli/output.hpp"
+#include "cli/reload_view.hpp"
 #include "cli/run.hpp"
 
 namespace otpd::ctl {
@@ -85,6 +86,21 @@ int run_shutdown(const Context& context) {
   print("otpd" + (pid ? " (pid " + std::to_string(*pid) + ")" : std::string()) +
         " is stopping the tree and will exit\n");
   return exit_ok;
+}
+
+int run_reload(const Context& context) {
+  const Invocation& inv = context.invocation;
+  Client client(context.socket_path, inv.timeout);
+  Json args = Json::object();
+  if (inv.dry_run) args["dry_run"] = true;
+  const Reply reply = client.call("reload", std::move(args));
+  if (reply.error) {
+    complain(reply.error->message);
+    return exit_refused;
+  }
+  print(inv.json ? dump(reply.result) : render_reload(reply.result));
+  print_error(reload_problems(reply.result));
+  return reload_failed(reply.result) ? exit_refused : exit_ok;
 }
 
 }  // namespace otpd::ctl

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "check_diff.hpp"
 #include "config/loader.hpp"
 #include "config/signals.hpp"
 #include "control/commands.hpp"
@@ -27,6 +28,7 @@
 #include "process/os_processes.hpp"
 #include "process/reaper.hpp"
 #include "service/notify.hpp"
+#include "service/reloader.hpp"
 #include "service/status_reporter.hpp"
 #include "service/watchdog.hpp"
 #include "supervise/status_summary.hpp"
@@ -174,6 +176,15 @@ int run(const otpd::Options& options) {
   });
   int exit_code = exit_ok;
   bool stopping = false;
+  otpd::service::Reloader reloader(
+      host, tree, log, manager, options.config_file, [&](const std::string& failed) {
+        if (failed.empty()) {
+          status_reporter.ready();
+          return;
+        }
+        const auto root = tree.status("/");
+        manager.ready((root ? otpd::supervise::summarize(*root) : std::string()) + "; " + failed);
+      });
 
   // The end of the tree is not yet the end of its processes: what was left
   // of killed process groups is still dying, and otpd reaps it before it goes.
@@ -186,6 +197,7 @@ int run(const otpd::Options& options) {
 
   tree.on_exit = [&](const otpd::supervise::ExitReason& reason) {
     status_reporter.stop();
+    reloader.stop();
     if (reason.auto_shutdown) {
       // tini's convention: a container exits as its essential program did.
       exit_code = reason.cause ? exit_code_of(*reason.cause) : exit_tree_failed;
@@ -208,6 +220,7 @@ int run(const otpd::Options& options) {
     }
     stopping = true;
     status_reporter.stop();
+    reloader.stop();
     log.info(why + ": stopping the tree");
     manager.stopping("stopping the tree (" + why + ")");
     tree.stop([&](otpd::supervise::Done) {
@@ -218,7 +231,8 @@ int run(const otpd::Options& options) {
 
   otpd::loop::SignalWatcher signals(io, [&](int signo) {
     if (signo == SIGHUP) {
-      log.info("received SIGHUP; ignored");
+      if (stopping) return;  // the tree is going away; nothing to reload into
+      reloader.reload("SIGHUP", [](const otpd::control::ReloadOutcome&) {});
       return;
     }
     stop_tree("received " + otpd::config::signal_name(signo));
@@ -231,7 +245,10 @@ int run(const otpd::Options& options) {
         // second signal does: scripts retry.
         if (!stopping) stop_tree("shutdown requested on the control socket");
       },
-      &outputs);
+      &outputs,
+      [&](const otpd::control::Request& request, otpd::service::Reloader::Done done) {
+        reloader.serve(request, std::move(done));
+      });
   otpd::control::Server server(io, std::move(*listening), *policy, commands, events, log);
 
   log.info("otpd " OTPD_VERSION " (pid " + std::to_string(getpid()) + ") starting " +
@@ -280,6 +297,9 @@ int main(int argc, char** argv) {
       std::cout << "otpd " OTPD_VERSION "\n";
       return exit_ok;
     case otpd::Options::Mode::check:
+      if (options->diff) {
+        return otpd::check_diff(options->config_file, options->socket_path, options->json);
+      }
       return check(options->config_file);
     case otpd::Options::Mode::run:
       break;

@@ -5,12 +5,14 @@ namespace otpd {
 const char* const usage_text =
     "Usage: otpd --config FILE [--socket PATH] [--log-format human|json]\n"
     "       otpd check FILE\n"
+    "       otpd check --diff FILE [--json] [--socket PATH]\n"
     "       otpd --help | --version\n"
     "\n"
     "Runs the supervision tree described in FILE in the foreground: children\n"
     "start in order, are restarted by their supervisor's strategy, and stop in\n"
     "reverse order on SIGTERM or SIGINT (a second one kills at once) or on\n"
-    "otpctl shutdown.\n"
+    "otpctl shutdown. SIGHUP (or otpctl reload) reads FILE again and applies\n"
+    "the changes; an invalid FILE changes nothing.\n"
     "\n"
     "  -c, --config FILE      the tree to run (see docs/config.md)\n"
     "      --socket PATH      the control socket otpctl talks to; default:\n"
@@ -22,6 +24,11 @@ const char* const usage_text =
     "  -V, --version          show the version\n"
     "\n"
     "  check FILE             validate FILE and exit 0 if it is valid, 1 if not\n"
+    "  check --diff FILE      validate FILE, then show what a reload of the running\n"
+    "                         otpd (found as otpctl finds it) to FILE would do:\n"
+    "                         '+ PATH' added, '- PATH' removed, '~ PATH (what)'\n"
+    "                         changed; --json for otpd's answer as JSON. Exits 3\n"
+    "                         when no otpd answers\n"
     "\n"
     "Exit status: 0 after an orderly stop; 1 when the tree failed to start,\n"
     "its root supervisor gave up or the control socket could not be created\n"
@@ -78,6 +85,10 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
         error = "--log-format must be human or json, not '" + *value + "'";
         return std::nullopt;
       }
+    } else if (arg == "--diff") {
+      options.diff = true;
+    } else if (arg == "--json") {
+      options.json = true;
     } else if (arg.size() > 1 && arg[0] == '-') {
       error = "unknown option '" + arg + "'";
       return std::nullopt;
@@ -93,7 +104,15 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
     }
     options.mode = Options::Mode::check;
     options.config_file = positional[1];
+    if (options.json && !options.diff) {
+      error = "--json goes with check --diff";
+      return std::nullopt;
+    }
     return options;
+  }
+  if (options.diff || options.json) {
+    error = std::string(options.diff ? "--diff" : "--json") + " goes with check --diff FILE";
+    return std::nullopt;
   }
   if (!positional.empty()) {
     error = "unexpected argument '" + positional[0] + "'";

@@ -20,11 +20,16 @@ std::string_view trimmed(std::string_view path) {
 }  // namespace
 
 Commands::Commands(supervise::Tree& tree, const EventHub& events, std::function<void()> shutdown,
-                   output::OutputHub* outputs)
-    : tree_(tree), events_(events), shutdown_(std::move(shutdown)), outputs_(outputs) {}
+                   output::OutputHub* outputs, ReloadService reload)
+    : tree_(tree),
+      events_(events),
+      shutdown_(std::move(shutdown)),
+      outputs_(outputs),
+      reload_(std::move(reload)) {}
 
 bool Commands::answers_later(Command cmd) {
-  return cmd == Command::start || cmd == Command::stop || cmd == Command::restart;
+  return cmd == Command::start || cmd == Command::stop || cmd == Command::restart ||
+         cmd == Command::reload;
 }
 
 void Commands::answer(const Request& request, std::string& out) {
@@ -67,6 +72,7 @@ void Commands::answer(const Request& request, std::string& out) {
     case Command::start:
     case Command::stop:
     case Command::restart:
+    case Command::reload:
       append_error(out, request.id, ErrorCode::failed, "internal error: asynchronous command");
       return;
   }
@@ -206,6 +212,18 @@ void Commands::logs(const Request& request, std::string& out) {
 }
 
 void Commands::answer_later(const Request& request, std::function<void(std::string)> done) {
+  if (request.cmd == Command::reload) {
+    reload_(request, [id = request.id, done = std::move(done)](ReloadOutcome outcome) {
+      std::string line;
+      if (!outcome.error.empty()) {
+        append_error(line, id, ErrorCode::failed, outcome.error);
+      } else {
+        append_result(line, id, reload_json(outcome));
+      }
+      done(std::move(line));
+    });
+    return;
+  }
   // The engine refuses an unknown path too, but answers asynchronously like
   // any operation: look it up now to tell the two refusals apart.
   const ErrorCode refusal = tree_.contains(request.path) ? ErrorCode::failed : ErrorCode::not_found;

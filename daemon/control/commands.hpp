@@ -6,6 +6,7 @@
 #include <string>
 
 #include "control/event_hub.hpp"
+#include "control/reload_json.hpp"
 #include "control/request.hpp"
 #include "output/output_hub.hpp"
 #include "supervise/tree.hpp"
@@ -14,12 +15,13 @@ namespace otpd::control {
 
 class Commands {
  public:
-  // `shutdown` starts the orderly stop of the whole tree, as SIGTERM does.
+  // `shutdown` starts the orderly stop of the whole tree, as SIGTERM does;
+  // `reload` reads the config again and applies it, as SIGHUP does.
   // `outputs` serves `logs`; without it every process is "not captured".
   Commands(supervise::Tree& tree, const EventHub& events, std::function<void()> shutdown,
-           output::OutputHub* outputs = nullptr);
+           output::OutputHub* outputs = nullptr, ReloadService reload = {});
 
-  // start, stop and restart answer once the supervisor has done them.
+  // start, stop, restart and reload answer once the tree has done them.
   static bool answers_later(Command cmd);
 
   // Appends the reply of a command that answers at once. For `events` and
@@ -28,7 +30,7 @@ class Commands {
   // answered without an error: see follows_logs()).
   void answer(const Request& request, std::string& out);
 
-  // Starts start/stop/restart; `done` later gets the complete reply line.
+  // Starts start/stop/restart/reload; `done` later gets the complete reply line.
   void answer_later(const Request& request, std::function<void(std::string)> done);
 
   output::OutputHub* outputs() const { return outputs_; }
@@ -47,6 +49,7 @@ class Commands {
   const EventHub& events_;
   std::function<void()> shutdown_;
   output::OutputHub* outputs_;
+  ReloadService reload_;
   std::string scratch_;  // reused for results built before their envelope
 };
 

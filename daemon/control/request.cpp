@@ -23,6 +23,9 @@ enum Arg : unsigned {
   kClient = 32,
   kLines = 64,
   kStream = 128,
+  kDryRun = 256,
+  kText = 512,
+  kFile = 1024,
 };
 
 struct CommandRule {
@@ -33,7 +36,7 @@ struct CommandRule {
   unsigned required;
 };
 
-constexpr std::array<CommandRule, 11> kCommands{{
+constexpr std::array<CommandRule, 12> kCommands{{
     {Command::hello, "hello", true, kProtocol | kClient, kProtocol},
     {Command::version, "version", true, 0, 0},
     {Command::ping, "ping", true, 0, 0},
@@ -45,13 +48,14 @@ constexpr std::array<CommandRule, 11> kCommands{{
     {Command::events, "events", true, kFollow | kBacklog, 0},
     {Command::logs, "logs", true, kPath | kLines | kFollow | kStream, kPath},
     {Command::shutdown, "shutdown", false, 0, 0},
+    {Command::reload, "reload", false, kDryRun | kText | kFile, 0},
 }};
 
 struct ArgName {
   Arg arg;
   std::string_view name;
 };
-constexpr std::array<ArgName, 8> kArgs{{
+constexpr std::array<ArgName, 11> kArgs{{
     {kPath, "path"},
     {kSignal, "signal"},
     {kFollow, "follow"},
@@ -60,6 +64,9 @@ constexpr std::array<ArgName, 8> kArgs{{
     {kClient, "client"},
     {kLines, "lines"},
     {kStream, "stream"},
+    {kDryRun, "dry_run"},
+    {kText, "text"},
+    {kFile, "file"},
 }};
 
 const CommandRule& rule_of(Command cmd) {
@@ -172,6 +179,23 @@ bool read_arg(Arg arg, const Json& value, Request& request, RequestError& error)
       }
       request.client = value.get_ref<const std::string&>();
       return true;
+    case kDryRun:
+      if (!value.is_boolean()) {
+        return fail(error, ErrorCode::invalid_request, "dry_run: expected true or false");
+      }
+      request.dry_run = value.get<bool>();
+      return true;
+    case kText:
+      if (!value.is_string())
+        return fail(error, ErrorCode::invalid_request, "text: expected a string");
+      request.text = value.get_ref<const std::string&>();
+      return true;
+    case kFile:
+      if (!value.is_string() || value.get_ref<const std::string&>().empty()) {
+        return fail(error, ErrorCode::invalid_request, "file: expected a file name");
+      }
+      request.file = value.get_ref<const std::string&>();
+      return true;
   }
   return true;
 }
@@ -186,6 +210,9 @@ void reset(Request& request) {
   request.streams = Request::Streams::both;
   request.protocol = kProtocolVersion;
   request.client.clear();
+  request.dry_run = false;
+  request.text.clear();
+  request.file.clear();
 }
 
 std::vector<std::string_view> names_of_args(unsigned args) {
@@ -292,6 +319,14 @@ bool parse_request(std::string_view line, Request& request, RequestError& error)
     }
   }
   if (request.cmd == Command::status && !(seen & kPath)) request.path = "/";
+  // Only the file otpd runs is ever applied, so that what runs is what a
+  // restart of otpd would run; other text may only be compared with it.
+  if ((seen & kText) && !request.dry_run) {
+    return fail(error, ErrorCode::invalid_request, "'text' needs \"dry_run\": true");
+  }
+  if ((seen & kFile) && !(seen & kText)) {
+    return fail(error, ErrorCode::invalid_request, "'file' names a 'text'; give both");
+  }
   return true;
 }
 

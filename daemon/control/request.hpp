@@ -27,7 +27,8 @@ enum class Command {
   signal,
   events,
   logs,
-  shutdown
+  shutdown,
+  reload,
 };
 const char* to_string(Command);
 // Read commands are the ones `read_group` may use: they change nothing.
@@ -57,6 +58,11 @@ struct Request {
   enum class Streams { both, out, err } streams = Streams::both;
   int protocol = kProtocolVersion;  // hello: the client's version
   std::string client;               // hello: who the client says it is
+  bool dry_run = false;             // reload: say what it would do, do nothing
+  // reload with dry_run: compare with this config text instead of the file
+  // otpd runs; `file` names it in errors and is where relative paths start.
+  std::string text;
+  std::string file;
 };
 
 struct RequestError {

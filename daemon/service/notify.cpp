@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <string>
 
 namespace otpd::service {
 
@@ -57,6 +59,13 @@ void Notifier::ready(std::string_view status) {
 
 void Notifier::status(std::string_view status) {
   send("STATUS=" + std::string(status));
+}
+
+void Notifier::reloading(std::string_view status) {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const long long usec = static_cast<long long>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
+  send("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec) + "\nSTATUS=" + std::string(status));
 }
 
 void Notifier::stopping(std::string_view status) {

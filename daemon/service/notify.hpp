@@ -1,6 +1,7 @@
 // Telling a service manager (systemd, or anything speaking its sd_notify
 // protocol) how otpd is doing: READY=1 once the tree has started,
-// STOPPING=1 when the orderly stop begins, STATUS= lines in between.
+// STOPPING=1 when the orderly stop begins, RELOADING=1 while a reload is
+// applied, STATUS= lines in between.
 #pragma once
 
 #include <chrono>
@@ -30,6 +31,9 @@ class Notifier {
   // How often the manager expects WATCHDOG=1 (WatchdogSec=), when it
   // watches otpd.
   std::optional<std::chrono::microseconds> watchdog_timeout() const { return watchdog_timeout_; }
+  // A reload begins; ready() says when it is done. MONOTONIC_USEC tells
+  // systemd (Type=notify-reload) which reload this is.
+  void reloading(std::string_view status);
 
  private:
   void send(const std::string& message);

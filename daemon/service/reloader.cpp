@@ -1,0 +1,111 @@
+#include "service/reloader.hpp"
+
+#include <filesystem>
+
+#include "config/error.hpp"
+#include "config/loader.hpp"
+
+namespace otpd::service {
+namespace {
+
+constexpr const char* kControlWarning =
+    "the control section changed; the control socket cannot change while otpd runs: restart "
+    "otpd to apply it";
+
+std::string counts(const config::TreeDiff& diff) {
+  return std::to_string(diff.of(config::Change::added).size()) + " added, " +
+         std::to_string(diff.of(config::Change::removed).size()) + " removed, " +
+         std::to_string(diff.of(config::Change::changed).size()) + " changed";
+}
+
+}  // namespace
+
+Reloader::Reloader(supervise::Host& host, supervise::Tree& tree, log::EventLog& log,
+                   Notifier& manager, std::string file,
+                   std::function<void(const std::string& failed)> ready)
+    : host_(host),
+      tree_(tree),
+      log_(log),
+      manager_(manager),
+      file_(std::move(file)),
+      ready_(std::move(ready)) {}
+
+void Reloader::serve(const control::Request& request, Done done) {
+  if (request.dry_run) {
+    dry_run(request, std::move(done));
+    return;
+  }
+  reload("requested on the control socket", std::move(done));
+}
+
+void Reloader::reload(const std::string& why, Done done) {
+  control::ReloadOutcome outcome{.file = file_};
+  if (stopping_ || !tree_.running()) {
+    outcome.error = "otpd is stopping; nothing was reloaded";
+    finish(std::move(outcome), std::move(done));
+    return;
+  }
+  ++in_flight_;
+  manager_.reloading("reloading " + file_);
+  config::Config next;
+  try {
+    next = config::load_file(file_);
+  } catch (const config::ConfigError& e) {
+    outcome.error = e.what();
+    log_.error("reload (" + why + ") failed, nothing changed: " + outcome.error);
+    if (--in_flight_ == 0 && !stopping_) ready_("the last reload failed: " + outcome.error);
+    finish(std::move(outcome), std::move(done));
+    return;
+  }
+  outcome.diff = tree_.plan(next);
+  if (outcome.diff.control_changed) {
+    log_.warning(kControlWarning);
+    outcome.warnings.emplace_back(kControlWarning);
+  }
+  log_.info("reloading " + file_ + " (" + why + "): " + counts(outcome.diff));
+  tree_.reload(next, [this, outcome = std::move(outcome),
+                      done = std::move(done)](supervise::ReloadResult result) mutable {
+    outcome.failed = std::move(result.failed);
+    if (!result.error.empty()) {
+      outcome.error = result.error + "; nothing was reloaded";
+      log_.warning("reload: " + outcome.error);
+    } else {
+      outcome.diff = std::move(result.diff);
+      for (const auto& failure : outcome.failed) {
+        log_.warning("reload: " + failure.path + " failed to start: " + failure.error);
+      }
+    }
+    if (--in_flight_ == 0 && !stopping_) ready_("");
+    done(std::move(outcome));
+  });
+}
+
+void Reloader::dry_run(const control::Request& request, Done done) {
+  control::ReloadOutcome outcome{.dry_run = true,
+                                 .file = request.text.empty() ? file_ : request.file};
+  try {
+    if (request.text.empty()) {
+      outcome.diff = tree_.plan(config::load_file(file_));
+    } else {
+      const std::string name = request.file.empty() ? "<text>" : request.file;
+      outcome.file = name;
+      const auto base = std::filesystem::path(name).parent_path().string();
+      outcome.diff = tree_.plan(config::load_string(request.text, name, base));
+    }
+  } catch (const config::ConfigError& e) {
+    outcome.error = e.what();
+  }
+  if (outcome.error.empty() && outcome.diff.control_changed) {
+    outcome.warnings.emplace_back(kControlWarning);
+  }
+  finish(std::move(outcome), std::move(done));
+}
+
+// Answers from the event loop, never inside the request that asked.
+void Reloader::finish(control::ReloadOutcome outcome, Done done) {
+  host_.post([outcome = std::move(outcome), done = std::move(done)]() mutable {
+    done(std::move(outcome));
+  });
+}
+
+}  // namespace otpd::service

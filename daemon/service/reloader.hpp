@@ -1,0 +1,49 @@
+// Live reload from the daemon's side (docs/reload.md): read the config file
+// otpd was started with again, refuse it whole when it is invalid, and hand
+// it to the tree otherwise; log it, tell the service manager, answer the
+// caller. SIGHUP and `otpctl reload` both come here.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "control/reload_json.hpp"
+#include "control/request.hpp"
+#include "log/event_log.hpp"
+#include "service/notify.hpp"
+#include "supervise/tree.hpp"
+
+namespace otpd::service {
+
+class Reloader {
+ public:
+  using Done = std::function<void(control::ReloadOutcome)>;
+  // `ready` sends READY=1 when no reload is under way any more; `failed`
+  // is empty, or says that the last reload failed and why.
+  Reloader(supervise::Host& host, supervise::Tree& tree, log::EventLog& log, Notifier& manager,
+           std::string file, std::function<void(const std::string& failed)> ready);
+
+  // Re-reads and applies the file; `why` says who asked ("SIGHUP").
+  // `done` is called later, from the event loop.
+  void reload(const std::string& why, Done done);
+  // The control socket's `reload` request, dry runs included.
+  void serve(const control::Request& request, Done done);
+  // The tree is going away: reloads are refused from now on, and the
+  // manager hears nothing more from here.
+  void stop() { stopping_ = true; }
+
+ private:
+  void dry_run(const control::Request& request, Done done);
+  void finish(control::ReloadOutcome outcome, Done done);
+
+  supervise::Host& host_;
+  supervise::Tree& tree_;
+  log::EventLog& log_;
+  Notifier& manager_;
+  std::string file_;
+  std::function<void(const std::string& failed)> ready_;
+  int in_flight_ = 0;  // reloads between RELOADING=1 and READY=1
+  bool stopping_ = false;
+};
+
+}  // namespace otpd::service

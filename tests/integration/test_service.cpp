@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <cstring>
+#include <ctime>
+#include <string>
 
 #include "harness.hpp"
 
@@ -121,5 +123,41 @@ tree:
   CHECK(manager.next(3000) == "STATUS=2 processes: 1 running, 1 backoff");
   otpd.signal(SIGTERM);
   CHECK(manager.next().starts_with("STOPPING=1"));
+  CHECK(otpd.wait_exit() == 0);
+}
+
+TEST_CASE("otpd tells its service manager RELOADING=1, then READY=1, around a reload") {
+  Sandbox box;
+  FakeManager manager(box.path("notify"));
+  Otpd otpd =
+      Otpd::run(box, "tree:\n  children:\n    - name: a\n      command: [@CHILD@, --name, a]\n",
+                {.env = {"NOTIFY_SOCKET=" + box.path("notify")}});
+  CHECK(manager.next() == "READY=1\nSTATUS=1 process: 1 running");
+  box.write("otpd.yaml",
+            "tree:\n  children:\n    - name: a\n      command: [@CHILD@, --name, a]\n"
+            "    - name: b\n      command: [@CHILD@, --name, b]\n");
+  timespec before{};
+  clock_gettime(CLOCK_MONOTONIC, &before);
+  otpd.signal(SIGHUP);
+  const std::string reloading = manager.next();
+  const std::string prefix = "RELOADING=1\nMONOTONIC_USEC=";
+  REQUIRE_MESSAGE(reloading.rfind(prefix, 0) == 0, reloading);
+  // The usec value is otpd's CLOCK_MONOTONIC when the reload began.
+  const long long usec = std::stoll(reloading.substr(prefix.size()));
+  CHECK(usec >= before.tv_sec * 1'000'000LL + before.tv_nsec / 1000);
+  CHECK(reloading.find("\nSTATUS=reloading " + box.path("otpd.yaml")) != std::string::npos);
+  CHECK(manager.next() == "READY=1\nSTATUS=2 processes: 2 running");
+
+  // A failed reload ends with READY=1 too, and says that it failed.
+  box.write("otpd.yaml", "tree:\n  children: [\n");
+  otpd.signal(SIGHUP);
+  CHECK(manager.next().rfind("RELOADING=1\n", 0) == 0);
+  const std::string after_failure = manager.next();
+  CHECK_MESSAGE(after_failure.rfind("READY=1\nSTATUS=2 processes: 2 running; the last reload "
+                                    "failed: " +
+                                        box.path("otpd.yaml") + ":",
+                                    0) == 0,
+                after_failure);
+  otpd.signal(SIGTERM);
   CHECK(otpd.wait_exit() == 0);
 }

@@ -95,6 +95,16 @@ TEST_CASE("otpctl arguments: a command with its operands and options") {
   CHECK(signal.paths == Args{"app/api", "db"});
 }
 
+TEST_CASE("otpctl arguments: reload takes --dry-run and --json, nothing else") {
+  const Invocation reload = parsed({"reload", "--dry-run", "--json"});
+  CHECK(reload.command == Command::reload);
+  CHECK(reload.dry_run);
+  CHECK(reload.json);
+  CHECK(!parsed({"reload"}).dry_run);
+  CHECK(usage_error({"reload", "app"}) == "unexpected argument 'app'");
+  CHECK(usage_error({"status", "--dry-run"}) == "option --dry-run does not apply to 'status'");
+}
+
 TEST_CASE("otpctl arguments: global options before or after the command, both spellings") {
   const Invocation a = parsed({"--socket", "/tmp/s.sock", "--timeout", "2s", "ping"});
   CHECK(a.socket == "/tmp/s.sock");

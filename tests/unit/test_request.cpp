@@ -293,4 +293,34 @@ TEST_SUITE("node json") {
     CHECK(j["held"] == true);
     CHECK(j["last_exit"] == json::parse(R"({"exit_status":3,"reason":"exited with status 3"})"));
   }
+
+  TEST_CASE("reload: dry_run, and text with file only for a dry run") {
+    auto p = parse(R"({"id":1,"cmd":"reload"})");
+    REQUIRE(p.ok);
+    CHECK(p.request.cmd == Command::reload);
+    CHECK(!p.request.dry_run);
+    CHECK(!is_read_only(Command::reload));
+    p = parse(R"({"id":1,"cmd":"reload","dry_run":true,"text":"tree: {}","file":"/etc/x.yaml"})");
+    REQUIRE(p.ok);
+    CHECK(p.request.dry_run);
+    CHECK(p.request.text == "tree: {}");
+    CHECK(p.request.file == "/etc/x.yaml");
+    CHECK(error_of(R"({"id":1,"cmd":"reload","text":"tree: {}"})") ==
+          "invalid_request: 'text' needs \"dry_run\": true");
+    CHECK(error_of(R"({"id":1,"cmd":"reload","dry_run":true,"file":"x"})") ==
+          "invalid_request: 'file' names a 'text'; give both");
+    CHECK(error_of(R"({"id":1,"cmd":"reload","dry_run":1})") ==
+          "invalid_request: dry_run: expected true or false");
+    CHECK(error_of(R"({"id":1,"cmd":"reload","dryrun":true})") ==
+          "invalid_request: 'reload' takes no argument 'dryrun' (did you mean 'dry_run'?)");
+    // A request reused for the next line forgets the reload's arguments.
+    Request request;
+    RequestError error;
+    REQUIRE(parse_request(R"({"id":1,"cmd":"reload","dry_run":true,"text":"t","file":"f"})",
+                          request, error));
+    REQUIRE(parse_request(R"({"id":2,"cmd":"reload"})", request, error));
+    CHECK(!request.dry_run);
+    CHECK(request.text.empty());
+    CHECK(request.file.empty());
+  }
 }

@@ -112,6 +112,7 @@ std::vector<std::string> what_differs(const SupervisorSpec& before, const Superv
   add_if(out, before.intensity != after.intensity, "intensity");
   add_if(out, before.period != after.period, "period");
   add_if(out, before.backoff != after.backoff, "backoff");
+  add_if(out, before.auto_shutdown != after.auto_shutdown, "auto_shutdown");
   if (out.empty() && !(without_children(before) == without_children(after))) {
     out.emplace_back("settings");
   }
@@ -138,6 +139,7 @@ std::vector<std::string> what_differs(const ChildSpec& before, const ChildSpec& 
   add_if(out, before.restart != after.restart, "restart");
   add_if(out, before.shutdown != after.shutdown, "shutdown");
   add_if(out, before.backoff != after.backoff, "backoff");
+  add_if(out, before.significant != after.significant, "significant");
   if (out.empty() && !same_settings(before, after)) out.emplace_back("settings");
   return out;
 }

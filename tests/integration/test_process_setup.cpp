@@ -46,6 +46,8 @@ tree:
 )");
   REQUIRE(otpd.wait_recorded(box, "fds", "a"));
   REQUIRE(otpd.wait_recorded(box, "fds", "b"));
+  // The child records its mask after its descriptors.
+  REQUIRE(otpd.wait_recorded(box, "mask", "a"));
   CHECK(box.recorded_value("fds", "a") == "none");
   CHECK(box.recorded_value("fds", "b") == "none");  // nor one of its older sibling
   CHECK(box.recorded_value("mask", "a") == "0");

@@ -53,7 +53,8 @@ void Reloader::reload(const std::string& why, Done done) {
   } catch (const config::ConfigError& e) {
     outcome.error = e.what();
     log_.error("reload (" + why + ") failed, nothing changed: " + outcome.error);
-    if (--in_flight_ == 0 && !stopping_) ready_("the last reload failed: " + outcome.error);
+    if (--in_flight_ == 0 && !stopping_ && tree_.running())
+      ready_("the last reload failed: " + outcome.error);
     finish(std::move(outcome), std::move(done));
     return;
   }
@@ -75,7 +76,8 @@ void Reloader::reload(const std::string& why, Done done) {
         log_.warning("reload: " + failure.path + " failed to start: " + failure.error);
       }
     }
-    if (--in_flight_ == 0 && !stopping_) ready_("");
+    // A tree that failed its first start meanwhile is not announced ready.
+    if (--in_flight_ == 0 && !stopping_ && tree_.running()) ready_("");
     done(std::move(outcome));
   });
 }

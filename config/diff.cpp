@@ -129,7 +129,15 @@ std::vector<std::string> what_differs(const ChildSpec& before, const ChildSpec& 
     const ProcessSpec& a = before.process();
     const ProcessSpec& b = after.process();
     add_if(out, a.argv != b.argv || a.via_shell != b.via_shell, "command");
-    add_if(out, a.env != b.env, "env");
+    add_if(out,
+           a.env != b.env || a.env_files != b.env_files || a.file_env != b.file_env ||
+               a.inherit_env != b.inherit_env,
+           "env");
+    add_if(out, a.credentials != b.credentials, "user");
+    add_if(out, a.umask != b.umask, "umask");
+    add_if(out, a.rlimits != b.rlimits, "rlimits");
+    add_if(out, a.stop_signal != b.stop_signal, "stop_signal");
+    add_if(out, a.kill_mode != b.kill_mode, "kill_mode");
     add_if(out, a.cwd != b.cwd, "cwd");
     add_if(out,
            a.normal_exit_codes != b.normal_exit_codes ||

@@ -163,6 +163,10 @@ TEST_CASE("diff: every field of a spec takes part, source locations excepted") {
   std::get<ProcessSpec>(db.body).normal_exit_codes = {};
   std::get<ProcessSpec>(db.body).cwd = "/elsewhere";
   CHECK(what_differs(before.tree.children[0], db) == Names{"cwd"});
+  std::get<ProcessSpec>(db.body).cwd = std::get<ProcessSpec>(before.tree.children[0].body).cwd;
+  std::get<ProcessSpec>(db.body).umask = 027;
+  std::get<ProcessSpec>(db.body).stop_signal = 2;
+  CHECK(what_differs(before.tree.children[0], db) == Names{"umask", "stop_signal"});
 }
 
 TEST_CASE("diff: the control section is reported apart; where it was written does not count") {

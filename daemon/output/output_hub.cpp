@@ -190,6 +190,20 @@ struct OutputHub::Impl : std::enable_shared_from_this<Impl> {
       for (int fd : {out[0], out[1], err[0], err[1]}) {
         if (fd >= 0) ::close(fd);
       }
+      if (error == EMFILE || error == ENFILE) {
+        // Out of descriptors: the child runs with otpd's own output rather
+        // than not at all, as a child beyond the pidfd budget is still
+        // watched through SIGCHLD.
+        if (!warned_fd_shortage) {
+          warned_fd_shortage = true;
+          log.warning(because("cannot capture the output of " + path, error) +
+                      "; it and any other child that meets the open-file limit write to otpd's "
+                      "own output instead (raise LimitNOFILE=; each captured child needs 3 "
+                      "descriptors)");
+        }
+        modes[path] = config::Output::inherit;
+        return {};
+      }
       return {1, 2, because("cannot create a pipe for its output", error)};
     }
     // The write ends go onto the low slots (dup3 replaces /dev/null there
@@ -259,6 +273,7 @@ struct OutputHub::Impl : std::enable_shared_from_this<Impl> {
   std::array<char, kReadChunk> buffer{};  // shared: each read is consumed at once
   std::string line_text;
   std::size_t pipes = 0;
+  bool warned_fd_shortage = false;
 };
 
 namespace {

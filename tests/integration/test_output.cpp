@@ -3,6 +3,7 @@
 // across restarts, fast writers, binary data, and a supervisor that stays
 // responsive while a child writes as fast as it can.
 #include <doctest/doctest.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -371,4 +372,23 @@ tree:
   const Outcome logs = live.ctl({"logs", "a"});
   CHECK(logs.code == 0);
   CHECK(logs.out.find("a out 1") != std::string::npos);
+}
+
+TEST_CASE("out of descriptors, children run with otpd's output instead of failing") {
+  // 3 descriptors per captured child: 30 children need about 90 beside
+  // otpd's own, so a hard limit of 64 runs out part way.
+  std::string yaml = "tree:\n  children:\n";
+  for (int i = 0; i < 30; ++i) {
+    yaml += "    - {name: c" + std::to_string(i) + ", command: [@CHILD@, --name, c" +
+            std::to_string(i) + "]}\n";
+  }
+  otpd::it::Sandbox box;
+  otpd::it::Otpd otpd =
+      otpd::it::Otpd::run(box, yaml, {.wrapper = {"/usr/bin/prlimit", "--nofile=64:64", "--"}});
+  REQUIRE_MESSAGE(otpd.wait_message("tree started"), otpd.transcript());
+  CHECK(otpd.logged("cannot capture the output of"));
+  CHECK(otpd.count("c29", "started") == 1);
+  CHECK(otpd.events({"start_failed"}).empty());
+  otpd.signal(SIGTERM);
+  CHECK(otpd.wait_exit() == 0);
 }

@@ -482,4 +482,9 @@ std::string fd_target(pid_t pid, int fd) {
   return n < 0 ? std::string() : std::string(target, static_cast<std::size_t>(n));
 }
 
+bool can_unshare_pid() {
+  return geteuid() == 0 && access("/usr/bin/unshare", X_OK) == 0 &&
+         system("/usr/bin/unshare --pid --fork --mount-proc /bin/true >/dev/null 2>&1") == 0;
+}
+
 }  // namespace otpd::it

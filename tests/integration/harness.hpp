@@ -158,6 +158,10 @@ bool running(pid_t pid);
 // Processes still below this test process (it is their subreaper): none
 // should outlive the otpd that started them.
 std::vector<pid_t> strays();
+// Whether otpd can be run as PID 1 of a new PID namespace here (root and
+// `unshare --pid` are needed), as Options::wrapper
+// {"/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "--kill-child"}.
+bool can_unshare_pid();
 // Pids of zombies whose parent is `parent`.
 std::vector<pid_t> zombies_of(pid_t parent);
 // The path a process's descriptor points to, or empty.

@@ -10,15 +10,6 @@
 
 using namespace otpd::it;
 
-namespace {
-
-bool can_unshare_pid() {
-  return geteuid() == 0 && access("/usr/bin/unshare", X_OK) == 0 &&
-         system("/usr/bin/unshare --pid --fork --mount-proc /bin/true >/dev/null 2>&1") == 0;
-}
-
-}  // namespace
-
 TEST_CASE("otpd exits with the exit code of the significant child that ended the tree") {
   Sandbox box;
   Otpd otpd = Otpd::run(box, R"(

@@ -13,11 +13,6 @@ using namespace otpd::it;
 
 namespace {
 
-bool can_unshare_pid() {
-  return geteuid() == 0 && access("/usr/bin/unshare", X_OK) == 0 &&
-         system("/usr/bin/unshare --pid --fork --mount-proc /bin/true >/dev/null 2>&1") == 0;
-}
-
 // The first child of `pid`: otpd, below unshare.
 pid_t child_of(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");

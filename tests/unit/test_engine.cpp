@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include "engine_world.hpp"
 #include "fake_host.hpp"
 #include "supervise/status_summary.hpp"
 #include "supervise/tree.hpp"
@@ -24,79 +25,19 @@ using Lines = std::vector<std::string>;
 
 namespace {
 
-ChildSpec proc(const std::string& name, RestartType restart = RestartType::permanent,
-               Shutdown shutdown = Shutdown::after(5s)) {
-  ChildSpec c;
-  c.name = name;
-  c.restart = restart;
-  c.shutdown = shutdown;
-  ProcessSpec p;
-  p.argv = {name};
-  c.body = p;
-  return c;
-}
-
-SupervisorSpec sup_spec(Strategy strategy, std::vector<ChildSpec> children, int intensity = 3,
-                        otpd::config::Duration period = 5s) {
-  SupervisorSpec s;
-  s.strategy = strategy;
-  s.intensity = intensity;
-  s.period = period;
-  s.children = std::move(children);
-  return s;
-}
-
-ChildSpec sup(const std::string& name, SupervisorSpec spec,
-              RestartType restart = RestartType::permanent) {
-  ChildSpec c;
-  c.name = name;
-  c.restart = restart;
-  c.shutdown = Shutdown::infinity();
-  c.body = std::move(spec);
-  return c;
-}
+using otpd::test::process_child;
+using otpd::test::supervisor_child;
+using otpd::test::supervisor_spec;
+using World = otpd::test::EngineWorld;
 
 const ExitStatus crash = ExitStatus::exited(1);
 const ExitStatus clean = ExitStatus::exited(0);
 
-struct World {
-  otpd::test::FakeHost host;
-  otpd::test::FakeProcesses procs{host};
-  otpd::test::RecordingSink sink;
-  std::unique_ptr<Tree> tree;
-  std::optional<std::string> start_result;
-  std::optional<ExitReason> gave_up;
-  bool stopped = false;
-
-  explicit World(SupervisorSpec root) {
-    otpd::config::Config config;
-    config.tree = std::move(root);
-    tree = std::make_unique<Tree>(host, procs, sink, config);
-    tree->on_exit = [this](const ExitReason& r) { gave_up = r; };
-  }
-  World& boot() {
-    tree->start([this](std::string error) { start_result = std::move(error); });
-    host.run();
-    return *this;
-  }
-  void shutdown() {
-    tree->stop([this](Done) { stopped = true; });
-    host.run();
-  }
-  // Everything the processes saw since the last call.
-  Lines take_history() { return std::exchange(procs.history, {}); }
-  ~World() {
-    if (tree->running()) {
-      shutdown();
-      for (int i = 0; i < 100 && !stopped; ++i) host.advance(1s);
-    }
-  }
-};
-
 }  // namespace
 
 TEST_CASE("children start in order, each only after the previous one runs") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), proc("b"), proc("c")}));
+  World w(supervisor_spec(Strategy::one_for_one,
+                          {process_child("a"), process_child("b"), process_child("c")}));
   w.boot();
   CHECK(w.start_result == "");
   CHECK(w.take_history() == Lines{"start a", "start b", "start c"});
@@ -106,7 +47,8 @@ TEST_CASE("children start in order, each only after the previous one runs") {
 }
 
 TEST_CASE("one_for_one restarts only the child that failed") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), proc("b"), proc("c")}));
+  World w(supervisor_spec(Strategy::one_for_one,
+                          {process_child("a"), process_child("b"), process_child("c")}));
   w.boot().take_history();
   const int old_b = w.procs.pid_of("b");
   w.procs.exit("b", crash);
@@ -117,7 +59,8 @@ TEST_CASE("one_for_one restarts only the child that failed") {
 }
 
 TEST_CASE("one_for_all stops the others in reverse order and restarts all in order") {
-  World w(sup_spec(Strategy::one_for_all, {proc("a"), proc("b"), proc("c"), proc("d")}));
+  World w(supervisor_spec(Strategy::one_for_all, {process_child("a"), process_child("b"),
+                                                  process_child("c"), process_child("d")}));
   w.boot().take_history();
   w.procs.exit("b", crash);
   CHECK(w.take_history() == Lines{"exit b", "term d", "exit d", "term c", "exit c", "term a",
@@ -125,7 +68,8 @@ TEST_CASE("one_for_all stops the others in reverse order and restarts all in ord
 }
 
 TEST_CASE("rest_for_one stops the younger siblings in reverse and restarts them with it") {
-  World w(sup_spec(Strategy::rest_for_one, {proc("a"), proc("b"), proc("c"), proc("d")}));
+  World w(supervisor_spec(Strategy::rest_for_one, {process_child("a"), process_child("b"),
+                                                   process_child("c"), process_child("d")}));
   w.boot().take_history();
   w.procs.exit("b", crash);
   CHECK(w.take_history() ==
@@ -135,17 +79,17 @@ TEST_CASE("rest_for_one stops the younger siblings in reverse and restarts them 
 }
 
 TEST_CASE("a permanent child is restarted even after a normal exit") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a")}));
+  World w(supervisor_spec(Strategy::one_for_one, {process_child("a")}));
   w.boot().take_history();
   w.procs.exit("a", clean);
   CHECK(w.take_history() == Lines{"exit a", "start a"});
 }
 
 TEST_CASE("a transient child is restarted only after an abnormal exit") {
-  ChildSpec t = proc("t", RestartType::transient);
+  ChildSpec t = process_child("t", RestartType::transient);
   std::get<ProcessSpec>(t.body).normal_exit_codes = {3};
   std::get<ProcessSpec>(t.body).normal_exit_signals = {SIGTERM};
-  World w(sup_spec(Strategy::one_for_all, {proc("a"), t}));
+  World w(supervisor_spec(Strategy::one_for_all, {process_child("a"), t}));
   w.boot().take_history();
 
   w.procs.exit("t", crash);
@@ -160,23 +104,24 @@ TEST_CASE("a transient child is restarted only after an abnormal exit") {
 }
 
 TEST_CASE("a transient child's listed exit codes and signals count as normal") {
-  ChildSpec t = proc("t", RestartType::transient);
+  ChildSpec t = process_child("t", RestartType::transient);
   std::get<ProcessSpec>(t.body).normal_exit_codes = {3};
   std::get<ProcessSpec>(t.body).normal_exit_signals = {SIGTERM};
   for (ExitStatus status : {ExitStatus::exited(3), ExitStatus::killed(SIGTERM)}) {
-    World w(sup_spec(Strategy::one_for_one, {t}));
+    World w(supervisor_spec(Strategy::one_for_one, {t}));
     w.boot().take_history();
     w.procs.exit("t", status);
     CHECK(w.take_history() == Lines{"exit t"});
   }
-  World w(sup_spec(Strategy::one_for_one, {t}));
+  World w(supervisor_spec(Strategy::one_for_one, {t}));
   w.boot().take_history();
   w.procs.exit("t", ExitStatus::killed(SIGKILL));
   CHECK(w.take_history() == Lines{"exit t", "start t"});
 }
 
 TEST_CASE("a temporary child is never restarted, is removed, and uses no restart budget") {
-  World w(sup_spec(Strategy::one_for_all, {proc("a"), proc("tmp", RestartType::temporary)}, 0));
+  World w(supervisor_spec(Strategy::one_for_all,
+                          {process_child("a"), process_child("tmp", RestartType::temporary)}, 0));
   w.boot().take_history();
   w.procs.exit("tmp", crash);
   CHECK(w.take_history() == Lines{"exit tmp"});
@@ -187,7 +132,8 @@ TEST_CASE("a temporary child is never restarted, is removed, and uses no restart
 }
 
 TEST_CASE("more than `intensity` restarts within `period` makes the supervisor give up") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), proc("b"), proc("c")}, 3, 5s));
+  World w(supervisor_spec(Strategy::one_for_one,
+                          {process_child("a"), process_child("b"), process_child("c")}, 3, 5s));
   w.boot().take_history();
   for (int i = 0; i < 3; ++i) {
     w.host.advance(1s);
@@ -207,7 +153,7 @@ TEST_CASE("more than `intensity` restarts within `period` makes the supervisor g
 }
 
 TEST_CASE("restarts older than `period` no longer count") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a")}, 3, 5s));
+  World w(supervisor_spec(Strategy::one_for_one, {process_child("a")}, 3, 5s));
   w.boot();
   for (int i = 0; i < 20; ++i) {
     w.host.advance(2s);  // at most 3 restarts in any 5 s window
@@ -218,7 +164,7 @@ TEST_CASE("restarts older than `period` no longer count") {
 }
 
 TEST_CASE("a restart exactly `period` old still counts, as in OTP") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a")}, 1, 5s));
+  World w(supervisor_spec(Strategy::one_for_one, {process_child("a")}, 1, 5s));
   w.boot();
   w.procs.exit("a", crash);
   w.host.advance(5s);
@@ -227,7 +173,7 @@ TEST_CASE("a restart exactly `period` old still counts, as in OTP") {
 }
 
 TEST_CASE("intensity 0 gives up at the first restart") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a")}, 0));
+  World w(supervisor_spec(Strategy::one_for_one, {process_child("a")}, 0));
   w.boot();
   w.procs.exit("a", crash);
   CHECK(w.gave_up);
@@ -235,8 +181,11 @@ TEST_CASE("intensity 0 gives up at the first restart") {
 }
 
 TEST_CASE("a nested supervisor that gives up is a failed child of its parent") {
-  auto inner = sup_spec(Strategy::one_for_one, {proc("x"), proc("y")}, 1, 5s);
-  World w(sup_spec(Strategy::rest_for_one, {proc("a"), sup("inner", inner), proc("b")}));
+  auto inner =
+      supervisor_spec(Strategy::one_for_one, {process_child("x"), process_child("y")}, 1, 5s);
+  World w(
+      supervisor_spec(Strategy::rest_for_one,
+                      {process_child("a"), supervisor_child("inner", inner), process_child("b")}));
   w.boot().take_history();
   w.procs.exit("y", crash);
   CHECK(w.take_history() == Lines{"exit y", "start y"});
@@ -252,8 +201,9 @@ TEST_CASE("a nested supervisor that gives up is a failed child of its parent") {
 }
 
 TEST_CASE("escalation goes up to the root, and the root giving up stops everything") {
-  auto inner = sup_spec(Strategy::one_for_one, {proc("x")}, 0);
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), sup("inner", inner)}, 0));
+  auto inner = supervisor_spec(Strategy::one_for_one, {process_child("x")}, 0);
+  World w(supervisor_spec(Strategy::one_for_one,
+                          {process_child("a"), supervisor_child("inner", inner)}, 0));
   w.boot().take_history();
   w.procs.exit("x", crash);
   CHECK(w.take_history() == Lines{"exit x", "term a", "exit a"});
@@ -262,9 +212,10 @@ TEST_CASE("escalation goes up to the root, and the root giving up stops everythi
 }
 
 TEST_CASE("a transient nested supervisor that gives up is not restarted (its exit is shutdown)") {
-  auto inner = sup_spec(Strategy::one_for_one, {proc("x")}, 0);
-  World w(
-      sup_spec(Strategy::one_for_one, {proc("a"), sup("inner", inner, RestartType::transient)}));
+  auto inner = supervisor_spec(Strategy::one_for_one, {process_child("x")}, 0);
+  World w(supervisor_spec(
+      Strategy::one_for_one,
+      {process_child("a"), supervisor_child("inner", inner, RestartType::transient)}));
   w.boot().take_history();
   w.procs.exit("x", crash);
   CHECK(w.take_history() == Lines{"exit x"});
@@ -273,7 +224,8 @@ TEST_CASE("a transient nested supervisor that gives up is not restarted (its exi
 }
 
 TEST_CASE("a start failure at the first start fails the tree and stops what had started") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), proc("b"), proc("c")}));
+  World w(supervisor_spec(Strategy::one_for_one,
+                          {process_child("a"), process_child("b"), process_child("c")}));
   w.procs.fail_starts_of("c", "command not found: c");
   w.boot();
   CHECK(w.start_result == "failed to start child 'c': command not found: c");
@@ -284,8 +236,10 @@ TEST_CASE("a start failure at the first start fails the tree and stops what had 
 }
 
 TEST_CASE("a nested start failure fails every supervisor up to the root, naming the path") {
-  auto inner = sup_spec(Strategy::one_for_one, {proc("x"), proc("y")});
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), sup("inner", inner), proc("b")}));
+  auto inner = supervisor_spec(Strategy::one_for_one, {process_child("x"), process_child("y")});
+  World w(
+      supervisor_spec(Strategy::one_for_one,
+                      {process_child("a"), supervisor_child("inner", inner), process_child("b")}));
   w.procs.fail_starts_of("y", "cannot execute y: Permission denied");
   w.boot();
   CHECK(w.start_result ==
@@ -296,7 +250,7 @@ TEST_CASE("a nested start failure fails every supervisor up to the root, naming 
 }
 
 TEST_CASE("each failed start during a restart counts against the intensity") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), proc("b")}, 3, 5s));
+  World w(supervisor_spec(Strategy::one_for_one, {process_child("a"), process_child("b")}, 3, 5s));
   w.boot().take_history();
   w.procs.fail_starts_of("b", "cannot change directory to /gone: No such file or directory");
   w.procs.exit("b", crash);
@@ -308,7 +262,7 @@ TEST_CASE("each failed start during a restart counts against the intensity") {
 }
 
 TEST_CASE("a failed start recovers when a retry succeeds") {
-  auto root = sup_spec(Strategy::one_for_one, {proc("a")}, 5, 1h);
+  auto root = supervisor_spec(Strategy::one_for_one, {process_child("a")}, 5, 1h);
   root.backoff = otpd::config::Backoff{100ms, 1s, 2.0, 10s};
   World w(root);
   w.boot().take_history();
@@ -327,8 +281,10 @@ TEST_CASE("a failed start recovers when a retry succeeds") {
 }
 
 TEST_CASE("shutdown stops children in reverse order, a nested tree before its older siblings") {
-  auto inner = sup_spec(Strategy::one_for_one, {proc("x"), proc("y")});
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), sup("inner", inner), proc("b")}));
+  auto inner = supervisor_spec(Strategy::one_for_one, {process_child("x"), process_child("y")});
+  World w(
+      supervisor_spec(Strategy::one_for_one,
+                      {process_child("a"), supervisor_child("inner", inner), process_child("b")}));
   w.boot().take_history();
   w.shutdown();
   CHECK(w.stopped);
@@ -337,8 +293,8 @@ TEST_CASE("shutdown stops children in reverse order, a nested tree before its ol
 }
 
 TEST_CASE("shutdown: SIGTERM, then SIGKILL when the shutdown time runs out") {
-  World w(
-      sup_spec(Strategy::one_for_one, {proc("a", RestartType::permanent, Shutdown::after(2s))}));
+  World w(supervisor_spec(Strategy::one_for_one,
+                          {process_child("a", RestartType::permanent, Shutdown::after(2s))}));
   w.procs.ignore_sigterm("a");
   w.boot().take_history();
   w.shutdown();
@@ -351,9 +307,9 @@ TEST_CASE("shutdown: SIGTERM, then SIGKILL when the shutdown time runs out") {
 }
 
 TEST_CASE("shutdown: brutal_kill sends SIGKILL at once; infinity waits") {
-  World w(sup_spec(Strategy::one_for_one,
-                   {proc("slow", RestartType::permanent, Shutdown::infinity()),
-                    proc("b", RestartType::permanent, Shutdown::brutal_kill())}));
+  World w(supervisor_spec(Strategy::one_for_one,
+                          {process_child("slow", RestartType::permanent, Shutdown::infinity()),
+                           process_child("b", RestartType::permanent, Shutdown::brutal_kill())}));
   w.procs.ignore_sigterm("slow");
   w.boot().take_history();
   w.shutdown();
@@ -365,7 +321,8 @@ TEST_CASE("shutdown: brutal_kill sends SIGKILL at once; infinity waits") {
 }
 
 TEST_CASE("a child that dies while being stopped for a restart is not restarted twice") {
-  World w(sup_spec(Strategy::one_for_all, {proc("a"), proc("b"), proc("c")}));
+  World w(supervisor_spec(Strategy::one_for_all,
+                          {process_child("a"), process_child("b"), process_child("c")}));
   w.procs.ignore_sigterm("c");
   w.boot().take_history();
   w.procs.exit("a", crash);
@@ -379,7 +336,7 @@ TEST_CASE("a child that dies while being stopped for a restart is not restarted 
 }
 
 TEST_CASE("a late exit of an earlier incarnation is ignored") {
-  World w(sup_spec(Strategy::one_for_all, {proc("a"), proc("b")}));
+  World w(supervisor_spec(Strategy::one_for_all, {process_child("a"), process_child("b")}));
   w.boot().take_history();
   // Both die before the supervisor handles either: a's exit restarts both,
   // and b's exit, still queued, belongs to an incarnation that is gone.
@@ -394,8 +351,9 @@ TEST_CASE("a late exit of an earlier incarnation is ignored") {
 }
 
 TEST_CASE("one_for_all drops temporary children and restarts transient ones that had ended") {
-  World w(sup_spec(Strategy::one_for_all, {proc("a"), proc("tr", RestartType::transient),
-                                           proc("tmp", RestartType::temporary)}));
+  World w(supervisor_spec(Strategy::one_for_all,
+                          {process_child("a"), process_child("tr", RestartType::transient),
+                           process_child("tmp", RestartType::temporary)}));
   w.boot().take_history();
   w.procs.exit("tr", clean);  // ends normally: stays down
   w.take_history();
@@ -405,7 +363,7 @@ TEST_CASE("one_for_all drops temporary children and restarts transient ones that
 }
 
 TEST_CASE("backoff delays the restart, grows, and is visible while waiting") {
-  auto root = sup_spec(Strategy::one_for_one, {proc("a")}, 100, 1h);
+  auto root = supervisor_spec(Strategy::one_for_one, {process_child("a")}, 100, 1h);
   root.backoff = otpd::config::Backoff{100ms, 1s, 2.0, 10s};
   World w(root);
   w.boot().take_history();
@@ -436,7 +394,7 @@ TEST_CASE("backoff delays the restart, grows, and is visible while waiting") {
 }
 
 TEST_CASE("a shutdown does not wait for a pending backoff") {
-  auto root = sup_spec(Strategy::one_for_one, {proc("a"), proc("b")});
+  auto root = supervisor_spec(Strategy::one_for_one, {process_child("a"), process_child("b")});
   root.backoff = otpd::config::Backoff{30s, 30s, 2.0, 30s};
   World w(root);
   w.boot().take_history();
@@ -448,8 +406,10 @@ TEST_CASE("a shutdown does not wait for a pending backoff") {
 }
 
 TEST_CASE("a shutdown during the first start stops what has started") {
-  auto inner = sup_spec(Strategy::one_for_one, {proc("x")});
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), sup("inner", inner), proc("b")}));
+  auto inner = supervisor_spec(Strategy::one_for_one, {process_child("x")});
+  World w(
+      supervisor_spec(Strategy::one_for_one,
+                      {process_child("a"), supervisor_child("inner", inner), process_child("b")}));
   w.tree->start([&](std::string e) { w.start_result = e; });
   w.tree->stop([&](Done) { w.stopped = true; });
   w.host.run();
@@ -461,11 +421,11 @@ TEST_CASE("a shutdown during the first start stops what has started") {
 }
 
 TEST_CASE("a nested supervisor's shutdown time bounds its whole subtree") {
-  auto inner =
-      sup_spec(Strategy::one_for_one, {proc("x", RestartType::permanent, Shutdown::infinity())});
-  ChildSpec inner_child = sup("inner", inner);
+  auto inner = supervisor_spec(Strategy::one_for_one,
+                               {process_child("x", RestartType::permanent, Shutdown::infinity())});
+  ChildSpec inner_child = supervisor_child("inner", inner);
   inner_child.shutdown = Shutdown::after(3s);
-  World w(sup_spec(Strategy::one_for_one, {inner_child}));
+  World w(supervisor_spec(Strategy::one_for_one, {inner_child}));
   w.procs.ignore_sigterm("x");
   w.boot().take_history();
   w.shutdown();
@@ -477,8 +437,8 @@ TEST_CASE("a nested supervisor's shutdown time bounds its whole subtree") {
 }
 
 TEST_CASE("events name the child by its path and carry pid and status") {
-  auto inner = sup_spec(Strategy::one_for_one, {proc("api")});
-  World w(sup_spec(Strategy::one_for_one, {sup("app", inner)}));
+  auto inner = supervisor_spec(Strategy::one_for_one, {process_child("api")});
+  World w(supervisor_spec(Strategy::one_for_one, {supervisor_child("app", inner)}));
   w.boot();
   const int pid = w.procs.pid_of("api");
   w.procs.exit("api", ExitStatus::killed(SIGSEGV, true));
@@ -492,7 +452,8 @@ TEST_CASE("events name the child by its path and carry pid and status") {
 }
 
 TEST_CASE("an operator's stop keeps a child stopped, through group restarts, without budget") {
-  World w(sup_spec(Strategy::one_for_all, {proc("a"), proc("b"), proc("c")}, 1));
+  World w(supervisor_spec(Strategy::one_for_all,
+                          {process_child("a"), process_child("b"), process_child("c")}, 1));
   w.boot().take_history();
   std::optional<std::string> reply;
   w.tree->stop_child("b", [&](std::string e) { reply = e; });
@@ -515,7 +476,7 @@ TEST_CASE("an operator's stop keeps a child stopped, through group restarts, wit
 }
 
 TEST_CASE("an operator's restart stops and starts one child without using the budget") {
-  World w(sup_spec(Strategy::rest_for_one, {proc("a"), proc("b")}, 0));
+  World w(supervisor_spec(Strategy::rest_for_one, {process_child("a"), process_child("b")}, 0));
   w.boot().take_history();
   std::optional<std::string> reply;
   w.tree->restart_child("a", [&](std::string e) { reply = e; });
@@ -526,8 +487,8 @@ TEST_CASE("an operator's restart stops and starts one child without using the bu
 }
 
 TEST_CASE("operator requests name what is wrong") {
-  auto inner = sup_spec(Strategy::one_for_one, {proc("api")});
-  World w(sup_spec(Strategy::one_for_one, {sup("app", inner)}));
+  auto inner = supervisor_spec(Strategy::one_for_one, {process_child("api")});
+  World w(supervisor_spec(Strategy::one_for_one, {supervisor_child("app", inner)}));
   w.boot();
   std::optional<std::string> reply;
   w.tree->stop_child("app/apx", [&](std::string e) { reply = e; });
@@ -543,8 +504,9 @@ TEST_CASE("operator requests name what is wrong") {
 }
 
 TEST_CASE("stopping a nested supervisor by hand stops its subtree and keeps it down") {
-  auto inner = sup_spec(Strategy::one_for_one, {proc("x"), proc("y")});
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), sup("inner", inner)}));
+  auto inner = supervisor_spec(Strategy::one_for_one, {process_child("x"), process_child("y")});
+  World w(supervisor_spec(Strategy::one_for_one,
+                          {process_child("a"), supervisor_child("inner", inner)}));
   w.boot().take_history();
   std::optional<std::string> reply;
   w.tree->stop_child("inner", [&](std::string e) { reply = e; });
@@ -557,8 +519,9 @@ TEST_CASE("stopping a nested supervisor by hand stops its subtree and keeps it d
 }
 
 TEST_CASE("status shows every node with its state, pid, restarts and last exit") {
-  auto inner = sup_spec(Strategy::rest_for_one, {proc("api")}, 7, 9s);
-  World w(sup_spec(Strategy::one_for_one, {proc("db"), sup("app", inner)}));
+  auto inner = supervisor_spec(Strategy::rest_for_one, {process_child("api")}, 7, 9s);
+  World w(supervisor_spec(Strategy::one_for_one,
+                          {process_child("db"), supervisor_child("app", inner)}));
   w.boot();
   w.procs.exit("db", ExitStatus::exited(4));
   w.host.advance(3s);
@@ -586,8 +549,8 @@ TEST_CASE("status shows every node with its state, pid, restarts and last exit")
 }
 
 TEST_CASE("operator requests queued behind a shutdown get an answer") {
-  World w(
-      sup_spec(Strategy::one_for_one, {proc("a", RestartType::permanent, Shutdown::after(1s))}));
+  World w(supervisor_spec(Strategy::one_for_one,
+                          {process_child("a", RestartType::permanent, Shutdown::after(1s))}));
   w.procs.ignore_sigterm("a");
   w.boot();
   std::optional<std::string> reply;
@@ -615,10 +578,11 @@ SupervisorSpec auto_shutdown(SupervisorSpec spec, otpd::config::AutoShutdown whe
 
 TEST_CASE("any_significant: a significant child's own end shuts the supervisor down") {
   using otpd::config::AutoShutdown;
-  World w(auto_shutdown(
-      sup_spec(Strategy::one_for_one,
-               {proc("a"), significant(proc("main", RestartType::temporary)), proc("c")}),
-      AutoShutdown::any_significant));
+  World w(auto_shutdown(supervisor_spec(Strategy::one_for_one,
+                                        {process_child("a"),
+                                         significant(process_child("main", RestartType::temporary)),
+                                         process_child("c")}),
+                        AutoShutdown::any_significant));
   w.boot().take_history();
   w.procs.exit("main", ExitStatus::exited(3));
   CHECK(w.take_history() == Lines{"exit main", "term c", "exit c", "term a", "exit a"});
@@ -633,9 +597,10 @@ TEST_CASE("any_significant: a significant child's own end shuts the supervisor d
 
 TEST_CASE("a significant transient child is restarted after a crash, and ends it all when normal") {
   using otpd::config::AutoShutdown;
-  World w(auto_shutdown(
-      sup_spec(Strategy::one_for_one, {significant(proc("main", RestartType::transient))}),
-      AutoShutdown::any_significant));
+  World w(
+      auto_shutdown(supervisor_spec(Strategy::one_for_one,
+                                    {significant(process_child("main", RestartType::transient))}),
+                    AutoShutdown::any_significant));
   w.boot().take_history();
   w.procs.exit("main", crash);
   CHECK(w.take_history() == Lines{"exit main", "start main"});
@@ -650,10 +615,11 @@ TEST_CASE("a significant transient child is restarted after a crash, and ends it
 
 TEST_CASE("all_significant waits for the last significant child") {
   using otpd::config::AutoShutdown;
-  World w(auto_shutdown(
-      sup_spec(Strategy::one_for_one, {significant(proc("x", RestartType::temporary)),
-                                       significant(proc("y", RestartType::transient)), proc("z")}),
-      AutoShutdown::all_significant));
+  World w(auto_shutdown(supervisor_spec(Strategy::one_for_one,
+                                        {significant(process_child("x", RestartType::temporary)),
+                                         significant(process_child("y", RestartType::transient)),
+                                         process_child("z")}),
+                        AutoShutdown::all_significant));
   w.boot().take_history();
   w.procs.exit("x", clean);
   CHECK(w.take_history() == Lines{"exit x"});
@@ -668,8 +634,9 @@ TEST_CASE("all_significant waits for the last significant child") {
 
 TEST_CASE("a significant child stopped by an operator or by a group restart does not count") {
   using otpd::config::AutoShutdown;
-  World w(auto_shutdown(sup_spec(Strategy::one_for_all,
-                                 {significant(proc("main", RestartType::transient)), proc("b")}),
+  World w(auto_shutdown(supervisor_spec(Strategy::one_for_all,
+                                        {significant(process_child("main", RestartType::transient)),
+                                         process_child("b")}),
                         AutoShutdown::any_significant));
   w.boot().take_history();
   w.procs.exit("b", crash);
@@ -684,13 +651,15 @@ TEST_CASE("a significant child stopped by an operator or by a group restart does
 
 TEST_CASE("auto_shutdown cascades: a transient supervisor's shutdown is significant above") {
   using otpd::config::AutoShutdown;
-  SupervisorSpec inner = auto_shutdown(
-      sup_spec(Strategy::one_for_one, {significant(proc("job", RestartType::temporary))}),
-      AutoShutdown::any_significant);
-  World w(
-      auto_shutdown(sup_spec(Strategy::one_for_one,
-                             {proc("a"), significant(sup("inner", inner, RestartType::transient))}),
-                    AutoShutdown::any_significant));
+  SupervisorSpec inner =
+      auto_shutdown(supervisor_spec(Strategy::one_for_one,
+                                    {significant(process_child("job", RestartType::temporary))}),
+                    AutoShutdown::any_significant);
+  World w(auto_shutdown(
+      supervisor_spec(Strategy::one_for_one,
+                      {process_child("a"),
+                       significant(supervisor_child("inner", inner, RestartType::transient))}),
+      AutoShutdown::any_significant));
   w.boot().take_history();
   w.procs.exit("job", ExitStatus::killed(SIGSEGV));
   CHECK(w.take_history() == Lines{"exit job", "term a", "exit a"});
@@ -702,10 +671,12 @@ TEST_CASE("auto_shutdown cascades: a transient supervisor's shutdown is signific
 
 TEST_CASE("a permanent supervisor that shuts down automatically is restarted like any child") {
   using otpd::config::AutoShutdown;
-  SupervisorSpec inner = auto_shutdown(
-      sup_spec(Strategy::one_for_one, {significant(proc("job", RestartType::temporary))}),
-      AutoShutdown::any_significant);
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), sup("inner", inner)}));
+  SupervisorSpec inner =
+      auto_shutdown(supervisor_spec(Strategy::one_for_one,
+                                    {significant(process_child("job", RestartType::temporary))}),
+                    AutoShutdown::any_significant);
+  World w(supervisor_spec(Strategy::one_for_one,
+                          {process_child("a"), supervisor_child("inner", inner)}));
   w.boot().take_history();
   w.procs.exit("job", clean);
   CHECK(w.take_history() == Lines{"exit job", "start job"});
@@ -713,10 +684,12 @@ TEST_CASE("a permanent supervisor that shuts down automatically is restarted lik
 }
 
 TEST_CASE("the one-line summary counts the processes of the whole tree by state") {
-  World w(
-      sup_spec(Strategy::one_for_one,
-               {proc("a"), sup("inner", sup_spec(Strategy::one_for_one, {proc("b"), proc("c")})),
-                proc("d", RestartType::transient)}));
+  World w(supervisor_spec(
+      Strategy::one_for_one,
+      {process_child("a"),
+       supervisor_child("inner", supervisor_spec(Strategy::one_for_one,
+                                                 {process_child("b"), process_child("c")})),
+       process_child("d", RestartType::transient)}));
   w.boot();
   CHECK(otpd::supervise::summarize(*w.tree->status("/")) == "4 processes: 4 running");
   w.procs.exit("d", clean);
@@ -729,11 +702,11 @@ TEST_CASE("the one-line summary counts the processes of the whole tree by state"
 }
 
 TEST_CASE("stop_signal replaces SIGTERM, and SIGKILL still follows the shutdown timeout") {
-  ChildSpec quits = proc("quits", RestartType::permanent, Shutdown::after(2s));
+  ChildSpec quits = process_child("quits", RestartType::permanent, Shutdown::after(2s));
   std::get<ProcessSpec>(quits.body).stop_signal = SIGQUIT;
-  ChildSpec forever = proc("forever", RestartType::permanent, Shutdown::infinity());
+  ChildSpec forever = process_child("forever", RestartType::permanent, Shutdown::infinity());
   std::get<ProcessSpec>(forever.body).stop_signal = SIGINT;
-  World w(sup_spec(Strategy::one_for_one, {quits, forever}));
+  World w(supervisor_spec(Strategy::one_for_one, {quits, forever}));
   w.procs.ignore_sigterm("quits");  // ignores its stop signal, whatever it is
   w.boot().take_history();
   w.shutdown();
@@ -744,11 +717,11 @@ TEST_CASE("stop_signal replaces SIGTERM, and SIGKILL still follows the shutdown 
 }
 
 TEST_CASE("kill_mode process sends the stop signal to the main process, SIGKILL to the group") {
-  ChildSpec main = proc("main", RestartType::permanent, Shutdown::after(1s));
+  ChildSpec main = process_child("main", RestartType::permanent, Shutdown::after(1s));
   std::get<ProcessSpec>(main.body).kill_mode = otpd::config::KillMode::process;
-  ChildSpec brutal = proc("brutal", RestartType::permanent, Shutdown::brutal_kill());
+  ChildSpec brutal = process_child("brutal", RestartType::permanent, Shutdown::brutal_kill());
   std::get<ProcessSpec>(brutal.body).kill_mode = otpd::config::KillMode::process;
-  World w(sup_spec(Strategy::one_for_one, {main, brutal}));
+  World w(supervisor_spec(Strategy::one_for_one, {main, brutal}));
   w.procs.ignore_sigterm("main");
   w.boot().take_history();
   w.shutdown();

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include "engine_world.hpp"
 #include "fake_host.hpp"
 #include "supervise/tree.hpp"
 
@@ -25,56 +26,24 @@ using Lines = std::vector<std::string>;
 
 namespace {
 
+using otpd::test::config_of;
+using otpd::test::supervisor_child;
+using otpd::test::supervisor_spec;
+
+// A process whose spec changes with `version`, so that a reload can change it.
 ChildSpec proc(const std::string& name, std::string version = "1") {
-  ChildSpec c;
-  c.name = name;
-  c.shutdown = Shutdown::after(5s);
-  ProcessSpec p;
-  p.argv = {name};
-  p.env = {{"VERSION", std::move(version)}};
-  c.body = p;
+  ChildSpec c = otpd::test::process_child(name);
+  otpd::test::process_of(c).env = {{"VERSION", std::move(version)}};
   return c;
-}
-
-SupervisorSpec sup_spec(Strategy strategy, std::vector<ChildSpec> children, int intensity = 3) {
-  SupervisorSpec s;
-  s.strategy = strategy;
-  s.intensity = intensity;
-  s.period = 5s;
-  s.children = std::move(children);
-  return s;
-}
-
-ChildSpec sup(const std::string& name, SupervisorSpec spec) {
-  ChildSpec c;
-  c.name = name;
-  c.shutdown = Shutdown::infinity();
-  c.body = std::move(spec);
-  return c;
-}
-
-Config config_of(SupervisorSpec tree) {
-  Config config;
-  config.file = "test.yaml";
-  config.tree = std::move(tree);
-  return config;
 }
 
 const ExitStatus crash = ExitStatus::exited(1);
 
-struct World {
-  otpd::test::FakeHost host;
-  otpd::test::FakeProcesses procs{host};
-  otpd::test::RecordingSink sink;
-  std::unique_ptr<Tree> tree;
-  bool stopped = false;
-
-  explicit World(SupervisorSpec root) {
-    tree = std::make_unique<Tree>(host, procs, sink, config_of(std::move(root)));
-    std::optional<std::string> started;
-    tree->start([&](std::string error) { started = std::move(error); });
-    host.run();
-    REQUIRE(started == "");
+// Started before the test looks, with the history of the start cleared.
+struct World : otpd::test::EngineWorld {
+  explicit World(SupervisorSpec root) : EngineWorld(std::move(root)) {
+    boot();
+    REQUIRE(start_result == "");
     procs.history.clear();
   }
   // Requests a reload; the result once the engine answers.
@@ -84,22 +53,16 @@ struct World {
     host.run();
     return result;
   }
-  Lines take_history() { return std::exchange(procs.history, {}); }
-  ~World() {
-    if (!tree->running()) return;
-    tree->stop([this](Done) { stopped = true; });
-    host.run();
-    for (int i = 0; i < 100 && !stopped; ++i) host.advance(1s);
-  }
 };
 
 }  // namespace
 
 TEST_CASE("reload: unchanged keep their pid, removed stop, changed restart, added start in place") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), proc("old1"), proc("b"), proc("old2")}));
+  World w(
+      supervisor_spec(Strategy::one_for_one, {proc("a"), proc("old1"), proc("b"), proc("old2")}));
   const int a = w.procs.pid_of("a");
-  const auto result = w.reload(
-      sup_spec(Strategy::one_for_one, {proc("new1"), proc("a"), proc("b", "2"), proc("new2")}));
+  const auto result = w.reload(supervisor_spec(
+      Strategy::one_for_one, {proc("new1"), proc("a"), proc("b", "2"), proc("new2")}));
   REQUIRE(result);
   CHECK(result->error == "");
   CHECK(result->failed.empty());
@@ -116,8 +79,8 @@ TEST_CASE("reload: unchanged keep their pid, removed stop, changed restart, adde
 }
 
 TEST_CASE("reload: one reloaded event lists added, removed and changed paths") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), proc("b")}));
-  w.reload(sup_spec(Strategy::one_for_one, {proc("a", "2"), proc("c")}));
+  World w(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b")}));
+  w.reload(supervisor_spec(Strategy::one_for_one, {proc("a", "2"), proc("c")}));
   REQUIRE(w.sink.count(EventKind::reloaded, "/") == 1);
   const auto& event = w.sink.events.back();
   CHECK(event.kind == EventKind::reloaded);
@@ -128,8 +91,9 @@ TEST_CASE("reload: one reloaded event lists added, removed and changed paths") {
 }
 
 TEST_CASE("reload: an identical config touches nothing") {
-  const auto spec = sup_spec(Strategy::one_for_all,
-                             {proc("a"), sup("s", sup_spec(Strategy::one_for_one, {proc("x")}))});
+  const auto spec = supervisor_spec(
+      Strategy::one_for_all,
+      {proc("a"), supervisor_child("s", supervisor_spec(Strategy::one_for_one, {proc("x")}))});
   World w(spec);
   const auto result = w.reload(spec);
   REQUIRE(result);
@@ -139,9 +103,9 @@ TEST_CASE("reload: an identical config touches nothing") {
 }
 
 TEST_CASE("reload: a supervisor's own settings change in place, its children keep running") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), proc("b")}, 3));
+  World w(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b")}, 3));
   const int a = w.procs.pid_of("a");
-  auto next = sup_spec(Strategy::one_for_all, {proc("a"), proc("b")}, 0);
+  auto next = supervisor_spec(Strategy::one_for_all, {proc("a"), proc("b")}, 0);
   const auto result = w.reload(next);
   REQUIRE(result);
   CHECK(w.take_history().empty());
@@ -157,12 +121,13 @@ TEST_CASE("reload: a supervisor's own settings change in place, its children kee
 }
 
 TEST_CASE("reload: nested supervisors are reloaded in place, not restarted") {
-  auto inner = sup_spec(Strategy::one_for_one, {proc("x"), proc("y")});
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), sup("s", inner)}));
+  auto inner = supervisor_spec(Strategy::one_for_one, {proc("x"), proc("y")});
+  World w(supervisor_spec(Strategy::one_for_one, {proc("a"), supervisor_child("s", inner)}));
   const int x = w.procs.pid_of("x");
-  auto changed_inner = sup_spec(Strategy::rest_for_one, {proc("x"), proc("y", "2"), proc("z")});
-  const auto result =
-      w.reload(sup_spec(Strategy::one_for_one, {proc("a"), sup("s", changed_inner)}));
+  auto changed_inner =
+      supervisor_spec(Strategy::rest_for_one, {proc("x"), proc("y", "2"), proc("z")});
+  const auto result = w.reload(
+      supervisor_spec(Strategy::one_for_one, {proc("a"), supervisor_child("s", changed_inner)}));
   REQUIRE(result);
   CHECK(w.take_history() == Lines{"term y", "exit y", "start y", "start z"});
   CHECK(w.procs.pid_of("x") == x);
@@ -176,9 +141,10 @@ TEST_CASE("reload: nested supervisors are reloaded in place, not restarted") {
 }
 
 TEST_CASE("reload: a child whose kind changes is removed and added") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), proc("b")}));
-  const auto result = w.reload(sup_spec(
-      Strategy::one_for_one, {proc("a"), sup("b", sup_spec(Strategy::one_for_one, {proc("x")}))}));
+  World w(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b")}));
+  const auto result = w.reload(supervisor_spec(
+      Strategy::one_for_one,
+      {proc("a"), supervisor_child("b", supervisor_spec(Strategy::one_for_one, {proc("x")}))}));
   REQUIRE(result);
   CHECK(w.take_history() == Lines{"term b", "exit b", "start x"});
   CHECK(result->diff.of(otpd::config::Change::removed) == Lines{"b"});
@@ -189,10 +155,10 @@ TEST_CASE("reload: a child whose kind changes is removed and added") {
 TEST_CASE("reload: one_for_all and rest_for_one siblings are not restarted by a change") {
   for (Strategy strategy : {Strategy::one_for_all, Strategy::rest_for_one}) {
     CAPTURE(otpd::config::to_string(strategy));
-    World w(sup_spec(strategy, {proc("a"), proc("b"), proc("c")}));
+    World w(supervisor_spec(strategy, {proc("a"), proc("b"), proc("c")}));
     const int a = w.procs.pid_of("a");
     const int c = w.procs.pid_of("c");
-    w.reload(sup_spec(strategy, {proc("a"), proc("b", "2"), proc("c")}));
+    w.reload(supervisor_spec(strategy, {proc("a"), proc("b", "2"), proc("c")}));
     CHECK(w.take_history() == Lines{"term b", "exit b", "start b"});
     CHECK(w.procs.pid_of("a") == a);
     CHECK(w.procs.pid_of("c") == c);
@@ -208,19 +174,20 @@ TEST_CASE("reload: one_for_all and rest_for_one siblings are not restarted by a 
 }
 
 TEST_CASE("reload: its own restarts do not count against the intensity") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), proc("b"), proc("c")}, 1));
-  w.reload(sup_spec(Strategy::one_for_one, {proc("a", "2"), proc("b", "2"), proc("c", "2")}, 1));
+  World w(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b"), proc("c")}, 1));
+  w.reload(
+      supervisor_spec(Strategy::one_for_one, {proc("a", "2"), proc("b", "2"), proc("c", "2")}, 1));
   CHECK(w.procs.starts_of("a") == 1);
   CHECK(w.tree->running());
   CHECK(w.tree->root().intensity_used() == 0);
 }
 
 TEST_CASE("reload: a child an operator stopped stays stopped, and starts with its new spec") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), proc("b")}));
+  World w(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b")}));
   w.tree->stop_child("b", [](std::string) {});
   w.host.run();
   w.take_history();
-  w.reload(sup_spec(Strategy::one_for_one, {proc("a"), proc("b", "2")}));
+  w.reload(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b", "2")}));
   CHECK(w.take_history().empty());
   auto status = w.tree->status("b");
   REQUIRE(status);
@@ -236,17 +203,17 @@ TEST_CASE("reload: a child an operator stopped stays stopped, and starts with it
 }
 
 TEST_CASE("reload: removing a held child forgets the hold") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), proc("b")}));
+  World w(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b")}));
   w.tree->stop_child("b", [](std::string) {});
   w.host.run();
-  w.reload(sup_spec(Strategy::one_for_one, {proc("a")}));
+  w.reload(supervisor_spec(Strategy::one_for_one, {proc("a")}));
   w.take_history();
-  w.reload(sup_spec(Strategy::one_for_one, {proc("a"), proc("b")}));
+  w.reload(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b")}));
   CHECK(w.take_history() == Lines{"start b"});
 }
 
 TEST_CASE("reload: waits for a restart in progress, backoff included, then applies") {
-  auto root = sup_spec(Strategy::one_for_one, {proc("a"), proc("b")}, 10);
+  auto root = supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b")}, 10);
   root.backoff = otpd::config::Backoff{1s, 1s, 2.0, 30s};
   World w(root);
   w.procs.exit("b", crash);
@@ -266,11 +233,12 @@ TEST_CASE("reload: waits for a restart in progress, backoff included, then appli
 }
 
 TEST_CASE("reload: a crash during a reload waits for it, and the stale exit is ignored") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), proc("b")}));
+  World w(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b")}));
   w.procs.ignore_sigterm("a");
   std::optional<ReloadResult> result;
-  w.tree->reload(config_of(sup_spec(Strategy::one_for_one, {proc("a", "2"), proc("b", "2")})),
-                 [&](ReloadResult r) { result = std::move(r); });
+  w.tree->reload(
+      config_of(supervisor_spec(Strategy::one_for_one, {proc("a", "2"), proc("b", "2")})),
+      [&](ReloadResult r) { result = std::move(r); });
   w.host.run();
   CHECK(w.take_history() == Lines{"term a"});
   w.procs.exit("b", crash);  // waits in the mailbox while a is being stopped
@@ -283,9 +251,9 @@ TEST_CASE("reload: a crash during a reload waits for it, and the stale exit is i
 }
 
 TEST_CASE("reload: an added child that fails to start is reported, then retried as a restart") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a")}, 2));
+  World w(supervisor_spec(Strategy::one_for_one, {proc("a")}, 2));
   w.procs.fail_starts_of("new", "no such program");
-  const auto result = w.reload(sup_spec(Strategy::one_for_one, {proc("a"), proc("new")}, 2));
+  const auto result = w.reload(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("new")}, 2));
   REQUIRE(result);
   REQUIRE(result->failed.size() == 1);
   CHECK(result->failed[0].path == "new");
@@ -301,8 +269,8 @@ TEST_CASE("reload: an added child that fails to start is reported, then retried 
 }
 
 TEST_CASE("reload: a retried start that succeeds brings the added child up") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a")}, 5));
-  auto root = sup_spec(Strategy::one_for_one, {proc("a"), proc("new")}, 5);
+  World w(supervisor_spec(Strategy::one_for_one, {proc("a")}, 5));
+  auto root = supervisor_spec(Strategy::one_for_one, {proc("a"), proc("new")}, 5);
   root.backoff = otpd::config::Backoff{1s, 1s, 2.0, 30s};
   w.procs.fail_starts_of("new", "not yet");
   const auto result = w.reload(root);
@@ -315,14 +283,15 @@ TEST_CASE("reload: a retried start that succeeds brings the added child up") {
 }
 
 TEST_CASE("reload: a stopped nested supervisor takes the new spec for its next start") {
-  auto inner = sup_spec(Strategy::one_for_one, {proc("x")});
-  World w(sup_spec(Strategy::one_for_one, {proc("a"), sup("s", inner)}));
+  auto inner = supervisor_spec(Strategy::one_for_one, {proc("x")});
+  World w(supervisor_spec(Strategy::one_for_one, {proc("a"), supervisor_child("s", inner)}));
   w.tree->stop_child("s", [](std::string) {});
   w.host.run();
   w.take_history();
-  w.reload(
-      sup_spec(Strategy::one_for_one,
-               {proc("a"), sup("s", sup_spec(Strategy::one_for_one, {proc("x"), proc("y")}))}));
+  w.reload(supervisor_spec(
+      Strategy::one_for_one,
+      {proc("a"),
+       supervisor_child("s", supervisor_spec(Strategy::one_for_one, {proc("x"), proc("y")}))}));
   CHECK(w.take_history().empty());
   w.tree->start_child("s", [](std::string) {});
   w.host.run();
@@ -330,10 +299,10 @@ TEST_CASE("reload: a stopped nested supervisor takes the new spec for its next s
 }
 
 TEST_CASE("reload: a shutdown during a reload stops everything, new children included") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a")}));
+  World w(supervisor_spec(Strategy::one_for_one, {proc("a")}));
   w.procs.ignore_sigterm("a");
   bool reloaded = false;
-  w.tree->reload(config_of(sup_spec(Strategy::one_for_one, {proc("a", "2"), proc("b")})),
+  w.tree->reload(config_of(supervisor_spec(Strategy::one_for_one, {proc("a", "2"), proc("b")})),
                  [&](ReloadResult) { reloaded = true; });
   w.host.run();
   w.tree->stop([&](Done) { w.stopped = true; });
@@ -345,20 +314,20 @@ TEST_CASE("reload: a shutdown during a reload stops everything, new children inc
 }
 
 TEST_CASE("reload: refused once the tree has stopped") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a")}));
+  World w(supervisor_spec(Strategy::one_for_one, {proc("a")}));
   w.tree->stop([&](Done) { w.stopped = true; });
   w.host.run();
-  const auto result = w.reload(sup_spec(Strategy::one_for_one, {proc("b")}));
+  const auto result = w.reload(supervisor_spec(Strategy::one_for_one, {proc("b")}));
   REQUIRE(result);
   CHECK(result->error == "the tree is not running");
 }
 
 TEST_CASE("reload: a second reload compares with the first") {
-  World w(sup_spec(Strategy::one_for_one, {proc("a")}));
-  w.reload(sup_spec(Strategy::one_for_one, {proc("a"), proc("b")}));
-  const auto result = w.reload(sup_spec(Strategy::one_for_one, {proc("a"), proc("b")}));
+  World w(supervisor_spec(Strategy::one_for_one, {proc("a")}));
+  w.reload(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b")}));
+  const auto result = w.reload(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b")}));
   REQUIRE(result);
   CHECK(result->diff.empty());
-  CHECK(w.tree->plan(config_of(sup_spec(Strategy::one_for_one, {proc("a")})))
+  CHECK(w.tree->plan(config_of(supervisor_spec(Strategy::one_for_one, {proc("a")})))
             .of(otpd::config::Change::removed) == Lines{"b"});
 }

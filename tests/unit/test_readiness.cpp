@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "engine_world.hpp"
 #include "fake_host.hpp"
 #include "supervise/notify_message.hpp"
 #include "supervise/tree.hpp"
@@ -26,18 +27,15 @@ using Lines = std::vector<std::string>;
 
 namespace {
 
+// A process that becomes ready as `ready` says, within `start_timeout`.
 ChildSpec proc(const std::string& name, Readiness ready = {},
                std::optional<otpd::config::Duration> watchdog = {},
                std::optional<otpd::config::Duration> start_timeout = 2s) {
-  ChildSpec c;
-  c.name = name;
-  c.shutdown = Shutdown::after(5s);
-  ProcessSpec p;
-  p.argv = {name};
+  ChildSpec c = otpd::test::process_child(name);
+  ProcessSpec& p = otpd::test::process_of(c);
   p.ready = std::move(ready);
   p.watchdog = watchdog;
   p.start_timeout = start_timeout;
-  c.body = p;
   return c;
 }
 
@@ -46,51 +44,10 @@ Readiness notify() {
 }
 
 SupervisorSpec root(Strategy strategy, std::vector<ChildSpec> children) {
-  SupervisorSpec s;
-  s.strategy = strategy;
-  s.intensity = 3;
-  s.period = 5s;
-  s.children = std::move(children);
-  return s;
+  return otpd::test::supervisor_spec(strategy, std::move(children));
 }
 
-struct World {
-  otpd::test::FakeHost host;
-  otpd::test::FakeProcesses procs{host};
-  otpd::test::RecordingSink sink;
-  std::unique_ptr<Tree> tree;
-  std::optional<std::string> start_result;
-  bool stopped = false;
-
-  explicit World(SupervisorSpec spec) {
-    otpd::config::Config config;
-    config.tree = std::move(spec);
-    tree = std::make_unique<Tree>(host, procs, sink, config);
-  }
-  World& boot() {
-    tree->start([this](std::string error) { start_result = std::move(error); });
-    host.run();
-    return *this;
-  }
-  void shutdown() {
-    tree->stop([this](Done) { stopped = true; });
-    host.run();
-  }
-  std::string state(const std::string& path) const { return tree->status(path)->state; }
-  Lines take_history() { return std::exchange(procs.history, {}); }
-  const otpd::supervise::Event* last(EventKind kind, const std::string& path) const {
-    for (auto it = sink.events.rbegin(); it != sink.events.rend(); ++it) {
-      if (it->kind == kind && it->path == path) return &*it;
-    }
-    return nullptr;
-  }
-  ~World() {
-    if (tree->running()) {
-      shutdown();
-      for (int i = 0; i < 100 && !stopped; ++i) host.advance(1s);
-    }
-  }
-};
+using World = otpd::test::EngineWorld;
 
 }  // namespace
 

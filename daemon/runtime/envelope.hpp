@@ -3,8 +3,10 @@
 // caller), so the mailbox needs no knowledge of message types.
 #pragma once
 
+#include <cstddef>
 #include <utility>
 
+#include "runtime/envelope_pool.hpp"
 #include "runtime/mpsc_queue.hpp"
 
 namespace otpd::runtime {
@@ -16,6 +18,12 @@ struct Envelope : QueueNode {
   Envelope(const Envelope&) = delete;
   Envelope& operator=(const Envelope&) = delete;
   virtual ~Envelope() = default;
+  // Every message comes from the envelope pool (envelope_pool.hpp); the
+  // virtual destructor hands the right size back.
+  static void* operator new(std::size_t size) { return allocate_envelope(size); }
+  static void operator delete(void* block, std::size_t size) noexcept {
+    free_envelope(block, size);
+  }
   // Runs on the receiver's thread, as the receiver.
   virtual void deliver(Process& receiver) = 0;
   // A reply to the call `call_id`, for a caller waiting on it: 0 otherwise.

@@ -266,14 +266,19 @@ class Server {
   // tools and the control socket's slow paths. Throws CallError.
   template <typename F, typename... Args>
   auto call_blocking(F f, Args... args) const {
+    return call_blocking_within(kDefaultCallTimeout, std::move(f), std::move(args)...);
+  }
+
+  template <typename F, typename... Args>
+  auto call_blocking_within(std::chrono::milliseconds timeout, F f, Args... args) const {
     using R = typename detail::CallResultOf<detail::HandlerReturn<T, F, Args...>>::type;
     auto promise = std::make_shared<std::promise<Outcome<R>>>();
     auto future = promise->get_future();
     call_then([promise](Outcome<R> outcome) { promise->set_value(std::move(outcome)); },
               std::move(f), std::move(args)...);
-    if (future.wait_for(kDefaultCallTimeout) != std::future_status::ready) {
+    if (future.wait_for(timeout) != std::future_status::ready) {
       throw CallError(CallError::Kind::timeout,
-                      "no reply within " + std::to_string(kDefaultCallTimeout.count()) + "ms");
+                      "no reply within " + std::to_string(timeout.count()) + "ms");
     }
     Outcome<R> outcome = future.get();
     if constexpr (std::is_void_v<R>) {

@@ -1,5 +1,6 @@
 #include "runtime/scheduler.hpp"
 
+#include <cxxabi.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -7,6 +8,9 @@
 
 #include <cassert>
 #include <climits>
+#include <cstdlib>
+#include <memory>
+#include <typeinfo>
 
 #include "runtime/envelope.hpp"
 #include "runtime/process.hpp"
@@ -28,6 +32,23 @@ void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected, const 
 void futex_wake(std::atomic<std::uint32_t>& word) {
   syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr,
           nullptr, 0);
+}
+
+// The kernel's tick-granular clock: a few nanoseconds to read where the
+// precise one costs tens, and precise enough for limits of milliseconds.
+Clock::time_point coarse_now() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  return Clock::time_point(std::chrono::seconds(now.tv_sec) +
+                           std::chrono::nanoseconds(now.tv_nsec));
+}
+
+std::string type_name(const Process& process) {
+  const char* mangled = typeid(process).name();
+  int status = 0;
+  std::unique_ptr<char, decltype(&std::free)> readable(
+      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), &std::free);
+  return status == 0 && readable ? readable.get() : mangled;
 }
 
 }  // namespace
@@ -60,7 +81,10 @@ void Worker::run_ready() {
       live = process;
       live_count.fetch_add(1, std::memory_order_relaxed);
     }
+    const bool timed = slow.limit.count() > 0;
+    const Clock::time_point began = timed ? coarse_now() : Clock::time_point{};
     const bool more = process->run_batch();
+    if (timed) report_if_slow(*process, coarse_now() - began);
     if (process->ended_.load(std::memory_order_relaxed) && process->started_) {
       // Off the live list; the runtime's reference goes with it.
       if (process->live_prev_ != nullptr) process->live_prev_->live_next_ = process->live_next_;
@@ -86,6 +110,15 @@ void Worker::run_ready() {
       continue;
     }
     process->release();
+  }
+}
+
+void Worker::report_if_slow(Process& process, Clock::duration spent) {
+  if (spent < slow.limit || !slow.report) return;
+  try {
+    slow.report({.process_id = process.id(), .type = type_name(process), .spent = spent});
+  } catch (...) {
+    // A report that fails is lost; the worker goes on.
   }
 }
 
@@ -167,9 +200,9 @@ void Worker::destroy_leftovers() {
 
 // --- Scheduler ---------------------------------------------------------------------
 
-Scheduler::Scheduler(unsigned threads) {
+Scheduler::Scheduler(unsigned threads, SlowHandlerPolicy slow) : slow_(std::move(slow)) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>(i));
+  for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>(i, slow_));
   for (auto& worker : workers_) worker->thread = std::thread([w = worker.get()] { w->loop(); });
 }
 

@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <queue>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -37,8 +38,25 @@ struct Timer {
   }
 };
 
+// A process that kept its thread longer than the limit in one turn: OTP's
+// "don't block a GenServer" pitfall, made visible. Its neighbours on that
+// thread waited as long.
+struct SlowHandler {
+  std::uint64_t process_id = 0;
+  std::string type;  // the process's C++ type, demangled
+  Clock::duration spent{};
+};
+
+struct SlowHandlerPolicy {
+  // Zero: no report, and no clock read per turn.
+  std::chrono::milliseconds limit{0};
+  // Runs on the worker's thread right after the turn, with the process still
+  // alive; it must be quick and must not throw.
+  std::function<void(const SlowHandler&)> report{};
+};
+
 struct Worker {
-  explicit Worker(unsigned index) : index(index) {}
+  Worker(unsigned index, const SlowHandlerPolicy& slow) : index(index), slow(slow) {}
   void loop();
   void run_ready();
   void run_due_timers();
@@ -47,7 +65,10 @@ struct Worker {
   void schedule_remote(Process& process);
   void destroy_leftovers();
 
+  void report_if_slow(Process& process, Clock::duration spent);
+
   const unsigned index;
+  const SlowHandlerPolicy& slow;
   std::thread thread;
   std::deque<Process*> ready;  // this thread only
   MpscQueue remote;            // processes made runnable by other threads
@@ -63,7 +84,7 @@ struct Worker {
 class Scheduler {
  public:
   // `threads` = 0: one per core.
-  explicit Scheduler(unsigned threads = 0);
+  explicit Scheduler(unsigned threads = 0, SlowHandlerPolicy slow = {});
   // Stops the threads; processes still alive are destroyed without running
   // their terminate hooks (stop them through their supervisors first).
   ~Scheduler();
@@ -90,6 +111,7 @@ class Scheduler {
   static Worker* current_worker();
 
  private:
+  const SlowHandlerPolicy slow_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<unsigned> next_home_{0};
 };

@@ -105,6 +105,10 @@ class GenServer : public Process {
     }
   }
   void on_exit_message(const Pid& from, const ExitReason& reason) override {
+    if (from && from == parent()) {
+      stop(reason);  // OTP's gen_server: the parent's exit ends it, trapped or not
+      return;
+    }
     if constexpr (requires(T & t) { t.handle_exit(from, reason); }) {
       self_().handle_exit(from, reason);
     }

@@ -24,29 +24,32 @@ thread_local Process* running_process = nullptr;
 // undelivered (the receiver has ended), each answers as Erlang does for a
 // process that no longer exists.
 
+// `sender_ended`: the sender has ended (the signal travels along a link),
+// so the link is gone; an exit signal sent by a living process (exit/2)
+// leaves the link in place, and the receiver's own end still reports back.
 struct ExitSignal final : Envelope {
-  ExitSignal(Pid from, ExitReason reason, bool untrappable)
-      : from(std::move(from)), reason(std::move(reason)), untrappable(untrappable) {}
+  ExitSignal(Pid from, ExitReason reason, bool untrappable, bool sender_ended)
+      : from(std::move(from)),
+        reason(std::move(reason)),
+        untrappable(untrappable),
+        sender_ended(sender_ended) {}
   void deliver(Process& receiver) override {
-    receiver.received_exit_signal(from, reason, untrappable);
+    receiver.received_exit_signal(from, reason, untrappable, sender_ended);
   }
   bool is_signal() const override { return true; }
   bool is_exit() const override { return true; }
   Pid from;
   ExitReason reason;
   bool untrappable;
+  bool sender_ended;
 };
 
 struct LinkSignal final : Envelope {
   explicit LinkSignal(Pid from) : from(std::move(from)) {}
-  void deliver(Process& receiver) override {
-    if (std::find(receiver.links_.begin(), receiver.links_.end(), from) == receiver.links_.end()) {
-      receiver.links_.push_back(from);
-    }
-  }
+  void deliver(Process& receiver) override { receiver.links_.insert(from); }
   bool is_signal() const override { return true; }
   ~LinkSignal() override {
-    if (!delivered && from) from.send(new ExitSignal(target, ExitReason::noproc(), false));
+    if (!delivered && from) from.send(new ExitSignal(target, ExitReason::noproc(), false, true));
   }
   Pid from;
   Pid target;
@@ -54,7 +57,7 @@ struct LinkSignal final : Envelope {
 
 struct UnlinkSignal final : Envelope {
   explicit UnlinkSignal(Pid from) : from(std::move(from)) {}
-  void deliver(Process& receiver) override { std::erase(receiver.links_, from); }
+  void deliver(Process& receiver) override { receiver.links_.erase(from); }
   bool is_signal() const override { return true; }
   Pid from;
 };
@@ -201,19 +204,29 @@ bool Process::take_next(Envelope*& envelope) {
   return true;
 }
 
-bool Process::run_batch() {
-  running_process = this;
-  if (!started_) {
-    started_ = true;
-    try {
-      on_start();
-    } catch (const std::exception& e) {
-      exit(ExitReason::error(e.what()));
-    } catch (...) {
-      exit(ExitReason::error("unknown exception"));
-    }
+bool Process::run_start() {
+  Process* const caller = std::exchange(running_process, this);
+  started_ = true;
+  try {
+    on_start();
+  } catch (const std::exception& e) {
+    exit(ExitReason::error(e.what()));
+  } catch (...) {
+    exit(ExitReason::error("unknown exception"));
   }
+  running_process = caller;
+  initialized_ = !exiting_;
+  return initialized_;
+}
+
+bool Process::run_batch() {
+  if (!started_) run_start();
+  running_process = this;
   for (int n = 0; n < kBatch && !exiting_; ++n) {
+    if (kill_pending_.load(std::memory_order_relaxed)) {
+      exit(ExitReason::killed());
+      break;
+    }
     Envelope* envelope = nullptr;
     if (!take_next(envelope)) break;
     const unsigned long long reply_to = envelope->reply_to();
@@ -256,20 +269,19 @@ void Process::exit(ExitReason reason) {
 }
 
 void Process::end(ExitReason reason) {
-  running_process = this;
+  Process* const caller = std::exchange(running_process, this);
   try {
-    on_terminate(reason);
+    if (initialized_) on_terminate(reason);
   } catch (...) {
     // The process is ending with `reason` already; terminate's own failure
     // must not change what its links and monitors are told.
   }
   if (suspended_) std::exchange(suspended_, {}).destroy();
-  running_process = nullptr;
+  running_process = caller;
+  parent_ = {};  // a parent holding its children's Pids would otherwise never be freed
   ended_.store(true, std::memory_order_release);
   const Pid me(this);
-  for (const Pid& linked : std::exchange(links_, {})) {
-    linked.send(new ExitSignal(me, reason, false));
-  }
+  links_.drain([&](const Pid& linked) { linked.send(new ExitSignal(me, reason, false, true)); });
   for (const Watcher& w : std::exchange(watched_by_, {})) {
     w.watcher.send(new DownSignal(w.ref, me, reason));
   }
@@ -277,9 +289,9 @@ void Process::end(ExitReason reason) {
   while (QueueNode* node = mailbox_.pop()) delete static_cast<Envelope*>(node);
 }
 
-void Process::received_exit_signal(const Pid& from, ExitReason reason, bool untrappable) {
-  const bool from_link = std::find(links_.begin(), links_.end(), from) != links_.end();
-  if (from_link) std::erase(links_, from);
+void Process::received_exit_signal(const Pid& from, ExitReason reason, bool untrappable,
+                                   bool sender_ended) {
+  if (sender_ended) links_.erase(from);
   if (untrappable) {
     exit(ExitReason::killed());
     return;
@@ -302,20 +314,21 @@ void Process::on_terminate(const ExitReason&) {}
 
 void Process::exit_signal(const Pid& target, ExitReason reason, const Pid& from) {
   const bool untrappable = reason.kind() == ExitReason::Kind::killed;
-  target.send(new ExitSignal(from, std::move(reason), untrappable));
+  if (untrappable && target) target.get()->kill_pending_.store(true, std::memory_order_relaxed);
+  target.send(new ExitSignal(from, std::move(reason), untrappable, false));
 }
 
 void Process::link(const Pid& other) {
   if (!other || other.get() == this) return;
-  if (std::find(links_.begin(), links_.end(), other) != links_.end()) return;
-  links_.push_back(other);
+  if (links_.contains(other)) return;
+  links_.insert(other);
   auto* signal = new LinkSignal(self());
   signal->target = other;
   other.send(signal);
 }
 
 void Process::unlink(const Pid& other) {
-  std::erase(links_, other);
+  links_.erase(other);
   other.send(new UnlinkSignal(self()));
 }
 

@@ -18,6 +18,7 @@
 
 #include "runtime/envelope.hpp"
 #include "runtime/exit_reason.hpp"
+#include "runtime/link_set.hpp"
 
 namespace otpd::runtime {
 
@@ -87,6 +88,8 @@ class Process {
   // it whatever it does; otherwise a process that traps exits gets a
   // message, `normal` is ignored, and anything else (shutdown too) ends it.
   static void exit_signal(const Pid& target, ExitReason reason, const Pid& from = {});
+  // `killed` does not wait for the target's queued messages: it takes effect
+  // at the target's next message boundary (see kill_pending_).
 
  protected:
   // Hooks, each run on the process's own thread.
@@ -101,6 +104,10 @@ class Process {
   bool traps_exits() const { return trap_exits_; }
   void link(const Pid& other);
   void unlink(const Pid& other);
+  // The process that started this one with Scheduler::start_link (its
+  // supervisor), if any. A GenServer that traps exits still ends when its
+  // parent sends it an exit signal, after terminate, as in OTP.
+  const Pid& parent() const { return parent_; }
   MonitorRef monitor(const Pid& other);
   void demonitor(MonitorRef ref);
 
@@ -147,7 +154,10 @@ class Process {
   void add_ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
   void release();
 
-  void received_exit_signal(const Pid& from, ExitReason reason, bool untrappable);
+  void received_exit_signal(const Pid& from, ExitReason reason, bool untrappable,
+                            bool sender_ended);
+  // Runs on_start once, as this process; false if it failed (exiting_ set).
+  bool run_start();
 
   Scheduler* scheduler_ = nullptr;
   Worker* home_ = nullptr;
@@ -155,6 +165,9 @@ class Process {
   std::atomic<std::uint32_t> refs_{1};  // the runtime's, until the process ends
   std::atomic<bool> scheduled_{false};  // in a run queue, or running
   std::atomic<bool> ended_{false};
+  // Set by a `killed` exit signal before it is queued, so that a process
+  // with a long backlog ends after its current message, not after them all.
+  std::atomic<bool> kill_pending_{false};
   RunNode run_node_;  // for the home worker's run queue
   MpscQueue mailbox_;
   // Set aside while waiting for a reply, oldest first; an intrusive list,
@@ -167,12 +180,14 @@ class Process {
   unsigned long long waiting_for_ = 0;
 
   bool started_ = false;
+  bool initialized_ = false;  // on_start returned: only then does on_terminate run, as in OTP
   bool trap_exits_ = false;
   bool track_activity_ = false;
   std::chrono::steady_clock::time_point last_activity_{};
   std::coroutine_handle<> suspended_{};
   std::optional<ExitReason> exiting_;
-  std::vector<Pid> links_;
+  LinkSet<Pid> links_;
+  Pid parent_;
   struct Watcher {
     MonitorRef ref;
     Pid watcher;

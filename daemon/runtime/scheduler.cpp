@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstdlib>
 #include <memory>
+#include <stdexcept>
 #include <typeinfo>
 
 #include "runtime/envelope.hpp"
@@ -75,26 +76,22 @@ void Worker::run_ready() {
   for (std::size_t n = ready.size(); n > 0 && !ready.empty(); --n) {
     Process* process = ready.front();
     ready.pop_front();
-    if (!process->started_) {
-      process->live_next_ = live;
-      if (live != nullptr) live->live_prev_ = process;
-      live = process;
-      live_count.fetch_add(1, std::memory_order_relaxed);
+    if (process->ended_.load(std::memory_order_relaxed)) {
+      // Queued by a message its init sent, then ended by that init failing
+      // (Scheduler::start_link): already off the live list.
+      process->scheduled_.store(false, std::memory_order_seq_cst);
+      process->release();
+      continue;
     }
+    if (!process->started_) adopt(*process);
     const bool timed = slow.limit.count() > 0;
     const Clock::time_point began = timed ? coarse_now() : Clock::time_point{};
     const bool more = process->run_batch();
     if (timed) report_if_slow(*process, coarse_now() - began);
     if (process->ended_.load(std::memory_order_relaxed) && process->started_) {
-      // Off the live list; the runtime's reference goes with it.
-      if (process->live_prev_ != nullptr) process->live_prev_->live_next_ = process->live_next_;
-      if (process->live_next_ != nullptr) process->live_next_->live_prev_ = process->live_prev_;
-      if (live == process) live = process->live_next_;
-      process->live_prev_ = process->live_next_ = nullptr;
-      live_count.fetch_sub(1, std::memory_order_relaxed);
       process->scheduled_.store(false, std::memory_order_seq_cst);
+      retire(*process);
       process->release();  // the scheduling reference
-      process->release();  // the runtime's
       continue;
     }
     if (more) {
@@ -120,6 +117,23 @@ void Worker::report_if_slow(Process& process, Clock::duration spent) {
   } catch (...) {
     // A report that fails is lost; the worker goes on.
   }
+}
+
+void Worker::adopt(Process& process) {
+  process.live_next_ = live;
+  if (live != nullptr) live->live_prev_ = &process;
+  live = &process;
+  live_count.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Worker::retire(Process& process) {
+  // Off the live list; the runtime's reference goes with it.
+  if (process.live_prev_ != nullptr) process.live_prev_->live_next_ = process.live_next_;
+  if (process.live_next_ != nullptr) process.live_next_->live_prev_ = process.live_prev_;
+  if (live == &process) live = process.live_next_;
+  process.live_prev_ = process.live_next_ = nullptr;
+  live_count.fetch_sub(1, std::memory_order_relaxed);
+  process.release();
 }
 
 void Worker::run_due_timers() {
@@ -191,6 +205,7 @@ void Worker::destroy_leftovers() {
     process->live_prev_ = process->live_next_ = nullptr;
     process->ended_.store(true, std::memory_order_release);
     process->links_.clear();
+    process->parent_ = {};
     process->watched_by_.clear();
     process->monitoring_.clear();
     process->release();
@@ -240,6 +255,36 @@ void Scheduler::start(Process& process) {
   } else {
     home->schedule_remote(process);
   }
+}
+
+std::optional<ExitReason> Scheduler::start_link(Process& child) {
+  Process* const parent = Process::current();
+  Worker* const home = this_worker;
+  if (parent == nullptr || home == nullptr) {
+    throw std::logic_error("start_link outside a process: use Scheduler::start");
+  }
+  child.scheduler_ = this;
+  child.home_ = home;
+  // Nobody else knows the child yet: its side of the link needs no signal.
+  child.parent_ = parent->self();
+  child.links_.insert(child.parent_);
+  parent->links_.insert(child.self());
+  home->adopt(child);
+  if (!child.run_start()) {
+    parent->links_.erase(child.self());
+    child.links_.erase(child.parent_);
+    ExitReason reason = std::move(*child.exiting_);
+    child.end(reason);
+    home->retire(child);
+    return reason;
+  }
+  // Messages (or a continue) that init left for it.
+  if ((child.mailbox_.maybe_nonempty() || child.saved_head_ != nullptr) &&
+      !child.scheduled_.exchange(true, std::memory_order_seq_cst)) {
+    child.add_ref();
+    home->ready.push_back(&child);
+  }
+  return std::nullopt;
 }
 
 void Scheduler::schedule(Process& process) {

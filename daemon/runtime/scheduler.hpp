@@ -13,11 +13,13 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "runtime/exit_reason.hpp"
 #include "runtime/mpsc_queue.hpp"
 
 namespace otpd::runtime {
@@ -63,6 +65,9 @@ struct Worker {
   void sleep_until_woken();
   void wake();
   void schedule_remote(Process& process);
+  // On and off the list of live processes (this thread only).
+  void adopt(Process& process);
+  void retire(Process& process);
   void destroy_leftovers();
 
   void report_if_slow(Process& process, Clock::duration spent);
@@ -99,6 +104,13 @@ class Scheduler {
   // it runs on_start first, on the calling worker's thread when called from
   // one, else on the next thread in turn.
   void start(Process& process);
+  // OTP's start_link, from a process's handler: `child` is linked to the
+  // running process (its parent()), homed on this thread, and its on_start
+  // runs here and now, so that the caller knows whether it started, as
+  // start_link waits for init. Returns init's failure: the child has then
+  // ended, unlinked, without its exit reaching the parent. No thread hop:
+  // a supervisor and its children share a thread.
+  std::optional<ExitReason> start_link(Process& child);
   // Makes a process runnable; any thread.
   void schedule(Process& process);
   // Puts `message` in the process's mailbox after `delay` (dropped if the

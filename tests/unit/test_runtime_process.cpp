@@ -3,45 +3,22 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "eventually.hpp"
+#include "journal.hpp"
 #include "runtime/process.hpp"
 #include "runtime/scheduler.hpp"
 
 using namespace otpd::runtime;
 using otpd::test::eventually;
+using otpd::test::Journal;
 using namespace std::chrono_literals;
 
 namespace {
-
-// What the test processes saw, in order, with a bounded wait for more.
-class Journal {
- public:
-  void add(std::string line) {
-    std::lock_guard lock(mutex_);
-    lines_.push_back(std::move(line));
-    changed_.notify_all();
-  }
-  bool wait_for(std::size_t count, std::chrono::milliseconds timeout = 5000ms) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, timeout, [&] { return lines_.size() >= count; });
-  }
-  std::vector<std::string> lines() {
-    std::lock_guard lock(mutex_);
-    return lines_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<std::string> lines_;
-};
 
 // A process that runs the closures it is sent and reports what happens to it.
 class Probe final : public Process {

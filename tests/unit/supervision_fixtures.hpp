@@ -1,0 +1,102 @@
+// Workers and helpers shared by the supervisor tests: a worker that notes
+// its init and terminate in a Journal and crashes or stops on request.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "eventually.hpp"
+#include "journal.hpp"
+#include "runtime/child_spec.hpp"
+#include "runtime/supervisor_core.hpp"
+
+namespace otpd::test {
+
+using Lines = std::vector<std::string>;
+
+}  // namespace otpd::test
+
+// Journal lines in a failed check's message.
+template <>
+struct doctest::StringMaker<otpd::test::Lines> {
+  static doctest::String convert(const otpd::test::Lines& lines) {
+    std::string all = "{";
+    for (const auto& line : lines) all += "\"" + line + "\", ";
+    return (all + "}").c_str();
+  }
+};
+
+namespace otpd::test {
+
+using runtime::ChildSpec;
+using runtime::ExitReason;
+using runtime::GenServer;
+using runtime::ReportHandler;
+using runtime::Restart;
+using runtime::Shutdown;
+using runtime::SupervisorReport;
+
+// A worker that notes its init and terminate, and crashes or stops on request.
+class Member : public GenServer<Member> {
+ public:
+  Member(Journal& journal, std::string name, bool fail_init)
+      : journal_(journal), name_(std::move(name)), fail_init_(fail_init) {}
+  void init() {
+    if (fail_init_) throw std::runtime_error("no " + name_ + " today");
+    journal_.add(name_ + " init");
+  }
+  void terminate(const ExitReason& reason) { journal_.add(name_ + " terminate " + reason.text()); }
+  void crash() { throw std::runtime_error(name_ + " crashed"); }
+  void quit(ExitReason reason) { stop(std::move(reason)); }
+  void nap(int ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    journal_.add(name_ + " napped");
+  }
+  void trap() { trap_exits(true); }
+  int ping() const { return 1; }
+
+ private:
+  Journal& journal_;
+  std::string name_;
+  bool fail_init_;
+};
+
+struct WorkerOptions {
+  Restart restart = Restart::permanent;
+  std::optional<Shutdown> shutdown = {};
+  // Starts fail while this is above 0 (each failure counts it down).
+  std::shared_ptr<std::atomic<int>> failing_starts = {};
+};
+
+inline ChildSpec worker(Journal& journal, const std::string& name, WorkerOptions options = {}) {
+  return {.name = name,
+          .start =
+              [&journal, name, failing = options.failing_starts] {
+                const bool fail = failing && failing->fetch_sub(1) > 0;
+                return runtime::start_link<Member>(journal, name, fail).pid();
+              },
+          .restart = options.restart,
+          .shutdown = options.shutdown};
+}
+
+inline bool ended(const runtime::Pid& pid) {
+  return eventually([&] { return !pid.get()->alive(); });
+}
+
+// Reports, as lines, for the tests that look at them.
+inline ReportHandler into(Journal& journal) {
+  return [&journal](const SupervisorReport& r) {
+    if (r.kind == SupervisorReport::Kind::started) return;
+    journal.add(std::string("report ") + to_string(r.kind) + " " + r.child + " " + r.reason.text());
+  };
+}
+
+}  // namespace otpd::test

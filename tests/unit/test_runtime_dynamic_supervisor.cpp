@@ -1,0 +1,161 @@
+// DynamicSupervisor: children started and stopped at run time, max_children,
+// restarts and max_restarts, and many children at once.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "runtime/dynamic_supervisor.hpp"
+#include "runtime/supervisor.hpp"
+#include "supervision_fixtures.hpp"
+
+using namespace otpd::runtime;
+using otpd::test::ended;
+using otpd::test::eventually;
+using otpd::test::into;
+using otpd::test::Journal;
+using otpd::test::Lines;
+using otpd::test::Member;
+using otpd::test::worker;
+using namespace std::chrono_literals;
+
+namespace {
+
+SupervisorError::Kind error_of(Request<Pid> request) {
+  try {
+    std::move(request).wait();
+  } catch (const SupervisorError& e) {
+    return e.kind();
+  }
+  FAIL("the request must fail");
+  return SupervisorError::Kind::invalid_spec;
+}
+
+// An idle worker that costs nothing to start: for the many-children test.
+struct Idle : GenServer<Idle> {};
+
+ChildSpec idle_spec(Restart restart = Restart::permanent) {
+  return {.start = [] { return start_link<Idle>().pid(); }, .restart = restart};
+}
+
+}  // namespace
+
+TEST_CASE("start_child and terminate_child; which_children and count_children") {
+  Journal journal;
+  Scheduler scheduler(2);
+  auto sup = DynamicSupervisor::start(scheduler);
+  CHECK(sup.count_children().wait().active == 0);
+  const Pid a = sup.start_child(worker(journal, "a")).wait();
+  const Pid b = sup.start_child(worker(journal, "b")).wait();
+  CHECK(Server<Member>(b).call_blocking(&Member::ping) == 1);
+  auto children = sup.which_children().wait();
+  CHECK(children.size() == 2);
+  CHECK(std::any_of(children.begin(), children.end(), [&](auto& c) { return c.pid == a; }));
+  sup.terminate_child(a).wait();
+  CHECK(ended(a));
+  const ChildCounts counts = sup.count_children().wait();
+  CHECK(counts.active == 1);
+  CHECK(counts.workers == 1);
+  try {
+    sup.terminate_child(a).wait();
+    FAIL("a is no child any more");
+  } catch (const SupervisorError& e) {
+    CHECK(e.kind() == SupervisorError::Kind::not_found);
+  }
+  CHECK(journal.lines() == Lines{"a init", "b init", "a terminate shutdown"});
+  sup.stop().wait();
+  CHECK(ended(b));
+}
+
+TEST_CASE("start_child beyond max_children fails with a clear error") {
+  Journal journal;
+  Scheduler scheduler(2);
+  auto sup = DynamicSupervisor::start(scheduler, {.max_children = 2});
+  const Pid a = sup.start_child(worker(journal, "a")).wait();
+  sup.start_child(worker(journal, "b")).wait();
+  try {
+    sup.start_child(worker(journal, "c")).wait();
+    FAIL("a third child is one too many");
+  } catch (const SupervisorError& e) {
+    CHECK(e.kind() == SupervisorError::Kind::max_children);
+    CHECK(std::string(e.what()) == "max_children reached (2 running)");
+  }
+  sup.terminate_child(a).wait();
+  CHECK(sup.start_child(worker(journal, "c")).wait());
+  auto failing = std::make_shared<std::atomic<int>>(1);
+  sup.terminate_child(sup.which_children().wait().front().pid).wait();
+  CHECK(error_of(sup.start_child(worker(journal, "f", {.failing_starts = failing}))) ==
+        SupervisorError::Kind::start_failed);
+  CHECK(error_of(sup.start_child(ChildSpec{})) == SupervisorError::Kind::invalid_spec);
+  sup.stop().wait();
+}
+
+TEST_CASE(
+    "a crashed permanent child is restarted; temporary and transient ones as their type says") {
+  Journal journal;
+  Scheduler scheduler(2);
+  auto sup = DynamicSupervisor::start(scheduler, {.max_restarts = 10});
+  const Pid p = sup.start_child(worker(journal, "p")).wait();
+  const Pid tmp = sup.start_child(worker(journal, "tmp", {.restart = Restart::temporary})).wait();
+  const Pid tr = sup.start_child(worker(journal, "tr", {.restart = Restart::transient})).wait();
+  Server<Member>(p).cast(&Member::crash);
+  Server<Member>(tmp).cast(&Member::crash);
+  Server<Member>(tr).cast(&Member::quit, ExitReason::normal());
+  REQUIRE(journal.wait_for(7));
+  CHECK(eventually([&] { return sup.count_children().wait().active == 1; }));
+  const Pid p2 = sup.which_children().wait().front().pid;
+  CHECK(p2 != p);
+  CHECK(Server<Member>(p2).call_blocking(&Member::ping) == 1);
+  sup.stop().wait();
+}
+
+TEST_CASE("past max_restarts a dynamic supervisor stops every child and ends with shutdown") {
+  Journal journal;
+  Scheduler scheduler(2);
+  auto sup = DynamicSupervisor::start(scheduler, {.max_restarts = 1, .on_report = into(journal)});
+  const Pid other = sup.start_child(worker(journal, "other")).wait();
+  Pid crasher = sup.start_child(worker(journal, "crasher")).wait();
+  Server<Member>(crasher).cast(&Member::crash);
+  REQUIRE(journal.wait_for(5));
+  for (const ChildInfo& c : sup.which_children().wait()) {
+    if (c.pid != other) crasher = c.pid;
+  }
+  Server<Member>(crasher).cast(&Member::crash);
+  REQUIRE(journal.wait_for(9));
+  CHECK(journal.since(2) == Lines{"crasher terminate error: crasher crashed",
+                                  "report child_terminated  error: crasher crashed", "crasher init",
+                                  "crasher terminate error: crasher crashed",
+                                  "report child_terminated  error: crasher crashed",
+                                  "report reached_max_restart_intensity  error: crasher crashed",
+                                  "other terminate shutdown"});
+  CHECK(ended(sup.pid()));
+}
+
+TEST_CASE("ten thousand children start, are counted and stop at once with their supervisor") {
+  Scheduler scheduler(2);
+  auto sup = DynamicSupervisor::start(scheduler);
+  std::vector<Pid> pids;
+  for (int i = 0; i < 10'000; ++i) pids.push_back(sup.start_child(idle_spec()).wait());
+  CHECK(sup.count_children().wait().active == 10'000);
+  CHECK(scheduler.live_processes() == 10'001);
+  sup.terminate_child(pids[5000]).wait();
+  CHECK(sup.count_children().wait().active == 9'999);
+  sup.stop().wait();
+  CHECK(eventually([&] { return scheduler.live_processes() == 0; }));
+}
+
+TEST_CASE("a dynamic supervisor under a supervisor") {
+  Journal journal;
+  Scheduler scheduler(2);
+  auto top = Supervisor::start(scheduler, {},
+                               {DynamicSupervisor::child_spec("runners", {.max_children = 5})});
+  const DynamicSupervisor runners(top.which_children().wait().front().pid);
+  const Pid r = runners.start_child(worker(journal, "r")).wait();
+  CHECK(top.count_children().wait().supervisors == 1);
+  top.stop().wait();
+  CHECK(ended(runners.pid()));
+  CHECK(ended(r));
+  CHECK(journal.lines() == Lines{"r init", "r terminate shutdown"});
+}

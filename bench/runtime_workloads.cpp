@@ -3,7 +3,10 @@
 // is installed, on the BEAM (bench/beam_workloads.erl), in one run; the
 // table gives both and their ratio.
 //
-//   otpd-bench-runtime [--casts N] [--calls N] [--threads N] [--no-beam]
+//   otpd-bench-runtime [--casts N] [--calls N] [--spawns N] [--restarts N]
+//                      [--idle-seconds S] [--threads N] [--no-beam]
+#include <malloc.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,11 +15,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "runtime/dynamic_supervisor.hpp"
 #include "runtime/gen_server.hpp"
+#include "runtime/supervisor.hpp"
 
 using namespace otpd::runtime;
 using Clock = std::chrono::steady_clock;
@@ -26,6 +34,9 @@ namespace {
 struct Options {
   long casts = 10'000'000;
   int calls = 1'000'000;
+  int spawns = 100'000;
+  int restarts = 100'000;
+  double idle_seconds = 2;
   unsigned threads = 2;
   bool beam = true;
 };
@@ -69,33 +80,173 @@ struct Figures {
   double casts_per_s = 0;
   double call_median_ns = 0;
   double call_p99_ns = 0;
+  double spawn_seconds = 0;
+  double spawns_per_s = 0;
+  double rss_per_worker = 0;  // bytes
+  double idle_cpu_seconds = 0;
+  double restart_median_ns = 0;
+  double restart_p99_ns = 0;
 };
 
 double percentile(std::vector<double>& sorted, double p) {
   return sorted[static_cast<std::size_t>(static_cast<double>(sorted.size() - 1) * p)];
 }
 
+long rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  long size = 0;
+  long resident = 0;
+  statm >> size >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+// --- spawning idle workers under a dynamic supervisor ------------------------------
+
+struct IdleWorker : GenServer<IdleWorker> {};
+
+struct SpawnFigures {
+  double seconds = 0;
+  long rss_delta = 0;
+  long heap_delta = 0;
+};
+
+// Starts the dynamic supervisor from its own handler, so that the two share
+// a thread (as on the BEAM, where a spawned process starts on its spawner's
+// scheduler), and calls start_child N times, one after the other.
+struct Spawner : GenServer<Spawner> {
+  DynamicSupervisor supervisor;
+  void init() { supervisor = DynamicSupervisor::start_link(); }
+
+  Async<SpawnFigures> spawn(int n) {
+    const ChildSpec spec{.start = [] { return start_link<IdleWorker>().pid(); }};
+    SpawnFigures f;
+    const long rss0 = rss_bytes();
+    const auto heap0 = static_cast<long>(mallinfo2().uordblks);
+    const auto t0 = Clock::now();
+    for (int i = 0; i < n; ++i) co_await supervisor.start_child(spec);
+    f.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    f.rss_delta = rss_bytes() - rss0;
+    f.heap_delta = static_cast<long>(mallinfo2().uordblks) - heap0;
+    co_return f;
+  }
+
+  Async<std::size_t> stop_all() {
+    const ChildCounts counts = co_await supervisor.count_children();
+    co_await supervisor.stop();
+    co_return counts.active;
+  }
+};
+
+// --- restart latency under one_for_one -----------------------------------------------
+
+// Shared by the incarnations of the crasher, all on the supervisor's thread.
+struct RestartLog {
+  int left = 0;
+  Clock::time_point crashed_at{};
+  std::vector<double> samples;
+  std::promise<void> done;
+};
+
+// Each incarnation notes when its init runs, then crashes (an exception
+// escapes a handler) until the log has its count.
+class Crasher : public GenServer<Crasher> {
+ public:
+  explicit Crasher(RestartLog& log) : log_(log) {}
+  void init() {
+    if (log_.crashed_at != Clock::time_point{}) {
+      log_.samples.push_back(
+          std::chrono::duration<double, std::nano>(Clock::now() - log_.crashed_at).count());
+    }
+    if (log_.left-- > 0) {
+      server().cast(&Crasher::crash);
+    } else {
+      log_.done.set_value();
+    }
+  }
+  void crash() {
+    log_.crashed_at = Clock::now();
+    throw std::runtime_error("crash");
+  }
+
+ private:
+  RestartLog& log_;
+};
+
+void run_spawns(const Options& options, Figures& f) {
+  Scheduler scheduler(options.threads);
+  auto spawner = start<Spawner>(scheduler);
+  const SpawnFigures spawned =
+      spawner.call_blocking_within(kBenchTimeout, &Spawner::spawn, options.spawns);
+  f.spawn_seconds = spawned.seconds;
+  f.spawns_per_s = options.spawns / spawned.seconds;
+  f.rss_per_worker = static_cast<double>(spawned.rss_delta) / options.spawns;
+  std::fprintf(stderr,
+               "otpd: %d workers: RSS +%ld KiB, malloc'd heap +%ld KiB (%.0f bytes each); "
+               "sizeof(Process) %zu, sizeof(GenServer) %zu\n",
+               options.spawns, spawned.rss_delta / 1024, spawned.heap_delta / 1024,
+               static_cast<double>(spawned.heap_delta) / options.spawns, sizeof(Process),
+               sizeof(IdleWorker));
+  const double cpu0 = cpu_seconds();
+  std::this_thread::sleep_for(std::chrono::duration<double>(options.idle_seconds));
+  f.idle_cpu_seconds = cpu_seconds() - cpu0;
+  spawner.call_then([](Outcome<std::size_t>) {}, &Spawner::stop_all);
+  while (scheduler.live_processes() > 1) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+void run_restarts(const Options& options, Figures& f) {
+  Scheduler scheduler(options.threads);
+  RestartLog log;
+  log.left = options.restarts;
+  log.samples.reserve(static_cast<std::size_t>(options.restarts));
+  auto done = log.done.get_future();
+  auto supervisor = Supervisor::start(
+      scheduler, {.strategy = Strategy::one_for_one, .intensity = 1'000'000'000},
+      {{.name = "crasher", .start = [&log] { return start_link<Crasher>(log).pid(); }}});
+  done.wait();
+  supervisor.stop().wait();
+  std::sort(log.samples.begin(), log.samples.end());
+  f.restart_median_ns = percentile(log.samples, 0.5);
+  f.restart_p99_ns = percentile(log.samples, 0.99);
+}
+
 Figures run_otpd(const Options& options) {
+  Figures f;
+  // First, so that nothing left from the message workloads (freed memory,
+  // another scheduler) runs while the idle CPU is measured.
+  if (options.spawns > 0) run_spawns(options, f);
+  if (options.restarts > 0) run_restarts(options, f);
   Scheduler scheduler(options.threads);
   auto driver = start<Driver>(scheduler);
-  Figures f;
-  const double seconds =
-      driver.call_blocking_within(kBenchTimeout, &Driver::cast_seconds, options.casts);
-  f.casts_per_s = static_cast<double>(options.casts) / seconds;
-  auto samples = driver.call_blocking_within(kBenchTimeout, &Driver::call_ns, options.calls);
-  std::sort(samples.begin(), samples.end());
-  f.call_median_ns = percentile(samples, 0.5);
-  f.call_p99_ns = percentile(samples, 0.99);
+  if (options.casts > 0) {
+    const double seconds =
+        driver.call_blocking_within(kBenchTimeout, &Driver::cast_seconds, options.casts);
+    f.casts_per_s = static_cast<double>(options.casts) / seconds;
+  }
+  if (options.calls > 0) {
+    auto samples = driver.call_blocking_within(kBenchTimeout, &Driver::call_ns, options.calls);
+    std::sort(samples.begin(), samples.end());
+    f.call_median_ns = percentile(samples, 0.5);
+    f.call_p99_ns = percentile(samples, 0.99);
+  }
   return f;
 }
 
 // Runs the BEAM side; false when Erlang is not installed.
 bool run_beam(const Options& options, Figures& f) {
   if (access(OTPD_BENCH_BEAM_DIR "/beam_workloads.beam", R_OK) != 0) return false;
-  const std::string command = "erl -noshell +S " + std::to_string(options.threads) +
-                              " -pa " OTPD_BENCH_BEAM_DIR " -eval 'beam_workloads:main([\"" +
-                              std::to_string(options.casts) + "\",\"" +
-                              std::to_string(options.calls) + "\"])'";
+  const std::string command =
+      "erl -noshell +S " + std::to_string(options.threads) +
+      " -pa " OTPD_BENCH_BEAM_DIR " -eval 'beam_workloads:main([\"" +
+      std::to_string(options.casts) + "\",\"" + std::to_string(options.calls) + "\",\"" +
+      std::to_string(options.spawns) + "\",\"" + std::to_string(options.restarts) + "\",\"" +
+      std::to_string(static_cast<long>(options.idle_seconds * 1000)) + "\"])'";
   FILE* out = popen(command.c_str(), "r");
   if (out == nullptr) return false;
   char line[512];
@@ -103,12 +254,23 @@ bool run_beam(const Options& options, Figures& f) {
   while (std::fgets(line, sizeof line, out) != nullptr) {
     const auto j = nlohmann::json::parse(line, nullptr, false);
     if (!j.is_object()) continue;
+    any = true;
     if (j["workload"] == "cast") {
       f.casts_per_s = j["messages"].get<double>() / (j["ns"].get<double>() / 1e9);
-      any = true;
     } else if (j["workload"] == "call") {
       f.call_median_ns = j["median_ns"].get<double>();
       f.call_p99_ns = j["p99_ns"].get<double>();
+    } else if (j["workload"] == "spawn") {
+      f.spawn_seconds = j["ns"].get<double>() / 1e9;
+      f.spawns_per_s = j["workers"].get<double>() / f.spawn_seconds;
+      f.rss_per_worker = j["rss_bytes"].get<double>() / j["workers"].get<double>();
+      f.idle_cpu_seconds = j["idle_cpu_ms"].get<double>() / 1e3;
+      std::fprintf(stderr, "BEAM: %d workers: RSS +%.0f KiB, erlang:memory(total) +%.0f KiB\n",
+                   j["workers"].get<int>(), j["rss_bytes"].get<double>() / 1024,
+                   j["memory_bytes"].get<double>() / 1024);
+    } else if (j["workload"] == "restart") {
+      f.restart_median_ns = j["median_ns"].get<double>();
+      f.restart_p99_ns = j["p99_ns"].get<double>();
     }
   }
   return pclose(out) == 0 && any;
@@ -121,6 +283,10 @@ void row(const char* what, double otpd, double beam, bool have_beam, const char*
     return;
   }
   const double ratio = higher_is_better ? otpd / beam : beam / otpd;
+  if (otpd == 0 || beam == 0) {  // idle CPU: 0 is the goal, and no ratio
+    std::printf("%-28s %14.2f %14.2f %-8s %7s\n", what, otpd, beam, unit, "-");
+    return;
+  }
   std::printf("%-28s %14.2f %14.2f %-8s %6.2fx\n", what, otpd, beam, unit, ratio);
 }
 
@@ -135,12 +301,21 @@ int main(int argc, char** argv) {
       options.casts = std::atol(value());
     } else if (arg == "--calls") {
       options.calls = std::atoi(value());
+    } else if (arg == "--spawns") {
+      options.spawns = std::atoi(value());
+    } else if (arg == "--restarts") {
+      options.restarts = std::atoi(value());
+    } else if (arg == "--idle-seconds") {
+      options.idle_seconds = std::atof(value());
     } else if (arg == "--threads") {
       options.threads = static_cast<unsigned>(std::atoi(value()));
     } else if (arg == "--no-beam") {
       options.beam = false;
     } else {
-      std::fprintf(stderr, "usage: %s [--casts N] [--calls N] [--threads N] [--no-beam]\n",
+      std::fprintf(stderr,
+                   "usage: %s [--casts N] [--calls N] [--spawns N] [--restarts N]\n"
+                   "          [--idle-seconds S] [--threads N] [--no-beam]\n"
+                   "A workload whose count is 0 is skipped.\n",
                    argv[0]);
       return 2;
     }
@@ -159,5 +334,17 @@ int main(int argc, char** argv) {
       "us", false);
   row("call round trip, p99", otpd.call_p99_ns / 1e3, beam.call_p99_ns / 1e3, have_beam, "us",
       false);
+  row("spawn under dyn. supervisor", otpd.spawns_per_s / 1e3, beam.spawns_per_s / 1e3, have_beam,
+      "k/s", true);
+  row("  time for all", otpd.spawn_seconds * 1e3, beam.spawn_seconds * 1e3, have_beam, "ms", false);
+  row("  RSS per idle worker", otpd.rss_per_worker, beam.rss_per_worker, have_beam, "bytes", false);
+  row("  CPU while idle", otpd.idle_cpu_seconds * 1e3, beam.idle_cpu_seconds * 1e3, have_beam, "ms",
+      false);
+  row("restart, one_for_one, median", otpd.restart_median_ns / 1e3, beam.restart_median_ns / 1e3,
+      have_beam, "us", false);
+  row("restart, one_for_one, p99", otpd.restart_p99_ns / 1e3, beam.restart_p99_ns / 1e3, have_beam,
+      "us", false);
+  std::printf("(%d workers spawned, CPU over %.1f s of idling with them, %d restarts)\n",
+              options.spawns, options.idle_seconds, options.restarts);
   return 0;
 }

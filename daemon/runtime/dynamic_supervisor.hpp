@@ -1,7 +1,7 @@
 // Elixir's DynamicSupervisor for in-process workers: starts with no
 // children, which are added at run time with start_child and found by
 // their Pid. One strategy, one_for_one; children are stopped all at once
-// when it ends. It is built to hold many children: about 130 bytes of
+// when it ends. It is built to hold many children: about 150 bytes of
 // bookkeeping each, on top of the worker itself.
 //
 //   auto runners = DynamicSupervisor::start(scheduler, {.max_children = 100});

@@ -42,6 +42,14 @@ class CallError : public std::runtime_error {
   Kind kind_;
 };
 
+// An exception's what(), for an exit reason or a CallError that carries it.
+std::string what_of(const std::exception_ptr& error);
+
+// The process whose handler is running, for what acts on its behalf (links
+// to it, registers it, makes it an owner); `what` names the function in the
+// std::logic_error thrown on a thread outside the runtime.
+Process& calling_process(const char* what);
+
 // What a call produces: the handler's value (std::monostate for void) or
 // the error that replaces it.
 template <typename R>
@@ -148,6 +156,12 @@ class ProcessReply final : public ReplySink<R> {
   unsigned long long id_;
   Outcome<R>* slot_;
   std::coroutine_handle<> waiter_;
+};
+
+// For awaiters other than CallAwaiter (a task's await): the running process
+// waits for the reply `id` as it does for a call's.
+struct ReplyWaiting {
+  static void begin(Process& caller, unsigned long long id) { caller.wait_for_reply(id); }
 };
 
 // `co_await server.call(...)` inside a handler returning Async<...>.

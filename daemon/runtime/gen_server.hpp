@@ -141,16 +141,6 @@ class GenServer : public Process {
     if (!*finished) hold_suspended(root);
   }
 
-  static std::string what_of(const std::exception_ptr& error) {
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      return e.what();
-    } catch (...) {
-      return "unknown exception";
-    }
-  }
-
   static std::exception_ptr failure_of(const std::exception_ptr& error) {
     return std::make_exception_ptr(CallError(CallError::Kind::failed, what_of(error)));
   }

@@ -29,6 +29,7 @@ template <typename R>
 struct ReplyEnvelope;
 template <typename R>
 class CallAwaiter;
+struct ReplyWaiting;
 
 // A reference to a process that stays valid after it has ended: a message to
 // an ended process is dropped (a call to it fails), as in Erlang.
@@ -144,6 +145,7 @@ class Process {
   friend struct ReplyEnvelope;
   template <typename R>
   friend class CallAwaiter;
+  friend struct ReplyWaiting;
 
   void deliver_or_drop(Envelope* envelope);
   // Runs up to one batch of messages; true when more are waiting.

@@ -1,0 +1,286 @@
+// Task and TaskSupervisor: async/await, await_many, timeouts that kill,
+// crashes that propagate through links or are reported to the awaiter.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "end_processes.hpp"
+#include "eventually.hpp"
+#include "runtime/task.hpp"
+
+using namespace otpd::runtime;
+using otpd::test::end_processes;
+using otpd::test::eventually;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Holds plain task functions until opened (or 5 s have passed, so that a
+// failing test cannot hang), and counts who has arrived.
+class Gate {
+ public:
+  void open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    changed_.notify_all();
+  }
+  // Arrives, then waits until `count` have arrived or the gate is open.
+  bool arrive_and_wait(int count) {
+    std::unique_lock lock(mutex_);
+    ++arrived_;
+    changed_.notify_all();
+    return changed_.wait_for(lock, 5s, [&] { return open_ || arrived_ >= count; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool open_ = false;
+  int arrived_ = 0;
+};
+
+class Slow : public GenServer<Slow> {
+ public:
+  int nap(int ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return ms;
+  }
+};
+
+// Runs task scenarios in its handlers, as an Elixir process would.
+class Boss : public GenServer<Boss> {
+ public:
+  Async<int> sum_of_three() {
+    auto a = async([] { return 1; });
+    auto b = async([]() -> Async<int> { co_return 20; });
+    auto c = async([] { return 300; });
+    // g++ 12 cannot compile a braced list inside a co_await expression.
+    std::vector<Task<int>> tasks = {a, b, c};
+    const std::vector<int> values = co_await await_many(tasks, 2s);
+    co_return values[0] + values[1] + values[2];
+  }
+
+  // Three plain tasks that each wait for the other two: only run
+  // concurrently do they all see three arrivals.
+  Async<int> three_at_once(std::shared_ptr<Gate> gate) {
+    std::vector<Task<bool>> tasks;
+    for (int i = 0; i < 3; ++i) tasks.push_back(async([gate] { return gate->arrive_and_wait(3); }));
+    const std::vector<bool> met = co_await await_many(tasks, 10s);
+    co_return static_cast<int>(std::count(met.begin(), met.end(), true));
+  }
+
+  Async<std::string> await_stuck(std::shared_ptr<Gate> gate) {
+    stuck_ = async([gate] { return gate->arrive_and_wait(1000); });
+    try {
+      co_await stuck_.await(50ms);
+      co_return "value";
+    } catch (const CallError& e) {
+      co_return e.kind() == CallError::Kind::timeout ? "timeout" : "other";
+    }
+  }
+
+  Async<std::string> await_many_stuck(std::shared_ptr<Gate> gate) {
+    auto quick = async([] { return true; });
+    stuck_ = async([gate] { return gate->arrive_and_wait(1000); });
+    try {
+      std::vector<Task<bool>> tasks = {quick, stuck_};
+      co_await await_many(tasks, 50ms);
+      co_return "value";
+    } catch (const CallError& e) {
+      co_return e.kind() == CallError::Kind::timeout ? "timeout" : "other";
+    }
+  }
+
+  Async<std::string> await_napping(Server<Slow> slow) {
+    auto napping = async([slow]() -> Async<int> { co_return co_await slow.call(&Slow::nap, 300); });
+    stuck_pid_ = napping.pid();
+    try {
+      co_await napping.await(50ms);
+      co_return "value";
+    } catch (const CallError& e) {
+      co_return e.kind() == CallError::Kind::timeout ? "timeout" : "other";
+    }
+  }
+
+  // Does not await: the link alone brings the crash here.
+  void start_crashing_task() {
+    async([]() -> int { throw std::runtime_error("task broke"); });
+  }
+
+  Async<std::string> await_crashing_task(bool trap) {
+    trap_exits(trap);
+    return describe(async([]() -> int { throw std::runtime_error("task broke"); }));
+  }
+
+  Async<std::string> nolink_crash(TaskSupervisor sup) {
+    return describe(sup.async_nolink([]() -> int { throw std::runtime_error("nolink broke"); }));
+  }
+
+  static Async<std::string> describe(Task<int> task) {
+    try {
+      co_await task.await();
+      co_return "value";
+    } catch (const CallError& e) {
+      co_return std::string(e.kind() == CallError::Kind::failed ? "failed: " : "other: ") +
+          e.what();
+    }
+  }
+
+  Async<int> supervised_value(TaskSupervisor sup) {
+    auto task = sup.async([] { return 7; });
+    co_return co_await task.await();
+  }
+
+  void start_supervised_crash(TaskSupervisor sup) {
+    sup.async([]() -> int { throw std::runtime_error("linked broke"); });
+  }
+
+  void handle_exit(const Pid&, const ExitReason& reason) { exits_.push_back(reason.text()); }
+  std::vector<std::string> exits() const { return exits_; }
+  Pid stuck_pid() const { return stuck_.pid() ? stuck_.pid() : stuck_pid_; }
+
+ private:
+  Task<bool> stuck_;
+  Pid stuck_pid_;
+  std::vector<std::string> exits_;
+};
+
+bool ended(const Pid& pid) {
+  return eventually([&] { return !pid.get()->alive(); });
+}
+
+}  // namespace
+
+TEST_CASE("async and await_many give the values in order, plain and Async functions alike") {
+  Scheduler scheduler(2);
+  auto boss = start<Boss>(scheduler);
+  CHECK(boss.call_blocking(&Boss::sum_of_three) == 321);
+  CHECK(end_processes({boss.pid()}));
+}
+
+TEST_CASE("plain task functions run concurrently") {
+  Scheduler scheduler(1);
+  auto boss = start<Boss>(scheduler);
+  CHECK(boss.call_blocking(&Boss::three_at_once, std::make_shared<Gate>()) == 3);
+  CHECK(end_processes({boss.pid()}));
+}
+
+TEST_CASE("a task that misses await's timeout is killed and the caller gets a timeout") {
+  Scheduler scheduler(2);
+  auto gate = std::make_shared<Gate>();
+  auto boss = start<Boss>(scheduler);
+  CHECK(boss.call_blocking(&Boss::await_stuck, gate) == "timeout");
+  CHECK(ended(boss.call_blocking(&Boss::stuck_pid)));
+  CHECK(boss.pid().get()->alive());
+  gate->open();
+  CHECK(end_processes({boss.pid()}));
+}
+
+TEST_CASE("await_many's timeout kills the tasks not done") {
+  Scheduler scheduler(2);
+  auto gate = std::make_shared<Gate>();
+  auto boss = start<Boss>(scheduler);
+  CHECK(boss.call_blocking(&Boss::await_many_stuck, gate) == "timeout");
+  CHECK(ended(boss.call_blocking(&Boss::stuck_pid)));
+  gate->open();
+  CHECK(end_processes({boss.pid()}));
+}
+
+TEST_CASE("a task waiting in a call is killed at its co_await") {
+  Scheduler scheduler(2);
+  auto slow = start<Slow>(scheduler);
+  auto boss = start<Boss>(scheduler);
+  CHECK(boss.call_blocking(&Boss::await_napping, slow) == "timeout");
+  // Killed while the nap still runs on the other server.
+  CHECK(ended(boss.call_blocking(&Boss::stuck_pid)));
+  CHECK(end_processes({slow.pid(), boss.pid()}));
+}
+
+TEST_CASE("a crashing task crashes its linked caller") {
+  Scheduler scheduler(2);
+  auto boss = start<Boss>(scheduler);
+  boss.cast(&Boss::start_crashing_task);
+  CHECK(ended(boss.pid()));
+
+  auto awaiting = start<Boss>(scheduler);
+  // The reply comes first, then the exit signal through the link.
+  CHECK(awaiting.call_blocking(&Boss::await_crashing_task, false) == "failed: task broke");
+  CHECK(ended(awaiting.pid()));
+}
+
+TEST_CASE("a caller that traps exits gets the crash from await and as an exit message") {
+  Scheduler scheduler(2);
+  auto boss = start<Boss>(scheduler);
+  CHECK(boss.call_blocking(&Boss::await_crashing_task, true) == "failed: task broke");
+  CHECK(eventually([&] { return boss.call_blocking(&Boss::exits).size() == 1; }));
+  CHECK(boss.call_blocking(&Boss::exits).front() == "error: task broke");
+  CHECK(end_processes({boss.pid()}));
+}
+
+TEST_CASE("a task awaited from outside the runtime") {
+  Scheduler scheduler(2);
+  auto task = async(scheduler, [] { return std::string("done"); });
+  CHECK(task.await_blocking() == "done");
+
+  auto gate = std::make_shared<Gate>();
+  auto stuck = async(scheduler, [gate] { return gate->arrive_and_wait(1000); });
+  CHECK_THROWS_AS(stuck.await_blocking(50ms), CallError);
+  CHECK(ended(stuck.pid()));
+  gate->open();
+
+  auto once = async(scheduler, [] { return 1; });
+  CHECK(once.await_blocking() == 1);
+  CHECK_THROWS_AS(once.await_blocking(), std::logic_error);
+}
+
+TEST_CASE("async outside a handler is refused: it has no caller to link to") {
+  CHECK_THROWS_AS(async([] { return 1; }), std::logic_error);
+}
+
+TEST_CASE("task supervisor: async_nolink reports a crash without propagating it") {
+  Scheduler scheduler(2);
+  auto sup = start_task_supervisor(scheduler);
+  auto boss = start<Boss>(scheduler);
+  CHECK(boss.call_blocking(&Boss::nolink_crash, sup) == "failed: nolink broke");
+  CHECK(boss.pid().get()->alive());
+  CHECK(sup.pid().get()->alive());
+  CHECK(boss.call_blocking(&Boss::supervised_value, sup) == 7);
+  CHECK(end_processes({boss.pid(), sup.pid()}));
+}
+
+TEST_CASE("task supervisor: async links the task to the caller too") {
+  Scheduler scheduler(2);
+  auto sup = start_task_supervisor(scheduler);
+  auto boss = start<Boss>(scheduler);
+  boss.cast(&Boss::start_supervised_crash, sup);
+  CHECK(ended(boss.pid()));
+  CHECK(sup.pid().get()->alive());
+  CHECK(end_processes({sup.pid()}));
+}
+
+TEST_CASE("task supervisor: start_child runs, is forgotten when done, and is shut down on stop") {
+  Scheduler scheduler(2);
+  auto sup = start_task_supervisor(scheduler);
+  std::atomic<int> ran{0};
+  sup.start_child([&ran] { ++ran; });
+  CHECK(eventually([&] { return ran == 1; }));
+  CHECK(eventually([&] { return sup.children_blocking() == 0; }));
+
+  auto gate = std::make_shared<Gate>();
+  const Pid first = sup.start_child([gate] { gate->arrive_and_wait(1000); });
+  const Pid second = sup.start_child([gate] { gate->arrive_and_wait(1000); });
+  CHECK(eventually([&] { return sup.children_blocking() == 2; }));
+  sup.stop();
+  CHECK(ended(first));
+  CHECK(ended(second));
+  CHECK(ended(sup.pid()));
+  gate->open();
+}

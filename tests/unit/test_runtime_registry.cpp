@@ -1,0 +1,154 @@
+// Registry: unique and duplicate keys, removal of ended processes, via
+// naming, dispatch, and lookups from other threads.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "end_processes.hpp"
+#include "eventually.hpp"
+#include "runtime/registry.hpp"
+
+using namespace otpd::runtime;
+using otpd::test::end_processes;
+using otpd::test::eventually;
+
+namespace {
+
+class Session : public GenServer<Session> {
+ public:
+  explicit Session(int user) : user_(user) {}
+  int user() const { return user_; }
+  bool join(Registry* registry, std::string key) { return registry->register_self(key, "joined"); }
+  void leave(Registry* registry, std::string key) { registry->unregister_self(key); }
+  void hear(std::string news) { heard_.push_back(std::move(news)); }
+  std::vector<std::string> heard() const { return heard_; }
+
+ private:
+  int user_;
+  std::vector<std::string> heard_;
+};
+
+bool ended(const Pid& pid) {
+  return eventually([&] { return !pid.get()->alive(); });
+}
+
+}  // namespace
+
+TEST_CASE("unique keys: one process a key, found from any thread") {
+  Scheduler scheduler(2);
+  Registry names(scheduler, Registry::Keys::unique);
+  auto alice = start<Session>(scheduler, 1);
+  auto bob = start<Session>(scheduler, 2);
+  CHECK(names.register_pid("alice", alice.pid(), "admin"));
+  CHECK_FALSE(names.register_pid("alice", bob.pid()));
+  CHECK(names.whereis("alice") == alice.pid());
+  CHECK_FALSE(names.whereis("carol"));
+  const auto entries = names.lookup("alice");
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0].value == "admin");
+
+  CHECK(bob.call_blocking(&Session::join, &names, std::string("bob")));
+  CHECK(names.whereis("bob") == bob.pid());
+  CHECK(names.register_pid("robert", bob.pid()));
+  CHECK(names.keys_of(bob.pid()) == std::vector<std::string>{"bob", "robert"});
+  CHECK(names.count() == 3);
+
+  bob.call_blocking(&Session::leave, &names, std::string("bob"));
+  CHECK_FALSE(names.whereis("bob"));
+  names.unregister("alice", alice.pid());
+  CHECK(names.count() == 1);
+  CHECK_THROWS_AS(names.register_self("outside"), std::logic_error);
+  CHECK(end_processes({alice.pid(), bob.pid()}));
+}
+
+TEST_CASE("a process that ends leaves every key it held") {
+  Scheduler scheduler(2);
+  Registry names(scheduler, Registry::Keys::unique);
+  auto session = start<Session>(scheduler, 7);
+  names.register_pid("user:7", session.pid());
+  names.register_pid("latest", session.pid());
+  session.stop();
+  CHECK(eventually([&] { return names.count() == 0; }));
+  CHECK_FALSE(names.whereis("user:7"));
+  CHECK(names.keys_of(session.pid()).empty());
+
+  // An ended process registered late is removed too (its monitor reports noproc).
+  CHECK(ended(session.pid()));
+  names.register_pid("ghost", session.pid());
+  CHECK(eventually([&] { return names.count() == 0; }));
+}
+
+TEST_CASE("via names address a server by key at each call") {
+  Scheduler scheduler(2);
+  Registry names(scheduler, Registry::Keys::unique);
+  auto first = names.start_named<Session>(scheduler, "user:42", 42);
+  CHECK(names.via<Session>("user:42").call_blocking(&Session::user) == 42);
+  CHECK_THROWS_AS(names.start_named<Session>(scheduler, "user:42", 43), AlreadyRegistered);
+
+  first.stop();
+  CHECK(eventually([&] { return !names.whereis("user:42"); }));
+  try {
+    names.via<Session>("user:42").call_blocking(&Session::user);
+    FAIL("a call to a free name must fail");
+  } catch (const CallError& e) {
+    CHECK(e.kind() == CallError::Kind::noproc);
+  }
+  names.via<Session>("user:42").cast(&Session::hear, std::string("dropped"));
+
+  names.start_named<Session>(scheduler, "user:42", 44);
+  CHECK(names.via<Session>("user:42").call_blocking(&Session::user) == 44);
+  CHECK(end_processes({names.whereis("user:42")}));
+}
+
+TEST_CASE("duplicate keys: dispatch reaches every subscriber") {
+  Scheduler scheduler(2);
+  Registry topics(scheduler, Registry::Keys::duplicate);
+  std::vector<Server<Session>> readers;
+  for (int i = 0; i < 3; ++i) {
+    readers.push_back(start<Session>(scheduler, i));
+    CHECK(readers.back().call_blocking(&Session::join, &topics, std::string("news")));
+  }
+  CHECK(topics.lookup("news").size() == 3);
+  topics.dispatch("news", [](const Registry::Entry& entry) {
+    Server<Session>(entry.pid).cast(&Session::hear, entry.value + ": otpd 1.0");
+  });
+  for (auto& reader : readers) {
+    CHECK(eventually([&] { return reader.call_blocking(&Session::heard).size() == 1; }));
+    CHECK(reader.call_blocking(&Session::heard).front() == "joined: otpd 1.0");
+  }
+  readers[1].stop();
+  CHECK(eventually([&] { return topics.lookup("news").size() == 2; }));
+  CHECK_THROWS_AS(topics.start_named<Session>(scheduler, "news", 9), std::logic_error);
+  CHECK(end_processes({readers[0].pid(), readers[2].pid()}));
+}
+
+TEST_CASE("lookups on other threads while processes register and end") {
+  Scheduler scheduler(2);
+  Registry names(scheduler, Registry::Keys::unique);
+  std::atomic<bool> done{false};
+  std::atomic<long> found{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      while (!done) {
+        for (int i = 0; i < 20; ++i) {
+          if (names.whereis("worker:" + std::to_string(i))) ++found;
+        }
+      }
+    });
+  }
+  for (int round = 0; round < 20; ++round) {
+    std::vector<Server<Session>> workers;
+    for (int i = 0; i < 20; ++i) {
+      workers.push_back(names.start_named<Session>(scheduler, "worker:" + std::to_string(i), i));
+    }
+    for (auto& worker : workers) worker.stop();
+    CHECK(eventually([&] { return names.count() == 0; }));
+  }
+  done = true;
+  for (auto& reader : readers) reader.join();
+  CHECK(found > 0);
+}

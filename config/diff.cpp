@@ -27,6 +27,13 @@ ControlSpec without_locations(ControlSpec control) {
   return control;
 }
 
+// A process, a supervisor, or a dynamic supervisor: a child that changes
+// kind is replaced rather than changed in place.
+int kind_of(const ChildSpec& spec) {
+  if (!spec.is_supervisor()) return 0;
+  return spec.supervisor().dynamic ? 2 : 1;
+}
+
 void add_if(std::vector<std::string>& out, bool differs, const char* name) {
   if (differs && std::find(out.begin(), out.end(), name) == out.end()) out.emplace_back(name);
 }
@@ -113,6 +120,7 @@ std::vector<std::string> what_differs(const SupervisorSpec& before, const Superv
   add_if(out, before.period != after.period, "period");
   add_if(out, before.backoff != after.backoff, "backoff");
   add_if(out, before.auto_shutdown != after.auto_shutdown, "auto_shutdown");
+  add_if(out, before.max_children != after.max_children, "max_children");
   if (out.empty() && !(without_children(before) == without_children(after))) {
     out.emplace_back("settings");
   }
@@ -121,7 +129,7 @@ std::vector<std::string> what_differs(const SupervisorSpec& before, const Superv
 
 std::vector<std::string> what_differs(const ChildSpec& before, const ChildSpec& after) {
   std::vector<std::string> out;
-  if (before.is_supervisor() != after.is_supervisor()) return {"kind"};
+  if (kind_of(before) != kind_of(after)) return {"kind"};
   if (before.is_supervisor()) {
     out = what_differs(before.supervisor(), after.supervisor());
     if (out == std::vector<std::string>{"settings"}) out.clear();
@@ -162,13 +170,13 @@ LevelDiff diff_level(const SupervisorSpec& before, const SupervisorSpec& after) 
 
   for (const ChildSpec& c : before.children) {
     const auto now = new_children.find(c.name);
-    if (now == new_children.end() || now->second->is_supervisor() != c.is_supervisor()) {
+    if (now == new_children.end() || kind_of(*now->second) != kind_of(c)) {
       level.removed.push_back(c.name);
     }
   }
   for (const ChildSpec& c : after.children) {
     const auto was = old_children.find(c.name);
-    if (was == old_children.end() || was->second->is_supervisor() != c.is_supervisor()) {
+    if (was == old_children.end() || kind_of(*was->second) != kind_of(c)) {
       level.added.push_back(c.name);
     } else if (c.is_supervisor()) {
       level.nested.push_back(c.name);

@@ -44,7 +44,8 @@ std::string read_whole_file(const std::string& path) {
   return text;
 }
 
-YAML::Node parse_single_document(const std::string& yaml_text, const Source& source) {
+YAML::Node parse_single_document(const std::string& yaml_text, const Source& source,
+                                 const std::string& when_empty) {
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(yaml_text);
@@ -58,19 +59,23 @@ YAML::Node parse_single_document(const std::string& yaml_text, const Source& sou
                       "only one YAML document is allowed; remove this second one");
   }
   if (documents.empty() || documents.front().IsNull()) {
-    throw ConfigError({source.file, 0, 0}, "the file is empty; it needs a top-level 'tree'");
+    throw ConfigError({source.file, 0, 0}, when_empty);
   }
   return documents.front();
+}
+
+Source source_of(const std::string& name, const std::string& base_dir) {
+  return {name,
+          std::filesystem::absolute(base_dir.empty() ? "." : base_dir).lexically_normal().string()};
 }
 
 }  // namespace
 
 Config load_string(const std::string& yaml_text, const std::string& file_name,
                    const std::string& base_dir) {
-  const Source source{
-      file_name,
-      std::filesystem::absolute(base_dir.empty() ? "." : base_dir).lexically_normal().string()};
-  const YAML::Node root = parse_single_document(yaml_text, source);
+  const Source source = source_of(file_name, base_dir);
+  const YAML::Node root =
+      parse_single_document(yaml_text, source, "the file is empty; it needs a top-level 'tree'");
   const Field document = document_field(source, root);
   if (!root.IsMap()) {
     document.fail("expected a mapping with a top-level 'tree', found " + kind_of(root));
@@ -101,6 +106,18 @@ Config load_string(const std::string& yaml_text, const std::string& file_name,
   // After every section: `logs` may come after `tree` in the file.
   apply_default_output(config.tree, config.logs.output);
   return config;
+}
+
+ChildSpec load_child_string(const std::string& text, const std::string& source_name,
+                            const std::string& base_dir, Output default_output) {
+  const Source source = source_of(source_name, base_dir);
+  const YAML::Node root = parse_single_document(
+      text, source, "the child spec is empty; it needs at least a 'name' and a 'command'");
+  ChildSpec child = read_child(document_field(source, root));
+  SupervisorSpec holder;
+  holder.children.push_back(std::move(child));
+  apply_default_output(holder, default_output);
+  return std::move(holder.children.front());
 }
 
 Config load_file(const std::string& path) {

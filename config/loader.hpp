@@ -18,4 +18,10 @@ Config load_file(const std::string& path);
 Config load_string(const std::string& yaml_text, const std::string& file_name,
                    const std::string& base_dir);
 
+// One child spec, YAML or JSON (a mapping such as an element of `children:`),
+// read by the same rules as the file; errors name `source_name` and a line
+// and column in `text`. A process without `output` gets `default_output`.
+ChildSpec load_child_string(const std::string& text, const std::string& source_name,
+                            const std::string& base_dir, Output default_output);
+
 }  // namespace otpd::config

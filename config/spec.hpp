@@ -149,6 +149,12 @@ struct SupervisorSpec {
   std::optional<Backoff> backoff;
   AutoShutdown auto_shutdown = AutoShutdown::never;
   std::vector<ChildSpec> children;
+  // A dynamic supervisor (`worker: {kind: dynamic_supervisor}`, OTP's
+  // DynamicSupervisor): one_for_one, no children in the file; children are
+  // added and removed at run time (`otpctl start-child`, `terminate-child`)
+  // and are lost when the dynamic supervisor itself restarts.
+  bool dynamic = false;
+  std::optional<int> max_children;  // dynamic: none = no limit
   bool operator==(const SupervisorSpec&) const;
 };
 
@@ -172,7 +178,8 @@ struct ChildSpec {
 
 inline bool SupervisorSpec::operator==(const SupervisorSpec& o) const {
   return strategy == o.strategy && intensity == o.intensity && period == o.period &&
-         backoff == o.backoff && auto_shutdown == o.auto_shutdown && children == o.children;
+         backoff == o.backoff && auto_shutdown == o.auto_shutdown && children == o.children &&
+         dynamic == o.dynamic && max_children == o.max_children;
 }
 
 // A group named in the file; otpd resolves it to a gid when it starts.

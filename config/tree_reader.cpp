@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/backoff_reader.hpp"
+#include "config/dynamic_supervisor_reader.hpp"
 #include "config/exec_reader.hpp"
 #include "config/logs_reader.hpp"
 #include "config/process_reader.hpp"
@@ -18,8 +19,8 @@ namespace {
 
 // What a mapping in the tree describes. A bit set, so that one key can apply
 // to several kinds; a new kind of child is a new bit.
-enum Kind : unsigned { kProcess = 1, kSupervisor = 2, kRoot = 4 };
-constexpr unsigned kChild = kProcess | kSupervisor;
+enum Kind : unsigned { kProcess = 1, kSupervisor = 2, kRoot = 4, kDynamicSupervisor = 8 };
+constexpr unsigned kChild = kProcess | kSupervisor | kDynamicSupervisor;
 constexpr unsigned kAnySupervisor = kSupervisor | kRoot;
 
 struct NodeDraft {
@@ -48,6 +49,7 @@ struct KeyRule {
 void read_name(const Field& field, NodeDraft& node);
 void read_children(const Field& field, NodeDraft& node);
 void read_shutdown(const Field& field, NodeDraft& node);
+void read_worker(const Field& field, NodeDraft& node);
 
 constexpr std::array<Choice<RestartType>, 3> kRestartTypes{{
     {"permanent", RestartType::permanent},
@@ -73,6 +75,7 @@ constexpr KeyRule kKeys[] = {
     {"command", kProcess, true, [](const Field& f, NodeDraft& n) { read_command(f, n.process); }},
     {"shell", kProcess, true, [](const Field& f, NodeDraft& n) { read_shell(f, n.process); }},
     {"children", kAnySupervisor, true, read_children},
+    {"worker", kDynamicSupervisor, true, read_worker},
     {"restart", kChild, false,
      [](const Field& f, NodeDraft& n) { n.child.restart = choose<RestartType>(f, kRestartTypes); }},
     {"shutdown", kChild, false, read_shutdown},
@@ -166,15 +169,34 @@ std::string describe_kind(Kind kind) {
       return "a supervisor (a child with 'children')";
     case kRoot:
       return "the root 'tree'";
+    case kDynamicSupervisor:
+      return "a dynamic supervisor (its settings go under 'worker')";
   }
   return "this";
 }
 
 std::string describe_kinds(unsigned kinds) {
   if ((kinds & kChild) == kChild) return "children";
+  if (kinds == kDynamicSupervisor) return "workers";
   if (kinds & kProcess) return "processes";
   if (kinds & kSupervisor) return "supervisors";
   return "the root 'tree'";
+}
+
+// Which worker a `worker:` mapping describes, by its `kind`.
+Kind worker_kind(const Field& worker) {
+  worker.require_mapping("a mapping with the worker's 'kind' and settings");
+  const YAML::Node kind = worker.node()["kind"];
+  if (!kind) worker.fail("needs a 'kind', such as " + std::string(kDynamicSupervisorKind));
+  for (const Field& entry : worker.entries()) {
+    if (entry.key() != "kind") continue;
+    const std::string written = entry.node().IsScalar() ? entry.text() : "";
+    if (written != kDynamicSupervisorKind) {
+      entry.fail_expected(std::string(kDynamicSupervisorKind),
+                          did_you_mean(written, {kDynamicSupervisorKind}));
+    }
+  }
+  return kDynamicSupervisor;
 }
 
 Kind decide_kind(const Field& mapping, const std::vector<Field>& entries) {
@@ -190,7 +212,8 @@ Kind decide_kind(const Field& mapping, const std::vector<Field>& entries) {
                                                   quoted_list(key_names(kChild, true), " or "));
     }
     decider = &entry;
-    kind = static_cast<Kind>(rule.applies_to & kChild);
+    kind =
+        entry.key() == "worker" ? worker_kind(entry) : static_cast<Kind>(rule.applies_to & kChild);
   }
   if (!decider) {
     throw ConfigError(locate(mapping.source(), mapping.node()),
@@ -260,7 +283,7 @@ void check_readiness(const NodeDraft& node) {
 
 ChildSpec finish_child(NodeDraft& node, const Field& mapping) {
   node.child.where = locate(mapping.source(), mapping.node());
-  if (node.kind == kSupervisor) {
+  if (node.kind == kSupervisor || node.kind == kDynamicSupervisor) {
     if (!node.shutdown_given) node.child.shutdown = Shutdown::infinity();
     node.child.body = std::move(node.supervisor);
   } else {
@@ -312,6 +335,10 @@ void read_shutdown(const Field& field, NodeDraft& node) {
   }
 }
 
+void read_worker(const Field& field, NodeDraft& node) {
+  node.supervisor = read_dynamic_supervisor(field);
+}
+
 void read_children(const Field& field, NodeDraft& node) {
   if (field.node().IsNull())
     field.fail("expected a list of children, found nothing (write [] for none)");
@@ -344,6 +371,17 @@ SupervisorSpec read_tree(const Field& tree) {
   }
   tree.require_mapping("a mapping with the root supervisor's children");
   return read_node(tree, kRoot).supervisor;
+}
+
+ChildSpec read_child(const Field& mapping) {
+  mapping.require_mapping("a mapping with the child's 'name' and settings");
+  NodeDraft child = read_node(mapping, std::nullopt);
+  if (child.child.significant) {
+    throw ConfigError(child.significant_where,
+                      "significant: a dynamic supervisor has no auto_shutdown, so a significant "
+                      "child would change nothing");
+  }
+  return finish_child(child, mapping);
 }
 
 }  // namespace otpd::config

@@ -36,6 +36,8 @@ struct NodeStatus {
   int intensity = 0;
   Duration period{0};
   int intensity_used = 0;
+  bool dynamic = false;  // a dynamic supervisor: children added at run time
+  std::optional<int> max_children;
   std::vector<NodeStatus> children;
 };
 

@@ -72,10 +72,15 @@ std::string Supervisor::child_path(const config::ChildSpec& spec) const {
 }
 
 // Each start is a fresh supervisor, as a restarted OTP supervisor process is:
-// children come from the spec again and the restart history is empty.
+// children come from the spec again (children added at run time are gone)
+// and the restart history is empty.
 void Supervisor::build_children() {
   children_.clear();
   by_id_.clear();
+  std::erase_if(held_, [&](const std::string& name) {
+    return std::none_of(spec_.children.begin(), spec_.children.end(),
+                        [&](const auto& c) { return c.name == name; });
+  });
   for (const auto& spec : spec_.children) children_.push_back(make_child(spec));
   window_.clear();
   clear_mailbox();
@@ -98,10 +103,6 @@ std::unique_ptr<Supervisor::Child> Supervisor::make_child(const config::ChildSpe
 void Supervisor::take_spec(config::SupervisorSpec next) {
   spec_ = std::move(next);
   window_.reconfigure(spec_.intensity, spec_.period);
-  std::erase_if(held_, [&](const std::string& name) {
-    return std::none_of(spec_.children.begin(), spec_.children.end(),
-                        [&](const auto& c) { return c.name == name; });
-  });
   build_children();
 }
 
@@ -110,8 +111,14 @@ Supervisor::Child* Supervisor::find(std::uint64_t id) {
   return found == by_id_.end() ? nullptr : found->second;
 }
 
-void Supervisor::remove(Child& child) {
-  Event removed{.kind = EventKind::removed, .reason = "temporary child is not restarted"};
+Supervisor::Child* Supervisor::find(const std::string& name) {
+  const auto found = std::find_if(children_.begin(), children_.end(),
+                                  [&](const auto& c) { return c->spec->name == name; });
+  return found == children_.end() ? nullptr : found->get();
+}
+
+void Supervisor::remove(Child& child, const std::string& why) {
+  Event removed{.kind = EventKind::removed, .reason = why};
   removed.path = child.node->path();
   context_.events.emit(removed);
   by_id_.erase(child.id);
@@ -208,6 +215,37 @@ void Supervisor::restart_child(const std::string& name, Resume<std::string> done
   request(Message::Kind::restart, name, std::move(done));
 }
 
+std::string Supervisor::refuse_unless_dynamic() const {
+  if (!spec_.dynamic) {
+    return "'" + path() +
+           "' is not a dynamic supervisor (only a child with 'worker: {kind: "
+           "dynamic_supervisor}' takes children at run time)";
+  }
+  if (phase_ != Phase::running || stop_requested_)
+    return "supervisor " + path() + " is not running";
+  return "";
+}
+
+void Supervisor::add_child(config::ChildSpec child, Resume<std::string> done) {
+  if (std::string error = refuse_unless_dynamic(); !error.empty()) {
+    context_.host.post([done = std::move(done), error] { done(error); });
+    return;
+  }
+  mailbox_.push_back({.kind = Message::Kind::add,
+                      .child_id = 0,
+                      .reply = std::move(done),
+                      .added = std::make_shared<const config::ChildSpec>(std::move(child))});
+  work_if_idle();
+}
+
+void Supervisor::terminate_child(const std::string& name, Resume<std::string> done) {
+  if (std::string error = refuse_unless_dynamic(); !error.empty()) {
+    context_.host.post([done = std::move(done), error] { done(error); });
+    return;
+  }
+  request(Message::Kind::terminate, name, std::move(done));
+}
+
 void Supervisor::reload(config::SupervisorSpec next, config::Shutdown shutdown,
                         Resume<ReloadFailures> done) {
   if ((phase_ == Phase::stopped && !busy_) || phase_ == Phase::stopping || stop_requested_) {
@@ -241,7 +279,8 @@ void Supervisor::request(Message::Kind kind, const std::string& name, Resume<std
     context_.host.post([done = std::move(done), error] { done(error); });
     return;
   }
-  if (kind == Message::Kind::stop && (*child)->state == ChildState::starting) {
+  const bool stops = kind == Message::Kind::stop || kind == Message::Kind::terminate;
+  if (stops && (*child)->state == ChildState::starting) {
     // Held now, so that the start given up here does not count as failed;
     // the request itself still waits its turn.
     held_.insert(name);
@@ -329,9 +368,20 @@ Job Supervisor::run_work() {
         break;
       case Message::Kind::stop:
       case Message::Kind::start:
-      case Message::Kind::restart: {
+      case Message::Kind::restart:
+      case Message::Kind::terminate: {
         std::string error = "the child is no longer in the tree";
-        if (child != nullptr) error = co_await handle_request(*child, message.kind);
+        if (child != nullptr && message.kind == Message::Kind::terminate) {
+          co_await handle_terminate(*child);
+          error.clear();
+        } else if (child != nullptr) {
+          error = co_await handle_request(*child, message.kind);
+        }
+        context_.host.post([reply = std::move(message.reply), error] { reply(error); });
+        break;
+      }
+      case Message::Kind::add: {
+        std::string error = co_await handle_add(*message.added);
         context_.host.post([reply = std::move(message.reply), error] { reply(error); });
         break;
       }
@@ -423,11 +473,16 @@ Task<void> Supervisor::handle_exit(Child& child, ExitReason reason) {
   const std::string name = child.spec->name;
   switch (child.spec->restart) {
     case config::RestartType::temporary:
-      remove(child);
+      remove(child, "temporary child is not restarted");
       if (significant) co_await significant_ended(name, reason);
       co_return;
     case config::RestartType::transient:
       if (reason.kind != ExitReason::Kind::abnormal) {
+        // A dynamic supervisor keeps no child that is done for good.
+        if (child.own_spec) {
+          remove(child, "transient child ended normally");
+          co_return;
+        }
         child.state = ChildState::stopped;
         if (significant) co_await significant_ended(name, reason);
         co_return;
@@ -451,6 +506,33 @@ Task<std::string> Supervisor::handle_request(Child& child, Message::Kind kind) {
   if (kind == Message::Kind::restart) co_await stop_child(child, "restarted by operator");
   if (child.node->running()) co_return "";
   co_return co_await start_child(child);
+}
+
+// Checked when its turn comes, so that two adds of one name queued together
+// cannot both pass.
+Task<std::string> Supervisor::handle_add(const config::ChildSpec& spec) {
+  if (find(spec.name) != nullptr) {
+    co_return "supervisor " + path() + " already has a child " + quoted(spec.name);
+  }
+  if (spec_.max_children && static_cast<int>(children_.size()) >= *spec_.max_children) {
+    co_return "supervisor " + path() + " already has max_children (" +
+        std::to_string(*spec_.max_children) + ") children";
+  }
+  auto owned = std::make_unique<const config::ChildSpec>(spec);
+  std::unique_ptr<Child> child = make_child(*owned);
+  child->own_spec = std::move(owned);
+  Child& added = *child;
+  children_.push_back(std::move(child));
+  std::string error = co_await start_child(added);
+  // OTP's start_child returns the error and keeps nothing.
+  if (!error.empty()) remove(added, "failed to start: " + error);
+  co_return error;
+}
+
+Task<void> Supervisor::handle_terminate(Child& child) {
+  held_.erase(child.spec->name);
+  co_await stop_child(child, "terminated by operator");
+  remove(child, "terminated by operator");
 }
 
 Task<void> Supervisor::restart(Child& failed, std::string why) {
@@ -491,7 +573,9 @@ Task<void> Supervisor::restart(Child& failed, std::string why) {
   co_await stop_running(to_stop, stop_why);
   // As in OTP, temporary children stopped for a group restart are dropped.
   for (Child* c : to_stop) {
-    if (c->spec->restart == config::RestartType::temporary) remove(*c);
+    if (c->spec->restart == config::RestartType::temporary) {
+      remove(*c, "temporary child is not restarted");
+    }
   }
 
   Duration delay{0};
@@ -557,6 +641,10 @@ Task<ReloadFailures> Supervisor::apply_reload(const config::SupervisorSpec& next
     if (found == children_.end()) continue;
     (*found)->spec = &spec;
     ordered.push_back(std::move(*found));
+  }
+  // Children added at run time are not in any file: a reload keeps them.
+  for (auto& c : children_) {
+    if (c && c->own_spec) ordered.push_back(std::move(c));
   }
   children_ = std::move(ordered);
 
@@ -639,14 +727,13 @@ Task<void> Supervisor::significant_ended(const std::string& name, const ExitReas
   if (spec_.auto_shutdown == config::AutoShutdown::all_significant) {
     why = "the last " + why;
   }
-  co_await shut_down_automatically(std::move(why), reason.auto_shutdown ? reason.cause
-                                                                         : reason.status);
+  co_await shut_down_automatically(std::move(why),
+                                   reason.auto_shutdown ? reason.cause : reason.status);
 }
 
 bool Supervisor::any_significant_active() const {
   return std::any_of(children_.begin(), children_.end(), [](const auto& c) {
-    return c->spec->significant &&
-           (c->node->running() || c->state != ChildState::stopped);
+    return c->spec->significant && (c->node->running() || c->state != ChildState::stopped);
   });
 }
 

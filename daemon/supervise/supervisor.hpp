@@ -63,6 +63,20 @@ class Supervisor final : public Node {
   void start_child(const std::string& name, Resume<std::string> done);
   void restart_child(const std::string& name, Resume<std::string> done);
 
+  // A dynamic supervisor's (spec().dynamic) run-time children, as OTP's
+  // DynamicSupervisor has them. Both wait their turn in the mailbox, never
+  // running beside a restart. add_child starts `child` after the others and
+  // gives `done` an empty string once it runs, or why it was refused (not
+  // dynamic, a duplicate name, max_children reached) or failed to start; a
+  // child that fails to start is not kept. terminate_child stops the child
+  // with its shutdown policy and removes it. Run-time children follow their
+  // restart type like any child, except that one that ends for good
+  // (temporary, or transient ending normally) is removed; they are not in
+  // the config, so a reload keeps them, and a restart of this supervisor
+  // (which starts from its spec again) drops them.
+  void add_child(config::ChildSpec child, Resume<std::string> done);
+  void terminate_child(const std::string& name, Resume<std::string> done);
+
   // Live reload (docs/reload.md): takes `next` as this supervisor's spec and
   // `shutdown` as its own shutdown policy, as a job in the mailbox, so that
   // it never runs beside a restart. Removed children are stopped, changed
@@ -94,7 +108,9 @@ class Supervisor final : public Node {
 
   struct Child {
     std::uint64_t id;
-    const config::ChildSpec* spec;  // into spec_, which only a reload replaces
+    // Into spec_, which only a reload replaces, or into own_spec.
+    const config::ChildSpec* spec;
+    std::unique_ptr<const config::ChildSpec> own_spec;  // a child added at run time
     std::unique_ptr<Node> node;
     ChildState state = ChildState::stopped;
     std::uint64_t incarnation = 0;
@@ -111,7 +127,9 @@ class Supervisor final : public Node {
       stop,   // operator requests
       start,
       restart,
-      reload,  // a new spec for this supervisor
+      reload,     // a new spec for this supervisor
+      add,        // a dynamic supervisor's run-time child
+      terminate,  // stop and remove a run-time child
     };
     Kind kind;
     std::uint64_t child_id;
@@ -121,12 +139,15 @@ class Supervisor final : public Node {
     std::shared_ptr<const config::SupervisorSpec> next{};  // for reload
     config::Shutdown next_shutdown{};
     Resume<ReloadFailures> reloaded{};
+    std::shared_ptr<const config::ChildSpec> added{};  // for add
   };
 
   void build_children();
   std::string child_path(const config::ChildSpec& spec) const;
   Child* find(std::uint64_t id);
-  void remove(Child& child);
+  Child* find(const std::string& name);
+  void remove(Child& child, const std::string& why);
+  std::string refuse_unless_dynamic() const;
   void child_exited(std::uint64_t id, ExitReason reason);
   void work_if_idle();
   void request(Message::Kind kind, const std::string& name, Resume<std::string> done);
@@ -145,6 +166,8 @@ class Supervisor final : public Node {
   Task<void> stop_all(std::string why);
   Task<void> handle_exit(Child& child, ExitReason reason);
   Task<std::string> handle_request(Child& child, Message::Kind kind);
+  Task<std::string> handle_add(const config::ChildSpec& spec);
+  Task<void> handle_terminate(Child& child);
   Task<void> restart(Child& failed, std::string why);
   Task<ReloadFailures> apply_reload(const config::SupervisorSpec& next);
   Task<void> give_up();

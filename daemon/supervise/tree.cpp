@@ -64,6 +64,8 @@ NodeStatus status_of(const Supervisor& supervisor, TimePoint now) {
   status.intensity = supervisor.spec().intensity;
   status.period = supervisor.spec().period;
   status.intensity_used = supervisor.intensity_used();
+  status.dynamic = supervisor.spec().dynamic;
+  status.max_children = supervisor.spec().max_children;
   for (const auto& child : supervisor.children()) status.children.push_back(status_of(child, now));
   return status;
 }
@@ -212,6 +214,42 @@ void Tree::start_child(const std::string& path, Resume<std::string> done) {
 
 void Tree::restart_child(const std::string& path, Resume<std::string> done) {
   forward(&Supervisor::restart_child, path, std::move(done));
+}
+
+Supervisor* Tree::supervisor_at(const std::string& path, std::string& error) {
+  const auto where = locate(path);
+  if (!where) {
+    error = not_found(path);
+    return nullptr;
+  }
+  if (where->parent == nullptr) return root_.get();
+  for (const auto& child : where->parent->children()) {
+    if (child.spec.name != where->name) continue;
+    // Supervisors are owned by the tree; the const view does not change that.
+    if (auto* found = dynamic_cast<Supervisor*>(const_cast<Node*>(&child.node))) return found;
+  }
+  error = "'" + path + "' is a process, not a dynamic supervisor";
+  return nullptr;
+}
+
+void Tree::add_child(const std::string& supervisor, config::ChildSpec child,
+                     Resume<std::string> done) {
+  std::string error;
+  if (Supervisor* parent = supervisor_at(supervisor, error)) {
+    parent->add_child(std::move(child), std::move(done));
+    return;
+  }
+  context_.host.post([done = std::move(done), error] { done(error); });
+}
+
+void Tree::terminate_child(const std::string& supervisor, const std::string& name,
+                           Resume<std::string> done) {
+  std::string error;
+  if (Supervisor* parent = supervisor_at(supervisor, error)) {
+    parent->terminate_child(name, std::move(done));
+    return;
+  }
+  context_.host.post([done = std::move(done), error] { done(error); });
 }
 
 int Tree::signal_child(const std::string& path, int signo, std::string& error) {

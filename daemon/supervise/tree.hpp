@@ -41,6 +41,8 @@ class Tree {
   std::function<void(const ExitReason&)> on_exit;
 
   Supervisor& root() { return *root_; }
+  // The loop the tree runs on, for answers that must come from it.
+  Host& host() { return context_.host; }
 
   // The configuration the tree runs, reloads included. Its `control` stays
   // the one otpd started with: that section cannot change live.
@@ -61,6 +63,12 @@ class Tree {
   void stop_child(const std::string& path, Resume<std::string> done);
   void start_child(const std::string& path, Resume<std::string> done);
   void restart_child(const std::string& path, Resume<std::string> done);
+  // A dynamic supervisor's run-time children (Supervisor::add_child and
+  // terminate_child); `supervisor` is its path. Refused, through `done`, when
+  // no node is there or it is not a dynamic supervisor.
+  void add_child(const std::string& supervisor, config::ChildSpec child, Resume<std::string> done);
+  void terminate_child(const std::string& supervisor, const std::string& name,
+                       Resume<std::string> done);
   // Sends signo to the process group of the process at `path`; returns its
   // pid, or sets `error`.
   int signal_child(const std::string& path, int signo, std::string& error);
@@ -79,6 +87,8 @@ class Tree {
     std::string name;
   };
   std::optional<Located> locate(const std::string& path) const;
+  // The supervisor at `path`, or nullptr with `error` set.
+  Supervisor* supervisor_at(const std::string& path, std::string& error);
   using Request = void (Supervisor::*)(const std::string&, Resume<std::string>);
   void forward(Request request, const std::string& path, Resume<std::string> done);
 

@@ -355,7 +355,8 @@ tree:
   children:
     - {name: a, command: [a], enviroment: {}}
 )") == "t.yaml:3:31: unknown key 'enviroment' (valid keys: name, command, shell, children, "
-       "restart, shutdown, backoff, strategy, intensity, period, auto_shutdown, significant, env, "
+       "worker, restart, shutdown, backoff, strategy, intensity, period, auto_shutdown, "
+       "significant, env, "
        "cwd, normal_exit, user, group, groups, umask, rlimits, env_file, inherit_env, "
        "stop_signal, kill_mode, ready, start_timeout, watchdog, output)");
     CHECK(error_of(R"(
@@ -393,7 +394,7 @@ tree:
       command: [a]
       shell: b
 )") == "t.yaml:5:7: 'shell' cannot be combined with 'command': a child has exactly one of "
-       "'command', 'shell' or 'children'");
+       "'command', 'shell', 'children' or 'worker'");
     CHECK(error_of(R"(
 tree:
   children:
@@ -401,13 +402,13 @@ tree:
       children: []
       command: [a]
 )") == "t.yaml:5:7: 'command' cannot be combined with 'children': a child has exactly one of "
-       "'command', 'shell' or 'children'");
+       "'command', 'shell', 'children' or 'worker'");
     CHECK(error_of(R"(
 tree:
   children:
     - name: a
       restart: permanent
-)") == "t.yaml:3:7: child 'a' needs one of 'command', 'shell' or 'children'");
+)") == "t.yaml:3:7: child 'a' needs one of 'command', 'shell', 'children' or 'worker'");
   }
 
   TEST_CASE("keys that belong to another kind of node") {

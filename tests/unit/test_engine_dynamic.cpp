@@ -1,0 +1,226 @@
+// A dynamic supervisor in the engine, on the hand-driven clock: children
+// added and removed at run time, max_children, restart types, and what a
+// reload and a restart of the supervisor do to them.
+#include <doctest/doctest.h>
+
+#include "engine_world.hpp"
+#include "fake_host.hpp"
+#include "supervise/tree.hpp"
+
+using namespace std::chrono_literals;
+using otpd::config::ChildSpec;
+using otpd::config::RestartType;
+using otpd::config::Strategy;
+using otpd::config::SupervisorSpec;
+using otpd::supervise::EventKind;
+using otpd::supervise::ExitStatus;
+using otpd::supervise::ReloadResult;
+using Lines = std::vector<std::string>;
+
+namespace {
+
+using otpd::test::config_of;
+using otpd::test::process_child;
+using otpd::test::supervisor_child;
+using otpd::test::supervisor_spec;
+
+const ExitStatus crash = ExitStatus::exited(1);
+const ExitStatus clean = ExitStatus::exited(0);
+
+SupervisorSpec dynamic_spec(std::optional<int> max_children = std::nullopt, int intensity = 3) {
+  SupervisorSpec spec = supervisor_spec(Strategy::one_for_one, {}, intensity);
+  spec.dynamic = true;
+  spec.max_children = max_children;
+  return spec;
+}
+
+// A root with one process `db` and the dynamic supervisor `jobs`, started.
+struct World : otpd::test::EngineWorld {
+  explicit World(SupervisorSpec jobs = dynamic_spec()) : EngineWorld(root_with(std::move(jobs))) {
+    boot();
+    REQUIRE(start_result == "");
+    procs.history.clear();
+  }
+  static SupervisorSpec root_with(SupervisorSpec jobs) {
+    return supervisor_spec(Strategy::one_for_one,
+                           {process_child("db"), supervisor_child("jobs", std::move(jobs))});
+  }
+  std::optional<std::string> add(const std::string& supervisor, ChildSpec child) {
+    std::optional<std::string> reply;
+    tree->add_child(supervisor, std::move(child), [&](std::string e) { reply = std::move(e); });
+    host.run();
+    return reply;
+  }
+  std::optional<std::string> terminate(const std::string& supervisor, const std::string& name) {
+    std::optional<std::string> reply;
+    tree->terminate_child(supervisor, name, [&](std::string e) { reply = std::move(e); });
+    host.run();
+    return reply;
+  }
+  std::optional<ReloadResult> reload(SupervisorSpec jobs) {
+    std::optional<ReloadResult> result;
+    tree->reload(config_of(root_with(std::move(jobs))),
+                 [&](ReloadResult r) { result = std::move(r); });
+    host.run();
+    return result;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("dynamic: an added child starts at once and shows in status and events") {
+  World w;
+  CHECK(w.add("jobs", process_child("job1")) == "");
+  CHECK(w.add("jobs", process_child("job2")) == "");
+  CHECK(w.take_history() == Lines{"start job1", "start job2"});
+  CHECK(w.tree->paths() == Lines{"db", "jobs", "jobs/job1", "jobs/job2"});
+  const auto jobs = w.tree->status("jobs");
+  REQUIRE(jobs);
+  CHECK(jobs->dynamic);
+  REQUIRE(jobs->children.size() == 2);
+  CHECK(jobs->children[0].path == "jobs/job1");
+  CHECK(jobs->children[0].state == "running");
+  CHECK(jobs->children[0].pid == w.procs.pid_of("job1"));
+  CHECK(w.last(EventKind::started, "jobs/job2") != nullptr);
+}
+
+TEST_CASE("dynamic: a permanent child is restarted, within the supervisor's intensity") {
+  World w(dynamic_spec(std::nullopt, 1));
+  REQUIRE(w.add("jobs", process_child("job1")) == "");
+  w.take_history();
+  w.procs.exit("job1", crash);
+  CHECK(w.take_history() == Lines{"exit job1", "start job1"});
+  CHECK(w.tree->status("jobs/job1")->restarts == 1);
+  // A second crash in the period is one too many: the dynamic supervisor
+  // gives up, its parent restarts it from its spec, and the run-time child
+  // is gone, as in OTP.
+  w.procs.exit("job1", crash);
+  CHECK(w.take_history() == Lines{"exit job1"});
+  CHECK(w.last(EventKind::escalated, "jobs") != nullptr);
+  CHECK(w.state("jobs") == "running");
+  CHECK(w.tree->status("jobs")->children.empty());
+  CHECK(w.procs.running("db"));
+}
+
+TEST_CASE("dynamic: temporary children and transient ones that end normally are removed") {
+  World w;
+  REQUIRE(w.add("jobs", process_child("once", RestartType::temporary)) == "");
+  REQUIRE(w.add("jobs", process_child("done", RestartType::transient)) == "");
+  REQUIRE(w.add("jobs", process_child("retry", RestartType::transient)) == "");
+  w.take_history();
+  w.procs.exit("once", crash);
+  w.procs.exit("done", clean);
+  w.procs.exit("retry", crash);
+  w.host.run();
+  CHECK(w.take_history() == Lines{"exit once", "exit done", "exit retry", "start retry"});
+  CHECK(w.tree->paths() == Lines{"db", "jobs", "jobs/retry"});
+  CHECK(w.last(EventKind::removed, "jobs/once")->reason == "temporary child is not restarted");
+  CHECK(w.last(EventKind::removed, "jobs/done")->reason == "transient child ended normally");
+  // The name is free again.
+  CHECK(w.add("jobs", process_child("once")) == "");
+}
+
+TEST_CASE("dynamic: max_children and duplicate names are refused") {
+  World w(dynamic_spec(2));
+  CHECK(w.add("jobs", process_child("a")) == "");
+  CHECK(w.add("jobs", process_child("a")) == "supervisor jobs already has a child 'a'");
+  CHECK(w.add("jobs", process_child("b")) == "");
+  CHECK(w.add("jobs", process_child("c")) ==
+        "supervisor jobs already has max_children (2) children");
+  CHECK(w.take_history() == Lines{"start a", "start b"});
+  CHECK(w.terminate("jobs", "a") == "");
+  CHECK(w.add("jobs", process_child("c")) == "");
+}
+
+TEST_CASE("dynamic: two adds queued together are checked in turn") {
+  World w(dynamic_spec(1));
+  std::vector<std::string> replies;
+  w.tree->add_child("jobs", process_child("a"), [&](std::string e) { replies.push_back(e); });
+  w.tree->add_child("jobs", process_child("b"), [&](std::string e) { replies.push_back(e); });
+  w.host.run();
+  CHECK(replies == Lines{"", "supervisor jobs already has max_children (1) children"});
+}
+
+TEST_CASE("dynamic: a child that cannot start is refused and not kept") {
+  World w;
+  w.procs.fail_starts_of("bad", "command not found: bad");
+  CHECK(w.add("jobs", process_child("bad")) == "command not found: bad");
+  CHECK(w.tree->status("jobs")->children.empty());
+  CHECK(w.tree->status("jobs")->intensity_used == 0);
+  CHECK(w.last(EventKind::removed, "jobs/bad") != nullptr);
+}
+
+TEST_CASE("dynamic: terminate stops the child with its shutdown policy and removes it") {
+  World w;
+  REQUIRE(w.add("jobs", process_child("job1")) == "");
+  w.take_history();
+  CHECK(w.terminate("jobs", "job1") == "");
+  CHECK(w.take_history() == Lines{"term job1", "exit job1"});
+  CHECK(w.tree->status("jobs")->children.empty());
+  CHECK(w.last(EventKind::removed, "jobs/job1")->reason == "terminated by operator");
+  CHECK(w.terminate("jobs", "job1") == "supervisor jobs has no child 'job1'");
+}
+
+TEST_CASE("dynamic: only a dynamic supervisor takes run-time children") {
+  World w;
+  const std::string not_dynamic =
+      "' is not a dynamic supervisor (only a child with 'worker: {kind: dynamic_supervisor}' "
+      "takes children at run time)";
+  CHECK(w.add("/", process_child("x")) == "'/" + not_dynamic);
+  CHECK(w.add("db", process_child("x")) == "'db' is a process, not a dynamic supervisor");
+  CHECK(w.add("jbos", process_child("x")) == "no child 'jbos' in the tree (did you mean 'jobs'?)");
+  CHECK(w.terminate("/", "db") == "'/" + not_dynamic);
+  CHECK(w.procs.running("db"));
+}
+
+TEST_CASE("dynamic: an operator's restart of the supervisor drops its run-time children") {
+  World w;
+  REQUIRE(w.add("jobs", process_child("job1")) == "");
+  w.take_history();
+  std::optional<std::string> reply;
+  w.tree->restart_child("jobs", [&](std::string e) { reply = e; });
+  w.host.run();
+  CHECK(reply == "");
+  CHECK(w.take_history() == Lines{"term job1", "exit job1"});
+  CHECK(w.tree->status("jobs")->children.empty());
+}
+
+TEST_CASE("dynamic: a reload keeps run-time children and applies new settings in place") {
+  World w(dynamic_spec(1));
+  REQUIRE(w.add("jobs", process_child("job1")) == "");
+  const int pid = w.procs.pid_of("job1");
+  const auto result = w.reload(dynamic_spec(2));
+  REQUIRE(result);
+  CHECK(result->error == "");
+  CHECK(w.procs.pid_of("job1") == pid);
+  CHECK(w.tree->status("jobs")->max_children == 2);
+  CHECK(w.add("jobs", process_child("job2")) == "");
+  CHECK(w.add("jobs", process_child("job3")) ==
+        "supervisor jobs already has max_children (2) children");
+  // A reload that lowers max_children keeps what runs.
+  REQUIRE(w.reload(dynamic_spec(1)));
+  CHECK(w.tree->status("jobs")->children.size() == 2);
+}
+
+TEST_CASE("dynamic: removing the dynamic supervisor from the config stops its children") {
+  World w;
+  REQUIRE(w.add("jobs", process_child("job1")) == "");
+  w.take_history();
+  std::optional<ReloadResult> result;
+  w.tree->reload(config_of(supervisor_spec(Strategy::one_for_one, {process_child("db")})),
+                 [&](ReloadResult r) { result = std::move(r); });
+  w.host.run();
+  REQUIRE(result);
+  CHECK(w.take_history() == Lines{"term job1", "exit job1"});
+  CHECK(w.tree->paths() == Lines{"db"});
+}
+
+TEST_CASE("dynamic: run-time children are stopped with the tree, newest first") {
+  World w;
+  REQUIRE(w.add("jobs", process_child("job1")) == "");
+  REQUIRE(w.add("jobs", process_child("job2")) == "");
+  w.take_history();
+  w.shutdown();
+  CHECK(w.take_history() ==
+        Lines{"term job2", "exit job2", "term job1", "exit job1", "term db", "exit db"});
+}

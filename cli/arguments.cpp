@@ -15,7 +15,7 @@ struct OptionName {
   unsigned requires_bit;  // 0 for a global option
 };
 
-constexpr std::array<OptionName, 11> kOptions{{
+constexpr std::array<OptionName, 12> kOptions{{
     {"--socket", 0, true, 0},
     {"--timeout", 0, true, 0},
     {"--no-color", 0, false, 0},
@@ -27,6 +27,7 @@ constexpr std::array<OptionName, 11> kOptions{{
     {"--stdout", 0, false, opt_streams},
     {"--stderr", 0, false, opt_streams},
     {"--dry-run", 0, false, opt_dry_run},
+    {"--file", 0, true, opt_file},
 }};
 
 const OptionName* find_long(std::string_view name) {
@@ -159,6 +160,9 @@ class Parser {
       inv_.json = true;
     } else if (name == "--dry-run") {
       inv_.dry_run = true;
+    } else if (name == "--file") {
+      if (value->empty()) return fail("option --file needs a file name ('-' for stdin)");
+      inv_.spec_file = *value;
     } else if (name == "--follow") {
       inv_.follow = true;
     } else if (name == "--lines") {
@@ -225,6 +229,33 @@ class Parser {
         if (operands_.size() < 2) return fail("which child? give at least one PATH");
         inv_.signal = operands_.front();
         inv_.paths.assign(operands_.begin() + 1, operands_.end());
+        break;
+      case Operands::supervisor_spec: {
+        const std::size_t wanted = inv_.spec_file.empty() ? 2 : 1;
+        if (operands_.empty()) {
+          return fail("which dynamic supervisor? e.g. 'otpctl start-child jobs SPEC'");
+        }
+        if (operands_.size() < wanted) {
+          return fail(
+              "which child? give its spec as YAML or JSON, '-' to read it from stdin, "
+              "or --file FILE");
+        }
+        if (operands_.size() > wanted) {
+          return fail(wanted == 1 ? "give the spec either as an argument or with --file, not both"
+                                  : "unexpected argument '" + operands_[2] + "'");
+        }
+        inv_.paths = {operands_.front()};
+        if (wanted == 2) inv_.spec = operands_[1];
+        break;
+      }
+      case Operands::supervisor_name:
+        if (operands_.empty()) {
+          return fail("which dynamic supervisor? e.g. 'otpctl terminate-child jobs job1'");
+        }
+        if (operands_.size() < 2) return fail("which child? give its NAME");
+        if (operands_.size() > 2) return fail("unexpected argument '" + operands_[2] + "'");
+        inv_.paths = {operands_.front()};
+        inv_.child_name = operands_[1];
         break;
       case Operands::optional_command:
         if (operands_.size() > 1) return fail("help takes one command name");

@@ -31,8 +31,14 @@ struct Invocation {
   bool only_stdout = false;    // logs --stdout
   bool only_stderr = false;    // logs --stderr
 
-  std::string signal;              // signal SIGNAL ...
-  std::vector<std::string> paths;  // status [PATH]; logs PATH; start|stop|restart|signal PATH...
+  std::string signal;  // signal SIGNAL ...
+  // start-child: the spec as given (SPEC, or "-" for stdin), or --file F.
+  std::string spec;
+  std::string spec_file;
+  std::string child_name;  // terminate-child SUP NAME
+  // status [PATH]; logs PATH; start|stop|restart|signal PATH...; SUP of
+  // start-child and terminate-child.
+  std::vector<std::string> paths;
 };
 
 struct UsageError {

@@ -5,7 +5,7 @@
 namespace otpd::ctl {
 namespace {
 
-constexpr std::array<CommandSpec, 12> kSpecs{{
+constexpr std::array<CommandSpec, 14> kSpecs{{
     {Command::status, "status", "[PATH]", "show the tree, or the subtree at PATH", opt_json,
      Operands::optional_path},
     {Command::start, "start", "PATH...", "start children that were stopped", opt_json,
@@ -23,6 +23,11 @@ constexpr std::array<CommandSpec, 12> kSpecs{{
     {Command::shutdown, "shutdown", "", "stop the whole tree; otpd then exits", 0, Operands::none},
     {Command::reload, "reload", "", "read the config file again and apply the changes",
      opt_json | opt_dry_run, Operands::none},
+    {Command::start_child, "start-child", "SUP SPEC|-|--file FILE",
+     "add a child to the dynamic supervisor SUP and start it", opt_json | opt_file,
+     Operands::supervisor_spec},
+    {Command::terminate_child, "terminate-child", "SUP NAME",
+     "stop a dynamic supervisor's child and remove it", opt_json, Operands::supervisor_name},
     {Command::ping, "ping", "", "check that otpd answers, and how fast", 0, Operands::none},
     {Command::version, "version", "", "show the versions of otpctl, otpd and the protocol",
      opt_json, Operands::none},

@@ -18,6 +18,8 @@ enum class Command {
   logs,
   shutdown,
   reload,
+  start_child,
+  terminate_child,
   ping,
   version,
   help,
@@ -30,6 +32,7 @@ enum OptionBit : unsigned {
   opt_lines = 1u << 2,
   opt_streams = 1u << 3,  // --stdout, --stderr
   opt_dry_run = 1u << 4,
+  opt_file = 1u << 5,  // start-child --file F
 };
 
 enum class Operands {
@@ -39,6 +42,8 @@ enum class Operands {
   paths,              // start PATH...
   signal_then_paths,  // signal SIGNAL PATH...
   optional_command,   // help [COMMAND]
+  supervisor_spec,    // start-child SUP SPEC|-, or SUP with --file
+  supervisor_name,    // terminate-child SUP NAME
 };
 
 struct CommandSpec {

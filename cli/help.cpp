@@ -149,6 +149,29 @@ std::string_view details(Command command) {
              "Options:\n"
              "  --dry-run           show what a reload would do, and do nothing\n"
              "  --json              print otpd's answer as one line of JSON\n";
+    case Command::start_child:
+      return "Add a child to the dynamic supervisor SUP (a child with 'worker: {kind:\n"
+             "dynamic_supervisor}') and start it; prints the new child's state.\n"
+             "SPEC is the child as it would be written under 'children:' in the\n"
+             "config file, in YAML or JSON, e.g.\n"
+             "  otpctl start-child jobs '{name: job1, command: [./job, \"1\"]}'\n"
+             "'-' reads it from stdin. otpd checks it exactly as it checks the file and\n"
+             "answers a mistake with SOURCE:LINE:COL in the given text (SOURCE is the\n"
+             "--file name, else 'start_child'); relative paths start at the config\n"
+             "file's directory. Refused (exit 1) when SUP is not a dynamic supervisor,\n"
+             "already has a child of that name or max_children children, or the child\n"
+             "fails to start. Such a child is not in the config file: a reload keeps\n"
+             "it, and it is gone when its supervisor restarts.\n"
+             "\n"
+             "Options:\n"
+             "  --file FILE         read the spec from FILE ('-' for stdin)\n"
+             "  --json              print the new child as one line of JSON\n";
+    case Command::terminate_child:
+      return "Stop the child NAME of the dynamic supervisor SUP with its shutdown\n"
+             "policy and remove it from the supervisor.\n"
+             "\n"
+             "Options:\n"
+             "  --json              print otpd's answer as one line of JSON\n";
     case Command::ping:
       return "Check that otpd answers, and print the round-trip time.\n"
              "\n"

@@ -24,6 +24,10 @@ int run(const Context& context) {
         return run_shutdown(context);
       case Command::reload:
         return run_reload(context);
+      case Command::start_child:
+        return run_start_child(context);
+      case Command::terminate_child:
+        return run_terminate_child(context);
       case Command::ping:
         return run_ping(context);
       case Command::version:

@@ -29,6 +29,8 @@ int run_operation(const Context& context);  // start, stop, restart
 int run_signal(const Context& context);
 int run_shutdown(const Context& context);
 int run_reload(const Context& context);
+int run_start_child(const Context& context);
+int run_terminate_child(const Context& context);
 int run_events(const Context& context);
 int run_logs(const Context& context);
 

@@ -1,5 +1,12 @@
-// start, stop, restart, signal, shutdown: requests that change the tree.
+// start, stop, restart, signal, shutdown, reload, start-child,
+// terminate-child: requests that change the tree.
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
 
 #include "cli/client.hpp"
 #include "cli/node_fields.hpp"
@@ -59,6 +66,28 @@ std::string command_name(Command command) {
   return std::string(spec_of(command).name);
 }
 
+// The spec of start-child: the argument itself, or what stdin or a file holds.
+std::optional<std::string> read_spec(const Invocation& inv, std::string& error) {
+  const std::string& from = inv.spec_file.empty() ? inv.spec : inv.spec_file;
+  if (inv.spec_file.empty() && from != "-") return from;
+  std::ostringstream text;
+  if (from == "-") {
+    text << std::cin.rdbuf();
+    if (std::cin.bad()) error = "cannot read the spec from stdin";
+  } else {
+    std::ifstream file(from, std::ios::binary);
+    if (!file.is_open()) {
+      error = "cannot read " + from + ": " + std::strerror(errno);
+    } else if (std::filesystem::is_directory(from)) {
+      error = "cannot read " + from + ": it is a directory";
+    } else {
+      text << file.rdbuf();  // an empty file is an empty spec, which otpd explains
+    }
+  }
+  if (!error.empty()) return std::nullopt;
+  return text.str();
+}
+
 }  // namespace
 
 int run_operation(const Context& context) {
@@ -101,6 +130,41 @@ int run_reload(const Context& context) {
   print(inv.json ? dump(reply.result) : render_reload(reply.result));
   print_error(reload_problems(reply.result));
   return reload_failed(reply.result) ? exit_refused : exit_ok;
+}
+
+int run_start_child(const Context& context) {
+  const Invocation& inv = context.invocation;
+  std::string error;
+  const auto spec = read_spec(inv, error);
+  if (!spec) {
+    complain(error);
+    return exit_usage;
+  }
+  Json args = {{"path", inv.paths.front()}, {"spec", *spec}};
+  if (!inv.spec_file.empty()) args["file"] = inv.spec_file == "-" ? "stdin" : inv.spec_file;
+  Client client(context.socket_path, inv.timeout);
+  const Reply reply = client.call("start_child", std::move(args));
+  if (reply.error) {
+    complain("start-child " + inv.paths.front() + ": " + reply.error->message);
+    return exit_refused;
+  }
+  print(inv.json ? dump(reply.result) : describe(reply.result, inv.paths.front()));
+  return exit_ok;
+}
+
+int run_terminate_child(const Context& context) {
+  const Invocation& inv = context.invocation;
+  Client client(context.socket_path, inv.timeout);
+  const Reply reply =
+      client.call("terminate_child", {{"path", inv.paths.front()}, {"name", inv.child_name}});
+  if (reply.error) {
+    complain("terminate-child " + inv.paths.front() + " " + inv.child_name + ": " +
+             reply.error->message);
+    return exit_refused;
+  }
+  print(inv.json ? dump(reply.result)
+                 : text_field(reply.result, "path").value_or(inv.child_name) + ": terminated\n");
+  return exit_ok;
 }
 
 }  // namespace otpd::ctl

@@ -68,7 +68,11 @@ Row row_of(const Json& node, std::string label_text) {
   Row row;
   row.cells[label] = std::move(label_text);
   if (is_supervisor(node)) {
-    row.cells[kind] = text_field(node, "strategy").value_or("supervisor");
+    // A dynamic supervisor is always one_for_one; what sets it apart is
+    // that its children come and go.
+    row.cells[kind] = bool_field(node, "dynamic")
+                          ? "dynamic"
+                          : text_field(node, "strategy").value_or("supervisor");
   } else {
     row.cells[kind] = text_field(node, "kind").value_or("process");
   }

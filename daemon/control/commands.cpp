@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <string_view>
 
+#include "config/loader.hpp"
 #include "config/signals.hpp"
 #include "control/json_text.hpp"
 #include "control/node_json.hpp"
@@ -15,6 +17,12 @@ namespace {
 std::string_view trimmed(std::string_view path) {
   while (!path.empty() && path.front() == '/') path.remove_prefix(1);
   return path;
+}
+
+// "jobs/job1" for the child `name` of the supervisor at `supervisor`.
+std::string child_path(std::string_view supervisor, const std::string& name) {
+  supervisor = trimmed(supervisor);
+  return supervisor.empty() ? name : std::string(supervisor) + "/" + name;
 }
 
 }  // namespace
@@ -29,7 +37,7 @@ Commands::Commands(supervise::Tree& tree, const EventHub& events, std::function<
 
 bool Commands::answers_later(Command cmd) {
   return cmd == Command::start || cmd == Command::stop || cmd == Command::restart ||
-         cmd == Command::reload;
+         cmd == Command::reload || cmd == Command::start_child || cmd == Command::terminate_child;
 }
 
 void Commands::answer(const Request& request, std::string& out) {
@@ -73,6 +81,8 @@ void Commands::answer(const Request& request, std::string& out) {
     case Command::stop:
     case Command::restart:
     case Command::reload:
+    case Command::start_child:
+    case Command::terminate_child:
       append_error(out, request.id, ErrorCode::failed, "internal error: asynchronous command");
       return;
   }
@@ -211,24 +221,55 @@ void Commands::logs(const Request& request, std::string& out) {
   append_result(out, request.id, scratch_);
 }
 
-void Commands::answer_later(const Request& request, std::function<void(std::string)> done) {
-  if (request.cmd == Command::reload) {
-    reload_(request, [id = request.id, done = std::move(done)](ReloadOutcome outcome) {
-      std::string line;
-      if (!outcome.error.empty()) {
-        append_error(line, id, ErrorCode::failed, outcome.error);
-      } else {
-        append_result(line, id, reload_json(outcome));
-      }
-      done(std::move(line));
-    });
+// The spec is read as the config file is, relative paths from the file's
+// directory; its errors place themselves in the text sent.
+void Commands::start_child(const Request& request, std::function<void(std::string)> done) {
+  const config::Config& running = tree_.config();
+  config::ChildSpec child;
+  try {
+    const std::string base_dir =
+        std::filesystem::absolute(running.file).lexically_normal().parent_path().string();
+    child =
+        config::load_child_string(request.spec, request.file.empty() ? "start_child" : request.file,
+                                  base_dir, running.logs.output);
+  } catch (const std::exception& error) {
+    std::string line;
+    append_error(line, request.id, ErrorCode::invalid_request, error.what());
+    // From the loop, never inside the request that asked.
+    tree_.host().post([done = std::move(done), line = std::move(line)] { done(line); });
     return;
   }
-  // The engine refuses an unknown path too, but answers asynchronously like
-  // any operation: look it up now to tell the two refusals apart.
+  // A temporary child that ended at once has left the tree by the answer.
+  const std::string path = child_path(request.path, child.name);
+  tree_.add_child(request.path, std::move(child), node_reply(request, path, std::move(done)));
+}
+
+void Commands::terminate_child(const Request& request, std::function<void(std::string)> done) {
   const ErrorCode refusal = tree_.contains(request.path) ? ErrorCode::failed : ErrorCode::not_found;
-  auto finish = [this, id = request.id, path = request.path, refusal,
-                 done = std::move(done)](std::string error) {
+  const std::string path = child_path(request.path, request.name);
+  tree_.terminate_child(
+      request.path, request.name,
+      [id = request.id, path, refusal, done = std::move(done)](std::string error) {
+        std::string line;
+        if (!error.empty()) {
+          append_error(line, id, refusal, error);
+        } else {
+          std::string result = "{\"path\":";
+          append_json_string(result, path);
+          result += ",\"terminated\":true}";
+          append_result(line, id, result);
+        }
+        done(std::move(line));
+      });
+}
+
+// The engine refuses an unknown path too, but answers asynchronously like
+// any operation: look it up now to tell the two refusals apart.
+std::function<void(std::string)> Commands::node_reply(const Request& request,
+                                                      const std::string& path,
+                                                      std::function<void(std::string)> done) {
+  const ErrorCode refusal = tree_.contains(request.path) ? ErrorCode::failed : ErrorCode::not_found;
+  return [this, id = request.id, path, refusal, done = std::move(done)](std::string error) {
     std::string line;
     if (!error.empty()) {
       append_error(line, id, refusal, error);
@@ -241,6 +282,24 @@ void Commands::answer_later(const Request& request, std::function<void(std::stri
     }
     done(std::move(line));
   };
+}
+
+void Commands::answer_later(const Request& request, std::function<void(std::string)> done) {
+  if (request.cmd == Command::start_child) return start_child(request, std::move(done));
+  if (request.cmd == Command::terminate_child) return terminate_child(request, std::move(done));
+  if (request.cmd == Command::reload) {
+    reload_(request, [id = request.id, done = std::move(done)](ReloadOutcome outcome) {
+      std::string line;
+      if (!outcome.error.empty()) {
+        append_error(line, id, ErrorCode::failed, outcome.error);
+      } else {
+        append_result(line, id, reload_json(outcome));
+      }
+      done(std::move(line));
+    });
+    return;
+  }
+  auto finish = node_reply(request, request.path, std::move(done));
   switch (request.cmd) {
     case Command::start:
       tree_.start_child(request.path, std::move(finish));

@@ -21,7 +21,8 @@ class Commands {
   Commands(supervise::Tree& tree, const EventHub& events, std::function<void()> shutdown,
            output::OutputHub* outputs = nullptr, ReloadService reload = {});
 
-  // start, stop, restart and reload answer once the tree has done them.
+  // start, stop, restart, reload, start_child and terminate_child answer
+  // once the tree has done them.
   static bool answers_later(Command cmd);
 
   // Appends the reply of a command that answers at once. For `events` and
@@ -30,7 +31,7 @@ class Commands {
   // answered without an error: see follows_logs()).
   void answer(const Request& request, std::string& out);
 
-  // Starts start/stop/restart/reload; `done` later gets the complete reply line.
+  // Starts one of those; `done` later gets the complete reply line.
   void answer_later(const Request& request, std::function<void(std::string)> done);
 
   output::OutputHub* outputs() const { return outputs_; }
@@ -44,6 +45,13 @@ class Commands {
   void events(const Request& request, std::string& out);
   void logs(const Request& request, std::string& out);
   void not_found(const Request& request, std::string& out) const;
+  // What an operation on the node at `path` answers: the node as it is
+  // then, or why the engine refused (not_found when request.path is not in
+  // the tree).
+  std::function<void(std::string)> node_reply(const Request& request, const std::string& path,
+                                              std::function<void(std::string)> done);
+  void start_child(const Request& request, std::function<void(std::string)> done);
+  void terminate_child(const Request& request, std::function<void(std::string)> done);
 
   supervise::Tree& tree_;
   const EventHub& events_;

@@ -66,6 +66,15 @@ void append_node_json(std::string& out, const supervise::NodeStatus& node) {
     int_member(out, "intensity", node.intensity);
     int_member(out, "period_ms", node.period.count());
     int_member(out, "intensity_used", node.intensity_used);
+    bool_member(out, "dynamic", node.dynamic);
+    if (node.dynamic) {
+      key(out, "max_children");
+      if (node.max_children) {
+        append_json_int(out, *node.max_children);
+      } else {
+        out += "null";
+      }
+    }
     key(out, "children");
     out += '[';
     for (std::size_t i = 0; i < node.children.size(); ++i) {

@@ -26,6 +26,8 @@ enum Arg : unsigned {
   kDryRun = 256,
   kText = 512,
   kFile = 1024,
+  kSpec = 2048,
+  kName = 4096,
 };
 
 struct CommandRule {
@@ -36,7 +38,7 @@ struct CommandRule {
   unsigned required;
 };
 
-constexpr std::array<CommandRule, 12> kCommands{{
+constexpr std::array<CommandRule, 14> kCommands{{
     {Command::hello, "hello", true, kProtocol | kClient, kProtocol},
     {Command::version, "version", true, 0, 0},
     {Command::ping, "ping", true, 0, 0},
@@ -49,13 +51,15 @@ constexpr std::array<CommandRule, 12> kCommands{{
     {Command::logs, "logs", true, kPath | kLines | kFollow | kStream, kPath},
     {Command::shutdown, "shutdown", false, 0, 0},
     {Command::reload, "reload", false, kDryRun | kText | kFile, 0},
+    {Command::start_child, "start_child", false, kPath | kSpec | kFile, kPath | kSpec},
+    {Command::terminate_child, "terminate_child", false, kPath | kName, kPath | kName},
 }};
 
 struct ArgName {
   Arg arg;
   std::string_view name;
 };
-constexpr std::array<ArgName, 11> kArgs{{
+constexpr std::array<ArgName, 13> kArgs{{
     {kPath, "path"},
     {kSignal, "signal"},
     {kFollow, "follow"},
@@ -67,6 +71,8 @@ constexpr std::array<ArgName, 11> kArgs{{
     {kDryRun, "dry_run"},
     {kText, "text"},
     {kFile, "file"},
+    {kSpec, "spec"},
+    {kName, "name"},
 }};
 
 const CommandRule& rule_of(Command cmd) {
@@ -196,6 +202,23 @@ bool read_arg(Arg arg, const Json& value, Request& request, RequestError& error)
       }
       request.file = value.get_ref<const std::string&>();
       return true;
+    case kSpec:
+      // An object is a JSON spec already parsed: its text is read like any.
+      if (value.is_object()) {
+        request.spec = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+      } else if (value.is_string()) {
+        request.spec = value.get_ref<const std::string&>();
+      } else {
+        return fail(error, ErrorCode::invalid_request,
+                    "spec: expected the child spec as YAML or JSON text, or a JSON object");
+      }
+      return true;
+    case kName:
+      if (!value.is_string() || value.get_ref<const std::string&>().empty()) {
+        return fail(error, ErrorCode::invalid_request, "name: expected a child's name");
+      }
+      request.name = value.get_ref<const std::string&>();
+      return true;
   }
   return true;
 }
@@ -213,6 +236,8 @@ void reset(Request& request) {
   request.dry_run = false;
   request.text.clear();
   request.file.clear();
+  request.spec.clear();
+  request.name.clear();
 }
 
 std::vector<std::string_view> names_of_args(unsigned args) {
@@ -324,7 +349,7 @@ bool parse_request(std::string_view line, Request& request, RequestError& error)
   if ((seen & kText) && !request.dry_run) {
     return fail(error, ErrorCode::invalid_request, "'text' needs \"dry_run\": true");
   }
-  if ((seen & kFile) && !(seen & kText)) {
+  if ((seen & kFile) && !(seen & (kText | kSpec))) {
     return fail(error, ErrorCode::invalid_request, "'file' names a 'text'; give both");
   }
   return true;

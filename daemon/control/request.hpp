@@ -29,6 +29,8 @@ enum class Command {
   logs,
   shutdown,
   reload,
+  start_child,      // add a child to a dynamic supervisor
+  terminate_child,  // stop and remove a dynamic supervisor's child
 };
 const char* to_string(Command);
 // Read commands are the ones `read_group` may use: they change nothing.
@@ -63,6 +65,10 @@ struct Request {
   // otpd runs; `file` names it in errors and is where relative paths start.
   std::string text;
   std::string file;
+  // start_child: the child spec, YAML or JSON text (or a JSON object, sent
+  // on as its text); errors name `file` when given, else "start_child".
+  std::string spec;
+  std::string name;  // terminate_child: the child's name
 };
 
 struct RequestError {

@@ -105,6 +105,34 @@ TEST_CASE("otpctl arguments: reload takes --dry-run and --json, nothing else") {
   CHECK(usage_error({"status", "--dry-run"}) == "option --dry-run does not apply to 'status'");
 }
 
+TEST_CASE("otpctl arguments: start-child takes SUP and SPEC, '-', or --file") {
+  const Invocation inline_spec = parsed({"start-child", "jobs", "{name: a}", "--json"});
+  CHECK(inline_spec.command == Command::start_child);
+  CHECK(inline_spec.paths == Args{"jobs"});
+  CHECK(inline_spec.spec == "{name: a}");
+  CHECK(inline_spec.json);
+  CHECK(parsed({"start-child", "jobs", "-"}).spec == "-");
+  const Invocation from_file = parsed({"start-child", "--file", "job.yaml", "jobs"});
+  CHECK(from_file.spec_file == "job.yaml");
+  CHECK(from_file.spec.empty());
+  CHECK(usage_error({"start-child"}) ==
+        "which dynamic supervisor? e.g. 'otpctl start-child jobs SPEC'");
+  CHECK(usage_error({"start-child", "jobs"}) ==
+        "which child? give its spec as YAML or JSON, '-' to read it from stdin, or --file FILE");
+  CHECK(usage_error({"start-child", "jobs", "--file", "f", "{name: a}"}) ==
+        "give the spec either as an argument or with --file, not both");
+  CHECK(usage_error({"status", "--file", "f"}) == "option --file does not apply to 'status'");
+}
+
+TEST_CASE("otpctl arguments: terminate-child takes SUP and NAME") {
+  const Invocation terminate = parsed({"terminate-child", "jobs", "job1"});
+  CHECK(terminate.command == Command::terminate_child);
+  CHECK(terminate.paths == Args{"jobs"});
+  CHECK(terminate.child_name == "job1");
+  CHECK(usage_error({"terminate-child", "jobs"}) == "which child? give its NAME");
+  CHECK(usage_error({"terminate-child", "jobs", "a", "b"}) == "unexpected argument 'b'");
+}
+
 TEST_CASE("otpctl arguments: global options before or after the command, both spellings") {
   const Invocation a = parsed({"--socket", "/tmp/s.sock", "--timeout", "2s", "ping"});
   CHECK(a.socket == "/tmp/s.sock");
@@ -319,6 +347,15 @@ TEST_CASE("otpctl status tree: a subtree is labelled with its path") {
   const Json running = kTree["children"][0];
   CHECK(render_tree(running, Style{false, true}) ==
         "db  process  running  pid 4242  up 4m12s  restarts 2  last exit: exited with status 1\n");
+}
+
+TEST_CASE("otpctl status tree: a dynamic supervisor shows as dynamic") {
+  const Json jobs = Json::parse(
+      R"({"path":"jobs","name":"jobs","kind":"supervisor","state":"running","restarts":0,)"
+      R"("strategy":"one_for_one","intensity":3,"period_ms":5000,"intensity_used":0,)"
+      R"("dynamic":true,"max_children":8,"children":[]})");
+  CHECK(render_tree(jobs, Style{false, true}) ==
+        "jobs  dynamic  running  restarts 0  intensity 0/3 per 5s\n");
 }
 
 TEST_CASE("otpctl status tree: a node with unexpected members still renders") {

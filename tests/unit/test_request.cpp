@@ -323,4 +323,38 @@ TEST_SUITE("node json") {
     CHECK(request.text.empty());
     CHECK(request.file.empty());
   }
+
+  TEST_CASE("start_child and terminate_child: a spec as text or object, a name") {
+    auto p = parse(R"({"id":1,"cmd":"start_child","path":"jobs","spec":"name: a\ncommand: [a]"})");
+    REQUIRE(p.ok);
+    CHECK(p.request.cmd == Command::start_child);
+    CHECK(p.request.path == "jobs");
+    CHECK(p.request.spec == "name: a\ncommand: [a]");
+    CHECK(!is_read_only(Command::start_child));
+    CHECK(!is_read_only(Command::terminate_child));
+    p = parse(R"({"id":1,"cmd":"start_child","path":"jobs","spec":{"name":"a"},"file":"a.json"})");
+    REQUIRE(p.ok);
+    CHECK(p.request.spec == R"({"name":"a"})");
+    CHECK(p.request.file == "a.json");
+    CHECK(error_of(R"({"id":1,"cmd":"start_child","path":"jobs"})") ==
+          "invalid_request: 'start_child' needs 'spec'");
+    CHECK(error_of(R"({"id":1,"cmd":"start_child","spec":"x"})") ==
+          "invalid_request: 'start_child' needs 'path'");
+    CHECK(error_of(R"({"id":1,"cmd":"start_child","path":"jobs","spec":[1]})") ==
+          "invalid_request: spec: expected the child spec as YAML or JSON text, or a JSON object");
+    p = parse(R"({"id":1,"cmd":"terminate_child","path":"jobs","name":"a"})");
+    REQUIRE(p.ok);
+    CHECK(p.request.cmd == Command::terminate_child);
+    CHECK(p.request.name == "a");
+    CHECK(error_of(R"({"id":1,"cmd":"terminate_child","path":"jobs","name":""})") ==
+          "invalid_request: name: expected a child's name");
+    CHECK(error_of(R"({"id":1,"cmd":"terminate_child","path":"jobs","spec":"x"})") ==
+          "invalid_request: 'terminate_child' takes no argument 'spec'");
+    Request request;
+    RequestError error;
+    REQUIRE(parse_request(R"({"id":1,"cmd":"start_child","path":"j","spec":"s"})", request, error));
+    REQUIRE(
+        parse_request(R"({"id":2,"cmd":"terminate_child","path":"j","name":"n"})", request, error));
+    CHECK(request.spec.empty());
+  }
 }

@@ -73,6 +73,8 @@ Row row_of(const Json& node, std::string label_text) {
     row.cells[kind] = bool_field(node, "dynamic")
                           ? "dynamic"
                           : text_field(node, "strategy").value_or("supervisor");
+  } else if (auto worker_kind = text_field(node, "worker_kind")) {
+    row.cells[kind] = *worker_kind;  // an in-process worker: agent, health_check, ...
   } else {
     row.cells[kind] = text_field(node, "kind").value_or("process");
   }

@@ -29,7 +29,9 @@ ControlSpec without_locations(ControlSpec control) {
 
 // A process, a supervisor, or a dynamic supervisor: a child that changes
 // kind is replaced rather than changed in place.
+// A child that changes kind is removed and added, never changed in place.
 int kind_of(const ChildSpec& spec) {
+  if (spec.is_worker()) return 3;
   if (!spec.is_supervisor()) return 0;
   return spec.supervisor().dynamic ? 2 : 1;
 }
@@ -133,6 +135,9 @@ std::vector<std::string> what_differs(const ChildSpec& before, const ChildSpec& 
   if (before.is_supervisor()) {
     out = what_differs(before.supervisor(), after.supervisor());
     if (out == std::vector<std::string>{"settings"}) out.clear();
+  } else if (before.is_worker()) {
+    if (before.worker().kind() != after.worker().kind()) return {"kind"};
+    add_if(out, before.worker() != after.worker(), "worker");
   } else {
     const ProcessSpec& a = before.process();
     const ProcessSpec& b = after.process();

@@ -110,6 +110,12 @@ void apply_default_output(SupervisorSpec& tree, Output fallback) {
   for (ChildSpec& child : tree.children) {
     if (child.is_supervisor()) {
       apply_default_output(std::get<SupervisorSpec>(child.body), fallback);
+    } else if (child.is_worker()) {
+      // A health check's probe command writes where processes do.
+      auto& worker = std::get<WorkerSpec>(child.body);
+      if (auto* check = std::get_if<HealthCheckSettings>(&worker.settings)) {
+        if (!check->command.output) check->command.output = fallback;
+      }
     } else {
       auto& process = std::get<ProcessSpec>(child.body);
       if (!process.output) process.output = fallback;

@@ -23,8 +23,10 @@ bool is_address(const std::string& host) {
          inet_pton(AF_INET6, host.c_str(), buffer) == 1;
 }
 
+}  // namespace
+
 // 8080, "8080", "127.0.0.1:8080" or "[::1]:8080".
-void read_tcp(const Field& field, Readiness& ready) {
+void read_tcp_address(const Field& field, std::string& out_host, int& out_port) {
   const std::string expected =
       "a port, or an address and port such as 127.0.0.1:8080 or [::1]:8080";
   if (!field.node().IsScalar()) field.fail_expected(expected);
@@ -50,24 +52,23 @@ void read_tcp(const Field& field, Readiness& ready) {
       std::stoi(port) < 1 || std::stoi(port) > 65535) {
     field.fail_expected(expected, " (a port is a number from 1 to 65535)");
   }
-  ready.host = host;
-  ready.port = std::stoi(port);
+  out_host = host;
+  out_port = std::stoi(port);
 }
 
-void read_exec(const Field& field, Readiness& ready) {
+void read_probe_command(const Field& field, std::vector<std::string>& argv, bool& via_shell) {
+  argv.clear();
   if (field.node().IsScalar()) {
-    ready.argv = {"/bin/sh", "-c", field.non_empty_text()};
-    ready.via_shell = true;
+    argv = {"/bin/sh", "-c", field.non_empty_text()};
+    via_shell = true;
     return;
   }
   field.require_list("a list of strings (a command) or a string (a shell command line)");
-  for (const Field& element : field.elements()) ready.argv.push_back(element.text());
-  if (ready.argv.empty()) field.fail("must name at least the program to run");
-  if (ready.argv.front().empty())
-    field.elements().front().fail("the program name must not be empty");
+  for (const Field& element : field.elements()) argv.push_back(element.text());
+  if (argv.empty()) field.fail("must name at least the program to run");
+  if (argv.front().empty()) field.elements().front().fail("the program name must not be empty");
+  via_shell = false;
 }
-
-}  // namespace
 
 Readiness read_readiness(const Field& field) {
   Readiness ready;
@@ -115,10 +116,10 @@ Readiness read_readiness(const Field& field) {
     ready.fd = static_cast<int>(method->integer(3, kHighestReadyFd));
   } else if (key == "tcp") {
     ready.kind = Readiness::Kind::tcp;
-    read_tcp(*method, ready);
+    read_tcp_address(*method, ready.host, ready.port);
   } else if (key == "exec") {
     ready.kind = Readiness::Kind::exec;
-    read_exec(*method, ready);
+    read_probe_command(*method, ready.argv, ready.via_shell);
   } else {
     ready.kind = Readiness::Kind::delay;
     ready.delay = method->positive_duration();

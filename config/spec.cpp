@@ -17,6 +17,28 @@ const char* to_string(Strategy strategy) {
   return "unknown";
 }
 
+const char* to_string(WorkerKind kind) {
+  switch (kind) {
+    case WorkerKind::agent:
+      return "agent";
+    case WorkerKind::health_check:
+      return "health_check";
+  }
+  return "unknown";
+}
+
+const char* to_string(HealthCheckSettings::Probe probe) {
+  switch (probe) {
+    case HealthCheckSettings::Probe::tcp:
+      return "tcp";
+    case HealthCheckSettings::Probe::http:
+      return "http";
+    case HealthCheckSettings::Probe::exec:
+      return "exec";
+  }
+  return "unknown";
+}
+
 const char* to_string(KillMode mode) {
   return mode == KillMode::group ? "group" : "process";
 }

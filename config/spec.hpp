@@ -139,6 +139,42 @@ struct ProcessSpec {
   bool operator==(const ProcessSpec&) const = default;
 };
 
+// The built-in in-process worker kinds (docs/workers.md). Each kind's
+// settings are checked when the file is loaded.
+enum class WorkerKind { agent, health_check };
+
+// A named JSON value that operators read and change with `otpctl call`.
+struct AgentSettings {
+  std::string value = "null";  // the initial value, as compact JSON text
+  bool operator==(const AgentSettings&) const = default;
+};
+
+// Probes something at an interval; after `failures` failed probes in a row
+// the worker exits abnormally, so that its supervisor's strategy restarts
+// what it guards.
+struct HealthCheckSettings {
+  enum class Probe { tcp, http, exec };
+  Probe probe = Probe::tcp;
+  std::string host = {};    // tcp, http: a numeric address
+  int port = 0;             // tcp, http
+  std::string target = {};  // http: the path and query sent in the GET
+  std::string url = {};     // http: as written, for messages
+  // exec: the command, run like a process child of the tree (cwd, output).
+  ProcessSpec command = {};
+  Duration interval{10000};
+  Duration timeout{2000};
+  int failures = 3;
+  // Probes do not start until this long after the worker starts.
+  Duration initial_delay{0};
+  bool operator==(const HealthCheckSettings&) const = default;
+};
+
+struct WorkerSpec {
+  std::variant<AgentSettings, HealthCheckSettings> settings;
+  WorkerKind kind() const { return static_cast<WorkerKind>(settings.index()); }
+  bool operator==(const WorkerSpec&) const = default;
+};
+
 struct ChildSpec;
 
 struct SupervisorSpec {
@@ -161,18 +197,21 @@ struct SupervisorSpec {
 struct ChildSpec {
   std::string name;
   RestartType restart = RestartType::permanent;
-  // Defaults: 5 s for a process, infinity for a supervisor.
+  // Defaults: 5 s for a process or a worker, infinity for a supervisor.
   Shutdown shutdown;
   std::optional<Backoff> backoff;  // overrides the supervisor's default
   // Its end (without a restart) can shut its supervisor down; only for
   // transient and temporary children of a supervisor with auto_shutdown.
   bool significant = false;
   SourceLocation where;
-  std::variant<ProcessSpec, SupervisorSpec> body;
+  std::variant<ProcessSpec, SupervisorSpec, WorkerSpec> body;
 
   bool is_supervisor() const { return std::holds_alternative<SupervisorSpec>(body); }
+  bool is_process() const { return std::holds_alternative<ProcessSpec>(body); }
+  bool is_worker() const { return std::holds_alternative<WorkerSpec>(body); }
   const ProcessSpec& process() const { return std::get<ProcessSpec>(body); }
   const SupervisorSpec& supervisor() const { return std::get<SupervisorSpec>(body); }
+  const WorkerSpec& worker() const { return std::get<WorkerSpec>(body); }
   bool operator==(const ChildSpec&) const = default;
 };
 
@@ -220,6 +259,8 @@ const char* to_string(AutoShutdown);
 const char* to_string(KillMode);
 const char* to_string(Readiness::Kind);
 const char* to_string(Output);
+const char* to_string(WorkerKind);
+const char* to_string(HealthCheckSettings::Probe);
 std::string to_string(const Shutdown&);
 std::string format_duration(Duration);
 

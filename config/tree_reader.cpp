@@ -13,14 +13,21 @@
 #include "config/logs_reader.hpp"
 #include "config/process_reader.hpp"
 #include "config/readiness_reader.hpp"
+#include "config/worker_reader.hpp"
 
 namespace otpd::config {
 namespace {
 
 // What a mapping in the tree describes. A bit set, so that one key can apply
 // to several kinds; a new kind of child is a new bit.
-enum Kind : unsigned { kProcess = 1, kSupervisor = 2, kRoot = 4, kDynamicSupervisor = 8 };
-constexpr unsigned kChild = kProcess | kSupervisor | kDynamicSupervisor;
+enum Kind : unsigned {
+  kProcess = 1,
+  kSupervisor = 2,
+  kRoot = 4,
+  kDynamicSupervisor = 8,
+  kWorker = 16,
+};
+constexpr unsigned kChild = kProcess | kSupervisor | kDynamicSupervisor | kWorker;
 constexpr unsigned kAnySupervisor = kSupervisor | kRoot;
 
 struct NodeDraft {
@@ -29,6 +36,7 @@ struct NodeDraft {
   ProcessSpec process;
   ExecDraft exec;
   SupervisorSpec supervisor;
+  WorkerSpec worker;
   bool shutdown_given = false;
   SourceLocation name_where;
   SourceLocation significant_where;
@@ -49,7 +57,7 @@ struct KeyRule {
 void read_name(const Field& field, NodeDraft& node);
 void read_children(const Field& field, NodeDraft& node);
 void read_shutdown(const Field& field, NodeDraft& node);
-void read_worker(const Field& field, NodeDraft& node);
+void read_worker_entry(const Field& field, NodeDraft& node);
 
 constexpr std::array<Choice<RestartType>, 3> kRestartTypes{{
     {"permanent", RestartType::permanent},
@@ -75,15 +83,15 @@ constexpr KeyRule kKeys[] = {
     {"command", kProcess, true, [](const Field& f, NodeDraft& n) { read_command(f, n.process); }},
     {"shell", kProcess, true, [](const Field& f, NodeDraft& n) { read_shell(f, n.process); }},
     {"children", kAnySupervisor, true, read_children},
-    {"worker", kDynamicSupervisor, true, read_worker},
+    {"worker", kDynamicSupervisor | kWorker, true, read_worker_entry},
     {"restart", kChild, false,
      [](const Field& f, NodeDraft& n) { n.child.restart = choose<RestartType>(f, kRestartTypes); }},
     {"shutdown", kChild, false, read_shutdown},
-    // On a process it is how that process restarts; on a supervisor, the
-    // default for its children, as on `tree`.
-    {"backoff", kProcess | kAnySupervisor, false,
+    // On a process or a worker it is how that child restarts; on a
+    // supervisor, the default for its children, as on `tree`.
+    {"backoff", kChild | kRoot, false,
      [](const Field& f, NodeDraft& n) {
-       (n.kind == kProcess ? n.child.backoff : n.supervisor.backoff) = read_backoff(f);
+       (n.kind & kAnySupervisor ? n.supervisor.backoff : n.child.backoff) = read_backoff(f);
      }},
     {"strategy", kAnySupervisor, false,
      [](const Field& f, NodeDraft& n) {
@@ -171,32 +179,27 @@ std::string describe_kind(Kind kind) {
       return "the root 'tree'";
     case kDynamicSupervisor:
       return "a dynamic supervisor (its settings go under 'worker')";
+    case kWorker:
+      return "a worker (a child with 'worker')";
   }
   return "this";
 }
 
 std::string describe_kinds(unsigned kinds) {
   if ((kinds & kChild) == kChild) return "children";
-  if (kinds == kDynamicSupervisor) return "workers";
+  if (kinds == (kDynamicSupervisor | kWorker)) return "workers";
   if (kinds & kProcess) return "processes";
   if (kinds & kSupervisor) return "supervisors";
   return "the root 'tree'";
 }
 
 // Which worker a `worker:` mapping describes, by its `kind`.
+// A dynamic supervisor is a supervisor written under `worker:`; every other
+// kind is an in-process worker, whose reader checks the kind.
 Kind worker_kind(const Field& worker) {
-  worker.require_mapping("a mapping with the worker's 'kind' and settings");
-  const YAML::Node kind = worker.node()["kind"];
-  if (!kind) worker.fail("needs a 'kind', such as " + std::string(kDynamicSupervisorKind));
-  for (const Field& entry : worker.entries()) {
-    if (entry.key() != "kind") continue;
-    const std::string written = entry.node().IsScalar() ? entry.text() : "";
-    if (written != kDynamicSupervisorKind) {
-      entry.fail_expected(std::string(kDynamicSupervisorKind),
-                          did_you_mean(written, {kDynamicSupervisorKind}));
-    }
-  }
-  return kDynamicSupervisor;
+  const YAML::Node kind = worker.node().IsMap() ? worker.node()["kind"] : YAML::Node();
+  if (kind && kind.IsScalar() && kind.Scalar() == kDynamicSupervisorKind) return kDynamicSupervisor;
+  return kWorker;
 }
 
 Kind decide_kind(const Field& mapping, const std::vector<Field>& entries) {
@@ -286,6 +289,8 @@ ChildSpec finish_child(NodeDraft& node, const Field& mapping) {
   if (node.kind == kSupervisor || node.kind == kDynamicSupervisor) {
     if (!node.shutdown_given) node.child.shutdown = Shutdown::infinity();
     node.child.body = std::move(node.supervisor);
+  } else if (node.kind == kWorker) {
+    node.child.body = std::move(node.worker);
   } else {
     check_readiness(node);
     if (node.process.cwd.empty()) node.process.cwd = mapping.source().base_dir;
@@ -335,8 +340,12 @@ void read_shutdown(const Field& field, NodeDraft& node) {
   }
 }
 
-void read_worker(const Field& field, NodeDraft& node) {
-  node.supervisor = read_dynamic_supervisor(field);
+void read_worker_entry(const Field& field, NodeDraft& node) {
+  if (node.kind == kDynamicSupervisor) {
+    node.supervisor = read_dynamic_supervisor(field);
+  } else {
+    node.worker = read_worker(field);
+  }
 }
 
 void read_children(const Field& field, NodeDraft& node) {

@@ -33,6 +33,7 @@
 #include "service/watchdog.hpp"
 #include "supervise/status_summary.hpp"
 #include "supervise/tree.hpp"
+#include "workers/worker_pool.hpp"
 
 namespace {
 
@@ -48,6 +49,7 @@ int exit_code_of(const otpd::supervise::ExitStatus& status) {
 
 struct TreeCounts {
   int processes = 0;
+  int workers = 0;
   int supervisors = 1;
   int captured = 0;  // processes whose output otpd reads through two pipes
 };
@@ -58,8 +60,11 @@ TreeCounts count(const otpd::config::SupervisorSpec& spec) {
     if (child.is_supervisor()) {
       const TreeCounts below = count(child.supervisor());
       counts.processes += below.processes;
+      counts.workers += below.workers;
       counts.supervisors += below.supervisors;
       counts.captured += below.captured;
+    } else if (child.is_worker()) {
+      ++counts.workers;
     } else {
       ++counts.processes;
       const auto output = child.process().output.value_or(otpd::config::Output::log);
@@ -104,8 +109,9 @@ int check(const std::string& file) {
   try {
     const auto config = otpd::config::load_file(file);
     const TreeCounts counts = count(config.tree);
-    std::cout << file << ": ok (" << counts.processes << " processes, " << counts.supervisors
-              << " supervisors)\n";
+    std::cout << file << ": ok (" << counts.processes << " processes, "
+              << (counts.workers > 0 ? std::to_string(counts.workers) + " workers, " : "")
+              << counts.supervisors << " supervisors)\n";
     return 0;
   } catch (const otpd::config::ConfigError& e) {
     std::cerr << e.what() << '\n';
@@ -169,7 +175,9 @@ int run(const otpd::Options& options) {
   }
   otpd::process::OsProcesses processes(reaper, {}, &readiness, &outputs);
 
-  otpd::supervise::Tree tree(host, processes, events, config);
+  // Before the tree, so that it outlives every worker the tree runs.
+  otpd::workers::WorkerPool workers;
+  otpd::supervise::Tree tree(host, processes, events, config, &workers);
   otpd::service::StatusReporter status_reporter(host, manager, events, [&tree] {
     const auto root = tree.status("/");
     return root ? otpd::supervise::summarize(*root) : std::string();
@@ -252,8 +260,10 @@ int run(const otpd::Options& options) {
   otpd::control::Server server(io, std::move(*listening), *policy, commands, events, log);
 
   log.info("otpd " OTPD_VERSION " (pid " + std::to_string(getpid()) + ") starting " +
-           options.config_file + ": " + std::to_string(counts.processes) + " processes under " +
-           std::to_string(counts.supervisors) + " supervisors; control socket " + socket_path);
+           options.config_file + ": " + std::to_string(counts.processes) + " processes " +
+           (counts.workers > 0 ? "and " + std::to_string(counts.workers) + " workers " : "") +
+           "under " + std::to_string(counts.supervisors) + " supervisors; control socket " +
+           socket_path);
   tree.start([&](std::string error) {
     if (!error.empty()) {
       if (stopping) return;  // a signal arrived during the start; its stop reports

@@ -54,7 +54,8 @@ void append_node_json(std::string& out, const supervise::NodeStatus& node) {
   out += '{';
   string_member(out, "path", node.path);
   string_member(out, "name", node.name);
-  string_member(out, "kind", node.is_supervisor ? "supervisor" : "process");
+  const bool worker = !node.worker_kind.empty();
+  string_member(out, "kind", node.is_supervisor ? "supervisor" : worker ? "worker" : "process");
   string_member(out, "state", node.state);
   string_member(out, "restart", config::to_string(node.restart));
   bool_member(out, "held", node.held);
@@ -82,6 +83,20 @@ void append_node_json(std::string& out, const supervise::NodeStatus& node) {
       append_node_json(out, node.children[i]);
     }
     out += ']';
+  } else if (worker) {
+    string_member(out, "worker_kind", node.worker_kind);
+    key(out, "runtime_pid");
+    if (node.worker_id != 0) {
+      append_json_int(out, static_cast<long long>(node.worker_id));
+    } else {
+      out += "null";
+    }
+    key(out, "uptime_ms");
+    if (node.uptime) {
+      append_json_int(out, node.uptime->count());
+    } else {
+      out += "null";
+    }
   } else {
     key(out, "command");
     out += '[';

@@ -48,8 +48,13 @@ void collect_modes(const config::SupervisorSpec& spec, const std::string& prefix
     const std::string path = prefix.empty() ? child.name : prefix + "/" + child.name;
     if (child.is_supervisor()) {
       collect_modes(child.supervisor(), path, modes, fallback);
-    } else {
+    } else if (child.is_process()) {
       modes[path] = child.process().output.value_or(fallback);
+    } else if (const auto* check =
+                   std::get_if<config::HealthCheckSettings>(&child.worker().settings);
+               check && check->probe == config::HealthCheckSettings::Probe::exec) {
+      // Its probe commands run under its path.
+      modes[path] = check->command.output.value_or(fallback);
     }
   }
 }

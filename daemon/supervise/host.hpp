@@ -33,7 +33,8 @@ class Host {
   // Calls fn after `delay` unless the handle is destroyed first.
   [[nodiscard]] virtual std::unique_ptr<TimerHandle> start_timer(Duration delay,
                                                                  std::function<void()> fn) = 0;
-  // Calls fn later from the event loop, never from inside post().
+  // Calls fn later from the event loop, never from inside post(). Any
+  // thread may call it: in-process workers report through it.
   virtual void post(std::function<void()> fn) = 0;
 };
 

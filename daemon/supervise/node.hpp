@@ -1,5 +1,5 @@
 // Anything a supervisor can start, stop and be told the exit of: an OS
-// process or a nested supervisor (in-process workers later take this shape).
+// process, an in-process worker or a nested supervisor.
 #pragma once
 
 #include <functional>
@@ -13,11 +13,15 @@
 
 namespace otpd::supervise {
 
+class WorkerStarter;
+
 // The services a node uses; owned by the tree, shared by every node in it.
 struct Context {
   Host& host;
   ProcessControl& processes;
   EventSink& events;
+  // In-process workers; without it a worker child fails to start.
+  WorkerStarter* workers = nullptr;
 };
 
 // Why a node ended, in OTP's terms: `normal` and `shutdown` are the exits a
@@ -26,7 +30,8 @@ struct ExitReason {
   enum class Kind { normal, shutdown, abnormal };
   Kind kind = Kind::abnormal;
   std::optional<ExitStatus> status{};  // for an OS process
-  std::string text{};                // "exited with status 1", "reached maximum restart intensity"
+  // "exited with status 1", "reached maximum restart intensity", "error: boom"
+  std::string text{};
   // A supervisor that shut itself down because its significant children
   // ended (auto_shutdown), and how the significant process behind it ended:
   // otpd exits with that status when the root shuts down this way.

@@ -2,6 +2,7 @@
 // is, what state it is in, and its recent history.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,11 @@ struct NodeStatus {
   std::string notify_status;        // the last STATUS=
   int main_pid = 0;                 // MAINPID=
   bool announced_stopping = false;  // STOPPING=1
+
+  // An in-process worker: its kind ("agent"; empty for anything else) and
+  // its runtime pid while it runs (0 otherwise). `uptime` is set too.
+  std::string worker_kind;
+  std::uint64_t worker_id = 0;
 
   // A supervisor.
   config::Strategy strategy = config::Strategy::one_for_one;

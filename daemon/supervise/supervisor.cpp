@@ -5,6 +5,7 @@
 
 #include "config/diff.hpp"
 #include "supervise/process_node.hpp"
+#include "supervise/worker_node.hpp"
 
 namespace otpd::supervise {
 
@@ -33,6 +34,9 @@ namespace {
 std::unique_ptr<Node> make_node(Context& context, std::string path, const config::ChildSpec& spec) {
   if (spec.is_supervisor()) {
     return std::make_unique<Supervisor>(context, std::move(path), spec.supervisor(), spec.shutdown);
+  }
+  if (spec.is_worker()) {
+    return std::make_unique<WorkerNode>(context, std::move(path), spec.worker(), spec.shutdown);
   }
   return std::make_unique<ProcessNode>(context, std::move(path), spec.process(), spec.shutdown);
 }

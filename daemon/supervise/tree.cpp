@@ -4,6 +4,7 @@
 
 #include "config/suggest.hpp"
 #include "supervise/process_node.hpp"
+#include "supervise/worker_node.hpp"
 
 namespace otpd::supervise {
 
@@ -37,7 +38,13 @@ NodeStatus status_of(const Supervisor::ChildView& child, TimePoint now) {
   status.held = child.held;
   status.restarts = child.restarts;
   status.last_exit = child.last_exit;
-  if (supervisor == nullptr) {
+  if (const auto* worker = dynamic_cast<const WorkerNode*>(&child.node)) {
+    status.worker_kind = config::to_string(worker->spec().kind());
+    status.worker_id = worker->runtime_pid().id();
+    if (status.worker_id != 0) {
+      status.uptime = std::chrono::duration_cast<Duration>(now - child.started_at);
+    }
+  } else if (supervisor == nullptr) {
     status.command = child.spec.process().argv;
     status.pid = child.node.pid();
     if (status.pid != 0) {
@@ -81,8 +88,9 @@ void collect_paths(const Supervisor& supervisor, std::vector<std::string>& out) 
 
 }  // namespace
 
-Tree::Tree(Host& host, ProcessControl& processes, EventSink& events, const config::Config& config)
-    : context_{host, processes, events},
+Tree::Tree(Host& host, ProcessControl& processes, EventSink& events, const config::Config& config,
+           WorkerStarter* workers)
+    : context_{host, processes, events, workers},
       config_(config),
       root_(
           std::make_unique<Supervisor>(context_, "/", config.tree, config::Shutdown::infinity())) {
@@ -227,8 +235,11 @@ Supervisor* Tree::supervisor_at(const std::string& path, std::string& error) {
     if (child.spec.name != where->name) continue;
     // Supervisors are owned by the tree; the const view does not change that.
     if (auto* found = dynamic_cast<Supervisor*>(const_cast<Node*>(&child.node))) return found;
+    error = "'" + path + "' is a " + (child.spec.is_worker() ? "worker" : "process") +
+            ", not a dynamic supervisor";
+    return nullptr;
   }
-  error = "'" + path + "' is a process, not a dynamic supervisor";
+  error = not_found(path);
   return nullptr;
 }
 
@@ -252,6 +263,15 @@ void Tree::terminate_child(const std::string& supervisor, const std::string& nam
   context_.host.post([done = std::move(done), error] { done(error); });
 }
 
+const WorkerNode* Tree::worker(const std::string& path) const {
+  const auto where = locate(path);
+  if (!where || where->parent == nullptr) return nullptr;
+  for (const auto& child : where->parent->children()) {
+    if (child.spec.name == where->name) return dynamic_cast<const WorkerNode*>(&child.node);
+  }
+  return nullptr;
+}
+
 int Tree::signal_child(const std::string& path, int signo, std::string& error) {
   const auto where = locate(path);
   if (!where) {
@@ -266,6 +286,11 @@ int Tree::signal_child(const std::string& path, int signo, std::string& error) {
     if (child.spec.name != where->name) continue;
     if (child.spec.is_supervisor()) {
       error = "'" + path + "' is a supervisor; signals go to processes";
+      return 0;
+    }
+    if (child.spec.is_worker()) {
+      error = "'" + path +
+              "' is an in-process worker; signals go to processes (stop or restart it instead)";
       return 0;
     }
     const int pid = child.node.pid();

@@ -15,6 +15,9 @@
 
 namespace otpd::supervise {
 
+class WorkerNode;
+class WorkerStarter;
+
 // What a reload did: the plan it followed and the children it could not start.
 struct ReloadResult {
   std::string error;  // the reload was refused and changed nothing
@@ -24,7 +27,10 @@ struct ReloadResult {
 
 class Tree {
  public:
-  Tree(Host& host, ProcessControl& processes, EventSink& events, const config::Config& config);
+  // `workers` starts the tree's in-process workers; without it they fail
+  // to start.
+  Tree(Host& host, ProcessControl& processes, EventSink& events, const config::Config& config,
+       WorkerStarter* workers = nullptr);
 
   // `done` gets an empty string once every child has started, or the reason
   // the tree could not start (then nothing of it runs).
@@ -72,6 +78,9 @@ class Tree {
   // Sends signo to the process group of the process at `path`; returns its
   // pid, or sets `error`.
   int signal_child(const std::string& path, int signo, std::string& error);
+
+  // The in-process worker at `path`, or nullptr when there is none there.
+  const WorkerNode* worker(const std::string& path) const;
 
   // Every node's path, in start order (for suggestions and completion).
   std::vector<std::string> paths() const;

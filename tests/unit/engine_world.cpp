@@ -42,8 +42,8 @@ config::Config config_of(config::SupervisorSpec tree) {
   return config;
 }
 
-EngineWorld::EngineWorld(config::SupervisorSpec root) {
-  tree = std::make_unique<supervise::Tree>(host, procs, sink, config_of(std::move(root)));
+EngineWorld::EngineWorld(config::SupervisorSpec root, supervise::WorkerStarter* workers) {
+  tree = std::make_unique<supervise::Tree>(host, procs, sink, config_of(std::move(root)), workers);
   tree->on_exit = [this](const supervise::ExitReason& r) { gave_up = r; };
 }
 

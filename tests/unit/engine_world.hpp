@@ -40,7 +40,8 @@ struct EngineWorld {
   std::optional<supervise::ExitReason> gave_up;
   bool stopped = false;
 
-  explicit EngineWorld(config::SupervisorSpec root);
+  // `workers` starts the tree's in-process workers, when it has any.
+  explicit EngineWorld(config::SupervisorSpec root, supervise::WorkerStarter* workers = nullptr);
   EngineWorld(const EngineWorld&) = delete;
   EngineWorld& operator=(const EngineWorld&) = delete;
   // Stops what still runs, giving it up to 100 s of fake time.

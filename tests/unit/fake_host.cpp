@@ -24,9 +24,14 @@ std::unique_ptr<supervise::TimerHandle> FakeHost::start_timer(Duration delay,
 }
 
 void FakeHost::run() {
-  while (!posted_.empty()) {
-    auto batch = std::move(posted_);
-    posted_.clear();
+  for (;;) {
+    std::vector<std::function<void()>> batch;
+    {
+      std::lock_guard lock(posted_mutex_);
+      batch = std::move(posted_);
+      posted_.clear();
+    }
+    if (batch.empty()) return;
     for (auto& fn : batch) fn();
   }
 }

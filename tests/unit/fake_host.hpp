@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,7 +23,11 @@ class FakeHost final : public supervise::Host {
   TimePoint now() const override { return now_; }
   std::unique_ptr<supervise::TimerHandle> start_timer(Duration delay,
                                                       std::function<void()> fn) override;
-  void post(std::function<void()> fn) override { posted_.push_back(std::move(fn)); }
+  // Thread-safe, like the daemon's: in-process workers post from their threads.
+  void post(std::function<void()> fn) override {
+    std::lock_guard lock(posted_mutex_);
+    posted_.push_back(std::move(fn));
+  }
 
   // Runs posted work until there is none left.
   void run();
@@ -35,6 +40,7 @@ class FakeHost final : public supervise::Host {
   TimePoint now_{};
   std::uint64_t next_timer_ = 1;
   std::map<std::pair<TimePoint, std::uint64_t>, std::function<void()>> timers_;
+  std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;
 };
 

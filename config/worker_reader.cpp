@@ -1,0 +1,200 @@
+#include "config/worker_reader.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "config/readiness_reader.hpp"
+
+namespace otpd::config {
+namespace {
+
+using Json = nlohmann::json;
+
+// Every kind a user may write. The tree reader turns dynamic_supervisor into
+// a supervisor before this reader sees it, but it belongs in the suggestions.
+constexpr std::array<std::string_view, 3> kKinds{"agent", "dynamic_supervisor", "health_check"};
+
+constexpr std::array<std::string_view, 2> kAgentKeys{"kind", "value"};
+constexpr std::array<std::string_view, 8> kHealthCheckKeys{
+    "kind", "tcp", "http", "exec", "interval", "timeout", "failures", "initial_delay"};
+
+template <std::size_t N>
+std::vector<std::string_view> listed(const std::array<std::string_view, N>& words) {
+  return {words.begin(), words.end()};
+}
+
+template <std::size_t N>
+void check_keys(const std::vector<Field>& entries, const std::array<std::string_view, N>& valid) {
+  for (const Field& entry : entries) {
+    if (std::find(valid.begin(), valid.end(), entry.key()) == valid.end()) {
+      fail_unknown_key(entry, listed(valid));
+    }
+  }
+}
+
+// --- YAML to JSON -------------------------------------------------------------
+
+// A plain (unquoted) scalar as YAML 1.2's core schema types it; a quoted one
+// is always a string.
+Json scalar_to_json(const YAML::Node& node) {
+  const std::string& text = node.Scalar();
+  if (node.Tag() == "!") return text;  // quoted
+  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") {
+    return nullptr;
+  }
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  // A number only when all of the text is one (JSON's syntax, which is
+  // YAML's for decimal numbers).
+  Json number = Json::parse(text, nullptr, false);
+  if (!number.is_discarded() && number.is_number()) return number;
+  return text;
+}
+
+Json to_json(const Field& field) {
+  const YAML::Node& node = field.node();
+  if (node.IsNull()) return nullptr;
+  if (node.IsScalar()) return scalar_to_json(node);
+  if (node.IsSequence()) {
+    Json list = Json::array();
+    for (const Field& element : field.elements()) list.push_back(to_json(element));
+    return list;
+  }
+  Json object = Json::object();
+  for (const Field& entry : field.entries()) object[entry.key()] = to_json(entry);
+  return object;
+}
+
+AgentSettings read_agent(const std::vector<Field>& entries) {
+  check_keys(entries, kAgentKeys);
+  AgentSettings agent;
+  for (const Field& entry : entries) {
+    if (entry.key() == "value") agent.value = to_json(entry).dump();
+  }
+  return agent;
+}
+
+// --- health_check ---------------------------------------------------------------
+
+bool is_digits(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// http://HOST[:PORT][/PATH], HOST numeric (an IPv6 address in brackets) or
+// localhost: otpd resolves no names, so that a probe never waits on DNS.
+void read_http(const Field& field, HealthCheckSettings& check) {
+  const std::string expected = "a URL such as http://127.0.0.1:8080/healthz";
+  if (!field.node().IsScalar()) field.fail_expected(expected);
+  const std::string url = field.non_empty_text();
+  constexpr std::string_view scheme = "http://";
+  if (url.rfind("https://", 0) == 0) {
+    field.fail("https is not supported: probe a plain http:// port, or use exec with a client");
+  }
+  if (url.rfind(scheme, 0) != 0) field.fail_expected(expected);
+  const std::string rest = url.substr(scheme.size());
+  const auto slash = rest.find('/');
+  const std::string authority = rest.substr(0, slash);
+  check.target = slash == std::string::npos ? "/" : rest.substr(slash);
+  std::string host = authority;
+  std::string port = "80";
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string::npos) field.fail_expected(expected);
+    host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') field.fail_expected(expected);
+      port = authority.substr(close + 2);
+    }
+  } else if (const auto colon = authority.rfind(':'); colon != std::string::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  if (host == "localhost") host = "127.0.0.1";
+  if (!is_digits(port) || port.size() > 5 || std::stoi(port) < 1 || std::stoi(port) > 65535) {
+    field.fail_expected(expected, " (a port is a number from 1 to 65535)");
+  }
+  unsigned char address[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, host.c_str(), address) != 1 &&
+      inet_pton(AF_INET6, host.c_str(), address) != 1) {
+    field.fail_expected(expected, " ('" + host +
+                                      "' is not a numeric address or localhost; names are not "
+                                      "resolved)");
+  }
+  if (check.target.find_first_of(" \r\n") != std::string::npos) {
+    field.fail("the path must not contain spaces or line breaks (percent-encode them)");
+  }
+  check.host = host;
+  check.port = std::stoi(port);
+  check.url = url;
+}
+
+HealthCheckSettings read_health_check(const std::vector<Field>& entries, const Field& worker) {
+  check_keys(entries, kHealthCheckKeys);
+  HealthCheckSettings check;
+  const Field* probe = nullptr;
+  for (const Field& entry : entries) {
+    const std::string key = entry.key();
+    if (key == "tcp" || key == "http" || key == "exec") {
+      if (probe != nullptr) {
+        throw ConfigError(entry.key_location(),
+                          "worker." + key + ": cannot be combined with '" + probe->key() +
+                              "': a health check probes one thing (tcp, http or exec)");
+      }
+      probe = &entry;
+    }
+  }
+  if (probe == nullptr) {
+    throw ConfigError(worker.value_location(),
+                      "worker: a health_check needs what to probe: tcp, http or exec");
+  }
+  for (const Field& entry : entries) {
+    const std::string key = entry.key();
+    if (key == "tcp") {
+      check.probe = HealthCheckSettings::Probe::tcp;
+      read_tcp_address(entry, check.host, check.port);
+    } else if (key == "http") {
+      check.probe = HealthCheckSettings::Probe::http;
+      read_http(entry, check);
+    } else if (key == "exec") {
+      check.probe = HealthCheckSettings::Probe::exec;
+      read_probe_command(entry, check.command.argv, check.command.via_shell);
+      check.command.cwd = entry.source().base_dir;
+    } else if (key == "interval") {
+      check.interval = entry.positive_duration();
+    } else if (key == "timeout") {
+      check.timeout = entry.positive_duration();
+    } else if (key == "failures") {
+      check.failures = static_cast<int>(entry.integer(1, 1'000'000));
+    } else if (key == "initial_delay") {
+      check.initial_delay = entry.duration();
+      if (check.initial_delay < Duration::zero()) entry.fail("must not be negative");
+    }
+  }
+  return check;
+}
+
+}  // namespace
+
+WorkerSpec read_worker(const Field& field) {
+  const std::string expected = "a mapping with a 'kind', such as {kind: agent}";
+  if (!field.node().IsMap()) field.fail_expected(expected);
+  const std::vector<Field> entries = field.entries();
+  const auto kind_entry = std::find_if(entries.begin(), entries.end(),
+                                       [](const Field& entry) { return entry.key() == "kind"; });
+  if (kind_entry == entries.end()) {
+    throw ConfigError(field.value_location(),
+                      field.label() + ": needs a 'kind': one of " + join(listed(kKinds), " or "));
+  }
+  const std::string kind = kind_entry->text();
+  if (kind == "agent") return {read_agent(entries)};
+  if (kind == "health_check") return {read_health_check(entries, field)};
+  std::vector<std::string_view> names = listed(kKinds);
+  kind_entry->fail_expected("one of " + join(names, " or "), did_you_mean(kind, names));
+}
+
+}  // namespace otpd::config

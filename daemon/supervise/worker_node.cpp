@@ -1,0 +1,118 @@
+#include "supervise/worker_node.hpp"
+
+#include "supervise/worker_starter.hpp"
+
+namespace otpd::supervise {
+
+WorkerNode::WorkerNode(Context& context, std::string path, config::WorkerSpec spec,
+                       config::Shutdown shutdown)
+    : Node(context, std::move(path)),
+      spec_(std::move(spec)),
+      shutdown_(shutdown),
+      self_(std::make_shared<WorkerNode*>(this)) {}
+
+WorkerNode::~WorkerNode() {
+  *self_ = nullptr;
+  // The tree is stopped before it is destroyed; this only guards a worker
+  // that would otherwise outlive its supervisor.
+  if (pid_) runtime::Process::exit_signal(pid_, runtime::ExitReason::killed());
+}
+
+ExitReason WorkerNode::reason_for(const runtime::ExitReason& reason) {
+  ExitReason out;
+  switch (reason.kind()) {
+    case runtime::ExitReason::Kind::normal:
+      out.kind = ExitReason::Kind::normal;
+      break;
+    case runtime::ExitReason::Kind::shutdown:
+      out.kind = ExitReason::Kind::shutdown;
+      break;
+    case runtime::ExitReason::Kind::killed:
+    case runtime::ExitReason::Kind::error:
+      out.kind = ExitReason::Kind::abnormal;
+      break;
+  }
+  out.text = reason.text();
+  return out;
+}
+
+void WorkerNode::start(Resume<std::string> done) {
+  if (context_.workers == nullptr) {
+    context_.host.post(
+        [done = std::move(done)] { done("in-process workers are not available in this otpd"); });
+    return;
+  }
+  std::weak_ptr<WorkerNode*> token = self_;
+  Host& host = context_.host;
+  // The id is only known once start() returns; the notice carries it so
+  // that the end of an earlier incarnation is told apart.
+  auto id_cell = std::make_shared<std::uint64_t>(0);
+  std::string error;
+  pid_ = context_.workers->start(
+      path(), spec_,
+      [token, &host, id_cell](runtime::ExitReason reason) {
+        host.post([token, id_cell, reason = std::move(reason)] {
+          if (auto self = token.lock(); self && *self) (*self)->ended(*id_cell, reason);
+        });
+      },
+      error);
+  *id_cell = pid_.id();
+  if (!pid_) {
+    context_.host.post([done = std::move(done), error = std::move(error)] { done(error); });
+    return;
+  }
+  emit({.kind = EventKind::started,
+        .reason = std::string(config::to_string(spec_.kind())) + " worker"});
+  context_.host.post([done = std::move(done)] { done(""); });
+}
+
+void WorkerNode::stop(std::string why, Resume<Done> done) {
+  if (!pid_) {
+    context_.host.post([done = std::move(done)] { done({}); });
+    return;
+  }
+  stop_waiters_.push_back(std::move(done));
+  if (stopping_) return;
+  stopping_ = true;
+  emit({.kind = EventKind::stopping, .reason = std::move(why)});
+  switch (shutdown_.kind) {
+    case config::Shutdown::Kind::brutal_kill:
+      kill();
+      break;
+    case config::Shutdown::Kind::timeout:
+      runtime::Process::exit_signal(pid_, runtime::ExitReason::shutdown());
+      kill_timer_ = context_.host.start_timer(shutdown_.timeout, [this] {
+        emit({.kind = EventKind::stopping,
+              .reason = "shutdown timeout of " + config::format_duration(shutdown_.timeout) +
+                        " ran out, sending exit signal killed"});
+        kill();
+      });
+      break;
+    case config::Shutdown::Kind::infinity:
+      runtime::Process::exit_signal(pid_, runtime::ExitReason::shutdown());
+      break;
+  }
+}
+
+void WorkerNode::kill() {
+  if (pid_) runtime::Process::exit_signal(pid_, runtime::ExitReason::killed());
+}
+
+void WorkerNode::ended(std::uint64_t id, const runtime::ExitReason& reason) {
+  if (!pid_ || id != pid_.id()) return;  // an earlier incarnation
+  pid_ = {};
+  kill_timer_.reset();
+  if (stopping_) {
+    stopping_ = false;
+    emit({.kind = EventKind::stopped, .reason = reason.text()});
+    for (auto& done : std::exchange(stop_waiters_, {})) {
+      context_.host.post([done = std::move(done)] { done({}); });
+    }
+    return;
+  }
+  ExitReason exit = reason_for(reason);
+  emit({.kind = EventKind::exited, .reason = exit.text});
+  if (on_exit) on_exit(std::move(exit));
+}
+
+}  // namespace otpd::supervise

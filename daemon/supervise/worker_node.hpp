@@ -1,0 +1,54 @@
+// A child that is an in-process worker (docs/workers.md): it runs on the
+// runtime's thread pool, never on the supervisor's loop, and its end comes
+// back to the loop as an exit reason like a process's exit status does.
+//
+// Stopping sends the worker the exit signal `shutdown`, then `killed` once
+// the shutdown timeout runs out; brutal_kill sends `killed` at once. Both act
+// between two messages: a handler that is running is never interrupted.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "config/spec.hpp"
+#include "runtime/exit_reason.hpp"
+#include "runtime/process.hpp"
+#include "supervise/node.hpp"
+
+namespace otpd::supervise {
+
+class WorkerNode final : public Node {
+ public:
+  WorkerNode(Context& context, std::string path, config::WorkerSpec spec,
+             config::Shutdown shutdown);
+  ~WorkerNode() override;
+
+  void start(Resume<std::string> done) override;
+  void stop(std::string why, Resume<Done> done) override;
+  void kill() override;
+  bool running() const override { return static_cast<bool>(pid_); }
+
+  const config::WorkerSpec& spec() const { return spec_; }
+  // The running worker's runtime pid (empty when it does not run): for
+  // calls and casts from the control socket.
+  const runtime::Pid& runtime_pid() const { return pid_; }
+
+  // How the engine words a worker's end; `killed` and errors are abnormal.
+  static ExitReason reason_for(const runtime::ExitReason& reason);
+
+ private:
+  void ended(std::uint64_t id, const runtime::ExitReason& reason);
+
+  config::WorkerSpec spec_;
+  config::Shutdown shutdown_;
+  runtime::Pid pid_;
+  bool stopping_ = false;
+  std::vector<Resume<Done>> stop_waiters_;
+  std::unique_ptr<TimerHandle> kill_timer_;
+  // End notices come from other threads through the loop; they check this
+  // token before touching the node.
+  std::shared_ptr<WorkerNode*> self_;
+};
+
+}  // namespace otpd::supervise

@@ -1,0 +1,157 @@
+// In-process workers in the engine: real workers on the runtime's threads,
+// supervised on the hand-driven clock like processes are.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+#include "engine_world.hpp"
+#include "eventually.hpp"
+#include "runtime/gen_server.hpp"
+#include "supervise/worker_starter.hpp"
+
+using namespace otpd;
+using namespace otpd::test;
+using namespace std::chrono_literals;
+using supervise::EventKind;
+
+namespace {
+
+// A worker that throws when told to, and tells its starter how it ended.
+class Flaky : public runtime::GenServer<Flaky> {
+ public:
+  explicit Flaky(std::function<void(runtime::ExitReason)> ended) : ended_(std::move(ended)) {}
+  void crash() { throw std::runtime_error("boom"); }
+  void terminate(const runtime::ExitReason& reason) { ended_(reason); }
+
+ private:
+  std::function<void(runtime::ExitReason)> ended_;
+};
+
+// Starts a Flaky for every worker child, on a real scheduler.
+class FlakyStarter final : public supervise::WorkerStarter {
+ public:
+  runtime::Pid start(const std::string& path, const config::WorkerSpec&,
+                     std::function<void(runtime::ExitReason)> ended, std::string&) override {
+    auto server = runtime::start<Flaky>(scheduler, std::move(ended));
+    std::lock_guard lock(mutex);
+    running[path] = server;
+    return server.pid();
+  }
+  void crash(const std::string& path) {
+    std::lock_guard lock(mutex);
+    running.at(path).cast(&Flaky::crash);
+  }
+
+  runtime::Scheduler scheduler{2};
+  std::mutex mutex;
+  std::map<std::string, runtime::Server<Flaky>> running;
+};
+
+config::ChildSpec worker_child(const std::string& name,
+                               config::RestartType restart = config::RestartType::permanent) {
+  config::ChildSpec child;
+  child.name = name;
+  child.restart = restart;
+  child.body = config::WorkerSpec{};
+  return child;
+}
+
+// Runs what the workers' threads post to the loop until `done` holds.
+template <typename Done>
+bool settle(EngineWorld& world, Done done) {
+  return eventually([&] {
+    world.host.run();
+    return done();
+  });
+}
+
+// Stops the tree while the workers' threads still run (EngineWorld's own
+// cleanup only moves the fake clock).
+void stop_tree(EngineWorld& world) {
+  world.shutdown();
+  REQUIRE(settle(world, [&] { return world.stopped; }));
+}
+
+}  // namespace
+
+TEST_SUITE("engine workers") {
+  TEST_CASE("a crashing worker is restarted by one_for_one with its error as the exit reason") {
+    FlakyStarter workers;
+    EngineWorld world(
+        supervisor_spec(config::Strategy::one_for_one, {worker_child("w"), process_child("p")}),
+        &workers);
+    world.boot();
+    REQUIRE(world.start_result == "");
+    const auto first = world.tree->status("w");
+    CHECK(first->state == "running");
+    CHECK(first->worker_id != 0);
+    CHECK(first->pid == 0);
+    world.take_history();
+
+    workers.crash("w");
+    REQUIRE(settle(world, [&] { return world.sink.count(EventKind::started, "w") == 2; }));
+    const supervise::Event* exited = world.last(EventKind::exited, "w");
+    REQUIRE(exited != nullptr);
+    CHECK(exited->reason == "error: boom");
+    const auto now = world.tree->status("w");
+    CHECK(now->restarts == 1);
+    CHECK(now->worker_id != first->worker_id);
+    CHECK(now->last_exit->kind == supervise::ExitReason::Kind::abnormal);
+    CHECK(world.take_history().empty());  // the process beside it was left alone
+    stop_tree(world);
+  }
+
+  TEST_CASE("under rest_for_one a failing worker restarts the processes after it") {
+    FlakyStarter workers;
+    EngineWorld world(
+        supervisor_spec(config::Strategy::rest_for_one,
+                        {process_child("before"), worker_child("w"), process_child("after")}),
+        &workers);
+    world.boot();
+    world.take_history();
+    workers.crash("w");
+    REQUIRE(settle(world, [&] { return world.sink.count(EventKind::started, "w") == 2; }));
+    world.host.run();
+    CHECK(world.take_history() == Lines{"term after", "exit after", "start after"});
+    CHECK(world.state("after") == "running");
+    stop_tree(world);
+  }
+
+  TEST_CASE("stopping the tree stops a worker with the exit signal shutdown") {
+    FlakyStarter workers;
+    EngineWorld world(supervisor_spec(config::Strategy::one_for_one, {worker_child("w")}),
+                      &workers);
+    world.boot();
+    stop_tree(world);
+    const supervise::Event* stopped = world.last(EventKind::stopped, "w");
+    REQUIRE(stopped != nullptr);
+    CHECK(stopped->reason == "shutdown");
+  }
+
+  TEST_CASE("a transient worker that is stopped normally is not restarted") {
+    FlakyStarter workers;
+    EngineWorld world(supervisor_spec(config::Strategy::one_for_one,
+                                      {worker_child("w", config::RestartType::transient)}),
+                      &workers);
+    world.boot();
+    {
+      std::lock_guard lock(workers.mutex);
+      workers.running.at("w").stop(runtime::ExitReason::shutdown("drained"));
+    }
+    REQUIRE(settle(world, [&] { return world.last(EventKind::exited, "w") != nullptr; }));
+    world.host.run();
+    CHECK(world.last(EventKind::exited, "w")->reason == "{shutdown, drained}");
+    CHECK(world.state("w") == "stopped");
+    CHECK(world.sink.count(EventKind::started, "w") == 1);
+    stop_tree(world);
+  }
+
+  TEST_CASE("without a worker runtime a worker child fails to start") {
+    EngineWorld world(supervisor_spec(config::Strategy::one_for_one, {worker_child("w")}));
+    world.boot();
+    REQUIRE(world.start_result.has_value());
+    CHECK(world.start_result->find("in-process workers are not available") != std::string::npos);
+  }
+}

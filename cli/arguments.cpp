@@ -1,8 +1,10 @@
 #include "cli/arguments.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
+#include "cli/json.hpp"
 #include "cli/suggest.hpp"
 
 namespace otpd::ctl {
@@ -58,6 +60,24 @@ std::string unknown_command(std::string_view written) {
   std::string message = "unknown command '" + std::string(written) + "'";
   if (auto guess = nearest(written, names)) message += " (did you mean '" + *guess + "'?)";
   return message;
+}
+
+// A message is JSON text, or a bare word (get) that stands for the JSON
+// string "get", so that the common requests need no quoting.
+bool message_json(const std::string& written, std::string& json) {
+  const Json parsed = Json::parse(written, nullptr, false);
+  if (!parsed.is_discarded()) {
+    json = parsed.dump(-1, ' ', false, Json::error_handler_t::replace);
+    return true;
+  }
+  const bool bare_word =
+      !written.empty() && std::all_of(written.begin(), written.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-' || c == '.';
+      });
+  if (!bare_word) return false;
+  json = Json(written).dump();
+  return true;
 }
 
 // Collects what argv says, then checks it against the command once the
@@ -256,6 +276,19 @@ class Parser {
         if (operands_.size() > 2) return fail("unexpected argument '" + operands_[2] + "'");
         inv_.paths = {operands_.front()};
         inv_.child_name = operands_[1];
+        break;
+      case Operands::path_then_message:
+        if (operands_.empty()) return fail("which worker? give its PATH, e.g. app/settings");
+        if (operands_.size() < 2) return fail("what message? e.g. get or '{\"put\": 1}'");
+        if (operands_.size() > 2) {
+          return fail("one MESSAGE, got '" + operands_[2] +
+                      "' too (quote the JSON so that it is one argument)");
+        }
+        inv_.paths = {operands_[0]};
+        if (!message_json(operands_[1], inv_.message)) {
+          return fail("MESSAGE: '" + operands_[1] +
+                      "' is not JSON (a bare word such as get is sent as a string)");
+        }
         break;
       case Operands::optional_command:
         if (operands_.size() > 1) return fail("help takes one command name");

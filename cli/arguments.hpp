@@ -39,6 +39,7 @@ struct Invocation {
   // status [PATH]; logs PATH; start|stop|restart|signal PATH...; SUP of
   // start-child and terminate-child.
   std::vector<std::string> paths;
+  std::string message;  // call, cast: the message as JSON text
 };
 
 struct UsageError {

@@ -5,7 +5,7 @@
 namespace otpd::ctl {
 namespace {
 
-constexpr std::array<CommandSpec, 14> kSpecs{{
+constexpr std::array<CommandSpec, 17> kSpecs{{
     {Command::status, "status", "[PATH]", "show the tree, or the subtree at PATH", opt_json,
      Operands::optional_path},
     {Command::start, "start", "PATH...", "start children that were stopped", opt_json,
@@ -31,6 +31,12 @@ constexpr std::array<CommandSpec, 14> kSpecs{{
     {Command::ping, "ping", "", "check that otpd answers, and how fast", 0, Operands::none},
     {Command::version, "version", "", "show the versions of otpctl, otpd and the protocol",
      opt_json, Operands::none},
+    {Command::call, "call", "PATH MESSAGE", "send a worker a JSON message and print its reply",
+     opt_json, Operands::path_then_message},
+    {Command::cast, "cast", "PATH MESSAGE", "send a worker a JSON message without a reply",
+     opt_json, Operands::path_then_message},
+    {Command::whereis, "whereis", "PATH", "show whether and where a worker runs", opt_json,
+     Operands::one_path},
     {Command::help, "help", "[COMMAND]", "show help for otpctl or for one command", 0,
      Operands::optional_command},
 }};

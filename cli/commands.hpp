@@ -22,6 +22,9 @@ enum class Command {
   terminate_child,
   ping,
   version,
+  call,
+  cast,
+  whereis,
   help,
 };
 
@@ -41,6 +44,7 @@ enum class Operands {
   one_path,           // logs PATH
   paths,              // start PATH...
   signal_then_paths,  // signal SIGNAL PATH...
+  path_then_message,  // call PATH MESSAGE
   optional_command,   // help [COMMAND]
   supervisor_spec,    // start-child SUP SPEC|-, or SUP with --file
   supervisor_name,    // terminate-child SUP NAME

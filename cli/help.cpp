@@ -182,6 +182,33 @@ std::string_view details(Command command) {
              "\n"
              "Options:\n"
              "  --json              print otpd's answer as one line of JSON\n";
+    case Command::call:
+      return "Send MESSAGE to the in-process worker at PATH and print its reply as\n"
+             "JSON (docs/workers.md). MESSAGE is JSON, or a bare word such as get\n"
+             "that stands for the JSON string \"get\". An agent takes get,\n"
+             "'{\"get\": \"/a/b\"}', '{\"put\": VALUE}' and '{\"update\": PATCH}' (a JSON\n"
+             "merge patch). otpd waits up to 5s for the reply (less when --timeout is\n"
+             "shorter); the loop that supervises the tree never waits. Exits 1 when\n"
+             "PATH is not a running worker, the worker has no JSON interface, it\n"
+             "refuses the message, crashes on it or does not reply in time.\n"
+             "\n"
+             "Options:\n"
+             "  --json              print otpd's answer, {\"path\", \"reply\"}, as one line\n";
+    case Command::cast:
+      return "Send MESSAGE to the in-process worker at PATH without waiting for a\n"
+             "reply; MESSAGE as for call. otpd answers once the message is in the\n"
+             "worker's mailbox; a message the worker does not understand is dropped\n"
+             "(use call to see why). Exits 1 when PATH is not a running worker.\n"
+             "\n"
+             "Options:\n"
+             "  --json              print otpd's answer as one line of JSON\n";
+    case Command::whereis:
+      return "Show whether the in-process worker at PATH runs: its path, its kind and\n"
+             "its runtime pid, which changes at every restart. Exits 1 when it does\n"
+             "not run or PATH is not a worker.\n"
+             "\n"
+             "Options:\n"
+             "  --json              print otpd's answer as one line of JSON\n";
     case Command::help:
       return "Show otpctl's help, or a command's (same as 'otpctl COMMAND --help').\n"
              "\n"

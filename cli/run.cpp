@@ -32,6 +32,12 @@ int run(const Context& context) {
         return run_ping(context);
       case Command::version:
         return run_version(context);
+      case Command::call:
+        return run_call(context);
+      case Command::cast:
+        return run_cast(context);
+      case Command::whereis:
+        return run_whereis(context);
       case Command::help:
         break;  // answered before any connection
     }

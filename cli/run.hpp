@@ -33,5 +33,8 @@ int run_start_child(const Context& context);
 int run_terminate_child(const Context& context);
 int run_events(const Context& context);
 int run_logs(const Context& context);
+int run_call(const Context& context);
+int run_cast(const Context& context);
+int run_whereis(const Context& context);
 
 }  // namespace otpd::ctl

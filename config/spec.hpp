@@ -166,6 +166,8 @@ struct HealthCheckSettings {
   int failures = 3;
   // Probes do not start until this long after the worker starts.
   Duration initial_delay{0};
+  // A sibling process to kill when the check fails; empty: the check exits.
+  std::string guards = {};
   bool operator==(const HealthCheckSettings&) const = default;
 };
 

@@ -1,5 +1,6 @@
 #include "config/tree_reader.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <optional>
@@ -193,7 +194,6 @@ std::string describe_kinds(unsigned kinds) {
   return "the root 'tree'";
 }
 
-// Which worker a `worker:` mapping describes, by its `kind`.
 // A dynamic supervisor is a supervisor written under `worker:`; every other
 // kind is an in-process worker, whose reader checks the kind.
 Kind worker_kind(const Field& worker) {
@@ -348,6 +348,26 @@ void read_worker_entry(const Field& field, NodeDraft& node) {
   }
 }
 
+// A health check's `guards` names a process among its siblings.
+void check_guards(const Field& list, const std::vector<ChildSpec>& children) {
+  std::vector<std::string_view> processes;
+  for (const ChildSpec& child : children) {
+    if (child.is_process()) processes.push_back(child.name);
+  }
+  const std::vector<Field> elements = list.elements();
+  for (std::size_t i = 0; i < children.size(); ++i) {
+    if (!children[i].is_worker()) continue;
+    const auto* check = std::get_if<HealthCheckSettings>(&children[i].worker().settings);
+    if (check == nullptr || check->guards.empty()) continue;
+    if (std::find(processes.begin(), processes.end(), check->guards) != processes.end()) continue;
+    const YAML::Node worker = elements[i].node()["worker"];
+    const YAML::Node guards = worker["guards"];
+    const Field field(list.source(), "worker.guards", guards, guards);
+    field.fail("'" + check->guards + "' is not a process beside '" + children[i].name + "'" +
+               did_you_mean(check->guards, processes));
+  }
+}
+
 void read_children(const Field& field, NodeDraft& node) {
   if (field.node().IsNull())
     field.fail("expected a list of children, found nothing (write [] for none)");
@@ -370,6 +390,7 @@ void read_children(const Field& field, NodeDraft& node) {
     }
     node.supervisor.children.push_back(finish_child(child, element));
   }
+  check_guards(field, node.supervisor.children);
 }
 
 }  // namespace

@@ -19,8 +19,8 @@ using Json = nlohmann::json;
 constexpr std::array<std::string_view, 3> kKinds{"agent", "dynamic_supervisor", "health_check"};
 
 constexpr std::array<std::string_view, 2> kAgentKeys{"kind", "value"};
-constexpr std::array<std::string_view, 8> kHealthCheckKeys{
-    "kind", "tcp", "http", "exec", "interval", "timeout", "failures", "initial_delay"};
+constexpr std::array<std::string_view, 9> kHealthCheckKeys{
+    "kind", "tcp", "http", "exec", "interval", "timeout", "failures", "initial_delay", "guards"};
 
 template <std::size_t N>
 std::vector<std::string_view> listed(const std::array<std::string_view, N>& words) {
@@ -173,6 +173,9 @@ HealthCheckSettings read_health_check(const std::vector<Field>& entries, const F
     } else if (key == "initial_delay") {
       check.initial_delay = entry.duration();
       if (check.initial_delay < Duration::zero()) entry.fail("must not be negative");
+    } else if (key == "guards") {
+      // That it names a sibling process is checked with the siblings.
+      check.guards = entry.non_empty_text();
     }
   }
   return check;

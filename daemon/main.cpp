@@ -1,5 +1,6 @@
 // otpd: wiring only. Flags, signals, config, the tree and the event loop.
 #include <malloc.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "loop/asio_host.hpp"
 #include "loop/readiness_io.hpp"
 #include "loop/signals.hpp"
+#include "loop/worker_services.hpp"
 #include "options.hpp"
 #include "output/output_hub.hpp"
 #include "process/fd_limit.hpp"
@@ -175,9 +177,17 @@ int run(const otpd::Options& options) {
   }
   otpd::process::OsProcesses processes(reaper, {}, &readiness, &outputs);
 
-  // Before the tree, so that it outlives every worker the tree runs.
-  otpd::workers::WorkerPool workers;
+  // Before the tree, so that they outlive every worker the tree runs. A
+  // health check kills what it guards through the tree, once both exist.
+  otpd::supervise::Tree* running_tree = nullptr;
+  otpd::loop::WorkerServices worker_services(
+      io, host, processes, events, [&running_tree](const std::string& path) {
+        std::string ignored;  // a process that has gone meanwhile needs no kill
+        if (running_tree != nullptr) running_tree->signal_child(path, SIGKILL, ignored);
+      });
+  otpd::workers::WorkerPool workers(&worker_services);
   otpd::supervise::Tree tree(host, processes, events, config, &workers);
+  running_tree = &tree;
   otpd::service::StatusReporter status_reporter(host, manager, events, [&tree] {
     const auto root = tree.status("/");
     return root ? otpd::supervise::summarize(*root) : std::string();
@@ -246,6 +256,7 @@ int run(const otpd::Options& options) {
     stop_tree("received " + otpd::config::signal_name(signo));
   });
 
+  otpd::workers::JsonCalls json_calls(host);
   otpd::control::Commands commands(
       tree, events,
       [&] {
@@ -256,7 +267,8 @@ int run(const otpd::Options& options) {
       &outputs,
       [&](const otpd::control::Request& request, otpd::service::Reloader::Done done) {
         reloader.serve(request, std::move(done));
-      });
+      },
+      &json_calls);
   otpd::control::Server server(io, std::move(*listening), *policy, commands, events, log);
 
   log.info("otpd " OTPD_VERSION " (pid " + std::to_string(getpid()) + ") starting " +

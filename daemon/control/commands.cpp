@@ -10,6 +10,7 @@
 #include "control/json_text.hpp"
 #include "control/node_json.hpp"
 #include "control/reply.hpp"
+#include "supervise/worker_node.hpp"
 
 namespace otpd::control {
 namespace {
@@ -28,16 +29,18 @@ std::string child_path(std::string_view supervisor, const std::string& name) {
 }  // namespace
 
 Commands::Commands(supervise::Tree& tree, const EventHub& events, std::function<void()> shutdown,
-                   output::OutputHub* outputs, ReloadService reload)
+                   output::OutputHub* outputs, ReloadService reload, workers::JsonCalls* calls)
     : tree_(tree),
       events_(events),
       shutdown_(std::move(shutdown)),
       outputs_(outputs),
-      reload_(std::move(reload)) {}
+      reload_(std::move(reload)),
+      calls_(calls) {}
 
 bool Commands::answers_later(Command cmd) {
   return cmd == Command::start || cmd == Command::stop || cmd == Command::restart ||
-         cmd == Command::reload || cmd == Command::start_child || cmd == Command::terminate_child;
+         cmd == Command::reload || cmd == Command::start_child ||
+         cmd == Command::terminate_child || cmd == Command::call;
 }
 
 void Commands::answer(const Request& request, std::string& out) {
@@ -77,15 +80,117 @@ void Commands::answer(const Request& request, std::string& out) {
       append_result(out, request.id, "{\"stopping\":true}");
       shutdown_();
       return;
+    case Command::cast:
+      cast(request, out);
+      return;
+    case Command::whereis:
+      whereis(request, out);
+      return;
     case Command::start:
     case Command::stop:
     case Command::restart:
     case Command::reload:
     case Command::start_child:
     case Command::terminate_child:
+    case Command::call:
       append_error(out, request.id, ErrorCode::failed, "internal error: asynchronous command");
       return;
   }
+}
+
+const supervise::WorkerNode* Commands::running_worker(const Request& request, ErrorCode& code,
+                                                      std::string& error) const {
+  const std::string path(trimmed(request.path));
+  code = ErrorCode::failed;
+  if (!tree_.contains(request.path)) {
+    code = ErrorCode::not_found;
+    error = tree_.not_found(path);
+    return nullptr;
+  }
+  const supervise::WorkerNode* worker = tree_.worker(request.path);
+  if (worker == nullptr) {
+    error = "'" + (path.empty() ? std::string("/") : path) +
+            "' is not an in-process worker: only workers take messages";
+  } else if (!worker->running()) {
+    error = "'" + path + "' is not running";
+  } else if (calls_ == nullptr) {
+    error = "this otpd does not pass messages to workers";
+  } else {
+    return worker;
+  }
+  return nullptr;
+}
+
+void Commands::cast(const Request& request, std::string& out) {
+  ErrorCode code{};
+  std::string error;
+  const supervise::WorkerNode* worker = running_worker(request, code, error);
+  if (worker == nullptr) {
+    append_error(out, request.id, code, error);
+    return;
+  }
+  calls_->cast(worker->runtime_pid(), request.message);
+  scratch_ = "{\"path\":";
+  append_json_string(scratch_, trimmed(request.path));
+  scratch_ += ",\"sent\":true}";
+  append_result(out, request.id, scratch_);
+}
+
+// Answers from the tree: the worker at a path is the one its supervisor runs.
+void Commands::whereis(const Request& request, std::string& out) {
+  const std::string path(trimmed(request.path));
+  const supervise::WorkerNode* worker = tree_.worker(request.path);
+  if (worker == nullptr) {
+    if (!tree_.contains(request.path)) {
+      not_found(request, out);
+    } else {
+      append_error(
+          out, request.id, ErrorCode::failed,
+          "'" + (path.empty() ? std::string("/") : path) + "' is not an in-process worker");
+    }
+    return;
+  }
+  scratch_ = "{\"path\":";
+  append_json_string(scratch_, path);
+  scratch_ += ",\"worker_kind\":";
+  append_json_string(scratch_, config::to_string(worker->spec().kind()));
+  scratch_ += worker->running() ? ",\"running\":true,\"runtime_pid\":"
+                                : ",\"running\":false,\"runtime_pid\":null}";
+  if (worker->running()) {
+    append_json_int(scratch_, static_cast<long long>(worker->runtime_pid().id()));
+    scratch_ += '}';
+  }
+  append_result(out, request.id, scratch_);
+}
+
+// The loop never waits for the worker: JsonCalls posts its outcome back.
+void Commands::call(const Request& request, std::function<void(std::string)> done) {
+  ErrorCode code{};
+  std::string error;
+  const supervise::WorkerNode* worker = running_worker(request, code, error);
+  if (worker == nullptr) {
+    std::string line;
+    append_error(line, request.id, code, error);
+    done(std::move(line));
+    return;
+  }
+  const std::string path(trimmed(request.path));
+  calls_->call(worker->runtime_pid(), "'" + path + "'", request.message,
+               supervise::Duration(request.timeout_ms),
+               [id = request.id, path, done = std::move(done)](workers::JsonOutcome outcome) {
+                 std::string line;
+                 if (!outcome.ok) {
+                   append_error(line, id, ErrorCode::failed, outcome.error);
+                 } else {
+                   std::string result = "{\"path\":";
+                   append_json_string(result, path);
+                   result += ",\"reply\":";
+                   result += outcome.reply;
+                   result += '}';
+                   append_result(line, id, result);
+                 }
+                 done(std::move(line));
+               });
 }
 
 void Commands::not_found(const Request& request, std::string& out) const {
@@ -285,6 +390,7 @@ std::function<void(std::string)> Commands::node_reply(const Request& request,
 }
 
 void Commands::answer_later(const Request& request, std::function<void(std::string)> done) {
+  if (request.cmd == Command::call) return call(request, std::move(done));
   if (request.cmd == Command::start_child) return start_child(request, std::move(done));
   if (request.cmd == Command::terminate_child) return terminate_child(request, std::move(done));
   if (request.cmd == Command::reload) {

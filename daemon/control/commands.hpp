@@ -10,6 +10,11 @@
 #include "control/request.hpp"
 #include "output/output_hub.hpp"
 #include "supervise/tree.hpp"
+#include "workers/json_calls.hpp"
+
+namespace otpd::supervise {
+class WorkerNode;
+}
 
 namespace otpd::control {
 
@@ -18,11 +23,13 @@ class Commands {
   // `shutdown` starts the orderly stop of the whole tree, as SIGTERM does;
   // `reload` reads the config again and applies it, as SIGHUP does.
   // `outputs` serves `logs`; without it every process is "not captured".
+  // `calls` serves call and cast; without it workers take no messages.
   Commands(supervise::Tree& tree, const EventHub& events, std::function<void()> shutdown,
-           output::OutputHub* outputs = nullptr, ReloadService reload = {});
+           output::OutputHub* outputs = nullptr, ReloadService reload = {},
+           workers::JsonCalls* calls = nullptr);
 
   // start, stop, restart, reload, start_child and terminate_child answer
-  // once the tree has done them.
+  // once the tree has done them; call once the worker has replied.
   static bool answers_later(Command cmd);
 
   // Appends the reply of a command that answers at once. For `events` and
@@ -44,6 +51,12 @@ class Commands {
   void signal(const Request& request, std::string& out);
   void events(const Request& request, std::string& out);
   void logs(const Request& request, std::string& out);
+  void cast(const Request& request, std::string& out);
+  void whereis(const Request& request, std::string& out);
+  void call(const Request& request, std::function<void(std::string)> done);
+  // The running worker at request.path; otherwise the error to answer.
+  const supervise::WorkerNode* running_worker(const Request& request, ErrorCode& code,
+                                              std::string& error) const;
   void not_found(const Request& request, std::string& out) const;
   // What an operation on the node at `path` answers: the node as it is
   // then, or why the engine refused (not_found when request.path is not in
@@ -58,6 +71,7 @@ class Commands {
   std::function<void()> shutdown_;
   output::OutputHub* outputs_;
   ReloadService reload_;
+  workers::JsonCalls* calls_;
   std::string scratch_;  // reused for results built before their envelope
 };
 

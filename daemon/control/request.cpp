@@ -28,6 +28,8 @@ enum Arg : unsigned {
   kFile = 1024,
   kSpec = 2048,
   kName = 4096,
+  kMessage = 8192,
+  kTimeout = 16384,
 };
 
 struct CommandRule {
@@ -38,7 +40,7 @@ struct CommandRule {
   unsigned required;
 };
 
-constexpr std::array<CommandRule, 14> kCommands{{
+constexpr std::array<CommandRule, 17> kCommands{{
     {Command::hello, "hello", true, kProtocol | kClient, kProtocol},
     {Command::version, "version", true, 0, 0},
     {Command::ping, "ping", true, 0, 0},
@@ -53,6 +55,9 @@ constexpr std::array<CommandRule, 14> kCommands{{
     {Command::reload, "reload", false, kDryRun | kText | kFile, 0},
     {Command::start_child, "start_child", false, kPath | kSpec | kFile, kPath | kSpec},
     {Command::terminate_child, "terminate_child", false, kPath | kName, kPath | kName},
+    {Command::call, "call", false, kPath | kMessage | kTimeout, kPath | kMessage},
+    {Command::cast, "cast", false, kPath | kMessage, kPath | kMessage},
+    {Command::whereis, "whereis", true, kPath, kPath},
 }};
 
 struct ArgName {
@@ -73,6 +78,8 @@ constexpr std::array<ArgName, 13> kArgs{{
     {kFile, "file"},
     {kSpec, "spec"},
     {kName, "name"},
+    {kMessage, "message"},
+    {kTimeout, "timeout_ms"},
 }};
 
 const CommandRule& rule_of(Command cmd) {
@@ -219,6 +226,17 @@ bool read_arg(Arg arg, const Json& value, Request& request, RequestError& error)
       }
       request.name = value.get_ref<const std::string&>();
       return true;
+    case kMessage:
+      // Any JSON value: what it means is the worker's business.
+      request.message = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+      return true;
+    case kTimeout:
+      if (!read_int(value, 1, kMaxCallTimeoutMs, request.timeout_ms)) {
+        return fail(
+            error, ErrorCode::invalid_request,
+            "timeout_ms: expected a whole number from 1 to " + std::to_string(kMaxCallTimeoutMs));
+      }
+      return true;
   }
   return true;
 }
@@ -238,6 +256,8 @@ void reset(Request& request) {
   request.file.clear();
   request.spec.clear();
   request.name.clear();
+  request.message.clear();
+  request.timeout_ms = kDefaultCallTimeoutMs;
 }
 
 std::vector<std::string_view> names_of_args(unsigned args) {

@@ -15,6 +15,10 @@ inline constexpr std::size_t kMaxRequestBytes = std::size_t{1} << 20;
 inline constexpr int kMaxBacklog = 1000;
 // The most lines `logs` returns: the largest buffer a config may ask for.
 inline constexpr int kMaxLogLines = 1'000'000;
+// How long a `call` waits for the worker unless it says (OTP's default),
+// and the longest it may ask for.
+inline constexpr int kDefaultCallTimeoutMs = 5000;
+inline constexpr int kMaxCallTimeoutMs = 300'000;
 
 enum class Command {
   hello,
@@ -31,6 +35,9 @@ enum class Command {
   reload,
   start_child,      // add a child to a dynamic supervisor
   terminate_child,  // stop and remove a dynamic supervisor's child
+  call,
+  cast,
+  whereis,
 };
 const char* to_string(Command);
 // Read commands are the ones `read_group` may use: they change nothing.
@@ -69,6 +76,9 @@ struct Request {
   // on as its text); errors name `file` when given, else "start_child".
   std::string spec;
   std::string name;  // terminate_child: the child's name
+  // call, cast: the message for the worker, as JSON text.
+  std::string message;
+  int timeout_ms = kDefaultCallTimeoutMs;  // call
 };
 
 struct RequestError {

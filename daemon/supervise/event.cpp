@@ -30,6 +30,12 @@ const char* to_string(EventKind kind) {
       return "auto_shutdown";
     case EventKind::orphan_reaped:
       return "orphan_reaped";
+    case EventKind::health_failed:
+      return "health_failed";
+    case EventKind::health_recovered:
+      return "health_recovered";
+    case EventKind::unhealthy:
+      return "unhealthy";
     case EventKind::reloaded:
       return "reloaded";
   }

@@ -26,6 +26,9 @@ enum class EventKind {
   auto_shutdown,       // significant children ended: a supervisor stops its children and exits
   orphan_reaped,       // otpd reaped a process it did not start
   reloaded,            // a live reload was applied (added, removed, changed; reason)
+  health_failed,       // a health check's probe failed (reason: what, and the count)
+  health_recovered,    // a health check's probe succeeded after failures
+  unhealthy,           // a health check failed too often and acts (reason: what it does)
 };
 
 const char* to_string(EventKind);

@@ -5,13 +5,18 @@
 namespace otpd::supervise {
 namespace {
 
-void count_processes(const NodeStatus& node, std::map<std::string, int>& states, int& total) {
+struct Counts {
+  int processes = 0;
+  int workers = 0;
+};
+
+void count_children(const NodeStatus& node, std::map<std::string, int>& states, Counts& counts) {
   for (const NodeStatus& child : node.children) {
     if (child.is_supervisor) {
-      count_processes(child, states, total);
+      count_children(child, states, counts);
       continue;
     }
-    ++total;
+    ++(child.worker_kind.empty() ? counts.processes : counts.workers);
     ++states[child.held ? "held" : child.state];
   }
 }
@@ -20,9 +25,13 @@ void count_processes(const NodeStatus& node, std::map<std::string, int>& states,
 
 std::string summarize(const NodeStatus& root) {
   std::map<std::string, int> states;
-  int total = 0;
-  count_processes(root, states, total);
-  std::string line = std::to_string(total) + (total == 1 ? " process" : " processes");
+  Counts counts;
+  count_children(root, states, counts);
+  std::string line =
+      std::to_string(counts.processes) + (counts.processes == 1 ? " process" : " processes");
+  if (counts.workers > 0) {
+    line += ", " + std::to_string(counts.workers) + (counts.workers == 1 ? " worker" : " workers");
+  }
   // Running first: it is the state an operator hopes to see.
   std::string parts;
   auto add = [&parts](const std::string& state, int count) {

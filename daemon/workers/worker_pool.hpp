@@ -8,6 +8,7 @@
 
 #include "runtime/scheduler.hpp"
 #include "supervise/worker_starter.hpp"
+#include "workers/loop_services.hpp"
 
 namespace otpd::workers {
 
@@ -17,7 +18,10 @@ inline constexpr unsigned kDefaultWorkerThreads = 2;
 
 class WorkerPool final : public supervise::WorkerStarter {
  public:
-  explicit WorkerPool(unsigned threads = kDefaultWorkerThreads) : threads_(threads) {}
+  // `services` is what workers ask of the loop; without it, kinds that
+  // need it (health_check) fail to start.
+  explicit WorkerPool(LoopServices* services, unsigned threads = kDefaultWorkerThreads)
+      : services_(services), threads_(threads) {}
   // Joins the pool's threads; workers still running are dropped without
   // their terminate hooks (stop the tree first).
   ~WorkerPool() override;
@@ -31,6 +35,7 @@ class WorkerPool final : public supervise::WorkerStarter {
  private:
   runtime::Scheduler& scheduler();
 
+  LoopServices* services_;
   unsigned threads_;
   std::unique_ptr<runtime::Scheduler> scheduler_;
 };

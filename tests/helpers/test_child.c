@@ -29,6 +29,11 @@
 // instead of "term". --fork: once set up, the child forks a copy of itself
 // named N.child, in its process group, that records and behaves the same.
 //
+// --listen PORT listens on 127.0.0.1:PORT (the kernel completes connections
+// without an accept), recording "listening N PORT"; with --listen-for MS it
+// closes that socket after MS and goes on running, recording "unlistened
+// N": a service that stops answering but stays alive.
+//
 // Output, written once running: --print COUNT writes "N out I" on stdout
 // and "N err I" on stderr for I from 1 to COUNT; --spew BYTES writes
 // numbered 100-byte lines "N spew I xxx..." on stdout as fast as the pipe
@@ -39,9 +44,11 @@
 // Without a scripted end it runs until a signal ends it; an unignored
 // SIGTERM ends it by SIGTERM, as it would a program with no handler.
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -49,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -263,6 +271,8 @@ int main(int argc, char** argv) {
   int limit_count = 0;
   int caught[16];
   int catch_count = 0;
+  int listen_port = 0;
+  long long listen_for = -1;
   for (int i = 1; i < argc; ++i) {
     const char* arg = argv[i];
     const int has_value = i + 1 < argc;
@@ -309,6 +319,10 @@ int main(int argc, char** argv) {
       report_mask = 1;
     } else if (strcmp(arg, "--report-cwd") == 0) {
       report_cwd = 1;
+    } else if (strcmp(arg, "--listen") == 0 && has_value) {
+      listen_port = atoi(argv[++i]);
+    } else if (strcmp(arg, "--listen-for") == 0 && has_value) {
+      listen_for = atoll(argv[++i]);
     } else {
       fprintf(stderr, "otpd-test-child: bad argument '%s'\n", arg);
       return 2;
@@ -386,16 +400,41 @@ int main(int argc, char** argv) {
     record("printed %s bytes", name);
   }
 
+  int listener = -1;
+  if (listen_port > 0) {
+    listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int on = 1;
+    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_port = htons((unsigned short)listen_port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (listener < 0 || bind(listener, (struct sockaddr*)&address, sizeof address) != 0 ||
+        listen(listener, 64) != 0) {
+      perror("listen");
+      return 2;
+    }
+    record("listening %s %d", name, listen_port);
+  }
+
   const long long began = now_ms();
   long long exit_at = exit_after >= 0 ? began + exit_after : -1;
   const long long signal_at = signal_after >= 0 ? began + signal_after : -1;
+  long long unlisten_at = listener >= 0 && listen_for >= 0 ? began + listen_for : -1;
   for (;;) {
     const long long now = now_ms();
     if (exit_at >= 0 && now >= exit_at) leave(code);
     if (signal_at >= 0 && now >= signal_at) die_by(signo);
+    if (unlisten_at >= 0 && now >= unlisten_at) {
+      close(listener);
+      unlisten_at = -1;
+      record("unlistened %s", name);
+    }
     long long next = -1;
     if (exit_at >= 0) next = exit_at;
     if (signal_at >= 0 && (next < 0 || signal_at < next)) next = signal_at;
+    if (unlisten_at >= 0 && (next < 0 || unlisten_at < next)) next = unlisten_at;
     struct timespec timeout = {0, 0};
     if (next >= 0) {
       timeout.tv_sec = (next - now) / 1000;

@@ -1,7 +1,13 @@
 // In-process workers in a real otpd, driven by otpctl as an operator would.
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "live_daemon.hpp"
 
@@ -97,4 +103,167 @@ TEST_CASE("otpd check counts workers") {
   const auto r = otpd::it::run_to_end({"check", file});
   CHECK(r.code == 0);
   CHECK(r.out == file + ": ok (1 processes, 1 workers, 2 supervisors)\n");
+}
+
+TEST_CASE("otpctl call reads and changes an agent's value; cast changes it without a reply") {
+  LiveDaemon live(kAgentTree);
+  Outcome r = live.ctl({"call", "app/settings", "get", "--json"});
+  REQUIRE_MESSAGE(r.code == 0, r.shown());
+  CHECK(Json::parse(r.out) ==
+        Json::parse(R"({"path":"app/settings","reply":{"limit":10,"features":{"search":true}}})"));
+
+  r = live.ctl(
+      {"call", "app/settings", R"({"update": {"limit": 20, "features": {"search": null}}})"});
+  REQUIRE_MESSAGE(r.code == 0, r.shown());
+  CHECK(Json::parse(r.out) == Json::parse(R"({"limit":20,"features":{}})"));
+
+  r = live.ctl({"call", "app/settings", R"({"get": "/limit"})"});
+  REQUIRE_MESSAGE(r.code == 0, r.shown());
+  CHECK(r.out == "20\n");
+
+  r = live.ctl({"cast", "app/settings", R"({"put": [1, 2]})"});
+  REQUIRE_MESSAGE(r.code == 0, r.shown());
+  CHECK(r.out == "sent to app/settings\n");
+  r = live.ctl({"call", "app/settings", "get"});
+  REQUIRE_MESSAGE(r.code == 0, r.shown());
+  CHECK(Json::parse(r.out) == Json::parse("[1, 2]"));
+}
+
+TEST_CASE("otpctl call errors: unknown operation, not a worker, not running, not JSON") {
+  LiveDaemon live(kAgentTree);
+  Outcome r = live.ctl({"call", "app/settings", R"({"frobnicate": 1})"});
+  CHECK(r.code == 1);
+  CHECK_MESSAGE(r.err.find("unknown operation 'frobnicate'") != std::string::npos, r.shown());
+  r = live.ctl({"call", "app/settings", R"({"get": "/nothing/here"})"});
+  CHECK(r.code == 1);
+  CHECK_MESSAGE(r.err.find("nothing at '/nothing/here'") != std::string::npos, r.shown());
+  r = live.ctl({"call", "db", "get"});
+  CHECK(r.code == 1);
+  CHECK_MESSAGE(r.err.find("'db' is not an in-process worker") != std::string::npos, r.shown());
+  r = live.ctl({"call", "app/setings", "get"});
+  CHECK(r.code == 1);
+  CHECK_MESSAGE(r.err.find("did you mean 'app/settings'") != std::string::npos, r.shown());
+  r = live.ctl({"call", "app/settings", "{not json"});
+  CHECK(r.code == 2);
+  CHECK_MESSAGE(r.err.find("is not JSON") != std::string::npos, r.shown());
+  REQUIRE(live.ctl({"stop", "app/settings"}).code == 0);
+  r = live.ctl({"call", "app/settings", "get"});
+  CHECK(r.code == 1);
+  CHECK_MESSAGE(r.err.find("'app/settings' is not running") != std::string::npos, r.shown());
+  // After all of it the worker still answers, and was never restarted.
+  REQUIRE(live.ctl({"start", "app/settings"}).code == 0);
+  CHECK(live.ctl({"call", "app/settings", "get"}).code == 0);
+  CHECK(status_json(live, "app/settings")["restarts"] == 0);
+}
+
+TEST_CASE("otpctl whereis shows where a worker runs, and exits 1 when it does not") {
+  LiveDaemon live(kAgentTree);
+  Outcome r = live.ctl({"whereis", "app/settings", "--json"});
+  REQUIRE_MESSAGE(r.code == 0, r.shown());
+  const Json where = Json::parse(r.out);
+  CHECK(where["running"] == true);
+  CHECK(where["worker_kind"] == "agent");
+  CHECK(where["runtime_pid"] == status_json(live, "app/settings")["runtime_pid"]);
+  r = live.ctl({"whereis", "app/settings"});
+  CHECK(r.out == "app/settings: agent, runtime pid " + where["runtime_pid"].dump() + "\n");
+  REQUIRE(live.ctl({"stop", "app/settings"}).code == 0);
+  r = live.ctl({"whereis", "app/settings"});
+  CHECK(r.code == 1);
+  CHECK(r.out == "app/settings: agent, not running\n");
+  r = live.ctl({"whereis", "db"});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("not an in-process worker") != std::string::npos);
+}
+
+namespace {
+
+// A TCP port nobody listens on now (the kernel's pick, released at once).
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  socklen_t size = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+std::string with_port(std::string yaml, int port) {
+  for (auto at = yaml.find("PORT"); at != std::string::npos; at = yaml.find("PORT")) {
+    yaml.replace(at, 4, std::to_string(port));
+  }
+  return yaml;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a health check kills the process it guards once it stops answering; rest_for_one "
+    "restarts both") {
+  const int port = free_port();
+  LiveDaemon live(with_port(R"(
+tree:
+  strategy: rest_for_one
+  intensity: 10
+  children:
+    - name: web
+      command: [@CHILD@, --name, web, --listen, PORT, --listen-for, "1000"]
+      ready: {tcp: PORT}
+    - name: web-health
+      worker:
+        kind: health_check
+        tcp: PORT
+        interval: 200ms
+        timeout: 1s
+        failures: 3
+        guards: web
+)",
+                            port));
+  const int first = live.box.pid("web");
+  // The process stays alive but closes its port: three failed probes, then
+  // the check kills it and the strategy restarts it and the check after it.
+  REQUIRE_MESSAGE(live.otpd.wait_event("web-health", "unhealthy"), live.otpd.transcript());
+  CHECK(live.otpd.count("web-health", "health_failed") == 3);
+  CHECK(live.otpd.event("web-health", "health_failed")->str("reason") ==
+        "tcp 127.0.0.1:" + std::to_string(port) +
+            ": connection refused or not accepted in time (1/3)");
+  CHECK(live.otpd.event("web-health", "unhealthy")->str("reason") ==
+        "3 failed probes in a row; killing web");
+  REQUIRE(live.otpd.wait_event("web", "exited"));
+  CHECK(live.otpd.event("web", "exited")->str("reason") == "killed by SIGKILL");
+  REQUIRE(live.otpd.wait_event("web-health", "started", 2));
+  REQUIRE(live.otpd.wait_recorded(live.box, "start", "web", 2));
+  CHECK(live.box.pid("web", 1) != first);
+  CHECK(live.box.count_recorded("unlistened", "web") >= 1);
+}
+
+TEST_CASE("a health check without guards exits abnormally: one_for_all restarts everything") {
+  LiveDaemon live(R"(
+tree:
+  strategy: one_for_all
+  intensity: 50
+  children:
+    - name: db
+      command: [@CHILD@, --name, db]
+    - name: db-health
+      worker:
+        kind: health_check
+        exec: "test -e @DIR@/healthy"
+        interval: 100ms
+        failures: 2
+)");
+  REQUIRE_MESSAGE(live.otpd.wait_event("db-health", "exited"), live.otpd.transcript());
+  const auto* exited = live.otpd.event("db-health", "exited");
+  CHECK(exited->str("reason").rfind("error: unhealthy: 2 failed probes in a row", 0) == 0);
+  REQUIRE(live.otpd.wait_recorded(live.box, "start", "db", 2));
+  // Healthy from now on: no more restarts after the recovery of the new check.
+  live.box.write("healthy", "");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const Json before = status_json(live, "db-health");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const Json after = status_json(live, "db-health");
+  CHECK(after["restarts"] == before["restarts"]);
+  CHECK(after["state"] == "running");
 }

@@ -383,3 +383,28 @@ TEST_CASE("otpctl events: lines laid out as otpd's log") {
             Json::parse(R"({"time": "T", "path": "/", "event": "a_very_long_event_name_here"})")) ==
         "T a_very_long_event_name_here /");
 }
+
+TEST_SUITE("otpctl: worker messages") {
+  TEST_CASE("call and cast take a path and a message: JSON, or a bare word as a string") {
+    Invocation inv = parsed({"call", "app/kv", "get"});
+    CHECK(inv.command == Command::call);
+    CHECK(inv.paths == std::vector<std::string>{"app/kv"});
+    CHECK(inv.message == R"("get")");
+    inv = parsed({"cast", "kv", R"({"put": {"a": 1}})", "--json"});
+    CHECK(inv.command == Command::cast);
+    CHECK(inv.message == R"({"put":{"a":1}})");
+    CHECK(inv.json);
+    inv = parsed({"call", "kv", "--", "-5"});
+    CHECK(inv.message == "-5");
+    inv = parsed({"whereis", "kv"});
+    CHECK(inv.command == Command::whereis);
+  }
+
+  TEST_CASE("call refuses a missing or unreadable message") {
+    CHECK(usage_error({"call"}).find("which worker?") != std::string::npos);
+    CHECK(usage_error({"call", "kv"}).find("what message?") != std::string::npos);
+    CHECK(usage_error({"call", "kv", "{put: 1}"}).find("is not JSON") != std::string::npos);
+    CHECK(usage_error({"call", "kv", "get", "more"}).find("one MESSAGE") != std::string::npos);
+    CHECK(usage_error({"whereis"}).find("which child?") != std::string::npos);
+  }
+}

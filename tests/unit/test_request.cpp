@@ -358,3 +358,45 @@ TEST_SUITE("node json") {
     CHECK(request.spec.empty());
   }
 }
+
+TEST_SUITE("request: worker messages") {
+  TEST_CASE("call takes a path, any JSON message and a timeout; cast and whereis less") {
+    auto p = parse(R"({"id":1,"cmd":"call","path":"app/kv","message":{"put":[1,{"a":null}]}})");
+    REQUIRE(p.ok);
+    CHECK(p.request.cmd == Command::call);
+    CHECK(p.request.path == "app/kv");
+    CHECK(p.request.message == R"({"put":[1,{"a":null}]})");
+    CHECK(p.request.timeout_ms == kDefaultCallTimeoutMs);
+    p = parse(R"({"id":2,"cmd":"call","path":"kv","message":"get","timeout_ms":250})");
+    REQUIRE(p.ok);
+    CHECK(p.request.message == R"("get")");
+    CHECK(p.request.timeout_ms == 250);
+    p = parse(R"({"id":3,"cmd":"cast","path":"kv","message":null})");
+    REQUIRE(p.ok);
+    CHECK(p.request.message == "null");
+    p = parse(R"({"id":4,"cmd":"whereis","path":"kv"})");
+    REQUIRE(p.ok);
+    CHECK(is_read_only(Command::whereis));
+    CHECK_FALSE(is_read_only(Command::call));
+    CHECK_FALSE(is_read_only(Command::cast));
+  }
+
+  TEST_CASE("what call, cast and whereis refuse") {
+    CHECK(error_of(R"({"id":1,"cmd":"call","path":"kv"})") ==
+          "invalid_request: 'call' needs 'message'");
+    CHECK(error_of(R"({"id":1,"cmd":"call","message":1})") ==
+          "invalid_request: 'call' needs 'path'");
+    CHECK(error_of(R"({"id":1,"cmd":"call","path":"kv","message":1,"timeout_ms":0})") ==
+          "invalid_request: timeout_ms: expected a whole number from 1 to 300000");
+    CHECK(error_of(R"({"id":1,"cmd":"cast","path":"kv","message":1,"timeout_ms":5})") ==
+          "invalid_request: 'cast' takes no argument 'timeout_ms'");
+    CHECK(error_of(R"({"id":1,"cmd":"whereis","path":"kv","mesage":1})") ==
+          "invalid_request: 'whereis' takes no argument 'mesage'");
+    // A message is kept from one request to the next only when given.
+    Request request;
+    RequestError error;
+    REQUIRE(parse_request(R"({"id":1,"cmd":"cast","path":"kv","message":[1]})", request, error));
+    REQUIRE(parse_request(R"({"id":2,"cmd":"whereis","path":"kv"})", request, error));
+    CHECK(request.message.empty());
+  }
+}

@@ -1,0 +1,41 @@
+// What a worker asks of the supervisor's loop: running a command, a TCP
+// connection, an HTTP request, an event, killing a sibling process. Workers
+// never fork (otpd's reaper owns every child) and never block on I/O; they
+// ask here, from their own thread, and the answer comes back later.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "config/spec.hpp"
+#include "supervise/event.hpp"
+#include "supervise/host.hpp"
+
+namespace otpd::workers {
+
+struct ProbeResult {
+  bool ok = false;
+  std::string detail = {};  // what happened, for events: "exited with status 1"
+};
+
+class LoopServices {
+ public:
+  virtual ~LoopServices() = default;
+  // Any thread. Each `done` runs once, on the loop; it must hand the result
+  // to its worker as a message.
+  // Runs `spec` under the tree path `path` (its output goes there); ok when
+  // it exits 0 within `timeout`, else it is killed.
+  virtual void run_command(const std::string& path, const config::ProcessSpec& spec,
+                           supervise::Duration timeout, std::function<void(ProbeResult)> done) = 0;
+  // ok when a TCP connection to host:port (numeric) is accepted in time.
+  virtual void connect(const std::string& host, int port, supervise::Duration timeout,
+                       std::function<void(ProbeResult)> done) = 0;
+  // ok when `GET target` answers with a 2xx or 3xx status in time.
+  virtual void http_get(const std::string& host, int port, const std::string& target,
+                        supervise::Duration timeout, std::function<void(ProbeResult)> done) = 0;
+  virtual void emit(supervise::Event event) = 0;
+  // SIGKILL to the process group of the process child at `path`.
+  virtual void kill_process(const std::string& path) = 0;
+};
+
+}  // namespace otpd::workers

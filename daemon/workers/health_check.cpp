@@ -12,7 +12,7 @@ HealthCheck::HealthCheck(Ended ended, std::string path, config::HealthCheckSetti
       services_(services),
       guarded_path_(std::move(guarded_path)) {}
 
-void HealthCheck::init() {
+void HealthCheck::begin() {
   probe_after(settings_.initial_delay);
 }
 

@@ -19,7 +19,7 @@ class HealthCheck final : public BuiltinWorker<HealthCheck> {
   HealthCheck(Ended ended, std::string path, config::HealthCheckSettings settings,
               LoopServices& services, std::string guarded_path);
 
-  void init();
+  void begin();
   void probe();
   void probed(ProbeResult result);
 

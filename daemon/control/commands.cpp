@@ -39,8 +39,8 @@ Commands::Commands(supervise::Tree& tree, const EventHub& events, std::function<
 
 bool Commands::answers_later(Command cmd) {
   return cmd == Command::start || cmd == Command::stop || cmd == Command::restart ||
-         cmd == Command::reload || cmd == Command::start_child ||
-         cmd == Command::terminate_child || cmd == Command::call;
+         cmd == Command::reload || cmd == Command::start_child || cmd == Command::terminate_child ||
+         cmd == Command::call;
 }
 
 void Commands::answer(const Request& request, std::string& out) {

@@ -64,7 +64,7 @@ struct ArgName {
   Arg arg;
   std::string_view name;
 };
-constexpr std::array<ArgName, 13> kArgs{{
+constexpr std::array<ArgName, 15> kArgs{{
     {kPath, "path"},
     {kSignal, "signal"},
     {kFollow, "follow"},

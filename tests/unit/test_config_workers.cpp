@@ -135,10 +135,13 @@ TEST_SUITE("config workers") {
               .find("'env' applies only to processes, not to a worker") != std::string::npos);
   }
 
-  TEST_CASE("a kind handled elsewhere is not called unknown") {
-    const std::string error = error_of("{kind: dynamic_supervisor}");
-    CHECK(error.find("unknown") == std::string::npos);
-    CHECK(error.find("dynamic_supervisor") != std::string::npos);
+  TEST_CASE("dynamic_supervisor under worker makes a supervisor; a misspelt kind suggests it") {
+    const Config config = load_worker("{kind: dynamic_supervisor, max_children: 2}");
+    const ChildSpec& child = config.tree.children.back();
+    REQUIRE(child.is_supervisor());
+    CHECK(child.supervisor().dynamic);
+    CHECK(error_of("{kind: dynamic_supervsor}").find("did you mean 'dynamic_supervisor'") !=
+          std::string::npos);
   }
 
   TEST_CASE("reload: a worker whose settings change is restarted; a process becoming one too") {

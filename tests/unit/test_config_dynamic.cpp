@@ -94,13 +94,15 @@ TEST_SUITE("loader: dynamic supervisor") {
                    "  children:\n"
                    "    - name: jobs\n"
                    "      worker: {kind: dynamic_supervisr}\n") ==
-          "t.yaml:4:22: worker.kind: expected dynamic_supervisor, found 'dynamic_supervisr' (did "
+          "t.yaml:4:22: worker.kind: expected one of agent, dynamic_supervisor or health_check, "
+          "found "
+          "'dynamic_supervisr' (did "
           "you mean 'dynamic_supervisor'?)");
     CHECK(error_of("tree:\n"
                    "  children:\n"
                    "    - name: jobs\n"
                    "      worker: {max_children: 3}\n") ==
-          "t.yaml:4:15: worker: needs a 'kind', such as dynamic_supervisor");
+          "t.yaml:4:15: worker: needs a 'kind': one of agent, dynamic_supervisor or health_check");
     CHECK(error_of("tree:\n"
                    "  children:\n"
                    "    - name: jobs\n"

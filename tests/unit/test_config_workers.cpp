@@ -107,7 +107,9 @@ TEST_SUITE("config workers") {
 
   TEST_CASE("errors name the place and suggest the spelling") {
     CHECK(error_of("{kind: agnet}") ==
-          "t.yaml:4:22: worker.kind: expected one of agent or health_check, found 'agnet' (did "
+          "t.yaml:4:22: worker.kind: expected one of agent, dynamic_supervisor or health_check, "
+          "found "
+          "'agnet' (did "
           "you "
           "mean 'agent'?)");
     CHECK(error_of("{kind: agent, valeu: 1}") ==
@@ -144,7 +146,8 @@ TEST_SUITE("config workers") {
           std::string::npos);
   }
 
-  TEST_CASE("reload: a worker whose settings change is restarted; a process becoming one too") {
+  TEST_CASE(
+      "reload: a worker whose settings change is restarted; a process becoming one is replaced") {
     const Config before = load_worker("{kind: agent, value: 1}");
     const Config same = load_worker("{kind: agent, value: 1}");
     const Config after = load_worker("{kind: agent, value: 2}");
@@ -155,7 +158,7 @@ TEST_SUITE("config workers") {
     const Config process =
         load_string("tree:\n  children:\n    - name: w\n      command: [x]\n", "t.yaml", "/srv");
     const TreeDiff kind = diff(process, after);
-    CHECK(kind.of(Change::changed) == std::vector<std::string>{"w"});
-    CHECK(kind.paths.back().what == std::vector<std::string>{"kind"});
+    CHECK(kind.of(Change::removed) == std::vector<std::string>{"w"});
+    CHECK(kind.of(Change::added) == std::vector<std::string>{"w"});
   }
 }

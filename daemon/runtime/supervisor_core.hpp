@@ -23,7 +23,7 @@
 #include "runtime/child_spec.hpp"
 #include "runtime/process.hpp"
 #include "runtime/request.hpp"
-#include "runtime/restart_intensity.hpp"
+#include "runtime/restart_window.hpp"
 
 namespace otpd::runtime {
 
@@ -140,7 +140,7 @@ class SupervisorCore : public Process {
   bool busy() const { return busy_; }
 
   // Records a restart; false when it is one too many (the caller gives up).
-  bool may_restart() { return intensity_.add(RestartIntensity::Clock::now()); }
+  bool may_restart() { return intensity_.add(std::chrono::steady_clock::now()); }
   // Reports reaching the intensity and shuts down with `shutdown`.
   void give_up(const std::string& child, const ExitReason& reason);
 
@@ -181,7 +181,7 @@ class SupervisorCore : public Process {
   void shutdown_timer_fired(std::uint64_t generation, std::chrono::milliseconds timeout);
   void replay();
 
-  RestartIntensity intensity_;
+  RestartWindow intensity_;
   ReportHandler on_report_;
   bool busy_ = false;
   bool ending_ = false;

@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "config/spec.hpp"
+#include "runtime/restart_window.hpp"
 #include "supervise/backoff.hpp"
 #include "supervise/job.hpp"
 #include "supervise/node.hpp"
-#include "supervise/restart_window.hpp"
 
 namespace otpd::supervise {
 
@@ -183,7 +183,7 @@ class Supervisor final : public Node {
   std::vector<std::unique_ptr<Child>> children_;  // start order
   std::unordered_map<std::uint64_t, Child*> by_id_;
   std::uint64_t next_child_id_ = 1;
-  RestartWindow window_;
+  runtime::RestartWindow window_;
   std::deque<Message> mailbox_;
   std::set<std::string> held_;  // names of children stopped by an operator
   // A reload that arrived while this supervisor was stopping: its next start

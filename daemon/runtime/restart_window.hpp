@@ -1,15 +1,18 @@
 // OTP's restart intensity: more than `intensity` restarts within `period`
-// means the supervisor gives up.
+// means the supervisor gives up. Shared by the supervisors of OS processes
+// (daemon/supervise) and of in-process workers.
 #pragma once
 
+#include <chrono>
 #include <deque>
 
-#include "supervise/host.hpp"
-
-namespace otpd::supervise {
+namespace otpd::runtime {
 
 class RestartWindow {
  public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  using Duration = std::chrono::milliseconds;
+
   RestartWindow(int intensity, Duration period) : intensity_(intensity), period_(period) {}
 
   // Records a restart at `now`. Returns false when it is one too many.
@@ -33,4 +36,4 @@ class RestartWindow {
   std::deque<TimePoint> restarts_;  // oldest first
 };
 
-}  // namespace otpd::supervise
+}  // namespace otpd::runtime

@@ -1,8 +1,8 @@
-#include "supervise/restart_window.hpp"
+#include "runtime/restart_window.hpp"
 
 #include <algorithm>
 
-namespace otpd::supervise {
+namespace otpd::runtime {
 
 // A restart exactly `period` old still counts, as in OTP's supervisor.
 void RestartWindow::forget_before(TimePoint now) {
@@ -22,4 +22,4 @@ int RestartWindow::used(TimePoint now) const {
                                         [&](TimePoint t) { return t >= threshold; }));
 }
 
-}  // namespace otpd::supervise
+}  // namespace otpd::runtime

@@ -62,24 +62,6 @@ std::string unknown_command(std::string_view written) {
   return message;
 }
 
-// A message is JSON text, or a bare word (get) that stands for the JSON
-// string "get", so that the common requests need no quoting.
-bool message_json(const std::string& written, std::string& json) {
-  const Json parsed = Json::parse(written, nullptr, false);
-  if (!parsed.is_discarded()) {
-    json = parsed.dump(-1, ' ', false, Json::error_handler_t::replace);
-    return true;
-  }
-  const bool bare_word =
-      !written.empty() && std::all_of(written.begin(), written.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '_' || c == '-' || c == '.';
-      });
-  if (!bare_word) return false;
-  json = Json(written).dump();
-  return true;
-}
-
 // Collects what argv says, then checks it against the command once the
 // command is known, since options may precede it.
 class Parser {
@@ -285,7 +267,9 @@ class Parser {
                       "' too (quote the JSON so that it is one argument)");
         }
         inv_.paths = {operands_[0]};
-        if (!message_json(operands_[1], inv_.message)) {
+        if (operands_[1] == "-") {
+          inv_.message_from_stdin = true;  // read when the command runs
+        } else if (!message_json(operands_[1], inv_.message)) {
           return fail("MESSAGE: '" + operands_[1] +
                       "' is not JSON (a bare word such as get is sent as a string)");
         }
@@ -325,6 +309,23 @@ class Parser {
 };
 
 }  // namespace
+
+// Bare words spare the common requests their quotes.
+bool message_json(const std::string& written, std::string& json) {
+  const Json parsed = Json::parse(written, nullptr, false);
+  if (!parsed.is_discarded()) {
+    json = parsed.dump(-1, ' ', false, Json::error_handler_t::replace);
+    return true;
+  }
+  const bool bare_word =
+      !written.empty() && std::all_of(written.begin(), written.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-' || c == '.';
+      });
+  if (!bare_word) return false;
+  json = Json(written).dump();
+  return true;
+}
 
 std::variant<Invocation, UsageError> parse_arguments(const std::vector<std::string>& args) {
   return Parser(args).run();

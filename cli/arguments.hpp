@@ -39,13 +39,18 @@ struct Invocation {
   // status [PATH]; logs PATH; start|stop|restart|signal PATH...; SUP of
   // start-child and terminate-child.
   std::vector<std::string> paths;
-  std::string message;  // call, cast: the message as JSON text
+  std::string message;              // call, cast: the message as JSON text
+  bool message_from_stdin = false;  // call, cast: MESSAGE was "-"
 };
 
 struct UsageError {
   std::string message;
   std::optional<Command> command;  // whose usage to show, when known
 };
+
+// A message is JSON text, or a bare word (get) that stands for the JSON
+// string "get"; `json` gets the JSON text. False when it is neither.
+bool message_json(const std::string& written, std::string& json);
 
 std::variant<Invocation, UsageError> parse_arguments(const std::vector<std::string>& args);
 

@@ -184,8 +184,9 @@ std::string_view details(Command command) {
              "  --json              print otpd's answer as one line of JSON\n";
     case Command::call:
       return "Send MESSAGE to the in-process worker at PATH and print its reply as\n"
-             "JSON (docs/workers.md). MESSAGE is JSON, or a bare word such as get\n"
-             "that stands for the JSON string \"get\". An agent takes get,\n"
+             "JSON (docs/workers.md). MESSAGE is JSON, a bare word such as get\n"
+             "that stands for the JSON string \"get\", or - to read it from standard\n"
+             "input (up to about 1 MiB). An agent takes get,\n"
              "'{\"get\": \"/a/b\"}', '{\"put\": VALUE}' and '{\"update\": PATCH}' (a JSON\n"
              "merge patch). otpd waits up to 5s for the reply (less when --timeout is\n"
              "shorter); the loop that supervises the tree never waits. Exits 1 when\n"

@@ -1,5 +1,8 @@
 // call, cast, whereis: messages to in-process workers (docs/workers.md).
 #include <algorithm>
+#include <iostream>
+#include <iterator>
+#include <optional>
 
 #include "cli/client.hpp"
 #include "cli/node_fields.hpp"
@@ -17,10 +20,27 @@ std::string dump(const Json& value, int indent = -1) {
   return value.dump(indent, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
-Reply ask(const Context& context, const std::string& cmd, Json args) {
+// MESSAGE as JSON text: the argument, or standard input for "-" (a message
+// too long for a command line, or one a script builds). Nothing, after
+// saying why, when stdin holds neither JSON nor a bare word.
+std::optional<std::string> message_text(const Invocation& inv) {
+  if (!inv.message_from_stdin) return inv.message;
+  std::string written(std::istreambuf_iterator<char>(std::cin), {});
+  while (!written.empty() && (written.back() == '\n' || written.back() == '\r')) {
+    written.pop_back();
+  }
+  std::string json;
+  if (std::cin.bad() || !message_json(written, json)) {
+    complain("MESSAGE: standard input holds neither JSON nor a bare word such as get");
+    return std::nullopt;
+  }
+  return json;
+}
+
+Reply ask(const Context& context, const std::string& cmd, Json args, const std::string& message) {
   Client client(context.socket_path, context.invocation.timeout);
   args["path"] = context.invocation.paths.front();
-  if (cmd != "whereis") args["message"] = Json::parse(context.invocation.message);
+  if (cmd != "whereis") args["message"] = Json::parse(message);
   return client.call(cmd, std::move(args));
 }
 
@@ -29,7 +49,9 @@ Reply ask(const Context& context, const std::string& cmd, Json args) {
 int run_call(const Context& context) {
   const Invocation& inv = context.invocation;
   const Ms wait = std::min(kCallTimeout, std::max(Ms(1), inv.timeout * 9 / 10));
-  const Reply reply = ask(context, "call", {{"timeout_ms", wait.count()}});
+  const auto message = message_text(inv);
+  if (!message) return exit_usage;
+  const Reply reply = ask(context, "call", {{"timeout_ms", wait.count()}}, *message);
   if (reply.error) {
     complain("call " + inv.paths.front() + ": " + reply.error->message);
     return exit_refused;
@@ -45,7 +67,9 @@ int run_call(const Context& context) {
 
 int run_cast(const Context& context) {
   const Invocation& inv = context.invocation;
-  const Reply reply = ask(context, "cast", Json::object());
+  const auto message = message_text(inv);
+  if (!message) return exit_usage;
+  const Reply reply = ask(context, "cast", Json::object(), *message);
   if (reply.error) {
     complain("cast " + inv.paths.front() + ": " + reply.error->message);
     return exit_refused;
@@ -59,7 +83,7 @@ int run_cast(const Context& context) {
 // "app/settings: agent, runtime pid 12" or "app/settings: agent, not running".
 int run_whereis(const Context& context) {
   const Invocation& inv = context.invocation;
-  const Reply reply = ask(context, "whereis", Json::object());
+  const Reply reply = ask(context, "whereis", Json::object(), {});
   if (reply.error) {
     complain("whereis " + inv.paths.front() + ": " + reply.error->message);
     return exit_refused;

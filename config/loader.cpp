@@ -10,6 +10,7 @@
 #include "config/control_reader.hpp"
 #include "config/logs_reader.hpp"
 #include "config/tree_reader.hpp"
+#include "config/worker_pool_reader.hpp"
 #include "config/yaml_reader.hpp"
 
 namespace otpd::config {
@@ -22,10 +23,11 @@ struct TopLevelKey {
 };
 
 // The sections of a configuration file.
-constexpr std::array<TopLevelKey, 3> kTopLevelKeys{{
+constexpr std::array<TopLevelKey, 4> kTopLevelKeys{{
     {"tree", true, [](const Field& f, Config& c) { c.tree = read_tree(f); }},
     {"control", false, [](const Field& f, Config& c) { c.control = read_control(f); }},
     {"logs", false, [](const Field& f, Config& c) { c.logs = read_logs(f); }},
+    {"workers", false, [](const Field& f, Config& c) { c.workers = read_worker_pool(f); }},
 }};
 
 [[noreturn]] void fail_unreadable(const std::string& path, int error) {

@@ -248,11 +248,20 @@ struct LogsSpec {
   bool operator==(const LogsSpec&) const = default;
 };
 
+// The `workers:` section: the thread pool of in-process workers.
+struct WorkerPoolSpec {
+  int threads = 2;  // the supervised programs own the machine's cores
+  // A handler that holds its thread longer is reported; zero: never.
+  Duration slow_handler = std::chrono::milliseconds(100);
+  bool operator==(const WorkerPoolSpec&) const = default;
+};
+
 struct Config {
   std::string file;  // as given on the command line
   SupervisorSpec tree;
   ControlSpec control;
   LogsSpec logs;
+  WorkerPoolSpec workers;
 };
 
 const char* to_string(Strategy);

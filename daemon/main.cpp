@@ -185,7 +185,7 @@ int run(const otpd::Options& options) {
         std::string ignored;  // a process that has gone meanwhile needs no kill
         if (running_tree != nullptr) running_tree->signal_child(path, SIGKILL, ignored);
       });
-  otpd::workers::WorkerPool workers(&worker_services);
+  otpd::workers::WorkerPool workers(&worker_services, config.workers);
   otpd::supervise::Tree tree(host, processes, events, config, &workers);
   running_tree = &tree;
   otpd::service::StatusReporter status_reporter(host, manager, events, [&tree] {
@@ -256,7 +256,7 @@ int run(const otpd::Options& options) {
     stop_tree("received " + otpd::config::signal_name(signo));
   });
 
-  otpd::workers::JsonCalls json_calls(host);
+  otpd::workers::JsonCalls json_calls(host, workers);
   otpd::control::Commands commands(
       tree, events,
       [&] {

@@ -98,45 +98,47 @@ void Commands::answer(const Request& request, std::string& out) {
   }
 }
 
-const supervise::WorkerNode* Commands::running_worker(const Request& request, ErrorCode& code,
-                                                      std::string& error) const {
+// The tree says what is at the path; the worker pool's registry, which
+// process runs there now.
+runtime::Pid Commands::running_worker(const Request& request, ErrorCode& code,
+                                      std::string& error) const {
   const std::string path(trimmed(request.path));
   code = ErrorCode::failed;
   if (!tree_.contains(request.path)) {
     code = ErrorCode::not_found;
     error = tree_.not_found(path);
-    return nullptr;
+    return {};
   }
-  const supervise::WorkerNode* worker = tree_.worker(request.path);
-  if (worker == nullptr) {
+  if (tree_.worker(request.path) == nullptr) {
     error = "'" + (path.empty() ? std::string("/") : path) +
             "' is not an in-process worker: only workers take messages";
-  } else if (!worker->running()) {
-    error = "'" + path + "' is not running";
-  } else if (calls_ == nullptr) {
-    error = "this otpd does not pass messages to workers";
-  } else {
-    return worker;
+    return {};
   }
-  return nullptr;
+  if (calls_ == nullptr) {
+    error = "this otpd does not pass messages to workers";
+    return {};
+  }
+  runtime::Pid pid = calls_->whereis(path);
+  if (!pid) error = "'" + path + "' is not running";
+  return pid;
 }
 
 void Commands::cast(const Request& request, std::string& out) {
   ErrorCode code{};
   std::string error;
-  const supervise::WorkerNode* worker = running_worker(request, code, error);
-  if (worker == nullptr) {
+  const runtime::Pid worker = running_worker(request, code, error);
+  if (!worker) {
     append_error(out, request.id, code, error);
     return;
   }
-  calls_->cast(worker->runtime_pid(), request.message);
+  calls_->cast(worker, request.message);
   scratch_ = "{\"path\":";
   append_json_string(scratch_, trimmed(request.path));
   scratch_ += ",\"sent\":true}";
   append_result(out, request.id, scratch_);
 }
 
-// Answers from the tree: the worker at a path is the one its supervisor runs.
+// Answers from the registry the worker pool keeps; the tree adds the kind.
 void Commands::whereis(const Request& request, std::string& out) {
   const std::string path(trimmed(request.path));
   const supervise::WorkerNode* worker = tree_.worker(request.path);
@@ -150,14 +152,15 @@ void Commands::whereis(const Request& request, std::string& out) {
     }
     return;
   }
+  const runtime::Pid pid = calls_ != nullptr ? calls_->whereis(path) : runtime::Pid();
   scratch_ = "{\"path\":";
   append_json_string(scratch_, path);
   scratch_ += ",\"worker_kind\":";
   append_json_string(scratch_, config::to_string(worker->spec().kind()));
-  scratch_ += worker->running() ? ",\"running\":true,\"runtime_pid\":"
-                                : ",\"running\":false,\"runtime_pid\":null}";
-  if (worker->running()) {
-    append_json_int(scratch_, static_cast<long long>(worker->runtime_pid().id()));
+  scratch_ +=
+      pid ? ",\"running\":true,\"runtime_pid\":" : ",\"running\":false,\"runtime_pid\":null}";
+  if (pid) {
+    append_json_int(scratch_, static_cast<long long>(pid.id()));
     scratch_ += '}';
   }
   append_result(out, request.id, scratch_);
@@ -167,16 +170,15 @@ void Commands::whereis(const Request& request, std::string& out) {
 void Commands::call(const Request& request, std::function<void(std::string)> done) {
   ErrorCode code{};
   std::string error;
-  const supervise::WorkerNode* worker = running_worker(request, code, error);
-  if (worker == nullptr) {
+  const runtime::Pid worker = running_worker(request, code, error);
+  if (!worker) {
     std::string line;
     append_error(line, request.id, code, error);
     done(std::move(line));
     return;
   }
   const std::string path(trimmed(request.path));
-  calls_->call(worker->runtime_pid(), "'" + path + "'", request.message,
-               supervise::Duration(request.timeout_ms),
+  calls_->call(worker, "'" + path + "'", request.message, supervise::Duration(request.timeout_ms),
                [id = request.id, path, done = std::move(done)](workers::JsonOutcome outcome) {
                  std::string line;
                  if (!outcome.ok) {

@@ -55,8 +55,7 @@ class Commands {
   void whereis(const Request& request, std::string& out);
   void call(const Request& request, std::function<void(std::string)> done);
   // The running worker at request.path; otherwise the error to answer.
-  const supervise::WorkerNode* running_worker(const Request& request, ErrorCode& code,
-                                              std::string& error) const;
+  runtime::Pid running_worker(const Request& request, ErrorCode& code, std::string& error) const;
   void not_found(const Request& request, std::string& out) const;
   // What an operation on the node at `path` answers: the node as it is
   // then, or why the engine refused (not_found when request.path is not in

@@ -113,7 +113,10 @@ void Worker::run_ready() {
 void Worker::report_if_slow(Process& process, Clock::duration spent) {
   if (spent < slow.limit || !slow.report) return;
   try {
-    slow.report({.process_id = process.id(), .type = type_name(process), .spent = spent});
+    slow.report({.process_id = process.id(),
+                 .type = type_name(process),
+                 .spent = spent,
+                 .pid = Pid(&process)});
   } catch (...) {
     // A report that fails is lost; the worker goes on.
   }

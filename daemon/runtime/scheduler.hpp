@@ -21,6 +21,7 @@
 
 #include "runtime/exit_reason.hpp"
 #include "runtime/mpsc_queue.hpp"
+#include "runtime/process.hpp"
 
 namespace otpd::runtime {
 
@@ -47,6 +48,7 @@ struct SlowHandler {
   std::uint64_t process_id = 0;
   std::string type;  // the process's C++ type, demangled
   Clock::duration spent{};
+  Pid pid{};  // to find its names, e.g. in a Registry
 };
 
 struct SlowHandlerPolicy {

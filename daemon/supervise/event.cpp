@@ -34,6 +34,8 @@ const char* to_string(EventKind kind) {
       return "health_failed";
     case EventKind::health_recovered:
       return "health_recovered";
+    case EventKind::slow_handler:
+      return "slow_handler";
     case EventKind::unhealthy:
       return "unhealthy";
     case EventKind::reloaded:

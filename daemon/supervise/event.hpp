@@ -29,6 +29,7 @@ enum class EventKind {
   health_failed,       // a health check's probe failed (reason: what, and the count)
   health_recovered,    // a health check's probe succeeded after failures
   unhealthy,           // a health check failed too often and acts (reason: what it does)
+  slow_handler,        // an in-process worker held its thread too long (reason: how long)
 };
 
 const char* to_string(EventKind);

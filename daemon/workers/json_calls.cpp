@@ -4,6 +4,7 @@
 
 #include "runtime/call.hpp"
 #include "workers/json_interface.hpp"
+#include "workers/worker_pool.hpp"
 
 namespace otpd::workers {
 namespace {
@@ -39,6 +40,10 @@ struct PendingCall {
 };
 
 }  // namespace
+
+runtime::Pid JsonCalls::whereis(const std::string& path) const {
+  return workers_.whereis(path);
+}
 
 void JsonCalls::call(const runtime::Pid& worker, const std::string& what, std::string message,
                      supervise::Duration timeout, std::function<void(JsonOutcome)> done) {

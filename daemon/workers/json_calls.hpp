@@ -19,9 +19,15 @@ struct JsonOutcome {
   std::string error = {};  // otherwise: why there is none
 };
 
+class WorkerPool;
+
 class JsonCalls {
  public:
-  explicit JsonCalls(supervise::Host& host) : host_(host) {}
+  // Workers are found by tree path in `workers`' registry.
+  JsonCalls(supervise::Host& host, const WorkerPool& workers) : host_(host), workers_(workers) {}
+
+  // The worker running at tree path `path`; empty when none.
+  runtime::Pid whereis(const std::string& path) const;
 
   // `message` is JSON text (the control request checked it). `what` names
   // the worker in errors ("'app/settings'").
@@ -33,6 +39,7 @@ class JsonCalls {
 
  private:
   supervise::Host& host_;
+  const WorkerPool& workers_;
 };
 
 }  // namespace otpd::workers

@@ -1,5 +1,6 @@
 #include "workers/worker_pool.hpp"
 
+#include "config/duration.hpp"
 #include "workers/agent.hpp"
 #include "workers/health_check.hpp"
 
@@ -8,12 +9,44 @@ namespace otpd::workers {
 WorkerPool::~WorkerPool() = default;
 
 runtime::Scheduler& WorkerPool::scheduler() {
-  if (!scheduler_) scheduler_ = std::make_unique<runtime::Scheduler>(threads_);
+  if (!scheduler_) {
+    runtime::SlowHandlerPolicy slow;
+    if (services_ != nullptr) {
+      slow = {.limit = settings_.slow_handler,
+              .report = [this](const runtime::SlowHandler& report) { report_slow(report); }};
+    }
+    scheduler_ =
+        std::make_unique<runtime::Scheduler>(static_cast<unsigned>(settings_.threads), slow);
+    names_ = std::make_unique<runtime::Registry>(*scheduler_, runtime::Registry::Keys::unique);
+  }
   return *scheduler_;
+}
+
+runtime::Pid WorkerPool::whereis(const std::string& path) const {
+  return names_ ? names_->whereis(path) : runtime::Pid();
 }
 
 runtime::Pid WorkerPool::start(const std::string& path, const config::WorkerSpec& spec,
                                std::function<void(runtime::ExitReason)> ended, std::string& error) {
+  scheduler();
+  // The engine starts a worker at a path only after the previous one there
+  // has ended, so a holder left now is one whose removal is still on its
+  // way: the new worker takes the name.
+  if (runtime::Pid stale = names_->whereis(path)) names_->unregister(path, stale);
+  // The name goes as the worker ends, before the engine hears of it.
+  auto unregistering = [names = names_.get(), path,
+                        ended = std::move(ended)](runtime::ExitReason reason) {
+    if (runtime::Process::current() != nullptr) names->unregister_self(path);
+    ended(std::move(reason));
+  };
+  runtime::Pid pid = start_kind(path, spec, std::move(unregistering), error);
+  if (pid) names_->register_pid(path, pid);
+  return pid;
+}
+
+runtime::Pid WorkerPool::start_kind(const std::string& path, const config::WorkerSpec& spec,
+                                    std::function<void(runtime::ExitReason)> ended,
+                                    std::string& error) {
   if (const auto* agent = std::get_if<config::AgentSettings>(&spec.settings)) {
     return runtime::start<Agent>(scheduler(), std::move(ended), *agent).pid();
   }
@@ -35,6 +68,18 @@ runtime::Pid WorkerPool::start(const std::string& path, const config::WorkerSpec
   }
   error = std::string("no such worker kind here: ") + config::to_string(spec.kind());
   return {};
+}
+
+// On the worker's thread, right after the slow turn.
+void WorkerPool::report_slow(const runtime::SlowHandler& slow) const {
+  const std::vector<std::string> names =
+      names_ ? names_->keys_of(slow.pid) : std::vector<std::string>{};
+  const auto spent = std::chrono::duration_cast<config::Duration>(slow.spent);
+  services_->emit(
+      {.kind = supervise::EventKind::slow_handler,
+       .path = names.empty() ? "process " + std::to_string(slow.process_id) : names.front(),
+       .reason = "a handler held its thread for " + config::format_duration(spent) + " (limit " +
+                 config::format_duration(settings_.slow_handler) + "; " + slow.type + ")"});
 }
 
 }  // namespace otpd::workers

@@ -208,7 +208,7 @@ std::vector<std::string> environment_with(const std::vector<std::string>& extra,
 }
 
 Piped start_piped(std::vector<std::string> args, std::vector<std::string> env,
-                  const std::string& cwd) {
+                  const std::string& cwd, const std::string& input) {
   int err[2], out[2];
   if (pipe2(err, O_CLOEXEC) != 0) fail("pipe2");
   if (pipe2(out, O_CLOEXEC) != 0) {
@@ -224,7 +224,8 @@ Piped start_piped(std::vector<std::string> args, std::vector<std::string> env,
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 0, input.empty() ? "/dev/null" : input.c_str(),
+                                   O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
   if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());

@@ -81,10 +81,10 @@ struct Piped {
   int out_fd;
   int err_fd;
 };
-// argv[0] is the program's absolute path. Throws std::runtime_error when it
-// cannot be started.
+// argv[0] is the program's absolute path; stdin is the file `input`, or
+// /dev/null. Throws std::runtime_error when it cannot be started.
 Piped start_piped(std::vector<std::string> argv, std::vector<std::string> env,
-                  const std::string& cwd = {});
+                  const std::string& cwd = {}, const std::string& input = {});
 
 class Otpd {
  public:

@@ -26,6 +26,10 @@ Outcome LiveDaemon::ctl(std::vector<std::string> args, std::vector<std::string> 
   return run_otpctl(std::move(args), std::move(env));
 }
 
+Outcome LiveDaemon::ctl_with_input(std::vector<std::string> args, const std::string& input) const {
+  return run_otpctl(std::move(args), {socket_env()}, Ms(20'000), input);
+}
+
 std::string three_children(std::string_view strategy) {
   std::string yaml = "tree:\n  strategy: " + std::string(strategy) + "\n  children:\n";
   for (const char* name : {"a", "b", "c"}) {

@@ -23,6 +23,8 @@ class LiveDaemon {
   std::string socket_env() const { return "OTPD_SOCKET=" + socket; }
   // otpctl ARGS against this otpd, with `env` added.
   Outcome ctl(std::vector<std::string> args, std::vector<std::string> env = {}) const;
+  // The same with stdin read from the file `input`.
+  Outcome ctl_with_input(std::vector<std::string> args, const std::string& input) const;
 };
 
 // Children a, b and c of the test child under one supervisor.

@@ -53,12 +53,13 @@ std::string Outcome::shown() const {
          "stderr:\n" + err;
 }
 
-Otpctl::Otpctl(std::vector<std::string> args, std::vector<std::string> env) {
+Otpctl::Otpctl(std::vector<std::string> args, std::vector<std::string> env,
+               const std::string& input) {
   // Variables that change otpctl's output or target: a test states them.
   std::vector<std::string> environment =
       it::environment_with(env, {"NO_COLOR", "OTPD_SOCKET", "LANG", "LC_ALL", "LC_CTYPE", "TERM"});
   args.insert(args.begin(), OTPCTL_PATH);
-  const it::Piped started = it::start_piped(std::move(args), std::move(environment));
+  const it::Piped started = it::start_piped(std::move(args), std::move(environment), {}, input);
   pid_ = started.pid;
   out_fd_ = started.out_fd;
   err_fd_ = started.err_fd;
@@ -127,8 +128,9 @@ std::optional<int> Otpctl::wait_exit(Ms timeout) {
   return outcome_.code;
 }
 
-Outcome run_otpctl(std::vector<std::string> args, std::vector<std::string> env, Ms timeout) {
-  Otpctl otpctl(std::move(args), std::move(env));
+Outcome run_otpctl(std::vector<std::string> args, std::vector<std::string> env, Ms timeout,
+                   const std::string& input) {
+  Otpctl otpctl(std::move(args), std::move(env), input);
   otpctl.wait_exit(timeout);
   return otpctl.outcome();
 }

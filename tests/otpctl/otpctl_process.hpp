@@ -30,7 +30,9 @@ struct Outcome {
 // LC_ALL and LC_CTYPE removed unless `env` sets them.
 class Otpctl {
  public:
-  Otpctl(std::vector<std::string> args, std::vector<std::string> env);
+  // Its stdin is the file `input`, or /dev/null.
+  Otpctl(std::vector<std::string> args, std::vector<std::string> env,
+         const std::string& input = {});
   ~Otpctl();
   Otpctl(const Otpctl&) = delete;
   Otpctl& operator=(const Otpctl&) = delete;
@@ -57,6 +59,6 @@ class Otpctl {
 
 // Runs otpctl to the end, killing it after `timeout`.
 Outcome run_otpctl(std::vector<std::string> args, std::vector<std::string> env = {},
-                   Ms timeout = Ms(20'000));
+                   Ms timeout = Ms(20'000), const std::string& input = {});
 
 }  // namespace otpd::ctl_test

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -173,6 +174,81 @@ TEST_CASE("otpctl whereis shows where a worker runs, and exits 1 when it does no
   r = live.ctl({"whereis", "db"});
   CHECK(r.code == 1);
   CHECK(r.err.find("not an in-process worker") != std::string::npos);
+}
+
+namespace {
+
+// The agent parses what it is sent on its own thread: some 900 KB of JSON
+// keep it busy for milliseconds.
+std::string big_put() {
+  std::string big = "{\"put\": [";
+  for (int i = 0; i < 100'000; ++i) big += (i == 0 ? "" : ",") + std::to_string(1'000'000 + i);
+  return big + "]}";
+}
+
+}  // namespace
+
+TEST_CASE("otpctl call and cast read MESSAGE from stdin for -") {
+  LiveDaemon live(kAgentTree);
+  Outcome r = live.ctl_with_input({"call", "app/settings", "-"},
+                                  live.box.write("put.json", "{\"put\": {\"limit\": 3}}\n"));
+  REQUIRE_MESSAGE(r.code == 0, r.shown());
+  r = live.ctl_with_input({"call", "app/settings", "-", "--json"}, live.box.write("get", "get\n"));
+  REQUIRE_MESSAGE(r.code == 0, r.shown());
+  CHECK(Json::parse(r.out)["reply"] == Json::parse("{\"limit\": 3}"));
+  r = live.ctl_with_input({"cast", "app/settings", "-"},
+                          live.box.write("cast.json", "{\"put\": {\"limit\": 4}}"));
+  REQUIRE_MESSAGE(r.code == 0, r.shown());
+  r = live.ctl_with_input({"call", "app/settings", "-"}, live.box.write("bad", "{not json\n"));
+  CHECK(r.code == 2);
+  CHECK(r.err.find("standard input holds neither JSON") != std::string::npos);
+  r = live.ctl({"call", "app/settings", "{\"get\": \"/limit\"}", "--json"});
+  REQUIRE_MESSAGE(r.code == 0, r.shown());
+  CHECK(Json::parse(r.out)["reply"] == 4);
+}
+
+TEST_CASE("otpctl whereis and call find a restarted worker under the same name") {
+  LiveDaemon live(kAgentTree);
+  std::vector<long long> pids;
+  for (int round = 0; round < 5; ++round) {
+    if (round > 0) REQUIRE(live.ctl({"restart", "app/settings"}).code == 0);
+    const Outcome r = live.ctl({"whereis", "app/settings", "--json"});
+    REQUIRE_MESSAGE(r.code == 0, r.shown());
+    const Json where = Json::parse(r.out);
+    CHECK(where["runtime_pid"] == status_json(live, "app/settings")["runtime_pid"]);
+    pids.push_back(where["runtime_pid"].get<long long>());
+    const Outcome call = live.ctl({"call", "app/settings", "get", "--json"});
+    REQUIRE_MESSAGE(call.code == 0, call.shown());
+    CHECK(Json::parse(call.out)["reply"]["limit"] == 10);
+  }
+  std::sort(pids.begin(), pids.end());
+  CHECK(std::unique(pids.begin(), pids.end()) == pids.end());
+}
+
+TEST_CASE("a handler that holds its thread past workers.slow_handler is reported") {
+  LiveDaemon live(std::string(kAgentTree) + "workers:\n  slow_handler: 1ms\n");
+  const std::string big = big_put();
+  const Outcome put =
+      live.ctl_with_input({"call", "app/settings", "-"}, live.box.write("big.json", big));
+  REQUIRE_MESSAGE(put.code == 0, put.shown());
+  REQUIRE(live.otpd.wait_event("app/settings", "slow_handler"));
+  const std::string reason = live.otpd.event("app/settings", "slow_handler")->str("reason");
+  CHECK(reason.find("held its thread for") != std::string::npos);
+  CHECK(reason.find("limit 1ms") != std::string::npos);
+  CHECK(reason.find("Agent") != std::string::npos);
+  CHECK(live.ctl({"call", "app/settings", "get"}).code == 0);
+}
+
+TEST_CASE("without a slow_handler limit nothing is reported") {
+  LiveDaemon live(std::string(kAgentTree) + "workers:\n  slow_handler: 0s\n  threads: 1\n");
+  const std::string big = big_put();
+  REQUIRE(
+      live.ctl_with_input({"call", "app/settings", "-"}, live.box.write("big.json", big)).code ==
+      0);
+  // A report would be logged before the events of this later restart.
+  REQUIRE(live.ctl({"restart", "app/settings"}).code == 0);
+  REQUIRE(live.otpd.wait_event("app/settings", "started", 2));
+  CHECK(live.otpd.count("app/settings", "slow_handler") == 0);
 }
 
 namespace {

@@ -162,3 +162,47 @@ TEST_SUITE("config workers") {
     CHECK(kind.of(Change::added) == std::vector<std::string>{"w"});
   }
 }
+
+TEST_SUITE("workers section") {
+  const std::string kTree = "tree:\n  children: []\n";
+
+  Config load_pool(const std::string& yaml) {
+    return load_string(yaml, "t.yaml", "/srv/app");
+  }
+
+  std::string pool_error(const std::string& yaml) {
+    try {
+      load_pool(yaml);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+
+  TEST_CASE("defaults without a workers section") {
+    const Config config = load_pool(kTree);
+    CHECK(config.workers.threads == 2);
+    CHECK(config.workers.slow_handler == std::chrono::milliseconds(100));
+  }
+
+  TEST_CASE("threads and slow_handler, which 0 turns off") {
+    Config config = load_pool(kTree + "workers:\n  threads: 4\n  slow_handler: 2s\n");
+    CHECK(config.workers.threads == 4);
+    CHECK(config.workers.slow_handler == std::chrono::seconds(2));
+    config = load_pool(kTree + "workers:\n  slow_handler: 0s\n");
+    CHECK(config.workers.slow_handler == Duration::zero());
+  }
+
+  TEST_CASE("errors point at the value and suggest") {
+    CHECK(
+        pool_error(kTree + "workers:\n  threads: 0\n").starts_with("t.yaml:4:12: workers.threads"));
+    CHECK(pool_error(kTree + "workers:\n  threads: 65\n")
+              .starts_with("t.yaml:4:12: workers.threads"));
+    CHECK(pool_error(kTree + "workers:\n  slow_handler: -1s\n")
+              .starts_with("t.yaml:4:17: workers.slow_handler: expected a duration"));
+    CHECK(pool_error(kTree + "workers:\n  slow_handler: soon\n").starts_with("t.yaml:4:17: "));
+    CHECK(pool_error(kTree + "workers:\n  thread: 3\n").find("did you mean 'threads'") !=
+          std::string::npos);
+    CHECK(pool_error(kTree + "workers: 3\n").starts_with("t.yaml:3:"));
+  }
+}

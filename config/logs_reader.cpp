@@ -111,11 +111,10 @@ void apply_default_output(SupervisorSpec& tree, Output fallback) {
     if (child.is_supervisor()) {
       apply_default_output(std::get<SupervisorSpec>(child.body), fallback);
     } else if (child.is_worker()) {
-      // A health check's probe command writes where processes do.
-      auto& worker = std::get<WorkerSpec>(child.body);
-      if (auto* check = std::get_if<HealthCheckSettings>(&worker.settings)) {
-        if (!check->command.output) check->command.output = fallback;
-      }
+      // A worker's command (a health check's probe, a cron job) writes where
+      // processes do.
+      ProcessSpec* command = std::get<WorkerSpec>(child.body).command();
+      if (command != nullptr && !command->output) command->output = fallback;
     } else {
       auto& process = std::get<ProcessSpec>(child.body);
       if (!process.output) process.output = fallback;

@@ -23,6 +23,28 @@ const char* to_string(WorkerKind kind) {
       return "agent";
     case WorkerKind::health_check:
       return "health_check";
+    case WorkerKind::cron:
+      return "cron";
+  }
+  return "unknown";
+}
+
+const ProcessSpec* WorkerSpec::command() const {
+  if (const auto* check = std::get_if<HealthCheckSettings>(&settings)) {
+    return check->probe == HealthCheckSettings::Probe::exec ? &check->command : nullptr;
+  }
+  if (const auto* cron = std::get_if<CronSettings>(&settings)) return &cron->command;
+  return nullptr;
+}
+
+const char* to_string(CronSettings::Overlap overlap) {
+  switch (overlap) {
+    case CronSettings::Overlap::skip:
+      return "skip";
+    case CronSettings::Overlap::queue:
+      return "queue";
+    case CronSettings::Overlap::kill:
+      return "kill";
   }
   return "unknown";
 }

@@ -11,6 +11,8 @@
 #include <variant>
 #include <vector>
 
+#include "config/cron_expression.hpp"
+
 namespace otpd::config {
 
 using Duration = std::chrono::milliseconds;
@@ -141,7 +143,7 @@ struct ProcessSpec {
 
 // The built-in in-process worker kinds (docs/workers.md). Each kind's
 // settings are checked when the file is loaded.
-enum class WorkerKind { agent, health_check };
+enum class WorkerKind { agent, health_check, cron };
 
 // A named JSON value that operators read and change with `otpctl call`.
 struct AgentSettings {
@@ -171,9 +173,33 @@ struct HealthCheckSettings {
   bool operator==(const HealthCheckSettings&) const = default;
 };
 
+// Runs a command on a cron schedule or at an interval; each run is a task of
+// the worker, killed when it outlasts `timeout` or when the worker ends.
+struct CronSettings {
+  // What a run that comes due while the previous one is still going does:
+  // nothing (skip), wait for it (queue, at most one waiting run), or kill it
+  // and start once it has been reaped (kill).
+  enum class Overlap { skip, queue, kill };
+  std::optional<CronExpression> schedule = {};  // else `every`
+  Duration every{0};
+  // Run like a process child of the tree (cwd, env, output).
+  ProcessSpec command = {};
+  std::optional<Duration> timeout = Duration{3600 * 1000};  // none: no limit
+  Overlap overlap = Overlap::skip;
+  bool run_at_start = false;  // one run as soon as the worker starts
+  bool operator==(const CronSettings&) const = default;
+};
+
 struct WorkerSpec {
-  std::variant<AgentSettings, HealthCheckSettings> settings;
+  // In WorkerKind's order.
+  std::variant<AgentSettings, HealthCheckSettings, CronSettings> settings;
   WorkerKind kind() const { return static_cast<WorkerKind>(settings.index()); }
+  // The command the worker has the loop run under its path (its output goes
+  // there), if its kind runs one.
+  const ProcessSpec* command() const;
+  ProcessSpec* command() {
+    return const_cast<ProcessSpec*>(static_cast<const WorkerSpec&>(*this).command());
+  }
   bool operator==(const WorkerSpec&) const = default;
 };
 
@@ -272,6 +298,7 @@ const char* to_string(Readiness::Kind);
 const char* to_string(Output);
 const char* to_string(WorkerKind);
 const char* to_string(HealthCheckSettings::Probe);
+const char* to_string(CronSettings::Overlap);
 std::string to_string(const Shutdown&);
 std::string format_duration(Duration);
 

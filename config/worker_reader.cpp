@@ -7,6 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "config/cron_expression.hpp"
+#include "config/exec_reader.hpp"
+#include "config/logs_reader.hpp"
+#include "config/process_reader.hpp"
 #include "config/readiness_reader.hpp"
 
 namespace otpd::config {
@@ -16,11 +20,16 @@ using Json = nlohmann::json;
 
 // Every kind a user may write. The tree reader turns dynamic_supervisor into
 // a supervisor before this reader sees it, but it belongs in the suggestions.
-constexpr std::array<std::string_view, 3> kKinds{"agent", "dynamic_supervisor", "health_check"};
+constexpr std::array<std::string_view, 4> kKinds{"agent", "cron", "dynamic_supervisor",
+                                                 "health_check"};
 
 constexpr std::array<std::string_view, 2> kAgentKeys{"kind", "value"};
 constexpr std::array<std::string_view, 9> kHealthCheckKeys{
     "kind", "tcp", "http", "exec", "interval", "timeout", "failures", "initial_delay", "guards"};
+
+constexpr std::array<std::string_view, 12> kCronKeys{
+    "kind",         "schedule", "every", "command", "timeout", "overlap",
+    "run_at_start", "cwd",      "env",   "user",    "output",  "group"};
 
 template <std::size_t N>
 std::vector<std::string_view> listed(const std::array<std::string_view, N>& words) {
@@ -181,6 +190,95 @@ HealthCheckSettings read_health_check(const std::vector<Field>& entries, const F
   return check;
 }
 
+// --- cron ------------------------------------------------------------------------
+
+// Errors point into the expression: "minute field: 61 is out of range 0-59"
+// at the column of the 61.
+CronExpression read_cron_schedule(const Field& field) {
+  if (!field.node().IsScalar()) {
+    field.fail_expected("a cron expression such as \"*/5 * * * *\" or a macro such as @daily");
+  }
+  const std::string text = field.text();
+  try {
+    return parse_cron_expression(text);
+  } catch (const CronSyntaxError& e) {
+    SourceLocation where = field.value_location();
+    const bool quoted = field.node().Tag() == "!";
+    if (where.column > 0 && text.find('\n') == std::string::npos) {
+      where.column += static_cast<int>(e.offset()) + (quoted ? 1 : 0);
+    }
+    throw ConfigError(where, field.label() + ": " + e.what());
+  }
+}
+
+constexpr std::array<Choice<CronSettings::Overlap>, 3> kOverlaps{{
+    {"skip", CronSettings::Overlap::skip},
+    {"queue", CronSettings::Overlap::queue},
+    {"kill", CronSettings::Overlap::kill},
+}};
+
+// Shorter intervals would keep a core forking.
+constexpr Duration kShortestEvery{100};
+
+CronSettings read_cron(const std::vector<Field>& entries, const Field& worker) {
+  check_keys(entries, kCronKeys);
+  CronSettings cron;
+  cron.command.cwd = worker.source().base_dir;
+  const Field* when = nullptr;
+  bool has_command = false;
+  ExecDraft draft;
+  for (const Field& entry : entries) {
+    const std::string key = entry.key();
+    if (key == "schedule" || key == "every") {
+      if (when != nullptr) {
+        throw ConfigError(entry.key_location(),
+                          "worker." + key + ": cannot be combined with '" + when->key() +
+                              "': a cron job runs on a schedule or at an interval");
+      }
+      when = &entry;
+    }
+    if (key == "schedule") {
+      cron.schedule = read_cron_schedule(entry);
+    } else if (key == "every") {
+      cron.every = entry.positive_duration();
+      if (cron.every < kShortestEvery) {
+        entry.fail("must be at least " + format_duration(kShortestEvery));
+      }
+    } else if (key == "command") {
+      read_probe_command(entry, cron.command.argv, cron.command.via_shell);
+      has_command = true;
+    } else if (key == "timeout") {
+      cron.timeout = read_start_timeout(entry);
+    } else if (key == "overlap") {
+      cron.overlap = choose<CronSettings::Overlap>(entry, kOverlaps);
+    } else if (key == "run_at_start") {
+      cron.run_at_start = entry.boolean();
+    } else if (key == "cwd") {
+      read_cwd(entry, cron.command);
+    } else if (key == "env") {
+      read_env(entry, cron.command);
+    } else if (key == "user") {
+      read_user(entry, cron.command, draft);
+    } else if (key == "group") {
+      read_group(entry, cron.command);
+    } else if (key == "output") {
+      cron.command.output = choose<Output>(entry, kOutputs);
+    }
+  }
+  if (when == nullptr) {
+    throw ConfigError(worker.value_location(),
+                      "worker: a cron job needs 'schedule' (a cron expression such as "
+                      "\"0 3 * * *\") or 'every' (an interval such as 30s)");
+  }
+  if (!has_command) {
+    throw ConfigError(worker.value_location(),
+                      "worker: a cron job needs a 'command': [program, arg, ...] or a shell "
+                      "command line");
+  }
+  finish_exec(draft, cron.command);
+  return cron;
+}
+
 }  // namespace
 
 WorkerSpec read_worker(const Field& field) {
@@ -196,6 +294,7 @@ WorkerSpec read_worker(const Field& field) {
   const std::string kind = kind_entry->text();
   if (kind == "agent") return {read_agent(entries)};
   if (kind == "health_check") return {read_health_check(entries, field)};
+  if (kind == "cron") return {read_cron(entries, field)};
   std::vector<std::string_view> names = listed(kKinds);
   kind_entry->fail_expected("one of " + join(names, " or "), did_you_mean(kind, names));
 }

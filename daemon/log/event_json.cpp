@@ -21,6 +21,7 @@ std::string event_json(const supervise::Event& e, std::string_view time) {
     }
   }
   if (e.delay) j["delay_ms"] = e.delay->count();
+  if (e.duration) j["duration_ms"] = e.duration->count();
   if (!e.reason.empty()) j["reason"] = e.reason;
   if (e.kind == supervise::EventKind::reloaded) {
     j["added"] = e.added;

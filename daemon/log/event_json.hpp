@@ -11,7 +11,7 @@
 namespace otpd::log {
 
 // One JSON object, without a newline: time, path, event, and where they
-// apply pid, exit_status or signal, core_dumped, delay_ms, reason.
+// apply pid, exit_status or signal, core_dumped, delay_ms, duration_ms, reason.
 std::string event_json(const supervise::Event& event, std::string_view time);
 
 }  // namespace otpd::log

@@ -66,6 +66,7 @@ int priority_of(const supervise::Event& event) {
     case supervise::EventKind::start_failed:
     case supervise::EventKind::intensity_exceeded:
     case supervise::EventKind::escalated:
+    case supervise::EventKind::run_failed:
       return priority_warning;
     case supervise::EventKind::exited:
       return event.status && *event.status == supervise::ExitStatus::exited(0) ? priority_info

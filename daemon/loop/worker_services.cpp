@@ -94,15 +94,16 @@ class HttpProbe : public std::enable_shared_from_this<HttpProbe> {
   std::string response_;
 };
 
-// A command on its way: the timer kills it when it runs too long.
-struct RunningCommand {
-  int pid = 0;
-  bool timed_out = false;
-  std::unique_ptr<supervise::TimerHandle> timer;
-  std::function<void(ProbeResult)> done;
-};
-
 }  // namespace
+
+// A command on its way: the timer kills it when it runs too long.
+struct WorkerServices::RunningCommand {
+  int pid = 0;
+  supervise::TimePoint started_at{};
+  bool timed_out = false;
+  bool killed = false;
+  std::unique_ptr<supervise::TimerHandle> timer;
+};
 
 WorkerServices::WorkerServices(asio::io_context& io, supervise::Host& host,
                                supervise::ProcessControl& processes, supervise::EventSink& events,
@@ -116,29 +117,63 @@ WorkerServices::WorkerServices(asio::io_context& io, supervise::Host& host,
 void WorkerServices::run_command(const std::string& path, const config::ProcessSpec& spec,
                                  supervise::Duration timeout,
                                  std::function<void(ProbeResult)> done) {
-  host_.post([this, path, spec, timeout, done = std::move(done)]() mutable {
+  start_command(
+      path, spec, timeout, nullptr,
+      [timeout, done = std::move(done)](const workers::CommandOutcome& outcome) {
+        if (outcome.pid == 0) return done({false, "cannot run: " + outcome.error});
+        if (outcome.timed_out) {
+          return done(
+              {false, "still running after " + config::format_duration(timeout) + ", killed"});
+        }
+        done({*outcome.status == supervise::ExitStatus::exited(0), describe(*outcome.status)});
+      });
+}
+
+workers::CommandId WorkerServices::start_command(
+    const std::string& path, const config::ProcessSpec& spec,
+    std::optional<supervise::Duration> timeout, std::function<void(int pid)> started,
+    std::function<void(workers::CommandOutcome)> ended) {
+  const workers::CommandId id = next_command_++;
+  host_.post([this, id, path, spec, timeout, started = std::move(started),
+              ended = std::move(ended)]() mutable {
     auto running = std::make_shared<RunningCommand>();
-    running->done = std::move(done);
+    running->started_at = host_.now();
     const supervise::SpawnResult spawned =
-        processes_.spawn(path, spec, [running, timeout](supervise::ExitStatus status) {
+        processes_.spawn(path, spec, [this, id, running, ended](supervise::ExitStatus status) {
           running->timer.reset();
-          const bool ok = !running->timed_out && !status.signaled && status.code == 0;
-          std::string detail = running->timed_out
-                                   ? "still running after " + config::format_duration(timeout) + ", killed"
-                                   : describe(status);
-          if (running->done) std::exchange(running->done, nullptr)({ok, std::move(detail)});
+          commands_.erase(id);
+          ended({.pid = running->pid,
+                 .status = status,
+                 .timed_out = running->timed_out,
+                 .killed = running->killed,
+                 .ran_for = std::chrono::duration_cast<supervise::Duration>(host_.now() -
+                                                                            running->started_at)});
         });
     if (spawned.pid == 0) {
-      std::exchange(running->done, nullptr)({false, "cannot run: " + spawned.error});
+      ended({.error = spawned.error});
       return;
     }
     running->pid = spawned.pid;
-    running->timer = host_.start_timer(timeout, [this, weak = std::weak_ptr(running)] {
-      if (auto r = weak.lock()) {
-        r->timed_out = true;
-        processes_.signal_group(r->pid, SIGKILL);
-      }
-    });
+    commands_[id] = running;
+    if (timeout) {
+      running->timer = host_.start_timer(*timeout, [this, weak = std::weak_ptr(running)] {
+        if (auto r = weak.lock()) {
+          r->timed_out = true;
+          processes_.signal_group(r->pid, SIGKILL);
+        }
+      });
+    }
+    if (started) started(spawned.pid);
+  });
+  return id;
+}
+
+void WorkerServices::kill_command(workers::CommandId id) {
+  host_.post([this, id] {
+    const auto found = commands_.find(id);
+    if (found == commands_.end()) return;  // ended already, or never started
+    found->second->killed = true;
+    processes_.signal_group(found->second->pid, SIGKILL);
   });
 }
 

@@ -50,11 +50,9 @@ void collect_modes(const config::SupervisorSpec& spec, const std::string& prefix
       collect_modes(child.supervisor(), path, modes, fallback);
     } else if (child.is_process()) {
       modes[path] = child.process().output.value_or(fallback);
-    } else if (const auto* check =
-                   std::get_if<config::HealthCheckSettings>(&child.worker().settings);
-               check && check->probe == config::HealthCheckSettings::Probe::exec) {
-      // Its probe commands run under its path.
-      modes[path] = check->command.output.value_or(fallback);
+    } else if (const config::ProcessSpec* command = child.worker().command()) {
+      // A worker's commands (health check probes, cron jobs) run under its path.
+      modes[path] = command->output.value_or(fallback);
     }
   }
 }

@@ -40,6 +40,16 @@ const char* to_string(EventKind kind) {
       return "unhealthy";
     case EventKind::reloaded:
       return "reloaded";
+    case EventKind::run_started:
+      return "run_started";
+    case EventKind::run_succeeded:
+      return "run_succeeded";
+    case EventKind::run_failed:
+      return "run_failed";
+    case EventKind::run_skipped:
+      return "run_skipped";
+    case EventKind::run_queued:
+      return "run_queued";
   }
   return "unknown";
 }

@@ -30,6 +30,11 @@ enum class EventKind {
   health_recovered,    // a health check's probe succeeded after failures
   unhealthy,           // a health check failed too often and acts (reason: what it does)
   slow_handler,        // an in-process worker held its thread too long (reason: how long)
+  run_started,         // a cron job's run began (pid; reason: what started it)
+  run_succeeded,       // a cron job's run exited 0 (status, duration)
+  run_failed,   // a cron job's run failed, timed out or was killed (status, duration, reason)
+  run_skipped,  // a cron job's run came due while the previous one ran (reason)
+  run_queued,   // a cron job's run waits for the previous one to end (overlap: queue)
 };
 
 const char* to_string(EventKind);
@@ -41,6 +46,7 @@ struct Event {
   std::optional<ExitStatus> status{};
   std::string reason{};
   std::optional<Duration> delay{};
+  std::optional<Duration> duration{};  // how long a cron job's run took
   // reloaded: the paths a reload added, removed and changed.
   std::vector<std::string> added{};
   std::vector<std::string> removed{};

@@ -4,7 +4,9 @@
 // ask here, from their own thread, and the answer comes back later.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "config/spec.hpp"
@@ -18,6 +20,19 @@ struct ProbeResult {
   std::string detail = {};  // what happened, for events: "exited with status 1"
 };
 
+// A command started with start_command, for kill_command.
+using CommandId = std::uint64_t;
+
+// How a command started with start_command ended.
+struct CommandOutcome {
+  int pid = 0;                                       // 0 when it could not be started
+  std::string error = {};                            // why it could not be started
+  std::optional<supervise::ExitStatus> status = {};  // once started
+  bool timed_out = false;                            // SIGKILLed for outlasting its timeout
+  bool killed = false;                               // SIGKILLed through kill_command
+  supervise::Duration ran_for{};
+};
+
 class LoopServices {
  public:
   virtual ~LoopServices() = default;
@@ -27,6 +42,18 @@ class LoopServices {
   // it exits 0 within `timeout`, else it is killed.
   virtual void run_command(const std::string& path, const config::ProcessSpec& spec,
                            supervise::Duration timeout, std::function<void(ProbeResult)> done) = 0;
+  // Starts `spec` under the tree path `path`, as run_command does, and
+  // calls `started` with its pid once it runs, then `ended` once it has been
+  // reaped (or `ended` alone when it cannot start). Past `timeout` (none:
+  // no limit) its process group is sent SIGKILL.
+  virtual CommandId start_command(const std::string& path, const config::ProcessSpec& spec,
+                                  std::optional<supervise::Duration> timeout,
+                                  std::function<void(int pid)> started,
+                                  std::function<void(CommandOutcome)> ended) = 0;
+  // SIGKILL to the process group of a command from start_command, if it
+  // still runs; its outcome then says `killed`. Any thread; a command
+  // started by the same thread before is never missed.
+  virtual void kill_command(CommandId id) = 0;
   // ok when a TCP connection to host:port (numeric) is accepted in time.
   virtual void connect(const std::string& host, int port, supervise::Duration timeout,
                        std::function<void(ProbeResult)> done) = 0;

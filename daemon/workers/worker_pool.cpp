@@ -2,6 +2,7 @@
 
 #include "config/duration.hpp"
 #include "workers/agent.hpp"
+#include "workers/cron.hpp"
 #include "workers/health_check.hpp"
 
 namespace otpd::workers {
@@ -65,6 +66,13 @@ runtime::Pid WorkerPool::start_kind(const std::string& path, const config::Worke
     return runtime::start<HealthCheck>(scheduler(), std::move(ended), path, *check, *services_,
                                        std::move(guarded))
         .pid();
+  }
+  if (const auto* cron = std::get_if<config::CronSettings>(&spec.settings)) {
+    if (services_ == nullptr) {
+      error = "cron jobs need the loop's services, which this otpd lacks";
+      return {};
+    }
+    return runtime::start<Cron>(scheduler(), std::move(ended), path, *cron, *services_).pid();
   }
   error = std::string("no such worker kind here: ") + config::to_string(spec.kind());
   return {};

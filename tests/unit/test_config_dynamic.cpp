@@ -94,7 +94,8 @@ TEST_SUITE("loader: dynamic supervisor") {
                    "  children:\n"
                    "    - name: jobs\n"
                    "      worker: {kind: dynamic_supervisr}\n") ==
-          "t.yaml:4:22: worker.kind: expected one of agent, dynamic_supervisor or health_check, "
+          "t.yaml:4:22: worker.kind: expected one of agent, cron, dynamic_supervisor or "
+          "health_check, "
           "found "
           "'dynamic_supervisr' (did "
           "you mean 'dynamic_supervisor'?)");
@@ -102,7 +103,8 @@ TEST_SUITE("loader: dynamic supervisor") {
                    "  children:\n"
                    "    - name: jobs\n"
                    "      worker: {max_children: 3}\n") ==
-          "t.yaml:4:15: worker: needs a 'kind': one of agent, dynamic_supervisor or health_check");
+          "t.yaml:4:15: worker: needs a 'kind': one of agent, cron, dynamic_supervisor or "
+          "health_check");
     CHECK(error_of("tree:\n"
                    "  children:\n"
                    "    - name: jobs\n"

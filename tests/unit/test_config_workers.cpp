@@ -107,7 +107,8 @@ TEST_SUITE("config workers") {
 
   TEST_CASE("errors name the place and suggest the spelling") {
     CHECK(error_of("{kind: agnet}") ==
-          "t.yaml:4:22: worker.kind: expected one of agent, dynamic_supervisor or health_check, "
+          "t.yaml:4:22: worker.kind: expected one of agent, cron, dynamic_supervisor or "
+          "health_check, "
           "found "
           "'agnet' (did "
           "you "

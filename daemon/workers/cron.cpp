@@ -1,0 +1,276 @@
+#include "workers/cron.hpp"
+
+#include <algorithm>
+#include <ctime>
+
+#include "config/cron_next_run.hpp"
+#include "config/signals.hpp"
+
+namespace otpd::workers {
+namespace {
+
+using supervise::EventKind;
+using namespace std::chrono_literals;
+
+// However far the next run is, the worker looks at the clock at least this
+// often, so that a change of the wall clock delays a scheduled run by no
+// more than this.
+constexpr std::chrono::seconds kLongestWait{30};
+
+constexpr const char* kVocabulary = R"(expected "status" or "run")";
+
+std::string describe_trigger(const std::string& trigger) {
+  if (trigger == "start") return "run_at_start";
+  if (trigger == "request") return "requested with otpctl call";
+  return "scheduled";
+}
+
+// ISO 8601 in otpd's local time zone, with its offset: 2026-11-24T03:00:00+01:00.
+std::string local_time_text(std::chrono::system_clock::time_point when) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(when);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char text[64];
+  const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S%z", &tm);
+  std::string out(text, n);
+  if (out.size() >= 5) out.insert(out.size() - 2, ":");
+  return out;
+}
+
+supervise::Duration milliseconds(auto duration) {
+  return std::chrono::duration_cast<supervise::Duration>(duration);
+}
+
+}  // namespace
+
+Cron::Cron(Ended ended, std::string path, config::CronSettings settings, LoopServices& services)
+    : BuiltinWorker(std::move(ended)),
+      path_(std::move(path)),
+      settings_(std::move(settings)),
+      services_(services) {}
+
+void Cron::begin() {
+  if (settings_.schedule) {
+    plan_next_after(WallClock::now());
+  } else {
+    next_every_ = Steady::now() + settings_.every;
+  }
+  if (settings_.run_at_start) due("start");
+  arm_timer();
+}
+
+void Cron::cleanup() {
+  if (!running_) return;
+  // The run is the worker's task: it goes with it. Its outcome would come
+  // back to a worker that is no more, so it is told here.
+  services_.kill_command(running_->command);
+  emit({.kind = EventKind::run_failed,
+        .pid = running_->pid,
+        .reason = "killed: the cron worker is stopping",
+        .duration = milliseconds(WallClock::now() - running_->started_at)});
+}
+
+// --- the schedule ----------------------------------------------------------------
+
+void Cron::plan_next_after(WallClock::time_point after) {
+  const auto next = config::next_cron_run(*settings_.schedule, WallClock::to_time_t(after));
+  next_scheduled_.reset();
+  if (next) next_scheduled_ = WallClock::from_time_t(*next);
+}
+
+void Cron::arm_timer() {
+  Steady::duration wait = kLongestWait;
+  if (!settings_.schedule) {
+    wait = std::min<Steady::duration>(wait, next_every_ - Steady::now());
+  } else if (next_scheduled_) {
+    wait = std::min<Steady::duration>(wait, *next_scheduled_ - WallClock::now());
+  }
+  wait = std::max<Steady::duration>(wait, Steady::duration::zero());
+  scheduler().start_timer(*this, wait, runtime::make_envelope([](runtime::Process& self) {
+    static_cast<Cron&>(self).timer_fired();
+  }));
+}
+
+void Cron::timer_fired() {
+  if (!settings_.schedule) {
+    const auto now = Steady::now();
+    if (now >= next_every_) {
+      due("schedule");
+      // Runs missed while the worker's thread was held up are not made up.
+      next_every_ += settings_.every;
+      if (next_every_ <= now) next_every_ = now + settings_.every;
+    }
+  } else if (next_scheduled_) {
+    const auto now = WallClock::now();
+    if (now >= *next_scheduled_) {
+      due("schedule");
+      // From the later of the two: runs missed while the clock jumped
+      // forward (or the machine slept) are not made up.
+      plan_next_after(std::max(now, *next_scheduled_));
+    }
+  }
+  arm_timer();
+}
+
+Cron::WallClock::time_point Cron::next_run_time() const {
+  if (settings_.schedule) return next_scheduled_.value_or(WallClock::time_point::max());
+  return WallClock::now() +
+         std::chrono::duration_cast<WallClock::duration>(next_every_ - Steady::now());
+}
+
+// --- runs ------------------------------------------------------------------------
+
+Json Cron::due(const std::string& trigger) {
+  if (!running_) {
+    start_run(trigger, describe_trigger(trigger));
+    return {{"result", "started"}};
+  }
+  const std::string busy =
+      "the previous run" +
+      (running_->pid != 0 ? " (pid " + std::to_string(running_->pid) + ")" : std::string()) +
+      " is still running";
+  auto skip = [&](const std::string& why) {
+    ++skipped_;
+    emit({.kind = EventKind::run_skipped, .reason = describe_trigger(trigger) + ": " + why});
+    return Json{{"result", "skipped"}, {"reason", why}};
+  };
+  switch (settings_.overlap) {
+    case config::CronSettings::Overlap::skip:
+      return skip(busy);
+    case config::CronSettings::Overlap::queue:
+      if (waiting_) return skip(busy + " and another run is queued");
+      waiting_ = trigger;
+      emit({.kind = EventKind::run_queued,
+            .reason = describe_trigger(trigger) + ": " + busy + "; it starts when that ends"});
+      return {{"result", "queued"}, {"reason", busy}};
+    case config::CronSettings::Overlap::kill:
+      if (waiting_) return skip(busy + " and a run already waits for it to be killed");
+      waiting_ = trigger;
+      running_->killed_for_overlap = true;
+      services_.kill_command(running_->command);
+      return {{"result", "killing_previous"}, {"reason", busy + "; killing it"}};
+  }
+  return {};
+}
+
+void Cron::start_run(const std::string& trigger, const std::string& why) {
+  Run run{.number = ++started_, .trigger = trigger, .why = why, .started_at = WallClock::now()};
+  const std::uint64_t number = run.number;
+  run.command = services_.start_command(
+      path_, settings_.command, settings_.timeout,
+      [self = server(), number](int pid) { self.cast(&Cron::run_started, number, pid); },
+      [self = server(), number](CommandOutcome outcome) {
+        self.cast(&Cron::run_ended, number, std::move(outcome));
+      });
+  running_ = std::move(run);
+}
+
+void Cron::run_started(std::uint64_t number, int pid) {
+  if (!running_ || running_->number != number) return;
+  running_->pid = pid;
+  emit({.kind = EventKind::run_started, .pid = pid, .reason = running_->why});
+}
+
+void Cron::run_ended(std::uint64_t number, CommandOutcome outcome) {
+  if (!running_ || running_->number != number) return;
+  Finished finished{.run = std::move(*running_), .outcome = std::move(outcome)};
+  running_.reset();
+  finished.succeeded = finished.outcome.status &&
+                       *finished.outcome.status == supervise::ExitStatus::exited(0) &&
+                       !finished.outcome.timed_out;
+  finished.reason = describe_outcome(finished.run, finished.outcome);
+  if (!finished.succeeded) ++failed_;
+  emit({.kind = finished.succeeded ? EventKind::run_succeeded : EventKind::run_failed,
+        .pid = finished.outcome.pid,
+        .status = finished.outcome.status,
+        .reason = finished.reason,
+        .duration = finished.outcome.ran_for});
+  const bool was_killed = finished.run.killed_for_overlap;
+  last_ = std::move(finished);
+  if (waiting_) {
+    const std::string trigger = std::exchange(waiting_, std::nullopt).value();
+    start_run(trigger,
+              describe_trigger(trigger) + (was_killed ? ", after killing the previous run"
+                                                      : ", queued behind the previous run"));
+  }
+}
+
+std::string Cron::describe_outcome(const Run& run, const CommandOutcome& outcome) const {
+  if (outcome.pid == 0) return "cannot run: " + outcome.error;
+  const std::string after = " after " + config::format_duration(outcome.ran_for);
+  if (outcome.timed_out) {
+    return "timed out: still running after " + config::format_duration(*settings_.timeout) +
+           ", killed";
+  }
+  if (outcome.killed && run.killed_for_overlap) {
+    return "killed for overlap: a new run was due" + after;
+  }
+  return describe(*outcome.status) + after;
+}
+
+// --- calls ----------------------------------------------------------------------
+
+Json Cron::json_call(const Json& message) {
+  if (message == "status") return status();
+  if (message == "run") return due("request");
+  throw BadRequest(kVocabulary);
+}
+
+void Cron::json_cast(const Json& message) {
+  if (message == "run") due("request");
+}
+
+Json Cron::status() const {
+  Json out = Json::object();
+  if (settings_.schedule) {
+    out["schedule"] = settings_.schedule->text;
+  } else {
+    out["every"] = config::format_duration(settings_.every);
+  }
+  out["overlap"] = config::to_string(settings_.overlap);
+  out["timeout"] = settings_.timeout ? Json(config::format_duration(*settings_.timeout)) : Json();
+  const auto next = next_run_time();
+  if (next == WallClock::time_point::max()) {
+    out["next_run"] = nullptr;
+  } else {
+    out["next_run"] = local_time_text(next);
+    out["next_run_in_ms"] = std::max<long long>(0, milliseconds(next - WallClock::now()).count());
+  }
+  if (running_) {
+    out["running"] = {{"pid", running_->pid != 0 ? Json(running_->pid) : Json()},
+                      {"started", local_time_text(running_->started_at)},
+                      {"trigger", running_->trigger}};
+  } else {
+    out["running"] = nullptr;
+  }
+  out["waiting"] = waiting_ ? Json(*waiting_) : Json();
+  if (last_) {
+    Json last = {{"started", local_time_text(last_->run.started_at)},
+                 {"trigger", last_->run.trigger},
+                 {"outcome", last_->succeeded ? "succeeded" : "failed"},
+                 {"reason", last_->reason}};
+    if (last_->outcome.pid != 0) last["pid"] = last_->outcome.pid;
+    if (const auto& status = last_->outcome.status) {
+      if (status->signaled) {
+        last["signal"] = config::signal_name(status->code);
+      } else {
+        last["exit_status"] = status->code;
+      }
+      last["duration_ms"] = last_->outcome.ran_for.count();
+    }
+    out["last_run"] = std::move(last);
+  } else {
+    out["last_run"] = nullptr;
+  }
+  out["runs"] = started_;
+  out["failed"] = failed_;
+  out["skipped"] = skipped_;
+  return out;
+}
+
+void Cron::emit(supervise::Event event) {
+  event.path = path_;
+  services_.emit(std::move(event));
+}
+
+}  // namespace otpd::workers

@@ -251,3 +251,22 @@ TEST_CASE("otpctl status shows a cron worker by its kind") {
   REQUIRE_MESSAGE(r.code == 0, r.shown());
   CHECK(Json::parse(r.out)["worker_kind"] == "cron");
 }
+
+TEST_CASE("a command that cannot be started is a failed run; the job goes on") {
+  LiveDaemon live(job_tree("        every: 300ms\n        command: [@DIR@/no-such-program]\n"));
+  REQUIRE_MESSAGE(live.otpd.wait_event("job", "run_failed", 2), live.otpd.transcript());
+  const auto* failed = live.otpd.event("job", "run_failed");
+  CHECK(failed->str("reason").rfind("cannot run: ", 0) == 0);
+  CHECK(failed->str("reason").find("no-such-program") != std::string::npos);
+  CHECK(live.otpd.count("job", "exited") == 0);
+  CHECK(call(live, "status")["last_run"]["outcome"] == "failed");
+}
+
+TEST_CASE("otpctl cast JOB run starts a run without a reply") {
+  LiveDaemon live(
+      job_tree("        schedule: '@yearly'\n        command: \"echo ran >> @DIR@/runs\"\n"));
+  const Outcome r = live.ctl({"cast", "job", "run"});
+  REQUIRE_MESSAGE(r.code == 0, r.shown());
+  CHECK(wait_lines(live.box.path("runs"), 1).size() == 1);
+  REQUIRE(live.otpd.wait_event("job", "run_succeeded"));
+}

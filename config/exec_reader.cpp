@@ -298,13 +298,17 @@ void read_inherit_env(const Field& field, ProcessSpec& process) {
   process.inherit_env = choose<bool>(field, kChoices);
 }
 
-void read_stop_signal(const Field& field, ProcessSpec& process) {
+int read_signal(const Field& field) {
   const std::string expected = "a signal such as SIGTERM, TERM or 15";
   if (!field.node().IsScalar()) field.fail_expected(expected);
   const std::string written = field.non_empty_text();
   const int signo = signal_number(written);
   if (signo == 0) field.fail_expected(expected, signal_suggestion(written));
-  process.stop_signal = signo;
+  return signo;
+}
+
+void read_stop_signal(const Field& field, ProcessSpec& process) {
+  process.stop_signal = read_signal(field);
 }
 
 void read_kill_mode(const Field& field, ProcessSpec& process) {

@@ -27,6 +27,8 @@ void read_rlimits(const Field& field, ProcessSpec& process);
 void read_env_file(const Field& field, ProcessSpec& process);
 void read_inherit_env(const Field& field, ProcessSpec& process);
 void read_stop_signal(const Field& field, ProcessSpec& process);
+// A signal written as SIGTERM, TERM (any case) or 15; returns its number.
+int read_signal(const Field& field);
 void read_kill_mode(const Field& field, ProcessSpec& process);
 
 // Once every key of the process has been read: `group` defaults to the

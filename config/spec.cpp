@@ -25,6 +25,8 @@ const char* to_string(WorkerKind kind) {
       return "health_check";
     case WorkerKind::cron:
       return "cron";
+    case WorkerKind::file_watch:
+      return "file_watch";
   }
   return "unknown";
 }

@@ -143,7 +143,7 @@ struct ProcessSpec {
 
 // The built-in in-process worker kinds (docs/workers.md). Each kind's
 // settings are checked when the file is loaded.
-enum class WorkerKind { agent, health_check, cron };
+enum class WorkerKind { agent, health_check, cron, file_watch };
 
 // A named JSON value that operators read and change with `otpctl call`.
 struct AgentSettings {
@@ -190,9 +190,28 @@ struct CronSettings {
   bool operator==(const CronSettings&) const = default;
 };
 
+// Watches files and directories with inotify; once a change has been
+// followed by `debounce` of quiet, restarts the sibling `target` (as
+// `otpctl restart` does) or sends it `signal`.
+struct FileWatchSettings {
+  struct Path {
+    std::string path = {};   // absolute
+    bool directory = false;  // true: changes to its entries; false: to this file
+    bool operator==(const Path&) const = default;
+  };
+  std::vector<Path> paths = {};
+  std::string target = {};  // a sibling's name
+  int signal = 0;           // 0: restart the target; else send it this signal
+  Duration debounce{500};
+  // Patterns (fnmatch) of entry names in watched directories that are not
+  // changes: editors' swap and backup files by default.
+  std::vector<std::string> ignore = {"*.swp", "*.swx", "*~", ".#*", "#*#", "4913"};
+  bool operator==(const FileWatchSettings&) const = default;
+};
+
 struct WorkerSpec {
   // In WorkerKind's order.
-  std::variant<AgentSettings, HealthCheckSettings, CronSettings> settings;
+  std::variant<AgentSettings, HealthCheckSettings, CronSettings, FileWatchSettings> settings;
   WorkerKind kind() const { return static_cast<WorkerKind>(settings.index()); }
   // The command the worker has the loop run under its path (its output goes
   // there), if its kind runs one.

@@ -348,23 +348,48 @@ void read_worker_entry(const Field& field, NodeDraft& node) {
   }
 }
 
-// A health check's `guards` names a process among its siblings.
-void check_guards(const Field& list, const std::vector<ChildSpec>& children) {
+// The field of a sibling's worker setting, for an error at its place.
+Field worker_setting(const Field& list, std::size_t index, const char* key) {
+  const YAML::Node worker = list.elements()[index].node()["worker"];
+  const YAML::Node setting = worker[key];
+  return Field(list.source(), std::string("worker.") + key, setting, setting);
+}
+
+// A health check's `guards` names a process among its siblings; a file
+// watch's `target` names a sibling, and a process when it sends a signal.
+void check_sibling_references(const Field& list, const std::vector<ChildSpec>& children) {
   std::vector<std::string_view> processes;
+  std::vector<std::string_view> names;
   for (const ChildSpec& child : children) {
     if (child.is_process()) processes.push_back(child.name);
+    names.push_back(child.name);
   }
-  const std::vector<Field> elements = list.elements();
+  auto named = [](const std::vector<std::string_view>& among, const std::string& name) {
+    return std::find(among.begin(), among.end(), name) != among.end();
+  };
   for (std::size_t i = 0; i < children.size(); ++i) {
     if (!children[i].is_worker()) continue;
-    const auto* check = std::get_if<HealthCheckSettings>(&children[i].worker().settings);
-    if (check == nullptr || check->guards.empty()) continue;
-    if (std::find(processes.begin(), processes.end(), check->guards) != processes.end()) continue;
-    const YAML::Node worker = elements[i].node()["worker"];
-    const YAML::Node guards = worker["guards"];
-    const Field field(list.source(), "worker.guards", guards, guards);
-    field.fail("'" + check->guards + "' is not a process beside '" + children[i].name + "'" +
-               did_you_mean(check->guards, processes));
+    const auto& settings = children[i].worker().settings;
+    if (const auto* check = std::get_if<HealthCheckSettings>(&settings)) {
+      if (check->guards.empty() || named(processes, check->guards)) continue;
+      worker_setting(list, i, "guards")
+          .fail("'" + check->guards + "' is not a process beside '" + children[i].name + "'" +
+                did_you_mean(check->guards, processes));
+    }
+    if (const auto* watch = std::get_if<FileWatchSettings>(&settings)) {
+      const Field target = worker_setting(list, i, "target");
+      if (watch->target == children[i].name) {
+        target.fail("a file watch cannot act on itself; name a sibling");
+      }
+      if (watch->signal != 0 && !named(processes, watch->target)) {
+        target.fail("'" + watch->target + "' is not a process beside '" + children[i].name +
+                    "' (signals go to processes)" + did_you_mean(watch->target, processes));
+      }
+      if (!named(names, watch->target)) {
+        target.fail("'" + watch->target + "' is not a child beside '" + children[i].name + "'" +
+                    did_you_mean(watch->target, names));
+      }
+    }
   }
 }
 
@@ -390,7 +415,7 @@ void read_children(const Field& field, NodeDraft& node) {
     }
     node.supervisor.children.push_back(finish_child(child, element));
   }
-  check_guards(field, node.supervisor.children);
+  check_sibling_references(field, node.supervisor.children);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "config/cron_expression.hpp"
 #include "config/exec_reader.hpp"
+#include "config/file_watch_reader.hpp"
 #include "config/logs_reader.hpp"
 #include "config/process_reader.hpp"
 #include "config/readiness_reader.hpp"
@@ -20,12 +21,14 @@ using Json = nlohmann::json;
 
 // Every kind a user may write. The tree reader turns dynamic_supervisor into
 // a supervisor before this reader sees it, but it belongs in the suggestions.
-constexpr std::array<std::string_view, 4> kKinds{"agent", "cron", "dynamic_supervisor",
-                                                 "health_check"};
+constexpr std::array<std::string_view, 5> kKinds{"agent", "cron", "dynamic_supervisor",
+                                                 "file_watch", "health_check"};
 
 constexpr std::array<std::string_view, 2> kAgentKeys{"kind", "value"};
 constexpr std::array<std::string_view, 9> kHealthCheckKeys{
     "kind", "tcp", "http", "exec", "interval", "timeout", "failures", "initial_delay", "guards"};
+constexpr std::array<std::string_view, 6> kFileWatchKeys{"kind",   "paths",    "target",
+                                                         "action", "debounce", "ignore"};
 
 constexpr std::array<std::string_view, 12> kCronKeys{
     "kind",         "schedule", "every", "command", "timeout", "overlap",
@@ -295,6 +298,10 @@ WorkerSpec read_worker(const Field& field) {
   if (kind == "agent") return {read_agent(entries)};
   if (kind == "health_check") return {read_health_check(entries, field)};
   if (kind == "cron") return {read_cron(entries, field)};
+  if (kind == "file_watch") {
+    check_keys(entries, kFileWatchKeys);
+    return {read_file_watch(entries, field)};
+  }
   std::vector<std::string_view> names = listed(kKinds);
   kind_entry->fail_expected("one of " + join(names, " or "), did_you_mean(kind, names));
 }

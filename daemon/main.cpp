@@ -188,6 +188,7 @@ int run(const otpd::Options& options) {
   otpd::workers::WorkerPool workers(&worker_services, config.workers);
   otpd::supervise::Tree tree(host, processes, events, config, &workers);
   running_tree = &tree;
+  worker_services.act_on(&tree);
   otpd::service::StatusReporter status_reporter(host, manager, events, [&tree] {
     const auto root = tree.status("/");
     return root ? otpd::supervise::summarize(*root) : std::string();

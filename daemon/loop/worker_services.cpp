@@ -10,6 +10,10 @@
 #include <boost/asio/write.hpp>
 #include <memory>
 
+#include "config/signals.hpp"
+#include "loop/path_watch.hpp"
+#include "supervise/tree.hpp"
+
 namespace otpd::loop {
 namespace {
 
@@ -114,6 +118,10 @@ WorkerServices::WorkerServices(asio::io_context& io, supervise::Host& host,
       events_(events),
       kill_process_(std::move(kill_process)) {}
 
+WorkerServices::~WorkerServices() {
+  for (auto& [id, watch] : watches_) watch->stop();
+}
+
 void WorkerServices::run_command(const std::string& path, const config::ProcessSpec& spec,
                                  supervise::Duration timeout,
                                  std::function<void(ProbeResult)> done) {
@@ -210,6 +218,55 @@ void WorkerServices::emit(supervise::Event event) {
 
 void WorkerServices::kill_process(const std::string& path) {
   host_.post([this, path] { kill_process_(path); });
+}
+
+workers::WatchId WorkerServices::watch_paths(
+    const std::vector<config::FileWatchSettings::Path>& paths,
+    const std::vector<std::string>& ignore, std::function<void(workers::PathChanges)> changed) {
+  const workers::WatchId id = next_watch_++;
+  host_.post([this, id, paths, ignore, changed = std::move(changed)]() mutable {
+    auto watch = std::make_shared<PathWatch>(io_, paths, ignore, std::move(changed));
+    watches_[id] = watch;
+    watch->start();
+  });
+  return id;
+}
+
+// Posted after watch_paths's own post, so the watch exists by then.
+void WorkerServices::stop_watching(workers::WatchId id) {
+  host_.post([this, id] {
+    const auto found = watches_.find(id);
+    if (found == watches_.end()) return;
+    found->second->stop();
+    watches_.erase(found);
+  });
+}
+
+void WorkerServices::restart_child(const std::string& path,
+                                   std::function<void(workers::ActionResult)> done) {
+  host_.post([this, path, done = std::move(done)]() mutable {
+    if (tree_ == nullptr) return done({false, "no tree to restart " + path + " in"});
+    const auto status = tree_->status(path);
+    if (!status) return done({false, tree_->not_found(path)});
+    // An operator's stop stands until an operator starts it again.
+    if (status->held) return done({false, path + " was stopped by an operator; not restarted"});
+    tree_->restart_child(path, [path, done = std::move(done)](std::string error) {
+      if (!error.empty()) return done({false, "restarting " + path + ": " + error});
+      done({true, "restarted " + path});
+    });
+  });
+}
+
+void WorkerServices::signal_child(const std::string& path, int signo,
+                                  std::function<void(workers::ActionResult)> done) {
+  host_.post([this, path, signo, done = std::move(done)] {
+    if (tree_ == nullptr) return done({false, "no tree to signal " + path + " in"});
+    std::string error;
+    const int pid = tree_->signal_child(path, signo, error, supervise::SignalReach::kill_mode);
+    if (pid == 0) return done({false, error + "; " + config::signal_name(signo) + " not sent"});
+    done({true, "sent " + config::signal_name(signo) + " to " + path + " (pid " +
+                    std::to_string(pid) + ")"});
+  });
 }
 
 }  // namespace otpd::loop

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -16,7 +17,13 @@ namespace boost::asio {
 class io_context;
 }
 
+namespace otpd::supervise {
+class Tree;
+}
+
 namespace otpd::loop {
+
+class PathWatch;
 
 class WorkerServices final : public workers::LoopServices {
  public:
@@ -24,6 +31,10 @@ class WorkerServices final : public workers::LoopServices {
   WorkerServices(boost::asio::io_context& io, supervise::Host& host,
                  supervise::ProcessControl& processes, supervise::EventSink& events,
                  std::function<void(const std::string&)> kill_process);
+  // Closes the descriptors of the watches still open.
+  ~WorkerServices() override;
+  WorkerServices(const WorkerServices&) = delete;
+  WorkerServices& operator=(const WorkerServices&) = delete;
 
   void run_command(const std::string& path, const config::ProcessSpec& spec,
                    supervise::Duration timeout,
@@ -40,6 +51,18 @@ class WorkerServices final : public workers::LoopServices {
                 std::function<void(workers::ProbeResult)> done) override;
   void emit(supervise::Event event) override;
   void kill_process(const std::string& path) override;
+  workers::WatchId watch_paths(const std::vector<config::FileWatchSettings::Path>& paths,
+                               const std::vector<std::string>& ignore,
+                               std::function<void(workers::PathChanges)> changed) override;
+  void stop_watching(workers::WatchId id) override;
+  void restart_child(const std::string& path,
+                     std::function<void(workers::ActionResult)> done) override;
+  void signal_child(const std::string& path, int signo,
+                    std::function<void(workers::ActionResult)> done) override;
+
+  // The tree that restart_child and signal_child act on, once it exists;
+  // until then they report that there is none.
+  void act_on(supervise::Tree* tree) { tree_ = tree; }
 
  private:
   boost::asio::io_context& io_;
@@ -51,6 +74,9 @@ class WorkerServices final : public workers::LoopServices {
   std::atomic<workers::CommandId> next_command_{1};
   // Commands started and not yet reaped; only the loop touches it.
   std::unordered_map<workers::CommandId, std::shared_ptr<RunningCommand>> commands_;
+  supervise::Tree* tree_ = nullptr;
+  std::atomic<workers::WatchId> next_watch_{1};
+  std::map<workers::WatchId, std::shared_ptr<PathWatch>> watches_;  // on the loop only
 };
 
 }  // namespace otpd::loop

@@ -38,6 +38,10 @@ const char* to_string(EventKind kind) {
       return "slow_handler";
     case EventKind::unhealthy:
       return "unhealthy";
+    case EventKind::file_changed:
+      return "file_changed";
+    case EventKind::file_action_failed:
+      return "file_action_failed";
     case EventKind::reloaded:
       return "reloaded";
     case EventKind::run_started:

@@ -32,9 +32,11 @@ enum class EventKind {
   slow_handler,        // an in-process worker held its thread too long (reason: how long)
   run_started,         // a cron job's run began (pid; reason: what started it)
   run_succeeded,       // a cron job's run exited 0 (status, duration)
-  run_failed,   // a cron job's run failed, timed out or was killed (status, duration, reason)
-  run_skipped,  // a cron job's run came due while the previous one ran (reason)
-  run_queued,   // a cron job's run waits for the previous one to end (overlap: queue)
+  run_failed,    // a cron job's run failed, timed out or was killed (status, duration, reason)
+  run_skipped,   // a cron job's run came due while the previous one ran (reason)
+  run_queued,    // a cron job's run waits for the previous one to end (overlap: queue)
+  file_changed,  // a file watch saw changes and acts (reason: what changed, what it does)
+  file_action_failed,  // a file watch's restart or signal did not happen (reason: why)
 };
 
 const char* to_string(EventKind);

@@ -272,7 +272,7 @@ const WorkerNode* Tree::worker(const std::string& path) const {
   return nullptr;
 }
 
-int Tree::signal_child(const std::string& path, int signo, std::string& error) {
+int Tree::signal_child(const std::string& path, int signo, std::string& error, SignalReach reach) {
   const auto where = locate(path);
   if (!where) {
     error = not_found(path);
@@ -298,7 +298,12 @@ int Tree::signal_child(const std::string& path, int signo, std::string& error) {
       error = "'" + path + "' is not running";
       return 0;
     }
-    context_.processes.signal_group(pid, signo);
+    if (reach == SignalReach::kill_mode &&
+        child.spec.process().kill_mode == config::KillMode::process) {
+      context_.processes.signal_process(pid, signo);
+    } else {
+      context_.processes.signal_group(pid, signo);
+    }
     return pid;
   }
   error = not_found(path);

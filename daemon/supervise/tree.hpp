@@ -18,6 +18,11 @@ namespace otpd::supervise {
 class WorkerNode;
 class WorkerStarter;
 
+// Where signal_child sends a signal: the process group (what `otpctl signal`
+// does), or what the process's kill_mode says (its group, or its main
+// process alone), as its stop signal goes.
+enum class SignalReach { group, kill_mode };
+
 // What a reload did: the plan it followed and the children it could not start.
 struct ReloadResult {
   std::string error;  // the reload was refused and changed nothing
@@ -75,9 +80,10 @@ class Tree {
   void add_child(const std::string& supervisor, config::ChildSpec child, Resume<std::string> done);
   void terminate_child(const std::string& supervisor, const std::string& name,
                        Resume<std::string> done);
-  // Sends signo to the process group of the process at `path`; returns its
+  // Sends signo to the process at `path` (see SignalReach); returns its
   // pid, or sets `error`.
-  int signal_child(const std::string& path, int signo, std::string& error);
+  int signal_child(const std::string& path, int signo, std::string& error,
+                   SignalReach reach = SignalReach::group);
 
   // The in-process worker at `path`, or nullptr when there is none there.
   const WorkerNode* worker(const std::string& path) const;

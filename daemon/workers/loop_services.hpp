@@ -1,13 +1,15 @@
 // What a worker asks of the supervisor's loop: running a command, a TCP
-// connection, an HTTP request, an event, killing a sibling process. Workers
-// never fork (otpd's reaper owns every child) and never block on I/O; they
-// ask here, from their own thread, and the answer comes back later.
+// connection, an HTTP request, an event, killing, restarting or signalling a
+// sibling, watching files. Workers never fork (otpd's reaper owns every
+// child) and never block on I/O; they ask here, from their own thread, and
+// the answer comes back later.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/spec.hpp"
 #include "supervise/event.hpp"
@@ -31,6 +33,29 @@ struct CommandOutcome {
   bool timed_out = false;                            // SIGKILLed for outlasting its timeout
   bool killed = false;                               // SIGKILLed through kill_command
   supervise::Duration ran_for{};
+};
+
+// What a watch saw since it last reported (one batch of inotify events).
+struct PathChanges {
+  // Absolute: a watched file, or DIR/ENTRY for an entry of a watched
+  // directory; each named once.
+  std::vector<std::string> paths = {};
+  // What happened to the watch itself, "" when nothing did: "the kernel's
+  // event queue overflowed", "directory /x was removed; ...". A note with no
+  // paths is still a change: the watch cannot say what it missed.
+  std::string note = {};
+  // The watch cannot work at all (no inotify descriptor: `note` says why)
+  // and reports nothing more.
+  bool failed = false;
+};
+
+// A watch's handle, for stop_watching; never 0.
+using WatchId = std::uint64_t;
+
+// What an action on a sibling did: `detail` says what, for events.
+struct ActionResult {
+  bool ok = false;
+  std::string detail = {};
 };
 
 class LoopServices {
@@ -63,6 +88,24 @@ class LoopServices {
   virtual void emit(supervise::Event event) = 0;
   // SIGKILL to the process group of the process child at `path`.
   virtual void kill_process(const std::string& path) = 0;
+
+  // Watches `paths` (absolute, as in FileWatchSettings) with inotify until
+  // stop_watching; `changed` runs on the loop for each batch of changes.
+  // Entries of watched directories whose names match an `ignore` pattern
+  // (fnmatch) are left out. A directory that is missing is watched for
+  // again every second, and a note says so.
+  virtual WatchId watch_paths(const std::vector<config::FileWatchSettings::Path>& paths,
+                              const std::vector<std::string>& ignore,
+                              std::function<void(PathChanges)> changed) = 0;
+  // Ends the watch and closes its descriptor; `changed` is not run again.
+  virtual void stop_watching(WatchId id) = 0;
+  // Restarts the child at `path` as `otpctl restart PATH` does (an operator's
+  // restart, not a crash); `done` runs once it is up again, or with why not.
+  virtual void restart_child(const std::string& path, std::function<void(ActionResult)> done) = 0;
+  // Sends `signo` to the process child at `path` as its kill_mode says: its
+  // process group, or its main process alone. Not ok when it is not running.
+  virtual void signal_child(const std::string& path, int signo,
+                            std::function<void(ActionResult)> done) = 0;
 };
 
 }  // namespace otpd::workers

@@ -3,9 +3,19 @@
 #include "config/duration.hpp"
 #include "workers/agent.hpp"
 #include "workers/cron.hpp"
+#include "workers/file_watch.hpp"
 #include "workers/health_check.hpp"
 
 namespace otpd::workers {
+namespace {
+
+// The path of the sibling `name` of the child at `path`: same parent.
+std::string sibling_path(const std::string& path, const std::string& name) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? name : path.substr(0, slash + 1) + name;
+}
+
+}  // namespace
 
 WorkerPool::~WorkerPool() = default;
 
@@ -56,13 +66,7 @@ runtime::Pid WorkerPool::start_kind(const std::string& path, const config::Worke
       error = "health checks need the loop's services, which this otpd lacks";
       return {};
     }
-    // `guards` names a sibling: same parent, its own name.
-    std::string guarded;
-    if (!check->guards.empty()) {
-      const auto slash = path.rfind('/');
-      guarded =
-          slash == std::string::npos ? check->guards : path.substr(0, slash + 1) + check->guards;
-    }
+    std::string guarded = check->guards.empty() ? "" : sibling_path(path, check->guards);
     return runtime::start<HealthCheck>(scheduler(), std::move(ended), path, *check, *services_,
                                        std::move(guarded))
         .pid();
@@ -73,6 +77,15 @@ runtime::Pid WorkerPool::start_kind(const std::string& path, const config::Worke
       return {};
     }
     return runtime::start<Cron>(scheduler(), std::move(ended), path, *cron, *services_).pid();
+  }
+  if (const auto* watch = std::get_if<config::FileWatchSettings>(&spec.settings)) {
+    if (services_ == nullptr) {
+      error = "file watches need the loop's services, which this otpd lacks";
+      return {};
+    }
+    return runtime::start<FileWatch>(scheduler(), std::move(ended), path, *watch, *services_,
+                                     sibling_path(path, watch->target))
+        .pid();
   }
   error = std::string("no such worker kind here: ") + config::to_string(spec.kind());
   return {};

@@ -22,7 +22,8 @@ namespace otpd::workers {
 class WorkerPool final : public supervise::WorkerStarter {
  public:
   // `services` is what workers ask of the loop; without it, kinds that
-  // need it (health_check) fail to start, and slow handlers go unreported.
+  // need it (health_check, file_watch) fail to start, and slow handlers go
+  // unreported.
   explicit WorkerPool(LoopServices* services, config::WorkerPoolSpec settings = {})
       : services_(services), settings_(settings) {}
   // Joins the pool's threads; workers still running are dropped without

@@ -90,20 +90,21 @@ TEST_SUITE("loader: dynamic supervisor") {
                    "    - name: jobs\n"
                    "      worker: {kind: dynamic_supervisor, max_childs: 3}\n") ==
           "t.yaml:4:42: unknown key 'max_childs' (did you mean 'max_children'?)");
-    CHECK(error_of("tree:\n"
-                   "  children:\n"
-                   "    - name: jobs\n"
-                   "      worker: {kind: dynamic_supervisr}\n") ==
-          "t.yaml:4:22: worker.kind: expected one of agent, cron, dynamic_supervisor or "
-          "health_check, "
-          "found "
-          "'dynamic_supervisr' (did "
-          "you mean 'dynamic_supervisor'?)");
+    CHECK(
+        error_of("tree:\n"
+                 "  children:\n"
+                 "    - name: jobs\n"
+                 "      worker: {kind: dynamic_supervisr}\n") ==
+        "t.yaml:4:22: worker.kind: expected one of agent, cron, dynamic_supervisor, file_watch or "
+        "health_check, found "
+        "'dynamic_supervisr' (did "
+        "you mean 'dynamic_supervisor'?)");
     CHECK(error_of("tree:\n"
                    "  children:\n"
                    "    - name: jobs\n"
                    "      worker: {max_children: 3}\n") ==
-          "t.yaml:4:15: worker: needs a 'kind': one of agent, cron, dynamic_supervisor or "
+          "t.yaml:4:15: worker: needs a 'kind': one of agent, cron, dynamic_supervisor, file_watch "
+          "or "
           "health_check");
     CHECK(error_of("tree:\n"
                    "  children:\n"

@@ -106,13 +106,13 @@ TEST_SUITE("config workers") {
   }
 
   TEST_CASE("errors name the place and suggest the spelling") {
-    CHECK(error_of("{kind: agnet}") ==
-          "t.yaml:4:22: worker.kind: expected one of agent, cron, dynamic_supervisor or "
-          "health_check, "
-          "found "
-          "'agnet' (did "
-          "you "
-          "mean 'agent'?)");
+    CHECK(
+        error_of("{kind: agnet}") ==
+        "t.yaml:4:22: worker.kind: expected one of agent, cron, dynamic_supervisor, file_watch or "
+        "health_check, found "
+        "'agnet' (did "
+        "you "
+        "mean 'agent'?)");
     CHECK(error_of("{kind: agent, valeu: 1}") ==
           "t.yaml:4:29: unknown key 'valeu' (did you mean 'value'?)");
     CHECK(error_of("{value: 1}").find("needs a 'kind'") != std::string::npos);

@@ -170,6 +170,46 @@ tree:
   CHECK(status_json(live, "reload")["state"] == "running");
 }
 
+TEST_CASE("a signal goes where the target's kill_mode says: its group, or its main process") {
+  // Each program is a shell that traps HUP and runs a second shell, in its
+  // process group, that traps HUP as well; each writes who got the signal.
+  auto program = [](const std::string& mark) {
+    const std::string to = "@DIR@/" + mark;
+    return "        trap 'echo main >> " + to + "' HUP\n" +
+           "        sh -c 'trap \"echo helper >> " + to + "\" HUP; touch " + to +
+           ".up; while :; do sleep 0.1; done' &\n" + "        while :; do sleep 0.1; done\n";
+  };
+  LiveDaemon live(
+      "tree:\n  children:\n"
+      "    - name: grouped\n      shell: |\n" +
+      program("grouped") + "    - name: alone\n      kill_mode: process\n      shell: |\n" +
+      program("alone") +
+      "    - name: hup-grouped\n      worker: {kind: file_watch, paths: [app.conf], "
+      "target: grouped, action: {signal: HUP}, debounce: 100ms}\n"
+      "    - name: hup-alone\n      worker: {kind: file_watch, paths: [app.conf], "
+      "target: alone, action: {signal: HUP}, debounce: 100ms}\n");
+  wait_watching(live, 2);
+  // Both helpers have set their traps.
+  REQUIRE(live.otpd.wait_for([&] {
+    return fs::exists(live.box.path("grouped.up")) && fs::exists(live.box.path("alone.up"));
+  }));
+  write_file(live.box.path("app.conf"), "x\n");
+  auto lines = [&](const std::string& mark) {
+    std::vector<std::string> read;
+    std::ifstream in(live.box.path(mark));
+    for (std::string line; std::getline(in, line);) read.push_back(line);
+    std::sort(read.begin(), read.end());
+    return read;
+  };
+  REQUIRE_MESSAGE(live.otpd.wait_for([&] { return lines("grouped").size() == 2; }),
+                  live.otpd.transcript());
+  CHECK(lines("grouped") == std::vector<std::string>{"helper", "main"});
+  REQUIRE_MESSAGE(live.otpd.wait_for([&] { return !lines("alone").empty(); }),
+                  live.otpd.transcript());
+  keep_reading(live, std::chrono::milliseconds(500));
+  CHECK(lines("alone") == std::vector<std::string>{"main"});
+}
+
 TEST_CASE("a watched directory: entries created and removed restart, editor files do not") {
   const otpd::test::TempDir conf_d;
   LiveDaemon live(restart_tree("[" + conf_d.dir() + "/]", ", debounce: 200ms"));

@@ -122,21 +122,6 @@ WorkerServices::~WorkerServices() {
   for (auto& [id, watch] : watches_) watch->stop();
 }
 
-void WorkerServices::run_command(const std::string& path, const config::ProcessSpec& spec,
-                                 supervise::Duration timeout,
-                                 std::function<void(ProbeResult)> done) {
-  start_command(
-      path, spec, timeout, nullptr,
-      [timeout, done = std::move(done)](const workers::CommandOutcome& outcome) {
-        if (outcome.pid == 0) return done({false, "cannot run: " + outcome.error});
-        if (outcome.timed_out) {
-          return done(
-              {false, "still running after " + config::format_duration(timeout) + ", killed"});
-        }
-        done({*outcome.status == supervise::ExitStatus::exited(0), describe(*outcome.status)});
-      });
-}
-
 workers::CommandId WorkerServices::start_command(
     const std::string& path, const config::ProcessSpec& spec,
     std::optional<supervise::Duration> timeout, std::function<void(int pid)> started,

@@ -36,9 +36,6 @@ class WorkerServices final : public workers::LoopServices {
   WorkerServices(const WorkerServices&) = delete;
   WorkerServices& operator=(const WorkerServices&) = delete;
 
-  void run_command(const std::string& path, const config::ProcessSpec& spec,
-                   supervise::Duration timeout,
-                   std::function<void(workers::ProbeResult)> done) override;
   workers::CommandId start_command(const std::string& path, const config::ProcessSpec& spec,
                                    std::optional<supervise::Duration> timeout,
                                    std::function<void(int pid)> started,

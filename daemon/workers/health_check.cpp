@@ -4,6 +4,19 @@ namespace otpd::workers {
 
 using Probe = config::HealthCheckSettings::Probe;
 
+namespace {
+
+// An exec probe passes when its command exits 0 within the timeout.
+ProbeResult judge_command(const CommandOutcome& outcome, supervise::Duration timeout) {
+  if (outcome.pid == 0) return {false, "cannot run: " + outcome.error};
+  if (outcome.timed_out) {
+    return {false, "still running after " + config::format_duration(timeout) + ", killed"};
+  }
+  return {*outcome.status == supervise::ExitStatus::exited(0), describe(*outcome.status)};
+}
+
+}  // namespace
+
 HealthCheck::HealthCheck(Ended ended, std::string path, config::HealthCheckSettings settings,
                          LoopServices& services, std::string guarded_path)
     : BuiltinWorker(std::move(ended)),
@@ -35,12 +48,21 @@ void HealthCheck::probe() {
                          std::move(reply));
       break;
     case Probe::exec:
-      services_.run_command(path_, settings_.command, settings_.timeout, std::move(reply));
+      command_ = services_.start_command(
+          path_, settings_.command, settings_.timeout, nullptr,
+          [reply = std::move(reply), timeout = settings_.timeout](const CommandOutcome& outcome) {
+            reply(judge_command(outcome, timeout));
+          });
       break;
   }
 }
 
+void HealthCheck::cleanup() {
+  if (command_) services_.kill_command(*command_);
+}
+
 void HealthCheck::probed(ProbeResult result) {
+  command_.reset();
   if (result.ok) {
     if (failed_in_a_row_ > 0) {
       emit(supervise::EventKind::health_recovered,

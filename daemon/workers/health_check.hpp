@@ -5,6 +5,7 @@
 // the loop through LoopServices; this worker only keeps the count.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "config/spec.hpp"
@@ -20,6 +21,7 @@ class HealthCheck final : public BuiltinWorker<HealthCheck> {
               LoopServices& services, std::string guarded_path);
 
   void begin();
+  void cleanup();
   void probe();
   void probed(ProbeResult result);
 
@@ -33,6 +35,8 @@ class HealthCheck final : public BuiltinWorker<HealthCheck> {
   LoopServices& services_;
   std::string guarded_path_;
   int failed_in_a_row_ = 0;
+  // The exec probe under way, killed if the check ends before it does.
+  std::optional<CommandId> command_;
 };
 
 }  // namespace otpd::workers

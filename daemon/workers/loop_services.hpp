@@ -61,16 +61,13 @@ struct ActionResult {
 class LoopServices {
  public:
   virtual ~LoopServices() = default;
-  // Any thread. Each `done` runs once, on the loop; it must hand the result
-  // to its worker as a message.
-  // Runs `spec` under the tree path `path` (its output goes there); ok when
-  // it exits 0 within `timeout`, else it is killed.
-  virtual void run_command(const std::string& path, const config::ProcessSpec& spec,
-                           supervise::Duration timeout, std::function<void(ProbeResult)> done) = 0;
-  // Starts `spec` under the tree path `path`, as run_command does, and
+  // Any thread. Each callback runs once, on the loop; it must hand the
+  // result to its worker as a message.
+  // Starts `spec` under the tree path `path` (its output goes there) and
   // calls `started` with its pid once it runs, then `ended` once it has been
   // reaped (or `ended` alone when it cannot start). Past `timeout` (none:
-  // no limit) its process group is sent SIGKILL.
+  // no limit) its process group is sent SIGKILL. A worker kills what it
+  // started when it ends (kill_command), so that no command outlives it.
   virtual CommandId start_command(const std::string& path, const config::ProcessSpec& spec,
                                   std::optional<supervise::Duration> timeout,
                                   std::function<void(int pid)> started,

@@ -462,6 +462,16 @@ bool running(pid_t pid) {
   return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
 }
 
+bool reaped(pid_t pid, Ms timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const std::string proc = "/proc/" + std::to_string(pid);
+  while (::access(proc.c_str(), F_OK) == 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(Ms(20));
+  }
+  return true;
+}
+
 std::vector<pid_t> strays() {
   std::vector<pid_t> found;
   for (const auto& [pid, state] : children_of(getpid())) found.push_back(pid);

@@ -155,6 +155,9 @@ Result run_to_end(std::vector<std::string> args, Ms timeout = default_timeout);
 
 // Whether a process exists and is not a zombie.
 bool running(pid_t pid);
+// Waits up to `timeout` until `pid` has been reaped (not even a zombie is
+// left); whether it has.
+bool reaped(pid_t pid, Ms timeout = Ms(3000));
 // Processes still below this test process (it is their subreaper): none
 // should outlive the otpd that started them.
 std::vector<pid_t> strays();

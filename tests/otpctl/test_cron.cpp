@@ -3,7 +3,6 @@
 // ends, and `otpctl call` status and run.
 #include <doctest/doctest.h>
 #include <signal.h>
-#include <sys/stat.h>
 
 #include <chrono>
 #include <fstream>
@@ -40,17 +39,6 @@ std::vector<std::string> wait_lines(const std::string& path, std::size_t count,
     std::this_thread::sleep_for(Ms(20));
   }
   return lines_of(path);
-}
-
-// Whether the process has been reaped: not even a zombie is left.
-bool reaped(pid_t pid, Ms timeout = Ms(3000)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  struct stat st {};
-  while (::stat(("/proc/" + std::to_string(pid)).c_str(), &st) == 0) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(Ms(20));
-  }
-  return true;
 }
 
 Json call(const LiveDaemon& live, const std::string& message) {
@@ -140,7 +128,7 @@ TEST_CASE("overlap kill: the running command is killed and reaped, then the new 
   CHECK(failed->str("reason").rfind("killed for overlap: a new run was due after ", 0) == 0);
   const pid_t second = recorded_pid(live, 1);
   CHECK(second != first);
-  CHECK(reaped(first));
+  CHECK(otpd::it::reaped(first));
   REQUIRE(live.otpd.wait_event("job", "run_started", 2));
   // Never two at once: the new run started once the old one had been reaped.
   const auto events = live.otpd.events({"run_started", "run_failed"});
@@ -160,7 +148,7 @@ TEST_CASE("a run past its timeout is killed") {
   CHECK(failed->str("reason") == "timed out: still running after 300ms, killed");
   CHECK(failed->str("signal") == "SIGKILL");
   CHECK(failed->num("duration_ms") >= 300);
-  CHECK(reaped(pid));
+  CHECK(otpd::it::reaped(pid));
 }
 
 TEST_CASE("otpctl stop kills the running command with the worker") {
@@ -172,7 +160,7 @@ TEST_CASE("otpctl stop kills the running command with the worker") {
   REQUIRE(live.otpd.wait_event("job", "stopped"));
   CHECK(live.otpd.event("job", "run_failed")->str("reason") ==
         "killed: the cron worker is stopping");
-  CHECK(reaped(pid));
+  CHECK(otpd::it::reaped(pid));
 }
 
 TEST_CASE("a reload that removes the worker kills its running command") {
@@ -194,7 +182,7 @@ tree:
   const Outcome reload = live.ctl({"reload"});
   REQUIRE_MESSAGE(reload.code == 0, reload.shown());
   REQUIRE(live.otpd.wait_event("job", "stopped"));
-  CHECK(reaped(pid));
+  CHECK(otpd::it::reaped(pid));
 }
 
 TEST_CASE("otpd's shutdown kills and reaps a running command") {
@@ -202,7 +190,7 @@ TEST_CASE("otpd's shutdown kills and reaps a running command") {
   const pid_t pid = recorded_pid(live, 0);
   live.otpd.signal(SIGTERM);
   REQUIRE(live.otpd.wait_exit() == 0);
-  CHECK(reaped(pid, Ms(0)));
+  CHECK(otpd::it::reaped(pid, Ms(0)));
 }
 
 TEST_CASE("otpctl call: status before and after a run asked for with run") {

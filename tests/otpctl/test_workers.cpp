@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -342,4 +343,26 @@ tree:
   const Json after = status_json(live, "db-health");
   CHECK(after["restarts"] == before["restarts"]);
   CHECK(after["state"] == "running");
+}
+
+TEST_CASE("a health check's probe command is killed when the check stops") {
+  LiveDaemon live(R"(
+tree:
+  children:
+    - name: check
+      worker:
+        kind: health_check
+        exec: "echo $$ > @DIR@/probe.pid; exec sleep 30"
+        timeout: 60s
+)");
+  // The check's first probe never ends on its own.
+  int pid = 0;
+  REQUIRE(live.otpd.wait_for([&] {
+    std::ifstream(live.box.path("probe.pid")) >> pid;
+    return pid > 0;
+  }));
+  const Outcome stop = live.ctl({"stop", "check"});
+  REQUIRE_MESSAGE(stop.code == 0, stop.shown());
+  REQUIRE(live.otpd.wait_event("check", "stopped"));
+  CHECK(otpd::it::reaped(pid));
 }

@@ -137,6 +137,10 @@ Process::Process() : id_(next_process_id.fetch_add(1, std::memory_order_relaxed)
 }
 
 Process::~Process() {
+  drop_unhandled();
+}
+
+void Process::drop_unhandled() {
   if (suspended_) std::exchange(suspended_, {}).destroy();
   // Messages that arrived after the end: their senders learn of it now.
   while (QueueNode* node = mailbox_.pop()) delete static_cast<Envelope*>(node);

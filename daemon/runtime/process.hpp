@@ -177,6 +177,9 @@ class Process {
   Envelope* saved_head_ = nullptr;
   Envelope* saved_tail_ = nullptr;
   void save(Envelope* envelope);
+  // The suspended handler, the mailbox and the saved messages, and with
+  // them the pids they hold.
+  void drop_unhandled();
   Envelope* take_saved();
   void drop_saved();
   unsigned long long waiting_for_ = 0;

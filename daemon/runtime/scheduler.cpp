@@ -202,11 +202,16 @@ void Worker::destroy_leftovers() {
     timers.top().process->release();
     timers.pop();
   }
+  // Processes may hold each other's pids in what they have not handled
+  // (two servers each waiting on a call to the other, a message carrying a
+  // pid): dropping that first breaks the cycles, and the last release of
+  // each, on whichever thread, deletes it.
   while (live != nullptr) {
     Process* process = live;
     live = process->live_next_;
     process->live_prev_ = process->live_next_ = nullptr;
     process->ended_.store(true, std::memory_order_release);
+    process->drop_unhandled();
     process->links_.clear();
     process->parent_ = {};
     process->watched_by_.clear();

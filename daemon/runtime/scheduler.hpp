@@ -94,6 +94,11 @@ class Scheduler {
   explicit Scheduler(unsigned threads = 0, SlowHandlerPolicy slow = {});
   // Stops the threads; processes still alive are destroyed without running
   // their terminate hooks (stop them through their supervisors first).
+  // What they had not handled goes first, so that pids held only there
+  // (a call waiting on another, a queued message) keep nothing alive; a
+  // process is freed once no Pid refers to it, and two whose own members
+  // hold each other's pids keep each other, as any cycle of counted
+  // references does.
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;

@@ -82,7 +82,37 @@ class Lifecycle : public GenServer<Lifecycle> {
   int timeouts_ = 0;
 };
 
+// One of two servers that call each other from a handler: OTP's classic
+// deadlock. Counts its instances, to see that none outlives the scheduler.
+class Mutual : public GenServer<Mutual> {
+ public:
+  explicit Mutual(std::atomic<int>& alive) : alive_(alive) { ++alive_; }
+  ~Mutual() override { --alive_; }
+  Async<int> ask(Server<Mutual> other, Server<Mutual> me) {
+    co_return co_await other.call_within(std::chrono::hours(1), &Mutual::ask, me, other);
+  }
+  void note(Server<Mutual>) {}
+
+ private:
+  std::atomic<int>& alive_;
+};
+
 }  // namespace
+
+TEST_CASE("servers deadlocked in calls to each other are freed with the scheduler") {
+  std::atomic<int> alive{0};
+  {
+    Scheduler scheduler(2);
+    auto a = start<Mutual>(scheduler, alive);
+    auto b = start<Mutual>(scheduler, alive);
+    a.cast(&Mutual::ask, b, a);  // a waits for b, which waits for a
+    // A message each, held unhandled while they wait, carrying the other's pid.
+    a.cast(&Mutual::note, b);
+    b.cast(&Mutual::note, a);
+    CHECK(eventually([&] { return scheduler.live_processes() == 2; }));
+  }
+  CHECK(alive == 0);
+}
 
 TEST_CASE("cast and call run on the server in the order sent") {
   Scheduler scheduler(2);

@@ -164,6 +164,9 @@ int run(const otpd::Options& options) {
              otpd::config::format_duration(watchdog.interval()));
   }
   otpd::control::EventHub events(log);
+  events.observe([&outputs](const otpd::supervise::Event& event) {
+    if (event.kind == otpd::supervise::EventKind::removed) outputs.forget(event.path);
+  });
   otpd::process::Reaper reaper(io, [&events](int pid, otpd::supervise::ExitStatus status) {
     events.emit({.kind = otpd::supervise::EventKind::orphan_reaped,
                  .path = "/",

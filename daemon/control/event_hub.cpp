@@ -8,7 +8,12 @@ namespace otpd::control {
 
 EventHub::EventHub(log::EventLog& log, std::size_t capacity) : log_(log), ring_(capacity) {}
 
+void EventHub::observe(std::function<void(const supervise::Event&)> observer) {
+  observers_.push_back(std::move(observer));
+}
+
 void EventHub::emit(const supervise::Event& event) {
+  for (const auto& observer : observers_) observer(event);
   const std::string time = log::utc_timestamp();
   log_.emit(event, time);
   if (ring_.empty()) return;

@@ -32,12 +32,17 @@ class EventHub final : public supervise::EventSink {
   // Calls fn with each of the `count` most recent events, oldest first.
   void recent(std::size_t count, const std::function<void(std::string_view)>& fn) const;
 
+  // Parts of otpd that act on events, told before the log: the output hub
+  // lets a removed child's buffer go.
+  void observe(std::function<void(const supervise::Event&)> observer);
+
   void subscribe(EventSubscriber& subscriber);
   void unsubscribe(EventSubscriber& subscriber);
   std::size_t subscribers() const;
 
  private:
   log::EventLog& log_;
+  std::vector<std::function<void(const supervise::Event&)>> observers_;
   std::vector<std::string> ring_;  // the oldest event is overwritten first
   std::size_t next_ = 0;           // the slot the next event goes to
   std::size_t stored_ = 0;

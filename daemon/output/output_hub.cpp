@@ -100,6 +100,7 @@ struct Channel {
   std::vector<LineFollower*> followers;  // nullptr: left during a fan-out
   bool fanning_out = false;
   std::vector<log::OutputLine> batch;  // lines read, not yet delivered
+  bool forgotten = false;              // its child left the tree while it was followed
 };
 
 struct Reader;
@@ -148,7 +149,33 @@ struct OutputHub::Impl : std::enable_shared_from_this<Impl> {
               .emplace(path, std::make_shared<Channel>(path, static_cast<std::size_t>(logs.buffer)))
               .first;
     }
+    found->second->forgotten = false;  // a child at that path again
     return *found->second;
+  }
+
+  static bool followed(const Channel& ch) {
+    return std::any_of(ch.followers.begin(), ch.followers.end(),
+                       [](const LineFollower* f) { return f != nullptr; });
+  }
+
+  // The child at `path`, and every child under it, left the tree.
+  void forget(const std::string& path) {
+    const auto gone = [&path](const std::string& key) {
+      return path.empty() || key == path ||
+             (key.size() > path.size() && key.starts_with(path) && key[path.size()] == '/');
+    };
+    std::erase_if(modes, [&](const auto& entry) { return gone(entry.first); });
+    std::erase_if(channels, [&](auto& entry) {
+      if (!gone(entry.first)) return false;
+      Channel& ch = *entry.second;
+      // A follower stays attached until it leaves; a pipe still being read
+      // keeps the channel alive on its own.
+      if (followed(ch) || ch.fanning_out) {
+        ch.forgotten = true;
+        return false;
+      }
+      return true;
+    });
   }
 
   // Opens the child's file on its first `file` spawn, or says why it cannot.
@@ -482,7 +509,16 @@ void OutputHub::unfollow(const std::string& path, LineFollower& follower) {
     *it = nullptr;
   } else {
     ch.followers.erase(it);
+    if (ch.forgotten && ch.followers.empty()) impl_->channels.erase(found);
   }
+}
+
+void OutputHub::forget(const std::string& path) {
+  impl_->forget(std::string(trimmed(path)));
+}
+
+std::size_t OutputHub::channels() const {
+  return impl_->channels.size();
 }
 
 std::size_t OutputHub::open_pipes() const {

@@ -67,6 +67,13 @@ class OutputHub final : public process::ChildStdioRouting {
                   const std::function<void(const log::OutputLine&)>& fn) const;
   void follow(const std::string& path, LineFollower& follower);
   void unfollow(const std::string& path, LineFollower& follower);
+  // The child at `path` and those under it have left the tree (removed by
+  // a reload or terminate-child, a temporary child's end): their buffers,
+  // modes and log files go, once the pipes still open reach their end and
+  // the last follower leaves.
+  void forget(const std::string& path);
+  // Children whose buffered output is kept now, for tests.
+  std::size_t channels() const;
 
   // Descriptors held for capture now (read ends of pipes), for tests.
   std::size_t open_pipes() const;

@@ -2,6 +2,7 @@
 // and terminate-child as an operator would.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -186,4 +187,50 @@ TEST_CASE("a restart of the dynamic supervisor drops its run-time children") {
   CHECK(!running(job));
   CHECK(r.children_of("jobs").empty());
   CHECK(r.status("jobs")["state"] == "running");
+}
+
+namespace {
+
+// otpd's descriptors open on the log files of the jobs' children.
+int job_log_files(const Running& r) {
+  int open = 0;
+  for (int fd = 0; fd < 1024; ++fd) {
+    if (fd_target(r.otpd.pid(), fd).find("/logs/jobs.") != std::string::npos) ++open;
+  }
+  return open;
+}
+
+bool job_log_files_become(const Running& r, int expected) {
+  for (int i = 0; i < 500; ++i) {
+    if (job_log_files(r) == expected) return true;
+    usleep(10'000);
+  }
+  return job_log_files(r) == expected;
+}
+
+}  // namespace
+
+TEST_CASE("a child that leaves the tree leaves no buffer or log file open behind") {
+  Running r(tree_with_jobs("max_children: 3") + "logs:\n  output: file\n  dir: @DIR@/logs\n");
+  for (int round = 0; round < 4; ++round) {
+    const std::string name = "job" + std::to_string(round);
+    REQUIRE(r.ctl({"start-child", "jobs", job_json(name)}).code == 0);
+    REQUIRE(r.otpd.wait_event("jobs/" + name, "started"));
+    CHECK(job_log_files(r) == 1);
+    REQUIRE(r.ctl({"terminate-child", "jobs", name}).code == 0);
+    REQUIRE(r.otpd.wait_event("jobs/" + name, "removed"));
+    CHECK(job_log_files_become(r, 0));
+    CHECK(r.ctl({"logs", "jobs/" + name}).code == 1);
+  }
+  // A removed supervisor takes its children's with it.
+  REQUIRE(r.ctl({"start-child", "jobs", job_json("a")}).code == 0);
+  REQUIRE(r.ctl({"start-child", "jobs", job_json("b")}).code == 0);
+  CHECK(job_log_files_become(r, 2));
+  r.box.write("otpd.yaml",
+              "tree:\n  children:\n    - name: db\n"
+              "      command: [@CHILD@, --name, db, --term-delay, 0]\n"
+              "logs:\n  output: file\n  dir: @DIR@/logs\n");
+  REQUIRE(r.ctl({"reload"}).code == 0);
+  CHECK(job_log_files_become(r, 0));
+  CHECK(r.otpd.wait_event("jobs", "removed"));
 }

@@ -56,6 +56,11 @@ struct TreeCounts {
   int captured = 0;  // processes whose output otpd reads through two pipes
 };
 
+// "1 process", "7 processes".
+std::string counted(int n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 TreeCounts count(const otpd::config::SupervisorSpec& spec) {
   TreeCounts counts;
   for (const auto& child : spec.children) {
@@ -111,9 +116,9 @@ int check(const std::string& file) {
   try {
     const auto config = otpd::config::load_file(file);
     const TreeCounts counts = count(config.tree);
-    std::cout << file << ": ok (" << counts.processes << " processes, "
-              << (counts.workers > 0 ? std::to_string(counts.workers) + " workers, " : "")
-              << counts.supervisors << " supervisors)\n";
+    std::cout << file << ": ok (" << counted(counts.processes, "process", "processes") << ", "
+              << (counts.workers > 0 ? counted(counts.workers, "worker", "workers") + ", " : "")
+              << counted(counts.supervisors, "supervisor", "supervisors") << ")\n";
     return 0;
   } catch (const otpd::config::ConfigError& e) {
     std::cerr << e.what() << '\n';
@@ -276,10 +281,10 @@ int run(const otpd::Options& options) {
   otpd::control::Server server(io, std::move(*listening), *policy, commands, events, log);
 
   log.info("otpd " OTPD_VERSION " (pid " + std::to_string(getpid()) + ") starting " +
-           options.config_file + ": " + std::to_string(counts.processes) + " processes " +
-           (counts.workers > 0 ? "and " + std::to_string(counts.workers) + " workers " : "") +
-           "under " + std::to_string(counts.supervisors) + " supervisors; control socket " +
-           socket_path);
+           options.config_file + ": " + counted(counts.processes, "process", "processes") + " " +
+           (counts.workers > 0 ? "and " + counted(counts.workers, "worker", "workers") + " " : "") +
+           "under " + counted(counts.supervisors, "supervisor", "supervisors") +
+           "; control socket " + socket_path);
   tree.start([&](std::string error) {
     if (!error.empty()) {
       if (stopping) return;  // a signal arrived during the start; its stop reports

@@ -104,7 +104,7 @@ TEST_CASE("otpd check counts workers") {
   const std::string file = box.write("otpd.yaml", kAgentTree);
   const auto r = otpd::it::run_to_end({"check", file});
   CHECK(r.code == 0);
-  CHECK(r.out == file + ": ok (1 processes, 1 workers, 2 supervisors)\n");
+  CHECK(r.out == file + ": ok (1 process, 1 worker, 2 supervisors)\n");
 }
 
 TEST_CASE("otpctl call reads and changes an agent's value; cast changes it without a reply") {

@@ -98,22 +98,29 @@ void Commands::answer(const Request& request, std::string& out) {
   }
 }
 
-// The tree says what is at the path; the worker pool's registry, which
-// process runs there now.
-runtime::Pid Commands::running_worker(const Request& request, ErrorCode& code,
-                                      std::string& error) const {
+const supervise::WorkerNode* Commands::worker_node(const Request& request, std::string_view refusal,
+                                                   ErrorCode& code, std::string& error) const {
   const std::string path(trimmed(request.path));
   code = ErrorCode::failed;
   if (!tree_.contains(request.path)) {
     code = ErrorCode::not_found;
     error = tree_.not_found(path);
-    return {};
+    return nullptr;
   }
-  if (tree_.worker(request.path) == nullptr) {
-    error = "'" + (path.empty() ? std::string("/") : path) +
-            "' is not an in-process worker: only workers take messages";
-    return {};
+  const supervise::WorkerNode* worker = tree_.worker(request.path);
+  if (worker == nullptr) {
+    error = "'" + (path.empty() ? std::string("/") : path) + "' is not an in-process worker" +
+            std::string(refusal);
   }
+  return worker;
+}
+
+// The tree says what is at the path; the worker pool's registry, which
+// process runs there now.
+runtime::Pid Commands::running_worker(const Request& request, ErrorCode& code,
+                                      std::string& error) const {
+  const std::string path(trimmed(request.path));
+  if (worker_node(request, ": only workers take messages", code, error) == nullptr) return {};
   if (calls_ == nullptr) {
     error = "this otpd does not pass messages to workers";
     return {};
@@ -141,15 +148,11 @@ void Commands::cast(const Request& request, std::string& out) {
 // Answers from the registry the worker pool keeps; the tree adds the kind.
 void Commands::whereis(const Request& request, std::string& out) {
   const std::string path(trimmed(request.path));
-  const supervise::WorkerNode* worker = tree_.worker(request.path);
+  ErrorCode code{};
+  std::string error;
+  const supervise::WorkerNode* worker = worker_node(request, "", code, error);
   if (worker == nullptr) {
-    if (!tree_.contains(request.path)) {
-      not_found(request, out);
-    } else {
-      append_error(
-          out, request.id, ErrorCode::failed,
-          "'" + (path.empty() ? std::string("/") : path) + "' is not an in-process worker");
-    }
+    append_error(out, request.id, code, error);
     return;
   }
   const runtime::Pid pid = calls_ != nullptr ? calls_->whereis(path) : runtime::Pid();

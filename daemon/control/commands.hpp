@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "control/event_hub.hpp"
 #include "control/reload_json.hpp"
@@ -54,6 +55,10 @@ class Commands {
   void cast(const Request& request, std::string& out);
   void whereis(const Request& request, std::string& out);
   void call(const Request& request, std::function<void(std::string)> done);
+  // The worker node at request.path; otherwise the error to answer, a
+  // non-worker's ending with `refusal`.
+  const supervise::WorkerNode* worker_node(const Request& request, std::string_view refusal,
+                                           ErrorCode& code, std::string& error) const;
   // The running worker at request.path; otherwise the error to answer.
   runtime::Pid running_worker(const Request& request, ErrorCode& code, std::string& error) const;
   void not_found(const Request& request, std::string& out) const;

@@ -185,17 +185,12 @@ int run(const otpd::Options& options) {
   }
   otpd::process::OsProcesses processes(reaper, {}, &readiness, &outputs);
 
-  // Before the tree, so that they outlive every worker the tree runs. A
-  // health check kills what it guards through the tree, once both exist.
-  otpd::supervise::Tree* running_tree = nullptr;
-  otpd::loop::WorkerServices worker_services(
-      io, host, processes, events, [&running_tree](const std::string& path) {
-        std::string ignored;  // a process that has gone meanwhile needs no kill
-        if (running_tree != nullptr) running_tree->signal_child(path, SIGKILL, ignored);
-      });
+  // Before the tree, so that they outlive every worker the tree runs.
+  // Workers act on the tree (a health check kills what it guards, a file
+  // watch restarts its target) once both exist.
+  otpd::loop::WorkerServices worker_services(io, host, processes, events);
   otpd::workers::WorkerPool workers(&worker_services, config.workers);
   otpd::supervise::Tree tree(host, processes, events, config, &workers);
-  running_tree = &tree;
   worker_services.act_on(&tree);
   otpd::service::StatusReporter status_reporter(host, manager, events, [&tree] {
     const auto root = tree.status("/");

@@ -110,13 +110,8 @@ struct WorkerServices::RunningCommand {
 };
 
 WorkerServices::WorkerServices(asio::io_context& io, supervise::Host& host,
-                               supervise::ProcessControl& processes, supervise::EventSink& events,
-                               std::function<void(const std::string&)> kill_process)
-    : io_(io),
-      host_(host),
-      processes_(processes),
-      events_(events),
-      kill_process_(std::move(kill_process)) {}
+                               supervise::ProcessControl& processes, supervise::EventSink& events)
+    : io_(io), host_(host), processes_(processes), events_(events) {}
 
 WorkerServices::~WorkerServices() {
   for (auto& [id, watch] : watches_) watch->stop();
@@ -202,7 +197,10 @@ void WorkerServices::emit(supervise::Event event) {
 }
 
 void WorkerServices::kill_process(const std::string& path) {
-  host_.post([this, path] { kill_process_(path); });
+  host_.post([this, path] {
+    std::string ignored;  // a process that has gone meanwhile needs no kill
+    if (tree_ != nullptr) tree_->signal_child(path, SIGKILL, ignored);
+  });
 }
 
 workers::WatchId WorkerServices::watch_paths(

@@ -27,10 +27,8 @@ class PathWatch;
 
 class WorkerServices final : public workers::LoopServices {
  public:
-  // `kill_process(path)` sends SIGKILL to the process child at `path`.
   WorkerServices(boost::asio::io_context& io, supervise::Host& host,
-                 supervise::ProcessControl& processes, supervise::EventSink& events,
-                 std::function<void(const std::string&)> kill_process);
+                 supervise::ProcessControl& processes, supervise::EventSink& events);
   // Closes the descriptors of the watches still open.
   ~WorkerServices() override;
   WorkerServices(const WorkerServices&) = delete;
@@ -57,8 +55,9 @@ class WorkerServices final : public workers::LoopServices {
   void signal_child(const std::string& path, int signo,
                     std::function<void(workers::ActionResult)> done) override;
 
-  // The tree that restart_child and signal_child act on, once it exists;
-  // until then they report that there is none.
+  // The tree that kill_process, restart_child and signal_child act on, once
+  // it exists; until then the kill does nothing and the others report that
+  // there is none.
   void act_on(supervise::Tree* tree) { tree_ = tree; }
 
  private:
@@ -66,7 +65,6 @@ class WorkerServices final : public workers::LoopServices {
   supervise::Host& host_;
   supervise::ProcessControl& processes_;
   supervise::EventSink& events_;
-  std::function<void(const std::string&)> kill_process_;
   struct RunningCommand;
   std::atomic<workers::CommandId> next_command_{1};
   // Commands started and not yet reaped; only the loop touches it.

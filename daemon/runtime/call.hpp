@@ -162,6 +162,10 @@ class ProcessReply final : public ReplySink<R> {
 // waits for the reply `id` as it does for a call's.
 struct ReplyWaiting {
   static void begin(Process& caller, unsigned long long id) { caller.wait_for_reply(id); }
+  static void begin(Process& caller, unsigned long long id, std::chrono::milliseconds timeout,
+                    Process::MakeTimeout make_timeout, void* awaiter) {
+    caller.wait_for_reply(id, timeout, make_timeout, awaiter);
+  }
 };
 
 // `co_await server.call(...)` inside a handler returning Async<...>.
@@ -178,27 +182,34 @@ class CallAwaiter {
     if (caller == nullptr) {
       throw std::logic_error("co_await call() outside a process: use call_blocking()");
     }
-    const unsigned long long id = next_call_id();
-    caller->wait_for_reply(id);
-    if (timeout_ != std::chrono::milliseconds::max()) {
-      caller->scheduler().start_timer(
-          *caller, timeout_,
-          new ReplyEnvelope<R>(
-              id,
-              Outcome<R>::failure(CallError::Kind::timeout,
-                                  "no reply within " + std::to_string(timeout_.count()) + "ms"),
-              &outcome_, waiter));
+    id_ = next_call_id();
+    waiter_ = waiter;
+    if (timeout_ == std::chrono::milliseconds::max()) {
+      caller->wait_for_reply(id_);
+    } else {
+      caller->wait_for_reply(id_, timeout_, &CallAwaiter::timed_out, this);
     }
     server_.send(new CallEnvelope<R>(
         std::move(handler_),
-        std::make_unique<ProcessReply<R>>(caller->self(), id, &outcome_, waiter)));
+        std::make_unique<ProcessReply<R>>(caller->self(), id_, &outcome_, waiter)));
   }
   CallValue<R> await_resume() { return outcome_.take(); }
 
  private:
+  static Envelope* timed_out(void* awaiter) {
+    auto& self = *static_cast<CallAwaiter*>(awaiter);
+    return new ReplyEnvelope<R>(
+        self.id_,
+        Outcome<R>::failure(CallError::Kind::timeout,
+                            "no reply within " + std::to_string(self.timeout_.count()) + "ms"),
+        &self.outcome_, self.waiter_);
+  }
+
   Pid server_;
   Handler handler_;
   std::chrono::milliseconds timeout_;
+  unsigned long long id_ = 0;
+  std::coroutine_handle<> waiter_{};
   Outcome<R> outcome_;
 };
 

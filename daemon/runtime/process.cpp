@@ -142,6 +142,7 @@ Process::~Process() {
 
 void Process::drop_unhandled() {
   if (suspended_) std::exchange(suspended_, {}).destroy();
+  reply_deadline_ = {};
   // Messages that arrived after the end: their senders learn of it now.
   while (QueueNode* node = mailbox_.pop()) delete static_cast<Envelope*>(node);
   drop_saved();
@@ -167,6 +168,36 @@ Envelope* Process::take_saved() {
 
 void Process::drop_saved() {
   while (Envelope* envelope = take_saved()) delete envelope;
+}
+
+void Process::wait_for_reply(unsigned long long call_id,
+                             std::chrono::steady_clock::duration timeout, MakeTimeout make_timeout,
+                             void* awaiter) {
+  waiting_for_ = call_id;
+  reply_deadline_ = {std::chrono::steady_clock::now() + timeout, make_timeout, awaiter};
+  if (reply_timer_sequence_ == 0 || reply_deadline_.due < reply_timer_due_) {
+    arm_reply_timer(reply_deadline_.due);
+  }
+}
+
+void Process::arm_reply_timer(std::chrono::steady_clock::time_point due) {
+  reply_timer_sequence_ = home_->add_timer(*this, due, nullptr);
+  reply_timer_due_ = due;
+}
+
+void Process::reply_timer_fired(std::uint64_t sequence, std::chrono::steady_clock::time_point now) {
+  if (sequence != reply_timer_sequence_) return;
+  reply_timer_sequence_ = 0;
+  // A reply that came in time cleared the deadline; a later call's
+  // deadline is further on, and the timer moves there.
+  if (ended_.load(std::memory_order_relaxed) || reply_deadline_.make_timeout == nullptr) return;
+  if (reply_deadline_.due > now) {
+    arm_reply_timer(reply_deadline_.due);
+    return;
+  }
+  Envelope* timeout = reply_deadline_.make_timeout(reply_deadline_.awaiter);
+  reply_deadline_ = {};
+  deliver_or_drop(timeout);
 }
 
 void Process::run_next(Envelope* envelope) {
@@ -281,6 +312,7 @@ void Process::end(ExitReason reason) {
     // must not change what its links and monitors are told.
   }
   if (suspended_) std::exchange(suspended_, {}).destroy();
+  reply_deadline_ = {};  // its awaiter was in the frame just destroyed
   running_process = caller;
   parent_ = {};  // a parent holding its children's Pids would otherwise never be freed
   ended_.store(true, std::memory_order_release);

@@ -114,9 +114,23 @@ class Process {
 
   // While a handler waits for the reply to call `call_id`, messages other
   // than that reply (and exit signals it does not trap) wait in order.
-  void wait_for_reply(unsigned long long call_id) { waiting_for_ = call_id; }
+  void wait_for_reply(unsigned long long call_id) {
+    waiting_for_ = call_id;
+    reply_deadline_ = {};
+  }
+  // The same, with a limit: if no reply has come `timeout` from now,
+  // `make_timeout(awaiter)` makes the envelope that stands in for it. It is
+  // made only then, so an answered call costs no allocation for its
+  // timeout, and one timer per process serves a whole run of calls
+  // (see reply_timer_fired).
+  using MakeTimeout = Envelope* (*)(void* awaiter);
+  void wait_for_reply(unsigned long long call_id, std::chrono::steady_clock::duration timeout,
+                      MakeTimeout make_timeout, void* awaiter);
   unsigned long long waiting_for() const { return waiting_for_; }
-  void reply_arrived() { waiting_for_ = 0; }
+  void reply_arrived() {
+    waiting_for_ = 0;
+    reply_deadline_ = {};
+  }
   // Runs `envelope` before any other message (OTP's handle_continue).
   void run_next(Envelope* envelope);
 
@@ -183,6 +197,19 @@ class Process {
   Envelope* take_saved();
   void drop_saved();
   unsigned long long waiting_for_ = 0;
+  struct ReplyDeadline {
+    std::chrono::steady_clock::time_point due{};
+    MakeTimeout make_timeout = nullptr;  // null: no limit
+    void* awaiter = nullptr;             // in the suspended caller's frame
+  };
+  ReplyDeadline reply_deadline_;
+  // The one timer entry that stands for this process's reply deadlines:
+  // its sequence number (0: none pending) and when it is due. An entry
+  // whose number is not this one was superseded by an earlier deadline.
+  std::uint64_t reply_timer_sequence_ = 0;
+  std::chrono::steady_clock::time_point reply_timer_due_{};
+  void arm_reply_timer(std::chrono::steady_clock::time_point due);
+  void reply_timer_fired(std::uint64_t sequence, std::chrono::steady_clock::time_point now);
 
   bool started_ = false;
   bool initialized_ = false;  // on_start returned: only then does on_terminate run, as in OTP

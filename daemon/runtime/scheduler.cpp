@@ -145,7 +145,11 @@ void Worker::run_due_timers() {
     Timer timer = timers.top();
     timers.pop();
     Process* process = timer.process;
-    process->deliver_or_drop(timer.message);
+    if (timer.message != nullptr) {
+      process->deliver_or_drop(timer.message);
+    } else {
+      process->reply_timer_fired(timer.sequence, now);
+    }
     process->release();
   }
 }
@@ -182,6 +186,14 @@ void Worker::wake() {
 void Worker::schedule_remote(Process& process) {
   remote.push(&process.run_node_);
   if (sleeping.load(std::memory_order_seq_cst)) wake();
+}
+
+std::uint64_t Worker::add_timer(Process& process, Clock::time_point due, Envelope* message) {
+  assert(this == this_worker);
+  process.add_ref();
+  const std::uint64_t sequence = ++timer_sequence;
+  timers.push({due, sequence, &process, message});
+  return sequence;
 }
 
 void Worker::destroy_leftovers() {
@@ -306,10 +318,7 @@ void Scheduler::schedule(Process& process) {
 }
 
 void Scheduler::start_timer(Process& process, Clock::duration delay, Envelope* message) {
-  Worker* home = process.home_;
-  assert(home == this_worker);
-  process.add_ref();
-  home->timers.push({Clock::now() + delay, home->timer_sequence++, &process, message});
+  process.home_->add_timer(process, Clock::now() + delay, message);
 }
 
 }  // namespace otpd::runtime

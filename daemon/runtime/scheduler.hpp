@@ -35,7 +35,7 @@ struct Timer {
   Clock::time_point due;
   std::uint64_t sequence;  // ties broken in the order they were set
   Process* process;        // holds a reference until it fires
-  Envelope* message;       // put in its mailbox when due
+  Envelope* message;       // put in its mailbox when due; null: its reply deadline
   bool operator>(const Timer& other) const {
     return due != other.due ? due > other.due : sequence > other.sequence;
   }
@@ -67,6 +67,9 @@ struct Worker {
   void sleep_until_woken();
   void wake();
   void schedule_remote(Process& process);
+  // This thread only; holds a reference to `process` until it fires.
+  // Returns the timer's sequence number (never 0).
+  std::uint64_t add_timer(Process& process, Clock::time_point due, Envelope* message);
   // On and off the list of live processes (this thread only).
   void adopt(Process& process);
   void retire(Process& process);

@@ -260,18 +260,16 @@ class TaskAwaiter {
     if (caller == nullptr) {
       throw std::logic_error("co_await task.await() outside a process: use await_blocking()");
     }
-    const unsigned long long id = next_call_id();
-    if (auto ready = state_->take_or_wait(*caller, id, &outcome_, waiter)) {
+    id_ = next_call_id();
+    waiter_ = waiter;
+    if (auto ready = state_->take_or_wait(*caller, id_, &outcome_, waiter)) {
       outcome_ = std::move(*ready);
       return false;
     }
-    ReplyWaiting::begin(*caller, id);
-    if (timeout_ != std::chrono::milliseconds::max()) {
-      caller->scheduler().start_timer(
-          *caller, timeout_,
-          new ReplyEnvelope<R>(
-              id, Outcome<R>::failure(CallError::Kind::timeout, detail::timeout_text(timeout_)),
-              &outcome_, waiter));
+    if (timeout_ == std::chrono::milliseconds::max()) {
+      ReplyWaiting::begin(*caller, id_);
+    } else {
+      ReplyWaiting::begin(*caller, id_, timeout_, &TaskAwaiter::timed_out, this);
     }
     return true;
   }
@@ -281,9 +279,19 @@ class TaskAwaiter {
   }
 
  private:
+  static Envelope* timed_out(void* awaiter) {
+    auto& self = *static_cast<TaskAwaiter*>(awaiter);
+    return new ReplyEnvelope<R>(
+        self.id_,
+        Outcome<R>::failure(CallError::Kind::timeout, detail::timeout_text(self.timeout_)),
+        &self.outcome_, self.waiter_);
+  }
+
   std::shared_ptr<detail::TaskState<R>> state_;
   Pid task_;
   std::chrono::milliseconds timeout_;
+  unsigned long long id_ = 0;
+  std::coroutine_handle<> waiter_{};
   Outcome<R> outcome_;
 };
 

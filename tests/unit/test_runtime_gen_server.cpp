@@ -40,9 +40,11 @@ class Relay : public GenServer<Relay> {
     const int now = co_await target_.call(&Counter::get);
     co_return now * 2;
   }
-  Async<std::string> try_slow(int ms) {
+  Async<std::string> try_slow(int ms) { return try_within(100, ms); }
+  Async<std::string> try_within(int limit_ms, int sleep_ms) {
     try {
-      co_await target_.call_within(std::chrono::milliseconds(100), &Counter::sleep_for, ms);
+      co_await target_.call_within(std::chrono::milliseconds(limit_ms), &Counter::sleep_for,
+                                   sleep_ms);
       co_return "replied";
     } catch (const CallError& e) {
       co_return e.kind() == CallError::Kind::timeout ? "timeout" : "other";
@@ -141,6 +143,25 @@ TEST_CASE("a timed-out call fails, and its late reply reaches no one") {
   std::this_thread::sleep_for(300ms);
   CHECK(relay.call_blocking(&Relay::handled) == 1);
   CHECK(relay.call_blocking(&Relay::try_slow, 0) == "replied");
+}
+
+TEST_CASE("each call keeps its own time limit, whatever the calls before it had") {
+  Scheduler scheduler(2);  // the relay and the counter on different threads
+  auto counter = start<Counter>(scheduler, 0);
+  auto relay = start<Relay>(scheduler, counter);
+  SUBCASE("a shorter limit after a longer one") {
+    CHECK(relay.call_blocking(&Relay::try_within, 5000, 0) == "replied");
+    const auto began = std::chrono::steady_clock::now();
+    CHECK(relay.call_blocking(&Relay::try_within, 100, 400) == "timeout");
+    CHECK(std::chrono::steady_clock::now() - began < 390ms);
+  }
+  SUBCASE("a longer limit after a shorter one") {
+    CHECK(relay.call_blocking(&Relay::try_within, 50, 0) == "replied");
+    // The first call's deadline passes while this one waits; it still has
+    // until its own.
+    CHECK(relay.call_blocking(&Relay::try_within, 1000, 200) == "replied");
+    CHECK(relay.call_blocking(&Relay::try_within, 100, 300) == "timeout");
+  }
 }
 
 TEST_CASE("a call to a server that crashes in the handler fails with the error") {

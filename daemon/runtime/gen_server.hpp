@@ -77,6 +77,7 @@ class GenServer : public Process {
   // restarts the wait. Zero turns it off.
   void set_idle_timeout(std::chrono::milliseconds idle) {
     idle_timeout_ = idle;
+    armed_at_ = std::chrono::steady_clock::now();
     track_activity(idle.count() > 0);
     ++idle_generation_;
     if (idle.count() > 0) arm_idle_timer(idle);
@@ -212,7 +213,7 @@ class GenServer : public Process {
 
   std::chrono::milliseconds idle_timeout_{0};
   std::uint64_t idle_generation_ = 0;
-  std::chrono::steady_clock::time_point armed_at_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point armed_at_{};  // when the idle timeout was set or last fired
 };
 
 // A typed handle on a running server, cheap to copy, valid after it ends.

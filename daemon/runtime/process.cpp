@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "runtime/coarse_clock.hpp"
 #include "runtime/scheduler.hpp"
 
 namespace otpd::runtime {
@@ -174,7 +175,7 @@ void Process::wait_for_reply(unsigned long long call_id,
                              std::chrono::steady_clock::duration timeout, MakeTimeout make_timeout,
                              void* awaiter) {
   waiting_for_ = call_id;
-  reply_deadline_ = {std::chrono::steady_clock::now() + timeout, make_timeout, awaiter};
+  reply_deadline_ = {coarse_deadline(timeout), make_timeout, awaiter};
   if (reply_timer_sequence_ == 0 || reply_deadline_.due < reply_timer_due_) {
     arm_reply_timer(reply_deadline_.due);
   }

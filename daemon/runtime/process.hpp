@@ -122,7 +122,8 @@ class Process {
   // `make_timeout(awaiter)` makes the envelope that stands in for it. It is
   // made only then, so an answered call costs no allocation for its
   // timeout, and one timer per process serves a whole run of calls
-  // (see reply_timer_fired).
+  // (see reply_timer_fired). The limit is kept on the coarse clock: never
+  // early, at most a clock tick (1-4 ms) late.
   using MakeTimeout = Envelope* (*)(void* awaiter);
   void wait_for_reply(unsigned long long call_id, std::chrono::steady_clock::duration timeout,
                       MakeTimeout make_timeout, void* awaiter);

@@ -1,76 +1,139 @@
-// A process's links. Most processes have one or two (their supervisor, a
-// helper), kept in a small vector; a supervisor of a hundred thousand
-// children would make every exit a linear scan, so past a few dozen links
-// they move to a hash set.
+// A process's links. Most processes have one (their supervisor), held in
+// place so that a spawn allocates nothing for it; a few more go in a short
+// list; a supervisor of a hundred thousand children keeps them in an
+// open-addressing table, one pointer-sized slot each and no allocation per
+// link, so that spawning and reaping children stays cheap at any size.
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
-#include <functional>
-#include <memory>
-#include <unordered_set>
+#include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace otpd::runtime {
 
 // `Handle` is Pid (a template only so that process.hpp can include this
-// before Pid is complete).
+// before Pid is complete): empty when default-made, cheap to move, equal
+// when it names the same process, and its get() is that process's address.
 template <typename Handle>
 class LinkSet {
  public:
   bool contains(const Handle& pid) const {
-    if (many_) return many_->contains(pid);
-    return std::find(few_.begin(), few_.end(), pid) != few_.end();
+    if (first_ == pid) return true;
+    if (hashed()) return slots_[find(pid)] == pid;
+    return std::find(slots_.begin(), slots_.end(), pid) != slots_.end();
   }
 
   void insert(const Handle& pid) {
-    if (many_) {
-      many_->insert(pid);
-      return;
+    if (contains(pid)) return;
+    if (!first_) {
+      first_ = pid;
+    } else if (hashed()) {
+      if (2 * (count_ + 1) > slots_.size()) rehash(2 * slots_.size());
+      slots_[find(pid)] = pid;
+      ++count_;
+    } else if (slots_.size() < kFew) {
+      slots_.push_back(pid);
+    } else {
+      count_ = slots_.size();
+      std::vector<Handle> listed = std::exchange(slots_, {});
+      slots_.resize(4 * kFew);
+      for (Handle& moved : listed) place(std::move(moved));
+      insert(pid);
     }
-    if (std::find(few_.begin(), few_.end(), pid) != few_.end()) return;
-    if (few_.size() < kFew) {
-      few_.push_back(pid);
-      return;
-    }
-    many_ = std::make_unique<std::unordered_set<Handle, HandleHash>>(few_.begin(), few_.end());
-    many_->insert(pid);
-    few_ = {};
   }
 
   // True when `pid` was linked.
   bool erase(const Handle& pid) {
-    if (many_) return many_->erase(pid) > 0;
-    const auto found = std::find(few_.begin(), few_.end(), pid);
-    if (found == few_.end()) return false;
-    few_.erase(found);
+    if (first_ == pid) {
+      first_ = {};
+      return true;
+    }
+    if (!hashed()) {
+      const auto found = std::find(slots_.begin(), slots_.end(), pid);
+      if (found == slots_.end()) return false;
+      *found = std::move(slots_.back());
+      slots_.pop_back();
+      return true;
+    }
+    std::size_t hole = find(pid);
+    if (!(slots_[hole] == pid)) return false;
+    slots_[hole] = {};
+    --count_;
+    // Linear probing without tombstones: pull back the entries after the
+    // hole that could not sit where they belong while it was taken.
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t next = (hole + 1) & mask; slots_[next]; next = (next + 1) & mask) {
+      const std::size_t home = slot_of(slots_[next]);
+      const bool stays =
+          hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
+      if (stays) continue;
+      slots_[hole] = std::exchange(slots_[next], {});
+      hole = next;
+    }
     return true;
   }
 
   // Empties the set, handing its links to `fn` one by one.
   template <typename Fn>
   void drain(Fn fn) {
-    if (many_) {
-      auto all = std::move(many_);
-      for (const Handle& pid : *all) fn(pid);
-      return;
+    const Handle first = std::exchange(first_, {});
+    const std::vector<Handle> rest = std::exchange(slots_, {});
+    count_ = 0;
+    if (first) fn(first);
+    for (const Handle& pid : rest) {
+      if (pid) fn(pid);
     }
-    auto all = std::exchange(few_, {});
-    for (const Handle& pid : all) fn(pid);
   }
 
   void clear() {
-    few_ = {};
-    many_.reset();
+    first_ = {};
+    slots_ = {};
+    count_ = 0;
   }
 
  private:
-  static constexpr std::size_t kFew = 32;
-  struct HandleHash {
-    std::size_t operator()(const Handle& pid) const { return std::hash<const void*>{}(pid.get()); }
-  };
-  std::vector<Handle> few_;
-  std::unique_ptr<std::unordered_set<Handle, HandleHash>> many_;
+  static constexpr std::size_t kFew = 16;
+
+  // Past kFew, slots_ is a table whose size is a power of two, at most half
+  // full; before, it is a plain list.
+  bool hashed() const { return slots_.size() > kFew; }
+
+  std::size_t slot_of(const Handle& pid) const {
+    // Fibonacci hashing: the high bits of the product spread addresses that
+    // differ only in their low bits (objects allocated one after another).
+    const auto address = reinterpret_cast<std::uintptr_t>(pid.get());
+    const std::uint64_t mixed = static_cast<std::uint64_t>(address) * 0x9E3779B97F4A7C15ull;
+    return static_cast<std::size_t>(mixed >> (64 - std::countr_zero(slots_.size())));
+  }
+
+  // The slot that holds `pid`, or the empty one where it would go.
+  std::size_t find(const Handle& pid) const {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t slot = slot_of(pid);
+    while (slots_[slot] && !(slots_[slot] == pid)) slot = (slot + 1) & mask;
+    return slot;
+  }
+
+  void rehash(std::size_t size) {
+    std::vector<Handle> old = std::exchange(slots_, std::vector<Handle>(size));
+    for (Handle& pid : old) {
+      if (pid) place(std::move(pid));
+    }
+  }
+
+  // Not `slots_[find(pid)] = std::move(pid)`: the right side of an
+  // assignment is evaluated first, and a moved-from Pid is empty.
+  void place(Handle&& pid) {
+    const std::size_t slot = find(pid);
+    slots_[slot] = std::move(pid);
+  }
+
+  Handle first_{};
+  std::vector<Handle> slots_;
+  std::size_t count_ = 0;  // links in the table (not first_); unused as a list
 };
 
 }  // namespace otpd::runtime

@@ -63,33 +63,50 @@ PathWatch::PathWatch(asio::io_context& io,
   }
 }
 
-PathWatch::~PathWatch() = default;
+PathWatch::~PathWatch() {
+  if (opened_fd_ >= 0) ::close(opened_fd_);
+}
 
 int PathWatch::descriptor() const {
   return reading_ && reading_->stream.is_open() ? reading_->stream.native_handle() : -1;
 }
 
-void PathWatch::start() {
-  const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (fd < 0) {
+void PathWatch::open() {
+  opened_ = true;
+  opened_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (opened_fd_ < 0) {
     const int error = errno;
-    fail("cannot watch files: inotify_init1: " + std::string(std::strerror(error)) +
-         (error == EMFILE ? " (see fs.inotify.max_user_instances)" : ""));
+    open_failure_ = "cannot watch files: inotify_init1: " + std::string(std::strerror(error)) +
+                    (error == EMFILE ? " (see fs.inotify.max_user_instances)" : "");
+    return;
+  }
+  // A directory that went away since the file was loaded is looked for
+  // again (start() sets the timer); it coming back is the first change.
+  for (auto& [dir, watched] : directories_) {
+    open_failure_ = add_watch(dir, watched);
+    if (!open_failure_.empty()) return;
+  }
+}
+
+void PathWatch::start() {
+  if (!opened_) open();
+  if (!open_failure_.empty()) {
+    fail(open_failure_);
     return;
   }
   reading_ = std::make_unique<Reading>(io_);
-  reading_->stream.assign(fd);
-  // A directory that went away since the file was loaded is looked for
-  // again; it coming back is the first change.
-  for (auto& [dir, watched] : directories_) {
-    if (!add_watch(dir, watched)) return;
-  }
+  reading_->stream.assign(std::exchange(opened_fd_, -1));
   retry_after_a_while();
   read();
 }
 
+int PathWatch::inotify_descriptor() const {
+  return reading_ ? reading_->stream.native_handle() : opened_fd_;
+}
+
 void PathWatch::stop() {
   changed_ = nullptr;
+  if (opened_fd_ >= 0) ::close(std::exchange(opened_fd_, -1));
   if (!reading_) return;
   boost::system::error_code ignored;
   reading_->retry_timer.cancel();
@@ -98,20 +115,17 @@ void PathWatch::stop() {
   reading_->stream.close(ignored);
 }
 
-// False when the watch has failed: a directory that is missing is not a
-// failure (it is looked for again), one that cannot be watched is.
-bool PathWatch::add_watch(const std::string& dir, Directory& watched) {
-  const int wd = ::inotify_add_watch(reading_->stream.native_handle(), dir.c_str(), kMask);
+std::string PathWatch::add_watch(const std::string& dir, Directory& watched) {
+  const int wd = ::inotify_add_watch(inotify_descriptor(), dir.c_str(), kMask);
   if (wd < 0) {
     const int error = errno;
-    if (error == ENOENT || error == ENOTDIR) return true;
-    fail("cannot watch " + dir + ": " + std::strerror(error) +
-         (error == ENOSPC ? " (see fs.inotify.max_user_watches)" : ""));
-    return false;
+    if (error == ENOENT || error == ENOTDIR) return {};
+    return "cannot watch " + dir + ": " + std::strerror(error) +
+           (error == ENOSPC ? " (see fs.inotify.max_user_watches)" : "");
   }
   watched.wd = wd;
   by_wd_[wd] = dir;
-  return true;
+  return {};
 }
 
 void PathWatch::fail(const std::string& why) {
@@ -209,7 +223,10 @@ void PathWatch::retry() {
   workers::PathChanges changes;
   for (auto& [dir, watched] : directories_) {
     if (watched.wd >= 0) continue;
-    if (!add_watch(dir, watched)) return;
+    if (const std::string failure = add_watch(dir, watched); !failure.empty()) {
+      fail(failure);
+      return;
+    }
     if (watched.wd < 0) continue;  // still missing
     if (watched.whole) changes.paths.push_back(dir);
     for (const std::string& file : watched.files) changes.paths.push_back(joined(dir, file));

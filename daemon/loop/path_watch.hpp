@@ -42,6 +42,12 @@ class PathWatch : public std::enable_shared_from_this<PathWatch> {
   PathWatch(const PathWatch&) = delete;
   PathWatch& operator=(const PathWatch&) = delete;
 
+  // Makes the inotify descriptor and adds the watches: system calls only,
+  // so any thread may call it before handing the object to the loop. The
+  // kernel queues what changes from then on; start() reads it.
+  void open();
+  // On the loop: opens first if open() was not called, reports a failure
+  // of open(), and reads the events.
   void start();
   // Closes the descriptor at once; `changed` is not run again.
   void stop();
@@ -57,7 +63,10 @@ class PathWatch : public std::enable_shared_from_this<PathWatch> {
   };
   struct Reading;
 
-  bool add_watch(const std::string& dir, Directory& watched);
+  // Why `dir` cannot be watched; empty when it is, or when it is missing
+  // (it is looked for again).
+  std::string add_watch(const std::string& dir, Directory& watched);
+  int inotify_descriptor() const;
   void fail(const std::string& why);
   void read();
   void take(const char* data, std::size_t size);
@@ -72,6 +81,9 @@ class PathWatch : public std::enable_shared_from_this<PathWatch> {
   std::map<std::string, Directory> directories_;
   std::map<int, std::string> by_wd_;
   std::unique_ptr<Reading> reading_;
+  int opened_fd_ = -1;  // from open() until start() hands it to reading_
+  bool opened_ = false;
+  std::string open_failure_;  // reported by start()
 };
 
 }  // namespace otpd::loop

@@ -207,8 +207,12 @@ workers::WatchId WorkerServices::watch_paths(
     const std::vector<config::FileWatchSettings::Path>& paths,
     const std::vector<std::string>& ignore, std::function<void(workers::PathChanges)> changed) {
   const workers::WatchId id = next_watch_++;
-  host_.post([this, id, paths, ignore, changed = std::move(changed)]() mutable {
-    auto watch = std::make_shared<PathWatch>(io_, paths, ignore, std::move(changed));
+  // Called from the worker's init: the watches are in place before it
+  // returns, so a change made once the worker has started is seen. Only
+  // the loop reads them.
+  auto watch = std::make_shared<PathWatch>(io_, paths, ignore, std::move(changed));
+  watch->open();
+  host_.post([this, id, watch = std::move(watch)] {
     watches_[id] = watch;
     watch->start();
   });

@@ -66,8 +66,7 @@ int inotify_descriptors(pid_t pid) {
   return count;
 }
 
-// The worker has started before its watch is set up on the loop: a test
-// changes files once the kernel holds the watch.
+// Waits until the kernel holds `watches` inotify watches for otpd.
 void wait_watching(LiveDaemon& live, int watches = 1) {
   REQUIRE_MESSAGE(
       live.otpd.wait_for([&] { return inotify_descriptors(live.otpd.pid()) == watches; }),
@@ -88,6 +87,15 @@ std::vector<std::string> descriptor_targets(pid_t pid) {
 }
 
 }  // namespace
+
+TEST_CASE("a change made as soon as the watch has started is seen") {
+  LiveDaemon live(restart_tree("[app.conf]", ", debounce: 50ms"));
+  // No waiting for the descriptor: the `started` event is the promise.
+  REQUIRE_MESSAGE(live.otpd.wait_event("reload", "started"), live.otpd.transcript());
+  write_file(live.box.path("app.conf"), "changed\n");
+  REQUIRE_MESSAGE(live.otpd.wait_event("reload", "file_changed"), live.otpd.transcript());
+  REQUIRE_MESSAGE(live.otpd.wait_recorded(live.box, "start", "web", 2), live.otpd.transcript());
+}
 
 TEST_CASE("a burst of writes to a watched file restarts its target once, as an operator would") {
   LiveDaemon live(restart_tree("[app.conf]", ", debounce: 1s"));

@@ -40,9 +40,16 @@ struct Watching {
   std::vector<PathChanges> reports;
   std::shared_ptr<PathWatch> watch;
 
-  Watching(std::vector<FileWatchSettings::Path> paths, std::vector<std::string> ignore = {}) {
+  // `before_start` runs between open() and start(), as the worker's init
+  // and the loop's next turn do in otpd.
+  Watching(std::vector<FileWatchSettings::Path> paths, std::vector<std::string> ignore = {},
+           const std::function<void()>& before_start = {}) {
     watch = std::make_shared<PathWatch>(io, paths, std::move(ignore),
                                         [this](PathChanges c) { reports.push_back(std::move(c)); });
+    if (before_start) {
+      watch->open();
+      before_start();
+    }
     watch->start();
   }
   ~Watching() { watch->stop(); }
@@ -75,6 +82,13 @@ struct Watching {
 }  // namespace
 
 TEST_SUITE("path watch") {
+  TEST_CASE("a change between open() and start() is reported once reading starts") {
+    const TempDir t;
+    t.write("app.conf", "a\n");
+    Watching w({{t.path("app.conf"), false}}, {}, [&] { t.write("app.conf", "b\n"); });
+    CHECK(w.wait_for(t.path("app.conf")));
+  }
+
   TEST_CASE("a written file is reported; its neighbours are not") {
     const TempDir t;
     t.write("app.conf", "a\n");

@@ -54,8 +54,9 @@ std::string lower(std::string_view text) {
   return out;
 }
 
+// A YAML block scalar (`schedule: >`) ends the expression with a newline.
 bool is_space(char c) {
-  return c == ' ' || c == '\t';
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 // One field's text and where it starts in the whole expression.
@@ -131,8 +132,9 @@ class FieldParser {
       if (step < 1 || step > widest) {
         fail(at, "step " + std::string(written) + " is out of range 1-" + std::to_string(widest));
       }
-      // A/N means from A to the end of the field, as in cronie.
-      if (single) high = last();
+      // A/N means from A to the end of the field, as in cronie: on the day
+      // of week up to 7, so that 1/2 includes Sunday and 7/1 means Sunday.
+      if (single) high = rule_.max;
     }
     std::uint64_t bits = 0;
     for (int v = low; v <= high; v += step) bits |= std::uint64_t{1} << v;

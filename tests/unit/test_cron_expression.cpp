@@ -72,7 +72,10 @@ TEST_SUITE("cron expression") {
 
   TEST_CASE("A/N runs from A to the end of the field") {
     CHECK(parse_cron_expression("10/20 * * * *").minutes == bits({10, 30, 50}));
-    CHECK(parse_cron_expression("* * * * 1/2").weekdays == bits({1, 3, 5}));
+    // The day of week ends at 7, Sunday: 1/2 is Monday, Wednesday, Friday
+    // and Sunday, and 7/1 is Sunday alone.
+    CHECK(parse_cron_expression("* * * * 1/2").weekdays == bits({0, 1, 3, 5}));
+    CHECK(parse_cron_expression("0 3 * * 7/1").weekdays == bits({0}));
   }
 
   TEST_CASE("month and weekday names, in any case, alone and in ranges") {
@@ -112,8 +115,11 @@ TEST_SUITE("cron expression") {
     CHECK(parse_cron_expression(" @Daily ").hours == bits({0}));
   }
 
-  TEST_CASE("spaces and tabs between fields, around the expression") {
+  TEST_CASE("spaces, tabs and line ends between fields, around the expression") {
     CHECK(parse_cron_expression("  5\t4  * * *  ").minutes == bits({5}));
+    // What a YAML block scalar (`schedule: >`) leaves at the end.
+    CHECK(parse_cron_expression("5 4 * * *\n").minutes == bits({5}));
+    CHECK(parse_cron_expression("@daily\r\n").hours == bits({0}));
   }
 
   TEST_CASE("a value out of range names the field and its range, at the value") {

@@ -39,8 +39,12 @@ constexpr std::array<Alias, 16> kAliases{{{"msec", "ms"},
                                           {"hour", "h"},
                                           {"hours", "h"}}};
 
-// Far beyond any sensible timeout, and small enough that sums cannot overflow.
-constexpr std::int64_t kMaxMs = std::int64_t{1} << 52;
+// Far beyond any sensible timeout, and small enough that a deadline of
+// now + this (or the sum of two) still fits std::chrono's nanoseconds,
+// which end at about 292 years.
+constexpr std::int64_t kMaxHours = 876'000;  // about 100 years
+constexpr std::int64_t kMaxMs = kMaxHours * 3'600'000;
+const std::string kTooLarge = "too large: at most " + std::to_string(kMaxHours) + "h (100 years)";
 
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
@@ -73,14 +77,14 @@ std::variant<std::int64_t, std::string> to_ms(std::string_view whole, std::strin
                               std::string(fraction) + std::string(unit.name);
   while (!fraction.empty() && fraction.back() == '0') fraction.remove_suffix(1);
   while (!whole.empty() && whole.front() == '0') whole.remove_prefix(1);
-  if (whole.size() > 16) return std::string("too large");
+  if (whole.size() > 16) return kTooLarge;
   // 9 decimals of an hour is already far below a millisecond.
   const std::string not_whole = "'" + written + "' is not a whole number of milliseconds";
   if (fraction.size() > 9) return not_whole;
 
   std::int64_t ms = 0;
   for (char c : whole) ms = ms * 10 + (c - '0');
-  if (ms > kMaxMs / unit.ms) return std::string("too large");
+  if (ms > kMaxMs / unit.ms) return kTooLarge;
   ms *= unit.ms;
   std::int64_t scaled_fraction = 0;
   std::int64_t scale = 1;
@@ -159,7 +163,7 @@ std::variant<Duration, std::string> parse(std::string_view text) {
     auto part = to_ms(whole, fraction, kUnits[unit_index]);
     if (auto* error = std::get_if<std::string>(&part)) return *error;
     total += std::get<std::int64_t>(part);
-    if (total > kMaxMs) return std::string("too large");
+    if (total > kMaxMs) return kTooLarge;
     first = false;
   }
   return Duration{total};

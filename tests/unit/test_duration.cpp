@@ -94,7 +94,11 @@ TEST_CASE("duration_error explains the problem") {
   CHECK(duration_error("1m30") == "every number needs a unit: '30' at the end has none");
   CHECK(duration_error("s") == "expected a number followed by a unit, as in 5s or 1m30s");
   CHECK(duration_error("5s!") == "unexpected '!': write e.g. 5s or 1m30s");
-  CHECK(duration_error("99999999999999999h") == "too large");
+  CHECK(duration_error("99999999999999999h") == "too large: at most 876000h (100 years)");
+  // Past what std::chrono's nanoseconds hold from now: refused, not wrapped.
+  CHECK(duration_error("3000000h") == "too large: at most 876000h (100 years)");
+  CHECK(duration_error("876001h") == "too large: at most 876000h (100 years)");
+  CHECK(parse_duration("876000h") == ms(876'000LL * 3'600'000));
   CHECK(duration_error("5s") == "");
 }
 

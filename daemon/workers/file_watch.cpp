@@ -36,7 +36,7 @@ void FileWatch::changed(PathChanges changes) {
   if (changes.failed) {
     // Nothing will be watched: exiting lets the supervisor's restart
     // intensity decide, rather than a watch that silently sees nothing.
-    watch_ = 0;
+    // cleanup() still lets go of the failed watch.
     stop(runtime::ExitReason::error(changes.note));
     return;
   }

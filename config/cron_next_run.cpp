@@ -196,4 +196,27 @@ std::optional<std::time_t> next_cron_run(const CronExpression& e, std::time_t af
   return next;
 }
 
+CronPlan start_cron_plan(const CronExpression& e, std::time_t now) {
+  return {.next = next_cron_run(e, now), .checked = now};
+}
+
+CronCheck check_cron_plan(const CronExpression& e, const CronPlan& plan, std::time_t now) {
+  CronCheck check{.plan = plan};
+  CronPlan& next = check.plan;
+  next.checked = now;
+  if (now < plan.checked) {
+    // Set back: the times between now and the plan come round again. Those
+    // up to the last run stay done, unless that run is too far ahead to wait
+    // for.
+    if (next.last_run && *next.last_run - now > kCronSetBackLimit) next.last_run.reset();
+    next.next = next_cron_run(e, std::max(now, next.last_run.value_or(now)));
+  }
+  if (next.next && now >= *next.next) {
+    check.due = true;
+    next.last_run = now;
+    next.next = next_cron_run(e, now);
+  }
+  return check;
+}
+
 }  // namespace otpd::config

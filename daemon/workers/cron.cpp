@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <ctime>
 
-#include "config/cron_next_run.hpp"
 #include "config/signals.hpp"
 
 namespace otpd::workers {
@@ -12,9 +11,10 @@ namespace {
 using supervise::EventKind;
 using namespace std::chrono_literals;
 
-// However far the next run is, the worker looks at the clock at least this
-// often, so that a change of the wall clock delays a scheduled run by no
-// more than this.
+// However far the next run is, the worker looks at the wall clock at least
+// this often: a jump forward delays a scheduled run by no more than this,
+// and a clock set back is seen this soon, for check_cron_plan to plan again
+// (a year-ahead clock set right must not hold a daily job for a year).
 constexpr std::chrono::seconds kLongestWait{30};
 
 constexpr const char* kVocabulary = R"(expected "status" or "run")";
@@ -51,7 +51,7 @@ Cron::Cron(Ended ended, std::string path, config::CronSettings settings, LoopSer
 
 void Cron::begin() {
   if (settings_.schedule) {
-    plan_next_after(WallClock::now());
+    plan_ = config::start_cron_plan(*settings_.schedule, WallClock::to_time_t(WallClock::now()));
   } else {
     next_every_ = Steady::now() + settings_.every;
   }
@@ -72,18 +72,12 @@ void Cron::cleanup() {
 
 // --- the schedule ----------------------------------------------------------------
 
-void Cron::plan_next_after(WallClock::time_point after) {
-  const auto next = config::next_cron_run(*settings_.schedule, WallClock::to_time_t(after));
-  next_scheduled_.reset();
-  if (next) next_scheduled_ = WallClock::from_time_t(*next);
-}
-
 void Cron::arm_timer() {
   Steady::duration wait = kLongestWait;
   if (!settings_.schedule) {
     wait = std::min<Steady::duration>(wait, next_every_ - Steady::now());
-  } else if (next_scheduled_) {
-    wait = std::min<Steady::duration>(wait, *next_scheduled_ - WallClock::now());
+  } else if (plan_.next) {
+    wait = std::min<Steady::duration>(wait, WallClock::from_time_t(*plan_.next) - WallClock::now());
   }
   wait = std::max<Steady::duration>(wait, Steady::duration::zero());
   scheduler().start_timer(*this, wait, runtime::make_envelope([](runtime::Process& self) {
@@ -100,20 +94,19 @@ void Cron::timer_fired() {
       next_every_ += settings_.every;
       if (next_every_ <= now) next_every_ = now + settings_.every;
     }
-  } else if (next_scheduled_) {
-    const auto now = WallClock::now();
-    if (now >= *next_scheduled_) {
-      due("schedule");
-      // From the later of the two: runs missed while the clock jumped
-      // forward (or the machine slept) are not made up.
-      plan_next_after(std::max(now, *next_scheduled_));
-    }
+  } else {
+    const auto check =
+        config::check_cron_plan(*settings_.schedule, plan_, WallClock::to_time_t(WallClock::now()));
+    plan_ = check.plan;
+    if (check.due) due("schedule");
   }
   arm_timer();
 }
 
 Cron::WallClock::time_point Cron::next_run_time() const {
-  if (settings_.schedule) return next_scheduled_.value_or(WallClock::time_point::max());
+  if (settings_.schedule) {
+    return plan_.next ? WallClock::from_time_t(*plan_.next) : WallClock::time_point::max();
+  }
   return WallClock::now() +
          std::chrono::duration_cast<WallClock::duration>(next_every_ - Steady::now());
 }

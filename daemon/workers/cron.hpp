@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "config/cron_next_run.hpp"
 #include "config/spec.hpp"
 #include "workers/builtin_worker.hpp"
 #include "workers/json_interface.hpp"
@@ -60,7 +61,6 @@ class Cron final : public BuiltinWorker<Cron>, public JsonInterface {
   Json due(const std::string& trigger);
   void start_run(const std::string& trigger, const std::string& why);
   void arm_timer();
-  void plan_next_after(WallClock::time_point after);
   WallClock::time_point next_run_time() const;
   std::string describe_outcome(const Run& run, const CommandOutcome& outcome) const;
   Json status() const;
@@ -70,11 +70,11 @@ class Cron final : public BuiltinWorker<Cron>, public JsonInterface {
   config::CronSettings settings_;
   LoopServices& services_;
 
-  // The next scheduled run: by the steady clock for `every`, by the wall
-  // clock for a schedule (whose times are local times); none when a
-  // schedule never comes due again.
+  // The next run: by the steady clock for `every`, by the wall clock for a
+  // schedule (whose times are local times, and whose plan follows the
+  // clock when it is set back).
   Steady::time_point next_every_{};
-  std::optional<WallClock::time_point> next_scheduled_;
+  config::CronPlan plan_;
   std::optional<Run> running_;
   std::optional<std::string> waiting_;  // the trigger of a run waiting for the current one
   std::optional<Finished> last_;

@@ -1,9 +1,11 @@
 // When a cron expression is next due: the calendar's edges, Vixie cron's
-// day rule, and daylight saving changes in Europe/Berlin (CET/CEST).
+// day rule, daylight saving changes in Europe/Berlin (CET/CEST), and a plan
+// that follows the wall clock forward and back.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
 #include <ctime>
+#include <initializer_list>
 #include <string>
 
 #include "config/cron_next_run.hpp"
@@ -56,7 +58,104 @@ std::string next(const std::string& expression, const std::string& after) {
   return t ? utc_text(*t) : "never";
 }
 
+// One reading of the wall clock (UTC text) and what the plan makes of it:
+// "run" or "wait", then the next run: "run, next 2026-11-24 10:10:00".
+struct Reading {
+  const char* clock;
+  const char* outcome;
+};
+
+// A plan of `expression` started at `start`, checked against `readings` in
+// turn as the cron worker checks it against real ones.
+void follow(const std::string& expression, const std::string& start,
+            std::initializer_list<Reading> readings) {
+  const CronExpression e = parse_cron_expression(expression);
+  CronPlan plan = start_cron_plan(e, utc(start));
+  for (const Reading& reading : readings) {
+    const CronCheck check = check_cron_plan(e, plan, utc(reading.clock));
+    plan = check.plan;
+    const std::string next = plan.next ? utc_text(*plan.next) : "never";
+    CAPTURE(reading.clock);
+    CHECK(std::string(check.due ? "run" : "wait") + ", next " + next == reading.outcome);
+  }
+}
+
 }  // namespace
+
+TEST_SUITE("cron plan and the wall clock") {
+  TEST_CASE("a clock that goes on: each time runs once, when it comes") {
+    const TimeZone zone("UTC");
+    follow("*/5 * * * *", "2026-11-24 10:02:30",
+           {{"2026-11-24 10:04:59", "wait, next 2026-11-24 10:05:00"},
+            {"2026-11-24 10:05:00", "run, next 2026-11-24 10:10:00"},
+            {"2026-11-24 10:05:30", "wait, next 2026-11-24 10:10:00"}});
+  }
+
+  TEST_CASE("a clock that jumps forward: one run, the missed ones are not made up") {
+    const TimeZone zone("UTC");
+    follow("@hourly", "2026-11-24 09:30:00",
+           {{"2026-11-24 13:20:00", "run, next 2026-11-24 14:00:00"},
+            {"2026-11-24 13:20:30", "wait, next 2026-11-24 14:00:00"}});
+  }
+
+  TEST_CASE("a clock a year ahead, then set right: the next run is by the true date") {
+    const TimeZone zone("UTC");
+    follow("0 3 * * *", "2027-11-24 10:00:00",
+           {{"2027-11-24 10:00:30", "wait, next 2027-11-25 03:00:00"},
+            {"2026-11-24 10:01:00", "wait, next 2026-11-25 03:00:00"},
+            {"2026-11-25 03:00:00", "run, next 2026-11-26 03:00:00"}});
+  }
+
+  TEST_CASE("a clock set back far after a run: the plan starts afresh from the new time") {
+    const TimeZone zone("UTC");
+    // It ran at 03:00 by a clock a year ahead; that run does not hold the job.
+    follow("0 3 * * *", "2027-11-24 02:59:30",
+           {{"2027-11-24 03:00:00", "run, next 2027-11-25 03:00:00"},
+            {"2026-11-24 02:00:00", "wait, next 2026-11-24 03:00:00"}});
+    // Beyond the limit (3 hours) even times already run come again.
+    follow("@hourly", "2026-11-24 12:59:30",
+           {{"2026-11-24 13:00:00", "run, next 2026-11-24 14:00:00"},
+            {"2026-11-24 09:30:00", "wait, next 2026-11-24 10:00:00"},
+            {"2026-11-24 10:00:00", "run, next 2026-11-24 11:00:00"}});
+  }
+
+  TEST_CASE("a clock set back a little after a run: that time does not run twice") {
+    const TimeZone zone("UTC");
+    follow("*/5 * * * *", "2026-11-24 10:04:30",
+           {{"2026-11-24 10:05:00", "run, next 2026-11-24 10:10:00"},
+            {"2026-11-24 10:04:59", "wait, next 2026-11-24 10:10:00"},
+            {"2026-11-24 10:05:00", "wait, next 2026-11-24 10:10:00"},
+            {"2026-11-24 10:10:00", "run, next 2026-11-24 10:15:00"}});
+  }
+
+  TEST_CASE("a clock set back within the limit waits until it is past the last run again") {
+    const TimeZone zone("UTC");
+    follow("@hourly", "2026-11-24 08:59:30",
+           {{"2026-11-24 09:00:00", "run, next 2026-11-24 10:00:00"},
+            {"2026-11-24 09:30:00", "wait, next 2026-11-24 10:00:00"},
+            {"2026-11-24 06:01:00", "wait, next 2026-11-24 10:00:00"},  // back 2h59m
+            {"2026-11-24 09:00:00", "wait, next 2026-11-24 10:00:00"},
+            {"2026-11-24 10:00:00", "run, next 2026-11-24 11:00:00"}});
+  }
+
+  TEST_CASE("a clock set back before the first run: the times it has not run come due") {
+    const TimeZone zone("UTC");
+    follow("@hourly", "2026-11-24 09:30:00",
+           {{"2026-11-24 08:30:00", "wait, next 2026-11-24 09:00:00"},
+            {"2026-11-24 09:00:00", "run, next 2026-11-24 10:00:00"}});
+  }
+
+  // 2026-10-25: at 03:00 CEST (01:00 UTC) clocks go back to 02:00 CET.
+  TEST_CASE("a daylight saving change is not a clock set back: the rules above apply") {
+    const TimeZone zone("Europe/Berlin");
+    follow("30 2 * * *", "2026-10-25 00:00:00",
+           {{"2026-10-25 00:30:00", "run, next 2026-10-26 01:30:00"},
+            {"2026-10-25 01:30:00", "wait, next 2026-10-26 01:30:00"}});
+    follow("30 * * * *", "2026-10-25 00:00:00",
+           {{"2026-10-25 00:30:00", "run, next 2026-10-25 01:30:00"},
+            {"2026-10-25 01:30:00", "run, next 2026-10-25 02:30:00"}});
+  }
+}
 
 TEST_SUITE("cron next run") {
   TEST_CASE("minutes, steps and the exact boundary") {

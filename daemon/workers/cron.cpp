@@ -25,6 +25,37 @@ std::string describe_trigger(const std::string& trigger) {
   return "scheduled";
 }
 
+struct RunEndContext {
+  std::optional<supervise::Duration> timeout = {};
+  bool killed_for_overlap = false;
+  bool worker_gone = false;  // killed because the worker was ending
+};
+
+// The run_succeeded or run_failed event of a run that ended (no path yet).
+supervise::Event run_end_event(const CommandOutcome& outcome, const RunEndContext& context) {
+  const bool succeeded =
+      outcome.status && *outcome.status == supervise::ExitStatus::exited(0) && !outcome.timed_out;
+  const std::string after = " after " + config::format_duration(outcome.ran_for);
+  std::string reason;
+  if (outcome.pid == 0) {
+    reason = "cannot run: " + outcome.error;
+  } else if (outcome.timed_out) {
+    reason =
+        "timed out: still running after " + config::format_duration(*context.timeout) + ", killed";
+  } else if (outcome.killed && context.killed_for_overlap) {
+    reason = "killed for overlap: a new run was due" + after;
+  } else if (outcome.killed && context.worker_gone) {
+    reason = "killed: the cron worker is stopping";
+  } else {
+    reason = describe(*outcome.status) + after;
+  }
+  return {.kind = succeeded ? EventKind::run_succeeded : EventKind::run_failed,
+          .pid = outcome.pid,
+          .status = outcome.status,
+          .reason = std::move(reason),
+          .duration = outcome.ran_for};
+}
+
 // ISO 8601 in otpd's local time zone, with its offset: 2026-11-24T03:00:00+01:00.
 std::string local_time_text(std::chrono::system_clock::time_point when) {
   const std::time_t t = std::chrono::system_clock::to_time_t(when);
@@ -61,13 +92,19 @@ void Cron::begin() {
 
 void Cron::cleanup() {
   if (!running_) return;
-  // The run is the worker's task: it goes with it. Its outcome would come
-  // back to a worker that is no more, so it is told here.
-  services_.kill_command(running_->command);
-  emit({.kind = EventKind::run_failed,
-        .pid = running_->pid,
-        .reason = "killed: the cron worker is stopping",
-        .duration = milliseconds(WallClock::now() - running_->started_at)});
+  {
+    std::lock_guard lock(running_->end->mutex);
+    if (!running_->end->outcome) {
+      // The run is the worker's task: it goes with it, and the loop reports
+      // its end (run_end_event) once it has been killed and reaped.
+      running_->end->worker_gone = true;
+      services_.kill_command(running_->command);
+      return;
+    }
+  }
+  // It ended on its own just before: its outcome is in a message that this
+  // worker will not read.
+  finish_run(*running_->end->outcome);
 }
 
 // --- the schedule ----------------------------------------------------------------
@@ -147,14 +184,32 @@ Json Cron::due(const std::string& trigger) {
 }
 
 void Cron::start_run(const std::string& trigger, const std::string& why) {
-  Run run{.number = ++started_, .trigger = trigger, .why = why, .started_at = WallClock::now()};
+  Run run{.number = ++started_,
+          .end = std::make_shared<RunEnd>(),
+          .trigger = trigger,
+          .why = why,
+          .started_at = WallClock::now()};
   const std::uint64_t number = run.number;
+  // Runs on the loop, possibly after this worker has ended (LoopServices
+  // outlives every worker).
+  auto ended = [self = server(), number, end = run.end, &services = services_, path = path_,
+                timeout = settings_.timeout](CommandOutcome outcome) {
+    std::unique_lock lock(end->mutex);
+    if (end->worker_gone) {
+      lock.unlock();
+      supervise::Event event = run_end_event(outcome, {.timeout = timeout, .worker_gone = true});
+      event.path = path;
+      services.emit(std::move(event));
+      return;
+    }
+    end->outcome = outcome;
+    lock.unlock();
+    self.cast(&Cron::run_ended, number, std::move(outcome));
+  };
   run.command = services_.start_command(
       path_, settings_.command, settings_.timeout,
       [self = server(), number](int pid) { self.cast(&Cron::run_started, number, pid); },
-      [self = server(), number](CommandOutcome outcome) {
-        self.cast(&Cron::run_ended, number, std::move(outcome));
-      });
+      std::move(ended));
   running_ = std::move(run);
 }
 
@@ -166,20 +221,7 @@ void Cron::run_started(std::uint64_t number, int pid) {
 
 void Cron::run_ended(std::uint64_t number, CommandOutcome outcome) {
   if (!running_ || running_->number != number) return;
-  Finished finished{.run = std::move(*running_), .outcome = std::move(outcome)};
-  running_.reset();
-  finished.succeeded = finished.outcome.status &&
-                       *finished.outcome.status == supervise::ExitStatus::exited(0) &&
-                       !finished.outcome.timed_out;
-  finished.reason = describe_outcome(finished.run, finished.outcome);
-  if (!finished.succeeded) ++failed_;
-  emit({.kind = finished.succeeded ? EventKind::run_succeeded : EventKind::run_failed,
-        .pid = finished.outcome.pid,
-        .status = finished.outcome.status,
-        .reason = finished.reason,
-        .duration = finished.outcome.ran_for});
-  const bool was_killed = finished.run.killed_for_overlap;
-  last_ = std::move(finished);
+  const bool was_killed = finish_run(std::move(outcome));
   if (waiting_) {
     const std::string trigger = std::exchange(waiting_, std::nullopt).value();
     start_run(trigger,
@@ -188,17 +230,18 @@ void Cron::run_ended(std::uint64_t number, CommandOutcome outcome) {
   }
 }
 
-std::string Cron::describe_outcome(const Run& run, const CommandOutcome& outcome) const {
-  if (outcome.pid == 0) return "cannot run: " + outcome.error;
-  const std::string after = " after " + config::format_duration(outcome.ran_for);
-  if (outcome.timed_out) {
-    return "timed out: still running after " + config::format_duration(*settings_.timeout) +
-           ", killed";
-  }
-  if (outcome.killed && run.killed_for_overlap) {
-    return "killed for overlap: a new run was due" + after;
-  }
-  return describe(*outcome.status) + after;
+bool Cron::finish_run(CommandOutcome outcome) {
+  supervise::Event event = run_end_event(
+      outcome, {.timeout = settings_.timeout, .killed_for_overlap = running_->killed_for_overlap});
+  Finished finished{.run = std::move(*running_), .outcome = std::move(outcome)};
+  running_.reset();
+  finished.succeeded = event.kind == EventKind::run_succeeded;
+  finished.reason = event.reason;
+  if (!finished.succeeded) ++failed_;
+  emit(std::move(event));
+  const bool was_killed = finished.run.killed_for_overlap;
+  last_ = std::move(finished);
+  return was_killed;
 }
 
 // --- calls ----------------------------------------------------------------------

@@ -12,6 +12,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -41,8 +43,18 @@ class Cron final : public BuiltinWorker<Cron>, public JsonInterface {
   using WallClock = std::chrono::system_clock;
   using Steady = std::chrono::steady_clock;
 
+  // A run's end, as both sides see it. The worker may end while the run's
+  // outcome is on its way to it in a message it will never read: then the
+  // worker reports the outcome itself. The run may still be going when the
+  // worker ends: then the loop reports it once the run is killed.
+  struct RunEnd {
+    std::mutex mutex;
+    std::optional<CommandOutcome> outcome;  // the run has ended
+    bool worker_gone = false;               // the worker has ended first
+  };
   struct Run {
     std::uint64_t number = 0;
+    std::shared_ptr<RunEnd> end = {};
     CommandId command = 0;
     int pid = 0;  // 0 until the loop says it runs
     std::string trigger = {};
@@ -62,7 +74,9 @@ class Cron final : public BuiltinWorker<Cron>, public JsonInterface {
   void start_run(const std::string& trigger, const std::string& why);
   void arm_timer();
   WallClock::time_point next_run_time() const;
-  std::string describe_outcome(const Run& run, const CommandOutcome& outcome) const;
+  // Reports how the current run ended and forgets it; true when it was
+  // killed to make way for a new run.
+  bool finish_run(CommandOutcome outcome);
   Json status() const;
   void emit(supervise::Event event);
 

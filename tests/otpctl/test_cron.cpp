@@ -158,8 +158,12 @@ TEST_CASE("otpctl stop kills the running command with the worker") {
   const Outcome stop = live.ctl({"stop", "job"});
   REQUIRE_MESSAGE(stop.code == 0, stop.shown());
   REQUIRE(live.otpd.wait_event("job", "stopped"));
-  CHECK(live.otpd.event("job", "run_failed")->str("reason") ==
-        "killed: the cron worker is stopping");
+  // Reported once the run has been killed and reaped.
+  REQUIRE_MESSAGE(live.otpd.wait_event("job", "run_failed"), live.otpd.transcript());
+  const auto* failed = live.otpd.event("job", "run_failed");
+  CHECK(failed->str("reason") == "killed: the cron worker is stopping");
+  CHECK(failed->str("signal") == "SIGKILL");
+  CHECK(failed->num("pid") == pid);
   CHECK(otpd::it::reaped(pid));
 }
 

@@ -158,8 +158,7 @@ class ProcessReply final : public ReplySink<R> {
   std::coroutine_handle<> waiter_;
 };
 
-// For awaiters other than CallAwaiter (a task's await): the running process
-// waits for the reply `id` as it does for a call's.
+// For AwaitedReply: the running process waits for the reply `id`.
 struct ReplyWaiting {
   static void begin(Process& caller, unsigned long long id) { caller.wait_for_reply(id); }
   static void begin(Process& caller, unsigned long long id, std::chrono::milliseconds timeout,
@@ -168,13 +167,60 @@ struct ReplyWaiting {
   }
 };
 
+inline std::string call_timeout_text(std::chrono::milliseconds timeout) {
+  return "no reply within " + std::to_string(timeout.count()) + "ms";
+}
+
+// What a handler suspended for a reply keeps in its frame (as part of its
+// awaiter): the reply's id, where it goes, and the failure that stands in
+// for it when none comes within `timeout` (milliseconds::max(): no limit).
+template <typename R>
+class AwaitedReply {
+ public:
+  using TimeoutText = std::string (*)(std::chrono::milliseconds);
+  AwaitedReply(std::chrono::milliseconds timeout, TimeoutText timeout_text)
+      : timeout_(timeout), timeout_text_(timeout_text) {}
+
+  // A fresh id, and the handler to resume when the reply comes.
+  void prepare(std::coroutine_handle<> waiter) {
+    id_ = next_call_id();
+    waiter_ = waiter;
+  }
+  // From now on the caller waits for this reply.
+  void wait(Process& caller) {
+    if (timeout_ == std::chrono::milliseconds::max()) {
+      ReplyWaiting::begin(caller, id_);
+    } else {
+      ReplyWaiting::begin(caller, id_, timeout_, &AwaitedReply::timed_out, this);
+    }
+  }
+  unsigned long long id() const { return id_; }
+  Outcome<R>& outcome() { return outcome_; }
+
+ private:
+  static Envelope* timed_out(void* awaited) {
+    auto& self = *static_cast<AwaitedReply*>(awaited);
+    return new ReplyEnvelope<R>(
+        self.id_, Outcome<R>::failure(CallError::Kind::timeout, self.timeout_text_(self.timeout_)),
+        &self.outcome_, self.waiter_);
+  }
+
+  std::chrono::milliseconds timeout_;
+  TimeoutText timeout_text_;
+  unsigned long long id_ = 0;
+  std::coroutine_handle<> waiter_{};
+  Outcome<R> outcome_;
+};
+
 // `co_await server.call(...)` inside a handler returning Async<...>.
 template <typename R>
 class CallAwaiter {
  public:
   using Handler = typename CallEnvelope<R>::Handler;
   CallAwaiter(Pid server, Handler handler, std::chrono::milliseconds timeout)
-      : server_(std::move(server)), handler_(std::move(handler)), timeout_(timeout) {}
+      : server_(std::move(server)),
+        handler_(std::move(handler)),
+        reply_(timeout, &call_timeout_text) {}
 
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> waiter) {
@@ -182,35 +228,18 @@ class CallAwaiter {
     if (caller == nullptr) {
       throw std::logic_error("co_await call() outside a process: use call_blocking()");
     }
-    id_ = next_call_id();
-    waiter_ = waiter;
-    if (timeout_ == std::chrono::milliseconds::max()) {
-      caller->wait_for_reply(id_);
-    } else {
-      caller->wait_for_reply(id_, timeout_, &CallAwaiter::timed_out, this);
-    }
+    reply_.prepare(waiter);
+    reply_.wait(*caller);
     server_.send(new CallEnvelope<R>(
         std::move(handler_),
-        std::make_unique<ProcessReply<R>>(caller->self(), id_, &outcome_, waiter)));
+        std::make_unique<ProcessReply<R>>(caller->self(), reply_.id(), &reply_.outcome(), waiter)));
   }
-  CallValue<R> await_resume() { return outcome_.take(); }
+  CallValue<R> await_resume() { return reply_.outcome().take(); }
 
  private:
-  static Envelope* timed_out(void* awaiter) {
-    auto& self = *static_cast<CallAwaiter*>(awaiter);
-    return new ReplyEnvelope<R>(
-        self.id_,
-        Outcome<R>::failure(CallError::Kind::timeout,
-                            "no reply within " + std::to_string(self.timeout_.count()) + "ms"),
-        &self.outcome_, self.waiter_);
-  }
-
   Pid server_;
   Handler handler_;
-  std::chrono::milliseconds timeout_;
-  unsigned long long id_ = 0;
-  std::coroutine_handle<> waiter_{};
-  Outcome<R> outcome_;
+  AwaitedReply<R> reply_;
 };
 
 // --- a caller outside the runtime ---------------------------------------------------

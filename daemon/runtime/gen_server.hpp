@@ -272,8 +272,7 @@ class Server {
     call_then([promise](Outcome<R> outcome) { promise->set_value(std::move(outcome)); },
               std::move(f), std::move(args)...);
     if (future.wait_for(timeout) != std::future_status::ready) {
-      throw CallError(CallError::Kind::timeout,
-                      "no reply within " + std::to_string(timeout.count()) + "ms");
+      throw CallError(CallError::Kind::timeout, call_timeout_text(timeout));
     }
     Outcome<R> outcome = future.get();
     if constexpr (std::is_void_v<R>) {

@@ -27,8 +27,6 @@ class Scheduler;
 struct Worker;
 template <typename R>
 struct ReplyEnvelope;
-template <typename R>
-class CallAwaiter;
 struct ReplyWaiting;
 
 // A reference to a process that stays valid after it has ended: a message to
@@ -158,8 +156,6 @@ class Process {
   // A call suspends its caller and its reply resumes it.
   template <typename R>
   friend struct ReplyEnvelope;
-  template <typename R>
-  friend class CallAwaiter;
   friend struct ReplyWaiting;
 
   void deliver_or_drop(Envelope* envelope);

@@ -252,7 +252,7 @@ class TaskAwaiter {
  public:
   TaskAwaiter(std::shared_ptr<detail::TaskState<R>> state, Pid task,
               std::chrono::milliseconds timeout)
-      : state_(std::move(state)), task_(std::move(task)), timeout_(timeout) {}
+      : state_(std::move(state)), task_(std::move(task)), reply_(timeout, &detail::timeout_text) {}
 
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> waiter) {
@@ -260,39 +260,23 @@ class TaskAwaiter {
     if (caller == nullptr) {
       throw std::logic_error("co_await task.await() outside a process: use await_blocking()");
     }
-    id_ = next_call_id();
-    waiter_ = waiter;
-    if (auto ready = state_->take_or_wait(*caller, id_, &outcome_, waiter)) {
-      outcome_ = std::move(*ready);
+    reply_.prepare(waiter);
+    if (auto ready = state_->take_or_wait(*caller, reply_.id(), &reply_.outcome(), waiter)) {
+      reply_.outcome() = std::move(*ready);
       return false;
     }
-    if (timeout_ == std::chrono::milliseconds::max()) {
-      ReplyWaiting::begin(*caller, id_);
-    } else {
-      ReplyWaiting::begin(*caller, id_, timeout_, &TaskAwaiter::timed_out, this);
-    }
+    reply_.wait(*caller);
     return true;
   }
   CallValue<R> await_resume() {
-    if (outcome_.error && state_->give_up()) TaskProcessBase::kill(task_);
-    return outcome_.take();
+    if (reply_.outcome().error && state_->give_up()) TaskProcessBase::kill(task_);
+    return reply_.outcome().take();
   }
 
  private:
-  static Envelope* timed_out(void* awaiter) {
-    auto& self = *static_cast<TaskAwaiter*>(awaiter);
-    return new ReplyEnvelope<R>(
-        self.id_,
-        Outcome<R>::failure(CallError::Kind::timeout, detail::timeout_text(self.timeout_)),
-        &self.outcome_, self.waiter_);
-  }
-
   std::shared_ptr<detail::TaskState<R>> state_;
   Pid task_;
-  std::chrono::milliseconds timeout_;
-  unsigned long long id_ = 0;
-  std::coroutine_handle<> waiter_{};
-  Outcome<R> outcome_;
+  AwaitedReply<R> reply_;
 };
 
 template <typename R>

@@ -72,7 +72,6 @@ int PathWatch::descriptor() const {
 }
 
 void PathWatch::open() {
-  opened_ = true;
   opened_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (opened_fd_ < 0) {
     const int error = errno;
@@ -89,7 +88,7 @@ void PathWatch::open() {
 }
 
 void PathWatch::start() {
-  if (!opened_) open();
+  if (opened_fd_ < 0 && open_failure_.empty()) open();
   if (!open_failure_.empty()) {
     fail(open_failure_);
     return;

@@ -81,8 +81,7 @@ class PathWatch : public std::enable_shared_from_this<PathWatch> {
   std::map<std::string, Directory> directories_;
   std::map<int, std::string> by_wd_;
   std::unique_ptr<Reading> reading_;
-  int opened_fd_ = -1;  // from open() until start() hands it to reading_
-  bool opened_ = false;
+  int opened_fd_ = -1;        // from open() until start() hands it to reading_
   std::string open_failure_;  // reported by start()
 };
 

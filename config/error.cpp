@@ -1,5 +1,6 @@
 #include "config/error.hpp"
 
+#include <new>
 #include <utility>
 
 namespace otpd::config {
@@ -19,5 +20,11 @@ ConfigError::ConfigError(SourceLocation where, std::string message)
     : std::runtime_error(format(where, message)),
       where_(std::move(where)),
       message_(std::move(message)) {}
+
+std::string describe_failure(const std::exception& error) {
+  if (dynamic_cast<const ConfigError*>(&error)) return error.what();
+  if (dynamic_cast<const std::bad_alloc*>(&error)) return "out of memory while reading the config";
+  return std::string("cannot read the config: ") + error.what();
+}
 
 }  // namespace otpd::config

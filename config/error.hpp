@@ -23,4 +23,9 @@ class ConfigError : public std::runtime_error {
   std::string message_;
 };
 
+// What a failed load says: a ConfigError's own text, and for anything else
+// (out of memory, a defect) a line that still names the cause, so that a
+// reload or a check can report it and go on.
+std::string describe_failure(const std::exception& error);
+
 }  // namespace otpd::config

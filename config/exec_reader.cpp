@@ -6,16 +6,14 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <memory>
 #include <stdexcept>
 
 #include "config/accounts.hpp"
 #include "config/env_file.hpp"
 #include "config/signals.hpp"
+#include "config/text_file.hpp"
 
 namespace otpd::config {
 namespace {
@@ -173,22 +171,21 @@ ResourceLimit read_resource(const Field& field, const Resource& resource) {
 
 // --- env_file -----------------------------------------------------------------
 
-std::string read_text_file(const Field& field, const std::string& path) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                       &std::fclose);
-  if (!file) field.fail("cannot read " + path + ": " + std::strerror(errno));
-  std::string text;
-  char buffer[8192];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, file.get())) text.append(buffer, n);
-  if (std::ferror(file.get())) field.fail("cannot read " + path + ": " + std::strerror(errno));
-  return text;
+// An env file is a handful of variables; anything larger is a mistake.
+constexpr std::size_t kLargestEnvFile = std::size_t{1} << 20;
+
+std::string read_env_text(const Field& field, const std::string& path) {
+  std::string error;
+  std::optional<std::string> text = read_text_file(path, kLargestEnvFile, error);
+  if (!text) field.fail("cannot read " + path + ": " + error);
+  return std::move(*text);
 }
 
 void read_one_env_file(const Field& field, ProcessSpec& process) {
   std::filesystem::path path(field.non_empty_text());
   if (path.is_relative()) path = std::filesystem::path(field.source().base_dir) / path;
   const std::string file = path.lexically_normal().string();
-  const EnvVariables variables = parse_env_file(read_text_file(field, file), file);
+  const EnvVariables variables = parse_env_file(read_env_text(field, file), file);
   process.file_env.insert(process.file_env.end(), variables.begin(), variables.end());
   process.env_files.push_back(file);
 }

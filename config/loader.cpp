@@ -1,16 +1,14 @@
 #include "config/loader.hpp"
 
 #include <array>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <memory>
 
 #include "config/control_reader.hpp"
 #include "config/logs_reader.hpp"
+#include "config/text_file.hpp"
 #include "config/tree_reader.hpp"
 #include "config/worker_pool_reader.hpp"
+#include "config/yaml_document.hpp"
 #include "config/yaml_reader.hpp"
 
 namespace otpd::config {
@@ -29,42 +27,6 @@ constexpr std::array<TopLevelKey, 4> kTopLevelKeys{{
     {"logs", false, [](const Field& f, Config& c) { c.logs = read_logs(f); }},
     {"workers", false, [](const Field& f, Config& c) { c.workers = read_worker_pool(f); }},
 }};
-
-[[noreturn]] void fail_unreadable(const std::string& path, int error) {
-  throw ConfigError({path, 0, 0}, std::string("cannot read: ") + std::strerror(error));
-}
-
-std::string read_whole_file(const std::string& path) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                       &std::fclose);
-  if (!file) fail_unreadable(path, errno);
-  std::string text;
-  char buffer[8192];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, file.get())) text.append(buffer, n);
-  // A directory opens fine and fails only on read, with EISDIR.
-  if (std::ferror(file.get())) fail_unreadable(path, errno);
-  return text;
-}
-
-YAML::Node parse_single_document(const std::string& yaml_text, const Source& source,
-                                 const std::string& when_empty) {
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(yaml_text);
-  } catch (const YAML::Exception& error) {
-    SourceLocation where{source.file, 0, 0};
-    if (!error.mark.is_null()) where = {source.file, error.mark.line + 1, error.mark.column + 1};
-    throw ConfigError(where, "invalid YAML: " + error.msg);
-  }
-  if (documents.size() > 1) {
-    throw ConfigError(locate(source, documents[1]),
-                      "only one YAML document is allowed; remove this second one");
-  }
-  if (documents.empty() || documents.front().IsNull()) {
-    throw ConfigError({source.file, 0, 0}, when_empty);
-  }
-  return documents.front();
-}
 
 Source source_of(const std::string& name, const std::string& base_dir) {
   return {name,
@@ -114,7 +76,8 @@ ChildSpec load_child_string(const std::string& text, const std::string& source_n
                             const std::string& base_dir, Output default_output) {
   const Source source = source_of(source_name, base_dir);
   const YAML::Node root = parse_single_document(
-      text, source, "the child spec is empty; it needs at least a 'name' and a 'command'");
+      text, source, "the child spec is empty; it needs at least a 'name' and a 'command'",
+      kChildSpecLimits);
   ChildSpec child = read_child(document_field(source, root));
   SupervisorSpec holder;
   holder.children.push_back(std::move(child));
@@ -123,9 +86,11 @@ ChildSpec load_child_string(const std::string& text, const std::string& source_n
 }
 
 Config load_file(const std::string& path) {
-  const std::string text = read_whole_file(path);
+  std::string error;
+  const std::optional<std::string> text = read_text_file(path, kFileLimits.max_bytes, error);
+  if (!text) throw ConfigError({path, 0, 0}, "cannot read: " + error);
   const std::filesystem::path base_dir = std::filesystem::absolute(path).parent_path();
-  return load_string(text, path, base_dir.string());
+  return load_string(*text, path, base_dir.string());
 }
 
 }  // namespace otpd::config

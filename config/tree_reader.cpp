@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "config/backoff_reader.hpp"
@@ -349,45 +350,53 @@ void read_worker_entry(const Field& field, NodeDraft& node) {
 }
 
 // The field of a sibling's worker setting, for an error at its place.
-Field worker_setting(const Field& list, std::size_t index, const char* key) {
-  const YAML::Node worker = list.elements()[index].node()["worker"];
-  const YAML::Node setting = worker[key];
-  return Field(list.source(), std::string("worker.") + key, setting, setting);
+Field worker_setting(const Field& element, const char* key) {
+  const YAML::Node setting = element.node()["worker"][key];
+  return Field(element.source(), std::string("worker.") + key, setting, setting);
 }
 
 // A health check's `guards` names a process among its siblings; a file
 // watch's `target` names a sibling, and a process when it sends a signal.
-void check_sibling_references(const Field& list, const std::vector<ChildSpec>& children) {
-  std::vector<std::string_view> processes;
-  std::vector<std::string_view> names;
+// Looked up in sets: a supervisor may have thousands of children.
+void check_sibling_references(const std::vector<Field>& elements,
+                              const std::vector<ChildSpec>& children) {
+  std::unordered_set<std::string_view> processes;
+  std::unordered_set<std::string_view> names;
   for (const ChildSpec& child : children) {
-    if (child.is_process()) processes.push_back(child.name);
-    names.push_back(child.name);
+    if (child.is_process()) processes.insert(child.name);
+    names.insert(child.name);
   }
-  auto named = [](const std::vector<std::string_view>& among, const std::string& name) {
-    return std::find(among.begin(), among.end(), name) != among.end();
+  // Only for the message of an error: the names in order.
+  auto listed = [&](bool processes_only) {
+    std::vector<std::string_view> among;
+    for (const ChildSpec& child : children) {
+      if (!processes_only || child.is_process()) among.push_back(child.name);
+    }
+    return among;
   };
   for (std::size_t i = 0; i < children.size(); ++i) {
     if (!children[i].is_worker()) continue;
     const auto& settings = children[i].worker().settings;
     if (const auto* check = std::get_if<HealthCheckSettings>(&settings)) {
-      if (check->guards.empty() || named(processes, check->guards)) continue;
-      worker_setting(list, i, "guards")
+      if (check->guards.empty() || processes.contains(check->guards)) continue;
+      worker_setting(elements[i], "guards")
           .fail("'" + check->guards + "' is not a process beside '" + children[i].name + "'" +
-                did_you_mean(check->guards, processes));
+                did_you_mean(check->guards, listed(true)));
     }
     if (const auto* watch = std::get_if<FileWatchSettings>(&settings)) {
-      const Field target = worker_setting(list, i, "target");
       if (watch->target == children[i].name) {
-        target.fail("a file watch cannot act on itself; name a sibling");
+        worker_setting(elements[i], "target")
+            .fail("a file watch cannot act on itself; name a sibling");
       }
-      if (watch->signal != 0 && !named(processes, watch->target)) {
-        target.fail("'" + watch->target + "' is not a process beside '" + children[i].name +
-                    "' (signals go to processes)" + did_you_mean(watch->target, processes));
+      if (watch->signal != 0 && !processes.contains(watch->target)) {
+        worker_setting(elements[i], "target")
+            .fail("'" + watch->target + "' is not a process beside '" + children[i].name +
+                  "' (signals go to processes)" + did_you_mean(watch->target, listed(true)));
       }
-      if (!named(names, watch->target)) {
-        target.fail("'" + watch->target + "' is not a child beside '" + children[i].name + "'" +
-                    did_you_mean(watch->target, names));
+      if (!names.contains(watch->target)) {
+        worker_setting(elements[i], "target")
+            .fail("'" + watch->target + "' is not a child beside '" + children[i].name + "'" +
+                  did_you_mean(watch->target, listed(false)));
       }
     }
   }
@@ -398,7 +407,8 @@ void read_children(const Field& field, NodeDraft& node) {
     field.fail("expected a list of children, found nothing (write [] for none)");
   field.require_list("a list of children");
   std::unordered_map<std::string, int> first_line;  // of each sibling's name
-  for (const Field& element : field.elements()) {
+  const std::vector<Field> elements = field.elements();
+  for (const Field& element : elements) {
     element.require_mapping("a mapping for each child");
     NodeDraft child = read_node(element, std::nullopt);
     const auto [first, inserted] = first_line.emplace(child.child.name, child.name_where.line);
@@ -415,7 +425,7 @@ void read_children(const Field& field, NodeDraft& node) {
     }
     node.supervisor.children.push_back(finish_child(child, element));
   }
-  check_sibling_references(field, node.supervisor.children);
+  check_sibling_references(elements, node.supervisor.children);
 }
 
 }  // namespace

@@ -50,10 +50,52 @@ void check_keys(const std::vector<Field>& entries, const std::array<std::string_
 
 // --- YAML to JSON -------------------------------------------------------------
 
+// JSON text is UTF-8; yaml-cpp passes any bytes through.
+bool is_utf8(std::string_view text) {
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[at]);
+    std::size_t length = 0;
+    char32_t code = 0;
+    if (lead < 0x80) {
+      ++at;
+      continue;
+    } else if (lead >= 0xc2 && lead <= 0xdf) {
+      length = 2;
+      code = lead & 0x1f;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+      length = 3;
+      code = lead & 0x0f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      length = 4;
+      code = lead & 0x07;
+    } else {
+      return false;
+    }
+    if (at + length > text.size()) return false;
+    for (std::size_t i = 1; i < length; ++i) {
+      const auto next = static_cast<unsigned char>(text[at + i]);
+      if ((next & 0xc0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3f);
+    }
+    // Overlong forms, UTF-16 surrogates and code points beyond Unicode.
+    const char32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < smallest[length] || (code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff) {
+      return false;
+    }
+    at += length;
+  }
+  return true;
+}
+
+const char* const kNotUtf8 = "not valid UTF-8 text, which a JSON value must be";
+
 // A plain (unquoted) scalar as YAML 1.2's core schema types it; a quoted one
 // is always a string.
-Json scalar_to_json(const YAML::Node& node) {
+Json scalar_to_json(const Field& field) {
+  const YAML::Node& node = field.node();
   const std::string& text = node.Scalar();
+  if (!is_utf8(text)) field.fail(kNotUtf8);
   if (node.Tag() == "!") return text;  // quoted
   if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") {
     return nullptr;
@@ -70,14 +112,18 @@ Json scalar_to_json(const YAML::Node& node) {
 Json to_json(const Field& field) {
   const YAML::Node& node = field.node();
   if (node.IsNull()) return nullptr;
-  if (node.IsScalar()) return scalar_to_json(node);
+  if (node.IsScalar()) return scalar_to_json(field);
   if (node.IsSequence()) {
     Json list = Json::array();
     for (const Field& element : field.elements()) list.push_back(to_json(element));
     return list;
   }
   Json object = Json::object();
-  for (const Field& entry : field.entries()) object[entry.key()] = to_json(entry);
+  for (const Field& entry : field.entries()) {
+    const std::string key = entry.key();
+    if (!is_utf8(key)) throw ConfigError(entry.key_location(), entry.label() + ": " + kNotUtf8);
+    object[key] = to_json(entry);
+  }
   return object;
 }
 

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <unordered_map>
 #include <utility>
 
 #include "config/duration.hpp"
@@ -31,10 +32,13 @@ std::string shortest_text(double value) {
 
 }  // namespace
 
-SourceLocation locate(const Source& source, const YAML::Node& node) {
-  const YAML::Mark mark = node.Mark();
+SourceLocation locate(const Source& source, const YAML::Mark& mark) {
   if (mark.is_null() || mark.line < 0) return {source.file, 0, 0};
   return {source.file, mark.line + 1, mark.column + 1};
+}
+
+SourceLocation locate(const Source& source, const YAML::Node& node) {
+  return locate(source, node.Mark());
 }
 
 std::string kind_of(const YAML::Node& node) {
@@ -158,20 +162,23 @@ void Field::require_list(const std::string& what) const {
 
 std::vector<Field> Field::entries(Labels labels) const {
   std::vector<Field> result;
+  // Each key's index in `result`, so that a mapping of any size is checked
+  // for duplicates in one pass.
+  std::unordered_map<std::string_view, std::size_t> seen;
   for (auto it = value_.begin(); it != value_.end(); ++it) {
     const YAML::Node key = it->first;
     if (!key.IsScalar()) {
       throw ConfigError(locate(*source_, key), "a key must be a plain word, found " + kind_of(key));
     }
-    for (const Field& earlier : result) {
-      if (earlier.key() == key.Scalar()) {
-        throw ConfigError(locate(*source_, key),
-                          "duplicate key '" + key.Scalar() + "' (first at line " +
-                              std::to_string(earlier.key_location().line) + ")");
-      }
+    // The node owns the text; it lives as long as the document.
+    const std::string& name = key.Scalar();
+    const auto [first, inserted] = seen.emplace(name, result.size());
+    if (!inserted) {
+      throw ConfigError(locate(*source_, key),
+                        "duplicate key '" + name + "' (first at line " +
+                            std::to_string(result[first->second].key_location().line) + ")");
     }
-    std::string label =
-        labels == Labels::plain || label_.empty() ? key.Scalar() : label_ + "." + key.Scalar();
+    std::string label = labels == Labels::plain || label_.empty() ? name : label_ + "." + name;
     result.emplace_back(*source_, std::move(label), key, it->second);
   }
   return result;

@@ -22,6 +22,7 @@ struct Source {
   std::string base_dir;  // absolute; relative paths in the file resolve against it
 };
 
+SourceLocation locate(const Source& source, const YAML::Mark& mark);
 SourceLocation locate(const Source& source, const YAML::Node& node);
 
 // "a mapping", "a list", "a number", "a string" or "nothing".

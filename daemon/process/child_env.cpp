@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include <algorithm>
+#include <unordered_map>
 
 namespace otpd::process {
 namespace {
@@ -23,15 +23,27 @@ ChildEnvironment::ChildEnvironment(const Overrides& overrides, bool inherit) {
   }
 
   own_ = true;
+  // Where each name sits in entries_, so that a spec with thousands of
+  // variables costs one pass, not one pass per variable.
+  std::unordered_map<std::string_view, std::size_t> slot;
+  auto place = [&](char* entry) {
+    const std::string_view text(entry);
+    const std::string_view name = text.substr(0, text.find('='));
+    const auto [found, inserted] = slot.emplace(name, entries_.size());
+    if (inserted) {
+      entries_.push_back(entry);
+    } else {
+      entries_[found->second] = entry;
+    }
+  };
   if (inherit) {
-    for (char** entry = environ; *entry != nullptr; ++entry) entries_.push_back(*entry);
+    for (char** entry = environ; *entry != nullptr; ++entry) place(*entry);
   }
   // Reserved up front: the pointers taken below must survive later appends.
   owned_.reserve(overrides.size());
   for (const auto& [name, value] : overrides) {
-    std::erase_if(entries_, [&](const char* entry) { return defines(entry, name); });
     owned_.push_back(name + "=" + value);
-    entries_.push_back(owned_.back().data());
+    place(owned_.back().data());
   }
   entries_.push_back(nullptr);
 }

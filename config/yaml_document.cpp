@@ -1,0 +1,196 @@
+#include "config/yaml_document.hpp"
+
+#include <yaml-cpp/eventhandler.h>
+
+#include <sstream>
+#include <unordered_map>
+#include <vector>
+
+#include "config/error.hpp"
+
+namespace otpd::config {
+namespace {
+
+// Thrown by the event handler to stop yaml-cpp's parser at a place.
+struct Refused {
+  YAML::Mark mark;
+  std::string message;
+  // yaml-cpp stopped making progress here; the message is then ours to say.
+  bool stuck = false;
+};
+
+struct DocumentSeen {
+  YAML::Mark start;
+  YAML::Mark first_value;
+  bool has_value = false;
+};
+
+std::string mebibytes(std::size_t bytes) {
+  return std::to_string(bytes >> 20) + " MiB";
+}
+
+// Counts what the document would be once built, and refuses it as soon as
+// it would exceed a limit, before yaml-cpp has built anything.
+class BoundedEvents : public YAML::EventHandler {
+ public:
+  explicit BoundedEvents(const YamlLimits& limits) : limits_(limits) {}
+
+  const std::vector<DocumentSeen>& documents() const { return documents_; }
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    // yaml-cpp 0.7 answers some misplaced characters (a ',' outside [] or
+    // {}) with an empty document that consumes nothing, again and again.
+    if (!documents_.empty() && mark.pos == documents_.back().start.pos) {
+      throw Refused{mark, "", true};
+    }
+    documents_.push_back({.start = mark, .first_value = YAML::Mark(), .has_value = false});
+    open_.clear();
+    sizes_.clear();
+  }
+  void OnDocumentEnd() override {}
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                const std::string&) override {
+    leaf(mark, anchor);
+  }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    for (const Open& open : open_) {
+      if (open.anchor == anchor) {
+        throw Refused{mark, "this alias refers to a value that contains it"};
+      }
+    }
+    const auto found = sizes_.find(anchor);
+    // yaml-cpp itself refuses an unknown anchor; count it as one value.
+    add(mark, found == sizes_.end() ? 1 : found->second);
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(mark, anchor);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(mark, anchor);
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  struct Open {
+    YAML::anchor_t anchor;
+    std::size_t size;  // the container itself and everything in it so far
+  };
+
+  void first_value(const YAML::Mark& mark) {
+    DocumentSeen& document = documents_.back();
+    if (!document.has_value) {
+      document.first_value = mark;
+      document.has_value = true;
+    }
+  }
+
+  // One value, or an alias standing for `size` of them, in the document
+  // and in every container open around it.
+  void add(const YAML::Mark& mark, std::size_t size) {
+    if (documents_.empty()) return;
+    first_value(mark);
+    total_ += size;
+    if (total_ > limits_.max_values) {
+      throw Refused{mark, "the document holds more than " + std::to_string(limits_.max_values) +
+                              " values once its aliases are expanded"};
+    }
+    if (!open_.empty()) open_.back().size += size;
+  }
+
+  void leaf(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    add(mark, 1);
+    if (anchor != YAML::NullAnchor) sizes_[anchor] = 1;
+  }
+
+  void open(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    if (open_.size() >= limits_.max_depth) {
+      throw Refused{mark, "mappings and lists are nested more than " +
+                              std::to_string(limits_.max_depth) + " deep"};
+    }
+    add(mark, 1);
+    // Counted again, whole, into the container around it when it closes.
+    if (!open_.empty()) open_.back().size -= 1;
+    open_.push_back({anchor, 1});
+  }
+
+  void close() {
+    if (open_.empty()) return;
+    const Open done = open_.back();
+    open_.pop_back();
+    if (done.anchor != YAML::NullAnchor) sizes_[done.anchor] = done.size;
+    if (!open_.empty()) open_.back().size += done.size;
+  }
+
+  const YamlLimits& limits_;
+  std::vector<DocumentSeen> documents_;
+  std::vector<Open> open_;
+  std::unordered_map<YAML::anchor_t, std::size_t> sizes_;
+  std::size_t total_ = 0;
+};
+
+// "unexpected ','" rather than yaml-cpp's silence about what it stopped at.
+std::string unexpected(const std::string& text, const YAML::Mark& mark) {
+  if (mark.pos < 0 || static_cast<std::size_t>(mark.pos) >= text.size()) {
+    return "unexpected end of the text";
+  }
+  const unsigned char c = static_cast<unsigned char>(text[static_cast<std::size_t>(mark.pos)]);
+  if (c >= 0x21 && c < 0x7f) return std::string("unexpected '") + static_cast<char>(c) + "'";
+  return "unexpected character";
+}
+
+// Reads up to three documents' worth of events: enough to tell one
+// document from two, and a real second document from yaml-cpp going round
+// in circles on the same character.
+std::vector<DocumentSeen> check_events(const std::string& text, const Source& source,
+                                       const YamlLimits& limits) {
+  BoundedEvents events(limits);
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  try {
+    for (int document = 0; document < 3 && parser.HandleNextDocument(events); ++document) {
+    }
+  } catch (const Refused& refused) {
+    throw ConfigError(
+        locate(source, refused.mark),
+        "invalid YAML: " + (refused.stuck ? unexpected(text, refused.mark) : refused.message));
+  } catch (const YAML::Exception& error) {
+    throw ConfigError(locate(source, error.mark), "invalid YAML: " + error.msg);
+  }
+  return events.documents();
+}
+
+}  // namespace
+
+YAML::Node parse_single_document(const std::string& text, const Source& source,
+                                 const std::string& when_empty, const YamlLimits& limits) {
+  if (text.size() > limits.max_bytes) {
+    throw ConfigError({source.file, 0, 0}, "the text is larger than " +
+                                               mebibytes(limits.max_bytes) + "; nothing was read");
+  }
+  const std::vector<DocumentSeen> documents = check_events(text, source, limits);
+  if (documents.size() > 1) {
+    const DocumentSeen& second = documents[1];
+    throw ConfigError(locate(source, second.has_value ? second.first_value : second.start),
+                      "only one YAML document is allowed; remove this second one");
+  }
+  if (documents.empty()) throw ConfigError({source.file, 0, 0}, when_empty);
+  YAML::Node root;
+  try {
+    // The events above were the first document's; building it takes the
+    // same path through yaml-cpp, one document and no more.
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& error) {
+    throw ConfigError(locate(source, error.mark), "invalid YAML: " + error.msg);
+  }
+  if (root.IsNull()) throw ConfigError({source.file, 0, 0}, when_empty);
+  return root;
+}
+
+}  // namespace otpd::config

@@ -260,6 +260,32 @@ void reset(Request& request) {
   request.timeout_ms = kDefaultCallTimeoutMs;
 }
 
+// Whether objects and arrays nest deeper than `limit` in JSON text, told in
+// one pass before anything is built: nlohmann's parser would build any
+// depth, and copying, printing or comparing a value recurses through it.
+// Text that is not JSON may be misjudged; the parser refuses it anyway.
+bool nests_deeper_than(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 std::vector<std::string_view> names_of_args(unsigned args) {
   std::vector<std::string_view> names;
   for (const ArgName& a : kArgs) {
@@ -300,7 +326,7 @@ const char* to_string(ErrorCode code) {
   return "failed";
 }
 
-bool parse_request(std::string_view line, Request& request, RequestError& error) {
+bool parse_request(std::string_view line, Request& request, RequestError& error, bool read_only) {
   reset(request);
   error.id = "null";
   if (line.size() > kMaxRequestBytes) {
@@ -310,6 +336,11 @@ bool parse_request(std::string_view line, Request& request, RequestError& error)
   // whatever follows it; raw NUL is never valid JSON text anyway.
   if (line.find('\0') != std::string_view::npos) {
     return fail(error, ErrorCode::parse_error, "the line is not valid JSON");
+  }
+  if (nests_deeper_than(line, kMaxRequestDepth)) {
+    return fail(error, ErrorCode::invalid_request,
+                "the request nests objects and arrays more than " +
+                    std::to_string(kMaxRequestDepth) + " deep");
   }
   const Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return fail(error, ErrorCode::parse_error, "the line is not valid JSON");
@@ -340,6 +371,10 @@ bool parse_request(std::string_view line, Request& request, RequestError& error)
                 "no command " + in_quotes(name) + config::did_you_mean(name, names));
   }
   request.cmd = rule->cmd;
+  if (read_only && !rule->read_only) {
+    return fail(error, ErrorCode::forbidden,
+                in_quotes(rule->name) + " needs full access; this user may only read");
+  }
 
   unsigned seen = 0;
   for (const auto& [key, value] : j.items()) {

@@ -12,6 +12,9 @@ namespace otpd::control {
 inline constexpr int kProtocolVersion = 1;
 // The longest request line, newline excluded.
 inline constexpr std::size_t kMaxRequestBytes = std::size_t{1} << 20;
+// How deep objects and arrays may nest in a request, the request itself
+// included: every JSON value otpd keeps or passes on is at most this deep.
+inline constexpr int kMaxRequestDepth = 64;
 inline constexpr int kMaxBacklog = 1000;
 // The most lines `logs` returns: the largest buffer a config may ask for.
 inline constexpr int kMaxLogLines = 1'000'000;
@@ -89,7 +92,10 @@ struct RequestError {
 
 // Parses one line (without its newline) into `request`, whose strings keep
 // their capacity from one request to the next. Returns false and fills
-// `error` when the line is not a valid request.
-bool parse_request(std::string_view line, Request& request, RequestError& error);
+// `error` when the line is not a valid request. For a `read_only` client a
+// command that changes something is refused (ErrorCode::forbidden) before
+// any of its arguments is read.
+bool parse_request(std::string_view line, Request& request, RequestError& error,
+                   bool read_only = false);
 
 }  // namespace otpd::control

@@ -3,6 +3,7 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <cstring>
+#include <new>
 
 #include "control/reply.hpp"
 
@@ -160,23 +161,30 @@ void Session::process_input() {
 void Session::handle_line(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.find_first_not_of(" \t") == std::string_view::npos) return;
-  if (!parse_request(line, request_, error_)) {
+  if (!parse_request(line, request_, error_, access_ != Access::full)) {
+    if (error_.code == ErrorCode::forbidden) {
+      shared_->log.warning(std::string("control: refused '") + to_string(request_.cmd) + "' from " +
+                           describe(peer_) + ": read-only access");
+    }
     append_error(out_, error_.id, error_.code, error_.message);
     return;
   }
-  handle_request();
+  try {
+    handle_request();
+  } catch (const std::exception& error) {
+    // Out of memory, or a defect: this request fails, otpd and every other
+    // client go on. An operation that threw has not taken the session.
+    waiting_ = false;
+    const std::string what =
+        dynamic_cast<const std::bad_alloc*>(&error) ? "out of memory" : error.what();
+    shared_->log.error(std::string("control: '") + to_string(request_.cmd) + "' from " +
+                       describe(peer_) + " failed: " + what);
+    append_error(out_, request_.id, ErrorCode::failed, "otpd could not do this: " + what);
+  }
 }
 
 void Session::handle_request() {
   const Command cmd = request_.cmd;
-  if (access_ != Access::full && !is_read_only(cmd)) {
-    shared_->log.warning(std::string("control: refused '") + to_string(cmd) + "' from " +
-                         describe(peer_) + ": read-only access");
-    append_error(
-        out_, request_.id, ErrorCode::forbidden,
-        std::string("'") + to_string(cmd) + "' needs full access; this user may only read");
-    return;
-  }
   const bool starts_stream = (cmd == Command::events || cmd == Command::logs) && request_.follow;
   if (starts_stream && following()) {
     append_error(out_, request_.id, ErrorCode::invalid_request,

@@ -48,11 +48,16 @@ TEST_CASE("malformed call, cast and whereis requests are refused and change noth
   CHECK(error_code(reply) == "failed");
   reply = client.call(otpd, {{"id", 10}, {"cmd", "call"}, {"path", "/"}, {"message", 1}});
   CHECK(error_code(reply) == "failed");
-  // Deeply nested and odd messages reach the agent, which refuses them.
+  // Nested messages within the request's depth limit reach the agent, which
+  // refuses them; deeper ones are refused before they are read.
   Json deep = "get";
-  for (int i = 0; i < 200; ++i) deep = Json::array({deep});
+  for (int i = 0; i < 60; ++i) deep = Json::array({deep});
   reply = client.call(otpd, {{"id", 11}, {"cmd", "call"}, {"path", "kv"}, {"message", deep}});
   CHECK(error_code(reply) == "failed");
+  Json deeper = deep;
+  for (int i = 0; i < 200; ++i) deeper = Json::array({deeper});
+  reply = client.call(otpd, {{"id", 14}, {"cmd", "call"}, {"path", "kv"}, {"message", deeper}});
+  CHECK(error_code(reply) == "invalid_request");
   reply = client.call(otpd, {{"id", 12}, {"cmd", "cast"}, {"path", "kv"}, {"message", deep}});
   CHECK(reply["result"]["sent"] == true);
   reply = client.call(otpd, {{"id", 13}, {"cmd", "call"}, {"path", "kv"}, {"message", nullptr}});

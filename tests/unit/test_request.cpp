@@ -188,6 +188,20 @@ TEST_SUITE("request") {
           "too_large: the request is larger than 1 MiB");
   }
 
+  TEST_CASE("a read-only client is refused a command that changes things before its arguments") {
+    Request request;
+    RequestError error;
+    const std::string deep = std::string(60, '[') + std::string(60, ']');
+    CHECK_FALSE(
+        parse_request(R"({"id":7,"cmd":"call","path":"w","message":)" + deep + R"(,"bogus":1})",
+                      request, error, /*read_only=*/true));
+    CHECK(error.code == ErrorCode::forbidden);
+    CHECK(error.id == "7");
+    CHECK(error.message == "'call' needs full access; this user may only read");
+    CHECK(request.message.empty());
+    CHECK(parse_request(R"({"id":8,"cmd":"status","path":"a"})", request, error, true));
+  }
+
   TEST_CASE("read-only commands") {
     for (Command c :
          {Command::hello, Command::version, Command::ping, Command::status, Command::events}) {
@@ -200,13 +214,27 @@ TEST_SUITE("request") {
   }
 
   TEST_CASE("deep nesting and odd input neither crash nor pass") {
-    CHECK(error_of(std::string(100000, '[')) == "parse_error: the line is not valid JSON");
-    // Nested ids are refused before anything would walk them recursively.
+    const std::string too_deep =
+        "invalid_request: the request nests objects and arrays more than 64 deep";
+    CHECK(error_of(std::string(100000, '[')) == too_deep);
+    // Refused before anything would walk them recursively, wherever they are.
     const std::string deep = std::string(500000, '[') + std::string(500000, ']');
-    CHECK(error_of("{\"id\":" + deep + ",\"cmd\":\"ping\"}") ==
-          "invalid_request: id: expected a string, a number or null");
-    CHECK(error_of("{\"id\":1,\"cmd\":\"stop\",\"path\":" + deep + "}") ==
-          "invalid_request: path: expected a string");
+    CHECK(error_of("{\"id\":" + deep + ",\"cmd\":\"ping\"}") == too_deep);
+    CHECK(error_of("{\"id\":1,\"cmd\":\"stop\",\"path\":" + deep + "}") == too_deep);
+    const std::string message = std::string(100000, '[') + std::string(100000, ']');
+    CHECK(error_of("{\"id\":1,\"cmd\":\"call\",\"path\":\"w\",\"message\":" + message + "}") ==
+          too_deep);
+    // Brackets inside strings are text, however many.
+    const std::string brackets(200000, '[');
+    const Parsed text =
+        parse("{\"id\":1,\"cmd\":\"call\",\"path\":\"w\",\"message\":\"" + brackets + "\\\"\"}");
+    REQUIRE(text.ok);
+    CHECK(text.request.message.size() == brackets.size() + 4);
+    // 63 levels inside the request's own object are allowed.
+    const std::string allowed = std::string(63, '[') + std::string(63, ']');
+    CHECK(parse("{\"id\":1,\"cmd\":\"call\",\"path\":\"w\",\"message\":" + allowed + "}").ok);
+    CHECK(error_of("{\"id\":1,\"cmd\":\"call\",\"path\":\"w\",\"message\":[" + allowed + "]}") ==
+          too_deep);
     CHECK(error_of(R"({"id":{"a":1},"cmd":"ping"})") ==
           "invalid_request: id: expected a string, a number or null");
     CHECK(error_of(std::string("{\"id\":1,\"cmd\":\"ping\"}\0", 22)) ==

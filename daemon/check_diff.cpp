@@ -27,8 +27,8 @@ int check_diff(const std::string& file, const std::string& socket, bool json) {
   // Errors in FILE are found here, with FILE:LINE:COL, before asking otpd.
   try {
     config::load_file(file);
-  } catch (const config::ConfigError& e) {
-    std::cerr << e.what() << '\n';
+  } catch (const std::exception& e) {
+    std::cerr << config::describe_failure(e) << '\n';
     return exit_invalid;
   }
   std::ifstream in(file, std::ios::binary);

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -120,9 +121,25 @@ int check(const std::string& file) {
               << (counts.workers > 0 ? counted(counts.workers, "worker", "workers") + ", " : "")
               << counted(counts.supervisors, "supervisor", "supervisors") << ")\n";
     return 0;
-  } catch (const otpd::config::ConfigError& e) {
-    std::cerr << e.what() << '\n';
+  } catch (const std::exception& e) {
+    std::cerr << otpd::config::describe_failure(e) << '\n';
     return 1;
+  }
+}
+
+// Every request and every reload has its own boundary; this is the last
+// one. A handler that throws anyway (out of memory, a defect) is reported
+// and the loop goes on: the supervisor outliving a fault in one handler is
+// worth more than a clean death that leaves the tree unsupervised.
+void run_loop(boost::asio::io_context& io, otpd::log::EventLog& log) {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& e) {
+      log.error(std::string("internal error, going on: ") +
+                (dynamic_cast<const std::bad_alloc*>(&e) ? "out of memory" : e.what()));
+    }
   }
 }
 
@@ -131,8 +148,8 @@ int run(const otpd::Options& options) {
   otpd::config::Config config;
   try {
     config = otpd::config::load_file(options.config_file);
-  } catch (const otpd::config::ConfigError& e) {
-    log.error(e.what());
+  } catch (const std::exception& e) {
+    log.error(otpd::config::describe_failure(e));
     return exit_usage;
   }
   const TreeCounts counts = count(config.tree);
@@ -296,7 +313,7 @@ int run(const otpd::Options& options) {
     malloc_trim(0);
   });
 
-  io.run();
+  run_loop(io, log);
   return exit_code;
 }
 

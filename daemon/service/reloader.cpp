@@ -50,8 +50,8 @@ void Reloader::reload(const std::string& why, Done done) {
   config::Config next;
   try {
     next = config::load_file(file_);
-  } catch (const config::ConfigError& e) {
-    outcome.error = e.what();
+  } catch (const std::exception& e) {
+    outcome.error = config::describe_failure(e);
     log_.error("reload (" + why + ") failed, nothing changed: " + outcome.error);
     if (--in_flight_ == 0 && !stopping_ && tree_.running())
       ready_("the last reload failed: " + outcome.error);
@@ -94,8 +94,8 @@ void Reloader::dry_run(const control::Request& request, Done done) {
       const auto base = std::filesystem::path(name).parent_path().string();
       outcome.diff = tree_.plan(config::load_string(request.text, name, base));
     }
-  } catch (const config::ConfigError& e) {
-    outcome.error = e.what();
+  } catch (const std::exception& e) {
+    outcome.error = config::describe_failure(e);
   }
   if (outcome.error.empty() && outcome.diff.control_changed) {
     outcome.warnings.emplace_back(kControlWarning);

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -69,18 +70,26 @@ std::vector<std::pair<pid_t, char>> children_of(pid_t parent) {
   return found;
 }
 
+// The otpds a test still holds: another one ending must leave them be.
+std::set<pid_t>& live_otpds() {
+  static std::set<pid_t> pids;
+  return pids;
+}
+
 // A test must never leave processes behind, whatever otpd did: this process
 // is a subreaper, so whatever survives otpd lands here and is ended by pid.
+// Other otpds the test still holds are not strays, nor is what they reap.
 void end_descendants() {
   const auto deadline = Clock::now() + std::chrono::seconds(3);
   while (Clock::now() < deadline) {
-    const auto children = children_of(getpid());
-    if (children.empty()) return;
-    for (const auto& [pid, state] : children) {
+    bool left = false;
+    for (const auto& [pid, state] : children_of(getpid())) {
+      if (live_otpds().contains(pid)) continue;
+      left = true;
       if (state != 'Z') kill(pid, SIGKILL);
+      waitpid(pid, nullptr, WNOHANG);
     }
-    while (waitpid(-1, nullptr, WNOHANG) > 0) {
-    }
+    if (!left) return;
     std::this_thread::sleep_for(Ms(5));
   }
 }
@@ -267,6 +276,7 @@ Otpd::Otpd(std::vector<std::string> args, Options options) {
   args.insert(args.begin(), options.wrapper.begin(), options.wrapper.end());
   const Piped started = start_piped(std::move(args), std::move(env), options.cwd);
   pid_ = started.pid;
+  live_otpds().insert(pid_);
   out_fd_ = started.out_fd;
   err_fd_ = started.err_fd;
 }
@@ -304,7 +314,10 @@ Otpd::~Otpd() {
   }
   if (err_fd_ >= 0) close(err_fd_);
   if (out_fd_ >= 0) close(out_fd_);
-  if (pid_ > 0) end_descendants();
+  if (pid_ > 0) {
+    live_otpds().erase(pid_);
+    end_descendants();
+  }
 }
 
 void Otpd::signal(int signo) const {

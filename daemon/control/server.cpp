@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "control/refusal_log.hpp"
 #include "control/reply.hpp"
 #include "control/session.hpp"
 
@@ -36,7 +37,9 @@ struct Server::Impl {
         pause(io),
         policy(policy),
         log(log),
-        shared(std::make_shared<SessionShared>(SessionShared{commands, events, log, {}, false})) {}
+        refusals(io, log),
+        shared(std::make_shared<SessionShared>(
+            SessionShared{commands, events, log, refusals, {}, false})) {}
 
   void wait_for_clients() {
     acceptor.async_wait(stream_protocol::acceptor::wait_read,
@@ -83,14 +86,20 @@ struct Server::Impl {
     Peer peer;
     std::string error;
     if (!read_peer(fd, policy.has_groups(), peer, error)) {
-      log.warning("control: refused a connection: " + error);
+      if (refusals.admit(Refusal::unidentified, 0)) {
+        log.warning("control: refused a connection: " + error);
+      }
       ::close(fd);
       return;
     }
     const Access access = access_of(policy, peer);
     if (access == Access::none) {
-      log.warning("control: refused a connection from uid " + std::to_string(peer.uid) + ", pid " +
-                  std::to_string(peer.pid) + ": not otpd's user nor in its groups");
+      // Anyone who can reach the socket can come here at will: the log
+      // gets the first refusal and then a count at most every interval.
+      if (refusals.admit(Refusal::connection, peer.uid)) {
+        log.warning("control: refused a connection from uid " + std::to_string(peer.uid) +
+                    ", pid " + std::to_string(peer.pid) + ": not otpd's user nor in its groups");
+      }
       std::string line;
       append_error(line, "null", ErrorCode::forbidden,
                    "this user may not use otpd's control socket");
@@ -113,6 +122,7 @@ struct Server::Impl {
     boost::system::error_code ignored;
     acceptor.close(ignored);
     pause.cancel();
+    refusals.flush();
     shared->closed = true;
     // Copied: closing a session may release the last reference to it.
     const std::vector<Session*> open(shared->sessions.begin(), shared->sessions.end());
@@ -126,6 +136,7 @@ struct Server::Impl {
   boost::asio::steady_timer pause;
   AccessPolicy policy;
   log::EventLog& log;
+  RefusalLog refusals;
   std::shared_ptr<SessionShared> shared;
   bool warned_full = false;
 };
@@ -143,6 +154,10 @@ Server::~Server() {
 
 std::size_t Server::connections() const {
   return impl_->shared->sessions.size();
+}
+
+std::uint64_t Server::refused(Refusal kind) const {
+  return impl_->refusals.count(kind);
 }
 
 }  // namespace otpd::control

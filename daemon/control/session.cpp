@@ -170,8 +170,10 @@ void Session::handle_line(std::string_view line) {
 void Session::handle_request() {
   const Command cmd = request_.cmd;
   if (access_ != Access::full && !is_read_only(cmd)) {
-    shared_->log.warning(std::string("control: refused '") + to_string(cmd) + "' from " +
-                         describe(peer_) + ": read-only access");
+    if (shared_->refusals.admit(Refusal::request, peer_.uid)) {
+      shared_->log.warning(std::string("control: refused '") + to_string(cmd) + "' from " +
+                           describe(peer_) + ": read-only access");
+    }
     append_error(
         out_, request_.id, ErrorCode::forbidden,
         std::string("'") + to_string(cmd) + "' needs full access; this user may only read");
@@ -241,10 +243,12 @@ void Session::on_event(std::string_view event) {
 // otpd never waits for a client: the backlog is thrown away, the client is
 // told why if its socket still takes a line, and the connection ends.
 void Session::drop_slow_subscriber() {
-  shared_->log.warning(std::string("control: dropped ") +
-                       (stream_id_ ? "an event subscriber" : "a follower of " + logs_path_) +
-                       " that fell " + std::to_string(queued()) + " bytes behind (" +
-                       describe(peer_) + ")");
+  if (shared_->refusals.admit(Refusal::slow_subscriber, peer_.uid)) {
+    shared_->log.warning(std::string("control: dropped ") +
+                         (stream_id_ ? "an event subscriber" : "a follower of " + logs_path_) +
+                         " that fell " + std::to_string(queued()) + " bytes behind (" +
+                         describe(peer_) + ")");
+  }
   const std::string id = stream_id_ ? *stream_id_ : *logs_id_;
   stop_following();
   out_.clear();

@@ -1,9 +1,11 @@
 #include "client.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -105,6 +107,17 @@ it::Otpd start_otpd(const it::Sandbox& box, std::string_view yaml) {
   it::Otpd otpd = it::Otpd::run(box, yaml, options);
   otpd.wait_message("tree started");
   return otpd;
+}
+
+int as_user(uid_t uid, gid_t gid, const std::function<int()>& body) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0) _exit(99);
+    _exit(body());
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
 }
 
 int open_fds(pid_t pid) {

@@ -3,6 +3,9 @@
 // full stderr pipe otherwise).
 #pragma once
 
+#include <sys/types.h>
+
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -57,5 +60,10 @@ it::Otpd start_otpd(const it::Sandbox& box, std::string_view yaml);
 
 // Number of descriptors open in process `pid`.
 int open_fds(pid_t pid);
+
+// Runs `body` in a forked child as uid/gid (no supplementary groups); its
+// result is the child's exit status (99: the ids could not be taken). The
+// child must not use doctest.
+int as_user(uid_t uid, gid_t gid, const std::function<int()>& body);
 
 }  // namespace otpd::pt

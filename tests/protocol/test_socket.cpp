@@ -119,19 +119,6 @@ TEST_CASE("a thousand clients at once are all answered, and their descriptors go
   CHECK(otpd.wait_for([&] { return open_fds(otpd.pid()) == baseline; }, Ms{10000}));
 }
 
-// Runs `body` in a child process as uid/gid (no supplementary groups); its
-// exit status is body's result.
-int as_user(uid_t uid, gid_t gid, const std::function<int()>& body) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0) _exit(99);
-    _exit(body());
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
-}
-
 TEST_CASE("groups: full, read-only, and refused peers") {
   if (geteuid() != 0) {
     MESSAGE("skipped: needs root to act as other users");

@@ -17,7 +17,8 @@ RefusalLog::RefusalLog(boost::asio::io_context& io, log::EventLog& log)
       tallies_{RefusalTally(Refusal::connection, kInterval),
                RefusalTally(Refusal::unidentified, kInterval),
                RefusalTally(Refusal::request, kInterval),
-               RefusalTally(Refusal::slow_subscriber, kInterval)} {}
+               RefusalTally(Refusal::slow_subscriber, kInterval),
+               RefusalTally(Refusal::busy, kInterval)} {}
 
 bool RefusalLog::admit(Refusal kind, uid_t uid) {
   const bool now = tallies_[index_of(kind)].admit(uid, RefusalTally::Clock::now());

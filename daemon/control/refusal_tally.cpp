@@ -21,6 +21,8 @@ Wording wording(Refusal kind) {
       return {"refused", "requests", "commands that need full access, from read-only users"};
     case Refusal::slow_subscriber:
       return {"dropped", "subscribers", "they fell more than 1 MiB behind"};
+    case Refusal::busy:
+      return {"answered", "connections with 'busy'", "otpd is out of file descriptors"};
   }
   return {"refused", "connections", ""};
 }

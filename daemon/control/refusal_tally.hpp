@@ -22,8 +22,9 @@ enum class Refusal {
   unidentified,     // a peer whose credentials could not be read
   request,          // a command beyond read access
   slow_subscriber,  // a follower dropped for falling behind
+  busy,             // a connection answered 'busy': otpd is out of descriptors
 };
-inline constexpr int kRefusalKinds = 4;
+inline constexpr int kRefusalKinds = 5;
 
 class RefusalTally {
  public:

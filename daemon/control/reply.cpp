@@ -31,10 +31,15 @@ void append_line(std::string& out, std::string_view id, std::string_view line) {
 }
 
 void append_error(std::string& out, std::string_view id, ErrorCode code, std::string_view message) {
+  append_error(out, id, std::string_view(to_string(code)), message);
+}
+
+void append_error(std::string& out, std::string_view id, std::string_view code,
+                  std::string_view message) {
   out += "{\"id\":";
   out += id;
   out += ",\"error\":{\"code\":\"";
-  out += to_string(code);
+  out += code;
   out += "\",\"message\":";
   append_json_string(out, message);
   out += "}}\n";

@@ -29,8 +29,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   std::size_t connections() const;
-  // Connections and requests refused since otpd started, by kind: what a
-  // status or metrics command can report.
+  // Connections and requests refused (or answered 'busy') since otpd
+  // started, by kind: what a status or metrics command can report.
   std::uint64_t refused(Refusal kind) const;
 
  private:

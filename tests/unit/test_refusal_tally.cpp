@@ -77,4 +77,14 @@ TEST_SUITE("refusal tally") {
           "control: refused 1 more connections in the last 3 s: their peer could not be "
           "identified");
   }
+
+  TEST_CASE("connections answered 'busy' are summed up the same way") {
+    RefusalTally tally(Refusal::busy, seconds(10));
+    CHECK(tally.admit(1000, t0));
+    CHECK_FALSE(tally.admit(1000, t0 + seconds(1)));
+    CHECK_FALSE(tally.admit(1000, t0 + seconds(2)));
+    CHECK(tally.take_summary(t0 + seconds(10)) ==
+          "control: answered 2 more connections with 'busy' from uid 1000 in the last 10 s: "
+          "otpd is out of file descriptors");
+  }
 }

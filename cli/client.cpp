@@ -7,6 +7,10 @@ Client::Client(const std::string& socket_path, Ms timeout)
   const Reply reply =
       call("hello", {{"protocol", protocol_version}, {"client", "otpctl " OTPD_VERSION}});
   if (reply.error) {
+    if (reply.error->code == "busy") {
+      // Not a no: otpd could not take the connection now; later it may.
+      throw Unreachable("otpd at " + socket_path + " is busy: " + reply.error->message);
+    }
     if (reply.error->code == "unsupported_version") {
       throw Refused("otpd at " + socket_path + " does not speak protocol " +
                     std::to_string(protocol_version) + " (" + reply.error->message +

@@ -100,6 +100,10 @@ void Connection::send_line(const std::string& line, Deadline deadline) {
       if (!wait(POLLOUT, deadline)) {
         throw TimedOut("otpd at " + path_ + " is not reading requests");
       }
+    } else if (errno == EPIPE || errno == ECONNRESET) {
+      // otpd has closed the connection, perhaps after a line that says why
+      // (a refused user, 'busy'): reading the reply finds it, or the end.
+      return;
     } else if (errno != EINTR) {
       throw Unreachable("lost the connection to otpd at " + path_ + ": " + std::strerror(errno));
     }

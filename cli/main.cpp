@@ -14,6 +14,7 @@
 #include "cli/output.hpp"
 #include "cli/run.hpp"
 #include "cli/socket_path.hpp"
+#include "cli/socket_trust.hpp"
 
 int main(int argc, char** argv) {
   using namespace otpd::ctl;
@@ -45,5 +46,14 @@ int main(int argc, char** argv) {
   const Getenv getenv = [](const char* name) { return std::getenv(name); };
   const Context context{invocation, resolve_socket_path(invocation.socket, getenv, getuid()),
                         choose_style(invocation.no_color, isatty(STDOUT_FILENO) == 1, getenv)};
+  const char* socket_env = getenv("OTPD_SOCKET");
+  const bool chosen = invocation.socket || (socket_env != nullptr && *socket_env != '\0');
+  const std::string why = invocation.command == Command::help
+                              ? std::string()
+                              : socket_distrust(context.socket_path, chosen, getuid());
+  if (!why.empty()) {
+    complain(why);
+    return exit_unreachable;
+  }
   return run(context);
 }

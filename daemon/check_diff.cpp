@@ -11,6 +11,7 @@
 #include "cli/client.hpp"
 #include "cli/reload_view.hpp"
 #include "cli/socket_path.hpp"
+#include "cli/socket_trust.hpp"
 #include "config/error.hpp"
 #include "config/loader.hpp"
 
@@ -38,8 +39,17 @@ int check_diff(const std::string& file, const std::string& socket, bool json) {
   const ctl::Getenv getenv = [](const char* name) { return std::getenv(name); };
   const std::optional<std::string> flag =
       socket.empty() ? std::nullopt : std::optional<std::string>(socket);
+  // The config goes to the socket, secrets and all: not to one that
+  // someone else could have put there.
+  const std::string path = ctl::resolve_socket_path(flag, getenv, getuid());
+  const char* socket_env = getenv("OTPD_SOCKET");
+  const bool chosen = flag || (socket_env != nullptr && *socket_env != '\0');
+  if (const std::string why = ctl::socket_distrust(path, chosen, getuid()); !why.empty()) {
+    std::cerr << "otpd: " << why << '\n';
+    return exit_unreachable;
+  }
   try {
-    ctl::Client client(ctl::resolve_socket_path(flag, getenv, getuid()), ctl::Ms{10'000});
+    ctl::Client client(path, ctl::Ms{10'000});
     // The text, not the path: otpd may not be allowed to read the file, and
     // should not read files on a client's say-so. Relative paths in it
     // resolve against FILE's directory, as they would for otpd --config.

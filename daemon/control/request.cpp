@@ -322,6 +322,8 @@ const char* to_string(ErrorCode code) {
       return "unsupported_version";
     case ErrorCode::failed:
       return "failed";
+    case ErrorCode::busy:
+      return "busy";
   }
   return "failed";
 }

@@ -55,6 +55,7 @@ enum class ErrorCode {
   too_large,
   unsupported_version,
   failed,
+  busy,  // only a connection earns it: otpd is out of file descriptors
 };
 const char* to_string(ErrorCode);
 

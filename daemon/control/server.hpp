@@ -2,11 +2,13 @@
 // serves each with a session, all on the supervision io_context's thread.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "control/commands.hpp"
 #include "control/event_hub.hpp"
 #include "control/peer_access.hpp"
+#include "control/refusal_tally.hpp"
 #include "control/socket_path.hpp"
 #include "log/event_log.hpp"
 
@@ -27,6 +29,9 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   std::size_t connections() const;
+  // Connections and requests refused (or answered 'busy') since otpd
+  // started, by kind: what a status or metrics command can report.
+  std::uint64_t refused(Refusal kind) const;
 
  private:
   struct Impl;

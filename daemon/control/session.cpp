@@ -162,7 +162,8 @@ void Session::handle_line(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.find_first_not_of(" \t") == std::string_view::npos) return;
   if (!parse_request(line, request_, error_, access_ != Access::full)) {
-    if (error_.code == ErrorCode::forbidden) {
+    if (error_.code == ErrorCode::forbidden &&
+        shared_->refusals.admit(Refusal::request, peer_.uid)) {
       shared_->log.warning(std::string("control: refused '") + to_string(request_.cmd) + "' from " +
                            describe(peer_) + ": read-only access");
     }
@@ -249,10 +250,12 @@ void Session::on_event(std::string_view event) {
 // otpd never waits for a client: the backlog is thrown away, the client is
 // told why if its socket still takes a line, and the connection ends.
 void Session::drop_slow_subscriber() {
-  shared_->log.warning(std::string("control: dropped ") +
-                       (stream_id_ ? "an event subscriber" : "a follower of " + logs_path_) +
-                       " that fell " + std::to_string(queued()) + " bytes behind (" +
-                       describe(peer_) + ")");
+  if (shared_->refusals.admit(Refusal::slow_subscriber, peer_.uid)) {
+    shared_->log.warning(std::string("control: dropped ") +
+                         (stream_id_ ? "an event subscriber" : "a follower of " + logs_path_) +
+                         " that fell " + std::to_string(queued()) + " bytes behind (" +
+                         describe(peer_) + ")");
+  }
   const std::string id = stream_id_ ? *stream_id_ : *logs_id_;
   stop_following();
   out_.clear();

@@ -15,6 +15,7 @@
 #include "control/commands.hpp"
 #include "control/event_hub.hpp"
 #include "control/peer_access.hpp"
+#include "control/refusal_log.hpp"
 #include "control/request.hpp"
 #include "log/event_log.hpp"
 
@@ -28,6 +29,7 @@ struct SessionShared {
   Commands& commands;
   EventHub& events;
   log::EventLog& log;
+  RefusalLog& refusals;
   std::unordered_set<Session*> sessions;
   bool closed = false;  // the server has gone; commands, events and log with it
 };

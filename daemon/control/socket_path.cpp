@@ -1,5 +1,6 @@
 #include "control/socket_path.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -8,6 +9,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+
+#include "control/socket_dir.hpp"
 
 namespace otpd::control {
 namespace {
@@ -101,6 +104,13 @@ std::optional<ListeningSocket> listen_on(const std::string& path, const AccessPo
   sockaddr_un address{};
   if (!fill_address(path, address, error)) return std::nullopt;
   if (!make_parents(path, policy.has_groups() ? 0711 : 0700, error)) return std::nullopt;
+  // Before anything is done there: from now on only otpd's user and root
+  // can change what the path names.
+  const std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  if (!check_socket_dir(dir, policy.owner, error)) return std::nullopt;
 
   switch (probe(path, address, error)) {
     case Occupant::live:
@@ -137,14 +147,15 @@ std::optional<ListeningSocket> listen_on(const std::string& path, const AccessPo
   if (bound != 0) return give_up("cannot bind " + path + ": " + errno_text(bind_error));
 
   struct stat st {};
-  if (stat(path.c_str(), &st) == 0) {
+  if (lstat(path.c_str(), &st) == 0) {
     result.dev = st.st_dev;
     result.ino = st.st_ino;
   }
   const std::optional<gid_t> owner_group = policy.group && policy.read_group ? std::nullopt
                                            : policy.group                    ? policy.group
                                                                              : policy.read_group;
-  if (owner_group && chown(path.c_str(), static_cast<uid_t>(-1), *owner_group) != 0) {
+  if (owner_group && fchownat(AT_FDCWD, path.c_str(), static_cast<uid_t>(-1), *owner_group,
+                              AT_SYMLINK_NOFOLLOW) != 0) {
     const int chown_error = errno;
     unlink(path.c_str());
     return give_up("cannot give " + path + " to group " + std::to_string(*owner_group) + ": " +

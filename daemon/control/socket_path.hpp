@@ -26,10 +26,11 @@ struct ListeningSocket {
   ino_t ino = 0;
 };
 
-// Creates the socket's directory if missing, replaces a socket file no
-// process answers on, and listens with the mode `policy` calls for: 0600,
-// 0660 for one group, 0666 for two (then peer checks do the sorting).
-// Refuses when another process is listening there.
+// Creates the socket's directory if missing, checks that it is otpd's own
+// (socket_dir.hpp), replaces a socket file no process answers on, and
+// listens with the mode `policy` calls for: 0600, 0660 for one group, 0666
+// for two (then peer checks do the sorting). Refuses when another process
+// is listening there.
 std::optional<ListeningSocket> listen_on(const std::string& path, const AccessPolicy& policy,
                                          std::string& error);
 

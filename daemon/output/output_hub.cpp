@@ -18,6 +18,7 @@
 
 #include "output/line_ring.hpp"
 #include "output/line_splitter.hpp"
+#include "output/log_dir.hpp"
 #include "output/rotating_file.hpp"
 
 namespace otpd::output {
@@ -118,10 +119,20 @@ struct OutputHub::Impl : std::enable_shared_from_this<Impl> {
     const bool files_wanted = std::any_of(modes.begin(), modes.end(), [](const auto& entry) {
       return entry.second == config::Output::file;
     });
-    if (files_wanted && !make_directories(dir, dir_problem)) {
-      dir_problem = "log directory " + dir + ": " + dir_problem;
-      log.error(dir_problem + "; children with 'output: file' write to otpd's own log instead");
-    }
+    if (files_wanted) open_log_dir();
+  }
+
+  // Creates and opens the log directory once, when the first child wants a
+  // file; the files are reached through its descriptor from then on. A
+  // problem is reported once and stays.
+  bool open_log_dir() {
+    if (log_dir) return true;
+    if (!dir_problem.empty()) return false;
+    if (make_directories(dir, dir_problem)) log_dir = LogDir::open(dir, dir_problem);
+    if (log_dir) return true;
+    dir_problem = "log directory " + dir + ": " + dir_problem;
+    log.error(dir_problem + "; children with 'output: file' write to otpd's own log instead");
+    return false;
   }
 
   ~Impl() {
@@ -181,12 +192,12 @@ struct OutputHub::Impl : std::enable_shared_from_this<Impl> {
   // Opens the child's file on its first `file` spawn, or says why it cannot.
   bool use_file(Channel& ch) {
     if (ch.file && ch.file->is_open()) return true;
-    if (!dir_problem.empty()) {
+    if (!open_log_dir()) {
       ch.file_problem = dir_problem;
       return false;
     }
-    const std::string file_path = dir + "/" + log_file_name(ch.path);
-    auto file = std::make_unique<RotatingFile>(file_path, logs.max_size, logs.keep);
+    auto file =
+        std::make_unique<RotatingFile>(log_dir, log_file_name(ch.path), logs.max_size, logs.keep);
     std::string error;
     if (!file->open(error)) {
       if (ch.file_problem.empty()) {
@@ -292,6 +303,7 @@ struct OutputHub::Impl : std::enable_shared_from_this<Impl> {
   config::LogsSpec logs;
   std::string dir;
   std::string dir_problem;
+  std::shared_ptr<const LogDir> log_dir;  // when a child logs to a file and `dir` could be opened
   std::unordered_map<std::string, config::Output> modes;
   std::unordered_map<std::string, std::shared_ptr<Channel>> channels;
   int placeholder = -1;

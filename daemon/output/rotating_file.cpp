@@ -1,11 +1,9 @@
 #include "output/rotating_file.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 
 namespace otpd::output {
@@ -17,8 +15,9 @@ std::string because(const std::string& what, int error) {
 
 }  // namespace
 
-RotatingFile::RotatingFile(std::string path, std::uint64_t max_size, int keep)
-    : path_(std::move(path)), max_size_(max_size), keep_(keep) {}
+RotatingFile::RotatingFile(std::shared_ptr<const LogDir> dir, std::string name,
+                           std::uint64_t max_size, int keep)
+    : dir_(std::move(dir)), name_(std::move(name)), max_size_(max_size), keep_(keep) {}
 
 RotatingFile::~RotatingFile() {
   std::string ignored;
@@ -28,13 +27,8 @@ RotatingFile::~RotatingFile() {
 
 bool RotatingFile::open(std::string& error) {
   if (fd_ >= 0) return true;
-  // O_APPEND: a file another program (logrotate, an operator) shortened or
-  // also writes to is never overwritten in the middle.
-  const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (fd < 0) {
-    error = because("cannot open " + path_, errno);
-    return false;
-  }
+  const int fd = dir_->open_for_append(name_, error);
+  if (fd < 0) return false;
   struct stat st {};
   size_ = fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
   fd_ = fd;
@@ -42,7 +36,7 @@ bool RotatingFile::open(std::string& error) {
 }
 
 std::string RotatingFile::numbered(int n) const {
-  return path_ + "." + std::to_string(n);
+  return name_ + "." + std::to_string(n);
 }
 
 bool RotatingFile::rotate(std::string& error) {
@@ -51,23 +45,15 @@ bool RotatingFile::rotate(std::string& error) {
     fd_ = -1;
   }
   if (keep_ == 0) {
-    if (::unlink(path_.c_str()) != 0 && errno != ENOENT) {
-      error = because("cannot remove " + path_, errno);
-      return false;
-    }
+    if (!dir_->remove(name_, error)) return false;
   } else {
     // Oldest first, so that nothing is overwritten before it has moved on;
-    // rename() replaces X.log.KEEP, dropping the oldest.
+    // rename() replaces X.log.KEEP, dropping the oldest. A rename moves a
+    // link itself, never what it points to.
     for (int n = keep_ - 1; n >= 1; --n) {
-      if (::rename(numbered(n).c_str(), numbered(n + 1).c_str()) != 0 && errno != ENOENT) {
-        error = because("cannot rename " + numbered(n), errno);
-        return false;
-      }
+      if (!dir_->rename(numbered(n), numbered(n + 1), error)) return false;
     }
-    if (::rename(path_.c_str(), numbered(1).c_str()) != 0 && errno != ENOENT) {
-      error = because("cannot rename " + path_, errno);
-      return false;
-    }
+    if (!dir_->rename(name_, numbered(1), error)) return false;
   }
   size_ = 0;
   return open(error);
@@ -97,7 +83,7 @@ bool RotatingFile::flush(std::string& error) {
     if (n < 0) {
       // A full disk must not stop the supervisor: these lines are lost, the
       // caller is told, and the next batch tries again.
-      error = because("cannot write " + path_, errno);
+      error = because("cannot write " + path(), errno);
       ok = false;
       break;
     }

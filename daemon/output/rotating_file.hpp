@@ -2,17 +2,23 @@
 // file past `max_size`, X.log becomes X.log.1 (X.log.1 becomes X.log.2, and
 // so on; X.log.KEEP is dropped) and a new X.log is begun. A line is never
 // split between two files, so one longer than max_size gets a file alone.
+// Every step goes through the LogDir, never through a path a link could
+// redirect.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+
+#include "output/log_dir.hpp"
 
 namespace otpd::output {
 
 class RotatingFile {
  public:
-  RotatingFile(std::string path, std::uint64_t max_size, int keep);
+  RotatingFile(std::shared_ptr<const LogDir> dir, std::string name, std::uint64_t max_size,
+               int keep);
   ~RotatingFile();
   RotatingFile(const RotatingFile&) = delete;
   RotatingFile& operator=(const RotatingFile&) = delete;
@@ -27,14 +33,15 @@ class RotatingFile {
   bool add_line(std::string_view line, std::string& error);
   bool flush(std::string& error);
 
-  const std::string& path() const { return path_; }
+  std::string path() const { return dir_->path_of(name_); }
   std::uint64_t size() const { return size_ + pending_.size(); }
 
  private:
   bool rotate(std::string& error);
   std::string numbered(int n) const;
 
-  std::string path_;
+  std::shared_ptr<const LogDir> dir_;
+  std::string name_;
   std::uint64_t max_size_;
   int keep_;
   int fd_ = -1;

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -240,6 +241,16 @@ TEST_CASE("otpd check --diff: an invalid file is reported locally, a missing otp
   const Result same = r.check({"check", "--diff", fine});
   CHECK(same.code == 0);
   CHECK(same.out == "no changes: a reload would do nothing\n");
+
+  // The file is not sent where someone else could have put a socket.
+  const std::string open = r.box.path("open");
+  REQUIRE(mkdir(open.c_str(), 0700) == 0);
+  REQUIRE(chmod(open.c_str(), 0777) == 0);
+  const Result unsafe = run_beside({"check", "--diff", fine, "--socket", open + "/otpd.sock"}, {});
+  CHECK(unsafe.code == 3);
+  CHECK_MESSAGE(unsafe.err.find("refusing to use the socket " + open +
+                                "/otpd.sock: its directory " + open) != std::string::npos,
+                unsafe.err);
 }
 
 TEST_CASE("an added child that cannot start is reported by otpctl reload with exit 1") {

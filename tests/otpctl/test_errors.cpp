@@ -1,7 +1,9 @@
 // otpctl's exit codes when it cannot do what it was asked: usage errors,
-// no otpd, an otpd that does not answer or speaks another protocol.
+// no otpd, an otpd that does not answer, is busy or speaks another
+// protocol, a socket in a directory others may write to.
 #include <doctest/doctest.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -20,8 +22,10 @@ namespace {
 // with `reply` (or never, when empty), as a foreign or broken server would.
 class FakeServer {
  public:
-  FakeServer(const otpd::it::Sandbox& box, std::string reply)
-      : path_(box.path("fake.sock")), reply_(std::move(reply)) {
+  // `at_once`: the reply is sent as soon as the client connects, and the
+  // connection closed without reading, as otpd does when it is busy.
+  FakeServer(const otpd::it::Sandbox& box, std::string reply, bool at_once = false)
+      : path_(box.path("fake.sock")), reply_(std::move(reply)), at_once_(at_once) {
     fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
@@ -43,7 +47,7 @@ class FakeServer {
     if (client < 0) return;
     char buffer[4096];
     std::string line;
-    while (line.find('\n') == std::string::npos) {
+    while (!at_once_ && line.find('\n') == std::string::npos) {
       const ssize_t n = read(client, buffer, sizeof buffer);
       if (n <= 0) break;
       line.append(buffer, static_cast<std::size_t>(n));
@@ -55,6 +59,7 @@ class FakeServer {
 
   std::string path_;
   std::string reply_;
+  bool at_once_;
   int fd_ = -1;
   std::thread thread_;
 };
@@ -118,6 +123,38 @@ TEST_CASE("otpctl exits 1 when otpd refuses the conversation, 3 when it is not o
     CHECK_MESSAGE(r.code == 3, r.shown());
     CHECK(r.err.find("does not speak otpd's protocol") != std::string::npos);
   }
+}
+
+TEST_CASE("otpctl exits 3 and says why when otpd is out of file descriptors") {
+  otpd::it::Sandbox box;
+  const std::string busy =
+      R"({"id":null,"error":{"code":"busy","message":"otpd is out of file descriptors; try again"}})";
+  SUBCASE("the answer comes after the request") {
+    FakeServer server(box, busy);
+    const Outcome r = run_otpctl({"--socket", server.path(), "status"});
+    CHECK_MESSAGE(r.code == 3, r.shown());
+    CHECK(r.err == "otpctl: otpd at " + server.path() +
+                       " is busy: otpd is out of file descriptors; try again\n");
+  }
+  SUBCASE("the answer comes and the connection closes before the request is sent") {
+    FakeServer server(box, busy, /*at_once=*/true);
+    const Outcome r = run_otpctl({"--socket", server.path(), "ping"});
+    CHECK_MESSAGE(r.code == 3, r.shown());
+    CHECK(r.err.find("is busy: otpd is out of file descriptors; try again") != std::string::npos);
+  }
+}
+
+TEST_CASE("otpctl refuses a socket in a directory other users may write to") {
+  otpd::it::Sandbox box;
+  const std::string open = box.path("open");
+  REQUIRE(mkdir(open.c_str(), 0700) == 0);
+  REQUIRE(chmod(open.c_str(), 0777) == 0);
+  const Outcome r = run_otpctl({"--socket", open + "/otpd.sock", "status"});
+  CHECK_MESSAGE(r.code == 3, r.shown());
+  CHECK(r.err == "otpctl: refusing to use the socket " + open + "/otpd.sock: its directory " +
+                     open + " (owner uid " + std::to_string(geteuid()) +
+                     ", mode 0777) may be written by other users, who could replace the socket; "
+                     "fix the directory, or name another socket with --socket or OTPD_SOCKET\n");
 }
 
 TEST_CASE("otpctl usage errors exit 2 with the message and a short usage on stderr") {

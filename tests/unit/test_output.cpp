@@ -1,6 +1,7 @@
 // Child output without processes: cutting bytes into lines, the ring of
 // recent lines, and the rotated log file.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include "log/output_line.hpp"
 #include "output/line_ring.hpp"
 #include "output/line_splitter.hpp"
+#include "output/log_dir.hpp"
 #include "output/output_hub.hpp"
 #include "output/rotating_file.hpp"
 
@@ -19,6 +21,7 @@ using otpd::log::OutputLine;
 using otpd::log::Stream;
 using otpd::output::LineRing;
 using otpd::output::LineSplitter;
+using otpd::output::LogDir;
 using otpd::output::RotatingFile;
 
 namespace {
@@ -49,6 +52,7 @@ class TempDir {
     dir_ = mkdtemp(pattern);
   }
   ~TempDir() { std::filesystem::remove_all(dir_); }
+  const std::string& dir() const { return dir_; }
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
 
  private:
@@ -60,6 +64,13 @@ std::string read(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+std::shared_ptr<const LogDir> open_dir(const std::string& path) {
+  std::string error;
+  auto dir = LogDir::open(path, error);
+  REQUIRE_MESSAGE(dir, error);
+  return dir;
 }
 
 OutputLine line(std::string text, Stream stream = Stream::out) {
@@ -211,7 +222,7 @@ TEST_SUITE("rotating file") {
   TEST_CASE("rotates before a line would pass the size limit, keeping KEEP files") {
     TempDir dir;
     const std::string path = dir.path("a.log");
-    RotatingFile file(path, 100, 2);
+    RotatingFile file(open_dir(dir.dir()), "a.log", 100, 2);
     std::string error;
     REQUIRE(file.open(error));
     const std::string ten = "123456789\n";
@@ -239,7 +250,7 @@ TEST_SUITE("rotating file") {
   TEST_CASE("a line longer than the limit gets a file of its own") {
     TempDir dir;
     const std::string path = dir.path("a.log");
-    RotatingFile file(path, 10, 1);
+    RotatingFile file(open_dir(dir.dir()), "a.log", 10, 1);
     std::string error;
     REQUIRE(file.add_line("short\n", error));
     REQUIRE(file.add_line("a line much longer than ten\n", error));
@@ -253,7 +264,7 @@ TEST_SUITE("rotating file") {
   TEST_CASE("keep 0 starts the file afresh") {
     TempDir dir;
     const std::string path = dir.path("a.log");
-    RotatingFile file(path, 10, 0);
+    RotatingFile file(open_dir(dir.dir()), "a.log", 10, 0);
     std::string error;
     REQUIRE(file.add_line("12345678\n", error));
     REQUIRE(file.add_line("abc\n", error));
@@ -266,7 +277,7 @@ TEST_SUITE("rotating file") {
     TempDir dir;
     const std::string path = dir.path("a.log");
     { std::ofstream(path) << "old line\n"; }
-    RotatingFile file(path, 12, 1);
+    RotatingFile file(open_dir(dir.dir()), "a.log", 12, 1);
     std::string error;
     REQUIRE(file.add_line("new\n", error));
     REQUIRE(file.flush(error));
@@ -274,17 +285,83 @@ TEST_SUITE("rotating file") {
     CHECK(read(path) == "new\n");
 
     const std::string fresh = dir.path("b.log");
-    RotatingFile created(fresh, 100, 1);
+    RotatingFile created(open_dir(dir.dir()), "b.log", 100, 1);
     REQUIRE(created.open(error));
     const auto perms = std::filesystem::status(fresh).permissions();
     CHECK((perms & std::filesystem::perms::others_all) == std::filesystem::perms::none);
     CHECK((perms & std::filesystem::perms::group_write) == std::filesystem::perms::none);
   }
 
-  TEST_CASE("a directory that is not there is an error naming the file") {
-    RotatingFile file("/nonexistent-otpd-dir/a.log", 100, 1);
+  TEST_CASE("a directory that is not there is an error naming it") {
+    std::string error;
+    CHECK_FALSE(LogDir::open("/nonexistent-otpd-dir", error));
+    CHECK(error == "cannot open /nonexistent-otpd-dir: No such file or directory");
+  }
+
+  TEST_CASE("a symbolic link in the file's place is refused; what it points to is untouched") {
+    TempDir dir;
+    { std::ofstream(dir.path("precious")) << "keep\n"; }
+    REQUIRE(symlink(dir.path("precious").c_str(), dir.path("a.log").c_str()) == 0);
+    RotatingFile file(open_dir(dir.dir()), "a.log", 100, 1);
     std::string error;
     CHECK_FALSE(file.open(error));
-    CHECK(error == "cannot open /nonexistent-otpd-dir/a.log: No such file or directory");
+    CHECK(error == "cannot open " + dir.path("a.log") +
+                       ": it is a symbolic link; otpd writes only to a regular file of its own");
+    CHECK_FALSE(file.add_line("planted\n", error));
+    CHECK(read(dir.path("precious")) == "keep\n");
+    // A dangling link is not created through either.
+    REQUIRE(symlink(dir.path("nothing").c_str(), dir.path("b.log").c_str()) == 0);
+    RotatingFile dangling(open_dir(dir.dir()), "b.log", 100, 1);
+    CHECK_FALSE(dangling.open(error));
+    CHECK_FALSE(std::filesystem::exists(dir.path("nothing")));
+  }
+
+  TEST_CASE("a FIFO, a directory or a file with another hard link is refused at once") {
+    TempDir dir;
+    const auto log_dir = open_dir(dir.dir());
+    std::string error;
+    REQUIRE(mkfifo(dir.path("fifo.log").c_str(), 0600) == 0);
+    CHECK(log_dir->open_for_append("fifo.log", error) < 0);  // no reader: it would block
+    CHECK(error.find("it is a FIFO") != std::string::npos);
+    REQUIRE(mkdir(dir.path("dir.log").c_str(), 0700) == 0);
+    CHECK(log_dir->open_for_append("dir.log", error) < 0);
+    CHECK(error.find("it is a directory") != std::string::npos);
+    { std::ofstream(dir.path("elsewhere")) << "x\n"; }
+    REQUIRE(link(dir.path("elsewhere").c_str(), dir.path("linked.log").c_str()) == 0);
+    CHECK(log_dir->open_for_append("linked.log", error) < 0);
+    CHECK(error.find("it has 2 hard links") != std::string::npos);
+    CHECK(read(dir.path("elsewhere")) == "x\n");
+  }
+
+  TEST_CASE("another user's file is refused") {
+    if (geteuid() != 0) {
+      MESSAGE("skipped: needs root to give a file to another user");
+      return;
+    }
+    TempDir dir;
+    { std::ofstream(dir.path("a.log")) << "theirs\n"; }
+    REQUIRE(chown(dir.path("a.log").c_str(), 65534, 65534) == 0);
+    std::string error;
+    CHECK(open_dir(dir.dir())->open_for_append("a.log", error) < 0);
+    CHECK(error.find("it belongs to uid 65534, not to otpd's uid 0") != std::string::npos);
+  }
+
+  TEST_CASE("rotation stays in the directory opened, wherever its path leads later") {
+    TempDir dir;
+    const std::string logs = dir.path("logs");
+    REQUIRE(mkdir(logs.c_str(), 0700) == 0);
+    RotatingFile file(open_dir(logs), "a.log", 10, 1);
+    std::string error;
+    REQUIRE(file.add_line("12345678\n", error));
+    REQUIRE(file.flush(error));
+    // The directory is moved away and its path made a link to another one.
+    REQUIRE(rename(logs.c_str(), dir.path("moved").c_str()) == 0);
+    REQUIRE(mkdir(dir.path("other").c_str(), 0700) == 0);
+    REQUIRE(symlink(dir.path("other").c_str(), logs.c_str()) == 0);
+    REQUIRE(file.add_line("next\n", error));
+    REQUIRE(file.flush(error));
+    CHECK(read(dir.path("moved/a.log")) == "next\n");
+    CHECK(read(dir.path("moved/a.log.1")) == "12345678\n");
+    CHECK(std::filesystem::is_empty(dir.path("other")));
   }
 }

@@ -3,13 +3,68 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "process/cgroup_drain.hpp"
 #include "process/low_fd.hpp"
 
 namespace otpd::process {
 
+OsProcesses::OsProcesses(Reaper& reaper, SpawnOptions options, loop::ReadinessIo* readiness,
+                         ChildStdioRouting* stdio)
+    : reaper_(reaper), options_(options), readiness_(readiness), stdio_(stdio) {}
+
+OsProcesses::~OsProcesses() = default;
+
+void OsProcesses::contain(boost::asio::io_context& io, Containment containment) {
+  containment_ = std::move(containment);
+  Cgroups* cgroups = containment_.cgroups;
+  die_with_otpd_ = cgroups == nullptr || !cgroups->contains();
+  if (cgroups != nullptr && cgroups->contains()) drain_ = std::make_unique<CgroupDrain>(io);
+}
+
 supervise::SpawnResult OsProcesses::spawn(const std::string& path, const config::ProcessSpec& spec,
                                           std::function<void(supervise::ExitStatus)> on_exit) {
   SpawnOptions options = options_;
+  options.die_with_parent = die_with_otpd_;
+  // The child's cgroups, before anything else that would need undoing.
+  Cgroups* cgroups = containment_.cgroups;
+  std::shared_ptr<Cgroups::Leaf> leaf;
+  bool owns_leaf = false;
+  if (cgroups != nullptr && (cgroups->contains() || !spec.limits.empty())) {
+    std::string error;
+    leaf = cgroups->enter(path, spec.limits, owns_leaf, error);
+    if (!leaf) return {0, error};
+  } else if (!spec.limits.empty()) {
+    return {0, Cgroups::no_cgroups_message(spec.limits, containment_.no_cgroups.empty()
+                                                            ? "cgroups are not set up"
+                                                            : containment_.no_cgroups)};
+  }
+  auto give_up = [&](std::string error) -> supervise::SpawnResult {
+    if (owns_leaf) {
+      cgroups->remove(*leaf);
+      cgroups->forget(*leaf);
+    }
+    return {0, std::move(error)};
+  };
+  if (leaf) {
+    std::string error;
+    if (!cgroups->open_procs(*leaf, options, error)) return give_up(error);
+  }
+  // The process that made the leaf ends it: its exit is reported once
+  // nothing of the leaf runs any more.
+  if (owns_leaf) {
+    on_exit = [this, leaf, on_exit = std::move(on_exit)](supervise::ExitStatus status) mutable {
+      end_leaf(leaf, std::move(status), std::move(on_exit));
+    };
+  }
+  supervise::SpawnResult result = spawn_prepared(path, spec, options, on_exit);
+  Cgroups::close_procs(options);
+  if (result.pid == 0) return give_up(result.error);
+  return result;
+}
+
+supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
+                                                   const config::ProcessSpec& spec,
+                                                   SpawnOptions& options, ExitFn& on_exit) {
   int write_end = -1;
   const bool ready_fd = spec.ready.kind == config::Readiness::Kind::fd;
   if (ready_fd) {
@@ -43,9 +98,52 @@ supervise::SpawnResult OsProcesses::spawn(const std::string& path, const config:
       };
     }
   }
+  if (result.pid == 0) return result;
+  if (ChildRecords* records = containment_.records) {
+    records->started(result.pid);
+    on_exit = [records, pid = result.pid,
+               on_exit = std::move(on_exit)](supervise::ExitStatus status) {
+      records->reaped(pid);
+      on_exit(std::move(status));
+    };
+  }
   // Before returning to the loop, so the exit cannot be taken for an orphan's.
-  if (result.pid > 0) reaper_.watch(result.pid, std::move(on_exit), /*kill_group=*/true, pidfd);
+  reaper_.watch(result.pid, std::move(on_exit), /*kill_group=*/true, pidfd);
   return result;
+}
+
+void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise::ExitStatus status,
+                           ExitFn on_exit) {
+  Cgroups& cgroups = *containment_.cgroups;
+  // Read before the leaf goes: the count is kept in it.
+  status.oom_limit = cgroups.oom_killed(*leaf);
+  // Usually the process was alone: its leaf is empty and goes at once.
+  if (cgroups.remove(*leaf)) {
+    cgroups.forget(*leaf);
+    on_exit(std::move(status));
+    return;
+  }
+  // Something it started is still there, in its process group or not.
+  cgroups.kill(*leaf);
+  if (!drain_ || leaf->dir.empty()) {
+    cgroups.remove(*leaf);
+    cgroups.forget(*leaf);
+    on_exit(std::move(status));
+    return;
+  }
+  drain_->wait(
+      leaf->dir, kLeafPatience,
+      [this, leaf, status = std::move(status), on_exit = std::move(on_exit)](bool emptied) {
+        Cgroups& cgroups = *containment_.cgroups;
+        if (!emptied && containment_.warn) {
+          containment_.warn("processes of " + leaf->path + " still run " +
+                            std::to_string(kLeafPatience.count() / 1000) +
+                            "s after SIGKILL; its cgroup " + leaf->dir + " stays");
+        }
+        cgroups.remove(*leaf);
+        cgroups.forget(*leaf);
+        on_exit(status);
+      });
 }
 
 void OsProcesses::signal_group(int pgid, int signo) {

@@ -278,7 +278,9 @@ Otpd Otpd::run(const Sandbox& box, std::string_view yaml, Options options) {
                   [](const std::string& e) { return e.rfind("OTPD_SOCKET=", 0) == 0; });
   if (!has_socket) options.env.push_back("OTPD_SOCKET=" + box.path("otpd.sock"));
   const std::string config = box.write("otpd.yaml", yaml);
-  return Otpd({"--config", config, "--log-format", "json"}, std::move(options));
+  std::vector<std::string> args{"--config", config, "--log-format", "json"};
+  args.insert(args.end(), options.args.begin(), options.args.end());
+  return Otpd(std::move(args), std::move(options));
 }
 
 Otpd::Otpd(Otpd&& o) noexcept
@@ -291,16 +293,22 @@ Otpd::Otpd(Otpd&& o) noexcept
       lines_(std::move(o.lines_)) {}
 
 Otpd::~Otpd() {
+  // An orderly stop first: otpd removes what it made (its children's
+  // cgroups, say), which a killed otpd leaves behind.
+  if (pid_ > 0 && !exit_code_) {
+    kill(pid_, SIGTERM);
+    wait_for([&] { return exit_code_.has_value(); }, Ms(3000));
+  }
+  if (pid_ > 0 && !exit_code_) {
+    kill(pid_, SIGKILL);
+    reap(true);
+  }
   // Under -Db_sanitize otpd reports its errors on stderr and may still exit 0.
   for (const auto& l : lines_) {
     if (l.text.find("Sanitizer") != std::string::npos ||
         l.text.find("runtime error:") != std::string::npos) {
       FAIL_CHECK("otpd reported: " << l.text);
     }
-  }
-  if (pid_ > 0 && !exit_code_) {
-    kill(pid_, SIGKILL);
-    reap(true);
   }
   if (err_fd_ >= 0) close(err_fd_);
   if (out_fd_ >= 0) close(out_fd_);

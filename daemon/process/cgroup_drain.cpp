@@ -122,6 +122,8 @@ struct CgroupDrain::Impl : std::enable_shared_from_this<Impl> {
   }
 
   asio::io_context& io;
+  std::unique_ptr<asio::steady_timer> later;
+  bool later_pending = false;
   std::unique_ptr<asio::posix::stream_descriptor> events;
   bool reading = false;
   std::uint64_t next_id = 1;
@@ -134,6 +136,7 @@ CgroupDrain::CgroupDrain(asio::io_context& io) : impl_(std::make_shared<Impl>(io
 
 CgroupDrain::~CgroupDrain() {
   impl_->waiters.clear();
+  impl_->later.reset();
 }
 
 void CgroupDrain::wait(const std::string& dir, std::chrono::milliseconds patience,
@@ -170,6 +173,20 @@ void CgroupDrain::wait(const std::string& dir, std::chrono::milliseconds patienc
 
 std::size_t CgroupDrain::waiting() const {
   return impl_->waiters.size();
+}
+
+void CgroupDrain::later(std::chrono::milliseconds delay, std::function<void()> fn) {
+  if (impl_->later_pending) return;
+  if (!impl_->later) impl_->later = std::make_unique<asio::steady_timer>(impl_->io);
+  impl_->later_pending = true;
+  impl_->later->expires_after(delay);
+  impl_->later->async_wait(
+      [weak = std::weak_ptr<Impl>(impl_), fn = std::move(fn)](const boost::system::error_code& ec) {
+        auto self = weak.lock();
+        if (!self || ec) return;
+        self->later_pending = false;
+        fn();
+      });
 }
 
 }  // namespace otpd::process

@@ -30,6 +30,9 @@ class CgroupDrain {
             std::function<void(bool emptied)> done);
   // Waits not yet done (for tests).
   std::size_t waiting() const;
+  // Calls fn from the loop after `delay`, unless a call is pending already:
+  // for the removal of the leaves that rest (Cgroups::remove_rested).
+  void later(std::chrono::milliseconds delay, std::function<void()> fn);
 
  private:
   struct Impl;

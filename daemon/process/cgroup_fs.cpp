@@ -428,6 +428,11 @@ bool remove_leaf(const std::string& dir, const std::string& stop) {
 }
 
 bool remove_tree(const std::string& dir, const std::string& stop) {
+  // Most cgroups have none below them: no need to list their many files.
+  if (rmdir(dir.c_str()) == 0 || errno == ENOENT) {
+    if (!stop.empty()) remove_empty_parents(dir, stop);
+    return true;
+  }
   if (DIR* listing = opendir(dir.c_str())) {
     std::vector<std::string> below;
     while (const dirent* entry = readdir(listing)) {

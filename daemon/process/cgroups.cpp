@@ -226,14 +226,34 @@ std::shared_ptr<Cgroups::Leaf> Cgroups::enter(const std::string& path,
       return nullptr;
     }
   }
-  if (auto found = leaves_.find(path); found != leaves_.end()) return found->second;
+  if (auto found = leaves_.find(path); found != leaves_.end()) {
+    std::shared_ptr<Leaf> leaf = found->second;
+    if (!leaf->resting) return leaf;
+    if (leaf->limits == limits) {
+      leaf->resting = false;
+      created = true;
+      if (!leaf->oom_file.empty()) {
+        leaf->oom_base = cgroupfs::read_keyed(leaf->oom_file, cgroupfs::kOomKey).value_or(0);
+      }
+      return leaf;
+    }
+    // Other limits: a new leaf, so that none of the old ones stays.
+    remove(*leaf);
+    leaves_.erase(found);
+  }
 
   auto leaf = std::make_shared<Leaf>();
+  leaf->limits = limits;
   leaf->path = path;
   const std::string relative = cgroupfs::relative_dir(path);
   auto undo = [&] { remove(*leaf); };
   if (contains()) {
-    if (int failed = cgroupfs::make_dirs(tree_, relative)) {
+    int failed = cgroupfs::make_dirs(tree_, relative);
+    // The tree's own cgroup was removed from under otpd: made again.
+    if (failed == ENOENT && mkdir(tree_.c_str(), 0755) == 0) {
+      failed = cgroupfs::make_dirs(tree_, relative);
+    }
+    if (failed != 0) {
       error = "cannot create the cgroup " + tree_ + "/" + relative + ": " + reason(failed);
       return nullptr;
     }
@@ -355,6 +375,40 @@ bool Cgroups::remove(const Leaf& leaf) {
     if (leaf.dir.empty()) gone = gone && removed;
   }
   return gone;
+}
+
+bool Cgroups::empty(const Leaf& leaf) const {
+  if (!leaf.dir.empty()) {
+    int error = 0;
+    const auto text = cgroupfs::read_file(leaf.dir + "/cgroup.events", &error);
+    if (!text) return error == ENOENT;
+    return cgroupfs::keyed_value(*text, "populated").value_or(1) == 0;
+  }
+  for (const std::string& dir : leaf.v1_dirs) {
+    if (!cgroupfs::read_pids(dir + "/cgroup.procs").empty()) return false;
+  }
+  return true;
+}
+
+void Cgroups::rest(Leaf& leaf) {
+  leaf.resting = true;
+  leaf.rested_since = std::chrono::steady_clock::now();
+}
+
+std::size_t Cgroups::remove_rested(std::chrono::milliseconds idle) {
+  const auto now = std::chrono::steady_clock::now();
+  std::size_t resting = 0;
+  for (auto it = leaves_.begin(); it != leaves_.end();) {
+    Leaf& leaf = *it->second;
+    if (leaf.resting && now - leaf.rested_since >= idle) {
+      remove(leaf);
+      it = leaves_.erase(it);
+      continue;
+    }
+    if (leaf.resting) ++resting;
+    ++it;
+  }
+  return resting;
 }
 
 void Cgroups::forget(const Leaf& leaf) {

@@ -86,11 +86,16 @@ class Cgroups {
     std::string oom_file;
     std::uint64_t oom_base = 0;
     std::string oom_limit;  // "memory_max 64M"
+    config::CgroupLimits limits;
+    // Empty and kept a while for the next process of its path, which then
+    // needs no new cgroup (see rest()).
+    bool resting = false;
+    std::chrono::steady_clock::time_point rested_since{};
   };
   // The leaf for `path`, with `limits` written; `created` says whether it is
-  // new (its process is then the one whose exit ends the leaf) or one that
-  // another process of the same path runs in (a readiness probe beside its
-  // child). Nothing and `error` when a limit cannot be enforced here or the
+  // new or resting (its process is then the one whose exit ends the leaf)
+  // or one that another process of the same path runs in (a readiness probe
+  // beside its child). Nothing and `error` when a limit cannot be enforced here or the
   // directory cannot be made.
   std::shared_ptr<Leaf> enter(const std::string& path, const config::CgroupLimits& limits,
                               bool& created, std::string& error);
@@ -101,6 +106,8 @@ class Cgroups {
 
   // The limit the OOM killer enforced while the leaf ran, or "".
   std::string oom_killed(const Leaf& leaf) const;
+  // Whether no process is left in the leaf.
+  bool empty(const Leaf& leaf) const;
   // Sends SIGKILL to everything in the leaf (cgroup.kill, or each member).
   void kill(const Leaf& leaf);
   // Removes the leaf's directories, with the parents it leaves empty;
@@ -108,6 +115,12 @@ class Cgroups {
   bool remove(const Leaf& leaf);
   // The leaf ends: the next process of its path gets a new one.
   void forget(const Leaf& leaf);
+  // The empty leaf of a process that exited is kept for the next process of
+  // its path (a restart then costs no mkdir and rmdir), as long as that one
+  // has the same limits. remove_rested() removes the leaves that have rested
+  // for `idle`, and says how many rest still.
+  void rest(Leaf& leaf);
+  std::size_t remove_rested(std::chrono::milliseconds idle);
 
   // Whether no spec can have limits here: a message for a spawn that asks.
   static std::string no_cgroups_message(const config::CgroupLimits& limits,

@@ -29,25 +29,31 @@ supervise::SpawnResult OsProcesses::spawn(const std::string& path, const config:
   Cgroups* cgroups = containment_.cgroups;
   std::shared_ptr<Cgroups::Leaf> leaf;
   bool owns_leaf = false;
-  if (cgroups != nullptr && (cgroups->contains() || !spec.limits.empty())) {
-    std::string error;
-    leaf = cgroups->enter(path, spec.limits, owns_leaf, error);
-    if (!leaf) return {0, error};
-  } else if (!spec.limits.empty()) {
-    return {0, Cgroups::no_cgroups_message(spec.limits, containment_.no_cgroups.empty()
-                                                            ? "cgroups are not set up"
-                                                            : containment_.no_cgroups)};
-  }
-  auto give_up = [&](std::string error) -> supervise::SpawnResult {
+  auto let_go = [&] {
     if (owns_leaf) {
       cgroups->remove(*leaf);
       cgroups->forget(*leaf);
     }
-    return {0, std::move(error)};
+    leaf.reset();
+    owns_leaf = false;
   };
-  if (leaf) {
+  if (cgroups != nullptr && (cgroups->contains() || !spec.limits.empty())) {
     std::string error;
-    if (!cgroups->open_procs(*leaf, options, error)) return give_up(error);
+    leaf = cgroups->enter(path, spec.limits, owns_leaf, error);
+    if (leaf && !cgroups->open_procs(*leaf, options, error)) let_go();
+    if (!leaf && !spec.limits.empty()) return {0, error};
+    if (!leaf) {
+      // A cgroupfs that went odd under otpd must not stop the tree: the
+      // child runs as it would without cgroups.
+      if (containment_.warn) {
+        containment_.warn(error + "; " + path + " runs outside cgroups, tied to otpd's life");
+      }
+      options.die_with_parent = true;
+    }
+  } else if (!spec.limits.empty()) {
+    return {0, Cgroups::no_cgroups_message(spec.limits, containment_.no_cgroups.empty()
+                                                            ? "cgroups are not set up"
+                                                            : containment_.no_cgroups)};
   }
   // The process that made the leaf ends it: its exit is reported once
   // nothing of the leaf runs any more.
@@ -58,7 +64,7 @@ supervise::SpawnResult OsProcesses::spawn(const std::string& path, const config:
   }
   supervise::SpawnResult result = spawn_prepared(path, spec, options, on_exit);
   Cgroups::close_procs(options);
-  if (result.pid == 0) return give_up(result.error);
+  if (result.pid == 0) let_go();
   return result;
 }
 
@@ -115,17 +121,19 @@ supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
 void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise::ExitStatus status,
                            ExitFn on_exit) {
   Cgroups& cgroups = *containment_.cgroups;
-  // Read before the leaf goes: the count is kept in it.
+  // Read before the leaf can be reused: the count is kept in it.
   status.oom_limit = cgroups.oom_killed(*leaf);
-  // Usually the process was alone: its leaf is empty and goes at once.
-  if (cgroups.remove(*leaf)) {
-    cgroups.forget(*leaf);
+  // Usually the process was alone: its leaf is empty at once.
+  if (cgroups.empty(*leaf)) {
+    rest_leaf(*leaf);
     on_exit(std::move(status));
     return;
   }
   // Something it started is still there, in its process group or not.
   cgroups.kill(*leaf);
   if (!drain_ || leaf->dir.empty()) {
+    // cgroup v1 alone tells nothing when it is empty: the leaf goes now,
+    // or (if its processes are still dying) at otpd's exit.
     cgroups.remove(*leaf);
     cgroups.forget(*leaf);
     on_exit(std::move(status));
@@ -134,16 +142,29 @@ void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise
   drain_->wait(
       leaf->dir, kLeafPatience,
       [this, leaf, status = std::move(status), on_exit = std::move(on_exit)](bool emptied) {
-        Cgroups& cgroups = *containment_.cgroups;
-        if (!emptied && containment_.warn) {
-          containment_.warn("processes of " + leaf->path + " still run " +
-                            std::to_string(kLeafPatience.count() / 1000) +
-                            "s after SIGKILL; its cgroup " + leaf->dir + " stays");
+        if (emptied) {
+          rest_leaf(*leaf);
+        } else {
+          if (containment_.warn) {
+            containment_.warn("processes of " + leaf->path + " still run " +
+                              std::to_string(kLeafPatience.count() / 1000) +
+                              "s after SIGKILL; its cgroup " + leaf->dir + " stays");
+          }
+          containment_.cgroups->forget(*leaf);
         }
-        cgroups.remove(*leaf);
-        cgroups.forget(*leaf);
         on_exit(status);
       });
+}
+
+void OsProcesses::rest_leaf(Cgroups::Leaf& leaf) {
+  containment_.cgroups->rest(leaf);
+  if (drain_) drain_->later(kLeafRest, [this] { remove_rested(); });
+}
+
+void OsProcesses::remove_rested() {
+  if (containment_.cgroups->remove_rested(kLeafRest) > 0) {
+    drain_->later(kLeafRest, [this] { remove_rested(); });
+  }
 }
 
 void OsProcesses::signal_group(int pgid, int signo) {

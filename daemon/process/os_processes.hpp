@@ -64,6 +64,8 @@ class OsProcesses : public supervise::ProcessControl {
   // How long a killed leaf may take to empty before its exit is reported
   // anyway, with a warning, and its cgroup left behind.
   static constexpr std::chrono::milliseconds kLeafPatience{5000};
+  // How long the empty leaf of an exited process is kept for a restart.
+  static constexpr std::chrono::milliseconds kLeafRest{5000};
 
  private:
   using ExitFn = std::function<void(supervise::ExitStatus)>;
@@ -71,6 +73,8 @@ class OsProcesses : public supervise::ProcessControl {
                                         SpawnOptions& options, ExitFn& on_exit);
   void end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise::ExitStatus status,
                 ExitFn on_exit);
+  void rest_leaf(Cgroups::Leaf& leaf);
+  void remove_rested();
 
   Reaper& reaper_;
   SpawnOptions options_;

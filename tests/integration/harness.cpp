@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -69,18 +70,26 @@ std::vector<std::pair<pid_t, char>> children_of(pid_t parent) {
   return found;
 }
 
+// The otpds of Otpd objects not yet destroyed: each is stopped by its own
+// object, in order, not killed as a leftover of another.
+std::set<pid_t>& live_otpds() {
+  static std::set<pid_t> pids;
+  return pids;
+}
+
 // A test must never leave processes behind, whatever otpd did: this process
 // is a subreaper, so whatever survives otpd lands here and is ended by pid.
 void end_descendants() {
   const auto deadline = Clock::now() + std::chrono::seconds(3);
   while (Clock::now() < deadline) {
-    const auto children = children_of(getpid());
-    if (children.empty()) return;
-    for (const auto& [pid, state] : children) {
+    bool any = false;
+    for (const auto& [pid, state] : children_of(getpid())) {
+      if (live_otpds().count(pid) != 0) continue;
+      any = true;
       if (state != 'Z') kill(pid, SIGKILL);
+      waitpid(pid, nullptr, WNOHANG);
     }
-    while (waitpid(-1, nullptr, WNOHANG) > 0) {
-    }
+    if (!any) return;
     std::this_thread::sleep_for(Ms(5));
   }
 }
@@ -267,6 +276,7 @@ Otpd::Otpd(std::vector<std::string> args, Options options) {
   args.insert(args.begin(), options.wrapper.begin(), options.wrapper.end());
   const Piped started = start_piped(std::move(args), std::move(env), options.cwd);
   pid_ = started.pid;
+  live_otpds().insert(pid_);
   out_fd_ = started.out_fd;
   err_fd_ = started.err_fd;
 }
@@ -294,15 +304,18 @@ Otpd::Otpd(Otpd&& o) noexcept
 
 Otpd::~Otpd() {
   // An orderly stop first: otpd removes what it made (its children's
-  // cgroups, say), which a killed otpd leaves behind.
-  if (pid_ > 0 && !exit_code_) {
+  // cgroups, say), which a killed otpd leaves behind. A second SIGTERM
+  // kills the children at once, for those that ignore the first.
+  for (Ms patience : {Ms(2000), Ms(3000)}) {
+    if (pid_ <= 0 || exit_code_) break;
     kill(pid_, SIGTERM);
-    wait_for([&] { return exit_code_.has_value(); }, Ms(3000));
+    wait_for([&] { return exit_code_.has_value(); }, patience);
   }
   if (pid_ > 0 && !exit_code_) {
     kill(pid_, SIGKILL);
     reap(true);
   }
+  if (pid_ > 0) live_otpds().erase(pid_);
   // Under -Db_sanitize otpd reports its errors on stderr and may still exit 0.
   for (const auto& l : lines_) {
     if (l.text.find("Sanitizer") != std::string::npos ||

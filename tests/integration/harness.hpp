@@ -96,8 +96,9 @@ class Otpd {
   // Starts `otpd --config FILE --log-format json` on the sandbox's config
   // file written from `yaml`, with the record file in the environment.
   static Otpd run(const Sandbox& box, std::string_view yaml, Options options = {});
-  // Stops otpd if the test did not (SIGTERM, then SIGKILL if it takes more
-  // than a few seconds), and kills every process left below it.
+  // Stops otpd if the test did not (SIGTERM; a second one after 2 s, which
+  // kills its children; SIGKILL after 3 s more), and kills every process
+  // left below it.
   ~Otpd();
   Otpd(Otpd&& other) noexcept;
   Otpd(const Otpd&) = delete;

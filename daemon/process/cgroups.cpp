@@ -85,7 +85,11 @@ void Cgroups::set_up_v2() {
   if (!root) {
     const std::vector<pid_t> procs = cgroupfs::read_pids(own_ + "/cgroup.procs");
     const bool alone = procs.size() == 1 && procs.front() == settings_.self;
-    if (alone && (settings_.pid1 || marked_delegated(own_))) {
+    // A container's init at the root of its own cgroup namespace: that
+    // cgroup is the container's. (Only there: in a PID namespace alone,
+    // cgroup.procs hides the processes outside it.)
+    const bool container = settings_.pid1 && own_ == v2->mount;
+    if (alone && (container || marked_delegated(own_))) {
       const std::string leaf = own_ + "/supervisor";
       int error = mkdir(leaf.c_str(), 0755) == 0 || errno == EEXIST ? 0 : errno;
       if (error == 0) {

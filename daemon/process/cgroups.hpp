@@ -43,8 +43,8 @@ class Cgroups {
     std::string instance;  // cgroupfs::instance_name(control socket)
     cgroupfs::Layout layout;
     pid_t self = 0;
-    // otpd is PID 1 (a container's init): a cgroup of its own that it is
-    // alone in counts as delegated.
+    // otpd is PID 1 (a container's init): the root of its cgroup namespace,
+    // if it is alone there, counts as delegated.
     bool pid1 = false;
   };
   // Finds the tree's cgroups, creating what is missing; never throws.

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -249,6 +250,46 @@ tree:
     REQUIRE_MESSAGE(otpd.wait_exit(Ms(20000)) == 0, otpd.transcript());
     CHECK_MESSAGE(still_running(second).empty(), "left running after otpctl shutdown");
     CHECK(still_running({otpd.pid_of("spawner")}).empty());
+  }
+}
+
+TEST_SUITE("containment: delegation") {
+  TEST_CASE("under a delegation otpd moves into a leaf of its cgroup, beside the tree's") {
+    SKIP_WITHOUT_CGROUPS();
+    // A cgroup marked as systemd marks one it delegates (Delegate=yes).
+    const std::string delegated =
+        cgroup_of(getpid()) + "/otpd-test-delegated-" + std::to_string(getpid());
+    REQUIRE(mkdir(delegated.c_str(), 0755) == 0);
+    if (setxattr(delegated.c_str(), "trusted.delegate", "1", 1, 0) != 0) {
+      rmdir(delegated.c_str());
+      MESSAGE("skipped: cannot mark a cgroup delegated (" << std::strerror(errno) << ")");
+      return;
+    }
+    Sandbox box;
+    const std::string tree = delegated + "/" + cgroupfs::instance_name(box.path("otpd.sock"));
+    {
+      // otpd starts alone in that cgroup, as systemd starts a unit.
+      Otpd otpd = Otpd::run(
+          box, R"(
+tree:
+  children:
+    - name: a
+      command: [@CHILD@, --name, a]
+)",
+          {.wrapper = {"/bin/sh", "-c",
+                       "echo $$ > " + delegated + "/cgroup.procs && exec \"$0\" \"$@\""}});
+      REQUIRE_MESSAGE(otpd.wait_recorded(box, "start", "a"), otpd.transcript());
+      CHECK(cgroup_of(otpd.pid()) == delegated + "/supervisor");
+      CHECK(otpd.logged("otpd itself in " + delegated + "/supervisor"));
+      CHECK(cgroup_of(box.pid("a")) == tree + "/a");
+      // No process of its own: the delegated cgroup may hand controllers down.
+      CHECK(pids_in_file(delegated + "/cgroup.procs").empty());
+      otpd.signal(SIGTERM);
+      REQUIRE_MESSAGE(otpd.wait_exit() == 0, otpd.transcript());
+      CHECK(!std::filesystem::exists(tree));
+    }
+    rmdir((delegated + "/supervisor").c_str());
+    CHECK(rmdir(delegated.c_str()) == 0);
   }
 }
 

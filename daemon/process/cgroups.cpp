@@ -40,8 +40,9 @@ std::string parent_of(const std::string& dir) {
   return slash == std::string::npos || slash == 0 ? "/" : dir.substr(0, slash);
 }
 
-// Whether the process behind `pidfd` (opened for `pid`) is in a cgroup
-// whose path contains `marker` ("/otpd-x/app/api") as whole components.
+// Whether process `pid` is in a cgroup whose path contains `marker`
+// ("/otpd-x/app/api") as whole components. Asked once a pidfd holds the
+// pid, so that the answer is about the process that pidfd names.
 bool member_of(pid_t pid, const std::string& marker) {
   const auto text = cgroupfs::read_file("/proc/" + std::to_string(pid) + "/cgroup");
   if (!text) return false;

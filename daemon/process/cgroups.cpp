@@ -116,7 +116,7 @@ void Cgroups::set_up_v2() {
     return;
   }
   tree_ = tree;
-  has_kill_ = exists(tree_ + "/cgroup.kill");
+  has_kill_ = settings_.use_kill_file && exists(tree_ + "/cgroup.kill");
   if (!delegated_) return;
   // Handed down to the tree's cgroup, and from there by enable_on_path().
   for (Controller controller : cgroupfs::kControllers) {

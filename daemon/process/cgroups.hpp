@@ -46,6 +46,9 @@ class Cgroups {
     // otpd is PID 1 (a container's init): the root of its cgroup namespace,
     // if it is alone there, counts as delegated.
     bool pid1 = false;
+    // Whether to use cgroup.kill where the kernel has it (5.14); without,
+    // each member is signalled until none is left (for tests).
+    bool use_kill_file = true;
   };
   // Finds the tree's cgroups, creating what is missing; never throws.
   explicit Cgroups(Settings settings);

@@ -5,6 +5,7 @@
 // real processes. The real cgroups are tested in tests/integration.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -286,6 +287,65 @@ TEST_SUITE("cgroups: limits in a directory laid out like cgroupfs") {
                      .self = getpid()});
     CHECK(!refused.contains());
     CHECK(refused.unavailable() == "cannot create " + own + "/otpd-x: Not a directory");
+  }
+}
+
+TEST_SUITE("cgroups: a real cgroup2") {
+  TEST_CASE("without cgroup.kill each member is killed, what left its group too") {
+    const auto layout = cgroupfs::read_layout();
+    if (!layout.v2 || layout.v2->own.empty() || access(layout.v2->own.c_str(), W_OK) != 0) {
+      MESSAGE("skipped: needs a writable cgroup2");
+      return;
+    }
+    Cgroups cgroups({.instance = "otpd-test-kill-" + std::to_string(getpid()),
+                     .layout = layout,
+                     .self = getpid(),
+                     .use_kill_file = false});
+    if (!cgroups.contains()) {
+      MESSAGE("skipped: " << cgroups.unavailable());
+      return;
+    }
+    bool created = false;
+    std::string error;
+    auto leaf = cgroups.enter("a", {}, created, error);
+    REQUIRE_MESSAGE(leaf, error);
+    // A process in the leaf that starts another in a session of its own;
+    // that one comes back to this process, which reaps it.
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    int ready[2];
+    REQUIRE(pipe(ready) == 0);
+    const pid_t leader = fork();
+    REQUIRE(leader >= 0);
+    if (leader == 0) {
+      std::ofstream(leaf->dir + "/cgroup.procs") << "0" << std::flush;
+      if (fork() == 0) {
+        setsid();
+        const pid_t self = getpid();
+        if (write(ready[1], &self, sizeof self) != sizeof self) _exit(1);
+        for (;;) pause();
+      }
+      for (;;) pause();
+    }
+    pid_t escaped = 0;
+    REQUIRE(read(ready[0], &escaped, sizeof escaped) == sizeof escaped);
+    close(ready[0]);
+    close(ready[1]);
+    CHECK(cgroupfs::read_pids(leaf->dir + "/cgroup.procs").size() == 2);
+    CHECK(!cgroups.empty(*leaf));
+
+    cgroups.kill(*leaf);
+    int status = 0;
+    CHECK(waitpid(leader, &status, 0) == leader);
+    CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
+    CHECK(waitpid(escaped, &status, 0) == escaped);
+    CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!cgroups.empty(*leaf) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    CHECK(cgroups.empty(*leaf));
+    CHECK(cgroups.close(std::chrono::seconds(2)));
+    CHECK(!std::filesystem::exists(cgroups.tree_dir()));
   }
 }
 

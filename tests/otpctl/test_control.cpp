@@ -12,8 +12,11 @@ namespace {
 
 std::string state_of(const LiveDaemon& live, const std::string& path) {
   const Outcome r = live.ctl({"status", path, "--json"});
-  if (r.code != 0) return "(status failed: " + r.shown() + ")";
-  return nlohmann::json::parse(r.out).value("state", "(none)");
+  if (r.code != 0 && r.code != 3) return "(status failed: " + r.shown() + ")";
+  const std::string state = nlohmann::json::parse(r.out).value("state", "(none)");
+  // As systemctl status: 0 while it runs, 3 while it does not.
+  if ((state == "running") != (r.code == 0)) return "(status exited " + r.shown() + ")";
+  return state;
 }
 
 }  // namespace

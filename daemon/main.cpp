@@ -34,6 +34,7 @@
 #include "service/reloader.hpp"
 #include "service/status_reporter.hpp"
 #include "service/watchdog.hpp"
+#include "supervise/group_owners.hpp"
 #include "supervise/status_summary.hpp"
 #include "supervise/tree.hpp"
 #include "workers/worker_pool.hpp"
@@ -189,13 +190,17 @@ int run(const otpd::Options& options) {
   events.observe([&outputs](const otpd::supervise::Event& event) {
     if (event.kind == otpd::supervise::EventKind::removed) outputs.forget(event.path);
   });
-  otpd::process::Reaper reaper(io, [&events](int pid, otpd::supervise::ExitStatus status) {
-    events.emit({.kind = otpd::supervise::EventKind::orphan_reaped,
-                 .path = "/",
-                 .pid = pid,
-                 .status = status,
-                 .reason = describe(status)});
-  });
+  // An orphan is charged to the child whose process group it was in.
+  otpd::supervise::GroupOwners groups;
+  events.observe([&groups](const otpd::supervise::Event& event) { groups.observe(event); });
+  otpd::process::Reaper reaper(
+      io, [&events, &groups](int pid, int group, otpd::supervise::ExitStatus status) {
+        events.emit({.kind = otpd::supervise::EventKind::orphan_reaped,
+                     .path = groups.owner(group),
+                     .pid = pid,
+                     .status = status,
+                     .reason = describe(status)});
+      });
   otpd::loop::ReadinessIo readiness(io);
   if (!readiness.notify().error().empty()) {
     log.warning(readiness.notify().error() + "; children with 'ready: notify' will fail to start");
@@ -329,7 +334,7 @@ int main(int argc, char** argv) {
   std::string error;
   const auto options = otpd::parse_options(args, error);
   if (!options) {
-    std::cerr << "otpd: " << error << "\n\n" << otpd::usage_text;
+    std::cerr << "otpd: " << error << "\n" << otpd::usage_synopsis;
     return exit_usage;
   }
   switch (options->mode) {

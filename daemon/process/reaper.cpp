@@ -112,21 +112,26 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
       }
       const pid_t pid = info.si_pid;
       if (pid == 0) return;  // children left, none has exited
-      if (auto found = watching.find(pid); found != watching.end() && found->second->kill_group) {
+      const auto found = watching.find(pid);
+      if (found != watching.end() && found->second->kill_group) {
         kill(-pid, SIGKILL);  // ESRCH when the leader was alone: nothing left
       }
+      // An orphan's process group, while its zombie still has one: whose
+      // leftover it was.
+      const pid_t group = found == watching.end() ? getpgid(pid) : 0;
       siginfo_t reaped{};
       while (waitid(P_PID, static_cast<id_t>(pid), &reaped, WEXITED | WNOHANG) != 0 &&
              errno == EINTR) {
       }
-      report(pid, supervise::ExitStatus::from_siginfo(info.si_code, info.si_status));
+      report(pid, supervise::ExitStatus::from_siginfo(info.si_code, info.si_status),
+             group < 0 ? 0 : group);
     }
   }
 
-  void report(int pid, supervise::ExitStatus status) {
+  void report(int pid, supervise::ExitStatus status, int group = 0) {
     auto found = watching.find(pid);
     if (found == watching.end()) {
-      if (on_orphan) on_orphan(pid, status);
+      if (on_orphan) on_orphan(pid, group, status);
       return;
     }
     // Out of the table before the call: the callback may spawn and watch

@@ -24,7 +24,8 @@ namespace otpd::process {
 class Reaper {
  public:
   using ExitFn = std::function<void(supervise::ExitStatus)>;
-  using OrphanFn = std::function<void(int pid, supervise::ExitStatus)>;
+  // `group`: the orphan's process group when it was reaped, 0 if unknown.
+  using OrphanFn = std::function<void(int pid, int group, supervise::ExitStatus)>;
 
   // Listens for SIGCHLD on `io` through a signalfd; SIGCHLD must be blocked
   // in every thread (see block_supervisor_signals), and is blocked in the

@@ -361,6 +361,7 @@ void ProcessNode::exited(int pid, ExitStatus status) {
   }
   if (stopping_) {
     stopping_ = false;
+    record_stop(status, describe(status));
     emit({.kind = EventKind::stopped, .pid = pid, .status = status, .reason = describe(status)});
     for (auto& done : std::exchange(stop_waiters_, {})) {
       context_.host.post([done = std::move(done)] { done({}); });

@@ -1,6 +1,7 @@
 // The command line: `otpd check`, usage errors and their exit codes.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 
@@ -92,7 +93,12 @@ TEST_CASE("usage errors exit 2") {
     std::string shown;
     for (const auto& a : args) shown += a + " ";
     CHECK_MESSAGE(r.code == 2, shown);
-    CHECK_MESSAGE(!r.err.empty(), shown);
+    CHECK_MESSAGE(r.err.rfind("otpd: ", 0) == 0, shown << r.err);
+    CHECK(r.out.empty());
+    // The message and the usage lines, not the whole help.
+    CHECK_MESSAGE(std::count(r.err.begin(), r.err.end(), '\n') <= 7, shown << r.err);
+    CHECK_MESSAGE(r.err.find("Usage: otpd --config FILE") != std::string::npos, r.err);
+    CHECK_MESSAGE(r.err.find("Run 'otpd --help'") != std::string::npos, r.err);
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include "engine_world.hpp"
 #include "fake_host.hpp"
+#include "supervise/group_owners.hpp"
 #include "supervise/status_summary.hpp"
 #include "supervise/tree.hpp"
 
@@ -548,6 +549,50 @@ TEST_CASE("status shows every node with its state, pid, restarts and last exit")
   CHECK(!w.tree->status("nope"));
 }
 
+TEST_CASE("siblings brought back by a group restart count it in their restarts") {
+  World w(supervisor_spec(Strategy::rest_for_one,
+                          {process_child("a"), process_child("b"), process_child("c")}));
+  w.boot();
+  w.procs.exit("b", crash);
+  w.host.run();
+  CHECK(w.tree->status("a")->restarts == 0);  // older than b: untouched
+  CHECK(w.tree->status("b")->restarts == 1);
+  CHECK(w.tree->status("c")->restarts == 1);
+  // The restart intensity counts the restart once, whoever went down with it.
+  CHECK(w.tree->root().intensity_used() == 1);
+
+  World all(supervisor_spec(Strategy::one_for_all, {process_child("a"), process_child("b")}));
+  all.boot();
+  all.procs.exit("b", crash);
+  all.host.run();
+  CHECK(all.tree->status("a")->restarts == 1);
+  CHECK(all.tree->status("b")->restarts == 1);
+}
+
+TEST_CASE("a stopped child's last exit is its stop, not an older crash") {
+  World w(supervisor_spec(Strategy::one_for_one, {process_child("a"), process_child("b")}));
+  w.boot();
+  w.procs.exit("a", ExitStatus::exited(4));
+  w.host.run();
+  REQUIRE(w.tree->status("a")->last_exit);
+  CHECK(w.tree->status("a")->last_exit->text == "exited with status 4");
+  std::optional<std::string> reply;
+  w.tree->stop_child("a", [&](std::string e) { reply = e; });
+  w.host.run();
+  REQUIRE(reply == "");
+  // The fake children exit 0 on SIGTERM.
+  const auto a = w.tree->status("a");
+  REQUIRE(a->last_exit);
+  CHECK(a->last_exit->text == "exited with status 0");
+  CHECK(a->held);
+
+  CHECK(!w.tree->status("b")->last_exit);
+  w.tree->stop_child("b", [&](std::string e) { reply = e; });
+  w.host.run();
+  REQUIRE(w.tree->status("b")->last_exit);
+  CHECK(w.tree->status("b")->last_exit->text == "exited with status 0");
+}
+
 TEST_CASE("operator requests queued behind a shutdown get an answer") {
   World w(supervisor_spec(Strategy::one_for_one,
                           {process_child("a", RestartType::permanent, Shutdown::after(1s))}));
@@ -729,4 +774,31 @@ TEST_CASE("kill_mode process sends the stop signal to the main process, SIGKILL 
   w.host.advance(1s);
   CHECK(w.take_history() == Lines{"kill main", "exit main"});
   CHECK(w.stopped);
+}
+
+TEST_CASE("orphans are charged to the child whose process group they were in") {
+  using otpd::supervise::Event;
+  using otpd::supervise::EventKind;
+  otpd::supervise::GroupOwners groups;
+  groups.observe({.kind = EventKind::started, .path = "a", .pid = 10});
+  groups.observe({.kind = EventKind::started, .path = "app", .pid = 0});  // a supervisor
+  CHECK(groups.owner(10) == "a");
+  CHECK(groups.owner(11) == "/");
+  // Restarted: the previous incarnation's leftovers are still a's.
+  groups.observe({.kind = EventKind::started, .path = "a", .pid = 20});
+  CHECK(groups.owner(10) == "a");
+  CHECK(groups.owner(20) == "a");
+  groups.observe({.kind = EventKind::started, .path = "a", .pid = 30});
+  CHECK(groups.owner(10) == "/");  // two incarnations back: forgotten
+  // A removed child is remembered for a while, then forgotten.
+  groups.observe({.kind = EventKind::removed, .path = "a"});
+  CHECK(groups.owner(30) == "a");
+  for (int i = 0; i < 2000; ++i) {
+    const std::string path = "t" + std::to_string(i);
+    groups.observe({.kind = EventKind::run_started, .path = path, .pid = 1000 + i});
+    groups.observe({.kind = EventKind::removed, .path = path});
+  }
+  CHECK(groups.owner(30) == "/");
+  CHECK(groups.owner(2999) == "t1999");
+  CHECK(groups.size() <= 1100);
 }

@@ -68,7 +68,7 @@ struct Fixture {
   Fixture() { otpd::loop::block_supervisor_signals(); }
   boost::asio::io_context io;
   std::vector<std::pair<int, ExitStatus>> orphans;
-  Reaper reaper{io, [this](int pid, ExitStatus s) { orphans.emplace_back(pid, s); }};
+  Reaper reaper{io, [this](int pid, int, ExitStatus s) { orphans.emplace_back(pid, s); }};
   OsProcesses processes{reaper};
   Started started;
 

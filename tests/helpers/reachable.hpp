@@ -49,9 +49,8 @@ class SharedCopies {
       }
       dir_ = pattern;
     }
-    const std::string copy =
-        dir_ + "/" + std::to_string(copies_.size()) + "-" +
-        std::filesystem::path(program).filename().string();
+    const std::string copy = dir_ + "/" + std::to_string(copies_.size()) + "-" +
+                             std::filesystem::path(program).filename().string();
     std::filesystem::copy_file(program, copy);
     chmod(copy.c_str(), 0755);
     return copies_.emplace(program, copy).first->second;

@@ -158,6 +158,8 @@ TEST_CASE("SIGHUP reloads the config file") {
 
 TEST_CASE("a reload of an invalid file changes nothing and the caller gets FILE:LINE:COL") {
   Running r(tree({child("a"), child("b")}));
+  // Both: each child records its start when it runs, in no set order.
+  REQUIRE(r.otpd.wait_recorded(r.box, "start", "a"));
   REQUIRE(r.otpd.wait_recorded(r.box, "start", "b"));
   const Strings records = r.box.records();
   struct Broken {
@@ -251,6 +253,24 @@ TEST_CASE("otpd check --diff: an invalid file is reported locally, a missing otp
   CHECK_MESSAGE(unsafe.err.find("refusing to use the socket " + open +
                                 "/otpd.sock: its directory " + open) != std::string::npos,
                 unsafe.err);
+}
+
+TEST_CASE("otpd check --diff of a copy in another directory shows only what differs") {
+  Running r(tree({child("a"), child("b")}));
+  REQUIRE(r.otpd.wait_recorded(r.box, "start", "b"));
+  // Relative paths (here the default cwd) start where otpd's own file is,
+  // as if the copy were installed there.
+  Sandbox elsewhere;
+  const std::string same = elsewhere.write("copy.yaml", tree({child("a"), child("b")}));
+  const Result unchanged = r.check({"check", "--diff", same});
+  CHECK_MESSAGE(unchanged.code == 0, unchanged.err);
+  CHECK(unchanged.out == "no changes: a reload would do nothing\n");
+
+  const std::string edited =
+      elsewhere.write("edited.yaml", tree({child("a"), child("b", "      env: {V: \"2\"}\n")}));
+  const Result diff = r.check({"check", "--diff", edited});
+  CHECK_MESSAGE(diff.code == 0, diff.err);
+  CHECK(diff.out == "~ b (env)\n0 added, 0 removed, 1 changed (dry run: nothing was done)\n");
 }
 
 TEST_CASE("an added child that cannot start is reported by otpctl reload with exit 1") {

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <filesystem>
 
+#include "config/logs_reader.hpp"
 #include "config/signals.hpp"
 
 namespace otpd::config {
@@ -19,7 +21,105 @@ bool all_digits(const std::string& text) {
          std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// A program needs room to start at all; a smaller limit is surely a slip.
+constexpr std::uint64_t kLeastMemoryMax = 1024 * 1024;
+// The kernel's bounds for cpu.max: a period of 1 ms to 1 s, a quota of at
+// least 1 ms.
+constexpr std::uint64_t kLeastCpuPeriod = 1000;
+constexpr std::uint64_t kMostCpuPeriod = 1000000;
+constexpr std::uint64_t kLeastCpuQuota = 1000;
+
+std::optional<std::uint64_t> whole_number(std::string_view text) {
+  std::uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [stop, error] = std::from_chars(text.data(), end, value);
+  if (text.empty() || error != std::errc{} || stop != end) return std::nullopt;
+  return value;
+}
+
+// "50%", "2.5%": tenths of a percent of one CPU, at most one decimal.
+std::optional<std::uint64_t> percent_tenths(std::string_view text) {
+  if (text.size() < 2 || text.back() != '%') return std::nullopt;
+  text.remove_suffix(1);
+  const std::size_t dot = text.find('.');
+  const auto whole = whole_number(text.substr(0, dot));
+  if (!whole || *whole > 100000) return std::nullopt;
+  std::uint64_t tenths = *whole * 10;
+  if (dot != std::string_view::npos) {
+    const std::string_view decimals = text.substr(dot + 1);
+    if (decimals.size() != 1 || !std::isdigit(static_cast<unsigned char>(decimals[0]))) {
+      return std::nullopt;
+    }
+    tenths += static_cast<std::uint64_t>(decimals[0] - '0');
+  }
+  return tenths;
+}
+
 }  // namespace
+
+void read_memory_max(const Field& field, ProcessSpec& process) {
+  const std::string expected = "a size such as 512M or 2G, or max";
+  if (!field.node().IsScalar()) field.fail_expected(expected);
+  const std::string written = field.text();
+  if (written == "max") {
+    process.limits.memory_max = CgroupLimits::unlimited;
+    return;
+  }
+  const auto bytes = parse_size(written);
+  if (!bytes) field.fail_expected(expected);
+  if (*bytes < kLeastMemoryMax) {
+    field.fail("must be at least 1M (a program needs room to start), found '" + written + "'");
+  }
+  process.limits.memory_max = *bytes;
+}
+
+void read_cpu_max(const Field& field, ProcessSpec& process) {
+  const std::string expected =
+      "a share of one CPU such as 50% or 150%, 'QUOTA PERIOD' in microseconds as in cpu.max, or "
+      "max";
+  if (!field.node().IsScalar()) field.fail_expected(expected);
+  const std::string written = field.text();
+  CgroupLimits::Cpu cpu;
+  if (written == "max") {
+    process.limits.cpu_max = cpu;
+    return;
+  }
+  if (const auto tenths = percent_tenths(written)) {
+    cpu.quota = *tenths * cpu.period / 1000;
+    if (cpu.quota < kLeastCpuQuota) {
+      field.fail("must be at least 1% (the kernel's least quota is 1ms), found '" + written + "'");
+    }
+    process.limits.cpu_max = cpu;
+    return;
+  }
+  const std::size_t space = written.find(' ');
+  if (space == std::string::npos) field.fail_expected(expected);
+  const std::string_view quota_text = std::string_view(written).substr(0, space);
+  const auto period = whole_number(std::string_view(written).substr(space + 1));
+  const auto quota =
+      quota_text == "max" ? std::optional(CgroupLimits::unlimited) : whole_number(quota_text);
+  if (!quota || !period) field.fail_expected(expected);
+  if (*period < kLeastCpuPeriod || *period > kMostCpuPeriod) {
+    field.fail("the period must be 1000 to 1000000 microseconds, found '" + written + "'");
+  }
+  if (*quota < kLeastCpuQuota) {
+    field.fail("the quota must be at least 1000 microseconds, found '" + written + "'");
+  }
+  cpu.quota = *quota;
+  cpu.period = *period;
+  process.limits.cpu_max = cpu;
+}
+
+void read_pids_max(const Field& field, ProcessSpec& process) {
+  if (field.node().IsScalar() && field.node().Scalar() == "max") {
+    process.limits.pids_max = CgroupLimits::unlimited;
+    return;
+  }
+  if (!field.node().IsScalar() || !all_digits(field.node().Scalar())) {
+    field.fail_expected("a number of processes (at least 1), or max");
+  }
+  process.limits.pids_max = static_cast<std::uint64_t>(field.integer(1, 4194304));
+}
 
 void read_command(const Field& field, ProcessSpec& process) {
   const std::string expected = "a list of strings";

@@ -11,5 +11,9 @@ void read_shell(const Field& field, ProcessSpec& process);
 void read_env(const Field& field, ProcessSpec& process);
 void read_cwd(const Field& field, ProcessSpec& process);
 void read_normal_exit(const Field& field, ProcessSpec& process);
+// The limits of the child's cgroup: memory_max, cpu_max, pids_max.
+void read_memory_max(const Field& field, ProcessSpec& process);
+void read_cpu_max(const Field& field, ProcessSpec& process);
+void read_pids_max(const Field& field, ProcessSpec& process);
 
 }  // namespace otpd::config

@@ -135,6 +135,31 @@ std::string to_string(const Shutdown& shutdown) {
   return "unknown";
 }
 
+std::string format_memory(std::uint64_t bytes) {
+  if (bytes == CgroupLimits::unlimited) return "max";
+  constexpr std::array<std::pair<std::uint64_t, char>, 3> units{{{std::uint64_t{1} << 30, 'G'},
+                                                                 {std::uint64_t{1} << 20, 'M'},
+                                                                 {std::uint64_t{1} << 10, 'K'}}};
+  for (const auto& [factor, unit] : units) {
+    if (bytes >= factor && bytes % factor == 0) return std::to_string(bytes / factor) + unit;
+  }
+  return std::to_string(bytes);
+}
+
+std::string format_cpu(const CgroupLimits::Cpu& cpu) {
+  if (cpu.quota == CgroupLimits::unlimited) {
+    return cpu.period == CgroupLimits::Cpu{}.period ? "max" : "max " + std::to_string(cpu.period);
+  }
+  // Tenths of a percent, the precision the config accepts.
+  if ((cpu.quota * 1000) % cpu.period == 0) {
+    const std::uint64_t tenths = cpu.quota * 1000 / cpu.period;
+    std::string text = std::to_string(tenths / 10);
+    if (tenths % 10 != 0) text += "." + std::to_string(tenths % 10);
+    if (cpu.period == CgroupLimits::Cpu{}.period) return text + "%";
+  }
+  return std::to_string(cpu.quota) + " " + std::to_string(cpu.period);
+}
+
 // Written in the same compound form the config accepts, so that a value
 // printed in a log or by otpctl can be pasted back into a config file.
 std::string format_duration(Duration duration) {

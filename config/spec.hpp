@@ -102,6 +102,25 @@ struct Readiness {
   Duration delay{0};                // delay
   bool operator==(const Readiness&) const = default;
 };
+// Limits on what a process and everything it starts may use together,
+// enforced by the kernel through the child's cgroup (docs/spawning.md):
+// memory.max, cpu.max and pids.max, or their cgroup v1 equivalents. Unset:
+// no limit of otpd's (the limits of the cgroups above still apply).
+struct CgroupLimits {
+  static constexpr std::uint64_t unlimited = ~std::uint64_t{0};
+  // The share of CPU time: `quota` microseconds in every `period`.
+  struct Cpu {
+    std::uint64_t quota = unlimited;  // unlimited: "max"
+    std::uint64_t period = 100000;
+    bool operator==(const Cpu&) const = default;
+  };
+  std::optional<std::uint64_t> memory_max;  // bytes
+  std::optional<Cpu> cpu_max;
+  std::optional<std::uint64_t> pids_max;  // processes and threads
+  bool empty() const { return !memory_max && !cpu_max && !pids_max; }
+  bool operator==(const CgroupLimits&) const = default;
+};
+
 // Where a process's stdout and stderr go (docs/output.md): captured into
 // otpd's own log or a rotated file per child, left on otpd's own stdout and
 // stderr, or thrown away.
@@ -138,6 +157,7 @@ struct ProcessSpec {
   std::optional<Duration> watchdog{};
   // Unset in the file: the loader fills in `logs.output`.
   std::optional<Output> output;
+  CgroupLimits limits;  // memory_max, cpu_max, pids_max
   bool operator==(const ProcessSpec&) const = default;
 };
 
@@ -319,6 +339,11 @@ const char* to_string(WorkerKind);
 const char* to_string(HealthCheckSettings::Probe);
 const char* to_string(CronSettings::Overlap);
 std::string to_string(const Shutdown&);
+// As the keys are written: "64M", "1536K", "1048577" bytes; "max".
+std::string format_memory(std::uint64_t bytes);
+// "50%", "150%", "2.5%"; "33333/100000us" when the quota is no simple
+// share of its period; "max".
+std::string format_cpu(const CgroupLimits::Cpu& cpu);
 std::string format_duration(Duration);
 
 }  // namespace otpd::config

@@ -146,6 +146,11 @@ constexpr KeyRule kKeys[] = {
      }},
     {"output", kProcess, false,
      [](const Field& f, NodeDraft& n) { n.process.output = choose<Output>(f, kOutputs); }},
+    {"memory_max", kProcess, false,
+     [](const Field& f, NodeDraft& n) { read_memory_max(f, n.process); }},
+    {"cpu_max", kProcess, false, [](const Field& f, NodeDraft& n) { read_cpu_max(f, n.process); }},
+    {"pids_max", kProcess, false,
+     [](const Field& f, NodeDraft& n) { read_pids_max(f, n.process); }},
 };
 
 const KeyRule* find_rule(std::string_view name) {

@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -26,6 +28,9 @@
 #include "loop/worker_services.hpp"
 #include "options.hpp"
 #include "output/output_hub.hpp"
+#include "process/cgroup_fs.hpp"
+#include "process/cgroups.hpp"
+#include "process/child_records.hpp"
 #include "process/fd_limit.hpp"
 #include "process/low_fd.hpp"
 #include "process/os_processes.hpp"
@@ -56,6 +61,7 @@ struct TreeCounts {
   int workers = 0;
   int supervisors = 1;
   int captured = 0;  // processes whose output otpd reads through two pipes
+  int limited = 0;   // processes with memory_max, cpu_max or pids_max
 };
 
 // "1 process", "7 processes".
@@ -72,10 +78,12 @@ TreeCounts count(const otpd::config::SupervisorSpec& spec) {
       counts.workers += below.workers;
       counts.supervisors += below.supervisors;
       counts.captured += below.captured;
+      counts.limited += below.limited;
     } else if (child.is_worker()) {
       ++counts.workers;
     } else {
       ++counts.processes;
+      if (!child.process().limits.empty()) ++counts.limited;
       const auto output = child.process().output.value_or(otpd::config::Output::log);
       if (output == otpd::config::Output::log || output == otpd::config::Output::file) {
         ++counts.captured;
@@ -113,6 +121,93 @@ void check_limits(otpd::log::EventLog& log, const TreeCounts& counts) {
                 " (RLIMIT_NPROC): some children will fail to start");
   }
 }
+
+// How long otpd waits at start for what a killed predecessor left to die.
+constexpr std::chrono::seconds kLeftoverPatience{5};
+
+// What keeps children from outliving otpd (docs/spawning.md, "What outlives
+// otpd"): their cgroups where otpd can make them, else PR_SET_PDEATHSIG and
+// a record by pid and start time. Runs before anything is started: first
+// it ends what a killed otpd on the same socket left behind.
+struct Containment {
+  std::unique_ptr<otpd::process::Cgroups> cgroups;
+  otpd::process::ChildRecords records;
+  std::string no_cgroups;  // why children are not contained, if they are not
+
+  Containment(otpd::log::EventLog& log, const otpd::Options& options,
+              const std::string& socket_path, const TreeCounts& counts)
+      : records(socket_path + ".children") {
+    namespace process = otpd::process;
+    if (options.no_cgroups) {
+      no_cgroups = "--no-cgroups was given";
+    } else {
+      cgroups = std::make_unique<process::Cgroups>(process::Cgroups::Settings{
+          .instance = process::cgroupfs::instance_name(socket_path),
+          .layout = process::cgroupfs::read_layout(),
+          .self = getpid(),
+          .pid1 = getpid() == 1,
+      });
+      for (const std::string& warning : cgroups->warnings()) log.warning(warning);
+      if (!cgroups->contains()) no_cgroups = cgroups->unavailable();
+      const auto left = cgroups->end_leftovers(kLeftoverPatience);
+      if (left.ended > 0) {
+        log.warning("ended " + counted(static_cast<int>(left.ended), "process", "processes") +
+                    " that a previous otpd on this socket left in its cgroups (" +
+                    (cgroups->contains() ? cgroups->tree_dir() : std::string("cgroup v1")) + ")");
+      }
+      if (left.remaining > 0) {
+        log.warning(counted(static_cast<int>(left.remaining), "process", "processes") +
+                    " left by a previous otpd still run " +
+                    std::to_string(kLeftoverPatience.count()) + "s after SIGKILL");
+      }
+    }
+    // A previous otpd without cgroups left a record, whatever this one uses.
+    const auto recorded = records.end_leftovers(kLeftoverPatience);
+    if (recorded.ended > 0) {
+      log.warning("ended " + counted(static_cast<int>(recorded.ended), "process", "processes") +
+                  " that a previous otpd on this socket started (recorded in " + records.file() +
+                  ")");
+    }
+    if (recorded.skipped > 0) {
+      log.info("left " +
+               counted(static_cast<int>(recorded.skipped), "recorded pid", "recorded pids") +
+               " alone: other processes hold them now");
+    }
+    if (recorded.remaining > 0) {
+      log.warning(counted(static_cast<int>(recorded.remaining), "process", "processes") +
+                  " a previous otpd started still run " +
+                  std::to_string(kLeftoverPatience.count()) + "s after SIGKILL");
+    }
+
+    if (cgroups && cgroups->contains()) {
+      log.info("children run in cgroups below " + cgroups->tree_dir() +
+               (cgroups->own_leaf().empty() ? "" : "; otpd itself in " + cgroups->own_leaf()));
+    } else {
+      std::string error;
+      const bool recording = records.open(error);
+      log.warning("children are not in cgroups (" + no_cgroups +
+                  "): each gets SIGKILL when otpd dies (PR_SET_PDEATHSIG)" +
+                  (recording ? " and is recorded in " + records.file() : "") +
+                  ", but what leaves a child's process group can outlive otpd");
+      if (!recording) log.warning(error + ": a later otpd cannot end what this one leaves");
+    }
+    if (cgroups && counts.limited > 0) {
+      std::string homes;
+      for (const std::string& line : cgroups->describe_limits()) {
+        homes += (homes.empty() ? "" : "; ") + line;
+      }
+      log.info("limits: " + homes);
+    }
+  }
+
+  // At an orderly exit, once the tree has stopped.
+  void close(otpd::log::EventLog& log) {
+    if (cgroups && !cgroups->close(std::chrono::seconds(2))) {
+      log.warning("processes are still running in " + cgroups->tree_dir() + " after SIGKILL");
+    }
+    records.close_and_remove();
+  }
+};
 
 int check(const std::string& file) {
   try {
@@ -177,6 +272,7 @@ int run(const otpd::Options& options) {
   }
 
   check_limits(log, counts);
+  Containment containment(log, options, socket_path, counts);
   // Before any child exists: it takes NOTIFY_SOCKET out of the environment.
   otpd::service::Notifier manager;
 
@@ -206,6 +302,10 @@ int run(const otpd::Options& options) {
     log.warning(readiness.notify().error() + "; children with 'ready: notify' will fail to start");
   }
   otpd::process::OsProcesses processes(reaper, {}, &readiness, &outputs);
+  processes.contain(io, {.cgroups = containment.cgroups.get(),
+                         .records = containment.records.is_open() ? &containment.records : nullptr,
+                         .no_cgroups = containment.no_cgroups,
+                         .warn = [&log](const std::string& text) { log.warning(text); }});
 
   // Before the tree, so that they outlive every worker the tree runs.
   // Workers act on the tree (a health check kills what it guards, a file
@@ -233,6 +333,7 @@ int run(const otpd::Options& options) {
   // The end of the tree is not yet the end of its processes: what was left
   // of killed process groups is still dying, and otpd reaps it before it goes.
   auto finish = [&] {
+    containment.close(log);
     reaper.drain(std::chrono::seconds(2), [&](bool all_gone) {
       if (!all_gone) log.warning("processes otpd did not start are still running; leaving them");
       io.stop();

@@ -2,10 +2,10 @@
 
 namespace otpd {
 
-#define OTPD_SYNOPSIS                                                     \
-  "Usage: otpd --config FILE [--socket PATH] [--log-format human|json]\n" \
-  "       otpd check FILE\n"                                              \
-  "       otpd check --diff FILE [--json] [--socket PATH]\n"              \
+#define OTPD_SYNOPSIS                                                                    \
+  "Usage: otpd --config FILE [--socket PATH] [--log-format human|json] [--no-cgroups]\n" \
+  "       otpd check FILE\n"                                                             \
+  "       otpd check --diff FILE [--json] [--socket PATH]\n"                             \
   "       otpd --help | --version\n"
 
 const char* const usage_synopsis = OTPD_SYNOPSIS "Run 'otpd --help' for the options.\n";
@@ -25,6 +25,10 @@ const char* const usage_text = OTPD_SYNOPSIS
     "                         $XDG_RUNTIME_DIR/otpd.sock otherwise, or\n"
     "                         /tmp/otpd-UID/otpd.sock without XDG_RUNTIME_DIR\n"
     "      --log-format FMT   human (default) or json: one JSON object per line\n"
+    "      --no-cgroups       do not put children in cgroups even where otpd could;\n"
+    "                         they get PR_SET_PDEATHSIG and a record by pid and\n"
+    "                         start time instead (for tests, and containers whose\n"
+    "                         cgroups belong to someone else)\n"
     "  -h, --help             show this help\n"
     "  -V, --version          show the version\n"
     "\n"
@@ -90,6 +94,8 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
         error = "--log-format must be human or json, not '" + *value + "'";
         return std::nullopt;
       }
+    } else if (arg == "--no-cgroups") {
+      options.no_cgroups = true;
     } else if (arg == "--diff") {
       options.diff = true;
     } else if (arg == "--json") {

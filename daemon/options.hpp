@@ -15,8 +15,9 @@ struct Options {
   std::string config_file;
   std::string socket_path;  // --socket; empty: OTPD_SOCKET, the config, the default
   log::Format log_format = log::Format::human;
-  bool diff = false;  // check --diff: ask the running otpd what a reload would do
-  bool json = false;  // check --diff --json
+  bool diff = false;        // check --diff: ask the running otpd what a reload would do
+  bool json = false;        // check --diff --json
+  bool no_cgroups = false;  // --no-cgroups: the fallback even where cgroups work
 };
 
 // Parses argv; on a usage error returns nothing and sets `error`.

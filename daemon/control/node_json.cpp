@@ -43,6 +43,9 @@ void append_last_exit(std::string& out, const std::optional<supervise::ExitReaso
     } else {
       int_member(out, "exit_status", last->status->code);
     }
+    if (!last->status->oom_limit.empty()) {
+      string_member(out, "oom_limit", last->status->oom_limit);
+    }
   }
   string_member(out, "reason", last->text);
   out += '}';

@@ -19,6 +19,7 @@ std::string event_json(const supervise::Event& e, std::string_view time) {
     } else {
       j["exit_status"] = e.status->code;
     }
+    if (!e.status->oom_limit.empty()) j["oom_limit"] = e.status->oom_limit;
   }
   if (e.delay) j["delay_ms"] = e.delay->count();
   if (e.duration) j["duration_ms"] = e.duration->count();

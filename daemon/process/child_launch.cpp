@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -166,6 +167,15 @@ OTPD_CHILD_CODE int child_main(void* raw) {
   auto* args = static_cast<ChildArgs*>(raw);
   const ChildPlan& plan = *args->plan;
 
+  // First, while the descriptors are still those of otpd's table, and so
+  // that everything the child does from here on counts against its limits.
+  // "0" is the writing process itself.
+  for (int i = 0; i < plan.cgroup_fd_count; ++i) {
+    if (write(plan.cgroup_fds[i], "0", 1) != 1) {
+      args->failure.index = i;
+      fail(args, ChildStep::cgroup);
+    }
+  }
   if (plan.new_session) {
     if (setsid() < 0) fail(args, ChildStep::session);
   } else if (setpgid(0, 0) != 0) {
@@ -193,6 +203,16 @@ OTPD_CHILD_CODE int child_main(void* raw) {
     }
   }
   switch_identity(args, plan);
+  // After the identity change, which clears it. The signal comes when the
+  // thread that spawned exits: the parent is the calling thread, not otpd.
+  if (plan.die_with_parent) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail(args, ChildStep::parent_death_signal);
+    // otpd died before the signal was in place: nobody would kill the child.
+    if (getppid() != plan.parent_pid) {
+      errno = ESRCH;
+      fail(args, ChildStep::parent_death_signal);
+    }
+  }
   if (plan.umask >= 0) umask(static_cast<mode_t>(plan.umask));
   // After the switch, so that the user's own rights to the directory count.
   if (plan.cwd != nullptr && chdir(plan.cwd) != 0) fail(args, ChildStep::cwd);

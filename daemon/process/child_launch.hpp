@@ -37,13 +37,24 @@ struct ChildPlan {
   // (keep it low, see low_fd.hpp) becomes `target` (>= 3) in the child.
   int passed_fd = -1;
   int passed_fd_target = -1;
+  // cgroup.procs files (open for writing, close-on-exec) the child moves
+  // itself into before anything else, with write(fd, "0"): the cgroup v2
+  // leaf, and the v1 hierarchies that hold its limits.
+  const int* cgroup_fds = nullptr;
+  int cgroup_fd_count = 0;
+  // Without cgroups: SIGKILL when otpd dies (PR_SET_PDEATHSIG), set after
+  // the identity change, which would clear it. If the parent is no longer
+  // `parent_pid` by then, otpd died during the spawn and the child exits.
+  bool die_with_parent = false;
+  pid_t parent_pid = 0;
 };
 
 // The step that failed, so that the parent can say what went wrong.
 enum class ChildStep {
   none,
-  stack,  // in the parent: no memory for the child's stack
-  clone,  // in the parent: the kernel refused a new process
+  stack,   // in the parent: no memory for the child's stack
+  clone,   // in the parent: the kernel refused a new process
+  cgroup,  // ChildFailure::index says which of ChildPlan::cgroup_fds
   process_group,
   session,
   stdio,
@@ -55,6 +66,7 @@ enum class ChildStep {
   gid,
   uid,
   cwd,
+  parent_death_signal,
   exec,
 };
 

@@ -3,26 +3,30 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <utility>
+
 namespace otpd::process {
 namespace {
 
 // Spawning happens on the supervision thread only (docs/spawning.md).
 int reserved = -1;
-
-// /dev/null holds the number while no child needs it.
-void fill(int slot) {
-  const int placeholder = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (placeholder < 0) return;
-  if (placeholder != slot) {
-    dup3(placeholder, slot, O_CLOEXEC);
-    close(placeholder);
-  }
-}
+// /dev/null, open for otpd's life: the placeholder is put back by dup3 from
+// it, which needs no new descriptor, so it works when otpd has none left.
+// Reopening /dev/null instead failed then, and the reserved number kept
+// the last child's pipe end open until the next spawn.
+int placeholder = -1;
 
 }  // namespace
 
 void reserve_low_fd() {
-  if (reserved < 0) reserved = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (reserved >= 0) return;
+  placeholder = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (placeholder < 0) return;
+  reserved = fcntl(placeholder, F_DUPFD_CLOEXEC, 0);
+  if (reserved > placeholder) {
+    // The lower of the two is the one worth reserving.
+    std::swap(reserved, placeholder);
+  }
 }
 
 int place_low_fd(int fd) {
@@ -32,7 +36,7 @@ int place_low_fd(int fd) {
 }
 
 void release_low_fd() {
-  if (reserved >= 0) fill(reserved);
+  if (reserved >= 0) dup3(placeholder, reserved, O_CLOEXEC);
 }
 
 }  // namespace otpd::process

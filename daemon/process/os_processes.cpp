@@ -3,13 +3,74 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "process/cgroup_drain.hpp"
 #include "process/low_fd.hpp"
 
 namespace otpd::process {
 
+OsProcesses::OsProcesses(Reaper& reaper, SpawnOptions options, loop::ReadinessIo* readiness,
+                         ChildStdioRouting* stdio)
+    : reaper_(reaper), options_(options), readiness_(readiness), stdio_(stdio) {}
+
+OsProcesses::~OsProcesses() = default;
+
+void OsProcesses::contain(boost::asio::io_context& io, Containment containment) {
+  containment_ = std::move(containment);
+  Cgroups* cgroups = containment_.cgroups;
+  die_with_otpd_ = cgroups == nullptr || !cgroups->contains();
+  if (cgroups != nullptr && cgroups->contains()) drain_ = std::make_unique<CgroupDrain>(io);
+}
+
 supervise::SpawnResult OsProcesses::spawn(const std::string& path, const config::ProcessSpec& spec,
                                           std::function<void(supervise::ExitStatus)> on_exit) {
   SpawnOptions options = options_;
+  options.die_with_parent = die_with_otpd_;
+  // The child's cgroups, before anything else that would need undoing.
+  Cgroups* cgroups = containment_.cgroups;
+  std::shared_ptr<Cgroups::Leaf> leaf;
+  bool owns_leaf = false;
+  auto let_go = [&] {
+    if (owns_leaf) {
+      cgroups->remove(*leaf);
+      cgroups->forget(*leaf);
+    }
+    leaf.reset();
+    owns_leaf = false;
+  };
+  if (cgroups != nullptr && (cgroups->contains() || !spec.limits.empty())) {
+    std::string error;
+    leaf = cgroups->enter(path, spec.limits, owns_leaf, error);
+    if (leaf && !cgroups->open_procs(*leaf, options, error)) let_go();
+    if (!leaf && !spec.limits.empty()) return {0, error};
+    if (!leaf) {
+      // A cgroupfs that went odd under otpd must not stop the tree: the
+      // child runs as it would without cgroups.
+      if (containment_.warn) {
+        containment_.warn(error + "; " + path + " runs outside cgroups, tied to otpd's life");
+      }
+      options.die_with_parent = true;
+    }
+  } else if (!spec.limits.empty()) {
+    return {0, Cgroups::no_cgroups_message(spec.limits, containment_.no_cgroups.empty()
+                                                            ? "cgroups are not set up"
+                                                            : containment_.no_cgroups)};
+  }
+  // The process that made the leaf ends it: its exit is reported once
+  // nothing of the leaf runs any more.
+  if (owns_leaf) {
+    on_exit = [this, leaf, on_exit = std::move(on_exit)](supervise::ExitStatus status) mutable {
+      end_leaf(leaf, std::move(status), std::move(on_exit));
+    };
+  }
+  supervise::SpawnResult result = spawn_prepared(path, spec, options, on_exit);
+  Cgroups::close_procs(options);
+  if (result.pid == 0) let_go();
+  return result;
+}
+
+supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
+                                                   const config::ProcessSpec& spec,
+                                                   SpawnOptions& options, ExitFn& on_exit) {
   int write_end = -1;
   const bool ready_fd = spec.ready.kind == config::Readiness::Kind::fd;
   if (ready_fd) {
@@ -43,9 +104,67 @@ supervise::SpawnResult OsProcesses::spawn(const std::string& path, const config:
       };
     }
   }
+  if (result.pid == 0) return result;
+  if (ChildRecords* records = containment_.records) {
+    records->started(result.pid);
+    on_exit = [records, pid = result.pid,
+               on_exit = std::move(on_exit)](supervise::ExitStatus status) {
+      records->reaped(pid);
+      on_exit(std::move(status));
+    };
+  }
   // Before returning to the loop, so the exit cannot be taken for an orphan's.
-  if (result.pid > 0) reaper_.watch(result.pid, std::move(on_exit), /*kill_group=*/true, pidfd);
+  reaper_.watch(result.pid, std::move(on_exit), /*kill_group=*/true, pidfd);
   return result;
+}
+
+void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise::ExitStatus status,
+                           ExitFn on_exit) {
+  Cgroups& cgroups = *containment_.cgroups;
+  // Read before the leaf can be reused: the count is kept in it.
+  status.oom_limit = cgroups.oom_killed(*leaf);
+  // Usually the process was alone: its leaf is empty at once.
+  if (cgroups.empty(*leaf)) {
+    rest_leaf(*leaf);
+    on_exit(std::move(status));
+    return;
+  }
+  // Something it started is still there, in its process group or not.
+  cgroups.kill(*leaf);
+  if (!drain_ || leaf->dir.empty()) {
+    // cgroup v1 alone tells nothing when it is empty: the leaf goes now,
+    // or (if its processes are still dying) at otpd's exit.
+    cgroups.remove(*leaf);
+    cgroups.forget(*leaf);
+    on_exit(std::move(status));
+    return;
+  }
+  drain_->wait(
+      leaf->dir, kLeafPatience,
+      [this, leaf, status = std::move(status), on_exit = std::move(on_exit)](bool emptied) {
+        if (emptied) {
+          rest_leaf(*leaf);
+        } else {
+          if (containment_.warn) {
+            containment_.warn("processes of " + leaf->path + " still run " +
+                              std::to_string(kLeafPatience.count() / 1000) +
+                              "s after SIGKILL; its cgroup " + leaf->dir + " stays");
+          }
+          containment_.cgroups->forget(*leaf);
+        }
+        on_exit(status);
+      });
+}
+
+void OsProcesses::rest_leaf(Cgroups::Leaf& leaf) {
+  containment_.cgroups->rest(leaf);
+  if (drain_) drain_->later(kLeafRest, [this] { remove_rested(); });
+}
+
+void OsProcesses::remove_rested() {
+  if (containment_.cgroups->remove_rested(kLeafRest) > 0) {
+    drain_->later(kLeafRest, [this] { remove_rested(); });
+  }
 }
 
 void OsProcesses::signal_group(int pgid, int signo) {

@@ -4,21 +4,49 @@
 // probes behind `ready:`.
 #pragma once
 
+#include <functional>
+#include <memory>
+
 #include "loop/readiness_io.hpp"
+#include "process/cgroups.hpp"
+#include "process/child_records.hpp"
 #include "process/child_stdio.hpp"
 #include "process/reaper.hpp"
 #include "process/spawn.hpp"
 #include "supervise/host.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace otpd::process {
+
+class CgroupDrain;
 
 class OsProcesses : public supervise::ProcessControl {
  public:
   // With `readiness`, `ready:` works; with `stdio`, each child's stdout and
   // stderr are whatever it chooses, else otpd's own.
   explicit OsProcesses(Reaper& reaper, SpawnOptions options = {},
-                       loop::ReadinessIo* readiness = nullptr, ChildStdioRouting* stdio = nullptr)
-      : reaper_(reaper), options_(options), readiness_(readiness), stdio_(stdio) {}
+                       loop::ReadinessIo* readiness = nullptr, ChildStdioRouting* stdio = nullptr);
+  ~OsProcesses() override;
+
+  // What keeps children from outliving otpd (docs/spawning.md). With
+  // cgroups that contain, each process runs in a leaf of the tree's cgroup
+  // and its exit is reported once nothing of that leaf runs any more (the
+  // leaf is killed as a whole and waited for). Without, children get
+  // PR_SET_PDEATHSIG(SIGKILL) and, with `records`, are recorded by pid and
+  // start time. `cgroups` may also be there only for limits (cgroup v1).
+  // Limits asked for where they cannot be enforced fail the spawn with a
+  // message that says why; `no_cgroups` is the reason when `cgroups` is
+  // null. Warnings (a leaf that would not empty) go to `warn`.
+  struct Containment {
+    Cgroups* cgroups = nullptr;
+    ChildRecords* records = nullptr;
+    std::string no_cgroups;
+    std::function<void(const std::string&)> warn;
+  };
+  void contain(boost::asio::io_context& io, Containment containment);
 
   supervise::SpawnResult spawn(const std::string& path, const config::ProcessSpec& spec,
                                std::function<void(supervise::ExitStatus)> on_exit) override;
@@ -33,11 +61,28 @@ class OsProcesses : public supervise::ProcessControl {
                                                 supervise::Duration timeout,
                                                 std::function<void(bool)> fn) override;
 
+  // How long a killed leaf may take to empty before its exit is reported
+  // anyway, with a warning, and its cgroup left behind.
+  static constexpr std::chrono::milliseconds kLeafPatience{5000};
+  // How long the empty leaf of an exited process is kept for a restart.
+  static constexpr std::chrono::milliseconds kLeafRest{5000};
+
  private:
+  using ExitFn = std::function<void(supervise::ExitStatus)>;
+  supervise::SpawnResult spawn_prepared(const std::string& path, const config::ProcessSpec& spec,
+                                        SpawnOptions& options, ExitFn& on_exit);
+  void end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise::ExitStatus status,
+                ExitFn on_exit);
+  void rest_leaf(Cgroups::Leaf& leaf);
+  void remove_rested();
+
   Reaper& reaper_;
   SpawnOptions options_;
   loop::ReadinessIo* readiness_;
   ChildStdioRouting* stdio_;
+  Containment containment_;
+  bool die_with_otpd_ = false;
+  std::unique_ptr<CgroupDrain> drain_;
 };
 
 }  // namespace otpd::process

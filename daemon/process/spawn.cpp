@@ -1,6 +1,7 @@
 #include "process/spawn.hpp"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -57,10 +58,20 @@ std::string shown_groups(const std::vector<unsigned>& groups) {
 }
 
 std::string explain(const ChildFailure& failure, const std::string& program,
-                    const config::ProcessSpec& spec) {
+                    const config::ProcessSpec& spec, const SpawnOptions& opts) {
   const std::string& cwd = spec.cwd;
   const config::Credentials& who = spec.credentials;
   switch (failure.step) {
+    case ChildStep::cgroup: {
+      const char* dir = failure.index >= 0 && failure.index < opts.cgroup_count
+                            ? opts.cgroup_dirs[failure.index]
+                            : nullptr;
+      return with_reason(std::string("cannot move the process into its cgroup") +
+                             (dir ? std::string(" ") + dir : ""),
+                         failure.error);
+    }
+    case ChildStep::parent_death_signal:
+      return with_reason("cannot tie the process to otpd's life (PR_SET_PDEATHSIG)", failure.error);
     case ChildStep::stack:
       return with_reason("cannot allocate a stack for the child", failure.error);
     case ChildStep::clone:
@@ -187,11 +198,15 @@ supervise::SpawnResult spawn_process(const config::ProcessSpec& spec, const Spaw
   plan.set_uid = who.uid.has_value();
   plan.uid = who.uid.value_or(0);
   plan.umask = spec.umask ? static_cast<int>(*spec.umask) : -1;
+  plan.cgroup_fds = opts.cgroup_fds;
+  plan.cgroup_fd_count = opts.cgroup_count;
+  plan.die_with_parent = opts.die_with_parent;
+  plan.parent_pid = opts.die_with_parent ? getpid() : 0;
 
   ChildFailure failure;
   const int pid = launch_child(plan, failure, pidfd);
   if (pid > 0) return {pid, {}};
-  return failed(explain(failure, program.path, spec));
+  return failed(explain(failure, program.path, spec, opts));
 }
 
 }  // namespace otpd::process

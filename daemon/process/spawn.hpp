@@ -21,6 +21,16 @@ struct SpawnOptions {
   // the write end of a readiness pipe; -1 for none. Keep it low (low_fd.hpp).
   int passed_fd = -1;
   int passed_fd_target = -1;
+  // cgroup.procs files open for writing (close-on-exec) that the child
+  // moves itself into before anything else, and their directories for
+  // messages: its cgroup v2 leaf and the v1 cgroups of its limits.
+  static constexpr int kMaxCgroups = 4;
+  int cgroup_fds[kMaxCgroups] = {-1, -1, -1, -1};
+  const char* cgroup_dirs[kMaxCgroups] = {};
+  int cgroup_count = 0;
+  // Without cgroups: the child gets SIGKILL when the spawning thread (otpd's
+  // loop) ends (PR_SET_PDEATHSIG).
+  bool die_with_parent = false;
 };
 
 // Starts spec.argv. On success the child has exec'd its program and is not

@@ -18,9 +18,20 @@ ExitStatus ExitStatus::from_siginfo(int child_code, int child_status) {
 }
 
 std::string describe(const ExitStatus& s) {
-  if (!s.signaled) return "exited with status " + std::to_string(s.code);
-  std::string text = "killed by " + config::signal_name(s.code);
-  if (s.core_dumped) text += " (core dumped)";
+  if (!s.oom_limit.empty() && s.signaled && s.code == SIGKILL) {
+    return "killed by the kernel's OOM killer: " + s.oom_limit;
+  }
+  std::string text;
+  if (!s.signaled) {
+    text = "exited with status " + std::to_string(s.code);
+  } else {
+    text = "killed by " + config::signal_name(s.code);
+    if (s.core_dumped) text += " (core dumped)";
+  }
+  // The OOM killer ended another process of the child, and the child
+  // ended in its own way.
+  if (!s.oom_limit.empty())
+    text += " after the kernel's OOM killer ended a process of it: " + s.oom_limit;
   return text;
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -85,6 +86,16 @@ int main(int argc, char** argv) {
   struct rlimit fsize;
   getrlimit(RLIMIT_FSIZE, &fsize);
   fprintf(out, "fsize_soft=%llu\n", (unsigned long long)fsize.rlim_cur);
+  int parent_death_signal = -1;
+  prctl(PR_GET_PDEATHSIG, &parent_death_signal, 0, 0, 0);
+  fprintf(out, "pdeathsig=%d\n", parent_death_signal);
+  // The cgroup v2 line of /proc/self/cgroup ("0::/path"): its path.
+  FILE* cgroups = fopen("/proc/self/cgroup", "re");
+  char line[PATH_MAX];
+  while (cgroups != NULL && fgets(line, sizeof line, cgroups) != NULL) {
+    if (strncmp(line, "0::", 3) == 0) fprintf(out, "cgroup=%s", line + 3);
+  }
+  if (cgroups != NULL) fclose(cgroups);
   for (int i = 2; i < argc; ++i) {
     const char* value = getenv(argv[i]);
     fprintf(out, "env.%s=%s\n", argv[i], value ? value : "(unset)");

@@ -20,6 +20,10 @@
 //                         "unlimited" for RLIM_INFINITY
 //   caught N SIGNO PID    a signal named with --catch arrived
 //   printed N COUNT       --print / --spew: all output written
+//   pdeathsig N SIGNO     --report-pdeathsig: the parent-death signal at
+//                         start (0: none), before --clear-pdeathsig
+//   allocated N MB        --allocate MB: that many MiB written to, just
+//                         before it goes on as scripted
 //
 // FILE defaults to $OTPD_TEST_RECORD, so that a test's config can stay short.
 // Options: --exit-after MS [--code C], --signal-after MS SIG (number or name
@@ -28,6 +32,8 @@
 // SIG as it does SIGTERM (the other options apply), recording "caught"
 // instead of "term". --fork: once set up, the child forks a copy of itself
 // named N.child, in its process group, that records and behaves the same.
+// --clear-pdeathsig removes a PR_SET_PDEATHSIG otpd set, as a program that
+// changes its own user does: the child then outlives a killed otpd.
 //
 // --listen PORT listens on 127.0.0.1:PORT (the kernel completes connections
 // without an accept), recording "listening N PORT"; with --listen-for MS it
@@ -55,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -262,7 +269,8 @@ int main(int argc, char** argv) {
   long long exit_after = -1, signal_after = -1, term_delay = -1;
   int code = 0, signo = 0, ignore_term = 0, orphan = 0;
   int report_fds = 0, report_mask = 0, report_cwd = 0, report_ids_too = 0, report_umask = 0;
-  int fork_copy = 0, binary = 0;
+  int fork_copy = 0, binary = 0, report_pdeathsig = 0, clear_pdeathsig = 0;
+  long long allocate_mb = 0;
   long long print_count = 0, spew_bytes = 0;
   const char* raw_bytes = NULL;
   const char* report_env[16];
@@ -299,6 +307,12 @@ int main(int argc, char** argv) {
       report_ids_too = 1;
     } else if (strcmp(arg, "--report-umask") == 0) {
       report_umask = 1;
+    } else if (strcmp(arg, "--report-pdeathsig") == 0) {
+      report_pdeathsig = 1;
+    } else if (strcmp(arg, "--clear-pdeathsig") == 0) {
+      clear_pdeathsig = 1;
+    } else if (strcmp(arg, "--allocate") == 0 && has_value) {
+      allocate_mb = atoll(argv[++i]);
     } else if (strcmp(arg, "--fork") == 0) {
       fork_copy = 1;
     } else if (strcmp(arg, "--print") == 0 && has_value) {
@@ -362,8 +376,14 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Read before anything else can change it.
+  int parent_death_signal = 0;
+  prctl(PR_GET_PDEATHSIG, &parent_death_signal, 0, 0, 0);
+  if (clear_pdeathsig) prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+
   if (orphan) leave_orphan();
   record("start %s %d %d", name, (int)getpid(), (int)getpgid(0));
+  if (report_pdeathsig) record("pdeathsig %s %d", name, parent_death_signal);
   if (report_fds) record("fds %s %s", name, fds);
   if (report_mask) record("mask %s %llx", name, mask_at_exec);
   for (int i = 0; i < env_count; ++i) {
@@ -386,6 +406,14 @@ int main(int argc, char** argv) {
     record("cwd %s %s", name, getcwd(cwd, sizeof cwd) ? cwd : "error");
   }
 
+  if (allocate_mb > 0) {
+    // Touched page by page, so that it is charged, not just reserved.
+    const size_t size = (size_t)allocate_mb * 1024 * 1024;
+    char* memory = malloc(size);
+    if (memory == NULL) _exit(95);
+    for (size_t at = 0; at < size; at += 4096) memory[at] = (char)at;
+    record("allocated %s %lld", name, allocate_mb);
+  }
   if (print_count > 0) {
     print_lines(print_count);
     record("printed %s %lld", name, print_count);

@@ -72,7 +72,8 @@ std::vector<std::pair<pid_t, char>> children_of(pid_t parent) {
   return found;
 }
 
-// The otpds a test still holds: another one ending must leave them be.
+// The otpds of Otpd objects not yet destroyed: each is stopped by its own
+// object, in order, not killed as a leftover of another.
 std::set<pid_t>& live_otpds() {
   static std::set<pid_t> pids;
   return pids;
@@ -84,14 +85,14 @@ std::set<pid_t>& live_otpds() {
 void end_descendants() {
   const auto deadline = Clock::now() + std::chrono::seconds(3);
   while (Clock::now() < deadline) {
-    bool left = false;
+    bool any = false;
     for (const auto& [pid, state] : children_of(getpid())) {
-      if (live_otpds().contains(pid)) continue;
-      left = true;
+      if (live_otpds().count(pid) != 0) continue;
+      any = true;
       if (state != 'Z') kill(pid, SIGKILL);
       waitpid(pid, nullptr, WNOHANG);
     }
-    if (!left) return;
+    if (!any) return;
     std::this_thread::sleep_for(Ms(5));
   }
 }
@@ -294,7 +295,9 @@ Otpd Otpd::run(const Sandbox& box, std::string_view yaml, Options options) {
                   [](const std::string& e) { return e.rfind("OTPD_SOCKET=", 0) == 0; });
   if (!has_socket) options.env.push_back("OTPD_SOCKET=" + box.path("otpd.sock"));
   const std::string config = box.write("otpd.yaml", yaml);
-  return Otpd({"--config", config, "--log-format", "json"}, std::move(options));
+  std::vector<std::string> args{"--config", config, "--log-format", "json"};
+  args.insert(args.end(), options.args.begin(), options.args.end());
+  return Otpd(std::move(args), std::move(options));
 }
 
 Otpd::Otpd(Otpd&& o) noexcept
@@ -307,6 +310,19 @@ Otpd::Otpd(Otpd&& o) noexcept
       lines_(std::move(o.lines_)) {}
 
 Otpd::~Otpd() {
+  // An orderly stop first: otpd removes what it made (its children's
+  // cgroups, say), which a killed otpd leaves behind. A second SIGTERM
+  // kills the children at once, for those that ignore the first.
+  for (Ms patience : {Ms(2000), Ms(3000)}) {
+    if (pid_ <= 0 || exit_code_) break;
+    kill(pid_, SIGTERM);
+    wait_for([&] { return exit_code_.has_value(); }, patience);
+  }
+  if (pid_ > 0 && !exit_code_) {
+    kill(pid_, SIGKILL);
+    reap(true);
+  }
+  if (pid_ > 0) live_otpds().erase(pid_);
   // Under -Db_sanitize otpd reports its errors on stderr and may still exit 0.
   for (const auto& l : lines_) {
     if (l.text.find("Sanitizer") != std::string::npos ||
@@ -314,16 +330,9 @@ Otpd::~Otpd() {
       FAIL_CHECK("otpd reported: " << l.text);
     }
   }
-  if (pid_ > 0 && !exit_code_) {
-    kill(pid_, SIGKILL);
-    reap(true);
-  }
   if (err_fd_ >= 0) close(err_fd_);
   if (out_fd_ >= 0) close(out_fd_);
-  if (pid_ > 0) {
-    live_otpds().erase(pid_);
-    end_descendants();
-  }
+  if (pid_ > 0) end_descendants();
 }
 
 void Otpd::signal(int signo) const {

@@ -66,6 +66,8 @@ struct Options {
   // A command that runs otpd, such as {"unshare", "--pid", "--fork"}; its
   // first word is an absolute path.
   std::vector<std::string> wrapper = {};
+  // More arguments for Otpd::run's otpd, such as {"--no-cgroups"}.
+  std::vector<std::string> args = {};
 };
 
 // This process's environment with `extra` (NAME=VALUE) entries replacing or
@@ -94,7 +96,9 @@ class Otpd {
   // Starts `otpd --config FILE --log-format json` on the sandbox's config
   // file written from `yaml`, with the record file in the environment.
   static Otpd run(const Sandbox& box, std::string_view yaml, Options options = {});
-  // Kills otpd and every process left below it if the test did not stop it.
+  // Stops otpd if the test did not (SIGTERM; a second one after 2 s, which
+  // kills its children; SIGKILL after 3 s more), and kills every process
+  // left below it.
   ~Otpd();
   Otpd(Otpd&& other) noexcept;
   Otpd(const Otpd&) = delete;

@@ -3,9 +3,31 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 namespace otpd::ctl_test {
+namespace {
+
+// The running test children of a status node and below: their name (what
+// follows --name in the command) and pid.
+void test_children(const nlohmann::json& node, std::vector<std::pair<std::string, int>>& out) {
+  if (!node.is_object()) return;
+  if (node.contains("command") && node["command"].is_array() && node.contains("pid") &&
+      node["pid"].is_number()) {
+    const auto& command = node["command"];
+    for (std::size_t i = 0; i + 1 < command.size(); ++i) {
+      if (command[i] == "--name" && command[i + 1].is_string()) {
+        out.emplace_back(command[i + 1].get<std::string>(), node["pid"].get<int>());
+      }
+    }
+  }
+  if (node.contains("children")) {
+    for (const auto& child : node["children"]) test_children(child, out);
+  }
+}
+
+}  // namespace
 
 LiveDaemon::LiveDaemon(std::string_view yaml)
     : socket(box.path("otpd.sock")),
@@ -15,10 +37,29 @@ LiveDaemon::LiveDaemon(std::string_view yaml)
   Outcome ping;
   for (int attempt = 0; attempt < 100; ++attempt) {
     ping = ctl({"ping"});
-    if (ping.code == 0) return;
+    if (ping.code == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  FAIL("otpctl ping never succeeded: " << ping.shown() << "\n" << otpd.transcript());
+  if (ping.code != 0) {
+    FAIL("otpctl ping never succeeded: " << ping.shown() << "\n" << otpd.transcript());
+  }
+  // A test child that has exec'd may not have written its "start" line yet;
+  // tests read pids from those lines, so they wait for them here.
+  const Outcome status = ctl({"status", "--json"});
+  const auto tree = nlohmann::json::parse(status.out, nullptr, false);
+  std::vector<std::pair<std::string, int>> children;
+  test_children(tree, children);
+  for (const auto& [name, pid] : children) {
+    const std::string line = "start " + name + " " + std::to_string(pid);
+    const bool recorded = otpd.wait_for([&] {
+      for (const std::string& record : box.records()) {
+        if (record == line || record.rfind(line + " ", 0) == 0) return true;
+      }
+      return false;
+    });
+    REQUIRE_MESSAGE(recorded, name << " (pid " << pid << ") never recorded its start\n"
+                                   << otpd.transcript());
+  }
 }
 
 Outcome LiveDaemon::ctl(std::vector<std::string> args, std::vector<std::string> env) const {

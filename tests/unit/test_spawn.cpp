@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,6 +21,7 @@
 
 #include "../helpers/reachable.hpp"
 #include "loop/signals.hpp"
+#include "process/cgroup_fs.hpp"
 #include "process/fd_limit.hpp"
 #include "process/low_fd.hpp"
 #include "process/spawn.hpp"
@@ -493,4 +495,54 @@ TEST_CASE("the low descriptor slot holds a passed descriptor for one spawn") {
   char byte;
   CHECK(read(ends[0], &byte, 1) == 0);
   close(ends[0]);
+}
+
+TEST_CASE("die_with_parent: the child gets SIGKILL when the spawning thread ends") {
+  TempDir dir;
+  CHECK(probe(command({kProbe}), dir).at("pdeathsig") == "0");
+  SpawnOptions opts;
+  opts.die_with_parent = true;
+  CHECK(probe(command({kProbe}), dir, opts).at("pdeathsig") == std::to_string(SIGKILL));
+}
+
+TEST_CASE("a child moves itself into the cgroups it is given before it runs") {
+  // A cgroup of this test's own, beside nothing: needs a writable cgroup2.
+  const auto layout = otpd::process::cgroupfs::read_layout();
+  if (!layout.v2 || layout.v2->own.empty()) {
+    MESSAGE("skipped: no cgroup2 file system shows this process's cgroup");
+    return;
+  }
+  const std::string cgroup = layout.v2->own + "/otpd-test-spawn-" + std::to_string(getpid());
+  if (mkdir(cgroup.c_str(), 0755) != 0) {
+    MESSAGE("skipped: cannot create a cgroup here (" << std::strerror(errno) << ")");
+    return;
+  }
+  TempDir dir;
+  SpawnOptions opts;
+  opts.cgroup_fds[0] = open((cgroup + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
+  opts.cgroup_dirs[0] = cgroup.c_str();
+  opts.cgroup_count = 1;
+  REQUIRE(opts.cgroup_fds[0] >= 0);
+  const Facts facts = probe(command({kProbe}), dir, opts);
+  close(opts.cgroup_fds[0]);
+  CHECK(rmdir(cgroup.c_str()) == 0);  // empty again once the probe is gone
+  CHECK(layout.v2->mount + facts.at("cgroup") == cgroup);
+  // Nothing of it in the probe: the descriptor was otpd's.
+  CHECK(facts.at("fds") == "");
+}
+
+TEST_CASE("a cgroup that refuses the child is an error that names it") {
+  TempDir dir;
+  const std::string file = dir.file("not-a-cgroup");
+  std::ofstream(file) << "";
+  SpawnOptions opts;
+  opts.cgroup_fds[0] = open(file.c_str(), O_RDONLY | O_CLOEXEC);  // write() fails: EBADF
+  opts.cgroup_dirs[0] = "/sys/fs/cgroup/x";
+  opts.cgroup_count = 1;
+  const auto result = spawn_process(command({kProbe}), opts);
+  close(opts.cgroup_fds[0]);
+  CHECK(result.pid == 0);
+  CHECK(result.error ==
+        "cannot move the process into its cgroup /sys/fs/cgroup/x: Bad file descriptor");
+  check_nothing_left_behind();
 }

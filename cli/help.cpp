@@ -57,7 +57,8 @@ std::string top_level_help() {
   text +=
       "\n"
       "PATH names a node of the tree by its children's names from the root,\n"
-      "e.g. app/api; '/' is the root supervisor.\n"
+      "e.g. app/api; '/' is the root supervisor. A name unique in the tree\n"
+      "will do: 'redis' for backend/redis.\n"
       "\n"
       "Options:\n";
   text += kGlobalOptions;
@@ -117,8 +118,10 @@ std::string_view details(Command command) {
              "  --json              print each resulting node as one line of JSON\n";
     case Command::signal:
       return "Send SIGNAL to the process at each PATH in turn. SIGNAL is a name, with\n"
-             "or without SIG (HUP, SIGUSR1), or a number. Exits 1 if any of them\n"
-             "failed.\n"
+             "or without SIG (HUP, SIGUSR1), or a number. It goes where the child's\n"
+             "stop signal goes: its process group, or with kill_mode: process its\n"
+             "main process alone (SIGKILL always to the group). Exits 1 if any of\n"
+             "them failed.\n"
              "\n"
              "Options:\n"
              "  --json              print otpd's answer for each as one line of JSON\n";

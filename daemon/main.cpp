@@ -32,6 +32,7 @@
 #include "process/cgroups.hpp"
 #include "process/child_records.hpp"
 #include "process/fd_limit.hpp"
+#include "process/left_behind.hpp"
 #include "process/low_fd.hpp"
 #include "process/os_processes.hpp"
 #include "process/reaper.hpp"
@@ -335,7 +336,16 @@ int run(const otpd::Options& options) {
   auto finish = [&] {
     containment.close(log);
     reaper.drain(std::chrono::seconds(2), [&](bool all_gone) {
-      if (!all_gone) log.warning("processes otpd did not start are still running; leaving them");
+      if (!all_gone) {
+        // Named, so that the operator can find them: they outlive otpd.
+        auto left = otpd::process::LeftBehind::still_running();
+        for (auto& process : left) process.runs_on = false;
+        log.warning(left.empty() ? std::string("processes otpd did not start are still running; "
+                                               "leaving them")
+                                 : "processes otpd did not start are still running; leaving "
+                                   "them: " +
+                                       otpd::supervise::describe(left));
+      }
       io.stop();
     });
   };

@@ -32,6 +32,9 @@ struct ExitReason {
   std::optional<ExitStatus> status{};  // for an OS process
   // "exited with status 1", "reached maximum restart intensity", "error: boom"
   std::string text{};
+  // For a stop: why its supervisor stopped it ("rest_for_one restart after
+  // 'redis' killed by SIGKILL", "stopped by operator").
+  std::string stopped_for{};
   // A supervisor that shut itself down because its significant children
   // ended (auto_shutdown), and how the significant process behind it ended:
   // otpd exits with that status when the root shuts down this way.

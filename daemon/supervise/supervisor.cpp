@@ -461,8 +461,12 @@ Task<void> Supervisor::stop_child(Child& child, std::string why) {
   co_await until<Done>(
       [&child, &why](Resume<Done> resume) { child.node->stop(why, std::move(resume)); });
   child.state = ChildState::stopped;
-  // What `otpctl status` shows as the last exit: this stop, not an older crash.
-  if (const auto& ended = child.node->stopped_with()) child.last_exit = *ended;
+  // What `otpctl status` shows as the last exit: this stop and why it was
+  // made, not an older crash.
+  if (const auto& ended = child.node->stopped_with()) {
+    child.last_exit = *ended;
+    child.last_exit->stopped_for = why;
+  }
 }
 
 Task<void> Supervisor::stop_running(std::vector<Child*> in_stop_order, std::string why) {

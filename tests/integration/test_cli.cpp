@@ -1,5 +1,6 @@
 // The command line: `otpd check`, usage errors and their exit codes.
 #include <doctest/doctest.h>
+#include <pwd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -25,6 +26,12 @@ TEST_CASE("otpd check accepts every example config") {
   for (const auto& entry :
        std::filesystem::directory_iterator(OTPD_SOURCE_DIR "/config/examples")) {
     if (entry.path().extension() != ".yaml") continue;
+    // Its servers' users come with their packages (scripts/install-deps --tests).
+    if (entry.path().filename() == "stack.yaml" &&
+        (getpwnam("redis") == nullptr || getpwnam("postgres") == nullptr)) {
+      MESSAGE("stack.yaml not checked: no user redis or postgres here");
+      continue;
+    }
     const Result r = run_to_end({"check", entry.path().string()});
     const std::string shown = entry.path().string() + ": " + r.err;
     CHECK_MESSAGE(r.code == 0, shown);

@@ -6,6 +6,7 @@
 #include "engine_world.hpp"
 #include "fake_host.hpp"
 #include "supervise/group_owners.hpp"
+#include "supervise/program_hints.hpp"
 #include "supervise/status_summary.hpp"
 #include "supervise/tree.hpp"
 
@@ -500,7 +501,7 @@ TEST_CASE("operator requests name what is wrong") {
   w.host.run();
   CHECK(reply == "command not found: api");
   std::string error;
-  CHECK(w.tree->signal_child("app", SIGHUP, error) == 0);
+  CHECK(w.tree->signal_child("app", SIGHUP, error).pid == 0);
   CHECK(error == "'app' is a supervisor; signals go to processes");
 }
 
@@ -558,6 +559,14 @@ TEST_CASE("siblings brought back by a group restart count it in their restarts")
   CHECK(w.tree->status("a")->restarts == 0);  // older than b: untouched
   CHECK(w.tree->status("b")->restarts == 1);
   CHECK(w.tree->status("c")->restarts == 1);
+  // c shows why it was restarted: its stop, and what the stop was for.
+  const auto c = w.tree->status("c");
+  REQUIRE(c->last_exit);
+  CHECK(c->last_exit->text == "exited with status 0");
+  CHECK(c->last_exit->stopped_for ==
+        "rest_for_one restart after 'b' " + otpd::supervise::describe(crash));
+  CHECK(!w.tree->status("b")->last_exit->text.empty());
+  CHECK(w.tree->status("b")->last_exit->stopped_for.empty());
   // The restart intensity counts the restart once, whoever went down with it.
   CHECK(w.tree->root().intensity_used() == 1);
 
@@ -774,6 +783,51 @@ TEST_CASE("kill_mode process sends the stop signal to the main process, SIGKILL 
   w.host.advance(1s);
   CHECK(w.take_history() == Lines{"kill main", "exit main"});
   CHECK(w.stopped);
+}
+
+TEST_CASE("a child that exits 0 leaving processes behind is told to run in the foreground") {
+  otpd::config::ChildSpec web = process_child("web");
+  otpd::test::process_of(web).argv = {"/usr/sbin/nginx"};
+  World w(supervisor_spec(Strategy::one_for_one, {web}));
+  w.boot();
+  ExitStatus daemonized = ExitStatus::exited(0);
+  daemonized.left_behind = {{.pid = 4242, .name = "nginx"}, {.pid = 4243, .name = "nginx"}};
+  w.procs.exit("/usr/sbin/nginx", daemonized);
+  w.host.run();
+  const auto* exited = w.last(EventKind::exited, "web");
+  REQUIRE(exited != nullptr);
+  CHECK(exited->reason ==
+        "exited with status 0, leaving 2 processes behind: 4242 (nginx), 4243 (nginx); nginx "
+        "seems to daemonize: run it in the foreground (nginx: daemon off; in nginx.conf, or -g "
+        "'daemon off;')");
+  CHECK(w.tree->status("web")->last_exit->text == exited->reason);
+
+  // A clean exit that leaves nothing is no such thing.
+  w.procs.exit("/usr/sbin/nginx", ExitStatus::exited(0));
+  w.host.run();
+  CHECK(w.last(EventKind::exited, "web")->reason == "exited with status 0");
+}
+
+TEST_CASE("advice names the program a spec runs, and its option when it is a known one") {
+  using otpd::supervise::daemonize_advice;
+  using otpd::supervise::program_name;
+  ProcessSpec p;
+  p.argv = {"/usr/sbin/nginx", "-g", "daemon off;"};
+  CHECK(program_name(p) == "nginx");
+  p.via_shell = true;
+  p.argv = {"/bin/sh", "-c", "exec /usr/sbin/nginx -c \"$PWD/nginx.conf\"\n"};
+  CHECK(program_name(p) == "nginx");
+  p.argv = {"/bin/sh", "-c", "redis-server --port 6390"};
+  CHECK(program_name(p) == "redis-server");
+  p.argv = {"/bin/sh", "-c", "n=1\nexec sleep 1"};  // several commands: no one program
+  CHECK(program_name(p).empty());
+  p.argv = {"/bin/sh", "-c", "LANG=C sleep 1"};
+  CHECK(program_name(p).empty());
+  CHECK(daemonize_advice("php-fpm8.2") ==
+        "php-fpm8.2 seems to daemonize: run it in the foreground (php-fpm: --nodaemonize)");
+  CHECK(daemonize_advice("") ==
+        "the program seems to daemonize: run it in the foreground (most daemons have an option "
+        "for it, such as --foreground, --nodaemon or -f)");
 }
 
 TEST_CASE("orphans are charged to the child whose process group they were in") {

@@ -40,13 +40,26 @@ class GroupOwners {
         forget_retired(groups.second, path);
         retired_.pop_front();
       }
+    } else if (event.kind == EventKind::exited && event.status) {
+      // A child that daemonized: what it left leads groups of its own
+      // (setsid), and is charged to it when it is reaped. The last
+      // `kLeft` of them are kept.
+      for (const LeftProcess& left : event.status->left_behind) {
+        left_owners_[left.pid] = event.path;
+        left_order_.push_back(left.pid);
+        if (left_order_.size() > kLeft) {
+          left_owners_.erase(left_order_.front());
+          left_order_.pop_front();
+        }
+      }
     }
   }
 
   // The path of the child that led `group`, or "/" when none is known.
   std::string owner(int group) const {
-    const auto found = owners_.find(group);
-    return found == owners_.end() ? std::string("/") : found->second;
+    if (const auto found = owners_.find(group); found != owners_.end()) return found->second;
+    const auto left = left_owners_.find(group);
+    return left == left_owners_.end() ? std::string("/") : left->second;
   }
 
   std::size_t size() const { return owners_.size(); }
@@ -67,10 +80,13 @@ class GroupOwners {
   }
 
   static constexpr std::size_t kRetired = 1024;
+  static constexpr std::size_t kLeft = 1024;
 
   std::unordered_map<int, std::string> owners_;
   std::deque<std::pair<std::string, std::pair<int, int>>> retired_;
   std::unordered_map<std::string, std::pair<int, int>> by_path_;  // current, previous
+  std::unordered_map<int, std::string> left_owners_;
+  std::deque<int> left_order_;
 };
 
 }  // namespace otpd::supervise

@@ -830,6 +830,18 @@ TEST_CASE("advice names the program a spec runs, and its option when it is a kno
         "for it, such as --foreground, --nodaemon or -f)");
 }
 
+TEST_CASE("what a daemonizing child left is charged to it when it is reaped") {
+  using otpd::supervise::Event;
+  using otpd::supervise::EventKind;
+  otpd::supervise::GroupOwners groups;
+  groups.observe({.kind = EventKind::started, .path = "web", .pid = 10});
+  ExitStatus daemonized = ExitStatus::exited(0);
+  daemonized.left_behind = {{.pid = 12, .name = "nginx"}};
+  groups.observe({.kind = EventKind::exited, .path = "web", .pid = 10, .status = daemonized});
+  CHECK(groups.owner(12) == "web");  // the master, in a session of its own
+  CHECK(groups.owner(13) == "/");
+}
+
 TEST_CASE("orphans are charged to the child whose process group they were in") {
   using otpd::supervise::Event;
   using otpd::supervise::EventKind;

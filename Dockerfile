@@ -13,7 +13,7 @@ FROM debian:12 AS build
 RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
       g++ meson ninja-build pkg-config \
-      libboost1.81-dev libboost-filesystem1.81-dev \
+      libboost1.81-dev \
       libyaml-cpp-dev nlohmann-json3-dev doctest-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src

@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
                               : socket_distrust(context.socket_path, chosen, getuid());
   if (!why.empty()) {
     complain(why);
-    return exit_unreachable;
+    return answers_like_systemctl(invocation.command) ? exit_unknown : exit_unreachable;
   }
   return run(context);
 }

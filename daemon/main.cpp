@@ -32,6 +32,7 @@
 #include "process/cgroups.hpp"
 #include "process/child_records.hpp"
 #include "process/fd_limit.hpp"
+#include "process/left_behind.hpp"
 #include "process/low_fd.hpp"
 #include "process/os_processes.hpp"
 #include "process/reaper.hpp"
@@ -39,6 +40,7 @@
 #include "service/reloader.hpp"
 #include "service/status_reporter.hpp"
 #include "service/watchdog.hpp"
+#include "supervise/group_owners.hpp"
 #include "supervise/status_summary.hpp"
 #include "supervise/tree.hpp"
 #include "workers/worker_pool.hpp"
@@ -285,13 +287,17 @@ int run(const otpd::Options& options) {
   events.observe([&outputs](const otpd::supervise::Event& event) {
     if (event.kind == otpd::supervise::EventKind::removed) outputs.forget(event.path);
   });
-  otpd::process::Reaper reaper(io, [&events](int pid, otpd::supervise::ExitStatus status) {
-    events.emit({.kind = otpd::supervise::EventKind::orphan_reaped,
-                 .path = "/",
-                 .pid = pid,
-                 .status = status,
-                 .reason = describe(status)});
-  });
+  // An orphan is charged to the child whose process group it was in.
+  otpd::supervise::GroupOwners groups;
+  events.observe([&groups](const otpd::supervise::Event& event) { groups.observe(event); });
+  otpd::process::Reaper reaper(
+      io, [&events, &groups](int pid, int group, otpd::supervise::ExitStatus status) {
+        events.emit({.kind = otpd::supervise::EventKind::orphan_reaped,
+                     .path = groups.owner(group),
+                     .pid = pid,
+                     .status = status,
+                     .reason = describe(status)});
+      });
   otpd::loop::ReadinessIo readiness(io);
   if (!readiness.notify().error().empty()) {
     log.warning(readiness.notify().error() + "; children with 'ready: notify' will fail to start");
@@ -330,7 +336,16 @@ int run(const otpd::Options& options) {
   auto finish = [&] {
     containment.close(log);
     reaper.drain(std::chrono::seconds(2), [&](bool all_gone) {
-      if (!all_gone) log.warning("processes otpd did not start are still running; leaving them");
+      if (!all_gone) {
+        // Named, so that the operator can find them: they outlive otpd.
+        auto left = otpd::process::LeftBehind::still_running();
+        for (auto& process : left) process.runs_on = false;
+        log.warning(left.empty() ? std::string("processes otpd did not start are still running; "
+                                               "leaving them")
+                                 : "processes otpd did not start are still running; leaving "
+                                   "them: " +
+                                       otpd::supervise::describe(left));
+      }
       io.stop();
     });
   };
@@ -430,7 +445,7 @@ int main(int argc, char** argv) {
   std::string error;
   const auto options = otpd::parse_options(args, error);
   if (!options) {
-    std::cerr << "otpd: " << error << "\n\n" << otpd::usage_text;
+    std::cerr << "otpd: " << error << "\n" << otpd::usage_synopsis;
     return exit_usage;
   }
   switch (options->mode) {

@@ -2,11 +2,15 @@
 
 namespace otpd {
 
-const char* const usage_text =
-    "Usage: otpd --config FILE [--socket PATH] [--log-format human|json] [--no-cgroups]\n"
-    "       otpd check FILE\n"
-    "       otpd check --diff FILE [--json] [--socket PATH]\n"
-    "       otpd --help | --version\n"
+#define OTPD_SYNOPSIS                                                                    \
+  "Usage: otpd --config FILE [--socket PATH] [--log-format human|json] [--no-cgroups]\n" \
+  "       otpd check FILE\n"                                                             \
+  "       otpd check --diff FILE [--json] [--socket PATH]\n"                             \
+  "       otpd --help | --version\n"
+
+const char* const usage_synopsis = OTPD_SYNOPSIS "Run 'otpd --help' for the options.\n";
+
+const char* const usage_text = OTPD_SYNOPSIS
     "\n"
     "Runs the supervision tree described in FILE in the foreground: children\n"
     "start in order, are restarted by their supervisor's strategy, and stop in\n"
@@ -17,8 +21,9 @@ const char* const usage_text =
     "  -c, --config FILE      the tree to run (see docs/config.md)\n"
     "      --socket PATH      the control socket otpctl talks to; default:\n"
     "                         $OTPD_SOCKET, else control.socket in FILE, else\n"
-    "                         /run/otpd/otpd.sock as root and\n"
-    "                         $XDG_RUNTIME_DIR/otpd.sock otherwise\n"
+    "                         /run/otpd/otpd.sock as root,\n"
+    "                         $XDG_RUNTIME_DIR/otpd.sock otherwise, or\n"
+    "                         /tmp/otpd-UID/otpd.sock without XDG_RUNTIME_DIR\n"
     "      --log-format FMT   human (default) or json: one JSON object per line\n"
     "      --no-cgroups       do not put children in cgroups even where otpd could;\n"
     "                         they get PR_SET_PDEATHSIG and a record by pid and\n"

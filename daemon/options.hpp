@@ -23,6 +23,8 @@ struct Options {
 // Parses argv; on a usage error returns nothing and sets `error`.
 std::optional<Options> parse_options(const std::vector<std::string>& args, std::string& error);
 
+// The usage lines alone, for a usage error; the whole help.
+extern const char* const usage_synopsis;
 extern const char* const usage_text;
 
 }  // namespace otpd

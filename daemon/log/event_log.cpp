@@ -115,7 +115,7 @@ void EventLog::child_output(std::string_view path, std::span<const OutputLine> l
     if (format_ == Format::json) {
       append_line_json(batch, path, line);
     } else {
-      append_rfc3339_us(batch, line.time_us);
+      append_rfc3339(batch, line.time_us);
       batch += ' ';
       batch += path;
       batch += '[';

@@ -91,7 +91,10 @@ void Reloader::dry_run(const control::Request& request, Done done) {
     } else {
       const std::string name = request.file.empty() ? "<text>" : request.file;
       outcome.file = name;
-      const auto base = std::filesystem::path(name).parent_path().string();
+      // The text is compared as if it replaced otpd's own file: its relative
+      // paths (cwd, env_file, include) start where that file is, whatever
+      // directory the copy was written in.
+      const auto base = std::filesystem::absolute(file_).parent_path().string();
       outcome.diff = tree_.plan(config::load_string(request.text, name, base));
     }
   } catch (const std::exception& e) {

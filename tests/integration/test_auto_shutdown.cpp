@@ -113,7 +113,7 @@ tree:
 )",
       {.wrapper = {"/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "--kill-child"}});
   REQUIRE_MESSAGE(otpd.wait_message("tree started"), otpd.transcript());
-  REQUIRE_MESSAGE(otpd.wait_event("/", "orphan_reaped"), otpd.transcript());
+  REQUIRE_MESSAGE(otpd.wait_event("zombies", "orphan_reaped"), otpd.transcript());
   REQUIRE_MESSAGE(otpd.wait_event("/", "auto_shutdown"), otpd.transcript());
   CHECK(otpd.wait_exit() == 42);
   CHECK(otpd.count("zombies", "exited") == 1);

@@ -1,6 +1,8 @@
 // The command line: `otpd check`, usage errors and their exit codes.
 #include <doctest/doctest.h>
+#include <pwd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 
@@ -24,6 +26,12 @@ TEST_CASE("otpd check accepts every example config") {
   for (const auto& entry :
        std::filesystem::directory_iterator(OTPD_SOURCE_DIR "/config/examples")) {
     if (entry.path().extension() != ".yaml") continue;
+    // Its servers' users come with their packages (scripts/install-deps --tests).
+    if (entry.path().filename() == "stack.yaml" &&
+        (getpwnam("redis") == nullptr || getpwnam("postgres") == nullptr)) {
+      MESSAGE("stack.yaml not checked: no user redis or postgres here");
+      continue;
+    }
     const Result r = run_to_end({"check", entry.path().string()});
     const std::string shown = entry.path().string() + ": " + r.err;
     CHECK_MESSAGE(r.code == 0, shown);
@@ -92,7 +100,12 @@ TEST_CASE("usage errors exit 2") {
     std::string shown;
     for (const auto& a : args) shown += a + " ";
     CHECK_MESSAGE(r.code == 2, shown);
-    CHECK_MESSAGE(!r.err.empty(), shown);
+    CHECK_MESSAGE(r.err.rfind("otpd: ", 0) == 0, shown << r.err);
+    CHECK(r.out.empty());
+    // The message and the usage lines, not the whole help.
+    CHECK_MESSAGE(std::count(r.err.begin(), r.err.end(), '\n') <= 7, shown << r.err);
+    CHECK_MESSAGE(r.err.find("Usage: otpd --config FILE") != std::string::npos, r.err);
+    CHECK_MESSAGE(r.err.find("Run 'otpd --help'") != std::string::npos, r.err);
   }
 }
 

@@ -210,7 +210,7 @@ tree:
 )");
   REQUIRE_MESSAGE(otpd.wait_exit() == 1, otpd.transcript());
   CHECK_MESSAGE(otpd.logged("could not start the tree: failed to start child 'a': not ready "
-                            "after 500ms"),
+                            "after 500ms: no READY=1 arrived (no sd_notify message at all); "),
                 otpd.transcript());
   CHECK(otpd.count("a", "start_failed") == 1);
   CHECK(otpd.count("a", "exited") == 0);
@@ -231,6 +231,38 @@ tree:
   CHECK_MESSAGE(otpd.logged("failed to start child 'a': exited before it was ready (exited with "
                             "status 4)"),
                 otpd.transcript());
+}
+
+TEST_CASE("ready: tcp, a port that answers through another process's listener is not ready") {
+  // This test process listens: to otpd that is a copy left running.
+  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(listen(listener, 16) == 0);
+  socklen_t size = sizeof address;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
+  const std::string port = std::to_string(ntohs(address.sin_port));
+
+  Sandbox box;
+  Otpd otpd = run(box, R"(
+tree:
+  children:
+    - name: web
+      command: [@CHILD@, --name, web]
+      ready: {tcp: )" + port +
+                           R"(, interval: 50ms}
+      start_timeout: 1s
+)");
+  REQUIRE_MESSAGE(otpd.wait_exit() == 1, otpd.transcript());
+  CHECK_MESSAGE(otpd.logged("failed to start child 'web': not ready after 1s: 127.0.0.1:" + port +
+                            " answered, but its listener is pid " + std::to_string(getpid())),
+                otpd.transcript());
+  CHECK(otpd.count("web", "ready") == 0);
+  close(listener);
+  CHECK(strays().empty());
 }
 
 TEST_CASE("SIGTERM during a readiness wait stops otpd at once") {

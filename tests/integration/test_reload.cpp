@@ -255,6 +255,24 @@ TEST_CASE("otpd check --diff: an invalid file is reported locally, a missing otp
                 unsafe.err);
 }
 
+TEST_CASE("otpd check --diff of a copy in another directory shows only what differs") {
+  Running r(tree({child("a"), child("b")}));
+  REQUIRE(r.otpd.wait_recorded(r.box, "start", "b"));
+  // Relative paths (here the default cwd) start where otpd's own file is,
+  // as if the copy were installed there.
+  Sandbox elsewhere;
+  const std::string same = elsewhere.write("copy.yaml", tree({child("a"), child("b")}));
+  const Result unchanged = r.check({"check", "--diff", same});
+  CHECK_MESSAGE(unchanged.code == 0, unchanged.err);
+  CHECK(unchanged.out == "no changes: a reload would do nothing\n");
+
+  const std::string edited =
+      elsewhere.write("edited.yaml", tree({child("a"), child("b", "      env: {V: \"2\"}\n")}));
+  const Result diff = r.check({"check", "--diff", edited});
+  CHECK_MESSAGE(diff.code == 0, diff.err);
+  CHECK(diff.out == "~ b (env)\n0 added, 0 removed, 1 changed (dry run: nothing was done)\n");
+}
+
 TEST_CASE("an added child that cannot start is reported by otpctl reload with exit 1") {
   Running r(tree({child("a")}));
   REQUIRE(r.otpd.wait_recorded(r.box, "start", "a"));

@@ -103,7 +103,7 @@ TEST_CASE("an operator stop holds a child until it is started again") {
   const json killed =
       c.call(otpd, {{"id", 2}, {"cmd", "signal"}, {"path", "app/db"}, {"signal", "KILL"}});
   CHECK(killed["result"] ==
-        json{{"path", "app/db"}, {"pid", box.pid("db")}, {"signal", "SIGKILL"}});
+        json{{"path", "app/db"}, {"pid", box.pid("db")}, {"signal", "SIGKILL"}, {"to", "group"}});
   REQUIRE(otpd.wait_event("app/db", "started", 2));
   const json root = c.call(otpd, {{"id", 3}, {"cmd", "status"}})["result"];
   CHECK(root["intensity_used"] == 0);  // db's restart is app's business: one_for_one

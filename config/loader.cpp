@@ -37,7 +37,9 @@ Source source_of(const std::string& name, const std::string& base_dir) {
 
 Config load_string(const std::string& yaml_text, const std::string& file_name,
                    const std::string& base_dir) {
-  const Source source = source_of(file_name, base_dir);
+  ErrorList errors;
+  Source source = source_of(file_name, base_dir);
+  source.errors = &errors;
   const YAML::Node root =
       parse_single_document(yaml_text, source, "the file is empty; it needs a top-level 'tree'");
   const Field document = document_field(source, root);
@@ -50,23 +52,41 @@ Config load_string(const std::string& yaml_text, const std::string& file_name,
 
   Config config;
   config.file = file_name;
-  const std::vector<Field> entries = document.entries();
   auto find_key = [&](const std::string& name) -> const TopLevelKey* {
     for (const TopLevelKey& key : kTopLevelKeys) {
       if (key.name == name) return &key;
     }
     return nullptr;
   };
-  for (const Field& entry : entries) {
-    if (!find_key(entry.key())) fail_unknown_key(entry, names);
+  // Every error of the file, up to ErrorList's limit, in one run.
+  try {
+    const std::vector<Field> entries = document.entries();
+    bool misspelt = false;
+    for (const Field& entry : entries) {
+      if (find_key(entry.key())) continue;
+      misspelt = true;
+      attempt(source, [&] { fail_unknown_key(entry, names); });
+    }
+    for (const TopLevelKey& key : kTopLevelKeys) {
+      // A misspelt key may be the missing one: its error says so.
+      if (!key.required || misspelt) continue;
+      bool present = false;
+      for (const Field& entry : entries) present = present || entry.key() == key.name;
+      if (!present) {
+        attempt(source, [&] {
+          document.fail("missing the top-level key '" + std::string(key.name) + "'");
+        });
+      }
+    }
+    for (const Field& entry : entries) {
+      if (const TopLevelKey* key = find_key(entry.key())) {
+        attempt(source, [&] { key->read(entry, config); });
+      }
+    }
+  } catch (const TooManyErrors&) {
+    errors.raise(/*stopped_early=*/true);
   }
-  for (const TopLevelKey& key : kTopLevelKeys) {
-    if (!key.required) continue;
-    bool present = false;
-    for (const Field& entry : entries) present = present || entry.key() == key.name;
-    if (!present) document.fail("missing the top-level key '" + std::string(key.name) + "'");
-  }
-  for (const Field& entry : entries) find_key(entry.key())->read(entry, config);
+  errors.raise();
   // After every section: `logs` may come after `tree` in the file.
   apply_default_output(config.tree, config.logs.output);
   return config;
@@ -74,11 +94,19 @@ Config load_string(const std::string& yaml_text, const std::string& file_name,
 
 ChildSpec load_child_string(const std::string& text, const std::string& source_name,
                             const std::string& base_dir, Output default_output) {
-  const Source source = source_of(source_name, base_dir);
+  ErrorList errors;
+  Source source = source_of(source_name, base_dir);
+  source.errors = &errors;
   const YAML::Node root = parse_single_document(
       text, source, "the child spec is empty; it needs at least a 'name' and a 'command'",
       kChildSpecLimits);
-  ChildSpec child = read_child(document_field(source, root));
+  ChildSpec child;
+  try {
+    attempt(source, [&] { child = read_child(document_field(source, root)); });
+  } catch (const TooManyErrors&) {
+    errors.raise(/*stopped_early=*/true);
+  }
+  errors.raise();
   SupervisorSpec holder;
   holder.children.push_back(std::move(child));
   apply_default_output(holder, default_output);

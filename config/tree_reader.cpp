@@ -45,6 +45,9 @@ struct NodeDraft {
   // Keys that only make sense together, checked once all are read.
   std::optional<SourceLocation> start_timeout_where;
   std::optional<SourceLocation> watchdog_where;
+  // Some of its keys had errors (recorded, when the source collects them):
+  // the node is not whole, and checks that build on it are skipped.
+  bool incomplete = false;
 };
 
 struct KeyRule {
@@ -227,46 +230,107 @@ Kind decide_kind(const Field& mapping, const std::vector<Field>& entries) {
   return kind;
 }
 
+// " (to put it under 'env' on line 5, indent it more than 'env')": a key
+// that belongs to the empty value written just above it, which YAML read
+// as a sibling because both are indented alike.
+std::string under_previous_hint(const std::vector<Field>& entries, std::size_t i) {
+  if (i == 0) return "";
+  const Field& previous = entries[i - 1];
+  if (!previous.node().IsNull()) return "";
+  const SourceLocation above = previous.key_location();
+  const SourceLocation here = entries[i].key_location();
+  if (here.line != above.line + 1 || here.column != above.column) return "";
+  return " (to put it under '" + previous.key() + "' on line " + std::to_string(above.line) +
+         ", indent it more than '" + previous.key() + "')";
+}
+
 // Reads a child (or, with `fixed` = kRoot, the root supervisor) in the order
 // that gives the most useful first error: misspelt keys, then what kind of
-// child it is, then keys that do not fit that kind, then the values.
+// child it is, then keys that do not fit that kind, then the values. When
+// the source collects errors, each key's error is recorded and the others
+// are read all the same; `incomplete` then says the node is not whole.
 NodeDraft read_node(const Field& mapping, std::optional<Kind> fixed) {
+  const Source& source = mapping.source();
   const std::vector<Field> entries = mapping.entries(Field::Labels::plain);
   const unsigned possible = fixed ? static_cast<unsigned>(*fixed) : kChild;
-  for (const Field& entry : entries) {
-    if (!find_rule(entry.key())) fail_unknown_key(entry, key_names(possible));
+  std::vector<bool> skip(entries.size(), false);
+  NodeDraft node;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (find_rule(entries[i].key())) continue;
+    skip[i] = true;
+    node.incomplete = true;
+    attempt(source, [&] {
+      const std::string hint = under_previous_hint(entries, i);
+      if (hint.empty()) fail_unknown_key(entries[i], key_names(possible));
+      throw ConfigError(entries[i].key_location(),
+                        "unknown key " + quoted(entries[i].key()) + hint);
+    });
   }
 
-  NodeDraft node;
+  std::vector<Field> known;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (!skip[i]) known.push_back(entries[i]);
+  }
   if (fixed) {
     node.kind = *fixed;
   } else {
-    if (!mapping.node()["name"]) {
-      throw ConfigError(locate(mapping.source(), mapping.node()), "a child needs a 'name'");
+    auto decide = [&] {
+      if (!mapping.node()["name"]) {
+        throw ConfigError(locate(source, mapping.node()), "a child needs a 'name'");
+      }
+      node.kind = decide_kind(mapping, known);
+    };
+    if (node.incomplete) {
+      // A misspelt key may be the missing 'name' or 'command': its own
+      // error says so; another about what it left out would only repeat it.
+      try {
+        decide();
+      } catch (const ConfigError&) {
+        return node;
+      }
+    } else if (!attempt(source, decide)) {
+      node.incomplete = true;
+      return node;
     }
-    node.kind = decide_kind(mapping, entries);
   }
 
-  for (const Field& entry : entries) {
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (skip[i]) continue;
+    const Field& entry = entries[i];
     const KeyRule& rule = *find_rule(entry.key());
     if (!(rule.applies_to & node.kind)) {
-      throw ConfigError(entry.key_location(), "'" + entry.key() + "' applies only to " +
-                                                  describe_kinds(rule.applies_to) + ", not to " +
-                                                  describe_kind(node.kind));
+      skip[i] = true;
+      node.incomplete = true;
+      attempt(source, [&] {
+        throw ConfigError(entry.key_location(), "'" + entry.key() + "' applies only to " +
+                                                    describe_kinds(rule.applies_to) + ", not to " +
+                                                    describe_kind(node.kind));
+      });
     }
   }
   // Children last: whether they may be significant depends on the
   // supervisor's auto_shutdown, wherever it is written.
-  for (const Field& entry : entries) {
-    if (entry.key() != "children") find_rule(entry.key())->read(entry, node);
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (skip[i] || entries[i].key() == "children") continue;
+    if (!attempt(source, [&] { find_rule(entries[i].key())->read(entries[i], node); })) {
+      node.incomplete = true;
+    }
   }
-  for (const Field& entry : entries) {
-    if (entry.key() == "children") find_rule(entry.key())->read(entry, node);
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (skip[i] || entries[i].key() != "children") continue;
+    const std::size_t before = error_count(source);
+    if (!attempt(source, [&] { find_rule("children")->read(entries[i], node); }) ||
+        error_count(source) != before) {
+      node.incomplete = true;
+    }
   }
   if (node.child.significant && node.child.restart == RestartType::permanent) {
-    throw ConfigError(node.significant_where,
-                      "significant: a permanent child is always restarted, so its end can never "
-                      "shut the supervisor down (make it transient or temporary)");
+    node.incomplete = true;
+    attempt(source, [&] {
+      throw ConfigError(node.significant_where,
+                        "significant: a permanent child is always restarted, so its end can never "
+                        "shut the supervisor down (make it transient or temporary)");
+    });
   }
   return node;
 }
@@ -406,26 +470,40 @@ void read_children(const Field& field, NodeDraft& node) {
   if (field.node().IsNull())
     field.fail("expected a list of children, found nothing (write [] for none)");
   field.require_list("a list of children");
+  const Source& source = field.source();
   std::unordered_map<std::string, int> first_line;  // of each sibling's name
   const std::vector<Field> elements = field.elements();
+  std::vector<Field> read;  // the elements of the children read whole
+  bool all_whole = true;
   for (const Field& element : elements) {
-    element.require_mapping("a mapping for each child");
-    NodeDraft child = read_node(element, std::nullopt);
-    const auto [first, inserted] = first_line.emplace(child.child.name, child.name_where.line);
-    if (!inserted) {
-      throw ConfigError(child.name_where, "duplicate child name '" + child.child.name +
-                                              "' (first used at line " +
-                                              std::to_string(first->second) + ")");
-    }
-    if (child.child.significant && node.supervisor.auto_shutdown == AutoShutdown::never) {
-      throw ConfigError(child.significant_where,
-                        "significant: the supervisor's auto_shutdown is 'never', so a significant "
-                        "child would change nothing (set auto_shutdown to any_significant or "
-                        "all_significant on the supervisor)");
-    }
-    node.supervisor.children.push_back(finish_child(child, element));
+    const std::size_t before = error_count(source);
+    const bool whole = attempt(source, [&] {
+      element.require_mapping("a mapping for each child");
+      NodeDraft child = read_node(element, std::nullopt);
+      if (child.incomplete || error_count(source) != before) return;
+      const auto [first, inserted] = first_line.emplace(child.child.name, child.name_where.line);
+      if (!inserted) {
+        throw ConfigError(child.name_where, "duplicate child name '" + child.child.name +
+                                                "' (first used at line " +
+                                                std::to_string(first->second) + ")");
+      }
+      // A supervisor whose own keys had errors may not have read its
+      // auto_shutdown: the check would only repeat them.
+      if (child.child.significant && node.supervisor.auto_shutdown == AutoShutdown::never &&
+          !node.incomplete) {
+        throw ConfigError(child.significant_where,
+                          "significant: the supervisor's auto_shutdown is 'never', so a "
+                          "significant child would change nothing (set auto_shutdown to "
+                          "any_significant or all_significant on the supervisor)");
+      }
+      node.supervisor.children.push_back(finish_child(child, element));
+      read.push_back(element);
+    });
+    if (!whole || error_count(source) != before) all_whole = false;
   }
-  check_sibling_references(elements, node.supervisor.children);
+  // Sibling references name children that may be missing only because they
+  // had errors: checked when every child was read whole.
+  if (all_whole) check_sibling_references(read, node.supervisor.children);
 }
 
 }  // namespace
@@ -441,6 +519,7 @@ SupervisorSpec read_tree(const Field& tree) {
 ChildSpec read_child(const Field& mapping) {
   mapping.require_mapping("a mapping with the child's 'name' and settings");
   NodeDraft child = read_node(mapping, std::nullopt);
+  if (child.incomplete) return {};  // its errors are recorded
   if (child.child.significant) {
     throw ConfigError(child.significant_where,
                       "significant: a dynamic supervisor has no auto_shutdown, so a significant "

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/error.hpp"
+#include "config/indentation.hpp"
 
 namespace otpd::config {
 namespace {
@@ -145,6 +146,24 @@ std::string unexpected(const std::string& text, const YAML::Mark& mark) {
   return "unexpected character";
 }
 
+// yaml-cpp's messages for a line that does not fit the structure around
+// it, which is nearly always a matter of its indentation.
+bool is_structure_error(const std::string& message) {
+  return message == "end of map not found" || message == "end of sequence not found" ||
+         message == "illegal map value" || message == "illegal block entry" ||
+         message == "block sequence entries are not allowed in this context";
+}
+
+[[noreturn]] void throw_invalid(const std::string& text, const Source& source,
+                                const YAML::Exception& error) {
+  if (is_structure_error(error.msg) && !error.mark.is_null()) {
+    if (auto why = explain_indentation(text, error.mark.line + 1, error.mark.column + 1)) {
+      throw ConfigError({source.file, why->line, why->column}, "invalid YAML: " + why->message);
+    }
+  }
+  throw ConfigError(locate(source, error.mark), "invalid YAML: " + error.msg);
+}
+
 // Reads up to three documents' worth of events: enough to tell one
 // document from two, and a real second document from yaml-cpp going round
 // in circles on the same character.
@@ -161,7 +180,7 @@ std::vector<DocumentSeen> check_events(const std::string& text, const Source& so
         locate(source, refused.mark),
         "invalid YAML: " + (refused.stuck ? unexpected(text, refused.mark) : refused.message));
   } catch (const YAML::Exception& error) {
-    throw ConfigError(locate(source, error.mark), "invalid YAML: " + error.msg);
+    throw_invalid(text, source, error);
   }
   return events.documents();
 }
@@ -187,7 +206,7 @@ YAML::Node parse_single_document(const std::string& text, const Source& source,
     // same path through yaml-cpp, one document and no more.
     root = YAML::Load(text);
   } catch (const YAML::Exception& error) {
-    throw ConfigError(locate(source, error.mark), "invalid YAML: " + error.msg);
+    throw_invalid(text, source, error);
   }
   if (root.IsNull()) throw ConfigError({source.file, 0, 0}, when_empty);
   return root;

@@ -19,11 +19,6 @@ bool looks_numeric(const std::string& text) {
   return error == std::errc{} && stop == end;
 }
 
-std::string quoted(const std::string& text) {
-  if (text.size() <= kLongestQuotedValue) return "'" + text + "'";
-  return "'" + text.substr(0, kLongestQuotedValue) + "...'";
-}
-
 std::string shortest_text(double value) {
   char buffer[32];
   auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
@@ -31,6 +26,11 @@ std::string shortest_text(double value) {
 }
 
 }  // namespace
+
+std::string quoted(const std::string& text) {
+  if (text.size() <= kLongestQuotedValue) return "'" + text + "'";
+  return "'" + text.substr(0, kLongestQuotedValue) + "...'";
+}
 
 SourceLocation locate(const Source& source, const YAML::Mark& mark) {
   if (mark.is_null() || mark.line < 0) return {source.file, 0, 0};
@@ -175,7 +175,7 @@ std::vector<Field> Field::entries(Labels labels) const {
     const auto [first, inserted] = seen.emplace(name, result.size());
     if (!inserted) {
       throw ConfigError(locate(*source_, key),
-                        "duplicate key '" + name + "' (first at line " +
+                        "duplicate key " + quoted(name) + " (first at line " +
                             std::to_string(result[first->second].key_location().line) + ")");
     }
     std::string label = labels == Labels::plain || label_.empty() ? name : label_ + "." + name;
@@ -199,7 +199,7 @@ void fail_unknown_key(const Field& entry, const std::vector<std::string_view>& v
   }
   std::string hint = did_you_mean(key, valid);
   if (hint.empty()) hint = " (valid keys: " + join(valid) + ")";
-  throw ConfigError(entry.key_location(), "unknown key '" + key + "'" + hint);
+  throw ConfigError(entry.key_location(), "unknown key " + quoted(key) + hint);
 }
 
 }  // namespace otpd::config

@@ -20,10 +20,42 @@ namespace otpd::config {
 struct Source {
   std::string file;      // as it should appear in messages
   std::string base_dir;  // absolute; relative paths in the file resolve against it
+  // Where readers record an error and go on, so that one run reports all
+  // of a file's errors; without it the first error is thrown.
+  ErrorList* errors = nullptr;
 };
+
+// Runs `read`. When the source collects errors, a ConfigError it throws is
+// recorded and false returned, so that the caller goes on with the next
+// value; otherwise the error propagates.
+template <typename Read>
+bool attempt(const Source& source, Read&& read) {
+  if (source.errors == nullptr) {
+    read();
+    return true;
+  }
+  try {
+    read();
+    return true;
+  } catch (const ConfigErrors& many) {
+    for (const ConfigError& error : many.errors()) source.errors->add(error);
+  } catch (const ConfigError& error) {
+    source.errors->add(error);
+  }
+  return false;
+}
+
+// How many errors have been recorded so far: a reader compares counts to
+// know whether a value it read is whole.
+inline std::size_t error_count(const Source& source) {
+  return source.errors == nullptr ? 0 : source.errors->size();
+}
 
 SourceLocation locate(const Source& source, const YAML::Mark& mark);
 SourceLocation locate(const Source& source, const YAML::Node& node);
+
+// 'TEXT' in quotes, cut after 40 characters: a value named in a message.
+std::string quoted(const std::string& text);
 
 // "a mapping", "a list", "a number", "a string" or "nothing".
 std::string kind_of(const YAML::Node& node);

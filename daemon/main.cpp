@@ -25,6 +25,7 @@
 #include "loop/signals.hpp"
 #include "loop/worker_services.hpp"
 #include "options.hpp"
+#include "program_check.hpp"
 #include "output/output_hub.hpp"
 #include "process/fd_limit.hpp"
 #include "process/low_fd.hpp"
@@ -118,6 +119,10 @@ int check(const std::string& file) {
   try {
     const auto config = otpd::config::load_file(file);
     const TreeCounts counts = count(config.tree);
+    // Valid, but a child that will fail to start is worth a word.
+    for (const std::string& warning : otpd::program_warnings(config.tree)) {
+      std::cerr << warning << '\n';
+    }
     std::cout << file << ": ok (" << counted(counts.processes, "process", "processes") << ", "
               << (counts.workers > 0 ? counted(counts.workers, "worker", "workers") + ", " : "")
               << counted(counts.supervisors, "supervisor", "supervisors") << ")\n";

@@ -190,6 +190,25 @@ TEST_CASE("a reload of an invalid file changes nothing and the caller gets FILE:
   CHECK(nlohmann::json::parse(status.out)["children"].size() == 2);
 }
 
+TEST_CASE("a reload of a file with several errors reports each, a line each") {
+  Running r(tree({child("a")}));
+  r.box.write("otpd.yaml",
+              "tree:\n  strategy: one_for_none\n  children:\n    - name: a\n      comand: [x]\n");
+  const Outcome reload = r.ctl({"reload"});
+  CHECK(reload.code == 1);
+  CHECK_MESSAGE(reload.err == "otpctl: " + r.config() +
+                                  ":2:13: strategy: expected one of one_for_one, one_for_all, "
+                                  "rest_for_one, found 'one_for_none' (did you mean "
+                                  "'one_for_one'?)\notpctl: " +
+                                  r.config() +
+                                  ":5:7: unknown key 'comand' (did you mean 'command'?)\n",
+                reload.shown());
+  CHECK(r.otpd.wait_message("reload (requested on the control socket) failed, nothing changed: " +
+                            r.config() + ":2:13: strategy:"));
+  CHECK(r.otpd.logged(r.config() + ":5:7: unknown key 'comand'"));
+  CHECK(r.otpd.count("/", "reloaded") == 0);
+}
+
 TEST_CASE("otpctl reload --dry-run and otpd check --diff show the plan and change nothing") {
   Running r(kBefore);
   for (const char* name : {"a", "b", "old", "c"})

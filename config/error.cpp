@@ -1,6 +1,8 @@
 #include "config/error.hpp"
 
+#include <algorithm>
 #include <new>
+#include <tuple>
 #include <utility>
 
 namespace otpd::config {
@@ -45,6 +47,11 @@ ConfigErrors::ConfigErrors(std::vector<ConfigError> errors, bool stopped_early)
 }
 
 void ErrorList::add(const ConfigError& error) {
+  // The copies of a child (`instances`) are read alike: one error of
+  // theirs is one error of the file.
+  for (const ConfigError& known : errors_) {
+    if (known.where() == error.where() && known.message() == error.message()) return;
+  }
   if (errors_.size() >= limit_) throw TooManyErrors{};
   errors_.push_back(error);
 }
@@ -52,7 +59,22 @@ void ErrorList::add(const ConfigError& error) {
 void ErrorList::raise(bool stopped_early) const {
   if (errors_.empty()) return;
   if (errors_.size() == 1 && !stopped_early) throw errors_.front();
-  throw ConfigErrors(errors_, stopped_early);
+  // In the order of the file (a child's env is read before its other keys,
+  // which may refer to it), each file's together, in the order first met.
+  std::vector<std::string> files;
+  for (const ConfigError& error : errors_) {
+    if (std::find(files.begin(), files.end(), error.where().file) == files.end()) {
+      files.push_back(error.where().file);
+    }
+  }
+  auto rank = [&](const ConfigError& error) {
+    const auto file = std::find(files.begin(), files.end(), error.where().file) - files.begin();
+    return std::tuple(file, error.where().line, error.where().column);
+  };
+  std::vector<ConfigError> sorted = errors_;
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [&](const ConfigError& a, const ConfigError& b) { return rank(a) < rank(b); });
+  throw ConfigErrors(std::move(sorted), stopped_early);
 }
 
 std::string describe_failure(const std::exception& error) {

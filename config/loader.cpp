@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "config/control_reader.hpp"
+#include "config/load_context.hpp"
 #include "config/logs_reader.hpp"
 #include "config/text_file.hpp"
 #include "config/tree_reader.hpp"
@@ -28,20 +29,40 @@ constexpr std::array<TopLevelKey, 4> kTopLevelKeys{{
     {"workers", false, [](const Field& f, Config& c) { c.workers = read_worker_pool(f); }},
 }};
 
-Source source_of(const std::string& name, const std::string& base_dir) {
-  return {name,
-          std::filesystem::absolute(base_dir.empty() ? "." : base_dir).lexically_normal().string()};
+Source source_of(const std::string& name, const std::string& base_dir, LoadContext& context,
+                 const std::string& text) {
+  return {
+      .file = name,
+      .base_dir =
+          std::filesystem::absolute(base_dir.empty() ? "." : base_dir).lexically_normal().string(),
+      .errors = &context.errors,
+      .context = &context,
+      .text = &text};
+}
+
+// The file as an include names it, to find a cycle back to it; empty when
+// the text is not a file's.
+std::string canonical_name(const std::string& file_name) {
+  std::error_code error;
+  const auto status = std::filesystem::status(file_name, error);
+  if (error || !std::filesystem::is_regular_file(status)) return "";
+  const auto canonical = std::filesystem::weakly_canonical(file_name, error);
+  return error ? "" : canonical.string();
 }
 
 }  // namespace
 
 Config load_string(const std::string& yaml_text, const std::string& file_name,
                    const std::string& base_dir) {
-  ErrorList errors;
-  Source source = source_of(file_name, base_dir);
-  source.errors = &errors;
-  const YAML::Node root =
-      parse_single_document(yaml_text, source, "the file is empty; it needs a top-level 'tree'");
+  LoadContext context;
+  ErrorList& errors = context.errors;
+  context.chain.push_back(canonical_name(file_name));
+  const Source source = source_of(file_name, base_dir, context, yaml_text);
+  std::size_t values = 0;
+  const YAML::Node root = parse_single_document(
+      yaml_text, source, "the file is empty; it needs a top-level 'tree'", kFileLimits, &values);
+  context.values_left -= std::min(values, context.values_left);
+  context.bytes_left -= std::min(yaml_text.size(), context.bytes_left);
   const Field document = document_field(source, root);
   if (!root.IsMap()) {
     document.fail("expected a mapping with a top-level 'tree', found " + kind_of(root));
@@ -94,12 +115,17 @@ Config load_string(const std::string& yaml_text, const std::string& file_name,
 
 ChildSpec load_child_string(const std::string& text, const std::string& source_name,
                             const std::string& base_dir, Output default_output) {
-  ErrorList errors;
-  Source source = source_of(source_name, base_dir);
-  source.errors = &errors;
+  LoadContext context;
+  ErrorList& errors = context.errors;
+  context.includes_allowed = false;
+  context.values_left = kChildSpecLimits.max_values;
+  context.bytes_left = kChildSpecLimits.max_bytes;
+  const Source source = source_of(source_name, base_dir, context, text);
+  std::size_t values = 0;
   const YAML::Node root = parse_single_document(
       text, source, "the child spec is empty; it needs at least a 'name' and a 'command'",
-      kChildSpecLimits);
+      kChildSpecLimits, &values);
+  context.values_left -= std::min(values, context.values_left);
   ChildSpec child;
   try {
     attempt(source, [&] { child = read_child(document_field(source, root)); });

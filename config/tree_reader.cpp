@@ -12,6 +12,8 @@
 #include "config/backoff_reader.hpp"
 #include "config/dynamic_supervisor_reader.hpp"
 #include "config/exec_reader.hpp"
+#include "config/include_reader.hpp"
+#include "config/load_context.hpp"
 #include "config/logs_reader.hpp"
 #include "config/process_reader.hpp"
 #include "config/readiness_reader.hpp"
@@ -48,6 +50,8 @@ struct NodeDraft {
   // Some of its keys had errors (recorded, when the source collects them):
   // the node is not whole, and checks that build on it are skipped.
   bool incomplete = false;
+  // What ${NAME} in its values finds: its env_file and env.
+  Variables variables;
 };
 
 struct KeyRule {
@@ -58,6 +62,9 @@ struct KeyRule {
   bool decides_kind;
   void (*read)(const Field&, NodeDraft&);
 };
+
+// The most copies `instances` makes of one child.
+constexpr long long kMaxInstances = 1000;
 
 void read_name(const Field& field, NodeDraft& node);
 void read_children(const Field& field, NodeDraft& node);
@@ -149,6 +156,8 @@ constexpr KeyRule kKeys[] = {
      }},
     {"output", kProcess, false,
      [](const Field& f, NodeDraft& n) { n.process.output = choose<Output>(f, kOutputs); }},
+    // Read by the list the child is in, which makes the copies.
+    {"instances", kProcess, false, [](const Field& f, NodeDraft&) { f.integer(1, kMaxInstances); }},
 };
 
 const KeyRule* find_rule(std::string_view name) {
@@ -244,6 +253,37 @@ std::string under_previous_hint(const std::vector<Field>& entries, std::size_t i
          ", indent it more than '" + previous.key() + "')";
 }
 
+// What the values of the source refer to while one child is read.
+class ReadingScope {
+ public:
+  ReadingScope(const Source& source, const Variables* variables)
+      : source_(source), saved_(source.variables) {
+    source_.variables = variables;
+  }
+  ~ReadingScope() { source_.variables = saved_; }
+  ReadingScope(const ReadingScope&) = delete;
+  ReadingScope& operator=(const ReadingScope&) = delete;
+
+ private:
+  const Source& source_;
+  const Variables* saved_;
+};
+
+// The copy being read, for {{i}}.
+class CopyScope {
+ public:
+  CopyScope(const Source& source, int instance) : source_(source), saved_(source.instance) {
+    source_.instance = instance;
+  }
+  ~CopyScope() { source_.instance = saved_; }
+  CopyScope(const CopyScope&) = delete;
+  CopyScope& operator=(const CopyScope&) = delete;
+
+ private:
+  const Source& source_;
+  int saved_;
+};
+
 // Reads a child (or, with `fixed` = kRoot, the root supervisor) in the order
 // that gives the most useful first error: misspelt keys, then what kind of
 // child it is, then keys that do not fit that kind, then the values. When
@@ -308,14 +348,26 @@ NodeDraft read_node(const Field& mapping, std::optional<Kind> fixed) {
       });
     }
   }
-  // Children last: whether they may be significant depends on the
-  // supervisor's auto_shutdown, wherever it is written.
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    if (skip[i] || entries[i].key() == "children") continue;
-    if (!attempt(source, [&] { find_rule(entries[i].key())->read(entries[i], node); })) {
-      node.incomplete = true;
+  // The env files and env first, wherever they are written: the other
+  // values may refer to their variables. Children last: whether they may
+  // be significant depends on the supervisor's auto_shutdown, wherever it
+  // is written.
+  const ReadingScope scope(source, node.kind == kProcess ? &node.variables : nullptr);
+  auto read_keys = [&](auto wanted) {
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (skip[i] || !wanted(entries[i].key())) continue;
+      if (!attempt(source, [&] { find_rule(entries[i].key())->read(entries[i], node); })) {
+        node.incomplete = true;
+      }
     }
-  }
+  };
+  read_keys([](const std::string& key) { return key == "env_file"; });
+  for (const auto& [name, value] : node.process.file_env) node.variables.set(name, value);
+  read_keys([](const std::string& key) { return key == "env"; });
+  for (const auto& [name, value] : node.process.env) node.variables.set(name, value);
+  read_keys([](const std::string& key) {
+    return key != "env_file" && key != "env" && key != "children";
+  });
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (skip[i] || entries[i].key() != "children") continue;
     const std::size_t before = error_count(source);
@@ -466,44 +518,132 @@ void check_sibling_references(const std::vector<Field>& elements,
   }
 }
 
-void read_children(const Field& field, NodeDraft& node) {
-  if (field.node().IsNull())
-    field.fail("expected a list of children, found nothing (write [] for none)");
-  field.require_list("a list of children");
-  const Source& source = field.source();
-  std::unordered_map<std::string, int> first_line;  // of each sibling's name
-  const std::vector<Field> elements = field.elements();
-  std::vector<Field> read;  // the elements of the children read whole
+// The children of one supervisor as they are read, from its own list and
+// from the files that list includes.
+struct Siblings {
+  NodeDraft& node;
+  // Where each name was first used.
+  std::unordered_map<std::string, SourceLocation> first = {};
+  // The element each child read whole was read from, in order.
+  std::vector<Field> read = {};
   bool all_whole = true;
-  for (const Field& element : elements) {
+};
+
+std::string first_used(const SourceLocation& first, const SourceLocation& here) {
+  if (first.file == here.file) return "first used at line " + std::to_string(first.line);
+  return "first used at " + first.file + ":" + std::to_string(first.line);
+}
+
+// Values in `node` once its aliases are expanded: what one more copy of it
+// costs a reader. Nesting is bounded by the document's limits.
+std::size_t count_values(const YAML::Node& node) {
+  std::size_t count = 1;
+  if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      count += count_values(it->first) + count_values(it->second);
+    }
+  } else if (node.IsSequence()) {
+    for (const YAML::Node& element : node) count += count_values(element);
+  }
+  return count;
+}
+
+// How many copies of a process `instances` asks for; 0 without the key.
+// The copies beyond the first count against the load's values.
+int copies_of(const Field& element) {
+  if (!element.node()["instances"]) return 0;
+  // 'instances' on what is not a process: read_node says so.
+  if (!element.node()["command"] && !element.node()["shell"]) return 0;
+  for (const Field& entry : element.entries(Field::Labels::plain)) {
+    if (entry.key() != "instances") continue;
+    const auto copies = static_cast<std::size_t>(entry.integer(1, kMaxInstances));
+    if (LoadContext* context = element.source().context) {
+      const std::size_t cost = count_values(element.node()) * (copies - 1);
+      if (cost > context->values_left) {
+        entry.fail(std::to_string(copies) + " copies of this child take the config past " +
+                   std::to_string(kFileLimits.max_values) + " values");
+      }
+      context->values_left -= cost;
+    }
+    return static_cast<int>(copies);
+  }
+  return 0;
+}
+
+bool names_its_copies(const Field& element) {
+  const YAML::Node name = element.node()["name"];
+  return name && name.IsScalar() && name.Scalar().find("{{i}}") != std::string::npos;
+}
+
+// One child, or one copy (`instance` > 0) of a child with `instances`.
+void read_one(const Field& element, int instance, Siblings& siblings) {
+  const Source& source = element.source();
+  const std::size_t before = error_count(source);
+  NodeDraft child = read_node(element, std::nullopt);
+  if (child.incomplete || error_count(source) != before) return;
+  if (instance > 0 && !names_its_copies(element)) {
+    child.child.name += "-" + std::to_string(instance);
+  }
+  const auto [first, inserted] = siblings.first.emplace(child.child.name, child.name_where);
+  if (!inserted) {
+    throw ConfigError(child.name_where, "duplicate child name '" + child.child.name + "' (" +
+                                            first_used(first->second, child.name_where) + ")");
+  }
+  // A supervisor whose own keys had errors may not have read its
+  // auto_shutdown: the check would only repeat them.
+  const NodeDraft& node = siblings.node;
+  if (child.child.significant && node.supervisor.auto_shutdown == AutoShutdown::never &&
+      !node.incomplete) {
+    throw ConfigError(child.significant_where,
+                      "significant: the supervisor's auto_shutdown is 'never', so a "
+                      "significant child would change nothing (set auto_shutdown to "
+                      "any_significant or all_significant on the supervisor)");
+  }
+  siblings.node.supervisor.children.push_back(finish_child(child, element));
+  siblings.read.push_back(element);
+}
+
+void read_element(const Field& element, Siblings& siblings) {
+  element.require_mapping("a mapping for each child");
+  const int copies = copies_of(element);
+  if (copies == 0) {
+    read_one(element, 0, siblings);
+    return;
+  }
+  const Source& source = element.source();
+  for (int instance = 1; instance <= copies; ++instance) {
+    const std::size_t before = error_count(source);
+    const CopyScope copy(source, instance);
+    read_one(element, instance, siblings);
+    // The other copies would only repeat the error.
+    if (error_count(source) != before) return;
+  }
+}
+
+void read_child_list(const Field& list, Siblings& siblings) {
+  if (list.node().IsNull())
+    list.fail("expected a list of children, found nothing (write [] for none)");
+  list.require_list("a list of children");
+  for (const Field& element : list.elements()) {
+    const Source& source = element.source();
     const std::size_t before = error_count(source);
     const bool whole = attempt(source, [&] {
-      element.require_mapping("a mapping for each child");
-      NodeDraft child = read_node(element, std::nullopt);
-      if (child.incomplete || error_count(source) != before) return;
-      const auto [first, inserted] = first_line.emplace(child.child.name, child.name_where.line);
-      if (!inserted) {
-        throw ConfigError(child.name_where, "duplicate child name '" + child.child.name +
-                                                "' (first used at line " +
-                                                std::to_string(first->second) + ")");
+      if (is_include(element)) {
+        read_included(element, [&](const Field& children) { read_child_list(children, siblings); });
+      } else {
+        read_element(element, siblings);
       }
-      // A supervisor whose own keys had errors may not have read its
-      // auto_shutdown: the check would only repeat them.
-      if (child.child.significant && node.supervisor.auto_shutdown == AutoShutdown::never &&
-          !node.incomplete) {
-        throw ConfigError(child.significant_where,
-                          "significant: the supervisor's auto_shutdown is 'never', so a "
-                          "significant child would change nothing (set auto_shutdown to "
-                          "any_significant or all_significant on the supervisor)");
-      }
-      node.supervisor.children.push_back(finish_child(child, element));
-      read.push_back(element);
     });
-    if (!whole || error_count(source) != before) all_whole = false;
+    if (!whole || error_count(source) != before) siblings.all_whole = false;
   }
+}
+
+void read_children(const Field& field, NodeDraft& node) {
+  Siblings siblings{node};
+  read_child_list(field, siblings);
   // Sibling references name children that may be missing only because they
   // had errors: checked when every child was read whole.
-  if (all_whole) check_sibling_references(read, node.supervisor.children);
+  if (siblings.all_whole) check_sibling_references(siblings.read, node.supervisor.children);
 }
 
 }  // namespace
@@ -518,6 +658,13 @@ SupervisorSpec read_tree(const Field& tree) {
 
 ChildSpec read_child(const Field& mapping) {
   mapping.require_mapping("a mapping with the child's 'name' and settings");
+  for (const Field& entry : mapping.entries(Field::Labels::plain)) {
+    if (entry.key() == "instances") {
+      throw ConfigError(entry.key_location(),
+                        "instances: a child spec starts one child; start each copy under its "
+                        "own name");
+    }
+  }
   NodeDraft child = read_node(mapping, std::nullopt);
   if (child.incomplete) return {};  // its errors are recorded
   if (child.child.significant) {

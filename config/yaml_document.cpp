@@ -37,6 +37,7 @@ class BoundedEvents : public YAML::EventHandler {
   explicit BoundedEvents(const YamlLimits& limits) : limits_(limits) {}
 
   const std::vector<DocumentSeen>& documents() const { return documents_; }
+  std::size_t values() const { return total_; }
 
   void OnDocumentStart(const YAML::Mark& mark) override {
     // yaml-cpp 0.7 answers some misplaced characters (a ',' outside [] or
@@ -168,7 +169,7 @@ bool is_structure_error(const std::string& message) {
 // document from two, and a real second document from yaml-cpp going round
 // in circles on the same character.
 std::vector<DocumentSeen> check_events(const std::string& text, const Source& source,
-                                       const YamlLimits& limits) {
+                                       const YamlLimits& limits, std::size_t* values) {
   BoundedEvents events(limits);
   std::istringstream stream(text);
   YAML::Parser parser(stream);
@@ -182,18 +183,20 @@ std::vector<DocumentSeen> check_events(const std::string& text, const Source& so
   } catch (const YAML::Exception& error) {
     throw_invalid(text, source, error);
   }
+  if (values != nullptr) *values = events.values();
   return events.documents();
 }
 
 }  // namespace
 
 YAML::Node parse_single_document(const std::string& text, const Source& source,
-                                 const std::string& when_empty, const YamlLimits& limits) {
+                                 const std::string& when_empty, const YamlLimits& limits,
+                                 std::size_t* values) {
   if (text.size() > limits.max_bytes) {
     throw ConfigError({source.file, 0, 0}, "the text is larger than " +
                                                mebibytes(limits.max_bytes) + "; nothing was read");
   }
-  const std::vector<DocumentSeen> documents = check_events(text, source, limits);
+  const std::vector<DocumentSeen> documents = check_events(text, source, limits, values);
   if (documents.size() > 1) {
     const DocumentSeen& second = documents[1];
     throw ConfigError(locate(source, second.has_value ? second.first_value : second.start),

@@ -11,10 +11,13 @@
 #include <vector>
 
 #include "config/error.hpp"
+#include "config/expansion.hpp"
 #include "config/spec.hpp"
 #include "config/suggest.hpp"
 
 namespace otpd::config {
+
+struct LoadContext;
 
 // What every parser needs to know about the file being read.
 struct Source {
@@ -23,6 +26,17 @@ struct Source {
   // Where readers record an error and go on, so that one run reports all
   // of a file's errors; without it the first error is thrown.
   ErrorList* errors = nullptr;
+  // What the files of one load share (includes, bounds); may be null.
+  LoadContext* context = nullptr;
+  // The text as written, to place an error inside a value; may be null.
+  const std::string* text = nullptr;
+
+  // What the value being read may refer to, set by the reader of a child
+  // for the time it reads it: ${NAME} finds the child's env_file and env
+  // (null: otpd's environment only), {{i}} is the copy's number (0: not a
+  // copy).
+  mutable const Variables* variables = nullptr;
+  mutable int instance = 0;
 };
 
 // Runs `read`. When the source collects errors, a ConfigError it throws is
@@ -85,8 +99,14 @@ class Field {
   // "LABEL: expected WHAT, found <describe(value)>" plus an optional hint.
   [[noreturn]] void fail_expected(const std::string& what, const std::string& hint = "") const;
 
-  std::string text() const;  // any scalar, as written
+  // Any scalar, as written, with ${NAME}, $$ and {{i}} expanded
+  // (config/expansion.hpp). Numbers, booleans and durations are read from
+  // the same expanded text.
+  std::string text() const;
   std::string non_empty_text() const;
+  // A shell script: {{i}} expanded, but ${NAME} and $$ left to the shell,
+  // which expands them from the child's environment when it runs.
+  std::string script_text() const;
   long long integer(long long min, long long max) const;
   double number_at_least(double min) const;
   bool boolean() const;
@@ -107,6 +127,12 @@ class Field {
   std::vector<Field> elements() const;
 
  private:
+  // The scalar expanded as `text()` returns it, or as a script.
+  std::string expanded(bool variables_too) const;
+  // Where `token` is written in the value, for an error inside it; the
+  // value's own place when the text is not at hand.
+  SourceLocation place_in_value(const std::string& token) const;
+
   const Source* source_;
   std::string label_;
   YAML::Node key_;

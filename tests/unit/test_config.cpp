@@ -358,7 +358,7 @@ tree:
        "worker, restart, shutdown, backoff, strategy, intensity, period, auto_shutdown, "
        "significant, env, "
        "cwd, normal_exit, user, group, groups, umask, rlimits, env_file, inherit_env, "
-       "stop_signal, kill_mode, ready, start_timeout, watchdog, output)");
+       "stop_signal, kill_mode, ready, start_timeout, watchdog, output, instances)");
     CHECK(error_of(R"(
 tree:
   children:

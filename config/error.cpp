@@ -26,24 +26,23 @@ ConfigError::ConfigError(SourceLocation where, std::string message)
 
 namespace {
 
-std::string joined(const std::vector<ConfigError>& errors, bool stopped_early) {
+std::string joined(const std::vector<ConfigError>& errors, const std::string& stopped_in) {
   std::string text;
   for (const ConfigError& error : errors) {
     if (!text.empty()) text += '\n';
     text += error.what();
   }
-  if (stopped_early && !errors.empty()) {
-    text += "\n" + errors.front().where().file + ": too many errors; stopped after " +
-            std::to_string(errors.size());
+  if (!stopped_in.empty()) {
+    text += "\n" + stopped_in + ": too many errors; stopped after " + std::to_string(errors.size());
   }
   return text;
 }
 
 }  // namespace
 
-ConfigErrors::ConfigErrors(std::vector<ConfigError> errors, bool stopped_early)
+ConfigErrors::ConfigErrors(std::vector<ConfigError> errors, const std::string& stopped_in)
     : ConfigError(errors.front()), errors_(std::move(errors)) {
-  text_ = joined(errors_, stopped_early);
+  text_ = joined(errors_, stopped_in);
 }
 
 void ErrorList::add(const ConfigError& error) {
@@ -74,7 +73,10 @@ void ErrorList::raise(bool stopped_early) const {
   std::vector<ConfigError> sorted = errors_;
   std::stable_sort(sorted.begin(), sorted.end(),
                    [&](const ConfigError& a, const ConfigError& b) { return rank(a) < rank(b); });
-  throw ConfigErrors(std::move(sorted), stopped_early);
+  // Reading stopped in the file being loaded, whichever file it included
+  // held the errors.
+  throw ConfigErrors(std::move(sorted),
+                     stopped_early ? (file_.empty() ? errors_.front().where().file : file_) : "");
 }
 
 std::string describe_failure(const std::exception& error) {

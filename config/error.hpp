@@ -34,7 +34,9 @@ class ConfigError : public std::runtime_error {
 // first one's.
 class ConfigErrors : public ConfigError {
  public:
-  ConfigErrors(std::vector<ConfigError> errors, bool stopped_early);
+  // `stopped_in`: the file whose reading stopped at too many errors, for a
+  // last line that says so; empty when it did not stop.
+  ConfigErrors(std::vector<ConfigError> errors, const std::string& stopped_in);
   const std::vector<ConfigError>& errors() const { return errors_; }
 
  private:
@@ -52,6 +54,9 @@ class ErrorList {
   static constexpr std::size_t kDefaultLimit = 20;
   explicit ErrorList(std::size_t limit = kDefaultLimit) : limit_(limit) {}
 
+  // The file being loaded, named when reading stops.
+  void set_file(std::string file) { file_ = std::move(file); }
+
   void add(const ConfigError& error);
   std::size_t size() const { return errors_.size(); }
   bool empty() const { return errors_.empty(); }
@@ -60,6 +65,7 @@ class ErrorList {
 
  private:
   std::size_t limit_;
+  std::string file_;
   std::vector<ConfigError> errors_;
 };
 

@@ -56,6 +56,7 @@ Config load_string(const std::string& yaml_text, const std::string& file_name,
                    const std::string& base_dir) {
   LoadContext context;
   ErrorList& errors = context.errors;
+  errors.set_file(file_name);
   context.chain.push_back(canonical_name(file_name));
   const Source source = source_of(file_name, base_dir, context, yaml_text);
   std::size_t values = 0;
@@ -117,6 +118,7 @@ ChildSpec load_child_string(const std::string& text, const std::string& source_n
                             const std::string& base_dir, Output default_output) {
   LoadContext context;
   ErrorList& errors = context.errors;
+  errors.set_file(source_name);
   context.includes_allowed = false;
   context.values_left = kChildSpecLimits.max_values;
   context.bytes_left = kChildSpecLimits.max_bytes;

@@ -96,6 +96,18 @@ TEST_SUITE("config: include") {
                      ":4:14: restart: expected one of permanent, transient, temporary, found 'x'");
   }
 
+  TEST_CASE("the included files' errors count with the config's; reading stops in its name") {
+    ConfDir conf;
+    for (int i = 10; i < 40; ++i) {
+      conf.write("conf.d/" + std::to_string(i) + ".yaml",
+                 "children:\n  - {name: a, comand: [a]}\n");
+    }
+    const std::string all = conf.error_of("tree:\n  children:\n    - include: conf.d\n");
+    CHECK(all.starts_with(conf.path("conf.d/10.yaml") + ":2:15: unknown key 'comand'"));
+    CHECK(all.substr(all.rfind('\n') + 1) ==
+          conf.path("otpd.yaml") + ": too many errors; stopped after 20");
+  }
+
   TEST_CASE("a name used in two files is a duplicate, and says where it was first used") {
     ConfDir conf;
     const std::string a = conf.write("conf.d/a.yaml", "children:\n" + child("web"));

@@ -8,7 +8,9 @@ namespace {
 constexpr std::string_view kGlobalOptions =
     "  --socket PATH       otpd's control socket; default $OTPD_SOCKET, else\n"
     "                      /run/otpd/otpd.sock as root, $XDG_RUNTIME_DIR/otpd.sock\n"
-    "                      otherwise (/tmp/otpd-$UID/otpd.sock without XDG_RUNTIME_DIR)\n"
+    "                      otherwise (/tmp/otpd-$UID/otpd.sock, then\n"
+    "                      /run/user/$UID/otpd.sock without XDG_RUNTIME_DIR), then\n"
+    "                      /run/otpd/otpd.sock: the first that exists\n"
     "  --timeout DURATION  how long to wait for each answer from otpd, e.g. 500ms,\n"
     "                      30s, 1m (default 10s)\n"
     "  --no-color          no colours, even on a terminal (so does NO_COLOR=1)\n"

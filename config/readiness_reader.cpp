@@ -61,7 +61,7 @@ void read_tcp_address(const Field& field, std::string& out_host, int& out_port) 
 void read_probe_command(const Field& field, std::vector<std::string>& argv, bool& via_shell) {
   argv.clear();
   if (field.node().IsScalar()) {
-    argv = {"/bin/sh", "-c", field.non_empty_text()};
+    argv = {"/bin/sh", "-c", field.script_text()};
     via_shell = true;
     return;
   }

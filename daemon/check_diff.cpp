@@ -49,7 +49,7 @@ int check_diff(const std::string& file, const std::string& socket, bool json) {
       socket.empty() ? std::nullopt : std::optional<std::string>(socket);
   // The config goes to the socket, secrets and all: not to one that
   // someone else could have put there.
-  const std::string path = ctl::resolve_socket_path(flag, getenv, getuid());
+  const std::string path = ctl::choose_socket(flag, getenv, getuid()).path;
   const char* socket_env = getenv("OTPD_SOCKET");
   const bool chosen = flag || (socket_env != nullptr && *socket_env != '\0');
   if (const std::string why = ctl::socket_distrust(path, chosen, getuid()); !why.empty()) {

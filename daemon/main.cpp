@@ -36,6 +36,7 @@
 #include "process/low_fd.hpp"
 #include "process/os_processes.hpp"
 #include "process/reaper.hpp"
+#include "program_check.hpp"
 #include "service/notify.hpp"
 #include "service/reloader.hpp"
 #include "service/status_reporter.hpp"
@@ -214,6 +215,10 @@ int check(const std::string& file) {
   try {
     const auto config = otpd::config::load_file(file);
     const TreeCounts counts = count(config.tree);
+    // Valid, but a child that will fail to start is worth a word.
+    for (const std::string& warning : otpd::program_warnings(config.tree)) {
+      std::cerr << warning << '\n';
+    }
     std::cout << file << ": ok (" << counted(counts.processes, "process", "processes") << ", "
               << (counts.workers > 0 ? counted(counts.workers, "worker", "workers") + ", " : "")
               << counted(counts.supervisors, "supervisor", "supervisors") << ")\n";

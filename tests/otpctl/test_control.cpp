@@ -78,6 +78,8 @@ tree:
     - name: deaf
       command: [@CHILD@, --name, deaf, --ignore-term]
 )");
+  // otpd answers before the child has recorded its start.
+  REQUIRE(live.otpd.wait_recorded(live.box, "start", "deaf"));
   const int pid = live.box.pid("deaf");
   const Outcome r = live.ctl({"signal", "TERM", "deaf"});
   REQUIRE_MESSAGE(r.code == 0, r.shown());

@@ -258,3 +258,39 @@ TEST_CASE("a socket closed to this user is a permission error that says who may 
                 err);
   CHECK_MESSAGE(err.find("is otpd running") == std::string::npos, err);
 }
+
+TEST_CASE("a user without XDG_RUNTIME_DIR is told every place otpctl looked for otpd") {
+  if (geteuid() != 0) {
+    MESSAGE("skipped: needs root to run otpctl as nobody");
+    return;
+  }
+  const std::vector<std::string> places = {"/tmp/otpd-65534/otpd.sock", "/run/user/65534/otpd.sock",
+                                           "/run/otpd/otpd.sock"};
+  for (const std::string& place : places) {
+    if (access(place.c_str(), F_OK) == 0) {
+      const std::string why = "skipped: an otpd listens at " + place + " on this machine";
+      MESSAGE(why);
+      return;
+    }
+  }
+  const otpd::it::Piped run =
+      otpd::it::start_piped({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                             otpd::test::reachable_by_all(OTPCTL_PATH), "status"},
+                            otpd::it::environment_with({}, {"OTPD_SOCKET", "XDG_RUNTIME_DIR"}));
+  int status = 0;
+  REQUIRE(waitpid(run.pid, &status, 0) == run.pid);
+  std::string err;
+  char chunk[4096];
+  for (ssize_t n; (n = read(run.err_fd, chunk, sizeof chunk)) > 0;) err.append(chunk, n);
+  close(run.out_fd);
+  close(run.err_fd);
+  CHECK(WEXITSTATUS(status) == 4);  // status: "unknown", as systemctl
+  // A root otpd that has run here leaves /run/otpd behind, closed to nobody.
+  struct stat run_otpd {};
+  const bool closed = stat("/run/otpd", &run_otpd) == 0 && (run_otpd.st_mode & S_IXOTH) == 0;
+  CHECK(err ==
+        "otpctl: cannot connect to /tmp/otpd-65534/otpd.sock: No such file or directory, nor at "
+        "/run/user/65534/otpd.sock or /run/otpd/otpd.sock" +
+            std::string(closed ? " (closed to uid 65534)" : "") +
+            " (is otpd running? use --socket or OTPD_SOCKET)\n");
+}

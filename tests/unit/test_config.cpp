@@ -360,7 +360,7 @@ tree:
        "significant, env, "
        "cwd, normal_exit, user, group, groups, umask, rlimits, env_file, inherit_env, "
        "stop_signal, kill_mode, ready, start_timeout, watchdog, output, memory_max, cpu_max, "
-       "pids_max)");
+       "pids_max, instances)");
     CHECK(error_of(R"(
 tree:
   children:

@@ -102,3 +102,13 @@ TEST_CASE("event lines and child output lines carry one timestamp form, in milli
   CHECK_MESSAGE(is_timestamp(line), line);
   CHECK(line.substr(25) == "a[7] out: hello\n");
 }
+
+TEST_CASE("a message of several lines (every error of a config) is a log line each") {
+  Stream stream(false);
+  EventLog log(Format::human, stream.fds[1]);
+  log.error("reload failed: a.yaml:2:3: one\na.yaml:5:7: two\n");
+  const std::string text = stream.written();
+  const std::size_t second = text.find('\n') + 1;
+  CHECK(text.substr(24, second - 24) == " otpd: error: reload failed: a.yaml:2:3: one\n");
+  CHECK(text.substr(second + 24) == " otpd: error: a.yaml:5:7: two\n");
+}

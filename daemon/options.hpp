@@ -17,6 +17,9 @@ struct Options {
   log::Format log_format = log::Format::human;
   bool diff = false;  // check --diff: ask the running otpd what a reload would do
   bool json = false;  // check --diff --json
+  // otpd [OPTIONS] -- COMMAND ARGS...: the command, run as the tree's one
+  // significant child (daemon/command_child.hpp); empty without `--`.
+  std::vector<std::string> command;
 };
 
 // Parses argv; on a usage error returns nothing and sets `error`.

@@ -134,7 +134,10 @@ tree:
   Otpd otpd = with_command(box, {OTPD_TEST_CHILD_PATH, "--name", "main", "--catch", "USR1"},
                            {"--config", config});
   REQUIRE_MESSAGE(otpd.wait_recorded(box, "start", "main"), otpd.transcript());
-  CHECK(box.recorded({"start"}) == std::vector<std::string>{"start sidecar", "start main"});
+  // The file's children first, the command last.
+  REQUIRE(otpd.wait_event("/", "started"));
+  CHECK(otpd.events({"started"}) ==
+        std::vector<std::string>{"started sidecar", "started main", "started /"});
   const auto env = std::vector<std::string>{"OTPD_SOCKET=" + box.path("otpd.sock")};
 
   // A reload reads the file again and keeps the command.

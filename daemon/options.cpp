@@ -1,9 +1,12 @@
 #include "options.hpp"
 
+#include <cstddef>
+
 namespace otpd {
 
 #define OTPD_SYNOPSIS                                                                    \
   "Usage: otpd --config FILE [--socket PATH] [--log-format human|json] [--no-cgroups]\n" \
+  "       otpd [--config FILE] [OPTIONS] -- COMMAND [ARGS...]\n"                         \
   "       otpd check FILE\n"                                                             \
   "       otpd check --diff FILE [--json] [--socket PATH]\n"                             \
   "       otpd --help | --version\n"
@@ -19,6 +22,11 @@ const char* const usage_text = OTPD_SYNOPSIS
     "the changes; an invalid FILE changes nothing.\n"
     "\n"
     "  -c, --config FILE      the tree to run (see docs/config.md)\n"
+    "  -- COMMAND [ARGS...]   run COMMAND as the tree's last child, the one whose\n"
+    "                         end ends otpd with its exit status, as tini does:\n"
+    "                         with FILE, beside its tree; without, alone.\n"
+    "                         SIGUSR1 and SIGUSR2 (and SIGHUP without FILE) are\n"
+    "                         passed on to it; otpctl knows it as 'main'\n"
     "      --socket PATH      the control socket otpctl talks to; default:\n"
     "                         $OTPD_SOCKET, else control.socket in FILE, else\n"
     "                         /run/otpd/otpd.sock as root,\n"
@@ -41,7 +49,8 @@ const char* const usage_text = OTPD_SYNOPSIS
     "\n"
     "Exit status: 0 after an orderly stop; 1 when the tree failed to start,\n"
     "its root supervisor gave up or the control socket could not be created\n"
-    "(another otpd listening on it, say); 2 on a usage or configuration error.\n";
+    "(another otpd listening on it, say); 2 on a usage or configuration error.\n"
+    "With -- COMMAND: COMMAND's own exit status (128 + N when killed by signal N).\n";
 
 std::optional<Options> parse_options(const std::vector<std::string>& args, std::string& error) {
   Options options;
@@ -63,6 +72,14 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
   std::vector<std::string> positional;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
+    if (arg == "--") {
+      options.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+      if (options.command.empty()) {
+        error = "-- needs a command to run";
+        return std::nullopt;
+      }
+      break;
+    }
     if (arg == "-h" || arg == "--help") {
       options.mode = Options::Mode::help;
       return options;
@@ -109,6 +126,10 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
   }
 
   if (!positional.empty() && positional[0] == "check") {
+    if (!options.command.empty()) {
+      error = "check takes no -- COMMAND";
+      return std::nullopt;
+    }
     if (positional.size() != 2) {
       error = "check takes exactly one FILE";
       return std::nullopt;
@@ -129,8 +150,8 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
     error = "unexpected argument '" + positional[0] + "'";
     return std::nullopt;
   }
-  if (options.config_file.empty()) {
-    error = "no configuration given: use --config FILE";
+  if (options.config_file.empty() && options.command.empty()) {
+    error = "no configuration given: use --config FILE, or -- COMMAND";
     return std::nullopt;
   }
   return options;

@@ -452,8 +452,8 @@ int run(const otpd::Options& options) {
       return;
     }
     std::string error;
-    if (tree.signal_child(otpd::command_child_name, signo, error,
-                          otpd::supervise::SignalReach::kill_mode) <= 0) {
+    // Where its stop signal goes, as for otpctl signal (docs/config.md).
+    if (tree.signal_child(otpd::command_child_name, signo, error).pid <= 0) {
       log.warning("received " + name + " for the command, which is not running: " + error);
     }
   };

@@ -15,10 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A conf.d directory holds a handful of files; a pattern that makes otpd
-// read through a large directory is a mistake.
-constexpr std::size_t kMaxDirectoryEntries = 10'000;
-
 bool has_wildcard(std::string_view text) {
   return text.find_first_of("*?[") != std::string_view::npos;
 }
@@ -27,18 +23,25 @@ bool is_yaml_name(const std::string& name) {
   return name.front() != '.' && (name.ends_with(".yaml") || name.ends_with(".yml"));
 }
 
+// Counts one directory entry or pattern against the load's bound.
+void look_at_one(const Field& pattern) {
+  LoadContext& context = *pattern.source().context;
+  if (context.entries_left == 0) {
+    pattern.fail("includes look through more than " +
+                 std::to_string(LoadContext::kMaxDirectoryEntries) +
+                 " directory entries and patterns in all");
+  }
+  --context.entries_left;
+}
+
 // The regular files of `dir` whose names `keep` accepts, by name.
 template <typename Keep>
 std::vector<std::string> files_in(const Field& pattern, const fs::path& dir, Keep keep) {
   std::vector<std::string> names;
   std::error_code error;
   fs::directory_iterator it(dir, error);
-  std::size_t seen = 0;
   for (; !error && it != fs::directory_iterator(); it.increment(error)) {
-    if (++seen > kMaxDirectoryEntries) {
-      pattern.fail("the directory " + dir.string() + " holds more than " +
-                   std::to_string(kMaxDirectoryEntries) + " entries");
-    }
+    look_at_one(pattern);
     const std::string name = it->path().filename().string();
     std::error_code type_error;
     if (keep(name) && it->is_regular_file(type_error)) names.push_back(name);
@@ -56,6 +59,7 @@ std::vector<std::string> files_in(const Field& pattern, const fs::path& dir, Kee
 
 // The files a pattern names, in the order they are read.
 std::vector<std::string> matching_files(const Field& pattern) {
+  look_at_one(pattern);
   const std::string written = pattern.non_empty_text();
   fs::path path(written);
   if (path.is_relative()) path = fs::path(pattern.source().base_dir) / path;

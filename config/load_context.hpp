@@ -17,6 +17,7 @@ namespace otpd::config {
 struct LoadContext {
   static constexpr int kMaxIncludedFiles = 256;
   static constexpr std::size_t kMaxIncludeDepth = 8;
+  static constexpr std::size_t kMaxDirectoryEntries = 100'000;
   static constexpr std::size_t kMaxEnvFileBytes = std::size_t{16} << 20;
   static constexpr std::size_t kMaxExpansionGrowth = std::size_t{64} << 20;
 
@@ -27,6 +28,10 @@ struct LoadContext {
   // and the copies `instances` makes, together.
   std::size_t values_left = kFileLimits.max_values;
   int files_left = kMaxIncludedFiles;
+  // Directory entries looked at for includes, and include patterns: a conf.d
+  // holds a handful of files, and a list of patterns could make otpd read
+  // through a large directory without end.
+  std::size_t entries_left = kMaxDirectoryEntries;
   // Bytes of env files read, all children together.
   std::size_t env_bytes_left = kMaxEnvFileBytes;
   // How much ${NAME} may add to the values of the load, all together.

@@ -171,7 +171,7 @@ TEST_SUITE("config: include") {
     CHECK(conf.error_of("tree:\n  children:\n    - include: 1.yaml\n") == "(loaded)");
   }
 
-  TEST_CASE("at most 256 files, and 16 MiB with the config") {
+  TEST_CASE("at most 256 files, 100,000 entries looked at, and 16 MiB with the config") {
     ConfDir conf;
     for (int i = 0; i < 257; ++i)
       conf.write("many/" + std::to_string(i) + ".yaml", "children: []\n");
@@ -181,7 +181,15 @@ TEST_SUITE("config: include") {
     CHECK(conf.error_of("tree:\n  children:\n    - include: many\n    - include: many/1.yaml\n") ==
           conf.path("otpd.yaml") + ":4:16: include: more than 256 included files in all");
 
-    const std::string padding(9 << 20, '#');
+    // Patterns that match nothing still cost a look each.
+    std::string patterns;
+    for (int i = 0; i < 100'001; ++i) patterns += "n/*,";
+    CHECK(conf.error_of("tree:\n  children:\n    - include: [" + patterns + "]\n")
+              .ends_with("include: includes look through more than 100000 directory entries and "
+                         "patterns in all"));
+
+    // One comment line: the cheapest 9 MiB to read.
+    const std::string padding = "#" + std::string(9 << 20, 'x') + "\n";
     conf.write("big/1.yaml", "children: []\n" + padding);
     conf.write("big/2.yaml", "children: []\n" + padding);
     CHECK(conf.error_of("tree:\n  children:\n    - include: big\n") ==

@@ -203,3 +203,23 @@ TEST_CASE("otpd -- COMMAND: usage and configuration errors") {
   }
   CHECK(strays().empty());
 }
+
+TEST_CASE("without -- COMMAND, SIGUSR1 and SIGUSR2 are logged and ignored: otpd lives on") {
+  Sandbox box;
+  Otpd otpd = Otpd::run(box, R"(
+tree:
+  children:
+    - name: web
+      command: [@CHILD@, --name, web]
+)");
+  REQUIRE_MESSAGE(otpd.wait_recorded(box, "start", "web"), otpd.transcript());
+  otpd.signal(SIGUSR1);
+  REQUIRE(otpd.wait_message("received SIGUSR1, which otpd does not use; ignored"));
+  otpd.signal(SIGUSR2);
+  REQUIRE(otpd.wait_message("received SIGUSR2, which otpd does not use; ignored"));
+  CHECK(running(otpd.pid()));
+  CHECK(running(box.pid("web")));
+  CHECK(box.count_recorded("caught", "web") == 0);
+  otpd.signal(SIGTERM);
+  CHECK(otpd.wait_exit() == 0);
+}

@@ -369,9 +369,15 @@ tree:
     CHECK(box.recorded_value("pdeathsig", "a") == std::to_string(SIGKILL));
     CHECK(otpd.logged("children are not in cgroups (--no-cgroups was given)"));
     const pid_t a = box.pid("a");
-    // What it started is recorded beside the socket, by pid and start time.
-    const std::string records = read_text(box.path("otpd.sock.children"));
-    CHECK(records.find("\n+ " + std::to_string(a) + " ") != std::string::npos);
+    // What it started is recorded beside the socket, by pid and start time:
+    // right after the spawn returns, which may be after the child has run.
+    const std::string recorded = "\n+ " + std::to_string(a) + " ";
+    const auto deadline = std::chrono::steady_clock::now() + Ms(10000);
+    while (read_text(box.path("otpd.sock.children")).find(recorded) == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(Ms(20));
+    }
+    CHECK(read_text(box.path("otpd.sock.children")).find(recorded) != std::string::npos);
     otpd.signal(SIGKILL);
     REQUIRE(otpd.wait_exit() == 128 + SIGKILL);
     CHECK(still_running({a}).empty());

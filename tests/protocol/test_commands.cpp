@@ -130,6 +130,8 @@ tree:
     - name: b
       command: [@CHILD@, --name, b]
 )");
+  // Both: each child records its start when it runs, in no set order.
+  REQUIRE(otpd.wait_recorded(box, "start", "a"));
   REQUIRE(otpd.wait_recorded(box, "start", "b"));
   Client c(socket_in(box));
   CHECK(c.call(otpd, {{"id", 1}, {"cmd", "stop"}, {"path", "b"}})["result"]["held"] == true);

@@ -35,6 +35,7 @@ struct ExitSignal final : Envelope {
         untrappable(untrappable),
         sender_ended(sender_ended) {}
   void deliver(Process& receiver) override {
+    if (counted) receiver.signals_pending_.fetch_sub(1, std::memory_order_relaxed);
     receiver.received_exit_signal(from, reason, untrappable, sender_ended);
   }
   bool is_signal() const override { return true; }
@@ -43,6 +44,7 @@ struct ExitSignal final : Envelope {
   ExitReason reason;
   bool untrappable;
   bool sender_ended;
+  bool counted = false;  // in the receiver's signals_pending_
 };
 
 struct LinkSignal final : Envelope {
@@ -50,7 +52,7 @@ struct LinkSignal final : Envelope {
   void deliver(Process& receiver) override { receiver.links_.insert(from); }
   bool is_signal() const override { return true; }
   ~LinkSignal() override {
-    if (!delivered && from) from.send(new ExitSignal(target, ExitReason::noproc(), false, true));
+    if (!delivered && from) Process::send_exit(from, target, ExitReason::noproc(), false, true);
   }
   Pid from;
   Pid target;
@@ -229,8 +231,8 @@ void Process::deliver_or_drop(Envelope* envelope) {
   }
 }
 
-bool Process::take_next(Envelope*& envelope) {
-  if (waiting_for_ == 0 && saved_head_ != nullptr) {
+bool Process::take_next(Envelope*& envelope, bool skip_saved) {
+  if (!skip_saved && waiting_for_ == 0 && saved_head_ != nullptr) {
     envelope = take_saved();
     return true;
   }
@@ -259,18 +261,21 @@ bool Process::run_batch() {
   if (!started_) run_start();
   running_process = this;
   for (int n = 0; n < kBatch && !exiting_; ++n) {
-    if (kill_pending_.load(std::memory_order_relaxed)) {
-      exit(ExitReason::killed());
+    const std::uint32_t pending = signals_pending_.load(std::memory_order_relaxed);
+    if ((pending & kKillPending) != 0) {
+      exit_abruptly(ExitReason::killed());
       break;
     }
+    // An exit signal that will end this process is on its way: go to it.
+    const bool hurry = pending != 0 && !trap_exits_;
     Envelope* envelope = nullptr;
-    if (!take_next(envelope)) break;
+    if (!take_next(envelope, hurry)) break;
     const unsigned long long reply_to = envelope->reply_to();
     if (reply_to != 0 && reply_to != waiting_for_) {
       delete envelope;  // the reply (or timeout) of a call that is over
       continue;
     }
-    if (waiting_for_ != 0 && reply_to == 0 &&
+    if ((waiting_for_ != 0 || hurry) && reply_to == 0 &&
         !(envelope->is_signal() && !(trap_exits_ && envelope->is_exit()))) {
       save(envelope);
       continue;
@@ -304,13 +309,23 @@ void Process::exit(ExitReason reason) {
   if (!exiting_) exiting_.emplace(std::move(reason));
 }
 
+void Process::exit_abruptly(ExitReason reason) {
+  if (exiting_) return;
+  exiting_.emplace(std::move(reason));
+  abrupt_ = true;
+}
+
 void Process::end(ExitReason reason) {
   Process* const caller = std::exchange(running_process, this);
   try {
-    if (initialized_) on_terminate(reason);
+    if (initialized_ && !abrupt_) on_terminate(reason);
   } catch (...) {
     // The process is ending with `reason` already; terminate's own failure
     // must not change what its links and monitors are told.
+  }
+  try {
+    on_ended(reason);
+  } catch (...) {
   }
   if (suspended_) std::exchange(suspended_, {}).destroy();
   reply_deadline_ = {};  // its awaiter was in the frame just destroyed
@@ -318,7 +333,7 @@ void Process::end(ExitReason reason) {
   parent_ = {};  // a parent holding its children's Pids would otherwise never be freed
   ended_.store(true, std::memory_order_release);
   const Pid me(this);
-  links_.drain([&](const Pid& linked) { linked.send(new ExitSignal(me, reason, false, true)); });
+  links_.drain([&](const Pid& linked) { send_exit(linked, me, reason, false, true); });
   for (const Watcher& w : std::exchange(watched_by_, {})) {
     w.watcher.send(new DownSignal(w.ref, me, reason));
   }
@@ -328,9 +343,14 @@ void Process::end(ExitReason reason) {
 
 void Process::received_exit_signal(const Pid& from, ExitReason reason, bool untrappable,
                                    bool sender_ended) {
-  if (sender_ended) links_.erase(from);
+  if (sender_ended) {
+    // The link was undone meanwhile (unlink): its exit signal is dropped,
+    // as in Erlang.
+    if (!links_.contains(from)) return;
+    links_.erase(from);
+  }
   if (untrappable) {
-    exit(ExitReason::killed());
+    exit_abruptly(ExitReason::killed());
     return;
   }
   if (trap_exits_) {
@@ -340,7 +360,7 @@ void Process::received_exit_signal(const Pid& from, ExitReason reason, bool untr
   // Only `normal` is harmless: shutdown, like any other reason, ends a
   // process that does not trap exits.
   if (reason.kind() == ExitReason::Kind::normal) return;
-  exit(std::move(reason));
+  exit_abruptly(std::move(reason));
 }
 
 void Process::on_exit_message(const Pid&, const ExitReason&) {}
@@ -349,10 +369,25 @@ void Process::on_down(MonitorRef, const Pid&, const ExitReason&) {}
 
 void Process::on_terminate(const ExitReason&) {}
 
+void Process::on_ended(const ExitReason&) {}
+
 void Process::exit_signal(const Pid& target, ExitReason reason, const Pid& from) {
   const bool untrappable = reason.kind() == ExitReason::Kind::killed;
-  if (untrappable && target) target.get()->kill_pending_.store(true, std::memory_order_relaxed);
-  target.send(new ExitSignal(from, std::move(reason), untrappable, false));
+  send_exit(target, from, std::move(reason), untrappable, false);
+}
+
+void Process::send_exit(const Pid& target, Pid from, ExitReason reason, bool untrappable,
+                        bool sender_ended) {
+  if (!target) return;
+  auto* signal = new ExitSignal(std::move(from), std::move(reason), untrappable, sender_ended);
+  auto& pending = target.get()->signals_pending_;
+  if (untrappable) {
+    pending.fetch_or(kKillPending, std::memory_order_relaxed);
+  } else if (signal->reason.kind() != ExitReason::Kind::normal) {
+    signal->counted = true;
+    pending.fetch_add(1, std::memory_order_relaxed);
+  }
+  target.send(signal);
 }
 
 void Process::link(const Pid& other) {

@@ -87,18 +87,32 @@ class Process {
   // it whatever it does; otherwise a process that traps exits gets a
   // message, `normal` is ignored, and anything else (shutdown too) ends it.
   static void exit_signal(const Pid& target, ExitReason reason, const Pid& from = {});
-  // `killed` does not wait for the target's queued messages: it takes effect
-  // at the target's next message boundary (see kill_pending_).
+  // An exit signal that ends its target does not wait for the messages
+  // queued before it: it takes effect at the target's next message
+  // boundary (see signals_pending_), as on the BEAM, where a signal is not
+  // a message. One that the target traps is a message, in order.
 
  protected:
   // Hooks, each run on the process's own thread.
   virtual void on_start() {}
   virtual void on_exit_message(const Pid& from, const ExitReason& reason);
   virtual void on_down(MonitorRef ref, const Pid& who, const ExitReason& reason);
+  // OTP's terminate: runs when the process ends by itself (exit() from a
+  // handler, an exception escaping one), after a successful start. Not when
+  // an exit signal ends it: a process that does not trap exits, and any
+  // process sent `killed`, ends abruptly, as in Erlang.
   virtual void on_terminate(const ExitReason& reason);
+  // Runs at every end, after on_terminate when that ran: for what must be
+  // let go of however the process ended (the runtime's own bookkeeping, an
+  // owner outside the runtime waiting for the end), as the BEAM frees a
+  // dead process's ports and tables. Not a place for OTP-style cleanup.
+  virtual void on_ended(const ExitReason& reason);
 
   // For handlers of this process, on its own thread.
   void exit(ExitReason reason);  // ends it once the current handler returns
+  // Ends it as an exit signal does: once the current handler returns, and
+  // without on_terminate.
+  void exit_abruptly(ExitReason reason);
   void trap_exits(bool on) { trap_exits_ = on; }
   bool traps_exits() const { return trap_exits_; }
   void link(const Pid& other);
@@ -161,7 +175,7 @@ class Process {
   void deliver_or_drop(Envelope* envelope);
   // Runs up to one batch of messages; true when more are waiting.
   bool run_batch();
-  bool take_next(Envelope*& envelope);
+  bool take_next(Envelope*& envelope, bool skip_saved);
   void handle(Envelope* envelope);
   void end(ExitReason reason);
   void add_ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
@@ -178,9 +192,17 @@ class Process {
   std::atomic<std::uint32_t> refs_{1};  // the runtime's, until the process ends
   std::atomic<bool> scheduled_{false};  // in a run queue, or running
   std::atomic<bool> ended_{false};
-  // Set by a `killed` exit signal before it is queued, so that a process
-  // with a long backlog ends after its current message, not after them all.
-  std::atomic<bool> kill_pending_{false};
+  // Set by the senders of exit signals before they are queued, so that a
+  // process with a long backlog ends after its current message, not after
+  // them all: kKillPending for `killed`, and a count of the other exit
+  // signals but `normal` not yet delivered. While the count is not 0 and
+  // the process does not trap exits, its messages are set aside unread
+  // (as while it waits for a reply) until the signal is reached; one that
+  // turns out harmless (a link already undone) lets them be read in order.
+  static constexpr std::uint32_t kKillPending = 1u << 31;
+  std::atomic<std::uint32_t> signals_pending_{0};
+  static void send_exit(const Pid& target, Pid from, ExitReason reason, bool untrappable,
+                        bool sender_ended);
   RunNode run_node_;  // for the home worker's run queue
   MpscQueue mailbox_;
   // Set aside while waiting for a reply, oldest first; an intrusive list,
@@ -211,6 +233,7 @@ class Process {
   bool started_ = false;
   bool initialized_ = false;  // on_start returned: only then does on_terminate run, as in OTP
   bool trap_exits_ = false;
+  bool abrupt_ = false;  // ended by an exit signal: no on_terminate
   bool track_activity_ = false;
   std::chrono::steady_clock::time_point last_activity_{};
   std::coroutine_handle<> suspended_{};

@@ -65,7 +65,7 @@ void SupervisorCore::give_up(const std::string& child, const ExitReason& reason)
   shut_down(ExitReason::shutdown());
 }
 
-void SupervisorCore::on_terminate(const ExitReason&) {
+void SupervisorCore::on_ended(const ExitReason&) {
   // Requests still waiting are answered `ended` as their replies go.
   deferred_.clear();
 }

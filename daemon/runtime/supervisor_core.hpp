@@ -159,7 +159,7 @@ class SupervisorCore : public Process {
   // A linked process other than the parent ended.
   virtual void child_exited(const Pid& pid, const ExitReason& reason) = 0;
 
-  void on_terminate(const ExitReason& reason) override;
+  void on_ended(const ExitReason& reason) override;
 
  private:
   struct Deferred {

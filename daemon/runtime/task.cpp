@@ -12,7 +12,7 @@ struct TaskProcessBase::KillSignal final : Envelope {
   void deliver(Process& task) override {
     auto& self = static_cast<TaskProcessBase&>(task);
     if (killer) self.unlink(killer);
-    self.exit(ExitReason::killed());
+    self.exit_abruptly(ExitReason::killed());
   }
   Pid killer;
 };

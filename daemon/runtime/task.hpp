@@ -10,8 +10,10 @@
 // `async(fn)` starts fn in a new process linked to the calling process:
 // when the task crashes (fn throws), the caller crashes with the same
 // error unless it traps exits, and when the caller crashes the task ends.
-// `co_await task.await(timeout)` gives fn's value; a task that misses the
-// timeout is killed and await throws CallError(timeout). A task that ended
+// `co_await task.await(timeout)` gives fn's value, or throws
+// CallError(timeout); the task is not killed for it (as in Elixir, a
+// linked one ends with a caller that does not catch the timeout and
+// crashes; an unlinked one runs on). A task that ended
 // without a value makes await throw CallError(failed) (fn threw; the
 // message is the exception's) or CallError(ended) (killed or shut down).
 // A task is awaited once. From a thread outside the runtime, `async(
@@ -89,12 +91,11 @@ class TaskState {
     return std::nullopt;
   }
 
-  // The awaiting process, when its wait timed out: whether the task is
-  // still running (then nobody waits for it any more).
-  bool give_up() {
+  // The awaiting process, when its wait timed out: nobody waits any more,
+  // and a result that comes later is kept by nobody.
+  void give_up() {
     std::lock_guard lock(mutex_);
     waiter_ = {};
-    return !finished_;
   }
 
   std::optional<Outcome<R>> wait_blocking(std::chrono::milliseconds timeout) {
@@ -219,7 +220,7 @@ class TaskProcess final : public TaskProcessBase {
 
   void complete(Outcome<R> outcome) {
     if (outcome.error) {
-      // on_terminate tells the awaiter; the links tell the caller.
+      // on_ended tells the awaiter; the links tell the caller.
       exit(ExitReason::error(what_of(outcome.error)));
       return;
     }
@@ -228,7 +229,8 @@ class TaskProcess final : public TaskProcessBase {
     exit(ExitReason::normal());
   }
 
-  void on_terminate(const ExitReason& reason) override {
+  // However it ended, killed included, whoever awaits it is told.
+  void on_ended(const ExitReason& reason) override {
     if (reported_) return;
     if (reason.kind() == ExitReason::Kind::error) {
       state_->finish(Outcome<R>::failure(CallError::Kind::failed, reason.detail()));
@@ -268,8 +270,11 @@ class TaskAwaiter {
     reply_.wait(*caller);
     return true;
   }
+  // A task that missed the timeout goes on running, as in Elixir: an
+  // unlinked one to its end, a linked one until the caller, not catching
+  // the timeout, crashes and takes it down through the link.
   CallValue<R> await_resume() {
-    if (reply_.outcome().error && state_->give_up()) TaskProcessBase::kill(task_);
+    if (reply_.outcome().error) state_->give_up();
     return reply_.outcome().take();
   }
 
@@ -302,10 +307,7 @@ class Task {
       throw std::logic_error("await_blocking() on a runtime thread: co_await task.await()");
     }
     auto outcome = state_->wait_blocking(timeout);
-    if (!outcome) {
-      TaskProcessBase::kill(pid_);
-      throw CallError(CallError::Kind::timeout, detail::timeout_text(timeout));
-    }
+    if (!outcome) throw CallError(CallError::Kind::timeout, detail::timeout_text(timeout));
     return outcome->take();
   }
 
@@ -350,7 +352,8 @@ TaskOf<Fn> async(Scheduler& scheduler, Fn&& fn) {
 }
 
 // Task.await_many: the values in order. The deadline covers them all; on
-// a timeout the tasks not done are killed and CallError(timeout) is thrown.
+// a timeout CallError(timeout) is thrown and, as with await, the tasks not
+// done go on (linked ones end with the caller if it does not catch it).
 template <typename R>
 Async<std::vector<CallValue<R>>> await_many(
     std::vector<Task<R>> tasks, std::chrono::milliseconds timeout = kDefaultCallTimeout) {
@@ -369,7 +372,6 @@ Async<std::vector<CallValue<R>>> await_many(
       timed_out = true;
     }
     if (timed_out) {
-      for (std::size_t j = i + 1; j < tasks.size(); ++j) tasks[j].kill();
       throw CallError(CallError::Kind::timeout,
                       "task " + std::to_string(i + 1) + " of " + std::to_string(tasks.size()) +
                           " gave no result within " + std::to_string(timeout.count()) + "ms");

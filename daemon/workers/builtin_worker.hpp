@@ -1,8 +1,10 @@
 // The base of every built-in worker kind: a gen_server that tells the tree
-// how it ended. GenServer runs terminate() on every end after a successful
-// init — a stop, an exit signal, an exception escaping a handler, `killed` —
-// and a failed init is reported here, so the notice always comes once. A
-// kind puts its init in begin() and its cleanup in cleanup().
+// how it ended. The notice and the kind's cleanup run from the runtime's
+// on_ended, which comes at every end after a successful init — a stop, an
+// exception escaping a handler, and also the exit signals (`shutdown`,
+// `killed`) that end a gen_server without its terminate, as in OTP — and a
+// failed init is reported here, so the notice always comes once. A kind
+// puts its init in begin() and its cleanup in cleanup().
 #pragma once
 
 #include <exception>
@@ -26,7 +28,7 @@ class BuiltinWorker : public runtime::GenServer<T> {
       try {
         static_cast<T&>(*this).begin();
       } catch (const std::exception& e) {
-        // The runtime runs no terminate after a failed init.
+        // Nothing to clean up after a failed init: the notice goes now.
         if (ended_) std::exchange(ended_, nullptr)(runtime::ExitReason::error(e.what()));
         throw;
       } catch (...) {
@@ -34,9 +36,13 @@ class BuiltinWorker : public runtime::GenServer<T> {
         throw;
       }
     }
+    initialized_ = true;
   }
 
-  void terminate(const runtime::ExitReason& reason) {
+  // Not OTP's terminate, which an exit signal skips: the loop's services a
+  // kind holds and the tree's notice must go whatever ended the worker.
+  void on_ended(const runtime::ExitReason& reason) override {
+    if (!initialized_) return;  // a failed init has told the tree already
     if constexpr (requires(T & t) { t.cleanup(); }) {
       try {
         static_cast<T&>(*this).cleanup();
@@ -49,6 +55,7 @@ class BuiltinWorker : public runtime::GenServer<T> {
 
  private:
   Ended ended_;
+  bool initialized_ = false;
 };
 
 }  // namespace otpd::workers

@@ -45,12 +45,15 @@ using runtime::Shutdown;
 using runtime::SupervisorReport;
 
 // A worker that notes its init and terminate, and crashes or stops on request.
+// It traps exits unless told not to, as an OTP worker that wants its
+// terminate to run when its supervisor stops it must.
 class Member : public GenServer<Member> {
  public:
-  Member(Journal& journal, std::string name, bool fail_init)
-      : journal_(journal), name_(std::move(name)), fail_init_(fail_init) {}
+  Member(Journal& journal, std::string name, bool fail_init, bool traps_exits = true)
+      : journal_(journal), name_(std::move(name)), fail_init_(fail_init), traps_(traps_exits) {}
   void init() {
     if (fail_init_) throw std::runtime_error("no " + name_ + " today");
+    trap_exits(traps_);
     journal_.add(name_ + " init");
   }
   void terminate(const ExitReason& reason) { journal_.add(name_ + " terminate " + reason.text()); }
@@ -67,6 +70,7 @@ class Member : public GenServer<Member> {
   Journal& journal_;
   std::string name_;
   bool fail_init_;
+  bool traps_;
 };
 
 struct WorkerOptions {
@@ -74,14 +78,15 @@ struct WorkerOptions {
   std::optional<Shutdown> shutdown = {};
   // Starts fail while this is above 0 (each failure counts it down).
   std::shared_ptr<std::atomic<int>> failing_starts = {};
+  bool traps_exits = true;
 };
 
 inline ChildSpec worker(Journal& journal, const std::string& name, WorkerOptions options = {}) {
   return {.name = name,
           .start =
-              [&journal, name, failing = options.failing_starts] {
+              [&journal, name, failing = options.failing_starts, traps = options.traps_exits] {
                 const bool fail = failing && failing->fetch_sub(1) > 0;
-                return runtime::start_link<Member>(journal, name, fail).pid();
+                return runtime::start_link<Member>(journal, name, fail, traps).pid();
               },
           .restart = options.restart,
           .shutdown = options.shutdown};

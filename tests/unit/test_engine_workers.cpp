@@ -18,12 +18,14 @@ using supervise::EventKind;
 
 namespace {
 
-// A worker that throws when told to, and tells its starter how it ended.
+// A worker that throws when told to, and tells its starter how it ended:
+// from on_ended, as otpd's workers do, since an exit signal (the tree's
+// `shutdown`, `killed`) ends a gen_server without its terminate.
 class Flaky : public runtime::GenServer<Flaky> {
  public:
   explicit Flaky(std::function<void(runtime::ExitReason)> ended) : ended_(std::move(ended)) {}
   void crash() { throw std::runtime_error("boom"); }
-  void terminate(const runtime::ExitReason& reason) { ended_(reason); }
+  void on_ended(const runtime::ExitReason& reason) override { ended_(reason); }
 
  private:
   std::function<void(runtime::ExitReason)> ended_;

@@ -40,7 +40,7 @@ class Probe final : public Process {
   void on_down(MonitorRef, const Pid&, const ExitReason& reason) override {
     note("got down " + reason.text());
   }
-  void on_terminate(const ExitReason& reason) override { note("ended " + reason.text()); }
+  void on_ended(const ExitReason& reason) override { note("ended " + reason.text()); }
 
  private:
   Journal& journal_;

@@ -1,4 +1,4 @@
-// Task and TaskSupervisor: async/await, await_many, timeouts that kill,
+// Task and TaskSupervisor: async/await, await_many, timeouts that kill nothing,
 // crashes that propagate through links or are reported to the awaiter.
 #include <doctest/doctest.h>
 
@@ -47,12 +47,11 @@ class Gate {
   int arrived_ = 0;
 };
 
+// Answers a call only once the gate opens: a call that takes as long as the
+// test wants.
 class Slow : public GenServer<Slow> {
  public:
-  int nap(int ms) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-    return ms;
-  }
+  bool wait_at(std::shared_ptr<Gate> gate) { return gate->arrive_and_wait(1000); }
 };
 
 // Runs task scenarios in its handlers, as an Elixir process would.
@@ -99,11 +98,31 @@ class Boss : public GenServer<Boss> {
     }
   }
 
-  Async<std::string> await_napping(Server<Slow> slow) {
-    auto napping = async([slow]() -> Async<int> { co_return co_await slow.call(&Slow::nap, 300); });
-    stuck_pid_ = napping.pid();
+  // Starts a task that waits in a call to `slow`, and kills it at once.
+  void kill_waiting(Server<Slow> slow, std::shared_ptr<Gate> gate) {
+    auto waiting = async([slow, gate]() -> Async<bool> {
+      co_return co_await slow.call_within(10s, &Slow::wait_at, gate);
+    });
+    stuck_pid_ = waiting.pid();
+    waiting.kill();
+  }
+
+  // Does not catch the timeout: this server crashes with it.
+  Async<bool> await_uncaught(std::shared_ptr<Gate> gate, std::shared_ptr<Pid> task) {
+    stuck_ = async([gate] { return gate->arrive_and_wait(1000); });
+    *task = stuck_.pid();
+    co_return co_await stuck_.await(50ms);
+  }
+
+  Async<std::string> nolink_stuck(TaskSupervisor sup, std::shared_ptr<Gate> gate,
+                                  std::shared_ptr<std::atomic<bool>> finished) {
+    stuck_ = sup.async_nolink([gate, finished] {
+      gate->arrive_and_wait(1000);
+      *finished = true;
+      return true;
+    });
     try {
-      co_await napping.await(50ms);
+      co_await stuck_.await(50ms);
       co_return "value";
     } catch (const CallError& e) {
       co_return e.kind() == CallError::Kind::timeout ? "timeout" : "other";
@@ -173,34 +192,71 @@ TEST_CASE("plain task functions run concurrently") {
   CHECK(end_processes({boss.pid()}));
 }
 
-TEST_CASE("a task that misses await's timeout is killed and the caller gets a timeout") {
+// Elixir: "If the task process is linked to the caller process [...] then
+// the task process will also exit" only because the caller exits; a caller
+// that catches the timeout leaves its task running.
+TEST_CASE("a linked task that misses await's timeout runs on while its caller catches it") {
   Scheduler scheduler(2);
   auto gate = std::make_shared<Gate>();
   auto boss = start<Boss>(scheduler);
   CHECK(boss.call_blocking(&Boss::await_stuck, gate) == "timeout");
-  CHECK(ended(boss.call_blocking(&Boss::stuck_pid)));
-  CHECK(boss.pid().get()->alive());
+  const Pid stuck = boss.call_blocking(&Boss::stuck_pid);
+  CHECK(stuck.get()->alive());
   gate->open();
+  CHECK(ended(stuck));
+  CHECK(boss.pid().get()->alive());
   CHECK(end_processes({boss.pid()}));
 }
 
-TEST_CASE("await_many's timeout kills the tasks not done") {
+TEST_CASE("a linked task ends with a caller that crashes with await's timeout") {
+  Scheduler scheduler(2);
+  auto gate = std::make_shared<Gate>();
+  auto boss = start<Boss>(scheduler);
+  auto task = std::make_shared<Pid>();
+  CHECK_THROWS_AS(boss.call_blocking(&Boss::await_uncaught, gate, task), CallError);
+  CHECK(ended(boss.pid()));
+  CHECK(ended(*task));  // through the link, while its function still waits at the gate
+  gate->open();
+}
+
+TEST_CASE("an async_nolink task that misses await's timeout runs on to its end") {
+  Scheduler scheduler(2);
+  auto sup = start_task_supervisor(scheduler);
+  auto boss = start<Boss>(scheduler);
+  auto gate = std::make_shared<Gate>();
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  CHECK(boss.call_blocking(&Boss::nolink_stuck, sup, gate, finished) == "timeout");
+  const Pid stuck = boss.call_blocking(&Boss::stuck_pid);
+  CHECK(stuck.get()->alive());
+  CHECK(sup.children_blocking() == 1);
+  gate->open();
+  CHECK(ended(stuck));
+  CHECK(*finished);
+  CHECK(eventually([&] { return sup.children_blocking() == 0; }));
+  CHECK(end_processes({boss.pid(), sup.pid()}));
+}
+
+TEST_CASE("await_many's timeout leaves the tasks not done running") {
   Scheduler scheduler(2);
   auto gate = std::make_shared<Gate>();
   auto boss = start<Boss>(scheduler);
   CHECK(boss.call_blocking(&Boss::await_many_stuck, gate) == "timeout");
-  CHECK(ended(boss.call_blocking(&Boss::stuck_pid)));
+  const Pid stuck = boss.call_blocking(&Boss::stuck_pid);
+  CHECK(stuck.get()->alive());
   gate->open();
+  CHECK(ended(stuck));
   CHECK(end_processes({boss.pid()}));
 }
 
 TEST_CASE("a task waiting in a call is killed at its co_await") {
-  Scheduler scheduler(2);
+  Scheduler scheduler(2);  // slow and boss on different threads
   auto slow = start<Slow>(scheduler);
   auto boss = start<Boss>(scheduler);
-  CHECK(boss.call_blocking(&Boss::await_napping, slow) == "timeout");
-  // Killed while the nap still runs on the other server.
+  auto gate = std::make_shared<Gate>();
+  boss.call_blocking(&Boss::kill_waiting, slow, gate);
+  // Killed while the call still runs on the other server.
   CHECK(ended(boss.call_blocking(&Boss::stuck_pid)));
+  gate->open();
   CHECK(end_processes({slow.pid(), boss.pid()}));
 }
 
@@ -233,8 +289,9 @@ TEST_CASE("a task awaited from outside the runtime") {
   auto gate = std::make_shared<Gate>();
   auto stuck = async(scheduler, [gate] { return gate->arrive_and_wait(1000); });
   CHECK_THROWS_AS(stuck.await_blocking(50ms), CallError);
-  CHECK(ended(stuck.pid()));
+  CHECK(stuck.pid().get()->alive());  // no caller to link to: it runs on
   gate->open();
+  CHECK(ended(stuck.pid()));
 
   auto once = async(scheduler, [] { return 1; });
   CHECK(once.await_blocking() == 1);

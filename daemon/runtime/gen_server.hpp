@@ -77,7 +77,7 @@ class GenServer : public Process {
   // restarts the wait. Zero turns it off.
   void set_idle_timeout(std::chrono::milliseconds idle) {
     idle_timeout_ = idle;
-    armed_at_ = std::chrono::steady_clock::now();
+    armed_at_ = scheduler().now();
     track_activity(idle.count() > 0);
     ++idle_generation_;
     if (idle.count() > 0) arm_idle_timer(idle);
@@ -199,7 +199,7 @@ class GenServer : public Process {
     if (generation != idle_generation_ || idle_timeout_.count() == 0) return;
     const auto quiet_since = std::max(last_activity(), armed_at_);
     const auto due = quiet_since + idle_timeout_;
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = scheduler().now();
     if (now < due) {
       armed_at_ = quiet_since;
       arm_idle_timer(due - now);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <exception>
 
-#include "runtime/coarse_clock.hpp"
 #include "runtime/scheduler.hpp"
 
 namespace otpd::runtime {
@@ -177,7 +176,7 @@ void Process::wait_for_reply(unsigned long long call_id,
                              std::chrono::steady_clock::duration timeout, MakeTimeout make_timeout,
                              void* awaiter) {
   waiting_for_ = call_id;
-  reply_deadline_ = {coarse_deadline(timeout), make_timeout, awaiter};
+  reply_deadline_ = {scheduler_->deadline(timeout), make_timeout, awaiter};
   if (reply_timer_sequence_ == 0 || reply_deadline_.due < reply_timer_due_) {
     arm_reply_timer(reply_deadline_.due);
   }
@@ -292,7 +291,7 @@ bool Process::run_batch() {
 
 void Process::handle(Envelope* envelope) {
   if (track_activity_ && envelope->is_activity()) {
-    last_activity_ = std::chrono::steady_clock::now();
+    last_activity_ = scheduler_->now();
   }
   try {
     envelope->delivered = true;

@@ -1,5 +1,5 @@
 // A request to a supervisor: `co_await` it in a handler returning Async,
-// or `.wait()` for it from a thread outside the runtime. Either way there is
+// or `.wait()` for it (or `.then(done)`) from a thread outside the runtime. Either way there is
 // no timeout, as OTP's supervisor calls use `infinity`: stopping a child can
 // legitimately take its whole shutdown time.
 //
@@ -29,6 +29,15 @@ class [[nodiscard]] Request {
     return CallAwaiter<R>(std::move(to_), std::move(handler_), std::chrono::milliseconds::max());
   }
 
+  // Sends the request now and returns: `done(outcome)` runs when it is
+  // answered, on the supervisor's thread (or on this one, when the
+  // supervisor is not running); it must hand the outcome on itself.
+  template <typename Done>
+  void then(Done done) && {
+    to_.send(new CallEnvelope<R>(std::move(handler_),
+                                 std::make_unique<CallbackReply<R>>(std::move(done))));
+  }
+
   // Blocks this thread until the reply; never from a runtime thread, whose
   // processes could then not run. Throws what the request failed with.
   R wait() && {
@@ -37,10 +46,8 @@ class [[nodiscard]] Request {
     }
     auto promise = std::make_shared<std::promise<Outcome<R>>>();
     auto future = promise->get_future();
-    to_.send(new CallEnvelope<R>(std::move(handler_),
-                                 std::make_unique<CallbackReply<R>>([promise](Outcome<R> outcome) {
-                                   promise->set_value(std::move(outcome));
-                                 })));
+    std::move(*this).then(
+        [promise](Outcome<R> outcome) { promise->set_value(std::move(outcome)); });
     Outcome<R> outcome = future.get();
     if constexpr (std::is_void_v<R>) {
       outcome.take();

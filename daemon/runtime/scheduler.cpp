@@ -13,7 +13,6 @@
 #include <stdexcept>
 #include <typeinfo>
 
-#include "runtime/coarse_clock.hpp"
 #include "runtime/envelope.hpp"
 #include "runtime/process.hpp"
 
@@ -51,13 +50,16 @@ std::string type_name(const Process& process) {
 void Worker::loop() {
   this_worker = this;
   while (!stopping.load(std::memory_order_acquire)) {
+    const std::uint32_t moves = scheduler.time_moves();
     run_due_timers();
     while (QueueNode* node = remote.pop()) ready.push_back(process_of(node));
-    if (!ready.empty()) {
-      run_ready();
-      continue;
-    }
-    sleep_until_woken();
+    const bool any = !ready.empty();
+    if (any) run_ready();
+    // A hand-moved clock's mover waits for this: the timers it made due
+    // have been handled, one turn each.
+    note_first_due();
+    if (moves != moves_seen.load(std::memory_order_relaxed)) acknowledge_move(moves);
+    if (!any) sleep_until_woken();
   }
   destroy_leftovers();
   this_worker = nullptr;
@@ -77,9 +79,9 @@ void Worker::run_ready() {
     }
     if (!process->started_) adopt(*process);
     const bool timed = slow.limit.count() > 0;
-    const Clock::time_point began = timed ? coarse_now() : Clock::time_point{};
+    const Clock::time_point began = timed ? scheduler.turn_clock() : Clock::time_point{};
     const bool more = process->run_batch();
-    if (timed) report_if_slow(*process, coarse_now() - began);
+    if (timed) report_if_slow(*process, scheduler.turn_clock() - began);
     if (process->ended_.load(std::memory_order_relaxed) && process->started_) {
       process->scheduled_.store(false, std::memory_order_seq_cst);
       retire(*process);
@@ -133,7 +135,7 @@ void Worker::retire(Process& process) {
 
 void Worker::run_due_timers() {
   if (timers.empty()) return;  // no clock read on a turn without timers
-  const auto now = Clock::now();
+  const auto now = scheduler.now();
   while (!timers.empty() && timers.top().due <= now) {
     Timer timer = timers.top();
     timers.pop();
@@ -147,6 +149,15 @@ void Worker::run_due_timers() {
   }
 }
 
+// Published once the timers that fired have been handled, never before:
+// until then the mover sees one due and waits.
+void Worker::note_first_due() {
+  if (scheduler.on_system_time()) return;
+  first_due_ns.store(timers.empty() ? std::numeric_limits<std::int64_t>::max()
+                                    : timers.top().due.time_since_epoch().count(),
+                     std::memory_order_release);
+}
+
 void Worker::sleep_until_woken() {
   const std::uint32_t seen = wake_word.load(std::memory_order_acquire);
   sleeping.store(true, std::memory_order_seq_cst);
@@ -157,15 +168,19 @@ void Worker::sleep_until_woken() {
   timespec timeout{};
   const timespec* bound = nullptr;
   if (!timers.empty()) {
-    const auto left = timers.top().due - Clock::now();
+    // Read after `seen`: a hand-moved clock that moves from here on wakes
+    // this thread, and one that moved before is seen moved.
+    const auto left = timers.top().due - scheduler.now();
     if (left <= Clock::duration::zero()) {
       sleeping.store(false, std::memory_order_relaxed);
       return;
     }
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-    timeout.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
-    timeout.tv_nsec = static_cast<long>(ns % 1'000'000'000);
-    bound = &timeout;
+    if (scheduler.on_system_time()) {
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+      timeout.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+      timeout.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+      bound = &timeout;
+    }
   }
   futex_wait(wake_word, seen, bound);
   sleeping.store(false, std::memory_order_relaxed);
@@ -174,6 +189,27 @@ void Worker::sleep_until_woken() {
 void Worker::wake() {
   wake_word.fetch_add(1, std::memory_order_release);
   futex_wake(wake_word);
+}
+
+void Worker::acknowledge_move(std::uint32_t moves) {
+  moves_seen.store(moves, std::memory_order_release);
+  futex_wake(moves_seen);
+}
+
+void Worker::wait_for_move(std::uint32_t moves) {
+  // Bounded: a handler that holds this thread (a test's gate) delays the
+  // timers, not the test forever.
+  const auto until = Clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    const std::uint32_t seen = moves_seen.load(std::memory_order_acquire);
+    if (static_cast<std::int32_t>(seen - moves) >= 0) return;
+    const auto left = until - Clock::now();
+    if (left <= Clock::duration::zero() || stopping.load(std::memory_order_acquire)) return;
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    const timespec bound{static_cast<time_t>(ns / 1'000'000'000),
+                         static_cast<long>(ns % 1'000'000'000)};
+    futex_wait(moves_seen, seen, &bound);
+  }
 }
 
 void Worker::schedule_remote(Process& process) {
@@ -186,6 +222,11 @@ std::uint64_t Worker::add_timer(Process& process, Clock::time_point due, Envelop
   process.add_ref();
   const std::uint64_t sequence = ++timer_sequence;
   timers.push({due, sequence, &process, message});
+  // Lowered at once for a mover to see; raised only by note_first_due.
+  if (!scheduler.on_system_time() &&
+      due.time_since_epoch().count() < first_due_ns.load(std::memory_order_relaxed)) {
+    first_due_ns.store(due.time_since_epoch().count(), std::memory_order_release);
+  }
   return sequence;
 }
 
@@ -228,13 +269,35 @@ void Worker::destroy_leftovers() {
 
 // --- Scheduler ---------------------------------------------------------------------
 
-Scheduler::Scheduler(unsigned threads, SlowHandlerPolicy slow) : slow_(std::move(slow)) {
+Scheduler::Scheduler(unsigned threads, SlowHandlerPolicy slow, TimeSource* time)
+    : slow_(std::move(slow)), time_(time) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>(i, slow_));
+  for (unsigned i = 0; i < threads; ++i) {
+    workers_.push_back(std::make_unique<Worker>(i, *this, slow_));
+  }
   for (auto& worker : workers_) worker->thread = std::thread([w = worker.get()] { w->loop(); });
+  if (time_ != nullptr) time_subscription_ = time_->subscribe([this] { time_moved(); });
+}
+
+// Every thread runs the timers now due before the move returns, so that
+// what the mover does next comes after their messages. A thread of this
+// scheduler that moved the clock itself (from a handler) runs them after
+// its handler.
+void Scheduler::time_moved() {
+  const std::uint32_t moves = time_moves_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  const auto now = time_->now().time_since_epoch().count();
+  for (auto& worker : workers_) worker->wake();
+  for (auto& worker : workers_) {
+    // One with nothing due needs no wait, nor does one held in a handler
+    // with nothing due.
+    if (worker.get() == this_worker) continue;
+    if (worker->first_due_ns.load(std::memory_order_acquire) > now) continue;
+    worker->wait_for_move(moves);
+  }
 }
 
 Scheduler::~Scheduler() {
+  if (time_ != nullptr) time_->unsubscribe(time_subscription_);
   for (auto& worker : workers_) {
     worker->stopping.store(true, std::memory_order_seq_cst);
     worker->wake();
@@ -311,7 +374,7 @@ void Scheduler::schedule(Process& process) {
 }
 
 void Scheduler::start_timer(Process& process, Clock::duration delay, Envelope* message) {
-  process.home_->add_timer(process, Clock::now() + delay, message);
+  process.home_->add_timer(process, now() + delay, message);
 }
 
 }  // namespace otpd::runtime

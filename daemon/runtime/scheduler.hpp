@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <queue>
@@ -19,13 +20,16 @@
 #include <thread>
 #include <vector>
 
+#include "runtime/coarse_clock.hpp"
 #include "runtime/exit_reason.hpp"
 #include "runtime/mpsc_queue.hpp"
 #include "runtime/process.hpp"
+#include "runtime/time_source.hpp"
 
 namespace otpd::runtime {
 
 class Process;
+class Scheduler;
 
 using Clock = std::chrono::steady_clock;
 
@@ -60,7 +64,8 @@ struct SlowHandlerPolicy {
 };
 
 struct Worker {
-  Worker(unsigned index, const SlowHandlerPolicy& slow) : index(index), slow(slow) {}
+  Worker(unsigned index, const Scheduler& scheduler, const SlowHandlerPolicy& slow)
+      : index(index), scheduler(scheduler), slow(slow) {}
   void loop();
   void run_ready();
   void run_due_timers();
@@ -76,8 +81,13 @@ struct Worker {
   void destroy_leftovers();
 
   void report_if_slow(Process& process, Clock::duration spent);
+  // After the timers due at the `moves`-th move of a hand-moved clock ran.
+  void acknowledge_move(std::uint32_t moves);
+  // The mover's side: waits (within a bound) until this worker has.
+  void wait_for_move(std::uint32_t moves);
 
   const unsigned index;
+  const Scheduler& scheduler;
   const SlowHandlerPolicy& slow;
   std::thread thread;
   std::deque<Process*> ready;  // this thread only
@@ -87,14 +97,22 @@ struct Worker {
   std::atomic<bool> stopping{false};
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
   std::uint64_t timer_sequence = 0;
-  Process* live = nullptr;                 // every process whose home this is
-  std::atomic<std::size_t> live_count{0};  // read by other threads
+  Process* live = nullptr;                   // every process whose home this is
+  std::atomic<std::size_t> live_count{0};    // read by other threads
+  std::atomic<std::uint32_t> moves_seen{0};  // of a hand-moved clock: see acknowledge_move
+  // When this thread's first timer is due (nanoseconds of the runtime's
+  // clock; max: none), for a mover of a hand-moved clock to know whether to
+  // wait for it: it stays at a timer that fired until that timer has been
+  // handled. Written by this thread only.
+  std::atomic<std::int64_t> first_due_ns{std::numeric_limits<std::int64_t>::max()};
+  void note_first_due();
 };
 
 class Scheduler {
  public:
-  // `threads` = 0: one per core.
-  explicit Scheduler(unsigned threads = 0, SlowHandlerPolicy slow = {});
+  // `threads` = 0: one per core. `time`: where the runtime reads the time,
+  // the system's steady clock when null; it must outlive the scheduler.
+  explicit Scheduler(unsigned threads = 0, SlowHandlerPolicy slow = {}, TimeSource* time = nullptr);
   // Stops the threads; processes still alive are destroyed without running
   // their terminate hooks (stop them through their supervisors first).
   // What they had not handled goes first, so that pids held only there
@@ -132,8 +150,27 @@ class Scheduler {
   // The worker whose thread this is, if any.
   static Worker* current_worker();
 
+  // The runtime's time: what timers, deadlines and intensity windows read.
+  Clock::time_point now() const { return time_ != nullptr ? time_->now() : Clock::now(); }
+  // `after` from now, never early. On the system clock it is read from the
+  // coarse clock, a few nanoseconds instead of tens, at most a tick late.
+  Clock::time_point deadline(Clock::duration after) const {
+    return time_ != nullptr ? time_->now() + after : coarse_deadline(after);
+  }
+  // For timing a turn of a handler: the coarse clock on the system's time.
+  Clock::time_point turn_clock() const { return time_ != nullptr ? time_->now() : coarse_now(); }
+  // Whether threads sleep by the system clock until their next timer; on a
+  // hand-moved clock they sleep until it moves.
+  bool on_system_time() const { return time_ == nullptr; }
+  std::uint32_t time_moves() const { return time_moves_.load(std::memory_order_acquire); }
+
  private:
+  void time_moved();
+
   const SlowHandlerPolicy slow_;
+  TimeSource* const time_;
+  std::uint64_t time_subscription_ = 0;
+  std::atomic<std::uint32_t> time_moves_{0};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<unsigned> next_home_{0};
 };

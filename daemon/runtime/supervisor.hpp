@@ -33,8 +33,10 @@ enum class Strategy : std::uint8_t {
 struct SupervisorFlags {
   Strategy strategy = Strategy::one_for_one;
   // More than `intensity` restarts within `period` and the supervisor stops
-  // its children and ends with `shutdown`. OTP's defaults: 1 in 5 s.
-  int intensity = 1;
+  // its children and ends with `shutdown`. The defaults, 3 in 5 s, are
+  // Elixir's Supervisor's and otpd's own supervisors' (config/spec.hpp);
+  // Erlang's supervisor module defaults to 1 in 5 s.
+  int intensity = 3;
   std::chrono::milliseconds period = std::chrono::seconds(5);
   ReportHandler on_report = {};
 };

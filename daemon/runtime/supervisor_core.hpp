@@ -140,7 +140,7 @@ class SupervisorCore : public Process {
   bool busy() const { return busy_; }
 
   // Records a restart; false when it is one too many (the caller gives up).
-  bool may_restart() { return intensity_.add(std::chrono::steady_clock::now()); }
+  bool may_restart() { return intensity_.add(scheduler().now()); }
   // Reports reaching the intensity and shuts down with `shutdown`.
   void give_up(const std::string& child, const ExitReason& reason);
 

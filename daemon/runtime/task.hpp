@@ -357,13 +357,16 @@ TaskOf<Fn> async(Scheduler& scheduler, Fn&& fn) {
 template <typename R>
 Async<std::vector<CallValue<R>>> await_many(
     std::vector<Task<R>> tasks, std::chrono::milliseconds timeout = kDefaultCallTimeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const Scheduler& scheduler = calling_process("await_many()").scheduler();
+  const bool forever = timeout == std::chrono::milliseconds::max();
+  const auto deadline = forever ? Clock::time_point::max() : scheduler.now() + timeout;
   std::vector<CallValue<R>> values;
   values.reserve(tasks.size());
   for (std::size_t i = 0; i < tasks.size(); ++i) {
-    const auto left = std::max(std::chrono::milliseconds(0),
-                               std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   deadline - std::chrono::steady_clock::now()));
+    const auto left = forever ? timeout
+                              : std::max(std::chrono::milliseconds(0),
+                                         std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             deadline - scheduler.now()));
     bool timed_out = false;
     try {
       values.push_back(co_await tasks[i].await(left));

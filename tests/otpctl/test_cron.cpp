@@ -5,12 +5,13 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "file_change.hpp"
 #include "live_daemon.hpp"
 
 using namespace otpd::ctl_test;
@@ -34,10 +35,9 @@ std::vector<std::string> lines_of(const std::string& path) {
 // Waits until the file has at least `count` lines; its lines.
 std::vector<std::string> wait_lines(const std::string& path, std::size_t count,
                                     Ms timeout = Ms(10'000)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (lines_of(path).size() < count && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(Ms(20));
-  }
+  const std::string dir = std::filesystem::path(path).parent_path();
+  otpd::test::wait_for_file_change(
+      dir, [&] { return lines_of(path).size() >= count; }, timeout);
   return lines_of(path);
 }
 

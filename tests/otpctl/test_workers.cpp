@@ -8,9 +8,10 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
-#include <thread>
 
+#include "file_change.hpp"
 #include "live_daemon.hpp"
 
 using namespace otpd::ctl_test;
@@ -331,7 +332,7 @@ tree:
     - name: db-health
       worker:
         kind: health_check
-        exec: "test -e @DIR@/healthy"
+        exec: "test -e @DIR@/healthy && echo ok >> @DIR@/probes"
         interval: 100ms
         failures: 2
 )");
@@ -339,11 +340,19 @@ tree:
   const auto* exited = live.otpd.event("db-health", "exited");
   CHECK(exited->str("reason").rfind("error: unhealthy: 2 failed probes in a row", 0) == 0);
   REQUIRE(live.otpd.wait_recorded(live.box, "start", "db", 2));
-  // Healthy from now on: no more restarts after the recovery of the new check.
+  // Healthy from now on: no more restarts after the recovery of the new
+  // check, over three good probes and three more.
   live.box.write("healthy", "");
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto good_probes = [&] {
+    std::ifstream probes(live.box.path("probes"));
+    return static_cast<int>(
+        std::count(std::istreambuf_iterator<char>(probes), std::istreambuf_iterator<char>(), '\n'));
+  };
+  REQUIRE(otpd::test::wait_for_file_change(live.box.dir(), [&] { return good_probes() >= 3; }));
   const Json before = status_json(live, "db-health");
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const int seen = good_probes();
+  REQUIRE(
+      otpd::test::wait_for_file_change(live.box.dir(), [&] { return good_probes() >= seen + 3; }));
   const Json after = status_json(live, "db-health");
   CHECK(after["restarts"] == before["restarts"]);
   CHECK(after["state"] == "running");

@@ -10,10 +10,10 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "eventually.hpp"
+#include "gate.hpp"
 #include "journal.hpp"
 #include "runtime/child_spec.hpp"
 #include "runtime/supervisor_core.hpp"
@@ -59,10 +59,10 @@ class Member : public GenServer<Member> {
   void terminate(const ExitReason& reason) { journal_.add(name_ + " terminate " + reason.text()); }
   void crash() { throw std::runtime_error(name_ + " crashed"); }
   void quit(ExitReason reason) { stop(std::move(reason)); }
-  void nap(int ms) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-    journal_.add(name_ + " napped");
-  }
+  void note(const std::string& what) { journal_.add(name_ + " " + what); }
+  // Holds this worker's thread (and its supervisor's) until the gate opens.
+  void hold(std::shared_ptr<Gate> gate) { gate->arrive_and_wait(); }
+  void count(std::shared_ptr<std::atomic<int>> handled) { ++*handled; }
   void trap() { trap_exits(true); }
   int ping() const { return 1; }
 

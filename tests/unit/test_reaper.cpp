@@ -1,6 +1,8 @@
 // The Reaper, OsProcesses, AsioHost and SignalWatcher on a real io_context.
 #include <doctest/doctest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,6 +89,17 @@ struct Fixture {
     return *status;
   }
 };
+
+// Waits (5 s at most) until our child `pid` has exited, leaving it to be
+// reaped by whoever reaps it.
+bool exited_unreaped(int pid) {
+  const int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return false;
+  pollfd ready{.fd = fd, .events = POLLIN, .revents = 0};
+  const bool exited = poll(&ready, 1, 5000) == 1;
+  close(fd);
+  return exited;
+}
 
 // The pid a shell wrote to `file`, once it is there.
 std::optional<int> read_pid(const std::string& file) {
@@ -209,9 +222,14 @@ TEST_CASE_FIXTURE(Fixture, "what a child leaves in its process group is killed w
 TEST_CASE_FIXTURE(Fixture, "exits that coalesce into one SIGCHLD are all reported") {
   constexpr int kChildren = 20;
   std::vector<std::optional<ExitStatus>> statuses(kChildren);
-  for (int i = 0; i < kChildren; ++i) spawn(shell("exit " + std::to_string(i)), statuses[i]);
-  // All of them have exited before the loop looks once.
-  std::this_thread::sleep_for(200ms);
+  std::vector<int> pids;
+  for (int i = 0; i < kChildren; ++i) {
+    pids.push_back(spawn(shell("exit " + std::to_string(i)), statuses[i]));
+  }
+  // All of them have exited before the loop looks once: each one's pidfd
+  // (a second one, ours) is readable once it is a zombie, and reads reap
+  // nothing.
+  for (const int pid : pids) REQUIRE(exited_unreaped(pid));
   REQUIRE(run_until(io, [&] { return reaper.watched() == 0; }));
   for (int i = 0; i < kChildren; ++i) CHECK(statuses[i] == ExitStatus::exited(i));
   CHECK(orphans.empty());
@@ -250,7 +268,8 @@ TEST_CASE("AsioHost timers fire after their delay, never once their handle is go
   std::unique_ptr<otpd::supervise::TimerHandle> b;
   a = host.start_timer(1ms, [&] { ++racers_fired, b.reset(); });
   b = host.start_timer(1ms, [&] { ++racers_fired, a.reset(); });
-  std::this_thread::sleep_for(5ms);
+  // Both due before the loop first looks: a wait for that moment itself.
+  std::this_thread::sleep_until(std::chrono::steady_clock::now() + 2ms);
 
   REQUIRE(run_until(io, [&] { return fired_at.has_value(); }));
   io.run_for(30ms);

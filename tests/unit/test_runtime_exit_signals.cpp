@@ -7,19 +7,22 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <future>
 #include <memory>
 #include <stdexcept>
 #include <string>
 
+#include "answer.hpp"
 #include "end_processes.hpp"
+#include "gate.hpp"
 #include "journal.hpp"
 #include "runtime/supervisor.hpp"
 #include "supervision_fixtures.hpp"
 
 using namespace otpd::runtime;
+using otpd::test::Answer;
 using otpd::test::end_processes;
 using otpd::test::ended;
+using otpd::test::Gate;
 using otpd::test::into;
 using otpd::test::Journal;
 using otpd::test::Lines;
@@ -29,18 +32,6 @@ using otpd::test::WorkerOptions;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Holds a handler until opened (or 5 s have passed, so that a failing test
-// cannot hang).
-class Latch {
- public:
-  void open() { opened_.set_value(); }
-  void wait() const { (void)ready_.wait_for(5s); }
-
- private:
-  std::promise<void> opened_;
-  std::shared_future<void> ready_ = opened_.get_future().share();
-};
 
 // Links to another process on request, and notes its terminate and the
 // exits it traps.
@@ -59,12 +50,12 @@ class Linked : public GenServer<Linked> {
     journal_.add(name_ + " trapped " + reason.text());
   }
   int ping() const { return 1; }
-  // Holds this server's thread until `latch` opens, then unlinks `other`.
-  void hold_then_unlink(std::shared_ptr<Latch> latch, Pid other) {
-    latch->wait();
+  // Holds this server's thread until `gate` opens, then unlinks `other`.
+  void hold_then_unlink(std::shared_ptr<Gate> gate, Pid other) {
+    gate->arrive_and_wait();
     unlink(other);
   }
-  void hold(std::shared_ptr<Latch> latch) { latch->wait(); }
+  void hold(std::shared_ptr<Gate> gate) { gate->arrive_and_wait(); }
   void count(std::shared_ptr<std::atomic<int>> handled) { ++*handled; }
   void watch(Pid other) { monitor(other); }
   void handle_down(MonitorRef, const Pid&, const ExitReason& reason) {
@@ -213,12 +204,12 @@ TEST_CASE("an exit signal ends a gen_server that does not trap exits before its 
   Journal journal;
   Scheduler scheduler(1);
   auto a = start<Linked>(scheduler, journal, "a", false);
-  auto latch = std::make_shared<Latch>();
+  auto gate = std::make_shared<Gate>();
   auto handled = std::make_shared<std::atomic<int>>(0);
-  a.cast(&Linked::hold, latch);
+  a.cast(&Linked::hold, gate);
   for (int i = 0; i < 1000; ++i) a.cast(&Linked::count, handled);
   Process::exit_signal(a.pid(), ExitReason::shutdown());
-  latch->open();
+  gate->open();
   CHECK(ended(a.pid()));
   CHECK(*handled == 0);
 }
@@ -228,17 +219,17 @@ TEST_CASE(
   Journal journal;
   Scheduler scheduler(1);
   auto handled = std::make_shared<std::atomic<int>>(0);
-  auto latch = std::make_shared<Latch>();
+  auto gate = std::make_shared<Gate>();
   auto sup =
       Supervisor::start(scheduler, {}, {{.name = "a", .start = [&journal] {
                                            return start_link<Linked>(journal, "a", true).pid();
                                          }}});
   const Server<Linked> a(child_pid(sup, "a"));
-  a.cast(&Linked::hold, latch);
+  a.cast(&Linked::hold, gate);
   for (int i = 0; i < 100; ++i) a.cast(&Linked::count, handled);
-  auto stopped = std::async(std::launch::async, [&] { sup.terminate_child("a").wait(); });
-  latch->open();
-  stopped.get();
+  Answer<void> stopped(sup.terminate_child("a"));
+  gate->open();
+  REQUIRE(stopped.finished());
   CHECK(*handled == 100);
   CHECK(journal.lines() == Lines{"a terminate shutdown"});
   sup.stop().wait();
@@ -252,14 +243,16 @@ TEST_CASE("the exit signal of a link undone before it arrived is dropped") {
   auto watcher = start<Linked>(scheduler, journal, "watcher", false);
   a.call_blocking(&Linked::link_to, b.pid());
   watcher.call_blocking(&Linked::watch, b.pid());
-  auto latch = std::make_shared<Latch>();
-  a.cast(&Linked::hold_then_unlink, latch, b.pid());
+  auto gate = std::make_shared<Gate>();
+  a.cast(&Linked::hold_then_unlink, gate, b.pid());
+  // a is in the handler before b crashes: the exit signal comes after it.
+  REQUIRE(gate->wait_arrived());
   b.cast(&Linked::crash);
   // b's exit signal to a goes before its 'DOWN': it waits in a's mailbox.
   REQUIRE(journal.wait_for(3));
   CHECK(journal.lines() ==
         Lines{"a linked", "b terminate error: b crashed", "watcher saw down error: b crashed"});
-  latch->open();
+  gate->open();
   CHECK(a.call_blocking(&Linked::ping) == 1);
   CHECK(end_processes({a.pid(), watcher.pid()}));
 }

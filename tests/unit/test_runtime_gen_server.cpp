@@ -4,16 +4,23 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "eventually.hpp"
+#include "gate.hpp"
+#include "manual_time.hpp"
 #include "runtime/gen_server.hpp"
 
 using namespace otpd::runtime;
 using otpd::test::eventually;
+using otpd::test::Gate;
+using otpd::test::ManualTime;
 using namespace std::chrono_literals;
 
 namespace {
@@ -25,7 +32,10 @@ class Counter : public GenServer<Counter> {
   void add(int n) { value_ += n; }
   int add_and_get(int n) { return value_ += n; }
   void fail() { throw std::runtime_error("counter broke"); }
-  void sleep_for(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+  // Answers once the gate opens (at once without one).
+  void hold(std::shared_ptr<Gate> gate) {
+    if (gate) gate->arrive_and_wait();
+  }
   void quit() { stop(ExitReason::shutdown("asked")); }
 
  private:
@@ -40,11 +50,9 @@ class Relay : public GenServer<Relay> {
     const int now = co_await target_.call(&Counter::get);
     co_return now * 2;
   }
-  Async<std::string> try_slow(int ms) { return try_within(100, ms); }
-  Async<std::string> try_within(int limit_ms, int sleep_ms) {
+  Async<std::string> try_within(int limit_ms, std::shared_ptr<Gate> gate) {
     try {
-      co_await target_.call_within(std::chrono::milliseconds(limit_ms), &Counter::sleep_for,
-                                   sleep_ms);
+      co_await target_.call_within(std::chrono::milliseconds(limit_ms), &Counter::hold, gate);
       co_return "replied";
     } catch (const CallError& e) {
       co_return e.kind() == CallError::Kind::timeout ? "timeout" : "other";
@@ -72,16 +80,16 @@ class Lifecycle : public GenServer<Lifecycle> {
   void terminate(const ExitReason& reason) {
     terminated_ = reason.kind() == ExitReason::Kind::shutdown ? 1 : 2;
   }
-  void handle_timeout() { ++timeouts_; }
+  void handle_timeout() { fired_.push_back(scheduler().now()); }
   void idle_after(int ms) { set_idle_timeout(std::chrono::milliseconds(ms)); }
-  int timeouts() const { return timeouts_; }
+  std::vector<TimeSource::TimePoint> fired() const { return fired_; }
   std::string log() const { return log_; }
   void ping() {}
 
  private:
   std::atomic<int>& terminated_;
   std::string log_;
-  int timeouts_ = 0;
+  std::vector<TimeSource::TimePoint> fired_;
 };
 
 // One of two servers that call each other from a handler: OTP's classic
@@ -133,34 +141,64 @@ TEST_CASE("a handler calls another server without blocking its thread") {
   CHECK(relay.call_blocking(&Relay::doubled) == 42);
 }
 
+// Asks the relay, on a thread of its own, to call the counter within
+// `limit_ms`, the counter holding the call at `gate`.
+std::future<std::string> try_within(const Server<Relay>& relay, int limit_ms,
+                                    std::shared_ptr<Gate> gate) {
+  return std::async(std::launch::async, [relay, limit_ms, gate] {
+    return relay.call_blocking(&Relay::try_within, limit_ms, gate);
+  });
+}
+
 TEST_CASE("a timed-out call fails, and its late reply reaches no one") {
-  Scheduler scheduler(2);
+  ManualTime time;
+  Scheduler scheduler(2, {}, &time);  // the counter and the relay on different threads
   auto counter = start<Counter>(scheduler, 0);
   auto relay = start<Relay>(scheduler, counter);
-  CHECK(relay.call_blocking(&Relay::try_slow, 300) == "timeout");
-  // The late reply arrives while the relay handles other calls.
+  auto gate = std::make_shared<Gate>();
+  auto answer = try_within(relay, 100, gate);
+  REQUIRE(gate->wait_arrived());
+  time.advance(100ms);
+  CHECK(answer.get() == "timeout");
+  // The relay handles other calls while the late reply is on its way.
   relay.cast(&Relay::note);
-  std::this_thread::sleep_for(300ms);
+  gate->open();
+  // The counter answers this call after the late reply: the relay must
+  // drop that one and take its own.
+  CHECK(relay.call_blocking(&Relay::try_within, 100, std::shared_ptr<Gate>()) == "replied");
   CHECK(relay.call_blocking(&Relay::handled) == 1);
-  CHECK(relay.call_blocking(&Relay::try_slow, 0) == "replied");
 }
 
 TEST_CASE("each call keeps its own time limit, whatever the calls before it had") {
-  Scheduler scheduler(2);  // the relay and the counter on different threads
+  ManualTime time;
+  Scheduler scheduler(2, {}, &time);  // the relay and the counter on different threads
   auto counter = start<Counter>(scheduler, 0);
   auto relay = start<Relay>(scheduler, counter);
   SUBCASE("a shorter limit after a longer one") {
-    CHECK(relay.call_blocking(&Relay::try_within, 5000, 0) == "replied");
-    const auto began = std::chrono::steady_clock::now();
-    CHECK(relay.call_blocking(&Relay::try_within, 100, 400) == "timeout");
-    CHECK(std::chrono::steady_clock::now() - began < 390ms);
+    CHECK(relay.call_blocking(&Relay::try_within, 5000, std::shared_ptr<Gate>()) == "replied");
+    auto gate = std::make_shared<Gate>();
+    auto answer = try_within(relay, 100, gate);
+    REQUIRE(gate->wait_arrived());
+    time.advance(100ms);  // not the 5 s of the call before
+    CHECK(answer.get() == "timeout");
+    gate->open();
   }
   SUBCASE("a longer limit after a shorter one") {
-    CHECK(relay.call_blocking(&Relay::try_within, 50, 0) == "replied");
+    CHECK(relay.call_blocking(&Relay::try_within, 50, std::shared_ptr<Gate>()) == "replied");
     // The first call's deadline passes while this one waits; it still has
     // until its own.
-    CHECK(relay.call_blocking(&Relay::try_within, 1000, 200) == "replied");
-    CHECK(relay.call_blocking(&Relay::try_within, 100, 300) == "timeout");
+    auto gate = std::make_shared<Gate>();
+    auto answer = try_within(relay, 1000, gate);
+    REQUIRE(gate->wait_arrived());
+    time.advance(999ms);
+    gate->open();
+    CHECK(answer.get() == "replied");
+    auto gate2 = std::make_shared<Gate>();
+    auto late = try_within(relay, 100, gate2);
+    REQUIRE(gate2->wait_arrived());
+    time.advance(100ms);
+    CHECK(late.get() == "timeout");
+    gate2->open();
   }
 }
 
@@ -197,20 +235,31 @@ TEST_CASE("init, handle_continue, stop and terminate") {
 
 TEST_CASE("the idle timeout fires after quiet periods only") {
   std::atomic<int> terminated{0};
-  Scheduler scheduler(1);
+  ManualTime time;
+  Scheduler scheduler(1, {}, &time);
   auto server = start<Lifecycle>(scheduler, terminated);
+  const auto step = [&](int ms) {
+    for (int i = 0; i < ms; ++i) time.advance(1ms);
+  };
   server.call_blocking(&Lifecycle::idle_after, 100);
   // Busy: a message every 20 ms for 300 ms keeps it from firing.
   for (int i = 0; i < 15; ++i) {
-    server.cast(&Lifecycle::ping);
-    std::this_thread::sleep_for(20ms);
+    server.call_blocking(&Lifecycle::ping);
+    step(20);
   }
-  CHECK(server.call_blocking(&Lifecycle::timeouts) == 0);
-  std::this_thread::sleep_for(250ms);
-  const int quiet = server.call_blocking(&Lifecycle::timeouts);
-  CHECK(quiet >= 1);
-  CHECK(quiet <= 3);
+  const auto last_message = time.now() - 20ms;
+  step(180);
+  // Any message is activity, these calls too: asked once, at the end. When
+  // it fired, in milliseconds after the last message:
+  std::vector<long> fired;
+  for (const auto at : server.call_blocking(&Lifecycle::fired)) {
+    fired.push_back(static_cast<long>((at - last_message) / 1ms));
+  }
+  std::string shown;
+  for (const long ms : fired) shown += std::to_string(ms) + " ";
+  CAPTURE(shown);
+  CHECK(fired == std::vector<long>{100, 200});
   server.call_blocking(&Lifecycle::idle_after, 0);
-  std::this_thread::sleep_for(250ms);
-  CHECK(server.call_blocking(&Lifecycle::timeouts) == quiet);
+  step(300);
+  CHECK(server.call_blocking(&Lifecycle::fired).size() == 2);
 }

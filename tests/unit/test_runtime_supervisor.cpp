@@ -11,16 +11,20 @@
 #include <thread>
 #include <vector>
 
+#include "answer.hpp"
 #include "eventually.hpp"
+#include "manual_time.hpp"
 #include "runtime/supervisor.hpp"
 #include "supervision_fixtures.hpp"
 
 using namespace otpd::runtime;
+using otpd::test::Answer;
 using otpd::test::ended;
 using otpd::test::eventually;
 using otpd::test::into;
 using otpd::test::Journal;
 using otpd::test::Lines;
+using otpd::test::ManualTime;
 using otpd::test::Member;
 using otpd::test::worker;
 using namespace std::chrono_literals;
@@ -126,7 +130,8 @@ TEST_CASE("restart types: permanent always, transient after a crash, temporary n
 
 TEST_CASE("past its intensity a supervisor stops its children and ends with shutdown") {
   Journal journal;
-  Scheduler scheduler(2);
+  ManualTime time;  // standing still: every restart in one instant
+  Scheduler scheduler(2, {}, &time);
   auto sup =
       Supervisor::start(scheduler, {.intensity = 2, .period = 10s, .on_report = into(journal)},
                         {worker(journal, "a"), worker(journal, "b")});
@@ -141,6 +146,50 @@ TEST_CASE("past its intensity a supervisor stops its children and ends with shut
               "report reached_max_restart_intensity b error: b crashed", "a terminate shutdown"});
   CHECK(ended(sup.pid()));
   CHECK_THROWS_AS(sup.count_children().wait(), CallError);
+}
+
+// Crashes the child `name` and waits for its restart: `lines` more in the
+// journal (its terminate, the reports if any, its init).
+void crash_and_restart(const Supervisor& sup, Journal& journal, const std::string& name,
+                       std::size_t lines = 2) {
+  const std::size_t before = journal.size();
+  child(sup, name).cast(&Member::crash);
+  REQUIRE(journal.wait_for(before + lines));
+  REQUIRE(journal.since(before).back() == name + " init");
+}
+
+TEST_CASE("by default a supervisor allows 3 restarts in 5 s, as Elixir's and otpd's do") {
+  Journal journal;
+  ManualTime time;
+  Scheduler scheduler(2, {}, &time);
+  auto sup = Supervisor::start(scheduler, {.on_report = into(journal)}, {worker(journal, "a")});
+  REQUIRE(journal.wait_for(1));
+  // Three restarts within 4 s, then the first is more than 5 s old.
+  for (int i = 0; i < 3; ++i) {
+    crash_and_restart(sup, journal, "a", 3);
+    time.advance(2s);
+  }
+  crash_and_restart(sup, journal, "a", 3);  // at 6 s: 2, 4 and 6 count
+  const std::size_t before = journal.size();
+  child(sup, "a").cast(&Member::crash);  // a fourth at 6 s: one too many
+  CHECK(ended(sup.pid()));
+  CHECK(journal.since(before) == Lines{"a terminate error: a crashed",
+                                       "report child_terminated a error: a crashed",
+                                       "report reached_max_restart_intensity a error: a crashed"});
+}
+
+TEST_CASE("a restart exactly `period` old still counts; one a moment older does not") {
+  Journal journal;
+  ManualTime time;
+  Scheduler scheduler(2, {}, &time);
+  auto sup = Supervisor::start(scheduler, {.intensity = 1, .period = 1s}, {worker(journal, "a")});
+  REQUIRE(journal.wait_for(1));
+  crash_and_restart(sup, journal, "a");
+  time.advance(1s + 1ms);
+  crash_and_restart(sup, journal, "a");  // the first is out of the window
+  time.advance(1s);
+  child(sup, "a").cast(&Member::crash);  // the second is exactly 1 s old: two in the window
+  CHECK(ended(sup.pid()));
 }
 
 TEST_CASE("stop ends the children in reverse order of their start") {
@@ -173,15 +222,20 @@ class Stubborn final : public Process {
 
 TEST_CASE("a shutdown timeout kills a worker that has not ended when it expires") {
   Journal journal;
-  Scheduler scheduler(2);
+  ManualTime time;
+  Scheduler scheduler(2, {}, &time);
   auto sup =
       Supervisor::start(scheduler, {.on_report = into(journal)},
                         {{.name = "stubborn",
                           .start = [&journal] { return start_link<Stubborn>(journal).pid(); },
                           .shutdown = Shutdown::after(100ms)}});
-  const auto t0 = std::chrono::steady_clock::now();
-  sup.terminate_child("stubborn").wait();
-  CHECK(std::chrono::steady_clock::now() - t0 >= 100ms);  // not before the timeout
+  Answer<void> stopped(sup.terminate_child("stubborn"));
+  REQUIRE(journal.wait_for(1));  // it has the signal, and the timer runs
+  time.advance(99ms);
+  // Nothing but the timer can end it: not done before the timeout.
+  CHECK_FALSE(stopped.finished(0ms));
+  time.advance(1ms);
+  REQUIRE(stopped.finished());
   // Killed: no terminate, as in OTP.
   CHECK(journal.lines() ==
         Lines{"stubborn ignores shutdown", "report shutdown_error stubborn killed"});
@@ -198,14 +252,17 @@ TEST_CASE("brutal_kill ends a worker before its next message; the rest is droppe
                                {worker(journal, "w", {.shutdown = Shutdown::brutal_kill()})});
   REQUIRE(journal.wait_for(1));
   const auto w = child(sup, "w");
-  for (int i = 0; i < 1000; ++i) w.cast(&Member::nap, 1);
-  sup.terminate_child("w").wait();
-  const auto lines = journal.lines();
-  CHECK(std::count(lines.begin(), lines.end(), "w napped") < 1000);
+  auto gate = std::make_shared<otpd::test::Gate>();
+  auto handled = std::make_shared<std::atomic<int>>(0);
+  w.cast(&Member::hold, gate);
+  REQUIRE(gate->wait_arrived());
+  for (int i = 0; i < 1000; ++i) w.cast(&Member::count, handled);
+  Answer<void> stopped(sup.terminate_child("w"));
+  gate->open();
+  REQUIRE(stopped.finished());
+  CHECK(*handled < 1000);
   // No terminate (killed), and no shutdown_error: killed is what brutal_kill expects.
-  CHECK(std::none_of(lines.begin(), lines.end(),
-                     [](const std::string& line) { return line.rfind("w terminate", 0) == 0; }));
-  CHECK(journal.since(lines.size()).empty());
+  CHECK(journal.lines() == Lines{"w init"});
 }
 
 TEST_CASE("shutdown infinity waits for everything queued before the signal") {
@@ -214,10 +271,10 @@ TEST_CASE("shutdown infinity waits for everything queued before the signal") {
   auto sup = Supervisor::start(scheduler, {.on_report = into(journal)},
                                {worker(journal, "w", {.shutdown = Shutdown::infinity()})});
   REQUIRE(journal.wait_for(1));
-  for (int i = 0; i < 5; ++i) child(sup, "w").cast(&Member::nap, 20);
+  for (int i = 0; i < 5; ++i) child(sup, "w").cast(&Member::note, std::to_string(i));
   sup.terminate_child("w").wait();
-  CHECK(journal.lines() == Lines{"w init", "w napped", "w napped", "w napped", "w napped",
-                                 "w napped", "w terminate shutdown"});
+  CHECK(journal.lines() ==
+        Lines{"w init", "w 0", "w 1", "w 2", "w 3", "w 4", "w terminate shutdown"});
 }
 
 TEST_CASE("a child that fails to start fails its supervisor's start") {

@@ -14,38 +14,16 @@
 
 #include "end_processes.hpp"
 #include "eventually.hpp"
+#include "gate.hpp"
 #include "runtime/task.hpp"
 
 using namespace otpd::runtime;
 using otpd::test::end_processes;
 using otpd::test::eventually;
+using otpd::test::Gate;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Holds plain task functions until opened (or 5 s have passed, so that a
-// failing test cannot hang), and counts who has arrived.
-class Gate {
- public:
-  void open() {
-    std::lock_guard lock(mutex_);
-    open_ = true;
-    changed_.notify_all();
-  }
-  // Arrives, then waits until `count` have arrived or the gate is open.
-  bool arrive_and_wait(int count) {
-    std::unique_lock lock(mutex_);
-    ++arrived_;
-    changed_.notify_all();
-    return changed_.wait_for(lock, 5s, [&] { return open_ || arrived_ >= count; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool open_ = false;
-  int arrived_ = 0;
-};
 
 // Answers a call only once the gate opens: a call that takes as long as the
 // test wants.

@@ -3,10 +3,12 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,7 +19,6 @@
 #include <fstream>
 #include <map>
 #include <string>
-#include <thread>
 
 #include "../helpers/reachable.hpp"
 #include "loop/signals.hpp"
@@ -76,19 +77,23 @@ class TempDir {
   fs::path path_;
 };
 
-// Waits for our own child by pid, killing it if it overstays: no test hangs
-// and none leaves a process behind.
+// Waits for our own child by pid (its pidfd is readable once it has
+// exited), killing it if it overstays: no test hangs and none leaves a
+// process behind.
 int wait_for(int pid) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  int status = 0;
-  while (waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
+  const int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd >= 0) {
+    pollfd exited{.fd = fd, .events = POLLIN, .revents = 0};
+    const bool in_time = poll(&exited, 1, 5000) == 1;
+    close(fd);
+    if (!in_time) {
       kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
+      waitpid(pid, nullptr, 0);
       FAIL("child " << pid << " did not exit in time");
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+  int status = 0;
+  waitpid(pid, &status, 0);
   return status;
 }
 

@@ -11,14 +11,19 @@
 init({supervisor, idle}) ->
     {ok, {#{strategy => simple_one_for_one, intensity => 3, period => 5},
           [#{id => idle, start => {?MODULE, idle_start, []}}]}};
-init({supervisor, crasher, Log}) ->
-    {ok, {#{strategy => one_for_one, intensity => 1000000000, period => 1},
+init({supervisor, crasher, Log, Intensity, Period}) ->
+    {ok, {#{strategy => one_for_one, intensity => Intensity, period => Period},
           [#{id => crasher, start => {?MODULE, crasher_start, [Log]}}]}};
 %% The workers.
 init(idle) -> {ok, idle};
-init({crasher, Log}) ->
+%% Crashes while its supervisor's share of crashes lasts (a counter), as
+%% otpd's crasher does, so that no supervisor reaches its intensity.
+init({crasher, {Log, Left}}) ->
     Log ! {init, erlang:monotonic_time(nanosecond)},
-    gen_server:cast(self(), crash),
+    case counters:get(Left, 1) > 0 of
+        true -> counters:sub(Left, 1, 1), gen_server:cast(self(), crash);
+        false -> ok
+    end,
     {ok, Log};
 init([]) -> {ok, 0}.
 
@@ -32,7 +37,7 @@ handle_info(_, State) -> {noreply, State}.
 idle_start() -> gen_server:start_link(?MODULE, idle, []).
 crasher_start(Log) -> gen_server:start_link(?MODULE, {crasher, Log}, []).
 
-main([Casts, Calls, Spawns, Restarts, IdleMs]) ->
+main([Casts, Calls, Spawns, Restarts, IdleMs, Intensity, Period, Tasks]) ->
     %% Crash and supervisor reports go nowhere, as on otpd's side, where
     %% no report handler is set: the figures are the runtime's, not a logger's.
     logger:set_primary_config(level, none),
@@ -40,7 +45,10 @@ main([Casts, Calls, Spawns, Restarts, IdleMs]) ->
     when_positive(list_to_integer(Calls), fun call_latency/1),
     when_positive(list_to_integer(Spawns),
                   fun(N) -> spawn_workers(N, list_to_integer(IdleMs)) end),
-    when_positive(list_to_integer(Restarts), fun restart_latency/1),
+    when_positive(list_to_integer(Restarts),
+                  fun(N) -> restart_latency(N, list_to_integer(Intensity),
+                                            list_to_integer(Period)) end),
+    when_positive(list_to_integer(Tasks), fun task_latency/1),
     halt(0).
 
 when_positive(N, Run) when N > 0 -> Run(N);
@@ -121,18 +129,28 @@ rss_bytes() ->
 
 %% A permanent worker under one_for_one that crashes as soon as it has
 %% started; each restart is timed from the crash (taken just before the
-%% error is raised) to the start of the new incarnation's init.
-restart_latency(N) ->
+%% error is raised) to the start of the new incarnation's init. Each
+%% supervisor allows Intensity restarts in Period seconds and sees that many
+%% before it is stopped and a fresh one takes over, as on otpd's side.
+restart_latency(N, Intensity, Period) ->
     Parent = self(),
     spawn_opt(fun() ->
         process_flag(trap_exit, true),
-        {ok, Sup} = supervisor:start_link(?MODULE, {supervisor, crasher, self()}),
-        Samples = collect_restarts(N, undefined, []),
-        exit(Sup, shutdown),
-        receive {'EXIT', Sup, _} -> ok end,
-        Parent ! {done, Samples}
+        Parent ! {done, supervisors(N, Intensity, Period, [])}
     end, [link]),
     receive {done, Samples} -> print_latencies("restart", "restarts", N, Samples) end.
+
+supervisors(0, _, _, Acc) -> Acc;
+supervisors(N, Intensity, Period, Acc) ->
+    Here = min(N, Intensity),
+    Left = counters:new(1, []),
+    counters:put(Left, 1, Here),
+    {ok, Sup} = supervisor:start_link(?MODULE, {supervisor, crasher, {self(), Left},
+                                                Intensity, Period}),
+    Samples = collect_restarts(Here, undefined, Acc),
+    exit(Sup, shutdown),
+    receive {'EXIT', Sup, _} -> ok end,
+    supervisors(N - Here, Intensity, Period, Samples).
 
 collect_restarts(0, _, Acc) -> Acc;
 collect_restarts(N, Crashed, Acc) ->
@@ -141,6 +159,24 @@ collect_restarts(N, Crashed, Acc) ->
         {init, _} when Crashed =:= undefined -> collect_restarts(N, undefined, Acc);
         {init, T} -> collect_restarts(N - 1, undefined, [T - Crashed | Acc])
     end.
+
+%% Task.async + Task.await of a plain function: a process spawned linked
+%% and monitored that sends its result, received by the caller.
+task_latency(N) ->
+    Parent = self(),
+    spawn_opt(fun() -> Parent ! {done, time_tasks(N, [])} end, [link]),
+    receive {done, Samples} -> print_latencies("task", "tasks", N, Samples) end.
+
+time_tasks(0, Acc) -> Acc;
+time_tasks(N, Acc) ->
+    T0 = erlang:monotonic_time(nanosecond),
+    Self = self(),
+    Pid = spawn_link(fun() -> Self ! {self(), N} end),
+    Ref = monitor(process, Pid),
+    receive {Pid, N} -> ok end,
+    demonitor(Ref, [flush]),
+    T1 = erlang:monotonic_time(nanosecond),
+    time_tasks(N - 1, [T1 - T0 | Acc]).
 
 print_latencies(Workload, CountKey, N, Samples) ->
     Sorted = lists:sort(Samples),

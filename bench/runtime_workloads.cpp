@@ -3,7 +3,8 @@
 // is installed, on the BEAM (bench/beam_workloads.erl), in one run; the
 // table gives both and their ratio.
 //
-//   otpd-bench-runtime [--casts N] [--calls N] [--spawns N] [--restarts N]
+//   otpd-bench-runtime [--casts N] [--calls N] [--remote-calls N] [--tasks N]
+//                      [--spawns N] [--restarts N] [--window I/P]
 //                      [--idle-seconds S] [--threads N] [--no-beam]
 #include <malloc.h>
 #include <sys/resource.h>
@@ -25,6 +26,7 @@
 #include "runtime/dynamic_supervisor.hpp"
 #include "runtime/gen_server.hpp"
 #include "runtime/supervisor.hpp"
+#include "runtime/task.hpp"
 
 using namespace otpd::runtime;
 using Clock = std::chrono::steady_clock;
@@ -34,8 +36,16 @@ namespace {
 struct Options {
   long casts = 10'000'000;
   int calls = 1'000'000;
+  int remote_calls = 1'000'000;
+  int tasks = 100'000;
   int spawns = 100'000;
   int restarts = 100'000;
+  // The restart intensity of the restart workload's supervisors: each one
+  // sees `intensity` restarts within its `period` (seconds), then is
+  // replaced by a fresh one, so that no supervisor gives up and none keeps
+  // a longer record of restarts than a user's would.
+  int intensity = 3;
+  int period = 5;
   double idle_seconds = 2;
   unsigned threads = 2;
   bool beam = true;
@@ -64,14 +74,35 @@ struct Driver : GenServer<Driver> {
     co_return std::chrono::duration<double>(Clock::now() - t0).count();
   }
 
-  Async<std::vector<double>> call_ns(int n) {
+  Async<std::vector<double>> call_ns(int n) { return time_calls(counter, n); }
+
+  // Calls to a counter on another thread of the pool.
+  Async<std::vector<double>> remote_call_ns(Server<Counter> remote, int n) {
+    return time_calls(remote, n);
+  }
+
+  static Async<std::vector<double>> time_calls(Server<Counter> server, int n) {
     std::vector<double> samples;
     samples.reserve(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) {
       const auto t0 = Clock::now();
-      co_await counter.call(&Counter::count);
+      co_await server.call(&Counter::count);
       samples.push_back(std::chrono::duration<double, std::nano>(Clock::now() - t0).count());
     }
+    co_return samples;
+  }
+
+  // A task running a plain function, awaited: Task.async + Task.await.
+  Async<std::vector<double>> task_ns(int n) {
+    std::vector<double> samples;
+    samples.reserve(static_cast<std::size_t>(n));
+    long sum = 0;
+    for (int i = 0; i < n; ++i) {
+      const auto t0 = Clock::now();
+      sum += co_await async([i] { return static_cast<long>(i); }).await();
+      samples.push_back(std::chrono::duration<double, std::nano>(Clock::now() - t0).count());
+    }
+    if (sum != static_cast<long>(n) * (n - 1) / 2) throw std::runtime_error("tasks lost");
     co_return samples;
   }
 };
@@ -80,6 +111,10 @@ struct Figures {
   double casts_per_s = 0;
   double call_median_ns = 0;
   double call_p99_ns = 0;
+  double remote_call_median_ns = 0;
+  double remote_call_p99_ns = 0;
+  double task_median_ns = 0;
+  double task_p99_ns = 0;
   double spawn_seconds = 0;
   double spawns_per_s = 0;
   double rss_per_worker = 0;  // bytes
@@ -196,21 +231,40 @@ void run_spawns(const Options& options, Figures& f) {
   const double cpu0 = cpu_seconds();
   std::this_thread::sleep_for(std::chrono::duration<double>(options.idle_seconds));
   f.idle_cpu_seconds = cpu_seconds() - cpu0;
-  spawner.call_then([](Outcome<std::size_t>) {}, &Spawner::stop_all);
-  while (scheduler.live_processes() > 1) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // As the BEAM side does: every spawned worker is still there.
+  const std::size_t active = spawner.call_blocking_within(kBenchTimeout, &Spawner::stop_all);
+  if (active != static_cast<std::size_t>(options.spawns)) {
+    throw std::runtime_error("the supervisor counts " + std::to_string(active) + " children, not " +
+                             std::to_string(options.spawns));
+  }
 }
 
+// Supervisors one after the other, each seeing `intensity` restarts (fewer
+// for the last) and then stopped: every restart is counted in a window of
+// the size a user configures.
 void run_restarts(const Options& options, Figures& f) {
   Scheduler scheduler(options.threads);
   RestartLog log;
-  log.left = options.restarts;
   log.samples.reserve(static_cast<std::size_t>(options.restarts));
-  auto done = log.done.get_future();
-  auto supervisor = Supervisor::start(
-      scheduler, {.strategy = Strategy::one_for_one, .intensity = 1'000'000'000},
-      {{.name = "crasher", .start = [&log] { return start_link<Crasher>(log).pid(); }}});
-  done.wait();
-  supervisor.stop().wait();
+  for (int left = options.restarts; left > 0;) {
+    const int here = std::min(left, std::max(options.intensity, 1));
+    log.left = here;
+    log.crashed_at = {};
+    log.done = std::promise<void>();
+    auto done = log.done.get_future();
+    auto supervisor = Supervisor::start(
+        scheduler,
+        {.strategy = Strategy::one_for_one,
+         .intensity = options.intensity,
+         .period = std::chrono::seconds(options.period)},
+        {{.name = "crasher", .start = [&log] { return start_link<Crasher>(log).pid(); }}});
+    done.wait();
+    supervisor.stop().wait();
+    left -= here;
+  }
+  if (log.samples.size() != static_cast<std::size_t>(options.restarts)) {
+    throw std::runtime_error("restarts lost");
+  }
   std::sort(log.samples.begin(), log.samples.end());
   f.restart_median_ns = percentile(log.samples, 0.5);
   f.restart_p99_ns = percentile(log.samples, 0.99);
@@ -235,6 +289,23 @@ Figures run_otpd(const Options& options) {
     f.call_median_ns = percentile(samples, 0.5);
     f.call_p99_ns = percentile(samples, 0.99);
   }
+  if (options.tasks > 0) {
+    auto samples = driver.call_blocking_within(kBenchTimeout, &Driver::task_ns, options.tasks);
+    std::sort(samples.begin(), samples.end());
+    f.task_median_ns = percentile(samples, 0.5);
+    f.task_p99_ns = percentile(samples, 0.99);
+  }
+  if (options.remote_calls > 0 && options.threads > 1) {
+    // Started from outside the runtime, each on the next thread in turn:
+    // the driver and this counter are on different threads.
+    auto remote = start<Counter>(scheduler);
+    if (remote.pid().get()->scheduler().threads() < 2) throw std::logic_error("one thread");
+    auto samples = driver.call_blocking_within(kBenchTimeout, &Driver::remote_call_ns, remote,
+                                               options.remote_calls);
+    std::sort(samples.begin(), samples.end());
+    f.remote_call_median_ns = percentile(samples, 0.5);
+    f.remote_call_p99_ns = percentile(samples, 0.99);
+  }
   return f;
 }
 
@@ -246,7 +317,9 @@ bool run_beam(const Options& options, Figures& f) {
       " -pa " OTPD_BENCH_BEAM_DIR " -eval 'beam_workloads:main([\"" +
       std::to_string(options.casts) + "\",\"" + std::to_string(options.calls) + "\",\"" +
       std::to_string(options.spawns) + "\",\"" + std::to_string(options.restarts) + "\",\"" +
-      std::to_string(static_cast<long>(options.idle_seconds * 1000)) + "\"])'";
+      std::to_string(static_cast<long>(options.idle_seconds * 1000)) + "\",\"" +
+      std::to_string(options.intensity) + "\",\"" + std::to_string(options.period) + "\",\"" +
+      std::to_string(options.tasks) + "\"])'";
   FILE* out = popen(command.c_str(), "r");
   if (out == nullptr) return false;
   char line[512];
@@ -268,6 +341,9 @@ bool run_beam(const Options& options, Figures& f) {
       std::fprintf(stderr, "BEAM: %d workers: RSS +%.0f KiB, erlang:memory(total) +%.0f KiB\n",
                    j["workers"].get<int>(), j["rss_bytes"].get<double>() / 1024,
                    j["memory_bytes"].get<double>() / 1024);
+    } else if (j["workload"] == "task") {
+      f.task_median_ns = j["median_ns"].get<double>();
+      f.task_p99_ns = j["p99_ns"].get<double>();
     } else if (j["workload"] == "restart") {
       f.restart_median_ns = j["median_ns"].get<double>();
       f.restart_p99_ns = j["p99_ns"].get<double>();
@@ -276,10 +352,15 @@ bool run_beam(const Options& options, Figures& f) {
   return pclose(out) == 0 && any;
 }
 
+// `beam` < 0: the BEAM has no figure of its own for this workload.
 void row(const char* what, double otpd, double beam, bool have_beam, const char* unit,
          bool higher_is_better) {
   if (!have_beam) {
     std::printf("%-28s %14.2f %-8s\n", what, otpd, unit);
+    return;
+  }
+  if (beam < 0) {
+    std::printf("%-28s %14.2f %14s %-8s %7s\n", what, otpd, "-", unit, "-");
     return;
   }
   const double ratio = higher_is_better ? otpd / beam : beam / otpd;
@@ -301,6 +382,20 @@ int main(int argc, char** argv) {
       options.casts = std::atol(value());
     } else if (arg == "--calls") {
       options.calls = std::atoi(value());
+    } else if (arg == "--remote-calls") {
+      options.remote_calls = std::atoi(value());
+    } else if (arg == "--tasks") {
+      options.tasks = std::atoi(value());
+    } else if (arg == "--window") {
+      // I/P: I restarts in P seconds.
+      const std::string window = value();
+      const auto slash = window.find('/');
+      options.intensity = std::atoi(window.substr(0, slash).c_str());
+      options.period = slash == std::string::npos ? 5 : std::atoi(window.substr(slash + 1).c_str());
+      if (options.intensity < 1 || options.period < 1) {
+        std::fprintf(stderr, "--window wants I/P, both at least 1\n");
+        return 2;
+      }
     } else if (arg == "--spawns") {
       options.spawns = std::atoi(value());
     } else if (arg == "--restarts") {
@@ -313,14 +408,23 @@ int main(int argc, char** argv) {
       options.beam = false;
     } else {
       std::fprintf(stderr,
-                   "usage: %s [--casts N] [--calls N] [--spawns N] [--restarts N]\n"
+                   "usage: %s [--casts N] [--calls N] [--remote-calls N] [--tasks N]\n"
+                   "          [--spawns N] [--restarts N] [--window I/P]\n"
                    "          [--idle-seconds S] [--threads N] [--no-beam]\n"
-                   "A workload whose count is 0 is skipped.\n",
+                   "A workload whose count is 0 is skipped. --window (default 3/5): each\n"
+                   "supervisor of the restart workload allows I restarts in P seconds\n"
+                   "and sees I of them before the next one takes over.\n",
                    argv[0]);
       return 2;
     }
   }
-  const Figures otpd = run_otpd(options);
+  Figures otpd;
+  try {
+    otpd = run_otpd(options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "otpd-bench-runtime: %s\n", e.what());
+    return 1;
+  }
   Figures beam;
   const bool have_beam = options.beam && run_beam(options, beam);
   if (options.beam && !have_beam) {
@@ -334,6 +438,13 @@ int main(int argc, char** argv) {
       "us", false);
   row("call round trip, p99", otpd.call_p99_ns / 1e3, beam.call_p99_ns / 1e3, have_beam, "us",
       false);
+  // The BEAM places processes itself: no figure of its own for this one.
+  row("call to another thread, med.", otpd.remote_call_median_ns / 1e3, -1, have_beam, "us", false);
+  row("call to another thread, p99", otpd.remote_call_p99_ns / 1e3, -1, have_beam, "us", false);
+  row("task, plain function, median", otpd.task_median_ns / 1e3, beam.task_median_ns / 1e3,
+      have_beam, "us", false);
+  row("task, plain function, p99", otpd.task_p99_ns / 1e3, beam.task_p99_ns / 1e3, have_beam, "us",
+      false);
   row("spawn under dyn. supervisor", otpd.spawns_per_s / 1e3, beam.spawns_per_s / 1e3, have_beam,
       "k/s", true);
   row("  time for all", otpd.spawn_seconds * 1e3, beam.spawn_seconds * 1e3, have_beam, "ms", false);
@@ -344,7 +455,9 @@ int main(int argc, char** argv) {
       have_beam, "us", false);
   row("restart, one_for_one, p99", otpd.restart_p99_ns / 1e3, beam.restart_p99_ns / 1e3, have_beam,
       "us", false);
-  std::printf("(%d workers spawned, CPU over %.1f s of idling with them, %d restarts)\n",
-              options.spawns, options.idle_seconds, options.restarts);
+  std::printf(
+      "(%d workers spawned, CPU over %.1f s of idling with them, %d restarts by supervisors "
+      "of intensity %d in %d s)\n",
+      options.spawns, options.idle_seconds, options.restarts, options.intensity, options.period);
   return 0;
 }

@@ -158,7 +158,37 @@ void Worker::note_first_due() {
                      std::memory_order_release);
 }
 
+// How long a thread with nothing to do looks for work before it sleeps.
+// The answer to a call to another thread takes a microsecond or two when
+// both threads run, but a futex sleep and wake-up costs 50-200 us on the
+// VMs measured (docs/benchmarks.md), and once one side sleeps, the other
+// side's wait outlasts its own spin and it sleeps too: every exchange then
+// pays a wake-up. So the spin adapts: a sleep that ended soon (work comes
+// at short intervals) doubles it, up to kSpinMax; a long sleep halves it,
+// down to kSpinMin. Only time that follows work is spent so: an idle pool
+// sleeps.
+constexpr auto kSpinMin = std::chrono::microseconds(50);
+constexpr auto kSpinMax = std::chrono::microseconds(500);
+
+// True when work came (a process made runnable, a timer due, a stop).
+bool Worker::spin_for_work() {
+  if (!scheduler.on_system_time()) return false;
+  const auto until = Clock::now() + spin;
+  for (;;) {
+    // No PAUSE between looks: in a KVM guest a loop of PAUSEs makes the
+    // host take the CPU away (pause-loop exiting), which tripled the
+    // latency measured here.
+    for (int i = 0; i < 32; ++i) {
+      if (remote.maybe_nonempty() || stopping.load(std::memory_order_relaxed)) return true;
+    }
+    const auto now = Clock::now();
+    if (!timers.empty() && timers.top().due <= now) return true;
+    if (now >= until) return false;
+  }
+}
+
 void Worker::sleep_until_woken() {
+  if (spin_for_work()) return;
   const std::uint32_t seen = wake_word.load(std::memory_order_acquire);
   sleeping.store(true, std::memory_order_seq_cst);
   if (remote.maybe_nonempty() || stopping.load(std::memory_order_seq_cst)) {
@@ -182,8 +212,18 @@ void Worker::sleep_until_woken() {
       bound = &timeout;
     }
   }
+  const bool adapt = scheduler.on_system_time();
+  const Clock::time_point slept = adapt ? Clock::now() : Clock::time_point{};
   futex_wait(wake_word, seen, bound);
   sleeping.store(false, std::memory_order_relaxed);
+  if (adapt) {
+    const auto asleep = Clock::now() - slept;
+    if (asleep < 2 * spin) {
+      spin = std::min<Clock::duration>(2 * spin, kSpinMax);
+    } else if (asleep > 2 * kSpinMax) {
+      spin = std::max<Clock::duration>(spin / 2, kSpinMin);
+    }
+  }
 }
 
 void Worker::wake() {
@@ -316,10 +356,24 @@ std::size_t Scheduler::live_processes() const {
 }
 
 void Scheduler::start(Process& process) {
-  Worker* home = this_worker;
+  Worker* home = this_worker != nullptr && &this_worker->scheduler == this ? this_worker : nullptr;
   if (home == nullptr) {
     home = workers_[next_home_.fetch_add(1, std::memory_order_relaxed) % workers_.size()].get();
   }
+  start_on(home, process);
+}
+
+void Scheduler::start_beside(Process& process) {
+  const auto n = static_cast<unsigned>(workers_.size());
+  const unsigned turn = next_home_.fetch_add(1, std::memory_order_relaxed);
+  // Another thread than this one: the caller's index plus 1 to n - 1.
+  const unsigned index = this_worker != nullptr && &this_worker->scheduler == this && n > 1
+                             ? (this_worker->index + 1 + turn % (n - 1)) % n
+                             : turn % n;
+  start_on(workers_[index].get(), process);
+}
+
+void Scheduler::start_on(Worker* home, Process& process) {
   process.scheduler_ = this;
   process.home_ = home;
   // Joining the live list happens on the home thread, as the first thing the

@@ -19,13 +19,15 @@
 // A task is awaited once. From a thread outside the runtime, `async(
 // scheduler, fn)` starts an unlinked task and `task.await_blocking()` waits.
 //
-// Where fn runs: a function returning Async<R> runs as the task process's
-// handler, on the runtime's threads, and co_awaits calls to servers or other
-// tasks (the cheap way, and a kill ends it at its next co_await). A plain
-// function gets a thread of its own, since C++ cannot preempt it and it may
-// block (a fetch, a file, a child process): a kill then ends the task
-// process at once (the caller is told), while the function runs to its end
-// and its result is dropped.
+// Where fn runs: as the task process's handler, on the runtime's threads.
+// A function returning Async<R> runs on the caller's thread and co_awaits
+// calls to servers or other tasks (a kill ends it at its next co_await). A
+// plain function runs beside its caller, on another thread of the pool when
+// there is one; C++ cannot preempt it, so one that blocks (a fetch, a file,
+// a child process) would hold that thread as a blocking handler does: mark
+// it, async(blocking(fn)), and it gets a thread of its own. A kill ends the
+// task process at once (the caller is told), while a function already
+// running runs to its end and its result is dropped.
 //
 // TaskSupervisor (Elixir's Task.Supervisor) owns tasks: `async` (linked to
 // the caller too), `async_nolink` (a crash is reported to whoever awaits,
@@ -54,7 +56,31 @@
 
 namespace otpd::runtime {
 
+// Marks a plain function that blocks (sleeps, waits on a socket, a file, a
+// child process): `async(blocking(fn))`, `sup.start_child(blocking(fn))`.
+// Its task gets a thread of its own, as the BEAM runs such work on its
+// dirty schedulers, so that no thread of the pool waits with it; starting
+// a thread costs tens of microseconds. A function that does not block
+// belongs on the pool, unmarked.
+template <typename Fn>
+struct Blocking {
+  Fn fn;
+  decltype(auto) operator()() { return fn(); }
+};
+
+template <typename Fn>
+Blocking<std::decay_t<Fn>> blocking(Fn&& fn) {
+  static_assert(!is_async<std::invoke_result_t<std::decay_t<Fn>&>>::value,
+                "an Async function does not block its thread: pass it to async() as it is");
+  return {std::forward<Fn>(fn)};
+}
+
 namespace detail {
+
+template <typename Fn>
+inline constexpr bool is_blocking = false;
+template <typename Fn>
+inline constexpr bool is_blocking<Blocking<Fn>> = true;
 
 // What the task process and its awaiter share: the outcome, or where to
 // send it when the awaiter came first.
@@ -178,6 +204,12 @@ class TaskProcess final : public TaskProcessBase {
         fn_(std::move(fn)),
         state_(std::move(state)) {}
 
+  // Where the function runs: a plain one beside its caller (on another
+  // thread of the pool when there is one), a blocking() one on a thread of
+  // its own, an Async one on the caller's thread, where its calls are cheap.
+  static constexpr bool kOwnThread = detail::is_blocking<Fn>;
+  static constexpr bool kBeside = !is_async<Ret>::value && !kOwnThread;
+
  private:
   void on_start() override {
     link_up();
@@ -195,13 +227,15 @@ class TaskProcess final : public TaskProcessBase {
         }
       });
       if (!*finished) hold_suspended(root);
-    } else {
+    } else if constexpr (kOwnThread) {
       std::thread([fn = std::move(fn_), me = self()]() mutable {
         Outcome<R> outcome = run(fn);
         me.send(make_envelope([outcome = std::move(outcome)](Process& p) mutable {
           static_cast<TaskProcess&>(p).complete(std::move(outcome));
         }));
       }).detach();
+    } else {
+      complete(run(fn_));  // here, on the pool: the task process's one handler
     }
   }
 
@@ -331,7 +365,11 @@ TaskOf<Fn> start_task(Scheduler& scheduler, Fn&& fn, Pid caller, Pid supervisor)
   auto state = std::make_shared<TaskState<typename Runner::R>>();
   auto* process = new Runner(std::forward<Fn>(fn), state, std::move(caller), std::move(supervisor));
   TaskOf<Fn> task(std::move(state), process->self());
-  scheduler.start(*process);
+  if constexpr (Runner::kBeside) {
+    scheduler.start_beside(*process);
+  } else {
+    scheduler.start(*process);
+  }
   return task;
 }
 

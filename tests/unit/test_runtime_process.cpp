@@ -91,23 +91,27 @@ TEST_CASE("a crash travels along links; a process that traps exits gets a messag
   Pid a = start_probe(scheduler, journal, "a");
   Pid b = start_probe(scheduler, journal, "b");
   Pid c = start_probe(scheduler, journal, "c");
-  run_in(c, [](Probe& self) { self.trap_exits(true); });
-  // Each link is made before the crash: an exit signal does not wait for
-  // the messages queued before it, a request to link included.
+  // c traps and each link is made before the crash: an exit signal does
+  // not wait for the messages queued before it, these requests included.
+  run_in(c, [](Probe& self) {
+    self.trap_exits(true);
+    self.note("traps");
+  });
+  REQUIRE(journal.wait_for(1));
   run_in(b, [c](Probe& self) {
     self.link(c);
     self.note("linked");
   });
-  REQUIRE(journal.wait_for(1));
+  REQUIRE(journal.wait_for(2));
   run_in(a, [b](Probe& self) {
     self.link(b);
     self.note("linked");
   });
-  REQUIRE(journal.wait_for(2));
+  REQUIRE(journal.wait_for(3));
   run_in(a, [](Probe&) { throw std::runtime_error("bad"); });
-  REQUIRE(journal.wait_for(5));
+  REQUIRE(journal.wait_for(6));
   const auto lines = journal.lines();
-  CHECK(lines == std::vector<std::string>{"b linked", "a linked", "a ended error: bad",
+  CHECK(lines == std::vector<std::string>{"c traps", "b linked", "a linked", "a ended error: bad",
                                           "b ended error: bad", "c got exit error: bad"});
   CHECK(c.get()->alive());
 }

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "end_processes.hpp"
@@ -45,17 +46,32 @@ class Boss : public GenServer<Boss> {
     co_return values[0] + values[1] + values[2];
   }
 
-  // Three plain tasks that each wait for the other two: only run
+  // Where a handler and the plain function of its task run.
+  struct Where {
+    std::thread::id thread;
+    bool on_pool = false;
+  };
+  static Where here() {
+    return {std::this_thread::get_id(), Scheduler::current_worker() != nullptr};
+  }
+  Async<std::pair<Where, Where>> threads_of_a_task() {
+    const Where caller = here();
+    const Where task = co_await async([] { return here(); }).await();
+    co_return std::pair{caller, task};
+  }
+
+  // Three blocking tasks that each wait for the other two: only run
   // concurrently do they all see three arrivals.
   Async<int> three_at_once(std::shared_ptr<Gate> gate) {
     std::vector<Task<bool>> tasks;
-    for (int i = 0; i < 3; ++i) tasks.push_back(async([gate] { return gate->arrive_and_wait(3); }));
+    for (int i = 0; i < 3; ++i)
+      tasks.push_back(async(blocking([gate] { return gate->arrive_and_wait(3); })));
     const std::vector<bool> met = co_await await_many(tasks, 10s);
     co_return static_cast<int>(std::count(met.begin(), met.end(), true));
   }
 
   Async<std::string> await_stuck(std::shared_ptr<Gate> gate) {
-    stuck_ = async([gate] { return gate->arrive_and_wait(1000); });
+    stuck_ = async(blocking([gate] { return gate->arrive_and_wait(1000); }));
     try {
       co_await stuck_.await(50ms);
       co_return "value";
@@ -66,7 +82,7 @@ class Boss : public GenServer<Boss> {
 
   Async<std::string> await_many_stuck(std::shared_ptr<Gate> gate) {
     auto quick = async([] { return true; });
-    stuck_ = async([gate] { return gate->arrive_and_wait(1000); });
+    stuck_ = async(blocking([gate] { return gate->arrive_and_wait(1000); }));
     try {
       std::vector<Task<bool>> tasks = {quick, stuck_};
       co_await await_many(tasks, 50ms);
@@ -87,18 +103,18 @@ class Boss : public GenServer<Boss> {
 
   // Does not catch the timeout: this server crashes with it.
   Async<bool> await_uncaught(std::shared_ptr<Gate> gate, std::shared_ptr<Pid> task) {
-    stuck_ = async([gate] { return gate->arrive_and_wait(1000); });
+    stuck_ = async(blocking([gate] { return gate->arrive_and_wait(1000); }));
     *task = stuck_.pid();
     co_return co_await stuck_.await(50ms);
   }
 
   Async<std::string> nolink_stuck(TaskSupervisor sup, std::shared_ptr<Gate> gate,
                                   std::shared_ptr<std::atomic<bool>> finished) {
-    stuck_ = sup.async_nolink([gate, finished] {
+    stuck_ = sup.async_nolink(blocking([gate, finished] {
       gate->arrive_and_wait(1000);
       *finished = true;
       return true;
-    });
+    }));
     try {
       co_await stuck_.await(50ms);
       co_return "value";
@@ -163,10 +179,29 @@ TEST_CASE("async and await_many give the values in order, plain and Async functi
   CHECK(end_processes({boss.pid()}));
 }
 
-TEST_CASE("plain task functions run concurrently") {
+TEST_CASE("blocking task functions run concurrently, each on a thread of its own") {
   Scheduler scheduler(1);
   auto boss = start<Boss>(scheduler);
   CHECK(boss.call_blocking(&Boss::three_at_once, std::make_shared<Gate>()) == 3);
+  CHECK(end_processes({boss.pid()}));
+}
+
+TEST_CASE("a plain task function runs on the pool, on another thread than its caller's") {
+  Scheduler scheduler(2);
+  auto boss = start<Boss>(scheduler);
+  const auto [caller, task] = boss.call_blocking(&Boss::threads_of_a_task);
+  CHECK(task.on_pool);
+  CHECK(task.thread != caller.thread);
+  CHECK(caller.on_pool);
+  CHECK(end_processes({boss.pid()}));
+}
+
+TEST_CASE("on a pool of one thread a plain task function runs once its caller waits") {
+  Scheduler scheduler(1);
+  auto boss = start<Boss>(scheduler);
+  const auto [caller, task] = boss.call_blocking(&Boss::threads_of_a_task);
+  CHECK(task.on_pool);
+  CHECK(task.thread == caller.thread);
   CHECK(end_processes({boss.pid()}));
 }
 
@@ -265,7 +300,7 @@ TEST_CASE("a task awaited from outside the runtime") {
   CHECK(task.await_blocking() == "done");
 
   auto gate = std::make_shared<Gate>();
-  auto stuck = async(scheduler, [gate] { return gate->arrive_and_wait(1000); });
+  auto stuck = async(scheduler, blocking([gate] { return gate->arrive_and_wait(1000); }));
   CHECK_THROWS_AS(stuck.await_blocking(50ms), CallError);
   CHECK(stuck.pid().get()->alive());  // no caller to link to: it runs on
   gate->open();
@@ -310,8 +345,8 @@ TEST_CASE("task supervisor: start_child runs, is forgotten when done, and is shu
   CHECK(eventually([&] { return sup.children_blocking() == 0; }));
 
   auto gate = std::make_shared<Gate>();
-  const Pid first = sup.start_child([gate] { gate->arrive_and_wait(1000); });
-  const Pid second = sup.start_child([gate] { gate->arrive_and_wait(1000); });
+  const Pid first = sup.start_child(blocking([gate] { gate->arrive_and_wait(1000); }));
+  const Pid second = sup.start_child(blocking([gate] { gate->arrive_and_wait(1000); }));
   CHECK(eventually([&] { return sup.children_blocking() == 2; }));
   sup.stop();
   CHECK(ended(first));

@@ -5,7 +5,7 @@
 namespace otpd::ctl {
 namespace {
 
-constexpr std::array<CommandSpec, 17> kSpecs{{
+constexpr std::array<CommandSpec, 18> kSpecs{{
     {Command::status, "status", "[PATH]", "show the tree, or the subtree at PATH", opt_json,
      Operands::optional_path},
     {Command::start, "start", "PATH...", "start children that were stopped", opt_json,
@@ -37,6 +37,9 @@ constexpr std::array<CommandSpec, 17> kSpecs{{
      opt_json, Operands::path_then_message},
     {Command::whereis, "whereis", "PATH", "show whether and where a worker runs", opt_json,
      Operands::one_path},
+    {Command::health, "health", "",
+     "exit 0 when the tree is ready (or, with --live, when otpd answers)", opt_json | opt_live,
+     Operands::none},
     {Command::help, "help", "[COMMAND]", "show help for otpctl or for one command", 0,
      Operands::optional_command},
 }};

@@ -25,6 +25,7 @@ enum class Command {
   call,
   cast,
   whereis,
+  health,
   help,
 };
 
@@ -36,6 +37,7 @@ enum OptionBit : unsigned {
   opt_streams = 1u << 3,  // --stdout, --stderr
   opt_dry_run = 1u << 4,
   opt_file = 1u << 5,  // start-child --file F
+  opt_live = 1u << 6,  // health --live
 };
 
 enum class Operands {

@@ -24,6 +24,7 @@ int run(const Context& context);
 // The commands, one group per file.
 int run_status(const Context& context);
 int run_ping(const Context& context);
+int run_health(const Context& context);
 int run_version(const Context& context);
 int run_operation(const Context& context);  // start, stop, restart
 int run_signal(const Context& context);

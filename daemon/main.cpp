@@ -21,6 +21,11 @@
 #include "control/event_hub.hpp"
 #include "control/server.hpp"
 #include "control/socket_path.hpp"
+#include "hooks/hook_runner.hpp"
+#include "http/daemon_site.hpp"
+#include "http/event_tally.hpp"
+#include "http/page_feed.hpp"
+#include "http/server.hpp"
 #include "log/event_log.hpp"
 #include "loop/asio_host.hpp"
 #include "loop/readiness_io.hpp"
@@ -41,6 +46,7 @@
 #include "service/watchdog.hpp"
 #include "supervise/status_summary.hpp"
 #include "supervise/tree.hpp"
+#include "supervise/tree_health.hpp"
 #include "workers/worker_pool.hpp"
 
 namespace {
@@ -270,6 +276,26 @@ int run(const otpd::Options& options) {
     return exit_tree_failed;
   }
 
+  // Also before the tree: a port in use or an unreadable token stops otpd
+  // here.
+  int http_fd = -1;
+  std::string admin_token;
+  if (!config.http.listen.empty()) {
+    if (!config.http.admin_token_file.empty()) {
+      auto token = otpd::http::read_admin_token(config.http.admin_token_file, error);
+      if (!token) {
+        log.error(error);
+        return exit_usage;
+      }
+      admin_token = std::move(*token);
+    }
+    http_fd = otpd::http::HttpServer::listen(config.http, error);
+    if (http_fd < 0) {
+      log.error("http: " + error);
+      return exit_tree_failed;
+    }
+  }
+
   check_limits(log, counts);
   Containment containment(log, options, socket_path, counts);
   // Before any child exists: it takes NOTIFY_SOCKET out of the environment.
@@ -284,6 +310,23 @@ int run(const otpd::Options& options) {
   otpd::control::EventHub events(log);
   events.observe([&outputs](const otpd::supervise::Event& event) {
     if (event.kind == otpd::supervise::EventKind::removed) outputs.forget(event.path);
+  });
+  // What the HTTP side shows: counts for /metrics, and the open pages'
+  // stream, which reads the tree through `site` once both exist.
+  otpd::http::EventTally event_tally;
+  otpd::control::WorkerStates worker_states;
+  otpd::supervise::TreePhase phase;
+  otpd::http::DaemonSite* site = nullptr;
+  otpd::http::PageFeed page_feed(
+      host, [&site](const std::string& path) { return site ? site->node_json(path) : ""; },
+      [&site] { return site ? site->tree_json() : ""; });
+  events.subscribe(page_feed);
+  events.observe([&](const otpd::supervise::Event& event) {
+    event_tally.count(event);
+    worker_states.observe(event, otpd::log::utc_timestamp());
+    using otpd::supervise::EventKind;
+    page_feed.changed(event.path,
+                      event.kind == EventKind::removed || event.kind == EventKind::reloaded);
   });
   otpd::process::Reaper reaper(io, [&events](int pid, otpd::supervise::ExitStatus status) {
     events.emit({.kind = otpd::supervise::EventKind::orphan_reaped,
@@ -301,6 +344,13 @@ int run(const otpd::Options& options) {
                          .records = containment.records.is_open() ? &containment.records : nullptr,
                          .no_cgroups = containment.no_cgroups,
                          .warn = [&log](const std::string& text) { log.warning(text); }});
+
+  otpd::hooks::HookRunner hooks(host, processes, log, config.hooks);
+  events.observe([&hooks](const otpd::supervise::Event& event) { hooks.on_event(event); });
+  if (!config.hooks.empty()) {
+    log.info(counted(static_cast<int>(config.hooks.size()), "event hook", "event hooks") +
+             " configured");
+  }
 
   // Before the tree, so that they outlive every worker the tree runs.
   // Workers act on the tree (a health check kills what it guards, a file
@@ -328,6 +378,8 @@ int run(const otpd::Options& options) {
   // The end of the tree is not yet the end of its processes: what was left
   // of killed process groups is still dying, and otpd reaps it before it goes.
   auto finish = [&] {
+    // Hooks still running die with otpd, as children do.
+    hooks.stop();
     containment.close(log);
     reaper.drain(std::chrono::seconds(2), [&](bool all_gone) {
       if (!all_gone) log.warning("processes otpd did not start are still running; leaving them");
@@ -336,6 +388,7 @@ int run(const otpd::Options& options) {
   };
 
   tree.on_exit = [&](const otpd::supervise::ExitReason& reason) {
+    phase.stopping = true;
     status_reporter.stop();
     reloader.stop();
     if (reason.auto_shutdown) {
@@ -359,6 +412,7 @@ int run(const otpd::Options& options) {
       return;
     }
     stopping = true;
+    phase.stopping = true;
     status_reporter.stop();
     reloader.stop();
     log.info(why + ": stopping the tree");
@@ -391,13 +445,28 @@ int run(const otpd::Options& options) {
         reloader.serve(request, std::move(done));
       },
       &json_calls);
+  commands.report_phase(&phase);
+  commands.report_workers(&worker_states);
   otpd::control::Server server(io, std::move(*listening), *policy, commands, events, log);
+
+  otpd::http::DaemonSite http_site(tree, &outputs, event_tally, phase, admin_token);
+  http_site.control_clients = [&server] { return server.connections(); };
+  http_site.hooks = [&hooks] { return hooks.figures(); };
+  http_site.workers = &worker_states;
+  site = &http_site;
+  std::unique_ptr<otpd::http::HttpServer> http_server;
+  if (http_fd >= 0) {
+    http_server =
+        otpd::http::HttpServer::serve(io, http_fd, config.http, http_site, page_feed, log);
+    http_site.attach(http_server.get());
+  }
 
   log.info("otpd " OTPD_VERSION " (pid " + std::to_string(getpid()) + ") starting " +
            options.config_file + ": " + counted(counts.processes, "process", "processes") + " " +
            (counts.workers > 0 ? "and " + counted(counts.workers, "worker", "workers") + " " : "") +
            "under " + counted(counts.supervisors, "supervisor", "supervisors") +
-           "; control socket " + socket_path);
+           "; control socket " + socket_path +
+           (http_server ? "; http " + http_server->where() : std::string()));
   tree.start([&](std::string error) {
     if (!error.empty()) {
       if (stopping) return;  // a signal arrived during the start; its stop reports
@@ -408,6 +477,7 @@ int run(const otpd::Options& options) {
       return;
     }
     log.info("tree started");
+    phase.started = true;
     status_reporter.ready();
     // Parsing the config and building the tree leave freed heap behind that
     // glibc would otherwise keep for the daemon's whole life.

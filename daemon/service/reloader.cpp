@@ -11,6 +11,9 @@ namespace {
 constexpr const char* kControlWarning =
     "the control section changed; the control socket cannot change while otpd runs: restart "
     "otpd to apply it";
+constexpr const char* kHttpWarning =
+    "the http or hooks section changed; the HTTP listener and the hooks cannot change while "
+    "otpd runs: restart otpd to apply it";
 
 std::string counts(const config::TreeDiff& diff) {
   return std::to_string(diff.of(config::Change::added).size()) + " added, " +
@@ -63,6 +66,10 @@ void Reloader::reload(const std::string& why, Done done) {
     log_.warning(kControlWarning);
     outcome.warnings.emplace_back(kControlWarning);
   }
+  if (outcome.diff.http_changed) {
+    log_.warning(kHttpWarning);
+    outcome.warnings.emplace_back(kHttpWarning);
+  }
   log_.info("reloading " + file_ + " (" + why + "): " + counts(outcome.diff));
   tree_.reload(next, [this, outcome = std::move(outcome),
                       done = std::move(done)](supervise::ReloadResult result) mutable {
@@ -99,6 +106,9 @@ void Reloader::dry_run(const control::Request& request, Done done) {
   }
   if (outcome.error.empty() && outcome.diff.control_changed) {
     outcome.warnings.emplace_back(kControlWarning);
+  }
+  if (outcome.error.empty() && outcome.diff.http_changed) {
+    outcome.warnings.emplace_back(kHttpWarning);
   }
   finish(std::move(outcome), std::move(done));
 }

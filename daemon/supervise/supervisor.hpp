@@ -99,7 +99,9 @@ class Supervisor final : public Node {
     int restarts;
     TimePoint started_at;
     const std::optional<ExitReason>& last_exit;
-    bool held;  // stopped by an operator
+    bool held;                            // stopped by an operator
+    std::optional<TimePoint> exited_at;   // when last_exit happened
+    std::optional<TimePoint> restart_at;  // while a backoff delays its restart
   };
   std::vector<ChildView> children() const;
 
@@ -118,6 +120,8 @@ class Supervisor final : public Node {
     TimePoint started_at{};
     BackoffTracker backoff;
     std::optional<ExitReason> last_exit;
+    std::optional<TimePoint> exited_at;
+    std::optional<TimePoint> restart_at;
   };
 
   struct Message {

@@ -1,5 +1,6 @@
 #include "supervise/tree.hpp"
 
+#include <algorithm>
 #include <string_view>
 
 #include "config/suggest.hpp"
@@ -36,8 +37,16 @@ NodeStatus status_of(const Supervisor::ChildView& child, TimePoint now) {
   status.state = to_string(child.state);
   status.restart = child.spec.restart;
   status.held = child.held;
+  status.significant = child.spec.significant;
   status.restarts = child.restarts;
   status.last_exit = child.last_exit;
+  if (child.exited_at) {
+    status.since_exit = std::chrono::duration_cast<Duration>(now - *child.exited_at);
+  }
+  if (child.restart_at && child.state == ChildState::backoff) {
+    status.restart_in =
+        std::max(Duration{0}, std::chrono::duration_cast<Duration>(*child.restart_at - now));
+  }
   if (const auto* worker = dynamic_cast<const WorkerNode*>(&child.node)) {
     status.worker_kind = config::to_string(worker->spec().kind());
     status.worker_id = worker->runtime_pid().id();

@@ -1,13 +1,18 @@
 // What the open status pages are told, as Server-Sent Events: each event of
 // the tree as it happens, then the changed child's fresh status, posted to
 // run right after the event so that a burst of events costs one status per
-// child. A page's stream starts with the whole tree, and gets the whole tree
-// again when its shape changes (a reload, a child removed or added).
+// child. The engine finishes a step in handlers it posts after the event
+// (a started child is marked running once its supervisor's job resumes), so
+// a changed child is looked at again on the next few turns of the loop and
+// sent again when its status differs. A page's stream starts with the whole
+// tree, and gets the whole tree again when its shape changes (a reload, a
+// child removed or added).
 #pragma once
 
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -42,6 +47,10 @@ class PageFeed final : public control::EventSubscriber {
 
   // The SSE message for `data` as event `name` (one "data:" line per line).
   static std::string message(std::string_view name, std::string_view data);
+  static std::string without_clock(const std::string& node);
+
+  // Turns of the loop for which a changed child is looked at again.
+  static constexpr int kSettleTurns = 4;
 
  private:
   void flush();
@@ -52,8 +61,15 @@ class PageFeed final : public control::EventSubscriber {
   std::function<std::string()> tree_json_;
   std::vector<StreamReader*> readers_;  // nullptr: left during a broadcast
   bool broadcasting_ = false;
-  std::vector<std::string> dirty_;  // in the order they changed
+  // Children changed since the last flush, and for how many more turns
+  // each is looked at again, with what was sent of it last.
+  std::vector<std::string> dirty_;
   std::unordered_set<std::string> dirty_set_;
+  struct Settling {
+    int turns_left = 0;
+    std::string sent;
+  };
+  std::unordered_map<std::string, Settling> settling_;
   bool shape_changed_ = false;
   bool flush_posted_ = false;
 };

@@ -1,5 +1,6 @@
 #include "http/request_parse.hpp"
 
+#include <algorithm>
 #include <boost/asio/error.hpp>
 #include <boost/beast/http/error.hpp>
 
@@ -10,6 +11,18 @@ namespace bhttp = boost::beast::http;
 void limit(RequestParser& parser) {
   parser.header_limit(kMaxHeaderBytes);
   parser.body_limit(kMaxBodyBytes);
+}
+
+void HeaderBudget::before_read(RequestParser& parser) const {
+  if (parser.is_header_done()) return;
+  const std::size_t left = used_ < kMaxHeaderBytes ? kMaxHeaderBytes - used_ : 0;
+  // Beast reads a limit of 0 as none at all.
+  parser.header_limit(static_cast<std::uint32_t>(std::max<std::size_t>(left, 1)));
+}
+
+void HeaderBudget::after_read(const RequestParser& parser, std::size_t consumed) {
+  // A read that completed the header consumed at most what was left.
+  if (!parser.is_header_done()) used_ += consumed;
 }
 
 std::optional<HttpResponse> refusal_for(const boost::beast::error_code& error) {

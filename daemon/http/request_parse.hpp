@@ -21,6 +21,21 @@ inline constexpr std::size_t kMaxBodyBytes = 16 * 1024;
 // A fresh parser with the header and body limits set.
 void limit(RequestParser& parser);
 
+// Beast 1.81 holds each read to header_limit, but not the header as a
+// whole: fields parsed by one read are consumed, and the next read starts
+// with the full limit again, so that endless fields would be taken. The
+// budget keeps the total: before each read the parser's limit is lowered
+// to what is left of it.
+class HeaderBudget {
+ public:
+  void before_read(RequestParser& parser) const;
+  // `consumed`: what the parser took in that read.
+  void after_read(const RequestParser& parser, std::size_t consumed);
+
+ private:
+  std::size_t used_ = 0;
+};
+
 // The 4xx a parse error is answered with; nothing when the client simply
 // went away (there is nobody to answer).
 std::optional<HttpResponse> refusal_for(const boost::beast::error_code& error);

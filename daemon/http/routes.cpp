@@ -162,12 +162,12 @@ void serve_page(const Target& target, const HttpRequest& request, Site& site,
       return reply(plain(400, "name the child: ?path=SUPERVISOR/CHILD"));
     }
     const Action action = *action_named(std::string_view(path).substr(sizeof "/api/action/" - 1));
-    site.act(action, *child, [reply](std::string error, std::string node) {
-      if (!error.empty()) {
-        reply(plain(error.rfind("no child", 0) == 0 ? 404 : 409, std::move(error)));
-        return;
+    site.act(action, *child, [reply](const std::string& error, const std::string& node) {
+      if (error.empty()) {
+        reply(json(200, node));
+      } else {
+        reply(plain(error.starts_with("no child") ? 404 : 409, error));
       }
-      reply(json(200, std::move(node)));
     });
     return;
   }

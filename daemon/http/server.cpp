@@ -45,6 +45,8 @@ constexpr std::chrono::seconds kRequestTime{10};
 // An answer must be taken by the client within this time.
 constexpr std::chrono::seconds kWriteTime{10};
 constexpr int kAcceptsPerRound = 64;
+// The kernel's send buffer of an event stream, on top of kMaxStreamQueue.
+constexpr std::size_t kStreamSendBuffer = 64 * 1024;
 // How long, and how much, a closing connection's late input is read.
 constexpr std::chrono::seconds kLingerTime{2};
 constexpr std::size_t kMaxLingerBytes = 1024 * 1024;
@@ -157,11 +159,52 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void read_request() {
     parser_.emplace();
     limit(*parser_);
+    budget_ = {};
     arm(kRequestTime, [this] { request_timed_out(); });
-    bhttp::async_read(socket_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code error, std::size_t) {
-                        self->on_read(error);
-                      });
+    read_some();
+  }
+
+  // Parses what has arrived, one put at a time so that the header's size
+  // is counted as a whole (HeaderBudget), and reads more while the request
+  // is incomplete.
+  void read_some() {
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+      budget_.before_read(*parser_);
+      beast::error_code error;
+      const std::size_t used = parser_->put(buffer_.data(), error);
+      budget_.after_read(*parser_, used);
+      buffer_.consume(used);
+      if (error == bhttp::error::need_more) {
+        if (used == 0) break;
+        continue;
+      }
+      if (error) {
+        on_read(error);
+        return;
+      }
+    }
+    if (parser_->is_done()) {
+      on_read({});
+      return;
+    }
+    const std::size_t room = std::min<std::size_t>(4096, buffer_.max_size() - buffer_.size());
+    if (room == 0) {
+      on_read(bhttp::error::buffer_overflow);
+      return;
+    }
+    socket_.async_read_some(
+        buffer_.prepare(room),
+        [self = shared_from_this()](const boost::system::error_code& error, std::size_t bytes) {
+          if (self->closed_ || self->timed_out_) return;
+          self->buffer_.commit(bytes);
+          if (error) {
+            // A client that leaves mid-request sent a partial one.
+            const bool partial = error == asio::error::eof && self->parser_->got_some();
+            self->on_read(partial ? beast::error_code(bhttp::error::partial_message) : error);
+            return;
+          }
+          self->read_some();
+        });
   }
 
   template <typename Fn>
@@ -214,8 +257,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     }
     // The answer may come later (a probe, an action), when nothing else
     // holds the session: the callback does until then.
-    route(request_, server_->site, server_->policy,
-          [self = shared_from_this()](HttpResponse response) { self->answer(std::move(response)); });
+    route(
+        request_, server_->site, server_->policy,
+        [self = shared_from_this()](HttpResponse response) { self->answer(std::move(response)); });
   }
 
   // A refusal ends the connection: what follows the bad part cannot be read.
@@ -304,6 +348,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
 
   void start_stream(const HttpResponse& response) {
     deadline_.cancel();
+    // What the kernel holds for a reader that does not read counts too.
+    const int send_buffer = static_cast<int>(kStreamSendBuffer);
+    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer);
     std::string head = "HTTP/1.1 200 OK\r\nContent-Type: " + response.content_type + "\r\n";
     for (const auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
     head += "Connection: close\r\n\r\n";
@@ -353,7 +400,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   Socket socket_;
   asio::steady_timer deadline_;
   beast::flat_buffer buffer_{kMaxHeaderBytes + kMaxBodyBytes};
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<RequestParser> parser_;
+  HeaderBudget budget_;
   HttpRequest request_;
   bool keep_alive_ = false;
   unsigned version_ = 11;

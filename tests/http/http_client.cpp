@@ -64,11 +64,14 @@ int free_port() {
   return port;
 }
 
-int connect_to(const Endpoint& endpoint, Ms timeout) {
+int connect_to(const Endpoint& endpoint, Ms timeout, int receive_buffer) {
   const bool unix_socket = !endpoint.socket_path.empty();
   const int fd =
       ::socket(unix_socket ? AF_UNIX : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -1;
+  if (receive_buffer > 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  }
   int result;
   if (unix_socket) {
     sockaddr_un address{};

@@ -28,8 +28,9 @@ struct Reply {
 // A port on 127.0.0.1 that nothing listens on right now.
 int free_port();
 
-// Connects (blocking, with the deadline); -1 on failure.
-int connect_to(const Endpoint& endpoint, Ms timeout = Ms(5000));
+// Connects (blocking, with the deadline); -1 on failure. A receive buffer
+// other than 0 is set before connecting, so that the window stays small.
+int connect_to(const Endpoint& endpoint, Ms timeout = Ms(5000), int receive_buffer = 0);
 
 // Sends `raw` as it is and reads one response (or until the peer closes).
 Reply exchange(const Endpoint& endpoint, const std::string& raw, Ms timeout = Ms(10000));

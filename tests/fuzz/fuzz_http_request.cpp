@@ -15,7 +15,7 @@ namespace {
 
 using namespace otpd::http;
 
-class Site final : public otpd::http::Site {
+class AnsweringSite final : public otpd::http::Site {
  public:
   std::string metrics() override { return "otpd_tree_ready 1\n"; }
   void liveness(std::function<void(bool, std::string)> done) override { done(true, {}); }
@@ -43,7 +43,7 @@ void check(const HttpResponse& response) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static Site site;
+  static AnsweringSite site;
   const RoutePolicy policy{.allowed_hosts = {"otpd.test"}, .check_host = true};
   const char* bytes = reinterpret_cast<const char*>(data);
   // Requests one after another, as a keep-alive connection carries them.

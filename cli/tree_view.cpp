@@ -75,8 +75,9 @@ std::string notes_of(const Json& node, const std::string& state_word) {
   if (node.is_object() && node.contains("last_exit") && (state_word != "running" || restarts > 0)) {
     if (auto reason = exit_reason(node["last_exit"])) {
       const auto at = int_field(node, "last_exit_at_ms");
+      const auto why = text_field(node["last_exit"], "stopped_for");
       notes.push_back("last exit" + (at ? " at " + clock_time(*at) : std::string()) + ": " +
-                      *reason);
+                      *reason + (why ? " (" + *why + ")" : ""));
     }
   }
   if (auto health = text_field(node, "health")) notes.push_back("health: " + *health);

@@ -32,6 +32,7 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
 
   struct Watch {
     ExitFn on_exit;
+    InspectFn inspect;
     bool kill_group = false;
     std::unique_ptr<asio::posix::stream_descriptor> pidfd;  // closes it
   };
@@ -86,9 +87,18 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
     auto found = watching.find(pid);
     if (found == watching.end() || stopped) return;
     Watch& watch = *found->second;
+    const int fd = watch.pidfd->native_handle();
+    if (watch.inspect) {
+      siginfo_t peek{};
+      int looked;
+      while ((looked = waitid(P_PIDFD, static_cast<id_t>(fd), &peek,
+                              WEXITED | WNOHANG | WNOWAIT)) != 0 &&
+             errno == EINTR) {
+      }
+      if (looked == 0 && peek.si_pid == pid) inspect(watch, peek);
+    }
     if (watch.kill_group) kill(-pid, SIGKILL);  // the zombie still holds the pid
     siginfo_t info{};
-    const int fd = watch.pidfd->native_handle();
     int result;
     while ((result = waitid(P_PIDFD, static_cast<id_t>(fd), &info, WEXITED | WNOHANG)) != 0 &&
            errno == EINTR) {
@@ -112,21 +122,35 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
       }
       const pid_t pid = info.si_pid;
       if (pid == 0) return;  // children left, none has exited
-      if (auto found = watching.find(pid); found != watching.end() && found->second->kill_group) {
+      const auto found = watching.find(pid);
+      if (found != watching.end() && found->second->inspect) inspect(*found->second, info);
+      if (found != watching.end() && found->second->kill_group) {
         kill(-pid, SIGKILL);  // ESRCH when the leader was alone: nothing left
       }
+      // An orphan's process group, while its zombie still has one: whose
+      // leftover it was.
+      const pid_t group = found == watching.end() ? getpgid(pid) : 0;
       siginfo_t reaped{};
       while (waitid(P_PID, static_cast<id_t>(pid), &reaped, WEXITED | WNOHANG) != 0 &&
              errno == EINTR) {
       }
-      report(pid, supervise::ExitStatus::from_siginfo(info.si_code, info.si_status));
+      report(pid, supervise::ExitStatus::from_siginfo(info.si_code, info.si_status),
+             group < 0 ? 0 : group);
     }
   }
 
-  void report(int pid, supervise::ExitStatus status) {
+  // Once, while the exited process is a zombie that holds its pid and its
+  // group has not been killed yet.
+  static void inspect(Watch& watch, const siginfo_t& info) {
+    if (auto fn = std::exchange(watch.inspect, nullptr)) {
+      fn(supervise::ExitStatus::from_siginfo(info.si_code, info.si_status));
+    }
+  }
+
+  void report(int pid, supervise::ExitStatus status, int group = 0) {
     auto found = watching.find(pid);
     if (found == watching.end()) {
-      if (on_orphan) on_orphan(pid, status);
+      if (on_orphan) on_orphan(pid, group, status);
       return;
     }
     // Out of the table before the call: the callback may spawn and watch
@@ -196,9 +220,10 @@ Reaper::~Reaper() {
   impl_->watching.clear();
 }
 
-void Reaper::watch(int pid, ExitFn on_exit, bool kill_group, int pidfd) {
+void Reaper::watch(int pid, ExitFn on_exit, bool kill_group, int pidfd, InspectFn inspect) {
   auto watch = std::make_unique<Impl::Watch>();
   watch->on_exit = std::move(on_exit);
+  watch->inspect = std::move(inspect);
   watch->kill_group = kill_group;
   if (pidfd >= 0) {
     watch->pidfd = std::make_unique<asio::posix::stream_descriptor>(impl_->io, pidfd);
@@ -231,6 +256,10 @@ bool Reaper::receives_orphans() const {
 
 std::size_t Reaper::watched() const {
   return impl_->watching.size();
+}
+
+bool Reaper::watches(int pid) const {
+  return impl_->watching.contains(pid);
 }
 
 }  // namespace otpd::process

@@ -24,7 +24,9 @@ namespace otpd::process {
 class Reaper {
  public:
   using ExitFn = std::function<void(supervise::ExitStatus)>;
-  using OrphanFn = std::function<void(int pid, supervise::ExitStatus)>;
+  using InspectFn = std::function<void(const supervise::ExitStatus&)>;
+  // `group`: the orphan's process group when it was reaped, 0 if unknown.
+  using OrphanFn = std::function<void(int pid, int group, supervise::ExitStatus)>;
 
   // Listens for SIGCHLD on `io` through a signalfd; SIGCHLD must be blocked
   // in every thread (see block_supervisor_signals), and is blocked in the
@@ -42,7 +44,11 @@ class Reaper {
   // sent SIGKILL when it exits, while its zombie still holds the pid, so
   // the signal cannot reach a new process that reuses the number.
   // Takes ownership of `pidfd` (-1: none, the child is found by the sweep).
-  void watch(int pid, ExitFn on_exit, bool kill_group = false, int pidfd = -1);
+  // `inspect`, if given, is called once the process has exited, before its
+  // group is killed and before it is reaped: what it left is still there
+  // to be seen.
+  void watch(int pid, ExitFn on_exit, bool kill_group = false, int pidfd = -1,
+             InspectFn inspect = {});
   // Reaps until otpd has no child left (then calls done(true)) or `patience`
   // runs out (done(false)): for the end of an orderly stop, when the leftovers
   // of killed process groups are still dying.
@@ -51,6 +57,7 @@ class Reaper {
   bool receives_orphans() const;
   // Processes watched and not yet reaped.
   std::size_t watched() const;
+  bool watches(int pid) const;
 
  private:
   struct Impl;

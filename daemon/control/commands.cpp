@@ -216,10 +216,9 @@ void Commands::call(const Request& request, std::function<void(std::string)> don
 // The answer that /readyz gives, for `otpctl health`: that otpd answers at
 // all is the liveness.
 void Commands::health(const Request& request, std::string& out) {
-  const auto root = tree_.status("/");
-  supervise::TreePhase phase{.started = root && root->state == "running", .stopping = false};
+  supervise::TreePhase phase{.started = tree_.running(), .stopping = false};
   if (phase_ != nullptr) phase = *phase_;
-  const supervise::TreeReadiness readiness = supervise::readiness_of(phase, root);
+  const supervise::TreeReadiness readiness = supervise::readiness_of(phase, tree_);
   scratch_ = "{\"live\":true,\"ready\":";
   scratch_ += readiness.ready ? "true" : "false";
   scratch_ += ",\"reason\":";

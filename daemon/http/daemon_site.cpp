@@ -55,15 +55,19 @@ DaemonSite::DaemonSite(supervise::Tree& tree, output::OutputHub* outputs, const 
       admin_token_(std::move(admin_token)) {}
 
 std::string DaemonSite::metrics() {
-  const auto root = tree_.status("/");
+  // One walk for the samples and the readiness both.
+  supervise::ReadinessWalk readiness;
   MetricsInput input;
-  input.root = root ? &*root : nullptr;
+  input.walk = [this, &readiness](supervise::TreeVisitor& writer) {
+    supervise::BothVisitors both(writer, readiness);
+    tree_.walk(both);
+  };
   input.events = &events_;
   input.process = read_process_figures();
   input.control_clients = control_clients ? control_clients() : 0;
   if (server_ != nullptr) input.http = server_->figures();
   if (hooks) input.hooks = hooks();
-  input.ready = supervise::readiness_of(phase_, root).ready;
+  input.ready = [this, &readiness] { return readiness.judge(phase_).ready; };
   input.now_seconds =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   return render_metrics(input);
@@ -83,7 +87,7 @@ void DaemonSite::liveness(std::function<void(bool, std::string)> done) {
 }
 
 bool DaemonSite::readiness(std::string& why) {
-  const auto readiness = supervise::readiness_of(phase_, tree_.status("/"));
+  const auto readiness = supervise::readiness_of(phase_, tree_);
   why = readiness.reason;
   return readiness.ready;
 }

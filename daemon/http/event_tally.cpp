@@ -13,8 +13,9 @@ void EventTally::count(const supervise::Event& event) {
   }
 }
 
-std::uint64_t EventTally::gave_up(const std::string& path) const {
-  const auto found = gave_up_.find(path);
+std::uint64_t EventTally::gave_up(std::string_view path) const {
+  if (gave_up_.empty()) return 0;
+  const auto found = gave_up_.find(std::string(path));
   return found == gave_up_.end() ? 0 : found->second;
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "supervise/event.hpp"
@@ -24,7 +25,7 @@ class EventTally {
   }
   std::uint64_t total() const { return total_; }
   // Times the supervisor at `path` exceeded its intensity and gave up.
-  std::uint64_t gave_up(const std::string& path) const;
+  std::uint64_t gave_up(std::string_view path) const;
 
  private:
   std::array<std::uint64_t, kKinds> by_kind_{};

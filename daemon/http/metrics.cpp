@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -49,61 +50,100 @@ struct Families {
   std::size_t intensity_used, intensity_max, period, gave_up, children;
 };
 
-const char* kind_of(const supervise::NodeStatus& node) {
-  if (node.is_supervisor) return "supervisor";
-  return node.worker_kind.empty() ? "process" : "worker";
+const char* kind_of(supervise::ChildGlance::Kind kind) {
+  switch (kind) {
+    case supervise::ChildGlance::Kind::supervisor:
+      return "supervisor";
+    case supervise::ChildGlance::Kind::worker:
+      return "worker";
+    case supervise::ChildGlance::Kind::process:
+      break;
+  }
+  return "process";
 }
 
 double seconds(std::chrono::milliseconds ms) {
   return static_cast<double>(ms.count()) / 1000.0;
 }
 
-void supervisor_samples(MetricsText& m, const Families& f, const supervise::NodeStatus& node,
-                        const EventTally* events) {
-  const std::initializer_list<Label> labels{{"supervisor", node.path}};
-  m.sample(f.intensity_used, labels, node.intensity_used);
-  m.sample(f.intensity_max, labels, node.intensity);
-  m.sample(f.period, labels, seconds(node.period));
-  m.sample(f.gave_up, labels,
-           events != nullptr ? static_cast<double>(events->gave_up(node.path)) : 0.0);
-  m.sample(f.children, labels, static_cast<double>(node.children.size()));
-}
+// Writes each node's samples as the walk meets it. A child's labels are
+// escaped once, into `labels_`, and appended to each of its families.
+class SampleWriter final : public supervise::TreeVisitor {
+ public:
+  SampleWriter(MetricsText& m, const Families& f, const MetricsInput& input)
+      : m_(m), f_(f), input_(input) {}
 
-void walk(MetricsText& m, const Families& f, const supervise::NodeStatus& supervisor,
-          const MetricsInput& input) {
-  supervisor_samples(m, f, supervisor, input.events);
-  for (const supervise::NodeStatus& child : supervisor.children) {
-    const bool running = child.state == "running";
-    const bool up = child.is_supervisor         ? running
-                    : child.worker_kind.empty() ? child.pid != 0
-                                                : child.worker_id != 0;
-    const std::initializer_list<Label> labels{{"path", child.path},
-                                              {"supervisor", supervisor.path}};
-    m.sample(f.up,
-             {{"path", child.path}, {"supervisor", supervisor.path}, {"kind", kind_of(child)}},
-             up ? 1 : 0);
-    m.sample(f.ready, labels, running && up ? 1 : 0);
-    m.sample(f.restarts, labels, child.restarts);
-    if (child.last_exit && child.last_exit->status) {
-      const auto& status = *child.last_exit->status;
-      m.sample(status.signaled ? f.exit_signal : f.exit_code, labels, status.code);
-    }
-    if (child.since_exit)
-      m.sample(f.exit_time, labels, input.now_seconds - seconds(*child.since_exit));
-    if (child.uptime && up)
-      m.sample(f.start_time, labels, input.now_seconds - seconds(*child.uptime));
-    if (child.restart_in) {
-      m.sample(f.next_restart, labels, input.now_seconds + seconds(*child.restart_in));
-    }
-    if (child.is_supervisor) walk(m, f, child, input);
+  void supervisor(const supervise::SupervisorGlance& node) override {
+    labels_.assign("supervisor=\"");
+    append_label_value(labels_, node.path);
+    labels_ += '"';
+    m_.sample_labelled(f_.intensity_used, labels_, node.intensity_used);
+    m_.sample_labelled(f_.intensity_max, labels_, node.intensity);
+    m_.sample_labelled(f_.period, labels_, seconds(node.period));
+    const auto gave_up = input_.events != nullptr ? input_.events->gave_up(node.path) : 0;
+    m_.sample_labelled(f_.gave_up, labels_, static_cast<double>(gave_up));
+    m_.sample_labelled(f_.children, labels_, static_cast<double>(node.children));
   }
-}
+
+  void child(const supervise::ChildGlance& child) override {
+    labels_.assign("path=\"");
+    append_label_value(labels_, child.path);
+    labels_ += "\",supervisor=\"";
+    append_label_value(labels_, child.supervisor);
+    labels_ += '"';
+    const std::size_t plain = labels_.size();
+    labels_ += ",kind=\"";
+    labels_ += kind_of(child.kind);
+    labels_ += '"';
+    m_.sample_labelled(f_.up, labels_, child.up ? 1 : 0);
+    labels_.resize(plain);
+    m_.sample_labelled(f_.ready, labels_, child.state == "running" && child.up ? 1 : 0);
+    m_.sample_labelled(f_.restarts, labels_, child.restarts);
+    if (child.last_exit != nullptr) {
+      m_.sample_labelled(child.last_exit->signaled ? f_.exit_signal : f_.exit_code, labels_,
+                         child.last_exit->code);
+    }
+    if (child.since_exit) {
+      m_.sample_labelled(f_.exit_time, labels_, input_.now_seconds - seconds(*child.since_exit));
+    }
+    if (child.uptime) {
+      m_.sample_labelled(f_.start_time, labels_, input_.now_seconds - seconds(*child.uptime));
+    }
+    if (child.restart_in) {
+      m_.sample_labelled(f_.next_restart, labels_, input_.now_seconds + seconds(*child.restart_in));
+    }
+  }
+
+ private:
+  MetricsText& m_;
+  const Families& f_;
+  const MetricsInput& input_;
+  std::string labels_;
+};
 
 // A number from a /proc file's "Name:   value" line.
 double proc_status_field(const std::string& text, const std::string& name) {
   const auto at = text.find("\n" + name + ":");
   if (at == std::string::npos) return 0;
   return std::strtod(text.c_str() + at + name.size() + 2, nullptr);
+}
+
+// Since Linux 6.2 the size of /proc/self/fd is the number of descriptors
+// open, which costs nothing to ask; listing the directory costs the kernel
+// a lookup per descriptor (a pidfd per child: 10,000 and more).
+double count_open_fds() {
+  struct stat info {};
+  if (::stat("/proc/self/fd", &info) == 0 && info.st_size > 0) {
+    return static_cast<double>(info.st_size);
+  }
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return 0;
+  int count = 0;
+  while (const dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] != '.') ++count;
+  }
+  closedir(dir);
+  return count - 1;  // less the directory's own descriptor
 }
 
 }  // namespace
@@ -116,14 +156,7 @@ ProcessFigures read_process_figures() {
     text << "\n" << status.rdbuf();
     figures.resident_bytes = proc_status_field(text.str(), "VmRSS") * 1024;
   }
-  if (DIR* dir = opendir("/proc/self/fd")) {
-    int count = 0;
-    while (const dirent* entry = readdir(dir)) {
-      if (entry->d_name[0] != '.') ++count;
-    }
-    closedir(dir);
-    figures.open_fds = count - 1;  // less the directory's own descriptor
-  }
+  figures.open_fds = count_open_fds();
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0) figures.max_fds = static_cast<double>(limit.rlim_cur);
   {
@@ -155,7 +188,10 @@ ProcessFigures read_process_figures() {
 std::string render_metrics(const MetricsInput& input) {
   MetricsText m;
   const Families f(m);
-  if (input.root != nullptr) walk(m, f, *input.root, input);
+  if (input.walk) {
+    SampleWriter writer(m, f, input);
+    input.walk(writer);
+  }
 
   const auto events = m.family("otpd_events_total", Type::counter,
                                "Events of the tree since otpd started, by kind");
@@ -172,7 +208,8 @@ std::string render_metrics(const MetricsInput& input) {
   const auto counter = [&](std::string_view name, std::string_view help, double value) {
     m.sample(m.family(name, Type::counter, help), {}, value);
   };
-  gauge("otpd_tree_ready", "1 while the tree is ready, as /readyz answers", input.ready ? 1 : 0);
+  gauge("otpd_tree_ready", "1 while the tree is ready, as /readyz answers",
+        input.ready && input.ready() ? 1 : 0);
   m.sample(m.family("otpd_build_info", Type::gauge, "otpd's version, as a label"),
            {{"version", OTPD_VERSION}}, 1);
   gauge("otpd_resident_memory_bytes", "otpd's resident memory", input.process.resident_bytes);

@@ -4,11 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "http/event_tally.hpp"
-#include "supervise/status.hpp"
+#include "supervise/tree_walk.hpp"
 
 namespace otpd::http {
 
@@ -40,13 +41,15 @@ struct HookFigures {
 };
 
 struct MetricsInput {
-  const supervise::NodeStatus* root = nullptr;  // nullptr: no tree
+  // Walks the tree (Tree::walk, or walk_status for a snapshot); empty: no tree.
+  std::function<void(supervise::TreeVisitor&)> walk;
   const EventTally* events = nullptr;
   ProcessFigures process{};
   std::uint64_t control_clients = 0;
   HttpFigures http{};
   HookFigures hooks{};
-  bool ready = false;
+  // Asked after the walk, which may have gathered the answer.
+  std::function<bool()> ready;
   double now_seconds = 0;  // wall clock, since the Unix epoch
 };
 

@@ -49,6 +49,16 @@ void append_sample_value(std::string& out, double value) {
     return;
   }
   char buffer[32];
+  // Most samples are counts and flags: integers print faster as integers,
+  // and read the same.
+  constexpr double kExactIntegers = 9007199254740992.0;  // 2^53
+  if (value == std::trunc(value) && std::fabs(value) < kExactIntegers) {
+    const auto [end, error] =
+        std::to_chars(buffer, buffer + sizeof buffer, static_cast<long long>(value));
+    out.append(buffer, end);
+    (void)error;
+    return;
+  }
   const auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
   if (error != std::errc()) {
     out += "NaN";
@@ -94,6 +104,20 @@ void MetricsText::sample(std::size_t index, std::initializer_list<Label> labels,
       append_label_value(out, label.value);
       out += '"';
     }
+    out += '}';
+  }
+  out += ' ';
+  append_sample_value(out, value);
+  out += '\n';
+}
+
+void MetricsText::sample_labelled(std::size_t index, std::string_view labels, double value) {
+  Family& family = families_.at(index);
+  std::string& out = family.samples;
+  out += family.name;
+  if (!labels.empty()) {
+    out += '{';
+    out += labels;
     out += '}';
   }
   out += ' ';

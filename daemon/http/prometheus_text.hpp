@@ -32,6 +32,9 @@ class MetricsText {
   // in the order they are declared.
   std::size_t family(std::string_view name, Type type, std::string_view help);
   void sample(std::size_t family, std::initializer_list<Label> labels, double value);
+  // The same with the labels already written and escaped, as
+  // `name="value",name="value"` (empty for none).
+  void sample_labelled(std::size_t family, std::string_view labels, double value);
 
   // Every family that has at least one sample, as one document.
   std::string text() const;

@@ -66,7 +66,7 @@ std::vector<Supervisor::ChildView> Supervisor::children() const {
   views.reserve(children_.size());
   for (const auto& c : children_) {
     views.push_back({*c->spec, *c->node, c->state, c->restarts, c->started_at, c->last_exit,
-                     held_.contains(c->spec->name), c->exited_at, c->restart_at});
+                     !held_.empty() && held_.contains(c->spec->name), c->exited_at, c->restart_at});
   }
   return views;
 }

@@ -53,6 +53,7 @@ class Supervisor final : public Node {
   void kill() override;
   void abort_start(const std::string& why) override;
   bool running() const override { return phase_ != Phase::stopped; }
+  NodeKind node_kind() const override { return NodeKind::supervisor; }
 
   // Operator requests on a direct child, by name. They wait their turn in the
   // mailbox like exits do; `done` gets an empty string or the reason it

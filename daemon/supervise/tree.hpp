@@ -12,6 +12,7 @@
 #include "config/spec.hpp"
 #include "supervise/status.hpp"
 #include "supervise/supervisor.hpp"
+#include "supervise/tree_walk.hpp"
 
 namespace otpd::supervise {
 
@@ -69,6 +70,8 @@ class Tree {
   // The status of the node at `path` ("/" or "" for the whole tree) and
   // everything below it; nothing when there is no such node.
   std::optional<NodeStatus> status(const std::string& path) const;
+  // Every node, as a scrape reads them: nothing copied (tree_walk.hpp).
+  void walk(TreeVisitor& visitor) const;
 
   // Operator requests on the node at `path`: `done` gets an empty string or
   // why it failed (no such node — with the nearest existing path — or the

@@ -1,23 +1,29 @@
 #include "supervise/tree_health.hpp"
 
+#include "supervise/tree.hpp"
+
 namespace otpd::supervise {
 namespace {
 
 constexpr std::size_t kMaxNamed = 10;  // in `reason`; `waiting` has them all
 
-void collect(const NodeStatus& node, std::vector<Waiting>& waiting) {
-  for (const NodeStatus& child : node.children) {
-    const bool gates = child.significant || !child.ready.empty();
-    if (gates && child.state != "running") waiting.push_back({child.path, child.state});
-    if (child.is_supervisor) collect(child, waiting);
+}  // namespace
+
+void ReadinessWalk::supervisor(const SupervisorGlance& supervisor) {
+  if (root_seen_) return;
+  root_seen_ = true;
+  root_running_ = supervisor.running;
+}
+
+void ReadinessWalk::child(const ChildGlance& child) {
+  if (child.gates_readiness && child.state != "running") {
+    waiting_.push_back({std::string(child.path), std::string(child.state)});
   }
 }
 
-}  // namespace
-
-TreeReadiness readiness_of(const TreePhase& phase, const std::optional<NodeStatus>& root) {
+TreeReadiness ReadinessWalk::judge(const TreePhase& phase) {
   TreeReadiness out;
-  if (phase.stopping || !root || root->state != "running") {
+  if (phase.stopping || !root_running_) {
     out.reason = "the tree is stopping";
     return out;
   }
@@ -25,7 +31,7 @@ TreeReadiness readiness_of(const TreePhase& phase, const std::optional<NodeStatu
     out.reason = "the tree is starting";
     return out;
   }
-  collect(*root, out.waiting);
+  out.waiting = std::move(waiting_);
   if (out.waiting.empty()) {
     out.ready = true;
     return out;
@@ -38,6 +44,18 @@ TreeReadiness readiness_of(const TreePhase& phase, const std::optional<NodeStatu
     out.reason += " and " + std::to_string(out.waiting.size() - kMaxNamed) + " more";
   }
   return out;
+}
+
+TreeReadiness readiness_of(const TreePhase& phase, const std::optional<NodeStatus>& root) {
+  ReadinessWalk walked;
+  if (root) walk_status(*root, walked);
+  return walked.judge(phase);
+}
+
+TreeReadiness readiness_of(const TreePhase& phase, const Tree& tree) {
+  ReadinessWalk walked;
+  tree.walk(walked);
+  return walked.judge(phase);
 }
 
 }  // namespace otpd::supervise

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "supervise/status.hpp"
+#include "supervise/tree_walk.hpp"
 
 namespace otpd::supervise {
 
@@ -31,5 +32,23 @@ struct TreeReadiness {
 // Significant children and children with `ready:` must run; a child's
 // start waits for its readiness, so running means ready for those.
 TreeReadiness readiness_of(const TreePhase& phase, const std::optional<NodeStatus>& root);
+// The same, from a walk over the tree (Tree::walk), which copies nothing.
+class Tree;
+TreeReadiness readiness_of(const TreePhase& phase, const Tree& tree);
+
+// What readiness_of gathers, as a visitor of a walk made for something
+// else too (BothVisitors): /metrics reads the tree once.
+class ReadinessWalk final : public TreeVisitor {
+ public:
+  void supervisor(const SupervisorGlance& supervisor) override;
+  void child(const ChildGlance& child) override;
+  // After the walk.
+  TreeReadiness judge(const TreePhase& phase);
+
+ private:
+  bool root_seen_ = false;
+  bool root_running_ = false;
+  std::vector<Waiting> waiting_;
+};
 
 }  // namespace otpd::supervise

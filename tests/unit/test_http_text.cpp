@@ -121,8 +121,13 @@ TEST_CASE("Metrics of a tree name each child by path and supervisor") {
   tally.count({.kind = otpd::supervise::EventKind::exited, .path = "app/api"});
   tally.count({.kind = otpd::supervise::EventKind::intensity_exceeded, .path = "app"});
 
-  const std::string text =
-      render_metrics({.root = &root, .events = &tally, .ready = true, .now_seconds = 1000});
+  const std::string text = render_metrics({.walk =
+                                               [&](otpd::supervise::TreeVisitor& visitor) {
+                                                 otpd::supervise::walk_status(root, visitor);
+                                               },
+                                           .events = &tally,
+                                           .ready = [] { return true; },
+                                           .now_seconds = 1000});
   const auto has = [&](const std::string& line) {
     return text.find(line + "\n") != std::string::npos;
   };

@@ -5,8 +5,9 @@
 //   latency  a page's stream (/api/events, as the status page reads it):
 //            time from kill(2) of a child to the `node` message saying it
 //            no longer runs.
-//   pages    otpd's CPU while P pages follow the stream and a child is
-//            killed R times a second, against the same without pages.
+//   pages    otpd's CPU while P pages follow the stream and a child
+//            crashes R times a second on its own, against the same
+//            without pages.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -15,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -36,7 +38,7 @@ const char* const usage =
     "  latency  [--kills K]                    kill(2) to the stream's node message,\n"
     "           K times (default 100)\n"
     "  pages    [--pages P] [--rate R] [--seconds S]   otpd's CPU with P pages\n"
-    "           open (default 20) and a child killed R times a second (default\n"
+    "           open (default 20) and a child crashing R times a second (default\n"
     "           100) for S seconds (default 10), and with no page open\n";
 
 int free_port() {
@@ -251,80 +253,87 @@ int bench_latency(Args& args) {
   return 0;
 }
 
-// otpd's CPU over `seconds` with `pages` streams open while `rate` kills a
-// second hit the children crashy0..3 in turn (one child alone cannot die
-// faster than otpd restarts it on a loaded machine).
-double cpu_percent(int pages, int rate, int seconds, int& kills_done, std::size_t& bytes) {
-  constexpr int kCrashers = 4;
-  std::string children;
-  for (int i = 0; i < kCrashers; ++i) {
-    children += "    - {name: crashy" + std::to_string(i) + ", command: [" OTPD_BENCH_IDLE "]}\n";
-  }
-  Daemon d(children + idle_children(20), "  intensity: 1000000\n  period: 1s\n");
+// A counter's value in a /metrics answer, or -1.
+double metric_value(const std::string& metrics, const std::string& sample) {
+  const auto at = metrics.find("\n" + sample + " ");
+  if (at == std::string::npos) return -1;
+  return std::strtod(metrics.c_str() + at + sample.size() + 2, nullptr);
+}
+
+double exits_so_far(int port) {
+  return metric_value(get(port, "/metrics"), "otpd_events_total{kind=\"exited\"}");
+}
+
+struct CrashRun {
+  double cpu_percent = 0;  // of one core
+  double crashes_per_second = 0;
+  std::size_t bytes_streamed = 0;
+};
+
+// otpd's CPU over `seconds` while a child that exits on every tick of
+// 1000/rate ms is restarted at once, with `pages` streams open that read
+// everything as the page does.
+CrashRun crash_run(int pages, int rate, int seconds) {
+  const int period_ms = std::max(1, 1000 / rate);
+  const std::string children = "    - {name: crashy, command: [" OTPD_BENCH_TICK_CRASHER ", \"" +
+                               std::to_string(period_ms) + "\"]}\n" + idle_children(20);
+  // No backoff (the default) and an intensity no crash rate reaches.
+  Daemon d(children, "  intensity: 1000000\n  period: 1s\n");
   if (!d.wait_started(60)) throw std::runtime_error("otpd did not start the tree");
   std::vector<std::unique_ptr<Stream>> streams;
   for (int i = 0; i < pages; ++i) {
     streams.push_back(std::make_unique<Stream>());
     if (!streams.back()->open(d.port)) throw std::runtime_error("no stream");
   }
-  // Each crasher's running pid, from /api/tree now and the log later.
-  std::vector<int> running(kCrashers);
-  for (int i = 0; i < kCrashers; ++i)
-    running[i] = pid_in_tree(d.port, "crashy" + std::to_string(i));
+  std::vector<pollfd> polled;
+  for (const auto& stream : streams) polled.push_back({stream->fd, POLLIN, 0});
+  // A second for the streams to open and the crashes to settle.
+  const auto settle = monotonic_ns() + 1'000'000'000;
+  while (monotonic_ns() < settle) {
+    for (auto& stream : streams) stream->read_for(0);
+    otpd::bench::sleep_ms(10);
+  }
+  const double exits_before = exits_so_far(d.port);
   const std::uint64_t before = d.cpu_ticks();
   const auto t0 = monotonic_ns();
-  const std::int64_t period = 1'000'000'000 / rate;
-  std::int64_t next = t0;
-  kills_done = 0;
-  int turn = 0;
   while (monotonic_ns() - t0 < static_cast<std::int64_t>(seconds) * 1'000'000'000 &&
          !otpd::bench::interrupted()) {
-    for (auto& s : streams) s->read_for(0);
-    for (const auto& line : d.log->read_new()) {
-      const std::string path = line.value("path", "");
-      if (otpd::bench::is_event(line, "started") && path.rfind("crashy", 0) == 0) {
-        running[std::atoi(path.c_str() + 6) % kCrashers] = line.value("pid", 0);
-      }
+    if (polled.empty()) {
+      otpd::bench::sleep_ms(100);
+      continue;
     }
-    while (monotonic_ns() >= next) {
-      int victim = -1;
-      for (int k = 0; k < kCrashers && victim < 0; ++k) {
-        if (running[(turn + k) % kCrashers] != 0) victim = (turn + k) % kCrashers;
-      }
-      if (victim < 0) break;  // all are restarting: the next one that runs
-      ::kill(running[victim], SIGKILL);
-      running[victim] = 0;
-      turn = victim + 1;
-      ++kills_done;
-      next += period;
+    if (::poll(polled.data(), polled.size(), 100) <= 0) continue;
+    for (std::size_t i = 0; i < polled.size(); ++i) {
+      if (polled[i].revents == 0) continue;
+      if (!streams[i]->read_for(0)) throw std::runtime_error("a stream ended");
     }
-    otpd::bench::sleep_ms(1);
   }
   const double elapsed_ms = static_cast<double>(monotonic_ns() - t0) / 1e6;
   const double cpu_ms = otpd::bench::ticks_to_ms(d.cpu_ticks() - before);
-  bytes = 0;
-  for (auto& s : streams) bytes += s->data.size();
-  return 100.0 * cpu_ms / elapsed_ms;
+  const double exits_after = exits_so_far(d.port);
+  CrashRun run;
+  run.cpu_percent = 100.0 * cpu_ms / elapsed_ms;
+  run.crashes_per_second = (exits_after - exits_before) * 1000.0 / elapsed_ms;
+  for (auto& stream : streams) run.bytes_streamed += stream->data.size();
+  return run;
 }
 
 int bench_pages(Args& args) {
   const int pages = static_cast<int>(args.number("--pages", 20, 0, 1000));
-  const int rate = static_cast<int>(args.number("--rate", 100, 1, 10000));
+  const int rate = static_cast<int>(args.number("--rate", 100, 1, 1000));
   const int seconds = static_cast<int>(args.number("--seconds", 10, 1, 3600));
-  int kills_without = 0, kills_with = 0;
-  std::size_t bytes = 0;
-  const double without = cpu_percent(0, rate, seconds, kills_without, bytes);
-  const double with = cpu_percent(pages, rate, seconds, kills_with, bytes);
-  std::cout << "otpd CPU with a child killed " << rate << " times a second for " << seconds
-            << " s\n";
+  const CrashRun without = crash_run(0, rate, seconds);
+  const CrashRun with = crash_run(pages, rate, seconds);
+  std::cout << "otpd CPU with a child crashing " << rate << " times a second (asked) for "
+            << seconds << " s\n";
   print_machine();
   char line[256];
-  std::snprintf(line, sizeof line, "  no page open:  %.1f%% of a core (%d kills)\n", without,
-                kills_without);
+  std::snprintf(line, sizeof line, "  no page open:  %.1f%% of a core, %.1f crashes a second\n",
+                without.cpu_percent, without.crashes_per_second);
   std::cout << line;
   std::snprintf(line, sizeof line,
-                "  %d pages open: %.1f%% of a core (%d kills, %zu bytes streamed)\n", pages, with,
-                kills_with, bytes);
+                "  %d pages open: %.1f%% of a core, %.1f crashes a second, %zu bytes streamed\n",
+                pages, with.cpu_percent, with.crashes_per_second, with.bytes_streamed);
   std::cout << line;
   return 0;
 }

@@ -14,6 +14,7 @@
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -152,7 +153,15 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
       return;
     }
     stream_out_.append(messages);
-    flush_stream();
+    // Written after the handlers already queued: the events of a restart
+    // come a few turns of the loop apart, and each write costs the reader
+    // and otpd a trip through TCP.
+    if (flush_posted_ || writing_) return;
+    flush_posted_ = true;
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->flush_posted_ = false;
+      self->flush_stream();
+    });
   }
 
  private:
@@ -406,6 +415,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   bool keep_alive_ = false;
   unsigned version_ = 11;
   bool answering_ = false;
+  bool flush_posted_ = false;
   bool timed_out_ = false;
   bool closed_ = false;
   std::size_t in_flight_ = 0;

@@ -82,6 +82,10 @@ std::string notes_of(const Json& node, const std::string& state_word) {
   }
   if (auto health = text_field(node, "health")) notes.push_back("health: " + *health);
   if (auto cron = text_field(node, "cron")) notes.push_back("cron: " + *cron);
+  if (auto next = int_field(node, "next_run_at_ms")) {
+    notes.push_back("next run at " + clock_time(*next) + " (in " +
+                    format_exact(std::max<std::int64_t>(0, *next - now_ms())) + ")");
+  }
   if (is_supervisor(node)) {
     const auto limit = int_field(node, "intensity");
     if (limit) {

@@ -55,6 +55,8 @@
 #include "supervise/status_summary.hpp"
 #include "supervise/tree.hpp"
 #include "supervise/tree_health.hpp"
+#include "supervise/worker_node.hpp"
+#include "workers/cron.hpp"
 #include "workers/worker_pool.hpp"
 
 namespace {
@@ -384,6 +386,13 @@ int run(const otpd::Options& options) {
   otpd::workers::WorkerPool workers(&worker_services, config.workers);
   otpd::supervise::Tree tree(host, processes, events, config, &workers);
   worker_services.act_on(&tree);
+  // A cron job knows its next run on its own thread; status asks it.
+  worker_states.next_run = [&tree](const std::string& path) -> std::optional<std::int64_t> {
+    const otpd::supervise::WorkerNode* node = tree.worker(path);
+    if (node == nullptr) return std::nullopt;
+    const auto* cron = dynamic_cast<const otpd::workers::Cron*>(node->runtime_pid().get());
+    return cron != nullptr ? cron->next_run_at_ms() : std::nullopt;
+  };
   otpd::service::StatusReporter status_reporter(host, manager, events, [&tree] {
     const auto root = tree.status("/");
     return root ? otpd::supervise::summarize(*root) : std::string();

@@ -103,6 +103,7 @@ void append_node_json(std::string& out, const supervise::NodeStatus& node) {
     string_member(out, "worker_kind", node.worker_kind);
     if (!node.health.empty()) string_member(out, "health", node.health);
     if (!node.cron.empty()) string_member(out, "cron", node.cron);
+    if (node.next_run_at_ms) int_member(out, "next_run_at_ms", *node.next_run_at_ms);
     key(out, "runtime_pid");
     if (node.worker_id != 0) {
       append_json_int(out, static_cast<long long>(node.worker_id));

@@ -66,6 +66,7 @@ void WorkerStates::annotate(supervise::NodeStatus& node) const {
     const auto found = states_.find(node.path);
     node.cron =
         found != states_.end() && !found->second.cron.empty() ? found->second.cron : "no run yet";
+    if (node.worker_id != 0 && next_run) node.next_run_at_ms = next_run(node.path);
   }
   for (auto& child : node.children) annotate(child);
 }

@@ -45,9 +45,14 @@ struct Families {
         gave_up(m.family("otpd_supervisor_gave_up_total", Type::counter,
                          "Times the supervisor exceeded its intensity and gave up")),
         children(
-            m.family("otpd_supervisor_children", Type::gauge, "Children the supervisor has now")) {}
+            m.family("otpd_supervisor_children", Type::gauge, "Children the supervisor has now")),
+        worker_messages(m.family("otpd_worker_messages_total", Type::counter,
+                                 "Messages the in-process worker has handled since it started")),
+        worker_mailbox(m.family("otpd_worker_mailbox_length", Type::gauge,
+                                "Messages waiting in the in-process worker's mailbox")) {}
   std::size_t up, ready, restarts, exit_code, exit_signal, exit_time, start_time, next_restart;
   std::size_t intensity_used, intensity_max, period, gave_up, children;
+  std::size_t worker_messages, worker_mailbox;
 };
 
 const char* kind_of(supervise::ChildGlance::Kind kind) {
@@ -111,6 +116,10 @@ class SampleWriter final : public supervise::TreeVisitor {
     }
     if (child.restart_in) {
       m_.sample_labelled(f_.next_restart, labels_, input_.now_seconds + seconds(*child.restart_in));
+    }
+    if (child.kind == supervise::ChildGlance::Kind::worker && child.up) {
+      m_.sample_labelled(f_.worker_messages, labels_, static_cast<double>(child.messages_handled));
+      m_.sample_labelled(f_.worker_mailbox, labels_, static_cast<double>(child.mailbox_length));
     }
   }
 

@@ -43,6 +43,7 @@ struct NodeStatus {
   // health check's "healthy" or "failing: ..."; a cron job's last run.
   std::string health;
   std::string cron;
+  std::optional<std::int64_t> next_run_at_ms;  // a cron job's next run, ms since the Unix epoch
 
   // A supervisor.
   config::Strategy strategy = config::Strategy::one_for_one;

@@ -107,10 +107,17 @@ void walk_supervisor(const Supervisor& supervisor, TimePoint now, TreeVisitor& v
         glance.kind = ChildGlance::Kind::supervisor;
         glance.up = child.state == ChildState::running;
         break;
-      case NodeKind::worker:
+      case NodeKind::worker: {
         glance.kind = ChildGlance::Kind::worker;
-        glance.up = static_cast<const WorkerNode&>(child.node).runtime_pid().id() != 0;
+        const runtime::Process* process =
+            static_cast<const WorkerNode&>(child.node).runtime_pid().get();
+        glance.up = process != nullptr;
+        if (process != nullptr) {
+          glance.messages_handled = process->messages_handled();
+          glance.mailbox_length = process->mailbox_length();
+        }
         break;
+      }
       case NodeKind::process:
         glance.up = child.node.pid() != 0;
         glance.gates_readiness = child.spec.is_process() &&

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -41,6 +42,10 @@ struct ChildGlance {
   std::optional<Duration> since_exit{};   // how long ago it last exited
   std::optional<Duration> uptime{};       // while it is up (not for a supervisor)
   std::optional<Duration> restart_in{};   // while a backoff delays its restart
+  // A worker that is up: the messages it has handled since it started,
+  // and those waiting in its mailbox.
+  std::uint64_t messages_handled = 0;
+  std::uint64_t mailbox_length = 0;
 };
 
 // Called for each supervisor, then for each of its children in order, a

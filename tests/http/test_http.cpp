@@ -295,6 +295,44 @@ TEST_CASE("A port in use stops otpd before it starts anything") {
   CHECK(box.records().empty());
 }
 
+namespace {
+
+// The value of the sample `line` (name and labels) in a /metrics answer, or -1.
+double sample_of(const std::string& metrics, const std::string& line) {
+  const auto at = metrics.find("\n" + line + " ");
+  return at == std::string::npos ? -1
+                                 : std::strtod(metrics.c_str() + at + line.size() + 2, nullptr);
+}
+
+}  // namespace
+
+TEST_CASE("/metrics counts an in-process worker's messages and what waits in its mailbox") {
+  const int port = free_port();
+  LiveDaemon d("http: {listen: 127.0.0.1:" + std::to_string(port) +
+               "}\n"
+               "tree:\n"
+               "  children:\n"
+               "    - name: settings\n"
+               "      worker: {kind: agent, value: 0}\n");
+  const Endpoint http{port, {}};
+  const std::string handled = "otpd_worker_messages_total{path=\"settings\",supervisor=\"/\"}";
+  const std::string waiting = "otpd_worker_mailbox_length{path=\"settings\",supervisor=\"/\"}";
+  const Reply before = get(http, "/metrics");
+  REQUIRE_MESSAGE(before.status == 200, before.error << d.otpd.transcript());
+  const double handled_before = sample_of(before.body, handled);
+  REQUIRE(handled_before >= 0);
+  for (int i = 1; i <= 5; ++i) {
+    REQUIRE(d.ctl({"cast", "settings", "{\"put\": " + std::to_string(i) + "}"}).code == 0);
+  }
+  REQUIRE(d.ctl({"call", "settings", "get"}).out.find('5') != std::string::npos);
+  const Reply after = get(http, "/metrics");
+  CHECK_MESSAGE(sample_of(after.body, handled) >= handled_before + 6, after.body);
+  CHECK(sample_of(after.body, waiting) == 0);
+  CHECK(contains(after.body, "# TYPE otpd_worker_messages_total counter\n"));
+  // A process has no mailbox.
+  CHECK_FALSE(contains(after.body, "otpd_worker_messages_total{path=\"a\""));
+}
+
 TEST_CASE("The event stream starts with the tree and tells a killed child's new state") {
   const int port = free_port();
   LiveDaemon d(two_children(port));
@@ -341,7 +379,8 @@ TEST_CASE("A reload that changes the http section warns and keeps the listener")
 }
 
 TEST_CASE(
-    "otpctl status tells when a child exited, when its restart is due, and its workers' state") {
+    "otpctl status tells when a child exited, when its restart is due, and its workers' state, "
+    "a cron job's next run included") {
   const int never = free_port();
   LiveDaemon d(
       "tree:\n"
@@ -366,8 +405,19 @@ TEST_CASE(
   CHECK(contains(status.out, "last exit at "));
   CHECK(contains(status.out, "health: failing since "));
   CHECK(contains(status.out, "cron: last run succeeded at "));
+  CHECK(contains(status.out, "next run at "));
+  const auto asked_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
   const auto json = nlohmann::json::parse(d.ctl({"status", "--json"}).out, nullptr, false);
   REQUIRE(json.is_object());
   CHECK(json["children"][1]["health"].get<std::string>().rfind("failing since", 0) == 0);
   CHECK(json["children"][2]["cron"].get<std::string>().rfind("last run succeeded at", 0) == 0);
+  // every: 1s, counted from the job's start: the next run is at most a
+  // second after the moment of asking (and not long before it, a run
+  // being due then).
+  const auto next_run = json["children"][2]["next_run_at_ms"];
+  REQUIRE(next_run.is_number_integer());
+  CHECK(next_run.get<std::int64_t>() <= asked_ms + 1000 + 50);
+  CHECK(next_run.get<std::int64_t>() >= asked_ms - 1000);
 }

@@ -54,6 +54,7 @@ function notesOf(node) {
   if (node.next_restart_at_ms) notes.push("restart at " + clock(node.next_restart_at_ms));
   if (node.health) notes.push("health: " + node.health);
   if (node.cron) notes.push("cron: " + node.cron);
+  if (node.next_run_at_ms) notes.push("next run at " + clock(node.next_run_at_ms));
   if (node.kind === "supervisor" && node.intensity !== undefined) {
     notes.push("intensity " + node.intensity_used + "/" + node.intensity + " per " +
                duration(node.period_ms));

@@ -28,6 +28,7 @@
 #include "hooks/hook_runner.hpp"
 #include "http/daemon_site.hpp"
 #include "http/event_tally.hpp"
+#include "http/http_side.hpp"
 #include "http/page_feed.hpp"
 #include "http/server.hpp"
 #include "log/event_log.hpp"
@@ -554,17 +555,32 @@ int run(const otpd::Options& options) {
   commands.report_workers(&worker_states);
   otpd::control::Server server(io, std::move(*listening), *policy, commands, events, log);
 
-  otpd::http::DaemonSite http_site(tree, &outputs, event_tally, phase, admin_token);
+  otpd::http::DaemonSite http_site(tree, &outputs, event_tally, phase, {});
   http_site.control_clients = [&server] { return server.connections(); };
   http_site.hooks = [&hooks] { return hooks.figures(); };
   http_site.workers = &worker_states;
   site = &http_site;
-  std::unique_ptr<otpd::http::HttpServer> http_server;
-  if (http_fd >= 0) {
-    http_server =
-        otpd::http::HttpServer::serve(io, http_fd, config.http, http_site, page_feed, log);
-    http_site.attach(http_server.get());
-  }
+  otpd::http::HttpSide http_side(io, http_site, page_feed, log);
+  http_side.serve(http_fd, config.http, std::move(admin_token));
+  // A reload applies the http and hooks sections too, before the tree.
+  reloader.apply_sections = [&](const otpd::config::Config& next,
+                                otpd::control::ReloadOutcome& outcome) {
+    std::string http_error;
+    const std::string http_done = http_side.apply(next.http, http_error);
+    if (!http_error.empty()) {
+      log.warning(http_error);
+      outcome.warnings.push_back(http_error);
+    } else if (!http_done.empty()) {
+      outcome.applied.push_back(http_done);
+    }
+    if (outcome.diff.hooks_changed) {
+      const std::string what = hooks.reconfigure(next.hooks);
+      const std::string line = "hooks: " + (what.empty() ? std::string("changed") : what);
+      log.info(line);
+      outcome.applied.push_back(line);
+    }
+    tree.applied_sections(http_side.spec(), next.hooks);
+  };
 
   std::string what = options.config_file;
   if (with_command) {
@@ -576,7 +592,7 @@ int run(const otpd::Options& options) {
            (counts.workers > 0 ? "and " + counted(counts.workers, "worker", "workers") + " " : "") +
            "under " + counted(counts.supervisors, "supervisor", "supervisors") +
            "; control socket " + socket_path +
-           (http_server ? "; http " + http_server->where() : std::string()));
+           (http_side.where().empty() ? std::string() : "; http " + http_side.where()));
   tree.start([&](std::string error) {
     if (!error.empty()) {
       if (stopping) return;  // a signal arrived during the start; its stop reports

@@ -93,10 +93,52 @@ HookRunner::HookRunner(supervise::Host& host, process::OsProcesses& processes, l
                        std::vector<config::HookSpec> hooks)
     : host_(host), processes_(processes), log_(log), alive_(std::make_shared<HookRunner*>(this)) {
   for (auto& spec : hooks) {
-    auto hook = std::make_unique<Hook>();
+    auto hook = std::make_shared<Hook>();
     hook->spec = std::move(spec);
     hooks_.push_back(std::move(hook));
   }
+}
+
+std::string HookRunner::reconfigure(std::vector<config::HookSpec> hooks) {
+  std::vector<std::shared_ptr<Hook>> next;
+  std::string added, changed, removed;
+  const auto note = [](std::string& list, const std::string& name) {
+    list += (list.empty() ? "" : ", ") + name;
+  };
+  for (auto& spec : hooks) {
+    const auto kept = std::find_if(hooks_.begin(), hooks_.end(),
+                                   [&](const auto& hook) { return hook->spec.name == spec.name; });
+    std::shared_ptr<Hook> hook;
+    if (kept == hooks_.end()) {
+      hook = std::make_shared<Hook>();
+      note(added, spec.name);
+    } else {
+      hook = *kept;
+      if (!(hook->spec == spec)) note(changed, spec.name);
+    }
+    hook->spec = std::move(spec);
+    next.push_back(std::move(hook));
+  }
+  for (const auto& hook : hooks_) {
+    const bool kept =
+        std::any_of(next.begin(), next.end(), [&](const auto& other) { return other == hook; });
+    if (kept) continue;
+    note(removed, hook->spec.name);
+    hook->queued.clear();
+  }
+  hooks_ = std::move(next);
+  // Room for more runs at once, perhaps.
+  if (!pump_posted_ && !stopped_) {
+    pump_posted_ = true;
+    host_.post([alive = alive_] {
+      if (*alive != nullptr) (*alive)->pump();
+    });
+  }
+  std::string what;
+  if (!added.empty()) what += "added " + added;
+  if (!changed.empty()) what += (what.empty() ? "" : "; ") + std::string("changed ") + changed;
+  if (!removed.empty()) what += (what.empty() ? "" : "; ") + std::string("removed ") + removed;
+  return what;
 }
 
 HookRunner::~HookRunner() {
@@ -143,12 +185,13 @@ void HookRunner::pump() {
     while (!hook->queued.empty() && hook->running < hook->spec.max_running) {
       Pending pending = std::move(hook->queued.front());
       hook->queued.pop_front();
-      start(*hook, std::move(pending));
+      start(hook, std::move(pending));
     }
   }
 }
 
-void HookRunner::start(Hook& hook, Pending pending) {
+void HookRunner::start(const std::shared_ptr<Hook>& owner, Pending pending) {
+  Hook& hook = *owner;
   config::ProcessSpec spec = hook.spec.command;
   for (auto& variable : pending.env) spec.env.push_back(std::move(variable));
   ++figures_.started;
@@ -161,7 +204,6 @@ void HookRunner::start(Hook& hook, Pending pending) {
   }
   auto run = std::make_shared<Running>();
   run->what = std::move(pending.what);
-  Hook* owner = &hook;
   const supervise::SpawnResult spawned =
       processes_.spawn_with_input("hook:" + hook.spec.name, spec, input,
                                   [alive = alive_, owner, run](supervise::ExitStatus status) {

@@ -44,6 +44,11 @@ class HookRunner {
   void on_event(const supervise::Event& event);
   // otpd is stopping: nothing more starts, and what runs gets SIGKILL.
   void stop();
+  // A reload's hooks. A hook kept by name takes its new spec and keeps
+  // its waiting events and its runs; a removed one loses its waiting
+  // events, and its runs under way end as they would have (their timeout
+  // still holds). Returns what changed: "added a, changed b, removed c".
+  std::string reconfigure(std::vector<config::HookSpec> hooks);
 
   http::HookFigures figures() const;
 
@@ -62,13 +67,15 @@ class HookRunner {
   };
 
   void pump();
-  void start(Hook& hook, Pending pending);
+  void start(const std::shared_ptr<Hook>& hook, Pending pending);
   void finished(Hook& hook, const std::shared_ptr<Running>& run, supervise::ExitStatus status);
 
   supervise::Host& host_;
   process::OsProcesses& processes_;
   log::EventLog& log_;
-  std::vector<std::unique_ptr<Hook>> hooks_;
+  // Shared with the exit callbacks of their runs, which may outlive a
+  // hook that a reload removed.
+  std::vector<std::shared_ptr<Hook>> hooks_;
   std::vector<std::shared_ptr<Running>> running_;
   bool pump_posted_ = false;
   bool stopped_ = false;

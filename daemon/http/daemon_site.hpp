@@ -45,6 +45,8 @@ class DaemonSite final : public Site {
            std::function<void(std::string, std::string)> done) override;
   bool admin_configured() const override { return !admin_token_.empty(); }
   bool admin_token_is(std::string_view token) const override;
+  // A reload's token; empty turns actions off.
+  void set_admin_token(std::string token) { admin_token_ = std::move(token); }
 
   // The status JSON of the node at `path` without its children; empty when
   // there is none.

@@ -626,6 +626,22 @@ HttpFigures HttpServer::figures() const {
   return impl_->figures;
 }
 
+void HttpServer::carry_counts(const HttpFigures& before) {
+  impl_->figures.requests += before.requests;
+  impl_->figures.refused_busy += before.refused_busy;
+  impl_->figures.refused_timeout += before.refused_timeout;
+  impl_->figures.refused_invalid += before.refused_invalid;
+  impl_->figures.streams_dropped += before.streams_dropped;
+}
+
+void HttpServer::update(const config::HttpSpec& spec) {
+  // Connections past a lowered max_connections stay; new ones wait for room.
+  impl_->spec.max_connections = spec.max_connections;
+  impl_->spec.allowed_hosts = spec.allowed_hosts;
+  impl_->spec.admin_token_file = spec.admin_token_file;
+  impl_->policy.allowed_hosts = spec.allowed_hosts;
+}
+
 std::string HttpServer::where() const {
   if (impl_->spec.unix_socket()) return impl_->spec.listen;
   return "http://" + impl_->spec.listen + "/";

@@ -45,6 +45,10 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   HttpFigures figures() const;
+  // Counts since otpd started, from the listener this one replaces.
+  void carry_counts(const HttpFigures& before);
+  // A reload's limits and host names, for the same address.
+  void update(const config::HttpSpec& spec);
   // "http://127.0.0.1:9100/" or the socket's path, for the log.
   std::string where() const;
 

@@ -61,6 +61,12 @@ class Tree {
   // The configuration the tree runs, reloads included. Its `control` stays
   // the one otpd started with: that section cannot change live.
   const config::Config& config() const { return config_; }
+  // The http and hooks sections as a reload applied them beside the tree:
+  // what the next reload compares with.
+  void applied_sections(config::HttpSpec http, std::vector<config::HookSpec> hooks) {
+    config_.http = std::move(http);
+    config_.hooks = std::move(hooks);
+  }
   // What reload(next) would do, without doing it.
   config::TreeDiff plan(const config::Config& next) const;
   // Applies `next` (docs/reload.md) and emits one `reloaded` event when

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -148,6 +149,48 @@ TEST_CASE("A hook still running when otpd stops is killed with it") {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   CHECK_FALSE(it::running(hook));
+}
+
+TEST_CASE("A reload adds, changes and removes hooks, and a removed hook's run ends as it would") {
+  LiveDaemon d(
+      "hooks:\n"
+      "  - name: old\n"
+      "    on: exited\n"
+      "    paths: [a]\n"
+      "    command: 'echo $$ > @DIR@/old.pid; exec sleep 60'\n"
+      "    timeout: 1s\n" +
+      children_ab());
+  ::kill(d.box.pid("a"), SIGKILL);
+  REQUIRE(wait_file(d.box.path("old.pid"), 2));
+  const pid_t old_run = std::stoi(read_file(d.box.path("old.pid")));
+
+  d.box.write("otpd.yaml",
+              "hooks:\n"
+              "  - name: new\n"
+              "    on: exited\n"
+              "    paths: [a, b]\n"
+              "    command: 'echo $OTPD_PATH >> @DIR@/new.out'\n" +
+                  children_ab());
+  const auto reload = d.ctl({"reload"});
+  CHECK_MESSAGE(contains(reload.out, "~ hooks: added new; removed old"), reload.out << reload.err);
+  // The old hook's run keeps its timeout: killed a second after it began.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (it::running(old_run) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK_FALSE(it::running(old_run));
+  CHECK(d.otpd.wait_for(
+      [&] { return d.otpd.logged("hook old for exited a outlasted its timeout"); }));
+
+  ::kill(d.box.pid("b"), SIGKILL);
+  REQUIRE(wait_file(d.box.path("new.out"), 2));
+  CHECK(read_file(d.box.path("new.out")) == "b\n");
+  // The removed hook runs no more: the new one runs for a, the old one not.
+  std::filesystem::remove(d.box.path("old.pid"));
+  ::kill(d.otpd.pid_of("a"), SIGKILL);
+  REQUIRE(wait_file(d.box.path("new.out"), 4));
+  CHECK(read_file(d.box.path("new.out")) == "b\na\n");
+  CHECK_FALSE(std::filesystem::exists(d.box.path("old.pid")));
 }
 
 TEST_CASE("A misspelt event kind in a hook is an error at its place") {

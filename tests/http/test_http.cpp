@@ -369,13 +369,81 @@ TEST_CASE("The event stream starts with the tree and tells a killed child's new 
   CHECK_MESSAGE(contains(metrics.body, "otpd_http_connections 1\n"), metrics.body);
 }
 
-TEST_CASE("A reload that changes the http section warns and keeps the listener") {
+TEST_CASE(
+    "A reload moves the listener to a new address, and keeps it where it was when it cannot") {
   const int port = free_port();
   LiveDaemon d(two_children(port));
-  d.box.write("otpd.yaml", two_children(free_port()));
+  const Endpoint old_http{port, {}};
+  REQUIRE(get(old_http, "/healthz").status == 200);
+
+  SUBCASE("to a free port") {
+    const int next = free_port();
+    d.box.write("otpd.yaml", two_children(next));
+    const auto reload = d.ctl({"reload"});
+    CHECK(reload.code == 0);
+    CHECK_MESSAGE(
+        contains(reload.out, "~ http: listening on http://127.0.0.1:" + std::to_string(next) +
+                                 "/ instead of http://127.0.0.1:" + std::to_string(port) + "/"),
+        reload.out << reload.err);
+    CHECK(contains(reload.out, "no changes to the tree"));
+    CHECK(get(Endpoint{next, {}}, "/healthz").status == 200);
+    CHECK(connect_to(old_http, std::chrono::milliseconds(1000)) < 0);
+    // The counts go on from the old listener's.
+    CHECK(sample_of(get(Endpoint{next, {}}, "/metrics").body, "otpd_http_requests_total") >= 3);
+    // Nothing left to apply: the next reload compares with what was applied.
+    CHECK(contains(d.ctl({"reload"}).out, "no changes\n"));
+  }
+  SUBCASE("to a port in use") {
+    const int taken = free_port();
+    LiveDaemon other(two_children(taken));
+    d.box.write("otpd.yaml", two_children(taken));
+    const auto reload = d.ctl({"reload"});
+    CHECK_MESSAGE(
+        contains(reload.err, "warning: http: cannot listen on 127.0.0.1:" + std::to_string(taken)),
+        reload.err);
+    CHECK(contains(reload.err, "the http section stays as it was"));
+    CHECK(get(old_http, "/healthz").status == 200);
+    // Still to be applied, and tried again by the next reload.
+    CHECK(contains(d.ctl({"reload", "--dry-run"}).out, "~ http: changed; a reload applies it"));
+  }
+  SUBCASE("to none") {
+    d.box.write("otpd.yaml",
+                "tree:\n  children:\n    - name: a\n      command: [@CHILD@, --name, a, --print, "
+                "3]\n    - name: b\n      command: [@CHILD@, --name, b]\n");
+    const auto reload = d.ctl({"reload"});
+    CHECK_MESSAGE(contains(reload.out, "~ http: no longer listening on http://127.0.0.1:"),
+                  reload.out << reload.err);
+    CHECK(connect_to(old_http, std::chrono::milliseconds(1000)) < 0);
+  }
+}
+
+TEST_CASE("A reload reads the admin token file again, and takes new host names") {
+  const int port = free_port();
+  it::Sandbox secrets;
+  const std::string file = write_token(secrets, "first-token-0123456789abcdef", 0600);
+  LiveDaemon d(two_children(port, ", admin_token_file: " + file));
+  const Endpoint http{port, {}};
+  const auto login = [&](const std::string& token) {
+    return request(http, "POST", "/api/login", {"Authorization: Bearer " + token}).status;
+  };
+  CHECK(login("first-token-0123456789abcdef") == 200);
+  write_token(secrets, "second-token-0123456789abcdef", 0600);
   const auto reload = d.ctl({"reload"});
-  CHECK(contains(reload.err + reload.out, "the http or hooks section changed"));
-  CHECK(get(Endpoint{port, {}}, "/healthz").status == 200);
+  CHECK_MESSAGE(contains(reload.out, "~ http: admin token read again"), reload.out << reload.err);
+  CHECK(login("first-token-0123456789abcdef") == 401);
+  CHECK(login("second-token-0123456789abcdef") == 200);
+
+  // A token file that became unreadable keeps the token and says why.
+  write_token(secrets, "second-token-0123456789abcdef", 0644);
+  CHECK(contains(d.ctl({"reload"}).err, "may be read by anyone"));
+  CHECK(login("second-token-0123456789abcdef") == 200);
+  write_token(secrets, "second-token-0123456789abcdef", 0600);
+
+  CHECK(get(http, "/api/info", {"Host: otpd.example.com"}).status == 421);
+  d.box.write("otpd.yaml", two_children(port, ", admin_token_file: " + file +
+                                                  ", allowed_hosts: [otpd.example.com]"));
+  CHECK(contains(d.ctl({"reload"}).out, "~ http: allowed_hosts applied on"));
+  CHECK(get(http, "/api/info", {"Host: otpd.example.com"}).status == 200);
 }
 
 TEST_CASE(

@@ -516,13 +516,15 @@ void HttpServer::Impl::back_off(int error) {
 }
 
 void HttpServer::Impl::close_all() {
+  // Before `closed` is set: the streams leave the page feed, which outlives
+  // a listener that a reload replaced.
+  const std::vector<HttpSession*> open(sessions.begin(), sessions.end());
+  sessions.clear();
+  for (HttpSession* session : open) session->close();
   closed = true;
   boost::system::error_code ignored;
   listener.close(ignored);
   pause.cancel();
-  const std::vector<HttpSession*> open(sessions.begin(), sessions.end());
-  sessions.clear();
-  for (HttpSession* session : open) session->close();
   if (spec.unix_socket()) ::unlink(spec.listen.c_str());
 }
 

@@ -377,6 +377,25 @@ TEST_CASE(
   REQUIRE(get(old_http, "/healthz").status == 200);
 
   SUBCASE("to a free port") {
+    // A page's stream on the old listener ends with it.
+    const int stream = connect_to(old_http);
+    REQUIRE(stream >= 0);
+    const std::string ask = "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    REQUIRE(::send(stream, ask.data(), ask.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(ask.size()));
+    const auto read_until_end = [&] {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      std::string seen;
+      while (std::chrono::steady_clock::now() < deadline) {
+        pollfd p{stream, POLLIN, 0};
+        if (::poll(&p, 1, 100) != 1) continue;
+        char buffer[65536];
+        const ssize_t n = ::recv(stream, buffer, sizeof buffer, 0);
+        if (n <= 0) return true;
+        seen.append(buffer, static_cast<std::size_t>(n));
+      }
+      return false;
+    };
     const int next = free_port();
     d.box.write("otpd.yaml", two_children(next));
     const auto reload = d.ctl({"reload"});
@@ -388,6 +407,12 @@ TEST_CASE(
     CHECK(contains(reload.out, "no changes to the tree"));
     CHECK(get(Endpoint{next, {}}, "/healthz").status == 200);
     CHECK(connect_to(old_http, std::chrono::milliseconds(1000)) < 0);
+    CHECK(read_until_end());
+    ::close(stream);
+    // Events after the old streams are gone reach nobody's freed stream.
+    ::kill(d.box.pid("b"), SIGKILL);
+    REQUIRE(d.otpd.wait_event("b", "started", 2));
+    CHECK(get(Endpoint{next, {}}, "/healthz").status == 200);
     // The counts go on from the old listener's.
     CHECK(sample_of(get(Endpoint{next, {}}, "/metrics").body, "otpd_http_requests_total") >= 3);
     // Nothing left to apply: the next reload compares with what was applied.

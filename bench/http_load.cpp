@@ -271,12 +271,13 @@ struct CrashRun {
 };
 
 // otpd's CPU over `seconds` while a child that exits on every tick of
-// 1000/rate ms is restarted at once, with `pages` streams open that read
-// everything as the page does.
+// 1000/rate ms (otpd-bench-tick-crasher) is restarted at once, with `pages`
+// streams open that read everything as the page does.
 CrashRun crash_run(int pages, int rate, int seconds) {
   const int period_ms = std::max(1, 1000 / rate);
+  // The state file is in otpd's scratch directory: its cwd.
   const std::string children = "    - {name: crashy, command: [" OTPD_BENCH_TICK_CRASHER ", \"" +
-                               std::to_string(period_ms) + "\"]}\n" + idle_children(20);
+                               std::to_string(period_ms) + "\", ticks]}\n" + idle_children(20);
   // No backoff (the default) and an intensity no crash rate reaches.
   Daemon d(children, "  intensity: 1000000\n  period: 1s\n");
   if (!d.wait_started(60)) throw std::runtime_error("otpd did not start the tree");

@@ -243,7 +243,9 @@ TEST_CASE("a reload with an env of 20,000 variables applies them and otpd answer
   const int pid = otpd.pid_of("a");
   std::ifstream environ("/proc/" + std::to_string(pid) + "/environ");
   const std::string variables(std::istreambuf_iterator<char>(environ), {});
-  CHECK(variables.find(std::string("V19999=19999") + '\0') != std::string::npos);
+  CHECK_MESSAGE(variables.find(std::string("V19999=19999") + '\0') != std::string::npos,
+                "pid " << pid << ", " << variables.size() << " bytes of environment\n"
+                       << otpd.transcript());
   const json pong = client.call(otpd, {{"id", "p"}, {"cmd", "ping"}});
   CHECK(pong.contains("result"));
 }

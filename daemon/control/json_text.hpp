@@ -14,4 +14,8 @@ void append_json_string(std::string& out, std::string_view text);
 
 void append_json_int(std::string& out, long long value);
 
+// The length of the valid UTF-8 sequence that starts at text[i], or 0 when
+// none does there (text[i] must be at least 0x80).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i);
+
 }  // namespace otpd::control

@@ -53,6 +53,7 @@ class Supervisor final : public Node {
   void kill() override;
   void abort_start(const std::string& why) override;
   bool running() const override { return phase_ != Phase::stopped; }
+  NodeKind node_kind() const override { return NodeKind::supervisor; }
 
   // Operator requests on a direct child, by name. They wait their turn in the
   // mailbox like exits do; `done` gets an empty string or the reason it
@@ -99,7 +100,9 @@ class Supervisor final : public Node {
     int restarts;
     TimePoint started_at;
     const std::optional<ExitReason>& last_exit;
-    bool held;  // stopped by an operator
+    bool held;                            // stopped by an operator
+    std::optional<TimePoint> exited_at;   // when last_exit happened
+    std::optional<TimePoint> restart_at;  // while a backoff delays its restart
   };
   std::vector<ChildView> children() const;
 
@@ -118,6 +121,8 @@ class Supervisor final : public Node {
     TimePoint started_at{};
     BackoffTracker backoff;
     std::optional<ExitReason> last_exit;
+    std::optional<TimePoint> exited_at;
+    std::optional<TimePoint> restart_at;
   };
 
   struct Message {

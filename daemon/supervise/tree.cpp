@@ -39,8 +39,16 @@ NodeStatus status_of(const Supervisor::ChildView& child, TimePoint now) {
   status.state = to_string(child.state);
   status.restart = child.spec.restart;
   status.held = child.held;
+  status.significant = child.spec.significant;
   status.restarts = child.restarts;
   status.last_exit = child.last_exit;
+  if (child.exited_at) {
+    status.since_exit = std::chrono::duration_cast<Duration>(now - *child.exited_at);
+  }
+  if (child.restart_at && child.state == ChildState::backoff) {
+    status.restart_in =
+        std::max(Duration{0}, std::chrono::duration_cast<Duration>(*child.restart_at - now));
+  }
   if (const auto* worker = dynamic_cast<const WorkerNode*>(&child.node)) {
     status.worker_kind = config::to_string(worker->spec().kind());
     status.worker_id = worker->runtime_pid().id();
@@ -78,6 +86,60 @@ NodeStatus status_of(const Supervisor& supervisor, TimePoint now) {
   status.max_children = supervisor.spec().max_children;
   for (const auto& child : supervisor.children()) status.children.push_back(status_of(child, now));
   return status;
+}
+
+void walk_supervisor(const Supervisor& supervisor, TimePoint now, TreeVisitor& visitor) {
+  const auto children = supervisor.children();
+  visitor.supervisor({.path = supervisor.path(),
+                      .running = supervisor.running(),
+                      .intensity = supervisor.spec().intensity,
+                      .intensity_used = supervisor.intensity_used(),
+                      .period = supervisor.spec().period,
+                      .children = children.size()});
+  for (const auto& child : children) {
+    const Supervisor* below = nullptr;
+    ChildGlance glance{.path = child.node.path(),
+                       .supervisor = supervisor.path(),
+                       .state = to_string(child.state)};
+    switch (child.node.node_kind()) {
+      case NodeKind::supervisor:
+        below = static_cast<const Supervisor*>(&child.node);
+        glance.kind = ChildGlance::Kind::supervisor;
+        glance.up = child.state == ChildState::running;
+        break;
+      case NodeKind::worker: {
+        glance.kind = ChildGlance::Kind::worker;
+        const runtime::Process* process =
+            static_cast<const WorkerNode&>(child.node).runtime_pid().get();
+        glance.up = process != nullptr;
+        if (process != nullptr) {
+          glance.messages_handled = process->messages_handled();
+          glance.mailbox_length = process->mailbox_length();
+        }
+        break;
+      }
+      case NodeKind::process:
+        glance.up = child.node.pid() != 0;
+        glance.gates_readiness = child.spec.is_process() &&
+                                 child.spec.process().ready.kind != config::Readiness::Kind::none;
+        break;
+    }
+    glance.gates_readiness = glance.gates_readiness || child.spec.significant;
+    glance.restarts = child.restarts;
+    if (child.last_exit && child.last_exit->status) glance.last_exit = &*child.last_exit->status;
+    if (child.exited_at) {
+      glance.since_exit = std::chrono::duration_cast<Duration>(now - *child.exited_at);
+    }
+    if (glance.up && below == nullptr) {
+      glance.uptime = std::chrono::duration_cast<Duration>(now - child.started_at);
+    }
+    if (child.restart_at && child.state == ChildState::backoff) {
+      glance.restart_in =
+          std::max(Duration{0}, std::chrono::duration_cast<Duration>(*child.restart_at - now));
+    }
+    visitor.child(glance);
+    if (below != nullptr) walk_supervisor(*below, now, visitor);
+  }
 }
 
 void collect_paths(const Supervisor& supervisor, std::vector<std::string>& out) {
@@ -248,6 +310,10 @@ std::optional<NodeStatus> Tree::status(const std::string& path) const {
     if (child.spec.name == where->name) return status_of(child, now);
   }
   return std::nullopt;
+}
+
+void Tree::walk(TreeVisitor& visitor) const {
+  walk_supervisor(*root_, context_.host.now(), visitor);
 }
 
 void Tree::forward(Request request, const std::string& path, Resume<std::string> done) {

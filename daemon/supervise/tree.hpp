@@ -12,6 +12,7 @@
 #include "config/spec.hpp"
 #include "supervise/status.hpp"
 #include "supervise/supervisor.hpp"
+#include "supervise/tree_walk.hpp"
 
 namespace otpd::supervise {
 
@@ -60,6 +61,12 @@ class Tree {
   // The configuration the tree runs, reloads included. Its `control` stays
   // the one otpd started with: that section cannot change live.
   const config::Config& config() const { return config_; }
+  // The http and hooks sections as a reload applied them beside the tree:
+  // what the next reload compares with.
+  void applied_sections(config::HttpSpec http, std::vector<config::HookSpec> hooks) {
+    config_.http = std::move(http);
+    config_.hooks = std::move(hooks);
+  }
   // What reload(next) would do, without doing it.
   config::TreeDiff plan(const config::Config& next) const;
   // Applies `next` (docs/reload.md) and emits one `reloaded` event when
@@ -69,6 +76,8 @@ class Tree {
   // The status of the node at `path` ("/" or "" for the whole tree) and
   // everything below it; nothing when there is no such node.
   std::optional<NodeStatus> status(const std::string& path) const;
+  // Every node, as a scrape reads them: nothing copied (tree_walk.hpp).
+  void walk(TreeVisitor& visitor) const;
 
   // Operator requests on the node at `path`: `done` gets an empty string or
   // why it failed (no such node — with the nearest existing path — or the

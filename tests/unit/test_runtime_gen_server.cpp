@@ -267,9 +267,9 @@ TEST_CASE("the idle timeout fires after quiet periods only") {
 namespace {
 
 // Holds its thread in a handler until the test lets it go.
-class Gate : public GenServer<Gate> {
+class HeldServer : public GenServer<HeldServer> {
  public:
-  explicit Gate(std::shared_future<void> open) : open_(std::move(open)) {}
+  explicit HeldServer(std::shared_future<void> open) : open_(std::move(open)) {}
   void wait() { open_.wait(); }
   void ping() {}
 
@@ -293,11 +293,11 @@ TEST_CASE("a server's messages handled and waiting are counted, as process_info'
   }
   SUBCASE("waiting") {
     std::promise<void> open;
-    auto gate = start<Gate>(scheduler, open.get_future().share());
-    const Process& process = *gate.pid().get();
-    gate.cast(&Gate::wait);
+    auto held = start<HeldServer>(scheduler, open.get_future().share());
+    const Process& process = *held.pid().get();
+    held.cast(&HeldServer::wait);
     CHECK(eventually([&] { return process.mailbox_length() == 0; }));
-    for (int i = 0; i < 5; ++i) gate.cast(&Gate::ping);
+    for (int i = 0; i < 5; ++i) held.cast(&HeldServer::ping);
     CHECK(process.mailbox_length() == 5);
     open.set_value();
     CHECK(eventually([&] { return process.mailbox_length() == 0; }));

@@ -74,6 +74,14 @@ template <typename R>
 class ReplySink {
  public:
   virtual ~ReplySink() = default;
+  // Made by the caller, freed by the server's thread with its call: from
+  // the envelope pool, as messages are, so that a call between threads
+  // costs malloc no lock and no chunk carried from one thread's cache to
+  // another's.
+  static void* operator new(std::size_t size) { return allocate_envelope(size); }
+  static void operator delete(void* block, std::size_t size) noexcept {
+    free_envelope(block, size);
+  }
   void reply(Outcome<R> outcome) {
     if (replied_) return;
     replied_ = true;
@@ -88,12 +96,19 @@ class ReplySink {
   bool replied_ = false;
 };
 
+// What runs a call on the server and gives the sink its reply.
+template <typename R>
+using CallHandler = std::function<void(Process&, std::unique_ptr<ReplySink<R>>&)>;
+
 // A call on its way to the server. Dropped unhandled (the server had
 // ended), it fails the call with noproc; a sink destroyed unanswered (the
 // server ended in the middle of an Async handler) fails it with `ended`.
-template <typename R>
+// `Fn` is the handler's own type where the caller knows it (a server's
+// call): held in the envelope, it costs no allocation of its own, as a
+// std::function holding more than two pointers does.
+template <typename R, typename Fn = CallHandler<R>>
 struct CallEnvelope final : Envelope {
-  using Handler = std::function<void(Process&, std::unique_ptr<ReplySink<R>>&)>;
+  using Handler = Fn;
   CallEnvelope(Handler handler, std::unique_ptr<ReplySink<R>> sink)
       : handler(std::move(handler)), sink(std::move(sink)) {}
   ~CallEnvelope() override {
@@ -213,10 +228,10 @@ class AwaitedReply {
 };
 
 // `co_await server.call(...)` inside a handler returning Async<...>.
-template <typename R>
+template <typename R, typename Fn = CallHandler<R>>
 class CallAwaiter {
  public:
-  using Handler = typename CallEnvelope<R>::Handler;
+  using Handler = Fn;
   CallAwaiter(Pid server, Handler handler, std::chrono::milliseconds timeout)
       : server_(std::move(server)),
         handler_(std::move(handler)),
@@ -230,7 +245,7 @@ class CallAwaiter {
     }
     reply_.prepare(waiter);
     reply_.wait(*caller);
-    server_.send(new CallEnvelope<R>(
+    server_.send(new CallEnvelope<R, Fn>(
         std::move(handler_),
         std::make_unique<ProcessReply<R>>(caller->self(), reply_.id(), &reply_.outcome(), waiter)));
   }

@@ -244,7 +244,8 @@ class Server {
   template <typename F, typename... Args>
   auto call_within(std::chrono::milliseconds timeout, F f, Args... args) const {
     using R = typename detail::CallResultOf<detail::HandlerReturn<T, F, Args...>>::type;
-    return CallAwaiter<R>(pid_, handler<R>(std::move(f), std::move(args)...), timeout);
+    auto run = handler<R>(std::move(f), std::move(args)...);
+    return CallAwaiter<R, decltype(run)>(pid_, std::move(run), timeout);
   }
 
   // From a thread outside the runtime: `done(outcome)` runs on the server's
@@ -253,8 +254,9 @@ class Server {
   template <typename F, typename Done, typename... Args>
   void call_then(Done done, F f, Args... args) const {
     using R = typename detail::CallResultOf<detail::HandlerReturn<T, F, Args...>>::type;
-    pid_.send(new CallEnvelope<R>(handler<R>(std::move(f), std::move(args)...),
-                                  std::make_unique<CallbackReply<R>>(std::move(done))));
+    auto run = handler<R>(std::move(f), std::move(args)...);
+    pid_.send(new CallEnvelope<R, decltype(run)>(
+        std::move(run), std::make_unique<CallbackReply<R>>(std::move(done))));
   }
 
   // Blocks this thread (never a runtime thread) until the reply: for tests,
@@ -291,8 +293,9 @@ class Server {
   }
 
  private:
+  // The handler of a call, of its own type (see CallEnvelope).
   template <typename R, typename F, typename... Args>
-  static typename CallEnvelope<R>::Handler handler(F f, Args... args) {
+  static auto handler(F f, Args... args) {
     return [f = std::move(f), args = std::make_tuple(std::move(args)...)](
                Process& p, std::unique_ptr<ReplySink<R>>& sink) mutable {
       static_cast<GenServer<T>&>(static_cast<T&>(p)).template handle_call<R>(f, args, sink);

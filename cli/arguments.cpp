@@ -4,9 +4,9 @@
 #include <array>
 #include <charconv>
 
-#include "cli/json.hpp"
-#include "cli/suggest.hpp"
+#include "cli/client_names.hpp"
 #include "config/signals.hpp"
+#include "protocol/suggest.hpp"
 
 namespace otpd::ctl {
 namespace {
@@ -53,16 +53,14 @@ std::string unknown_option(std::string_view written) {
   std::vector<std::string_view> names;
   for (const OptionName& option : kOptions) names.push_back(option.long_name);
   std::string message = "unknown option '" + std::string(written) + "'";
-  if (auto guess = nearest(written, names)) message += " (did you mean '" + *guess + "'?)";
-  return message;
+  return message + protocol::did_you_mean(written, names);
 }
 
 std::string unknown_command(std::string_view written) {
   std::vector<std::string_view> names;
   for (const CommandSpec& spec : command_specs()) names.push_back(spec.name);
   std::string message = "unknown command '" + std::string(written) + "'";
-  if (auto guess = nearest(written, names)) message += " (did you mean '" + *guess + "'?)";
-  return message;
+  return message + protocol::did_you_mean(written, names);
 }
 
 // Collects what argv says, then checks it against the command once the

@@ -1,7 +1,7 @@
 #include "cli/event_view.hpp"
 
+#include "cli/client_names.hpp"
 #include "cli/duration_text.hpp"
-#include "cli/node_fields.hpp"
 
 namespace otpd::ctl {
 namespace {

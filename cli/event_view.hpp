@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "cli/json.hpp"
+#include "cli/client_names.hpp"
 
 namespace otpd::ctl {
 

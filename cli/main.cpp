@@ -11,12 +11,11 @@
 #include <vector>
 
 #include "cli/arguments.hpp"
-#include "cli/client.hpp"
+#include "cli/client_names.hpp"
 #include "cli/help.hpp"
 #include "cli/output.hpp"
 #include "cli/run.hpp"
-#include "cli/socket_path.hpp"
-#include "cli/socket_trust.hpp"
+#include "protocol/version.hpp"
 
 int main(int argc, char** argv) {
   using namespace otpd::ctl;
@@ -32,7 +31,8 @@ int main(int argc, char** argv) {
   const Invocation& invocation = std::get<Invocation>(parsed);
   try {
     if (invocation.version) {
-      print("otpctl " OTPD_VERSION " (protocol " + std::to_string(protocol_version) + ")\n");
+      print("otpctl " OTPD_VERSION " (protocol " +
+            std::to_string(otpd::protocol::kProtocolVersion) + ")\n");
       return exit_ok;
     }
     if (invocation.help) {
@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
   }
   const Context context{invocation, socket.path,
                         choose_style(invocation.no_color, isatty(STDOUT_FILENO) == 1, getenv)};
-  const char* socket_env = getenv("OTPD_SOCKET");
+  const char* socket_env = getenv(otpd::protocol::kSocketVariable);
   const bool chosen = invocation.socket || (socket_env != nullptr && *socket_env != '\0');
   const std::string why = invocation.command == Command::help
                               ? std::string()

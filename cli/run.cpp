@@ -1,6 +1,6 @@
 #include "cli/run.hpp"
 
-#include "cli/client.hpp"
+#include "cli/client_names.hpp"
 #include "cli/output.hpp"
 
 namespace otpd::ctl {

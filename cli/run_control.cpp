@@ -8,10 +8,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "cli/client.hpp"
-#include "cli/node_fields.hpp"
+#include "cli/client_names.hpp"
 #include "cli/output.hpp"
-#include "cli/reload_view.hpp"
 #include "cli/run.hpp"
 
 namespace otpd::ctl {
@@ -43,7 +41,7 @@ Json signal_argument(const std::string& written) {
 
 // Each path in turn: one failure does not stop the rest, but sets the status.
 template <typename Describe>
-int for_each_path(const Context& context, const std::string& cmd, Json extra,
+int for_each_path(const Context& context, protocol::Command request, Json extra,
                   Describe describe_result) {
   const Invocation& inv = context.invocation;
   Client client(context.socket_path, inv.timeout);
@@ -51,9 +49,9 @@ int for_each_path(const Context& context, const std::string& cmd, Json extra,
   for (const std::string& path : inv.paths) {
     Json args = extra;
     args["path"] = path;
-    const Reply reply = client.call(cmd, std::move(args));
+    const Reply reply = client.call(request, std::move(args));
     if (reply.error) {
-      complain(cmd + " " + path + ": " + reply.error->message);
+      complain(std::string(protocol::name_of(request)) + " " + path + ": " + reply.error->message);
       status = exit_refused;
       continue;
     }
@@ -62,8 +60,16 @@ int for_each_path(const Context& context, const std::string& cmd, Json extra,
   return status;
 }
 
-std::string command_name(Command command) {
-  return std::string(spec_of(command).name);
+// The request an operation on paths sends.
+protocol::Command request_of(Command command) {
+  switch (command) {
+    case Command::start:
+      return protocol::Command::start;
+    case Command::stop:
+      return protocol::Command::stop;
+    default:
+      return protocol::Command::restart;
+  }
 }
 
 // The spec of start-child: the argument itself, or what stdin or a file holds.
@@ -91,26 +97,27 @@ std::optional<std::string> read_spec(const Invocation& inv, std::string& error) 
 }  // namespace
 
 int run_operation(const Context& context) {
-  return for_each_path(context, command_name(context.invocation.command), Json::object(), describe);
+  return for_each_path(context, request_of(context.invocation.command), Json::object(), describe);
 }
 
 int run_signal(const Context& context) {
   const Json args = {{"signal", signal_argument(context.invocation.signal)}};
-  return for_each_path(context, "signal", args, [](const Json& result, const std::string& path) {
-    std::string line = "sent " + text_field(result, "signal").value_or("the signal") + " to " +
-                       text_field(result, "path").value_or(path);
-    if (auto pid = int_field(result, "pid")) {
-      line += text_field(result, "to") == "process"
-                  ? " (pid " + std::to_string(*pid) + " alone, as its kill_mode says)"
-                  : " (pid " + std::to_string(*pid) + " and its process group)";
-    }
-    return line + "\n";
-  });
+  return for_each_path(
+      context, protocol::Command::signal, args, [](const Json& result, const std::string& path) {
+        std::string line = "sent " + text_field(result, "signal").value_or("the signal") + " to " +
+                           text_field(result, "path").value_or(path);
+        if (auto pid = int_field(result, "pid")) {
+          line += text_field(result, "to") == "process"
+                      ? " (pid " + std::to_string(*pid) + " alone, as its kill_mode says)"
+                      : " (pid " + std::to_string(*pid) + " and its process group)";
+        }
+        return line + "\n";
+      });
 }
 
 int run_shutdown(const Context& context) {
   Client client(context.socket_path, context.invocation.timeout);
-  const Reply reply = client.call("shutdown");
+  const Reply reply = client.call(protocol::Command::shutdown);
   if (reply.error) {
     complain(reply.error->message);
     return exit_refused;
@@ -126,7 +133,7 @@ int run_reload(const Context& context) {
   Client client(context.socket_path, inv.timeout);
   Json args = Json::object();
   if (inv.dry_run) args["dry_run"] = true;
-  const Reply reply = client.call("reload", std::move(args));
+  const Reply reply = client.call(protocol::Command::reload, std::move(args));
   if (reply.error) {
     complain(reply.error->message);
     return exit_refused;
@@ -147,7 +154,7 @@ int run_start_child(const Context& context) {
   Json args = {{"path", inv.paths.front()}, {"spec", *spec}};
   if (!inv.spec_file.empty()) args["file"] = inv.spec_file == "-" ? "stdin" : inv.spec_file;
   Client client(context.socket_path, inv.timeout);
-  const Reply reply = client.call("start_child", std::move(args));
+  const Reply reply = client.call(protocol::Command::start_child, std::move(args));
   if (reply.error) {
     complain("start-child " + inv.paths.front() + ": " + reply.error->message);
     return exit_refused;
@@ -159,8 +166,8 @@ int run_start_child(const Context& context) {
 int run_terminate_child(const Context& context) {
   const Invocation& inv = context.invocation;
   Client client(context.socket_path, inv.timeout);
-  const Reply reply =
-      client.call("terminate_child", {{"path", inv.paths.front()}, {"name", inv.child_name}});
+  const Reply reply = client.call(protocol::Command::terminate_child,
+                                  {{"path", inv.paths.front()}, {"name", inv.child_name}});
   if (reply.error) {
     complain("terminate-child " + inv.paths.front() + " " + inv.child_name + ": " +
              reply.error->message);

@@ -1,5 +1,5 @@
 // events [--follow]: otpd's recent events, then optionally the live stream.
-#include "cli/client.hpp"
+#include "cli/client_names.hpp"
 #include "cli/event_view.hpp"
 #include "cli/output.hpp"
 #include "cli/run.hpp"
@@ -37,8 +37,8 @@ int run_events(const Context& context) {
   Client client(context.socket_path, inv.timeout);
   Json args = {{"follow", inv.follow}};
   if (inv.backlog) args["backlog"] = *inv.backlog;
-  const Reply reply = inv.follow ? client.open_stream("events", std::move(args))
-                                 : client.call("events", std::move(args));
+  const Reply reply = inv.follow ? client.open_stream(protocol::Command::events, std::move(args))
+                                 : client.call(protocol::Command::events, std::move(args));
   if (reply.error) {
     complain(reply.error->message);
     return exit_refused;

@@ -1,7 +1,6 @@
 // logs PATH [-n N] [--follow] [--stdout|--stderr]: a child's buffered
 // output, then optionally its new lines as they are written.
-#include "cli/client.hpp"
-#include "cli/node_fields.hpp"
+#include "cli/client_names.hpp"
 #include "cli/output.hpp"
 #include "cli/run.hpp"
 
@@ -51,8 +50,8 @@ int run_logs(const Context& context) {
   if (inv.backlog) args["lines"] = *inv.backlog;
   if (inv.only_stdout) args["stream"] = "stdout";
   if (inv.only_stderr) args["stream"] = "stderr";
-  const Reply reply = inv.follow ? client.open_stream("logs", std::move(args))
-                                 : client.call("logs", std::move(args));
+  const Reply reply = inv.follow ? client.open_stream(protocol::Command::logs, std::move(args))
+                                 : client.call(protocol::Command::logs, std::move(args));
   if (reply.error) {
     complain(reply.error->message);
     return exit_refused;

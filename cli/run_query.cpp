@@ -4,11 +4,11 @@
 #include <string>
 #include <vector>
 
-#include "cli/client.hpp"
-#include "cli/node_fields.hpp"
+#include "cli/client_names.hpp"
 #include "cli/output.hpp"
 #include "cli/run.hpp"
 #include "cli/tree_view.hpp"
+#include "protocol/version.hpp"
 
 namespace otpd::ctl {
 namespace {
@@ -38,7 +38,7 @@ int run_status(const Context& context) {
   Client client(context.socket_path, inv.timeout);
   Json args = Json::object();
   if (!inv.paths.empty()) args["path"] = inv.paths.front();
-  const Reply reply = client.call("status", std::move(args));
+  const Reply reply = client.call(protocol::Command::status, std::move(args));
   if (reply.error) {
     complain(reply.error->message);
     return exit_unknown;
@@ -54,7 +54,7 @@ int run_is_active(const Context& context) {
   Client client(context.socket_path, inv.timeout);
   int status = exit_ok;
   for (const std::string& path : paths) {
-    const Reply reply = client.call("status", {{"path", path}});
+    const Reply reply = client.call(protocol::Command::status, {{"path", path}});
     std::string state = "unknown";
     if (reply.error) {
       if (!inv.quiet) complain(path + ": " + reply.error->message);
@@ -77,7 +77,7 @@ int run_is_active(const Context& context) {
 int run_ping(const Context& context) {
   Client client(context.socket_path, context.invocation.timeout);
   const auto sent = Clock::now();
-  const Reply reply = client.call("ping");
+  const Reply reply = client.call(protocol::Command::ping);
   const std::chrono::duration<double, std::milli> round_trip = Clock::now() - sent;
   if (reply.error) {
     complain(reply.error->message);
@@ -95,7 +95,7 @@ int run_health(const Context& context) {
   const Invocation& inv = context.invocation;
   Client client(context.socket_path, inv.timeout);
   const auto sent = Clock::now();
-  const Reply reply = client.call("health");
+  const Reply reply = client.call(protocol::Command::health);
   const std::chrono::duration<double, std::milli> round_trip = Clock::now() - sent;
   if (reply.error) {
     complain(reply.error->message);
@@ -119,10 +119,11 @@ int run_version(const Context& context) {
   const bool json = context.invocation.json;
   // otpctl's own version is worth printing even when otpd cannot be reached.
   if (!json) {
-    print("otpctl " OTPD_VERSION " (protocol " + std::to_string(protocol_version) + ")\n");
+    print("otpctl " OTPD_VERSION " (protocol " + std::to_string(protocol::kProtocolVersion) +
+          ")\n");
   }
   Client client(context.socket_path, context.invocation.timeout);
-  const Reply reply = client.call("version");
+  const Reply reply = client.call(protocol::Command::version);
   if (reply.error) {
     complain(reply.error->message);
     return exit_refused;

@@ -4,8 +4,7 @@
 #include <iterator>
 #include <optional>
 
-#include "cli/client.hpp"
-#include "cli/node_fields.hpp"
+#include "cli/client_names.hpp"
 #include "cli/output.hpp"
 #include "cli/run.hpp"
 
@@ -37,10 +36,10 @@ std::optional<std::string> message_text(const Invocation& inv) {
   return json;
 }
 
-Reply ask(const Context& context, const std::string& cmd, Json args, const std::string& message) {
+Reply ask(const Context& context, protocol::Command cmd, Json args, const std::string& message) {
   Client client(context.socket_path, context.invocation.timeout);
   args["path"] = context.invocation.paths.front();
-  if (cmd != "whereis") args["message"] = Json::parse(message);
+  if (cmd != protocol::Command::whereis) args["message"] = Json::parse(message);
   return client.call(cmd, std::move(args));
 }
 
@@ -51,7 +50,8 @@ int run_call(const Context& context) {
   const Ms wait = std::min(kCallTimeout, std::max(Ms(1), inv.timeout * 9 / 10));
   const auto message = message_text(inv);
   if (!message) return exit_usage;
-  const Reply reply = ask(context, "call", {{"timeout_ms", wait.count()}}, *message);
+  const Reply reply =
+      ask(context, protocol::Command::call, {{"timeout_ms", wait.count()}}, *message);
   if (reply.error) {
     complain("call " + inv.paths.front() + ": " + reply.error->message);
     return exit_refused;
@@ -69,7 +69,7 @@ int run_cast(const Context& context) {
   const Invocation& inv = context.invocation;
   const auto message = message_text(inv);
   if (!message) return exit_usage;
-  const Reply reply = ask(context, "cast", Json::object(), *message);
+  const Reply reply = ask(context, protocol::Command::cast, Json::object(), *message);
   if (reply.error) {
     complain("cast " + inv.paths.front() + ": " + reply.error->message);
     return exit_refused;
@@ -83,7 +83,7 @@ int run_cast(const Context& context) {
 // "app/settings: agent, runtime pid 12" or "app/settings: agent, not running".
 int run_whereis(const Context& context) {
   const Invocation& inv = context.invocation;
-  const Reply reply = ask(context, "whereis", Json::object(), {});
+  const Reply reply = ask(context, protocol::Command::whereis, Json::object(), {});
   if (reply.error) {
     complain("whereis " + inv.paths.front() + ": " + reply.error->message);
     return exit_refused;

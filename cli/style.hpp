@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/socket_path.hpp"
+
 namespace otpd::ctl {
 
 struct Style {
@@ -15,7 +17,7 @@ struct Style {
 };
 
 // Reads an environment variable; nullptr when unset. Tests pass their own.
-using Getenv = std::function<const char*(const char*)>;
+using Getenv = protocol::Getenv;
 
 // Colour only for a person at a terminal: not when stdout is a pipe or a
 // file, when NO_COLOR is set (https://no-color.org), when TERM is "dumb", or

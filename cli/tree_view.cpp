@@ -5,8 +5,8 @@
 #include <ctime>
 #include <vector>
 
+#include "cli/client_names.hpp"
 #include "cli/duration_text.hpp"
-#include "cli/node_fields.hpp"
 
 namespace otpd::ctl {
 namespace {

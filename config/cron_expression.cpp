@@ -5,7 +5,7 @@
 #include <cctype>
 #include <vector>
 
-#include "config/suggest.hpp"
+#include "protocol/suggest.hpp"
 
 namespace otpd::config {
 namespace {
@@ -162,7 +162,8 @@ class FieldParser {
       const auto found = std::find(rule_.names.begin(), rule_.names.end(), name);
       if (found == rule_.names.end()) {
         fail(at, "'" + std::string(written) + "' is neither a number in " + range_shown() +
-                     " nor a name in " + rule_.names_shown + did_you_mean(name, rule_.names));
+                     " nor a name in " + rule_.names_shown +
+                     protocol::did_you_mean(name, rule_.names));
       }
       return rule_.min + static_cast<int>(found - rule_.names.begin());
     }
@@ -271,7 +272,7 @@ CronExpression parse_cron_expression(std::string_view text) {
   for (const Macro& macro : kMacros) names.push_back(macro.name);
   throw CronSyntaxError(first, "unknown macro " + std::string(trimmed) + "; expected one of " +
                                    "@yearly, @annually, @monthly, @weekly, @daily, @midnight " +
-                                   "or @hourly" + did_you_mean(name, names));
+                                   "or @hourly" + protocol::did_you_mean(name, names));
 }
 
 }  // namespace otpd::config

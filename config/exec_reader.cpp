@@ -282,7 +282,7 @@ void read_rlimits(const Field& field, ProcessSpec& process) {
                      [&](const Resource& candidate) { return candidate.name == name; });
     if (resource == kResources.end()) {
       const std::vector<std::string_view> names = resource_names();
-      std::string hint = did_you_mean(name, names);
+      std::string hint = protocol::did_you_mean(name, names);
       if (hint.empty()) hint = " (valid: " + join(names) + ")";
       throw ConfigError(entry.key_location(), "rlimits: unknown resource '" + name + "'" + hint);
     }

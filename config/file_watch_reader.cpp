@@ -58,7 +58,7 @@ int read_action(const Field& field) {
   if (field.node().IsScalar()) {
     const std::string written = field.text();
     if (written == "restart") return 0;
-    field.fail_expected(expected, did_you_mean(written, {"restart"}));
+    field.fail_expected(expected, protocol::did_you_mean(written, {"restart"}));
   }
   if (!field.node().IsMap()) field.fail_expected(expected);
   const std::vector<Field> entries = field.entries();

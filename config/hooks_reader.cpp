@@ -54,7 +54,7 @@ void read_events(const Field& field, HookSpec& hook) {
     }
     if (std::find(kEventNames.begin(), kEventNames.end(), name) == kEventNames.end()) {
       element.fail_expected("an event kind such as exited, gave_up or restarted",
-                            did_you_mean(name, valid));
+                            protocol::did_you_mean(name, valid));
     }
     if (std::find(hook.events.begin(), hook.events.end(), name) == hook.events.end()) {
       hook.events.push_back(name);

@@ -82,7 +82,7 @@ Readiness read_readiness(const Field& field) {
     }
     std::vector<std::string_view> words{"notify"};
     words.insert(words.end(), kMethods.begin(), kMethods.end());
-    field.fail_expected(std::string(kExpected), did_you_mean(written, words));
+    field.fail_expected(std::string(kExpected), protocol::did_you_mean(written, words));
   }
   if (!field.node().IsMap()) field.fail_expected(std::string(kExpected));
 
@@ -162,7 +162,7 @@ std::optional<Duration> read_start_timeout(const Field& field) {
   const std::string written = field.text();
   if (written == "infinity") return std::nullopt;
   if (!written.empty() && std::isalpha(static_cast<unsigned char>(written.front()))) {
-    field.fail_expected(expected, did_you_mean(written, {"infinity"}));
+    field.fail_expected(expected, protocol::did_you_mean(written, {"infinity"}));
   }
   return field.positive_duration();
 }

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "config/suggest.hpp"
+#include "protocol/suggest.hpp"
 
 namespace otpd::config {
 namespace {
@@ -104,7 +104,7 @@ std::string signal_suggestion(const std::string& written) {
   for (const NamedSignal& signal : kSignals) names.push_back(signal.name);
   std::string canonical = upper(written);
   if (!canonical.starts_with("SIG")) canonical = "SIG" + canonical;
-  return did_you_mean(canonical, names);
+  return protocol::did_you_mean(canonical, names);
 }
 
 }  // namespace otpd::config

@@ -160,28 +160,4 @@ std::string format_cpu(const CgroupLimits::Cpu& cpu) {
   return std::to_string(cpu.quota) + " " + std::to_string(cpu.period);
 }
 
-// Written in the same compound form the config accepts, so that a value
-// printed in a log or by otpctl can be pasted back into a config file.
-std::string format_duration(Duration duration) {
-  std::int64_t ms = duration.count();
-  if (ms == 0) return "0s";
-  std::string text;
-  if (ms < 0) {
-    text = "-";
-    ms = -ms;
-  }
-  struct Unit {
-    const char* name;
-    std::int64_t ms;
-  };
-  constexpr std::array<Unit, 4> kUnits{{{"h", 3'600'000}, {"m", 60'000}, {"s", 1'000}, {"ms", 1}}};
-  for (const Unit& unit : kUnits) {
-    if (ms >= unit.ms) {
-      text += std::to_string(ms / unit.ms) + unit.name;
-      ms %= unit.ms;
-    }
-  }
-  return text;
-}
-
 }  // namespace otpd::config

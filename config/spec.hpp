@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/cron_expression.hpp"
+#include "protocol/duration.hpp"
 
 namespace otpd::config {
 
@@ -379,6 +380,7 @@ std::string format_memory(std::uint64_t bytes);
 // "50%", "150%", "2.5%"; "33333/100000us" when the quota is no simple
 // share of its period; "max".
 std::string format_cpu(const CgroupLimits::Cpu& cpu);
-std::string format_duration(Duration);
+// The duration grammar is the protocol's, shared with otpctl.
+using protocol::format_duration;
 
 }  // namespace otpd::config

@@ -452,7 +452,7 @@ void read_shutdown(const Field& field, NodeDraft& node) {
   } else if (written == "infinity") {
     node.child.shutdown = Shutdown::infinity();
   } else if (!written.empty() && std::isalpha(static_cast<unsigned char>(written.front()))) {
-    field.fail_expected(expected, did_you_mean(written, {"brutal_kill", "infinity"}));
+    field.fail_expected(expected, protocol::did_you_mean(written, {"brutal_kill", "infinity"}));
   } else {
     const Duration timeout = field.duration();
     if (timeout <= Duration::zero()) {
@@ -502,7 +502,7 @@ void check_sibling_references(const std::vector<Field>& elements,
       if (check->guards.empty() || processes.contains(check->guards)) continue;
       worker_setting(elements[i], "guards")
           .fail("'" + check->guards + "' is not a process beside '" + children[i].name + "'" +
-                did_you_mean(check->guards, listed(true)));
+                protocol::did_you_mean(check->guards, listed(true)));
     }
     if (const auto* watch = std::get_if<FileWatchSettings>(&settings)) {
       if (watch->target == children[i].name) {
@@ -512,12 +512,13 @@ void check_sibling_references(const std::vector<Field>& elements,
       if (watch->signal != 0 && !processes.contains(watch->target)) {
         worker_setting(elements[i], "target")
             .fail("'" + watch->target + "' is not a process beside '" + children[i].name +
-                  "' (signals go to processes)" + did_you_mean(watch->target, listed(true)));
+                  "' (signals go to processes)" +
+                  protocol::did_you_mean(watch->target, listed(true)));
       }
       if (!names.contains(watch->target)) {
         worker_setting(elements[i], "target")
             .fail("'" + watch->target + "' is not a child beside '" + children[i].name + "'" +
-                  did_you_mean(watch->target, listed(false)));
+                  protocol::did_you_mean(watch->target, listed(false)));
       }
     }
   }

@@ -349,7 +349,7 @@ WorkerSpec read_worker(const Field& field) {
     return {read_file_watch(entries, field)};
   }
   std::vector<std::string_view> names = listed(kKinds);
-  kind_entry->fail_expected("one of " + join(names, " or "), did_you_mean(kind, names));
+  kind_entry->fail_expected("one of " + join(names, " or "), protocol::did_you_mean(kind, names));
 }
 
 }  // namespace otpd::config

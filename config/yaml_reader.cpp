@@ -5,8 +5,8 @@
 #include <unordered_map>
 #include <utility>
 
-#include "config/duration.hpp"
 #include "config/load_context.hpp"
+#include "protocol/duration.hpp"
 
 namespace otpd::config {
 namespace {
@@ -208,8 +208,8 @@ Duration Field::duration() const {
   const std::string expected = "a duration such as 5s, 250ms or 1m30s";
   if (!value_.IsScalar()) fail_expected(expected);
   const std::string written = expanded(true);
-  if (auto parsed = parse_duration(written)) return *parsed;
-  fail_expected(expected, " (" + duration_error(written) + ")");
+  if (auto parsed = protocol::parse_duration(written)) return *parsed;
+  fail_expected(expected, " (" + protocol::duration_error(written) + ")");
 }
 
 Duration Field::positive_duration() const {
@@ -263,7 +263,7 @@ void fail_unknown_key(const Field& entry, const std::vector<std::string_view>& v
     throw ConfigError(entry.key_location(),
                       "merge keys ('<<') are not supported: alias a whole value instead");
   }
-  std::string hint = did_you_mean(key, valid);
+  std::string hint = protocol::did_you_mean(key, valid);
   if (hint.empty()) hint = " (valid keys: " + join(valid) + ")";
   throw ConfigError(entry.key_location(), "unknown key " + quoted(key) + hint);
 }

@@ -13,7 +13,7 @@
 #include "config/error.hpp"
 #include "config/expansion.hpp"
 #include "config/spec.hpp"
-#include "config/suggest.hpp"
+#include "protocol/suggest.hpp"
 
 namespace otpd::config {
 
@@ -165,7 +165,7 @@ Value choose(const Field& field, std::span<const Choice<Value>> choices) {
   for (const auto& choice : choices) {
     if (choice.name == written) return choice.value;
   }
-  field.fail_expected(expected, did_you_mean(written, names));
+  field.fail_expected(expected, protocol::did_you_mean(written, names));
 }
 
 }  // namespace otpd::config

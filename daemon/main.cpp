@@ -292,8 +292,8 @@ int run(const otpd::Options& options) {
   }
   // Before the tree starts, so that a second otpd on the same socket stops
   // here rather than after starting a second copy of every service.
-  const std::string socket_path = otpd::control::choose_socket_path(
-      options.socket_path, std::getenv("OTPD_SOCKET"), config.control.socket);
+  const std::string socket_path =
+      otpd::control::choose_socket_path(options.socket_path, config.control.socket);
   auto listening = otpd::control::listen_on(socket_path, *policy, error);
   if (!listening) {
     log.error(error);

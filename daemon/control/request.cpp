@@ -2,10 +2,12 @@
 
 #include <array>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <vector>
 
 #include "config/signals.hpp"
-#include "config/suggest.hpp"
+#include "protocol/fields.hpp"
+#include "protocol/suggest.hpp"
 
 namespace otpd::control {
 namespace {
@@ -32,33 +34,33 @@ enum Arg : unsigned {
   kTimeout = 16384,
 };
 
+// The arguments each command takes; its name and whether it only reads
+// are the protocol's.
 struct CommandRule {
   Command cmd;
-  std::string_view name;
-  bool read_only;
   unsigned args;
   unsigned required;
 };
 
 constexpr std::array<CommandRule, 18> kCommands{{
-    {Command::hello, "hello", true, kProtocol | kClient, kProtocol},
-    {Command::version, "version", true, 0, 0},
-    {Command::ping, "ping", true, 0, 0},
-    {Command::status, "status", true, kPath, 0},
-    {Command::start, "start", false, kPath, kPath},
-    {Command::stop, "stop", false, kPath, kPath},
-    {Command::restart, "restart", false, kPath, kPath},
-    {Command::signal, "signal", false, kPath | kSignal, kPath | kSignal},
-    {Command::events, "events", true, kFollow | kBacklog, 0},
-    {Command::logs, "logs", true, kPath | kLines | kFollow | kStream, kPath},
-    {Command::shutdown, "shutdown", false, 0, 0},
-    {Command::reload, "reload", false, kDryRun | kText | kFile, 0},
-    {Command::start_child, "start_child", false, kPath | kSpec | kFile, kPath | kSpec},
-    {Command::terminate_child, "terminate_child", false, kPath | kName, kPath | kName},
-    {Command::call, "call", false, kPath | kMessage | kTimeout, kPath | kMessage},
-    {Command::cast, "cast", false, kPath | kMessage, kPath | kMessage},
-    {Command::whereis, "whereis", true, kPath, kPath},
-    {Command::health, "health", true, 0, 0},
+    {Command::hello, kProtocol | kClient, kProtocol},
+    {Command::version, 0, 0},
+    {Command::ping, 0, 0},
+    {Command::status, kPath, 0},
+    {Command::start, kPath, kPath},
+    {Command::stop, kPath, kPath},
+    {Command::restart, kPath, kPath},
+    {Command::signal, kPath | kSignal, kPath | kSignal},
+    {Command::events, kFollow | kBacklog, 0},
+    {Command::logs, kPath | kLines | kFollow | kStream, kPath},
+    {Command::shutdown, 0, 0},
+    {Command::reload, kDryRun | kText | kFile, 0},
+    {Command::start_child, kPath | kSpec | kFile, kPath | kSpec},
+    {Command::terminate_child, kPath | kName, kPath | kName},
+    {Command::call, kPath | kMessage | kTimeout, kPath | kMessage},
+    {Command::cast, kPath | kMessage, kPath | kMessage},
+    {Command::whereis, kPath, kPath},
+    {Command::health, 0, 0},
 }};
 
 struct ArgName {
@@ -66,21 +68,21 @@ struct ArgName {
   std::string_view name;
 };
 constexpr std::array<ArgName, 15> kArgs{{
-    {kPath, "path"},
-    {kSignal, "signal"},
-    {kFollow, "follow"},
-    {kBacklog, "backlog"},
-    {kProtocol, "protocol"},
-    {kClient, "client"},
-    {kLines, "lines"},
-    {kStream, "stream"},
-    {kDryRun, "dry_run"},
-    {kText, "text"},
-    {kFile, "file"},
-    {kSpec, "spec"},
-    {kName, "name"},
-    {kMessage, "message"},
-    {kTimeout, "timeout_ms"},
+    {kPath, protocol::field::path},
+    {kSignal, protocol::field::signal},
+    {kFollow, protocol::field::follow},
+    {kBacklog, protocol::field::backlog},
+    {kProtocol, protocol::field::protocol},
+    {kClient, protocol::field::client},
+    {kLines, protocol::field::lines},
+    {kStream, protocol::field::stream},
+    {kDryRun, protocol::field::dry_run},
+    {kText, protocol::field::text},
+    {kFile, protocol::field::file},
+    {kSpec, protocol::field::spec},
+    {kName, protocol::field::name},
+    {kMessage, protocol::field::message},
+    {kTimeout, protocol::field::timeout_ms},
 }};
 
 const CommandRule& rule_of(Command cmd) {
@@ -297,38 +299,6 @@ std::vector<std::string_view> names_of_args(unsigned args) {
 
 }  // namespace
 
-const char* to_string(Command cmd) {
-  return rule_of(cmd).name.data();
-}
-
-bool is_read_only(Command cmd) {
-  return rule_of(cmd).read_only;
-}
-
-const char* to_string(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::parse_error:
-      return "parse_error";
-    case ErrorCode::invalid_request:
-      return "invalid_request";
-    case ErrorCode::unknown_command:
-      return "unknown_command";
-    case ErrorCode::not_found:
-      return "not_found";
-    case ErrorCode::forbidden:
-      return "forbidden";
-    case ErrorCode::too_large:
-      return "too_large";
-    case ErrorCode::unsupported_version:
-      return "unsupported_version";
-    case ErrorCode::failed:
-      return "failed";
-    case ErrorCode::busy:
-      return "busy";
-  }
-  return "failed";
-}
-
 bool parse_request(std::string_view line, Request& request, RequestError& error, bool read_only) {
   reset(request);
   error.id = "null";
@@ -349,7 +319,7 @@ bool parse_request(std::string_view line, Request& request, RequestError& error,
   if (j.is_discarded()) return fail(error, ErrorCode::parse_error, "the line is not valid JSON");
   if (!j.is_object()) return fail(error, ErrorCode::parse_error, "the line is not a JSON object");
 
-  const auto id = j.find("id");
+  const auto id = j.find(protocol::field::id);
   if (id == j.end()) return fail(error, ErrorCode::invalid_request, "the request has no 'id'");
   // Only scalars: an id is echoed in every reply, and a nested one would
   // cost work (and recursion) in proportion to its depth each time.
@@ -359,29 +329,28 @@ bool parse_request(std::string_view line, Request& request, RequestError& error,
   request.id = id->dump(-1, ' ', false, Json::error_handler_t::replace);
   error.id = request.id;
 
-  const auto cmd = j.find("cmd");
+  const auto cmd = j.find(protocol::field::cmd);
   if (cmd == j.end()) return fail(error, ErrorCode::invalid_request, "the request has no 'cmd'");
   if (!cmd->is_string()) return fail(error, ErrorCode::invalid_request, "cmd: expected a string");
   const std::string& name = cmd->get_ref<const std::string&>();
-  const CommandRule* rule = nullptr;
-  for (const CommandRule& candidate : kCommands) {
-    if (candidate.name == name) rule = &candidate;
-  }
-  if (rule == nullptr) {
-    std::vector<std::string_view> names;
-    for (const CommandRule& candidate : kCommands) names.push_back(candidate.name);
+  const std::optional<Command> command = protocol::command_named(name);
+  if (!command) {
+    const auto names = protocol::command_names();
     return fail(error, ErrorCode::unknown_command,
-                "no command " + in_quotes(name) + config::did_you_mean(name, names));
+                "no command " + in_quotes(name) +
+                    protocol::did_you_mean(name, {names.begin(), names.end()}));
   }
-  request.cmd = rule->cmd;
-  if (read_only && !rule->read_only) {
+  request.cmd = *command;
+  const CommandRule* rule = &rule_of(*command);
+  const std::string_view rule_name = protocol::name_of(*command);
+  if (read_only && !is_read_only(*command)) {
     return fail(error, ErrorCode::forbidden,
-                in_quotes(rule->name) + " needs full access; this user may only read");
+                in_quotes(rule_name) + " needs full access; this user may only read");
   }
 
   unsigned seen = 0;
   for (const auto& [key, value] : j.items()) {
-    if (key == "id" || key == "cmd") continue;
+    if (key == protocol::field::id || key == protocol::field::cmd) continue;
     const ArgName* arg = nullptr;
     for (const ArgName& candidate : kArgs) {
       if (candidate.name == key && (rule->args & candidate.arg)) arg = &candidate;
@@ -389,8 +358,8 @@ bool parse_request(std::string_view line, Request& request, RequestError& error,
     if (arg == nullptr) {
       const auto valid = names_of_args(rule->args);
       return fail(error, ErrorCode::invalid_request,
-                  in_quotes(rule->name) + " takes no argument " + in_quotes(key) +
-                      (valid.empty() ? std::string() : config::did_you_mean(key, valid)));
+                  in_quotes(rule_name) + " takes no argument " + in_quotes(key) +
+                      (valid.empty() ? std::string() : protocol::did_you_mean(key, valid)));
     }
     if (!read_arg(arg->arg, value, request, error)) return false;
     seen |= arg->arg;
@@ -398,7 +367,7 @@ bool parse_request(std::string_view line, Request& request, RequestError& error,
   for (const ArgName& a : kArgs) {
     if ((rule->required & a.arg) && !(seen & a.arg)) {
       return fail(error, ErrorCode::invalid_request,
-                  in_quotes(rule->name) + " needs " + in_quotes(a.name));
+                  in_quotes(rule_name) + " needs " + in_quotes(a.name));
     }
   }
   if (request.cmd == Command::status && !(seen & kPath)) request.path = "/";

@@ -7,9 +7,13 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/commands.hpp"
+#include "protocol/error_code.hpp"
+#include "protocol/version.hpp"
+
 namespace otpd::control {
 
-inline constexpr int kProtocolVersion = 1;
+using protocol::kProtocolVersion;
 // The longest request line, newline excluded.
 inline constexpr std::size_t kMaxRequestBytes = std::size_t{1} << 20;
 // How deep objects and arrays may nest in a request, the request itself
@@ -23,42 +27,11 @@ inline constexpr int kMaxLogLines = 1'000'000;
 inline constexpr int kDefaultCallTimeoutMs = 5000;
 inline constexpr int kMaxCallTimeoutMs = 300'000;
 
-enum class Command {
-  hello,
-  version,
-  ping,
-  status,
-  start,
-  stop,
-  restart,
-  signal,
-  events,
-  logs,
-  shutdown,
-  reload,
-  start_child,      // add a child to a dynamic supervisor
-  terminate_child,  // stop and remove a dynamic supervisor's child
-  call,
-  cast,
-  whereis,
-  health,  // whether the tree is ready (docs/http.md, "Probes")
-};
-const char* to_string(Command);
-// Read commands are the ones `read_group` may use: they change nothing.
-bool is_read_only(Command);
-
-enum class ErrorCode {
-  parse_error,
-  invalid_request,
-  unknown_command,
-  not_found,
-  forbidden,
-  too_large,
-  unsupported_version,
-  failed,
-  busy,  // only a connection earns it: otpd is out of file descriptors
-};
-const char* to_string(ErrorCode);
+// The commands, error codes and field names are the protocol's, which
+// otpctl shares (protocol/).
+using protocol::Command;
+using protocol::ErrorCode;
+using protocol::is_read_only;
 
 struct Request {
   std::string id;  // the request's id as JSON text, echoed back as is

@@ -164,8 +164,8 @@ void Session::handle_line(std::string_view line) {
   if (!parse_request(line, request_, error_, access_ != Access::full)) {
     if (error_.code == ErrorCode::forbidden &&
         shared_->refusals.admit(Refusal::request, peer_.uid)) {
-      shared_->log.warning(std::string("control: refused '") + to_string(request_.cmd) + "' from " +
-                           describe(peer_) + ": read-only access");
+      shared_->log.warning("control: refused '" + std::string(protocol::name_of(request_.cmd)) +
+                           "' from " + describe(peer_) + ": read-only access");
     }
     append_error(out_, error_.id, error_.code, error_.message);
     return;
@@ -178,7 +178,7 @@ void Session::handle_line(std::string_view line) {
     waiting_ = false;
     const std::string what =
         dynamic_cast<const std::bad_alloc*>(&error) ? "out of memory" : error.what();
-    shared_->log.error(std::string("control: '") + to_string(request_.cmd) + "' from " +
+    shared_->log.error("control: '" + std::string(protocol::name_of(request_.cmd)) + "' from " +
                        describe(peer_) + " failed: " + what);
     append_error(out_, request_.id, ErrorCode::failed, "otpd could not do this: " + what);
   }

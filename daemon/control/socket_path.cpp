@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "control/socket_dir.hpp"
+#include "protocol/socket_path.hpp"
 
 namespace otpd::control {
 namespace {
@@ -84,19 +85,10 @@ mode_t socket_mode(const AccessPolicy& policy) {
 
 }  // namespace
 
-std::string default_socket_path() {
-  if (geteuid() == 0) return "/run/otpd/otpd.sock";
-  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
-  if (runtime != nullptr && runtime[0] == '/') return std::string(runtime) + "/otpd.sock";
-  return "/tmp/otpd-" + std::to_string(geteuid()) + "/otpd.sock";
-}
-
-std::string choose_socket_path(const std::string& flag, const char* env,
-                               const std::string& configured) {
-  if (!flag.empty()) return flag;
-  if (env != nullptr && env[0] != '\0') return env;
-  if (!configured.empty()) return configured;
-  return default_socket_path();
+std::string choose_socket_path(const std::string& flag, const std::string& configured) {
+  const protocol::Getenv getenv = [](const char* name) { return std::getenv(name); };
+  std::string named = protocol::named_socket_path(flag, getenv, configured);
+  return named.empty() ? protocol::default_socket_path(getenv, geteuid()) : named;
 }
 
 std::optional<ListeningSocket> listen_on(const std::string& path, const AccessPolicy& policy,

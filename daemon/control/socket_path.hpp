@@ -11,13 +11,10 @@
 
 namespace otpd::control {
 
-// /run/otpd/otpd.sock for root; otherwise $XDG_RUNTIME_DIR/otpd.sock, or
-// /tmp/otpd-UID/otpd.sock without XDG_RUNTIME_DIR.
-std::string default_socket_path();
-
-// The first that is not empty: --socket, $OTPD_SOCKET, control.socket, the default.
-std::string choose_socket_path(const std::string& flag, const char* env,
-                               const std::string& configured);
+// The first that is not empty: --socket, $OTPD_SOCKET, control.socket,
+// the default for this user; the protocol's rule (protocol/socket_path.hpp),
+// which otpctl follows to find it.
+std::string choose_socket_path(const std::string& flag, const std::string& configured);
 
 struct ListeningSocket {
   int fd = -1;  // non-blocking, close-on-exec, listening

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <string_view>
 
-#include "config/suggest.hpp"
+#include "protocol/suggest.hpp"
 #include "supervise/process_node.hpp"
 #include "supervise/worker_node.hpp"
 
@@ -283,13 +283,13 @@ std::string Tree::resolve(const std::string& written, std::string& error) const 
 std::string Tree::not_found(const std::string& path) const {
   const auto all = paths();
   const std::vector<std::string_view> candidates(all.begin(), all.end());
-  std::string suggestion = config::did_you_mean(path, candidates);
+  std::string suggestion = protocol::did_you_mean(path, candidates);
   if (suggestion.empty()) {
     const std::size_t depth = std::max<std::size_t>(1, split_path(path).size());
     std::vector<std::string> ends;
     for (const std::string& p : all) ends.push_back(last_parts(p, depth));
     const std::vector<std::string_view> end_views(ends.begin(), ends.end());
-    if (const auto nearest = config::nearest(last_parts(path, depth), end_views)) {
+    if (const auto nearest = protocol::nearest(last_parts(path, depth), end_views)) {
       for (std::size_t i = 0; i < ends.size(); ++i) {
         if (ends[i] == *nearest) {
           suggestion = " (did you mean '" + all[i] + "'?)";

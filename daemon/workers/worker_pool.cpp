@@ -1,6 +1,6 @@
 #include "workers/worker_pool.hpp"
 
-#include "config/duration.hpp"
+#include "protocol/duration.hpp"
 #include "workers/agent.hpp"
 #include "workers/cron.hpp"
 #include "workers/file_watch.hpp"

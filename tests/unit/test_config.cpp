@@ -9,9 +9,10 @@
 
 #include "config/loader.hpp"
 #include "config/signals.hpp"
-#include "config/suggest.hpp"
+#include "protocol/suggest.hpp"
 
 using namespace otpd::config;
+using namespace otpd::protocol;
 using namespace std::chrono_literals;
 
 namespace doctest {

@@ -6,10 +6,11 @@
 #include <string>
 
 #include "config/loader.hpp"
-#include "config/suggest.hpp"
+#include "protocol/suggest.hpp"
 #include "temp_dir.hpp"
 
 using namespace otpd::config;
+using namespace otpd::protocol;
 
 namespace {
 

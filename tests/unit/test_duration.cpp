@@ -1,12 +1,12 @@
 #include <doctest/doctest.h>
 
-#include "config/duration.hpp"
 #include "config/spec.hpp"
+#include "protocol/duration.hpp"
 
 using otpd::config::Duration;
-using otpd::config::duration_error;
-using otpd::config::format_duration;
-using otpd::config::parse_duration;
+using otpd::protocol::duration_error;
+using otpd::protocol::format_duration;
+using otpd::protocol::parse_duration;
 
 namespace {
 

@@ -8,11 +8,10 @@
 #include <vector>
 
 #include "cli/arguments.hpp"
+#include "cli/client_names.hpp"
 #include "cli/duration_text.hpp"
 #include "cli/event_view.hpp"
 #include "cli/help.hpp"
-#include "cli/json.hpp"
-#include "cli/socket_path.hpp"
 #include "cli/style.hpp"
 #include "cli/tree_view.hpp"
 
@@ -231,16 +230,19 @@ TEST_CASE("otpctl durations: --timeout spellings") {
   CHECK(parse_duration("0s", error) == Ms(0));
 }
 
+// The protocol's grammar and advice (protocol/duration.hpp), as in a config.
 TEST_CASE("otpctl durations: refused spellings") {
-  CHECK(duration_error("") == "a duration cannot be empty: write e.g. 10s or 500ms");
+  CHECK(duration_error("") == "invalid duration '': a duration cannot be empty: write e.g. 5s");
   CHECK(duration_error("10") ==
-        "invalid duration '10': a number needs a unit (ms, s, m or h), e.g. 10s");
-  CHECK(duration_error("s") == "invalid duration 's': write e.g. 10s, 500ms or 1m30s");
-  CHECK(duration_error("5x").find("unknown or out-of-order unit 'x'") != std::string::npos);
-  CHECK(duration_error("5s1m").find("out-of-order unit 'm'") != std::string::npos);
+        "invalid duration '10': a bare number needs a unit: write 10s or 10000ms");
+  CHECK(duration_error("s") ==
+        "invalid duration 's': expected a number followed by a unit, as in 5s or 1m30s");
+  CHECK(duration_error("5x") == "invalid duration '5x': unknown unit 'x': use ms, s, m or h");
+  CHECK(duration_error("5s1m").find("units must go from largest to smallest") != std::string::npos);
   CHECK(duration_error("0.0001s") ==
-        "invalid duration '0.0001s': not a whole number of milliseconds");
-  CHECK(duration_error("99999999999999999h") == "invalid duration '99999999999999999h': too long");
+        "invalid duration '0.0001s': '0.0001s' is not a whole number of milliseconds");
+  CHECK(duration_error("99999999999999999h") ==
+        "invalid duration '99999999999999999h': too large: at most 876000h (100 years)");
 }
 
 TEST_CASE("otpctl durations: uptimes at a glance") {
@@ -289,11 +291,12 @@ TEST_CASE("otpctl socket path: flag, then OTPD_SOCKET, then the default for the 
 
 TEST_CASE("otpctl socket path: without XDG_RUNTIME_DIR, the session's otpd, then the system's") {
   using Paths = std::vector<std::string>;
-  CHECK(default_socket_paths(environment({}), 1000) ==
+  CHECK(otpd::protocol::client_socket_paths(environment({}), 1000) ==
         Paths{"/tmp/otpd-1000/otpd.sock", "/run/user/1000/otpd.sock", "/run/otpd/otpd.sock"});
-  CHECK(default_socket_paths(environment({{"XDG_RUNTIME_DIR", "/run/user/1000"}}), 1000) ==
+  CHECK(otpd::protocol::client_socket_paths(environment({{"XDG_RUNTIME_DIR", "/run/user/1000"}}),
+                                            1000) ==
         Paths{"/run/user/1000/otpd.sock", "/run/otpd/otpd.sock"});
-  CHECK(default_socket_paths(environment({}), 0) == Paths{"/run/otpd/otpd.sock"});
+  CHECK(otpd::protocol::client_socket_paths(environment({}), 0) == Paths{"/run/otpd/otpd.sock"});
 
   // `sudo -u` without XDG_RUNTIME_DIR finds the otpd of the user's session.
   const auto at = [](std::string there) {

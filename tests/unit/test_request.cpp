@@ -29,7 +29,7 @@ Parsed parse(std::string_view line) {
 std::string error_of(std::string_view line) {
   const Parsed p = parse(line);
   if (p.ok) return "(parsed)";
-  return std::string(to_string(p.error.code)) + ": " + p.error.message;
+  return std::string(otpd::protocol::name_of(p.error.code)) + ": " + p.error.message;
 }
 
 }  // namespace

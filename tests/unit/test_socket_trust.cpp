@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-#include "cli/socket_trust.hpp"
+#include "cli/client_names.hpp"
 #include "temp_dir.hpp"
 
 using otpd::ctl::socket_distrust;

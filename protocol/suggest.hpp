@@ -1,4 +1,5 @@
-// "Did you mean ...?" for misspelt keys and values.
+// "Did you mean ...?" for misspelt keys, values, commands and options: one
+// rule for the config, the protocol and otpctl.
 #pragma once
 
 #include <cstddef>
@@ -7,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace otpd::config {
+namespace otpd::protocol {
 
 // Edit distance counting insertions, deletions, substitutions and swaps of
 // two neighbouring characters (the commonest typo), ignoring case.
@@ -23,4 +24,4 @@ std::optional<std::string> nearest(std::string_view written,
 // " (did you mean 'X'?)" or "" — ready to append to an error message.
 std::string did_you_mean(std::string_view written, const std::vector<std::string_view>& candidates);
 
-}  // namespace otpd::config
+}  // namespace otpd::protocol

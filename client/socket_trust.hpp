@@ -7,7 +7,7 @@
 
 #include <string>
 
-namespace otpd::ctl {
+namespace otpd::client {
 
 // Empty when the socket at `path` may be used by `uid`; otherwise why not.
 // Refused: a directory group or others may write to (unless sticky, like
@@ -17,4 +17,4 @@ namespace otpd::ctl {
 // to the connection to report.
 std::string socket_distrust(const std::string& path, bool chosen, uid_t uid);
 
-}  // namespace otpd::ctl
+}  // namespace otpd::client

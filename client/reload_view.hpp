@@ -5,9 +5,9 @@
 
 #include <string>
 
-#include "cli/json.hpp"
+#include "client/json.hpp"
 
-namespace otpd::ctl {
+namespace otpd::client {
 
 // The lines for stdout.
 std::string render_reload(const Json& result);
@@ -16,4 +16,4 @@ std::string reload_problems(const Json& result);
 // Whether any added or changed child failed to start.
 bool reload_failed(const Json& result);
 
-}  // namespace otpd::ctl
+}  // namespace otpd::client

@@ -1,6 +1,6 @@
-#include "cli/node_fields.hpp"
+#include "client/node_fields.hpp"
 
-namespace otpd::ctl {
+namespace otpd::client {
 
 std::optional<std::string> text_field(const Json& object, const char* key) {
   if (!object.is_object()) return std::nullopt;
@@ -39,4 +39,4 @@ std::optional<std::string> exit_reason(const Json& exit) {
   return text;
 }
 
-}  // namespace otpd::ctl
+}  // namespace otpd::client

@@ -2,16 +2,18 @@
 // requests with ids and their replies, or one stream.
 #pragma once
 
+#include <chrono>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
-#include "cli/connection.hpp"
-#include "cli/duration_text.hpp"
-#include "cli/json.hpp"
+#include "client/connection.hpp"
+#include "client/json.hpp"
+#include "protocol/commands.hpp"
 
-namespace otpd::ctl {
+namespace otpd::client {
 
-inline constexpr int protocol_version = 1;
+using Ms = std::chrono::milliseconds;
 
 // otpd answered, but with no: exit status 1.
 struct Refused : std::runtime_error {
@@ -40,17 +42,17 @@ class Client {
 
   // One request and its reply, within the timeout; `args` are the request's
   // members besides id and cmd. Throws Unreachable only.
-  Reply call(const std::string& cmd, Json args = Json::object());
+  Reply call(protocol::Command cmd, Json args = Json::object());
 
   // Sends a streaming request and returns its first reply; the stream's
   // messages then come from next_message().
-  Reply open_stream(const std::string& cmd, Json args);
+  Reply open_stream(protocol::Command cmd, Json args);
   // The next message of the stream ({"id", "event"} or {"id", "error"}), or
   // nothing once otpd has closed the connection. Waits as long as it takes.
   std::optional<Json> next_message();
 
  private:
-  void send(const std::string& cmd, Json args);
+  void send(protocol::Command cmd, Json args);
   Reply receive(Deadline deadline);
   Json parse(const std::string& line) const;
   Deadline deadline() const { return Clock::now() + timeout_; }
@@ -61,4 +63,4 @@ class Client {
   Json hello_;
 };
 
-}  // namespace otpd::ctl
+}  // namespace otpd::client

@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-namespace otpd::ctl {
+namespace otpd::client {
 
 using Json = nlohmann::ordered_json;
 
-}  // namespace otpd::ctl
+}  // namespace otpd::client

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace otpd::ctl {
+namespace otpd::client {
 
 using Clock = std::chrono::steady_clock;
 // No deadline means wait as long as it takes (events --follow).
@@ -57,4 +57,4 @@ class Connection {
   std::string buffer_;
 };
 
-}  // namespace otpd::ctl
+}  // namespace otpd::client

@@ -1,9 +1,9 @@
-#include "config/suggest.hpp"
+#include "protocol/suggest.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-namespace otpd::config {
+namespace otpd::protocol {
 namespace {
 
 // Longer text is not taken for a misspelling of anything.
@@ -65,4 +65,4 @@ std::string did_you_mean(std::string_view written,
   return " (did you mean '" + *match + "'?)";
 }
 
-}  // namespace otpd::config
+}  // namespace otpd::protocol

@@ -1,12 +1,14 @@
-#include "config/duration.hpp"
+#include "protocol/duration.hpp"
 
 #include <array>
 #include <cctype>
 #include <cstdint>
 #include <variant>
 
-namespace otpd::config {
+namespace otpd::protocol {
 namespace {
+
+using Duration = std::chrono::milliseconds;
 
 struct Unit {
   std::string_view name;
@@ -183,4 +185,22 @@ std::string duration_error(std::string_view text) {
   return {};
 }
 
-}  // namespace otpd::config
+std::string format_duration(std::chrono::milliseconds duration) {
+  std::int64_t ms = duration.count();
+  if (ms == 0) return "0s";
+  std::string text;
+  if (ms < 0) {
+    text = "-";
+    ms = -ms;
+  }
+  for (const Unit& unit : kUnits) {
+    if (ms >= unit.ms) {
+      text += std::to_string(ms / unit.ms);
+      text += unit.name;
+      ms %= unit.ms;
+    }
+  }
+  return text;
+}
+
+}  // namespace otpd::protocol

@@ -1,4 +1,4 @@
-#include "cli/connection.hpp"
+#include "client/connection.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -13,9 +13,9 @@
 #include <thread>
 #include <utility>
 
-#include "cli/socket_path.hpp"
+#include "protocol/socket_path.hpp"
 
-namespace otpd::ctl {
+namespace otpd::client {
 namespace {
 
 std::string cannot_connect(const std::string& path, const std::string& why) {
@@ -58,9 +58,9 @@ std::string permission_denied(const std::string& path) {
 }  // namespace
 
 Connection Connection::open(const std::string& path, Deadline deadline) {
-  if (path.size() > max_socket_path) {
+  if (path.size() > protocol::kMaxSocketPath) {
     throw Unreachable(cannot_connect(path, "the path is longer than the " +
-                                               std::to_string(max_socket_path) +
+                                               std::to_string(protocol::kMaxSocketPath) +
                                                " bytes a Unix socket address holds"));
   }
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -172,4 +172,4 @@ std::optional<std::string> Connection::read_line(Deadline deadline) {
   }
 }
 
-}  // namespace otpd::ctl
+}  // namespace otpd::client

@@ -7,9 +7,9 @@
 #include <optional>
 #include <string>
 
-#include "cli/json.hpp"
+#include "client/json.hpp"
 
-namespace otpd::ctl {
+namespace otpd::client {
 
 std::optional<std::string> text_field(const Json& object, const char* key);
 std::optional<std::int64_t> int_field(const Json& object, const char* key);
@@ -19,4 +19,4 @@ bool bool_field(const Json& object, const char* key);
 // when it gave one, else words built from `exit_status` or `signal`.
 std::optional<std::string> exit_reason(const Json& exit);
 
-}  // namespace otpd::ctl
+}  // namespace otpd::client

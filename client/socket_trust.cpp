@@ -1,10 +1,10 @@
-#include "cli/socket_trust.hpp"
+#include "client/socket_trust.hpp"
 
 #include <sys/stat.h>
 
 #include <cstdio>
 
-namespace otpd::ctl {
+namespace otpd::client {
 namespace {
 
 std::string described(const std::string& dir, const struct stat& st) {
@@ -47,4 +47,4 @@ std::string socket_distrust(const std::string& path, bool chosen, uid_t uid) {
   return {};
 }
 
-}  // namespace otpd::ctl
+}  // namespace otpd::client

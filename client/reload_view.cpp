@@ -1,8 +1,8 @@
-#include "cli/reload_view.hpp"
+#include "client/reload_view.hpp"
 
-#include "cli/node_fields.hpp"
+#include "client/node_fields.hpp"
 
-namespace otpd::ctl {
+namespace otpd::client {
 namespace {
 
 const Json& array_field(const Json& object, const char* key) {
@@ -75,4 +75,4 @@ bool reload_failed(const Json& result) {
   return !array_field(result, "failed").empty();
 }
 
-}  // namespace otpd::ctl
+}  // namespace otpd::client

@@ -5,6 +5,7 @@
 
 #include "config/diff.hpp"
 #include "supervise/process_node.hpp"
+#include "supervise/restart_decision.hpp"
 #include "supervise/worker_node.hpp"
 
 namespace otpd::supervise {
@@ -481,30 +482,39 @@ Task<void> Supervisor::stop_all(std::string why) {
   co_await stop_running(std::move(order), std::move(why));
 }
 
+// What the restart decision knows of the children, in start order.
+template <typename Children>
+std::vector<ChildFacts> facts_of(const Children& children) {
+  std::vector<ChildFacts> facts;
+  facts.reserve(children.size());
+  for (const auto& c : children) {
+    facts.push_back({.id = c->id, .restart = c->spec->restart, .dynamic = c->own_spec != nullptr});
+  }
+  return facts;
+}
+
 Task<void> Supervisor::handle_exit(Child& child, ExitReason reason) {
+  const RestartDecision decision = decide_exit(spec_.strategy, facts_of(children_), child.id,
+                                               reason.kind, window_, context_.host.now());
   const bool significant = child.spec->significant;
+  const bool transient = child.spec->restart == config::RestartType::transient;
   const std::string name = child.spec->name;
-  switch (child.spec->restart) {
-    case config::RestartType::temporary:
-      remove(child, "temporary child is not restarted");
+  switch (decision.action) {
+    case RestartDecision::Action::remove:
+      remove(child,
+             transient ? "transient child ended normally" : "temporary child is not restarted");
+      // A dynamic supervisor's transient child that completed is just gone.
+      if (significant && !transient) co_await significant_ended(name, reason);
+      co_return;
+    case RestartDecision::Action::keep_stopped:
+      child.state = ChildState::stopped;
       if (significant) co_await significant_ended(name, reason);
       co_return;
-    case config::RestartType::transient:
-      if (reason.kind != ExitReason::Kind::abnormal) {
-        // A dynamic supervisor keeps no child that is done for good.
-        if (child.own_spec) {
-          remove(child, "transient child ended normally");
-          co_return;
-        }
-        child.state = ChildState::stopped;
-        if (significant) co_await significant_ended(name, reason);
-        co_return;
-      }
-      break;
-    case config::RestartType::permanent:
+    case RestartDecision::Action::restart:
+    case RestartDecision::Action::give_up:
       break;
   }
-  co_await restart(child, quoted(child.spec->name) + " " + reason.text);
+  co_await restart(child, quoted(name) + " " + reason.text);
 }
 
 Task<std::string> Supervisor::handle_request(Child& child, Message::Kind kind) {
@@ -548,9 +558,14 @@ Task<void> Supervisor::handle_terminate(Child& child) {
   remove(child, "terminated by operator");
 }
 
+// Carries out decide_retry's plan, which is decide_exit's for a child that
+// is to be restarted: the same whatever the exit.
 Task<void> Supervisor::restart(Child& failed, std::string why) {
+  const RestartDecision decision =
+      decide_retry(spec_.strategy, facts_of(children_), failed.id, window_, context_.host.now());
   ++failed.restarts;
-  if (!window_.add(context_.host.now())) {
+  window_.add(context_.host.now());
+  if (decision.action == RestartDecision::Action::give_up) {
     emit({.kind = EventKind::intensity_exceeded,
           .reason = "more than " + std::to_string(spec_.intensity) + " restarts in " +
                     config::format_duration(spec_.period) + " (last: " + why + ")"});
@@ -558,37 +573,15 @@ Task<void> Supervisor::restart(Child& failed, std::string why) {
     co_return;
   }
 
-  // Which siblings go down with the failed child, and who comes back up.
-  std::vector<Child*> to_stop;  // reverse start order
-  std::vector<std::uint64_t> to_start;
-  switch (spec_.strategy) {
-    case config::Strategy::one_for_one:
-      to_start.push_back(failed.id);
-      break;
-    case config::Strategy::one_for_all:
-      for (auto it = children_.rbegin(); it != children_.rend(); ++it) {
-        if (it->get() != &failed) to_stop.push_back(it->get());
-      }
-      for (auto& c : children_) to_start.push_back(c->id);
-      break;
-    case config::Strategy::rest_for_one: {
-      const auto failed_at = std::find_if(children_.begin(), children_.end(),
-                                          [&](const auto& c) { return c.get() == &failed; });
-      for (auto it = children_.rbegin(); it.base() != failed_at + 1; ++it) {
-        to_stop.push_back(it->get());
-      }
-      for (auto it = failed_at; it != children_.end(); ++it) to_start.push_back((*it)->id);
-      break;
-    }
+  std::vector<Child*> to_stop;
+  for (std::uint64_t id : decision.stop) {
+    if (Child* c = find(id)) to_stop.push_back(c);
   }
   const std::string stop_why =
       std::string(config::to_string(spec_.strategy)) + " restart after " + why;
   co_await stop_running(to_stop, stop_why);
-  // As in OTP, temporary children stopped for a group restart are dropped.
-  for (Child* c : to_stop) {
-    if (c->spec->restart == config::RestartType::temporary) {
-      remove(*c, "temporary child is not restarted");
-    }
+  for (std::uint64_t id : decision.drop) {
+    if (Child* c = find(id)) remove(*c, "temporary child is not restarted");
   }
 
   Duration delay{0};
@@ -605,7 +598,7 @@ Task<void> Supervisor::restart(Child& failed, std::string why) {
   context_.events.emit(restarting);
   if (delay.count() > 0) co_await sleep(delay);
 
-  for (std::uint64_t id : to_start) {
+  for (std::uint64_t id : decision.start) {
     if (stop_requested_) co_return;
     Child* child = find(id);
     if (child == nullptr || child->node->running() || held_.contains(child->spec->name)) {

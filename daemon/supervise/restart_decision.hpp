@@ -1,0 +1,56 @@
+// What a supervisor does about a child's exit, decided without doing it:
+// a function of the strategy, the children, the exit and the restart
+// window at this moment. The supervisor's jobs (supervisor.cpp) carry the
+// decision out, stopping, waiting and starting; the rules of OTP's
+// supervisor live here, where a table of cases tests them
+// (tests/unit/test_restart_decision.cpp).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "config/spec.hpp"
+#include "runtime/restart_window.hpp"
+#include "supervise/node.hpp"
+
+namespace otpd::supervise {
+
+// What the decision needs to know of a child, in start order.
+struct ChildFacts {
+  std::uint64_t id = 0;
+  config::RestartType restart = config::RestartType::permanent;
+  // Added at run time to a dynamic supervisor: one that ends for good is
+  // removed rather than kept stopped.
+  bool dynamic = false;
+};
+
+struct RestartDecision {
+  enum class Action {
+    remove,        // the child ended for good and leaves the tree
+    keep_stopped,  // the child ended for good and stays, stopped
+    restart,       // stop `stop` in that order, drop `drop`, start `start` in that order
+    give_up,       // one restart too many: stop everything and exit
+  };
+  Action action = Action::restart;
+  std::vector<std::uint64_t> stop = {};   // siblings, the last started first
+  std::vector<std::uint64_t> drop = {};   // stopped temporary siblings: removed, not restarted
+  std::vector<std::uint64_t> start = {};  // the failed child and the siblings, in start order
+
+  bool operator==(const RestartDecision&) const = default;
+};
+
+// A child's exit: `children` in start order, `failed` among them. A
+// restart counts against `window` (which the caller then records).
+RestartDecision decide_exit(config::Strategy strategy, std::span<const ChildFacts> children,
+                            std::uint64_t failed, ExitReason::Kind exit,
+                            const runtime::RestartWindow& window,
+                            runtime::RestartWindow::TimePoint now);
+
+// A new attempt after a failed start during a restart: a restart whatever
+// the child's restart type, counted as any.
+RestartDecision decide_retry(config::Strategy strategy, std::span<const ChildFacts> children,
+                             std::uint64_t failed, const runtime::RestartWindow& window,
+                             runtime::RestartWindow::TimePoint now);
+
+}  // namespace otpd::supervise

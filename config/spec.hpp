@@ -12,31 +12,16 @@
 #include <vector>
 
 #include "config/cron_expression.hpp"
+#include "config/supervision_terms.hpp"
 #include "protocol/duration.hpp"
 
 namespace otpd::config {
 
 using Duration = std::chrono::milliseconds;
 
-enum class Strategy { one_for_one, one_for_all, rest_for_one };
-enum class RestartType { permanent, transient, temporary };
 // When a supervisor shuts itself down because its significant children have
 // ended without being restarted (OTP's auto_shutdown).
 enum class AutoShutdown { never, any_significant, all_significant };
-
-// How a child is stopped: its stop signal (SIGTERM unless a process sets
-// stop_signal) then SIGKILL after `timeout`, SIGKILL at once (brutal_kill),
-// or the stop signal and wait as long as it takes (infinity).
-struct Shutdown {
-  enum class Kind { brutal_kill, timeout, infinity };
-  Kind kind = Kind::timeout;
-  Duration timeout{5000};
-
-  static Shutdown brutal_kill() { return {Kind::brutal_kill, Duration{0}}; }
-  static Shutdown after(Duration d) { return {Kind::timeout, d}; }
-  static Shutdown infinity() { return {Kind::infinity, Duration{0}}; }
-  bool operator==(const Shutdown&) const = default;
-};
 
 // Delay before restart number n (counted since the child last stayed up for
 // `reset_after`): min(initial * factor^(n-1), max).
@@ -250,8 +235,8 @@ struct ChildSpec;
 
 struct SupervisorSpec {
   Strategy strategy = Strategy::one_for_one;
-  int intensity = 3;
-  Duration period{5000};
+  int intensity = kDefaultIntensity;
+  Duration period = kDefaultPeriod;
   // Default backoff for this supervisor's children; none = restart at once.
   std::optional<Backoff> backoff;
   AutoShutdown auto_shutdown = AutoShutdown::never;

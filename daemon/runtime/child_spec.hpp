@@ -3,7 +3,7 @@
 //
 //   ChildSpec spec{.name = "cache",
 //                  .start = [] { return start_link<Cache>(1000).pid(); },
-//                  .restart = Restart::permanent};
+//                  .restart = RestartType::permanent};
 //
 // The start function runs in the supervisor's handler, on its thread: the
 // child is linked to the supervisor and its init() has run when it returns.
@@ -17,35 +17,23 @@
 #include <string>
 #include <utility>
 
+#include "config/supervision_terms.hpp"
 #include "runtime/gen_server.hpp"
 #include "runtime/process.hpp"
 #include "runtime/scheduler.hpp"
 
 namespace otpd::runtime {
 
-// When a child that ended is started again.
-enum class Restart : std::uint8_t {
-  permanent,  // always
-  transient,  // only after an abnormal exit (not normal, shutdown or {shutdown, term})
-  temporary,  // never; its spec is forgotten when it ends
-};
+// The supervisor's words are the config's (config/supervision_terms.hpp):
+// one strategy, one restart type, one shutdown spec for every supervisor.
+// A shutdown's "ask to stop" is the exit signal `shutdown` and its kill is
+// `killed`, which ends the child at its next message boundary (see
+// docs/runtime.md, "Supervisors").
+using config::RestartType;
+using config::Shutdown;
+using config::Strategy;
 
 enum class ChildType : std::uint8_t { worker, supervisor };
-
-// How a supervisor stops a child (see docs/runtime.md, "Supervisors"):
-// brutal_kill sends `killed`, which ends the child at its next message
-// boundary; a timeout sends `shutdown` and, if the child has not ended
-// when it expires, `killed`; infinity sends `shutdown` and waits.
-struct Shutdown {
-  enum class Kind : std::uint8_t { brutal_kill, timeout, infinity };
-  Kind kind = Kind::timeout;
-  std::chrono::milliseconds timeout{5000};
-
-  static Shutdown brutal_kill() { return {Kind::brutal_kill, {}}; }
-  static Shutdown after(std::chrono::milliseconds timeout) { return {Kind::timeout, timeout}; }
-  static Shutdown infinity() { return {Kind::infinity, {}}; }
-  bool operator==(const Shutdown&) const = default;
-};
 
 // Starts the child, linked to the calling supervisor (start_link<T>), and
 // returns its Pid. An empty Pid is OTP's `ignore`: nothing started, which
@@ -56,7 +44,7 @@ using StartFunction = std::function<Pid()>;
 struct ChildSpec {
   std::string name = {};  // unique among a supervisor's children
   StartFunction start = {};
-  Restart restart = Restart::permanent;
+  RestartType restart = RestartType::permanent;
   // Unset: 5 s for a worker, infinity for a supervisor, as in OTP.
   std::optional<Shutdown> shutdown = {};
   ChildType type = ChildType::worker;

@@ -18,7 +18,8 @@ class DynamicSupervisorProcess final : public SupervisorCore {
   using Started = std::function<void()>;
 
   DynamicSupervisorProcess(DynamicSupervisorOptions options, Started started)
-      : SupervisorCore(options.max_restarts, options.max_seconds, std::move(options.on_report)),
+      : SupervisorCore(options.max_restarts, options.max_seconds, std::move(options.on_report),
+                       true),
         max_children_(options.max_children),
         started_(std::move(started)) {}
 
@@ -34,7 +35,7 @@ class DynamicSupervisorProcess final : public SupervisorCore {
     }
     Child child{std::move(spec.start), spec.shutdown_or_default(), spec.restart, spec.type};
     Pid pid;
-    if (auto failed = start(child, pid)) {
+    if (auto failed = run_start(child.start, {}, pid)) {
       reply.fail(Kind::start_failed, "the child failed to start: " + failed->text());
       return;
     }
@@ -54,14 +55,14 @@ class DynamicSupervisorProcess final : public SupervisorCore {
     });
   }
 
-  std::vector<ChildInfo> which_children() const {
+  std::vector<ChildInfo> which_children() const override {
     std::vector<ChildInfo> all;
     all.reserve(children_.size());
     for (const auto& [pid, child] : children_) all.push_back({{}, pid, child.type});
     return all;
   }
 
-  ChildCounts count_children() const {
+  ChildCounts count_children() const override {
     ChildCounts counts;
     counts.specs = counts.active = children_.size();
     for (const auto& entry : children_) {
@@ -70,24 +71,9 @@ class DynamicSupervisorProcess final : public SupervisorCore {
     return counts;
   }
 
-  void stop(ExitReason reason, const Reply<void>& reply) {
-    stop_children(all_stops(), true, [this, reason, reply] {
-      children_.clear();
-      reply(std::monostate{});
-      finish(reason);
-    });
-  }
-
  protected:
   void on_start() override {
     if (started_) std::exchange(started_, {})();
-  }
-
-  void shut_down(ExitReason reason) override {
-    stop_children(all_stops(), true, [this, reason] {
-      children_.clear();
-      finish(reason);
-    });
   }
 
   void child_exited(const Pid& pid, const ExitReason& reason) override {
@@ -95,12 +81,10 @@ class DynamicSupervisorProcess final : public SupervisorCore {
     if (found == children_.end()) return;
     Child child = std::move(found->second);
     children_.erase(found);
-    if (child.restart == Restart::permanent || !reason.is_normal()) {
+    if (child.restart == RestartType::permanent || !reason.is_normal()) {
       report(SupervisorReport::Kind::child_terminated, {}, pid, reason);
     }
-    if (child.restart == Restart::temporary) return;
-    if (child.restart == Restart::transient && reason.is_normal()) return;
-    restart(std::move(child), reason);
+    carry_out(std::move(child), reason, reason.exit_kind());
   }
 
  private:
@@ -108,46 +92,38 @@ class DynamicSupervisorProcess final : public SupervisorCore {
   struct Child {
     StartFunction start;
     Shutdown shutdown;
-    Restart restart = Restart::permanent;
+    RestartType restart = RestartType::permanent;
     ChildType type = ChildType::worker;
   };
   struct PidHash {
     std::size_t operator()(const Pid& pid) const { return std::hash<const void*>{}(pid.get()); }
   };
 
-  std::optional<ExitReason> start(const Child& child, Pid& pid) {
-    try {
-      pid = child.start();
-    } catch (const StartError& e) {
-      return e.reason();
-    } catch (const std::exception& e) {
-      return ExitReason::error(e.what());
-    }
-    if (pid) report(SupervisorReport::Kind::started, {}, pid, ExitReason::normal());
-    return std::nullopt;
-  }
-
-  void restart(Child child, const ExitReason& reason) {
-    if (!may_restart()) {
-      give_up({}, reason);
-      return;
-    }
+  // The decision core's answer for a child that ended (`exit`) or failed to
+  // start again (none), carried out: one_for_one, and a child that ends
+  // for good is forgotten.
+  void carry_out(Child child, const ExitReason& reason, std::optional<config::ExitKind> exit) {
+    const ChildFacts facts{.restart = child.restart, .dynamic = true};
+    const RestartDecision decision = decide(Strategy::one_for_one, {&facts, 1}, facts.id, exit);
+    if (decision.action == RestartDecision::Action::give_up) give_up({}, reason);
+    if (decision.action != RestartDecision::Action::restart) return;
     Pid pid;
-    if (auto failed = start(child, pid)) {
+    if (auto failed = run_start(child.start, {}, pid)) {
       report(SupervisorReport::Kind::start_error, {}, {}, *failed);
       // Tried again as another restart, as Elixir's DynamicSupervisor does.
       auto retry = std::make_shared<Child>(std::move(child));
-      later([this, retry, reason = *failed] { restart(std::move(*retry), reason); });
+      later(
+          [this, retry, reason = *failed] { carry_out(std::move(*retry), reason, std::nullopt); });
       return;
     }
     if (pid) children_.emplace(pid, std::move(child));
   }
 
   static Stop stop_of(const std::pair<const Pid, Child>& entry) {
-    return {entry.first, entry.second.shutdown, {}, entry.second.restart == Restart::permanent};
+    return {entry.first, entry.second.shutdown, {}, entry.second.restart == RestartType::permanent};
   }
 
-  std::vector<Stop> all_stops() const {
+  std::vector<Stop> running_children() const override {
     std::vector<Stop> stops;
     stops.reserve(children_.size());
     for (const auto& entry : children_) stops.push_back(stop_of(entry));
@@ -167,17 +143,8 @@ Request<R> ask(const Pid& supervisor, Handle handle) {
 }  // namespace
 
 DynamicSupervisor DynamicSupervisor::start_link(DynamicSupervisorOptions options) {
-  Process* const parent = Process::current();
-  if (parent == nullptr) {
-    throw std::logic_error(
-        "DynamicSupervisor::start_link outside a process: use DynamicSupervisor::start");
-  }
-  auto* supervisor = new DynamicSupervisorProcess(std::move(options), {});
-  DynamicSupervisor handle(supervisor->self());
-  if (auto failed = parent->scheduler().start_link(*supervisor)) {
-    throw StartError(std::move(*failed));
-  }
-  return handle;
+  return DynamicSupervisor(
+      runtime::start_link<DynamicSupervisorProcess>(std::move(options), nullptr).pid());
 }
 
 DynamicSupervisor DynamicSupervisor::start(Scheduler& scheduler, DynamicSupervisorOptions options) {
@@ -213,26 +180,6 @@ Request<void> DynamicSupervisor::terminate_child(Pid child) const {
   return ask<void>(
       pid_, [child = std::move(child)](DynamicSupervisorProcess& s, const Reply<void>& reply) {
         s.terminate_child(child, reply);
-      });
-}
-
-Request<std::vector<ChildInfo>> DynamicSupervisor::which_children() const {
-  return ask<std::vector<ChildInfo>>(
-      pid_, [](DynamicSupervisorProcess& s, const Reply<std::vector<ChildInfo>>& reply) {
-        reply(s.which_children());
-      });
-}
-
-Request<ChildCounts> DynamicSupervisor::count_children() const {
-  return ask<ChildCounts>(pid_, [](DynamicSupervisorProcess& s, const Reply<ChildCounts>& reply) {
-    reply(s.count_children());
-  });
-}
-
-Request<void> DynamicSupervisor::stop(ExitReason reason) const {
-  return ask<void>(
-      pid_, [reason = std::move(reason)](DynamicSupervisorProcess& s, const Reply<void>& reply) {
-        s.stop(reason, reply);
       });
 }
 

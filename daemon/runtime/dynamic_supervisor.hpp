@@ -6,7 +6,7 @@
 //
 //   auto runners = DynamicSupervisor::start(scheduler, {.max_children = 100});
 //   Pid runner = runners.start_child({.start = [] { return start_link<Runner>().pid(); },
-//                                     .restart = Restart::temporary}).wait();
+//                                     .restart = RestartType::temporary}).wait();
 //   co_await runners.terminate_child(runner);   // from a handler
 #pragma once
 
@@ -26,16 +26,15 @@ struct DynamicSupervisorOptions {
   // start_child fails with max_children once this many are running.
   std::optional<std::size_t> max_children = {};
   // More than max_restarts restarts within max_seconds and the supervisor
-  // stops its children and ends with `shutdown`. Elixir's defaults: 3 in 5 s.
-  int max_restarts = 3;
-  std::chrono::milliseconds max_seconds = std::chrono::seconds(5);
+  // stops its children and ends with `shutdown`; 3 in 5 s unless set.
+  int max_restarts = config::kDefaultIntensity;
+  std::chrono::milliseconds max_seconds = config::kDefaultPeriod;
   ReportHandler on_report = {};
 };
 
-class DynamicSupervisor {
+class DynamicSupervisor : public SupervisorHandle {
  public:
-  DynamicSupervisor() = default;
-  explicit DynamicSupervisor(Pid pid) : pid_(std::move(pid)) {}
+  using SupervisorHandle::SupervisorHandle;
 
   // From a handler: started linked to the running process, on its thread.
   static DynamicSupervisor start_link(DynamicSupervisorOptions options = {});
@@ -50,17 +49,6 @@ class DynamicSupervisor {
   Request<Pid> start_child(ChildSpec spec) const;
   // Stops a child by its shutdown policy and forgets it; fails with not_found.
   Request<void> terminate_child(Pid child) const;
-  // The running children, in no particular order.
-  Request<std::vector<ChildInfo>> which_children() const;
-  Request<ChildCounts> count_children() const;
-  // Stops every child at once, waits for them, and ends with `reason`.
-  Request<void> stop(ExitReason reason = ExitReason::shutdown()) const;
-
-  const Pid& pid() const { return pid_; }
-  explicit operator bool() const { return static_cast<bool>(pid_); }
-
- private:
-  Pid pid_;
 };
 
 }  // namespace otpd::runtime

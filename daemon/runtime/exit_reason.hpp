@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "config/supervision_terms.hpp"
+
 namespace otpd::runtime {
 
 class ExitReason {
@@ -29,6 +31,12 @@ class ExitReason {
 
   // OTP's rule for transient restarts (and for what a crash report omits).
   bool is_normal() const { return kind_ == Kind::normal || kind_ == Kind::shutdown; }
+  // As every supervisor's restart rules read it: `killed` and errors are
+  // abnormal.
+  config::ExitKind exit_kind() const {
+    if (kind_ == Kind::normal) return config::ExitKind::normal;
+    return kind_ == Kind::shutdown ? config::ExitKind::shutdown : config::ExitKind::abnormal;
+  }
 
   // "normal", "shutdown", "{shutdown, drained}", "killed", "error: boom".
   std::string text() const;

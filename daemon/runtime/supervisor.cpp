@@ -13,6 +13,7 @@ namespace otpd::runtime {
 namespace {
 
 using Kind = SupervisorError::Kind;
+using Action = RestartDecision::Action;
 
 class StaticSupervisor final : public SupervisorCore {
  public:
@@ -20,11 +21,11 @@ class StaticSupervisor final : public SupervisorCore {
   using Started = std::function<void(const std::optional<ExitReason>&)>;
 
   StaticSupervisor(SupervisorFlags flags, std::vector<ChildSpec> specs, Started started)
-      : SupervisorCore(flags.intensity, flags.period, std::move(flags.on_report)),
+      : SupervisorCore(flags.intensity, flags.period, std::move(flags.on_report), false),
         strategy_(flags.strategy),
         started_(std::move(started)) {
     children_.reserve(specs.size());
-    for (ChildSpec& spec : specs) children_.push_back({std::move(spec), {}});
+    for (ChildSpec& spec : specs) children_.push_back({next_id_++, std::move(spec), {}});
   }
 
   void start_child(ChildSpec spec, const Reply<Pid>& reply) {
@@ -40,7 +41,7 @@ class StaticSupervisor final : public SupervisorCore {
       }
       return;
     }
-    children_.push_back({std::move(spec), {}});
+    children_.push_back({next_id_++, std::move(spec), {}});
     if (auto failed = start(children_.back())) {
       const std::string name = children_.back().spec.name;
       children_.pop_back();
@@ -60,10 +61,10 @@ class StaticSupervisor final : public SupervisorCore {
       reply(std::monostate{});
       return;
     }
-    stop_children({stop_of(*child)}, false, [this, name, reply] {
-      if (Child* stopped = find(name)) {
+    stop_children({stop_of(*child)}, false, [this, id = child->id, reply] {
+      if (Child* stopped = find(id)) {
         stopped->pid = {};
-        if (stopped->spec.restart == Restart::temporary) erase(name);
+        if (stopped->spec.restart == RestartType::temporary) erase(id);
       }
       reply(std::monostate{});
     });
@@ -96,11 +97,11 @@ class StaticSupervisor final : public SupervisorCore {
       reply.fail(Kind::running, name + " is running");
       return;
     }
-    erase(name);
+    erase(child->id);
     reply(std::monostate{});
   }
 
-  std::vector<ChildInfo> which_children() const {
+  std::vector<ChildInfo> which_children() const override {
     std::vector<ChildInfo> all;
     all.reserve(children_.size());
     for (const Child& child : children_)
@@ -108,7 +109,7 @@ class StaticSupervisor final : public SupervisorCore {
     return all;
   }
 
-  ChildCounts count_children() const {
+  ChildCounts count_children() const override {
     ChildCounts counts;
     for (const Child& child : children_) {
       ++counts.specs;
@@ -116,13 +117,6 @@ class StaticSupervisor final : public SupervisorCore {
       ++(child.spec.type == ChildType::supervisor ? counts.supervisors : counts.workers);
     }
     return counts;
-  }
-
-  void stop(ExitReason reason, const Reply<void>& reply) {
-    stop_children(stops_in_reverse(0), false, [this, reason, reply] {
-      reply(std::monostate{});
-      finish(reason);
-    });
   }
 
  protected:
@@ -137,29 +131,21 @@ class StaticSupervisor final : public SupervisorCore {
     if (started_) std::exchange(started_, {})(failure);
   }
 
-  void shut_down(ExitReason reason) override {
-    stop_children(stops_in_reverse(0), false, [this, reason] { finish(reason); });
-  }
-
   void child_exited(const Pid& pid, const ExitReason& reason) override {
     const auto found = std::find_if(children_.begin(), children_.end(),
                                     [&](const Child& c) { return c.pid == pid; });
     if (found == children_.end()) return;  // not a child (any more): as OTP, ignored
     found->pid = {};
     const ChildSpec& spec = found->spec;
-    if (spec.restart == Restart::permanent || !reason.is_normal()) {
+    if (spec.restart == RestartType::permanent || !reason.is_normal()) {
       report(SupervisorReport::Kind::child_terminated, spec.name, pid, reason);
     }
-    if (spec.restart == Restart::temporary) {
-      erase(spec.name);
-      return;
-    }
-    if (spec.restart == Restart::transient && reason.is_normal()) return;
-    restart(spec.name, reason);
+    carry_out(decide(strategy_, facts(), found->id, reason.exit_kind()), found->id, reason);
   }
 
  private:
   struct Child {
+    std::uint64_t id;  // for the restart decision: names can be reused
     ChildSpec spec;
     Pid pid;  // empty: not running
   };
@@ -170,42 +156,39 @@ class StaticSupervisor final : public SupervisorCore {
     return found == children_.end() ? nullptr : &*found;
   }
 
-  void erase(const std::string& name) {
-    std::erase_if(children_, [&](const Child& c) { return c.spec.name == name; });
+  Child* find(std::uint64_t id) {
+    const auto found = std::find_if(children_.begin(), children_.end(),
+                                    [&](const Child& c) { return c.id == id; });
+    return found == children_.end() ? nullptr : &*found;
   }
 
-  std::size_t index_of(const std::string& name) const {
-    const auto found = std::find_if(children_.begin(), children_.end(),
-                                    [&](const Child& c) { return c.spec.name == name; });
-    return static_cast<std::size_t>(found - children_.begin());
+  void erase(std::uint64_t id) {
+    std::erase_if(children_, [&](const Child& c) { return c.id == id; });
+  }
+
+  std::vector<ChildFacts> facts() const {
+    std::vector<ChildFacts> all;
+    all.reserve(children_.size());
+    for (const Child& c : children_) all.push_back({.id = c.id, .restart = c.spec.restart});
+    return all;
   }
 
   static Stop stop_of(const Child& child) {
     return {child.pid, child.spec.shutdown_or_default(), child.spec.name,
-            child.spec.restart == Restart::permanent};
+            child.spec.restart == RestartType::permanent};
   }
 
-  // The running children from `first` on, last started first.
-  std::vector<Stop> stops_in_reverse(std::size_t first) const {
+  // The running children, last started first.
+  std::vector<Stop> running_children() const override {
     std::vector<Stop> stops;
-    for (std::size_t i = children_.size(); i > first; --i) {
-      if (children_[i - 1].pid) stops.push_back(stop_of(children_[i - 1]));
+    for (auto it = children_.rbegin(); it != children_.rend(); ++it) {
+      if (it->pid) stops.push_back(stop_of(*it));
     }
     return stops;
   }
 
-  // The child's start function, in this handler; its failure, if any.
   std::optional<ExitReason> start(Child& child) {
-    try {
-      child.pid = child.spec.start();
-    } catch (const StartError& e) {
-      return e.reason();
-    } catch (const std::exception& e) {
-      return ExitReason::error(e.what());
-    }
-    if (child.pid)
-      report(SupervisorReport::Kind::started, child.spec.name, child.pid, ExitReason::normal());
-    return std::nullopt;
+    return run_start(child.spec.start, child.spec.name, child.pid);
   }
 
   std::optional<ExitReason> start_all() {
@@ -232,40 +215,49 @@ class StaticSupervisor final : public SupervisorCore {
     return std::nullopt;
   }
 
-  void restart(const std::string& name, const ExitReason& reason) {
-    if (!may_restart()) {
-      give_up(name, reason);
-      return;
+  // Carries out the decision about child `failed`: stops the siblings in
+  // its order, forgets the temporary ones among them, and starts the rest.
+  void carry_out(const RestartDecision& decision, std::uint64_t failed, const ExitReason& reason) {
+    switch (decision.action) {
+      case Action::remove:
+        erase(failed);
+        return;
+      case Action::keep_stopped:
+        return;
+      case Action::give_up:
+        give_up(find(failed) != nullptr ? find(failed)->spec.name : std::string(), reason);
+        return;
+      case Action::restart:
+        break;
     }
-    const std::size_t index = index_of(name);
-    if (strategy_ == Strategy::one_for_one) {
-      start_from(index, index + 1);
-      return;
+    std::vector<Stop> stops;
+    for (std::uint64_t id : decision.stop) {
+      if (const Child* sibling = find(id); sibling != nullptr && sibling->pid) {
+        stops.push_back(stop_of(*sibling));
+      }
     }
-    const std::size_t first = strategy_ == Strategy::one_for_all ? 0 : index;
-    std::vector<Stop> stops = stops_in_reverse(first);
-    // Temporary children stopped for a sibling are not started again.
-    std::erase_if(children_, [&](const Child& c) {
-      return c.pid && c.spec.restart == Restart::temporary &&
-             static_cast<std::size_t>(&c - children_.data()) >= first;
-    });
-    stop_children(std::move(stops), false, [this, name, first] {
-      for (std::size_t i = first; i < children_.size(); ++i) children_[i].pid = {};
-      start_from(first, children_.size());
+    stop_children(std::move(stops), false, [this, decision] {
+      for (std::uint64_t id : decision.stop) {
+        if (Child* sibling = find(id)) sibling->pid = {};
+      }
+      for (std::uint64_t id : decision.drop) erase(id);
+      start_in_order(decision.start);
     });
   }
 
-  // Starts the stopped children in [first, end) in order; a failure is
-  // retried as another restart (OTP's try_again_restart).
-  void start_from(std::size_t first, std::size_t end) {
-    for (std::size_t i = first; i < end && i < children_.size(); ++i) {
-      Child& child = children_[i];
-      if (child.pid) continue;
-      if (auto failed = start(child)) {
-        report(SupervisorReport::Kind::start_error, child.spec.name, {}, *failed);
-        later([this, name = child.spec.name, reason = *failed] {
-          const Child* again = find(name);
-          if (again != nullptr && !again->pid) restart(name, reason);
+  // Starts the stopped children among `ids` in that order; a failure is
+  // tried again as another restart (OTP's try_again_restart).
+  void start_in_order(const std::vector<std::uint64_t>& ids) {
+    for (std::uint64_t id : ids) {
+      Child* child = find(id);
+      if (child == nullptr || child->pid) continue;
+      if (auto failed = start(*child)) {
+        report(SupervisorReport::Kind::start_error, child->spec.name, {}, *failed);
+        later([this, id, reason = *failed] {
+          const Child* again = find(id);
+          if (again != nullptr && !again->pid) {
+            carry_out(decide(strategy_, facts(), id, std::nullopt), id, reason);
+          }
         });
         return;
       }
@@ -275,6 +267,7 @@ class StaticSupervisor final : public SupervisorCore {
   Strategy strategy_;
   Started started_;
   std::vector<Child> children_;  // in start order
+  std::uint64_t next_id_ = 1;
 };
 
 template <typename R, typename Handle>
@@ -285,16 +278,8 @@ Request<R> ask(const Pid& supervisor, Handle handle) {
 }  // namespace
 
 Supervisor Supervisor::start_link(SupervisorFlags flags, std::vector<ChildSpec> children) {
-  Process* const parent = Process::current();
-  if (parent == nullptr) {
-    throw std::logic_error("Supervisor::start_link outside a process: use Supervisor::start");
-  }
-  auto* supervisor = new StaticSupervisor(std::move(flags), std::move(children), {});
-  Supervisor handle(supervisor->self());
-  if (auto failed = parent->scheduler().start_link(*supervisor)) {
-    throw StartError(std::move(*failed));
-  }
-  return handle;
+  return Supervisor(
+      runtime::start_link<StaticSupervisor>(std::move(flags), std::move(children), nullptr).pid());
 }
 
 Supervisor Supervisor::start(Scheduler& scheduler, SupervisorFlags flags,
@@ -345,26 +330,6 @@ Request<void> Supervisor::delete_child(std::string name) const {
   return ask<void>(pid_, [name = std::move(name)](StaticSupervisor& s, const Reply<void>& reply) {
     s.delete_child(name, reply);
   });
-}
-
-Request<std::vector<ChildInfo>> Supervisor::which_children() const {
-  return ask<std::vector<ChildInfo>>(
-      pid_, [](StaticSupervisor& s, const Reply<std::vector<ChildInfo>>& reply) {
-        reply(s.which_children());
-      });
-}
-
-Request<ChildCounts> Supervisor::count_children() const {
-  return ask<ChildCounts>(pid_, [](StaticSupervisor& s, const Reply<ChildCounts>& reply) {
-    reply(s.count_children());
-  });
-}
-
-Request<void> Supervisor::stop(ExitReason reason) const {
-  return ask<void>(pid_,
-                   [reason = std::move(reason)](StaticSupervisor& s, const Reply<void>& reply) {
-                     s.stop(reason, reply);
-                   });
 }
 
 }  // namespace otpd::runtime

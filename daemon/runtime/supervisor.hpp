@@ -24,27 +24,19 @@
 
 namespace otpd::runtime {
 
-enum class Strategy : std::uint8_t {
-  one_for_one,   // restart the child that ended
-  one_for_all,   // stop all the others (in reverse order), then start all again
-  rest_for_one,  // stop those started after it (in reverse order), then start them again
-};
-
 struct SupervisorFlags {
   Strategy strategy = Strategy::one_for_one;
   // More than `intensity` restarts within `period` and the supervisor stops
-  // its children and ends with `shutdown`. The defaults, 3 in 5 s, are
-  // Elixir's Supervisor's and otpd's own supervisors' (config/spec.hpp);
-  // Erlang's supervisor module defaults to 1 in 5 s.
-  int intensity = 3;
-  std::chrono::milliseconds period = std::chrono::seconds(5);
+  // its children and ends with `shutdown`; 3 in 5 s unless set, as every
+  // supervisor in otpd (config/supervision_terms.hpp).
+  int intensity = config::kDefaultIntensity;
+  std::chrono::milliseconds period = config::kDefaultPeriod;
   ReportHandler on_report = {};
 };
 
-class Supervisor {
+class Supervisor : public SupervisorHandle {
  public:
-  Supervisor() = default;
-  explicit Supervisor(Pid pid) : pid_(std::move(pid)) {}
+  using SupervisorHandle::SupervisorHandle;
 
   // From a handler (a parent supervisor's start function): starts the
   // supervisor linked to the running process, and its children, on this
@@ -69,18 +61,6 @@ class Supervisor {
   Request<Pid> restart_child(std::string name) const;
   // Forgets a stopped child; fails with running or not_found.
   Request<void> delete_child(std::string name) const;
-  // Every child, in start order.
-  Request<std::vector<ChildInfo>> which_children() const;
-  Request<ChildCounts> count_children() const;
-  // Stops the children in reverse order and ends the supervisor with
-  // `reason`; the reply comes once the children have stopped.
-  Request<void> stop(ExitReason reason = ExitReason::shutdown()) const;
-
-  const Pid& pid() const { return pid_; }
-  explicit operator bool() const { return static_cast<bool>(pid_); }
-
- private:
-  Pid pid_;
 };
 
 }  // namespace otpd::runtime

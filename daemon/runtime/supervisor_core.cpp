@@ -36,9 +36,22 @@ struct SupervisorCore::ShutdownTimer final : Envelope {
 };
 
 SupervisorCore::SupervisorCore(int max_restarts, std::chrono::milliseconds period,
-                               ReportHandler on_report)
-    : intensity_(max_restarts, period), on_report_(std::move(on_report)) {
+                               ReportHandler on_report, bool all_at_once)
+    : intensity_(max_restarts, period),
+      on_report_(std::move(on_report)),
+      stops_all_at_once_(all_at_once) {
   trap_exits(true);
+}
+
+void SupervisorCore::stop(ExitReason reason, const Reply<void>& reply) {
+  stop_children(running_children(), stops_all_at_once_, [this, reason, reply] {
+    reply(std::monostate{});
+    finish(reason);
+  });
+}
+
+void SupervisorCore::shut_down(ExitReason reason) {
+  stop_children(running_children(), stops_all_at_once_, [this, reason] { finish(reason); });
 }
 
 void SupervisorCore::report(SupervisorReport::Kind kind, const std::string& child, const Pid& pid,
@@ -58,6 +71,31 @@ void SupervisorCore::later(std::function<void()> run) {
   self().send(make_envelope([run = std::move(run)](Process& p) mutable {
     static_cast<SupervisorCore&>(p).submit(std::move(run));
   }));
+}
+
+RestartDecision SupervisorCore::decide(Strategy strategy, std::span<const ChildFacts> children,
+                                       std::uint64_t child, std::optional<config::ExitKind> exit) {
+  const auto now = scheduler().now();
+  RestartDecision decision = exit ? decide_exit(strategy, children, child, *exit, intensity_, now)
+                                  : decide_retry(strategy, children, child, intensity_, now);
+  if (decision.action == RestartDecision::Action::restart ||
+      decision.action == RestartDecision::Action::give_up) {
+    intensity_.add(now);
+  }
+  return decision;
+}
+
+std::optional<ExitReason> SupervisorCore::run_start(const StartFunction& start,
+                                                    const std::string& name, Pid& pid) const {
+  try {
+    pid = start();
+  } catch (const StartError& e) {
+    return e.reason();
+  } catch (const std::exception& e) {
+    return ExitReason::error(e.what());
+  }
+  if (pid) report(SupervisorReport::Kind::started, name, pid, ExitReason::normal());
+  return std::nullopt;
 }
 
 void SupervisorCore::give_up(const std::string& child, const ExitReason& reason) {
@@ -101,6 +139,10 @@ void SupervisorCore::exited(const Pid& from, const ExitReason& reason) {
 
 void SupervisorCore::stop_children(std::vector<Stop> stops, bool all_at_once,
                                    std::function<void()> then) {
+  if (stops.empty()) {
+    then();
+    return;
+  }
   busy_ = true;
   all_at_once_ = all_at_once;
   ++stop_generation_;
@@ -129,18 +171,17 @@ void SupervisorCore::begin_stop(Stop stop) {
   entry.stop = std::move(stop);
   const Pid& pid = entry.stop.pid;
   const Shutdown shutdown = entry.stop.shutdown;
-  if (shutdown.kind == Shutdown::Kind::brutal_kill) {
+  if (!shutdown.asks()) {
     entry.killed = true;
     exit_signal(pid, ExitReason::killed(), self());
     return;
   }
   exit_signal(pid, ExitReason::shutdown(), self());
-  if (shutdown.kind == Shutdown::Kind::timeout &&
-      std::find(timers_armed_.begin(), timers_armed_.end(), shutdown.timeout) ==
-          timers_armed_.end()) {
-    timers_armed_.push_back(shutdown.timeout);
-    scheduler().start_timer(*this, shutdown.timeout,
-                            new ShutdownTimer(stop_generation_, shutdown.timeout));
+  const auto after = shutdown.kill_after();
+  if (after &&
+      std::find(timers_armed_.begin(), timers_armed_.end(), *after) == timers_armed_.end()) {
+    timers_armed_.push_back(*after);
+    scheduler().start_timer(*this, *after, new ShutdownTimer(stop_generation_, *after));
   }
 }
 
@@ -148,10 +189,7 @@ void SupervisorCore::shutdown_timer_fired(std::uint64_t generation,
                                           std::chrono::milliseconds timeout) {
   if (!busy_ || generation != stop_generation_) return;
   for (auto& [process, entry] : stopping_) {
-    if (entry.killed || entry.stop.shutdown.kind != Shutdown::Kind::timeout ||
-        entry.stop.shutdown.timeout != timeout) {
-      continue;
-    }
+    if (entry.killed || entry.stop.shutdown.kill_after() != timeout) continue;
     entry.killed = true;
     exit_signal(entry.stop.pid, ExitReason::killed(), self());
   }
@@ -160,7 +198,7 @@ void SupervisorCore::shutdown_timer_fired(std::uint64_t generation,
 // OTP's rule: `shutdown` is the expected end (`killed` too for brutal_kill),
 // and any normal end of a child that is not permanent.
 void SupervisorCore::stopped(const Stopping& stopping, const ExitReason& reason) {
-  const bool brutal = stopping.stop.shutdown.kind == Shutdown::Kind::brutal_kill;
+  const bool brutal = !stopping.stop.shutdown.asks();
   const bool expected = (brutal && reason.kind() == ExitReason::Kind::killed) ||
                         reason == ExitReason::shutdown() ||
                         (!stopping.stop.permanent && reason.is_normal());
@@ -195,6 +233,33 @@ void SupervisorCore::replay() {
       next.request();
     }
   }
+}
+
+namespace {
+
+template <typename R, typename Handle>
+Request<R> ask(const Pid& supervisor, Handle handle) {
+  return SupervisorCore::request<R, SupervisorCore>(supervisor, std::move(handle));
+}
+
+}  // namespace
+
+Request<std::vector<ChildInfo>> SupervisorHandle::which_children() const {
+  return ask<std::vector<ChildInfo>>(
+      pid_, [](SupervisorCore& s, const Reply<std::vector<ChildInfo>>& reply) {
+        reply(s.which_children());
+      });
+}
+
+Request<ChildCounts> SupervisorHandle::count_children() const {
+  return ask<ChildCounts>(
+      pid_, [](SupervisorCore& s, const Reply<ChildCounts>& reply) { reply(s.count_children()); });
+}
+
+Request<void> SupervisorHandle::stop(ExitReason reason) const {
+  return ask<void>(pid_, [reason = std::move(reason)](SupervisorCore& s, const Reply<void>& reply) {
+    s.stop(reason, reply);
+  });
 }
 
 }  // namespace otpd::runtime

@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -23,6 +24,7 @@
 #include "runtime/child_spec.hpp"
 #include "runtime/process.hpp"
 #include "runtime/request.hpp"
+#include "runtime/restart_decision.hpp"
 #include "runtime/restart_window.hpp"
 
 namespace otpd::runtime {
@@ -106,6 +108,14 @@ class Reply {
 
 class SupervisorCore : public Process {
  public:
+  // Every child, in start order (a dynamic supervisor's: the running ones,
+  // in no particular order), and OTP's count of them.
+  virtual std::vector<ChildInfo> which_children() const = 0;
+  virtual ChildCounts count_children() const = 0;
+  // Stops every child and ends with `reason`; the reply comes once the
+  // children have stopped.
+  void stop(ExitReason reason, const Reply<void>& reply);
+
   // A request to the supervisor `Self`: `handle(self, reply)` runs on its
   // thread when it is not busy.
   template <typename R, typename Self, typename Handle>
@@ -121,7 +131,10 @@ class SupervisorCore : public Process {
   }
 
  protected:
-  SupervisorCore(int max_restarts, std::chrono::milliseconds period, ReportHandler on_report);
+  // `all_at_once`: children are stopped all at once when it ends (as a
+  // DynamicSupervisor does), else one after the other, last started first.
+  SupervisorCore(int max_restarts, std::chrono::milliseconds period, ReportHandler on_report,
+                 bool all_at_once);
 
   // Runs `request` now, or after the stop in progress.
   void submit(std::function<void()> request);
@@ -135,12 +148,20 @@ class SupervisorCore : public Process {
     bool permanent = false;
   };
   // Stops `stops` one after the other, in that order, or all at once, then
-  // runs `then`. Busy meanwhile.
+  // runs `then` (at once when there are none). Busy meanwhile.
   void stop_children(std::vector<Stop> stops, bool all_at_once, std::function<void()> then);
   bool busy() const { return busy_; }
 
-  // Records a restart; false when it is one too many (the caller gives up).
-  bool may_restart() { return intensity_.add(scheduler().now()); }
+  // What to do about a child's end, or about a failed start to try again
+  // (no exit): the decision core's answer (runtime/restart_decision.hpp),
+  // the one every supervisor in otpd follows. A restart, and the one too
+  // many that gives up, count against the intensity.
+  RestartDecision decide(Strategy strategy, std::span<const ChildFacts> children,
+                         std::uint64_t child, std::optional<config::ExitKind> exit);
+  // Runs a child's start function in this handler, setting `pid` (empty:
+  // OTP's `ignore`) and reporting `started`; why it failed, if it did.
+  std::optional<ExitReason> run_start(const StartFunction& start, const std::string& name,
+                                      Pid& pid) const;
   // Reports reaching the intensity and shuts down with `shutdown`.
   void give_up(const std::string& child, const ExitReason& reason);
 
@@ -155,7 +176,9 @@ class SupervisorCore : public Process {
   }
 
   // Stops every child and ends with `reason`.
-  virtual void shut_down(ExitReason reason) = 0;
+  void shut_down(ExitReason reason);
+  // The running children, in the order they are stopped in.
+  virtual std::vector<Stop> running_children() const = 0;
   // A linked process other than the parent ended.
   virtual void child_exited(const Pid& pid, const ExitReason& reason) = 0;
 
@@ -185,6 +208,7 @@ class SupervisorCore : public Process {
   ReportHandler on_report_;
   bool busy_ = false;
   bool ending_ = false;
+  const bool stops_all_at_once_;
   bool all_at_once_ = false;
   std::uint64_t stop_generation_ = 0;
   std::deque<Stop> to_stop_;
@@ -192,6 +216,30 @@ class SupervisorCore : public Process {
   std::vector<std::chrono::milliseconds> timers_armed_;
   std::function<void()> after_stop_;
   std::deque<Deferred> deferred_;
+};
+
+// What the handles of a Supervisor and a DynamicSupervisor share. Every
+// request is a Request<R>: co_await it in a handler, or wait() for it from
+// a thread outside the runtime; an error is thrown as SupervisorError.
+class SupervisorHandle {
+ public:
+  SupervisorHandle() = default;
+  explicit SupervisorHandle(Pid pid) : pid_(std::move(pid)) {}
+
+  // Every child, in start order (a dynamic supervisor's: the running ones,
+  // in no particular order).
+  Request<std::vector<ChildInfo>> which_children() const;
+  Request<ChildCounts> count_children() const;
+  // Stops the children (a Supervisor's last started first, a
+  // DynamicSupervisor's all at once) and ends the supervisor with `reason`;
+  // the reply comes once the children have stopped.
+  Request<void> stop(ExitReason reason = ExitReason::shutdown()) const;
+
+  const Pid& pid() const { return pid_; }
+  explicit operator bool() const { return static_cast<bool>(pid_); }
+
+ protected:
+  Pid pid_;
 };
 
 }  // namespace otpd::runtime

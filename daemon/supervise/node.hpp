@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -27,7 +28,7 @@ struct Context {
 // Why a node ended, in OTP's terms: `normal` and `shutdown` are the exits a
 // transient child is not restarted for.
 struct ExitReason {
-  enum class Kind { normal, shutdown, abnormal };
+  using Kind = config::ExitKind;
   Kind kind = Kind::abnormal;
   std::optional<ExitStatus> status{};  // for an OS process
   // "exited with status 1", "reached maximum restart intensity", "error: boom"
@@ -46,7 +47,6 @@ enum class NodeKind { process, worker, supervisor };
 
 class Node {
  public:
-
   Node(Context& context, std::string path) : context_(context), path_(std::move(path)) {}
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -87,12 +87,21 @@ class Node {
     context_.events.emit(event);
   }
 
+  // Stops the node by `shutdown`, as every node does: ask() it to stop,
+  // then kill() it once the timeout runs out, with an event that says so
+  // and how it kills (`killing`: "sending SIGKILL"); kill() at once for
+  // brutal_kill; ask and wait for infinity. Resetting kill_timer_ (once the
+  // node has ended) cancels the kill.
+  void escalate_stop(const config::Shutdown& shutdown, const std::function<void()>& ask,
+                     std::string killing);
+
   void record_stop(std::optional<ExitStatus> status, std::string text) {
     stopped_with_ =
         ExitReason{.kind = ExitReason::Kind::shutdown, .status = status, .text = std::move(text)};
   }
 
   Context& context_;
+  std::unique_ptr<TimerHandle> kill_timer_;
 
  private:
   std::string path_;

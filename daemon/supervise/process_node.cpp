@@ -338,24 +338,8 @@ void ProcessNode::stop(std::string why, Resume<Done> done) {
   stopping_ = true;
   watchdog_timer_.reset();
   emit({.kind = EventKind::stopping, .pid = pid_, .reason = std::move(why)});
-  switch (shutdown_.kind) {
-    case config::Shutdown::Kind::brutal_kill:
-      context_.processes.signal_group(pid_, SIGKILL);
-      break;
-    case config::Shutdown::Kind::timeout:
-      send_stop_signal();
-      kill_timer_ = context_.host.start_timer(shutdown_.timeout, [this] {
-        emit({.kind = EventKind::stopping,
-              .pid = pid_,
-              .reason = "shutdown timeout of " + config::format_duration(shutdown_.timeout) +
-                        " ran out, sending SIGKILL"});
-        kill();
-      });
-      break;
-    case config::Shutdown::Kind::infinity:
-      send_stop_signal();
-      break;
-  }
+  escalate_stop(
+      shutdown_, [this] { send_stop_signal(); }, "sending SIGKILL");
 }
 
 // With kill_mode process the rest of the group is left to the main process;

@@ -55,7 +55,6 @@ class ProcessNode final : public Node {
   int pid_ = 0;
   bool stopping_ = false;
   std::vector<Resume<Done>> stop_waiters_;
-  std::unique_ptr<TimerHandle> kill_timer_;
 
   // Waiting for readiness: start()'s `done`, until the process is ready or
   // its start has failed.

@@ -4,8 +4,8 @@
 #include <cassert>
 
 #include "config/diff.hpp"
+#include "runtime/restart_decision.hpp"
 #include "supervise/process_node.hpp"
-#include "supervise/restart_decision.hpp"
 #include "supervise/worker_node.hpp"
 
 namespace otpd::supervise {
@@ -29,6 +29,9 @@ const char* to_string(ChildState state) {
   }
   return "unknown";
 }
+
+using runtime::ChildFacts;
+using runtime::RestartDecision;
 
 namespace {
 
@@ -161,21 +164,8 @@ void Supervisor::stop(std::string why, Resume<Done> done) {
   if (stop_requested_) return;
   stop_requested_ = true;
   emit({.kind = EventKind::stopping, .reason = why});
-  switch (shutdown_.kind) {
-    case config::Shutdown::Kind::brutal_kill:
-      kill();
-      break;
-    case config::Shutdown::Kind::timeout:
-      kill_timer_ = context_.host.start_timer(shutdown_.timeout, [this] {
-        emit({.kind = EventKind::stopping,
-              .reason = "shutdown timeout of " + config::format_duration(shutdown_.timeout) +
-                        " ran out, killing every process below"});
-        kill();
-      });
-      break;
-    case config::Shutdown::Kind::infinity:
-      break;
-  }
+  escalate_stop(
+      shutdown_, [] {}, "killing every process below");
   // A restart waiting out its backoff, or a start waiting for a child to be
   // ready, gives way to the shutdown at once.
   post_alive([this] { wake(); });

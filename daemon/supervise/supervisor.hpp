@@ -199,7 +199,6 @@ class Supervisor final : public Node {
   bool busy_ = false;  // a job owns the children
   bool stop_requested_ = false;
   std::vector<Resume<Done>> stop_waiters_;
-  std::unique_ptr<TimerHandle> kill_timer_;
   std::unique_ptr<TimerHandle> sleep_timer_;
   Resume<Done> wake_;
   // Posted callbacks check this before touching the supervisor.

@@ -19,21 +19,7 @@ WorkerNode::~WorkerNode() {
 }
 
 ExitReason WorkerNode::reason_for(const runtime::ExitReason& reason) {
-  ExitReason out;
-  switch (reason.kind()) {
-    case runtime::ExitReason::Kind::normal:
-      out.kind = ExitReason::Kind::normal;
-      break;
-    case runtime::ExitReason::Kind::shutdown:
-      out.kind = ExitReason::Kind::shutdown;
-      break;
-    case runtime::ExitReason::Kind::killed:
-    case runtime::ExitReason::Kind::error:
-      out.kind = ExitReason::Kind::abnormal;
-      break;
-  }
-  out.text = reason.text();
-  return out;
+  return {.kind = reason.exit_kind(), .text = reason.text()};
 }
 
 void WorkerNode::start(Resume<std::string> done) {
@@ -75,23 +61,9 @@ void WorkerNode::stop(std::string why, Resume<Done> done) {
   if (stopping_) return;
   stopping_ = true;
   emit({.kind = EventKind::stopping, .reason = std::move(why)});
-  switch (shutdown_.kind) {
-    case config::Shutdown::Kind::brutal_kill:
-      kill();
-      break;
-    case config::Shutdown::Kind::timeout:
-      runtime::Process::exit_signal(pid_, runtime::ExitReason::shutdown());
-      kill_timer_ = context_.host.start_timer(shutdown_.timeout, [this] {
-        emit({.kind = EventKind::stopping,
-              .reason = "shutdown timeout of " + config::format_duration(shutdown_.timeout) +
-                        " ran out, sending exit signal killed"});
-        kill();
-      });
-      break;
-    case config::Shutdown::Kind::infinity:
-      runtime::Process::exit_signal(pid_, runtime::ExitReason::shutdown());
-      break;
-  }
+  escalate_stop(
+      shutdown_, [this] { runtime::Process::exit_signal(pid_, runtime::ExitReason::shutdown()); },
+      "sending exit signal killed");
 }
 
 void WorkerNode::kill() {

@@ -46,7 +46,6 @@ class WorkerNode final : public Node {
   runtime::Pid pid_;
   bool stopping_ = false;
   std::vector<Resume<Done>> stop_waiters_;
-  std::unique_ptr<TimerHandle> kill_timer_;
   // End notices come from other threads through the loop; they check this
   // token before touching the node.
   std::shared_ptr<WorkerNode*> self_;

@@ -54,7 +54,7 @@ int main() {
                   }});
   auto runner = [&](int job, long n) -> ChildSpec {
     return {.start = [=] { return start_link<Runner>(job, n, results).pid(); },
-            .restart = Restart::temporary};
+            .restart = RestartType::temporary};
   };
 
   std::vector<Pid> started;

@@ -40,7 +40,7 @@ using runtime::ChildSpec;
 using runtime::ExitReason;
 using runtime::GenServer;
 using runtime::ReportHandler;
-using runtime::Restart;
+using runtime::RestartType;
 using runtime::Shutdown;
 using runtime::SupervisorReport;
 
@@ -74,7 +74,7 @@ class Member : public GenServer<Member> {
 };
 
 struct WorkerOptions {
-  Restart restart = Restart::permanent;
+  RestartType restart = RestartType::permanent;
   std::optional<Shutdown> shutdown = {};
   // Starts fail while this is above 0 (each failure counts it down).
   std::shared_ptr<std::atomic<int>> failing_starts = {};

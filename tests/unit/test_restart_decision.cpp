@@ -7,13 +7,14 @@
 #include <string>
 #include <vector>
 
-#include "supervise/restart_decision.hpp"
+#include "config/spec.hpp"
+#include "runtime/restart_decision.hpp"
 
 using namespace otpd;
-using namespace otpd::supervise;
+using namespace otpd::runtime;
 using namespace std::chrono_literals;
 using Action = RestartDecision::Action;
-using Kind = ExitReason::Kind;
+using Kind = config::ExitKind;
 using config::RestartType;
 using config::Strategy;
 
@@ -30,12 +31,12 @@ const std::vector<ChildFacts> kChildren{
 };
 
 using Ids = std::vector<std::uint64_t>;
-using Clock = runtime::RestartWindow::TimePoint::clock;
-const runtime::RestartWindow::TimePoint kNow = Clock::time_point{} + 1h;
+using Clock = RestartWindow::TimePoint::clock;
+const RestartWindow::TimePoint kNow = Clock::time_point{} + 1h;
 
 // Intensity 2 in 5 s: `used` restarts already counted, 1 s ago.
-runtime::RestartWindow window(int used) {
-  runtime::RestartWindow w(2, 5s);
+RestartWindow window(int used) {
+  RestartWindow w(2, 5s);
   for (int i = 0; i < used; ++i) w.add(kNow - 1s);
   return w;
 }
@@ -140,20 +141,20 @@ TEST_CASE("decide_exit: one restart left in the window is a restart") {
 }
 
 TEST_CASE("decide_exit: restarts older than the period no longer count") {
-  runtime::RestartWindow old(2, 5s);
+  RestartWindow old(2, 5s);
   old.add(kNow - 6s);
   old.add(kNow - 6s);
   CHECK(decide_exit(Strategy::one_for_one, kChildren, a, Kind::abnormal, old, kNow) ==
         restart({}, {}, {a}));
   // One exactly `period` old still counts, as in OTP.
-  runtime::RestartWindow edge(2, 5s);
+  RestartWindow edge(2, 5s);
   edge.add(kNow - 5s);
   edge.add(kNow - 5s);
   CHECK(decide_exit(Strategy::one_for_one, kChildren, a, Kind::abnormal, edge, kNow) == kGiveUp);
 }
 
 TEST_CASE("decide_exit: intensity 0 gives up at the first restart") {
-  const runtime::RestartWindow none(0, 5s);
+  const RestartWindow none(0, 5s);
   CHECK(decide_exit(Strategy::one_for_one, kChildren, a, Kind::abnormal, none, kNow) == kGiveUp);
   CHECK(decide_exit(Strategy::one_for_one, kChildren, c, Kind::abnormal, none, kNow) == kRemove);
 }

@@ -41,7 +41,7 @@ SupervisorError::Kind error_of(Request<Pid> request) {
 // An idle worker that costs nothing to start: for the many-children test.
 struct Idle : GenServer<Idle> {};
 
-ChildSpec idle_spec(Restart restart = Restart::permanent) {
+ChildSpec idle_spec(RestartType restart = RestartType::permanent) {
   return {.start = [] { return start_link<Idle>().pid(); }, .restart = restart};
 }
 
@@ -175,8 +175,9 @@ TEST_CASE(
   Scheduler scheduler(2);
   auto sup = DynamicSupervisor::start(scheduler, {.max_restarts = 10});
   const Pid p = sup.start_child(worker(journal, "p")).wait();
-  const Pid tmp = sup.start_child(worker(journal, "tmp", {.restart = Restart::temporary})).wait();
-  const Pid tr = sup.start_child(worker(journal, "tr", {.restart = Restart::transient})).wait();
+  const Pid tmp =
+      sup.start_child(worker(journal, "tmp", {.restart = RestartType::temporary})).wait();
+  const Pid tr = sup.start_child(worker(journal, "tr", {.restart = RestartType::transient})).wait();
   Server<Member>(p).cast(&Member::crash);
   Server<Member>(tmp).cast(&Member::crash);
   Server<Member>(tr).cast(&Member::quit, ExitReason::normal());

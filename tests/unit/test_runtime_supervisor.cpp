@@ -104,8 +104,8 @@ TEST_CASE("restart types: permanent always, transient after a crash, temporary n
   Scheduler scheduler(2);
   auto sup = Supervisor::start(
       scheduler, {.intensity = 10},
-      {worker(journal, "p"), worker(journal, "t", {.restart = Restart::transient}),
-       worker(journal, "tmp", {.restart = Restart::temporary})});
+      {worker(journal, "p"), worker(journal, "t", {.restart = RestartType::transient}),
+       worker(journal, "tmp", {.restart = RestartType::temporary})});
   REQUIRE(journal.wait_for(3));
 
   child(sup, "p").cast(&Member::quit, ExitReason::normal());

@@ -1,8 +1,10 @@
 // What a supervisor does about a child's exit, decided without doing it:
 // a function of the strategy, the children, the exit and the restart
-// window at this moment. The supervisor's jobs (supervisor.cpp) carry the
-// decision out, stopping, waiting and starting; the rules of OTP's
-// supervisor live here, where a table of cases tests them
+// window at this moment. Every supervisor in otpd decides here: the tree's
+// (supervise/supervisor.cpp), whose jobs carry the decision out on the
+// event loop, and the runtime's Supervisor and DynamicSupervisor, which
+// carry it out on their own thread. The rules of OTP's supervisor live
+// here, where a table of cases tests them
 // (tests/unit/test_restart_decision.cpp).
 #pragma once
 
@@ -10,11 +12,10 @@
 #include <span>
 #include <vector>
 
-#include "config/spec.hpp"
+#include "config/supervision_terms.hpp"
 #include "runtime/restart_window.hpp"
-#include "supervise/node.hpp"
 
-namespace otpd::supervise {
+namespace otpd::runtime {
 
 // What the decision needs to know of a child, in start order.
 struct ChildFacts {
@@ -43,14 +44,13 @@ struct RestartDecision {
 // A child's exit: `children` in start order, `failed` among them. A
 // restart counts against `window` (which the caller then records).
 RestartDecision decide_exit(config::Strategy strategy, std::span<const ChildFacts> children,
-                            std::uint64_t failed, ExitReason::Kind exit,
-                            const runtime::RestartWindow& window,
-                            runtime::RestartWindow::TimePoint now);
+                            std::uint64_t failed, config::ExitKind exit,
+                            const RestartWindow& window, RestartWindow::TimePoint now);
 
 // A new attempt after a failed start during a restart: a restart whatever
 // the child's restart type, counted as any.
 RestartDecision decide_retry(config::Strategy strategy, std::span<const ChildFacts> children,
-                             std::uint64_t failed, const runtime::RestartWindow& window,
-                             runtime::RestartWindow::TimePoint now);
+                             std::uint64_t failed, const RestartWindow& window,
+                             RestartWindow::TimePoint now);
 
-}  // namespace otpd::supervise
+}  // namespace otpd::runtime

@@ -1,20 +1,20 @@
-#include "supervise/restart_decision.hpp"
+#include "runtime/restart_decision.hpp"
 
 #include <algorithm>
 
-namespace otpd::supervise {
+namespace otpd::runtime {
 namespace {
 
 using Action = RestartDecision::Action;
 
 // Whether the child ends for good: a temporary one always, a transient one
 // unless it failed.
-bool ends_for_good(config::RestartType restart, ExitReason::Kind exit) {
+bool ends_for_good(config::RestartType restart, config::ExitKind exit) {
   switch (restart) {
     case config::RestartType::temporary:
       return true;
     case config::RestartType::transient:
-      return exit != ExitReason::Kind::abnormal;
+      return exit != config::ExitKind::abnormal;
     case config::RestartType::permanent:
       return false;
   }
@@ -54,16 +54,15 @@ RestartDecision plan_restart(config::Strategy strategy, std::span<const ChildFac
   return plan;
 }
 
-bool window_full(const runtime::RestartWindow& window, runtime::RestartWindow::TimePoint now) {
+bool window_full(const RestartWindow& window, RestartWindow::TimePoint now) {
   return window.used(now) >= window.intensity();
 }
 
 }  // namespace
 
 RestartDecision decide_exit(config::Strategy strategy, std::span<const ChildFacts> children,
-                            std::uint64_t failed, ExitReason::Kind exit,
-                            const runtime::RestartWindow& window,
-                            runtime::RestartWindow::TimePoint now) {
+                            std::uint64_t failed, config::ExitKind exit,
+                            const RestartWindow& window, RestartWindow::TimePoint now) {
   const auto child = std::find_if(children.begin(), children.end(),
                                   [&](const ChildFacts& c) { return c.id == failed; });
   if (child != children.end() && ends_for_good(child->restart, exit)) {
@@ -76,10 +75,10 @@ RestartDecision decide_exit(config::Strategy strategy, std::span<const ChildFact
 }
 
 RestartDecision decide_retry(config::Strategy strategy, std::span<const ChildFacts> children,
-                             std::uint64_t failed, const runtime::RestartWindow& window,
-                             runtime::RestartWindow::TimePoint now) {
+                             std::uint64_t failed, const RestartWindow& window,
+                             RestartWindow::TimePoint now) {
   if (window_full(window, now)) return {.action = Action::give_up};
   return plan_restart(strategy, children, failed);
 }
 
-}  // namespace otpd::supervise
+}  // namespace otpd::runtime

@@ -472,7 +472,7 @@ int run(const otpd::Options& options) {
     return exit_code_of(*node->last_exit->status);
   };
 
-  tree.on_exit = [&](const otpd::supervise::ExitReason& reason) {
+  tree.on_exit = [&](const otpd::supervise::ChildExit& reason) {
     phase.stopping = true;
     status_reporter.stop();
     reloader.stop();
@@ -549,7 +549,7 @@ int run(const otpd::Options& options) {
         if (!stopping) stop_tree("shutdown requested on the control socket");
       },
       &outputs,
-      [&](const otpd::control::Request& request, otpd::service::Reloader::Done done) {
+      [&](const otpd::control::ClientRequest& request, otpd::service::Reloader::Done done) {
         reloader.serve(request, std::move(done));
       },
       &json_calls);

@@ -37,7 +37,7 @@ Commands::Commands(supervise::Tree& tree, const EventHub& events, std::function<
       reload_(std::move(reload)),
       calls_(calls) {}
 
-bool Commands::resolve_path(Request& request, std::string& out) const {
+bool Commands::resolve_path(ClientRequest& request, std::string& out) const {
   if (request.path.empty()) return true;
   std::string error;
   std::string path = tree_.resolve(request.path, error);
@@ -55,7 +55,7 @@ bool Commands::answers_later(Command cmd) {
          cmd == Command::call;
 }
 
-void Commands::answer(const Request& request, std::string& out) {
+void Commands::answer(const ClientRequest& request, std::string& out) {
   switch (request.cmd) {
     case Command::ping:
       append_result(out, request.id, "\"pong\"");
@@ -113,8 +113,9 @@ void Commands::answer(const Request& request, std::string& out) {
   }
 }
 
-const supervise::WorkerNode* Commands::worker_node(const Request& request, std::string_view refusal,
-                                                   ErrorCode& code, std::string& error) const {
+const supervise::WorkerNode* Commands::worker_node(const ClientRequest& request,
+                                                   std::string_view refusal, ErrorCode& code,
+                                                   std::string& error) const {
   const std::string path(trimmed(request.path));
   code = ErrorCode::failed;
   if (!tree_.contains(request.path)) {
@@ -132,7 +133,7 @@ const supervise::WorkerNode* Commands::worker_node(const Request& request, std::
 
 // The tree says what is at the path; the worker pool's registry, which
 // process runs there now.
-runtime::Pid Commands::running_worker(const Request& request, ErrorCode& code,
+runtime::Pid Commands::running_worker(const ClientRequest& request, ErrorCode& code,
                                       std::string& error) const {
   const std::string path(trimmed(request.path));
   if (worker_node(request, ": only workers take messages", code, error) == nullptr) return {};
@@ -145,7 +146,7 @@ runtime::Pid Commands::running_worker(const Request& request, ErrorCode& code,
   return pid;
 }
 
-void Commands::cast(const Request& request, std::string& out) {
+void Commands::cast(const ClientRequest& request, std::string& out) {
   ErrorCode code{};
   std::string error;
   const runtime::Pid worker = running_worker(request, code, error);
@@ -161,7 +162,7 @@ void Commands::cast(const Request& request, std::string& out) {
 }
 
 // Answers from the registry the worker pool keeps; the tree adds the kind.
-void Commands::whereis(const Request& request, std::string& out) {
+void Commands::whereis(const ClientRequest& request, std::string& out) {
   const std::string path(trimmed(request.path));
   ErrorCode code{};
   std::string error;
@@ -185,7 +186,7 @@ void Commands::whereis(const Request& request, std::string& out) {
 }
 
 // The loop never waits for the worker: JsonCalls posts its outcome back.
-void Commands::call(const Request& request, std::function<void(std::string)> done) {
+void Commands::call(const ClientRequest& request, std::function<void(std::string)> done) {
   ErrorCode code{};
   std::string error;
   const runtime::Pid worker = running_worker(request, code, error);
@@ -215,7 +216,7 @@ void Commands::call(const Request& request, std::function<void(std::string)> don
 
 // The answer that /readyz gives, for `otpctl health`: that otpd answers at
 // all is the liveness.
-void Commands::health(const Request& request, std::string& out) {
+void Commands::health(const ClientRequest& request, std::string& out) {
   supervise::TreePhase phase{.started = tree_.running(), .stopping = false};
   if (phase_ != nullptr) phase = *phase_;
   const supervise::TreeReadiness readiness = supervise::readiness_of(phase, tree_);
@@ -236,12 +237,12 @@ void Commands::health(const Request& request, std::string& out) {
   append_result(out, request.id, scratch_);
 }
 
-void Commands::not_found(const Request& request, std::string& out) const {
+void Commands::not_found(const ClientRequest& request, std::string& out) const {
   append_error(out, request.id, ErrorCode::not_found,
                tree_.not_found(std::string(trimmed(request.path))));
 }
 
-void Commands::status(const Request& request, std::string& out) {
+void Commands::status(const ClientRequest& request, std::string& out) {
   auto node = tree_.status(request.path);
   if (!node) {
     not_found(request, out);
@@ -253,7 +254,7 @@ void Commands::status(const Request& request, std::string& out) {
   append_result(out, request.id, scratch_);
 }
 
-void Commands::signal(const Request& request, std::string& out) {
+void Commands::signal(const ClientRequest& request, std::string& out) {
   if (!tree_.contains(request.path)) {
     not_found(request, out);
     return;
@@ -274,7 +275,7 @@ void Commands::signal(const Request& request, std::string& out) {
   append_result(out, request.id, scratch_);
 }
 
-void Commands::events(const Request& request, std::string& out) {
+void Commands::events(const ClientRequest& request, std::string& out) {
   const auto backlog = static_cast<std::size_t>(request.backlog);
   if (request.follow) {
     append_result(out, request.id, "{\"stream\":\"events\"}");
@@ -294,13 +295,13 @@ void Commands::events(const Request& request, std::string& out) {
 
 namespace {
 
-output::StreamFilter filter_of(const Request& request) {
+output::StreamFilter filter_of(const ClientRequest& request) {
   switch (request.streams) {
-    case Request::Streams::out:
+    case ClientRequest::Streams::out:
       return output::StreamFilter::out;
-    case Request::Streams::err:
+    case ClientRequest::Streams::err:
       return output::StreamFilter::err;
-    case Request::Streams::both:
+    case ClientRequest::Streams::both:
       break;
   }
   return output::StreamFilter::both;
@@ -312,7 +313,7 @@ bool is_captured(config::Output mode) {
 
 }  // namespace
 
-bool Commands::follows_logs(const Request& request) const {
+bool Commands::follows_logs(const ClientRequest& request) const {
   if (outputs_ == nullptr || !tree_.contains(request.path)) return false;
   const auto mode = outputs_->mode_of(request.path);
   return mode && is_captured(*mode);
@@ -321,7 +322,7 @@ bool Commands::follows_logs(const Request& request) const {
 // The reply names where the output goes besides the buffer, so that
 // `otpctl logs` can say why there is nothing to show for a child whose
 // output is not captured.
-void Commands::logs(const Request& request, std::string& out) {
+void Commands::logs(const ClientRequest& request, std::string& out) {
   if (!tree_.contains(request.path)) {
     not_found(request, out);
     return;
@@ -372,7 +373,7 @@ void Commands::logs(const Request& request, std::string& out) {
 
 // The spec is read as the config file is, relative paths from the file's
 // directory; its errors place themselves in the text sent.
-void Commands::start_child(const Request& request, std::function<void(std::string)> done) {
+void Commands::start_child(const ClientRequest& request, std::function<void(std::string)> done) {
   const config::Config& running = tree_.config();
   config::ChildSpec child;
   try {
@@ -393,7 +394,8 @@ void Commands::start_child(const Request& request, std::function<void(std::strin
   tree_.add_child(request.path, std::move(child), node_reply(request, path, std::move(done)));
 }
 
-void Commands::terminate_child(const Request& request, std::function<void(std::string)> done) {
+void Commands::terminate_child(const ClientRequest& request,
+                               std::function<void(std::string)> done) {
   const ErrorCode refusal = tree_.contains(request.path) ? ErrorCode::failed : ErrorCode::not_found;
   const std::string path = child_path(request.path, request.name);
   tree_.terminate_child(
@@ -414,7 +416,7 @@ void Commands::terminate_child(const Request& request, std::function<void(std::s
 
 // The engine refuses an unknown path too, but answers asynchronously like
 // any operation: look it up now to tell the two refusals apart.
-std::function<void(std::string)> Commands::node_reply(const Request& request,
+std::function<void(std::string)> Commands::node_reply(const ClientRequest& request,
                                                       const std::string& path,
                                                       std::function<void(std::string)> done) {
   const ErrorCode refusal = tree_.contains(request.path) ? ErrorCode::failed : ErrorCode::not_found;
@@ -433,7 +435,7 @@ std::function<void(std::string)> Commands::node_reply(const Request& request,
   };
 }
 
-void Commands::answer_later(const Request& request, std::function<void(std::string)> done) {
+void Commands::answer_later(const ClientRequest& request, std::function<void(std::string)> done) {
   if (request.cmd == Command::call) return call(request, std::move(done));
   if (request.cmd == Command::start_child) return start_child(request, std::move(done));
   if (request.cmd == Command::terminate_child) return terminate_child(request, std::move(done));

@@ -39,16 +39,16 @@ class Commands {
   // of a path (Tree::resolve): it is replaced by the whole path here,
   // before the command runs, so that every command takes one. False, with
   // the error appended to `out`, for a name several children have.
-  bool resolve_path(Request& request, std::string& out) const;
+  bool resolve_path(ClientRequest& request, std::string& out) const;
 
   // Appends the reply of a command that answers at once. For `events` and
   // `logs` with `follow`, that is the stream's first line and the backlog;
   // the caller subscribes the connection to what follows (when `logs`
   // answered without an error: see follows_logs()).
-  void answer(const Request& request, std::string& out);
+  void answer(const ClientRequest& request, std::string& out);
 
   // Starts one of those; `done` later gets the complete reply line.
-  void answer_later(const Request& request, std::function<void(std::string)> done);
+  void answer_later(const ClientRequest& request, std::function<void(std::string)> done);
 
   output::OutputHub* outputs() const { return outputs_; }
   // Where otpd is in its life, for `health`; without it the tree counts as
@@ -58,31 +58,32 @@ class Commands {
   void report_workers(const WorkerStates* workers) { workers_ = workers; }
   // Whether `logs` with `follow` for request.path starts a stream: the path
   // is a process whose output is captured.
-  bool follows_logs(const Request& request) const;
+  bool follows_logs(const ClientRequest& request) const;
 
  private:
-  void status(const Request& request, std::string& out);
-  void signal(const Request& request, std::string& out);
-  void events(const Request& request, std::string& out);
-  void logs(const Request& request, std::string& out);
-  void cast(const Request& request, std::string& out);
-  void whereis(const Request& request, std::string& out);
-  void health(const Request& request, std::string& out);
-  void call(const Request& request, std::function<void(std::string)> done);
+  void status(const ClientRequest& request, std::string& out);
+  void signal(const ClientRequest& request, std::string& out);
+  void events(const ClientRequest& request, std::string& out);
+  void logs(const ClientRequest& request, std::string& out);
+  void cast(const ClientRequest& request, std::string& out);
+  void whereis(const ClientRequest& request, std::string& out);
+  void health(const ClientRequest& request, std::string& out);
+  void call(const ClientRequest& request, std::function<void(std::string)> done);
   // The worker node at request.path; otherwise the error to answer, a
   // non-worker's ending with `refusal`.
-  const supervise::WorkerNode* worker_node(const Request& request, std::string_view refusal,
+  const supervise::WorkerNode* worker_node(const ClientRequest& request, std::string_view refusal,
                                            ErrorCode& code, std::string& error) const;
   // The running worker at request.path; otherwise the error to answer.
-  runtime::Pid running_worker(const Request& request, ErrorCode& code, std::string& error) const;
-  void not_found(const Request& request, std::string& out) const;
+  runtime::Pid running_worker(const ClientRequest& request, ErrorCode& code,
+                              std::string& error) const;
+  void not_found(const ClientRequest& request, std::string& out) const;
   // What an operation on the node at `path` answers: the node as it is
   // then, or why the engine refused (not_found when request.path is not in
   // the tree).
-  std::function<void(std::string)> node_reply(const Request& request, const std::string& path,
+  std::function<void(std::string)> node_reply(const ClientRequest& request, const std::string& path,
                                               std::function<void(std::string)> done);
-  void start_child(const Request& request, std::function<void(std::string)> done);
-  void terminate_child(const Request& request, std::function<void(std::string)> done);
+  void start_child(const ClientRequest& request, std::function<void(std::string)> done);
+  void terminate_child(const ClientRequest& request, std::function<void(std::string)> done);
 
   supervise::Tree& tree_;
   const EventHub& events_;

@@ -31,7 +31,7 @@ void bool_member(std::string& out, std::string_view name, bool value) {
   out += value ? "true" : "false";
 }
 
-void append_last_exit(std::string& out, const std::optional<supervise::ExitReason>& last) {
+void append_last_exit(std::string& out, const std::optional<supervise::ChildExit>& last) {
   if (!last) {
     out += "null";
     return;

@@ -27,7 +27,7 @@ struct ReloadOutcome {
 };
 
 // Carries out a `reload` request; calls `done` later, from the event loop.
-using ReloadService = std::function<void(const Request&, std::function<void(ReloadOutcome)>)>;
+using ReloadService = std::function<void(const ClientRequest&, std::function<void(ReloadOutcome)>)>;
 
 // The result object of a reload reply (not the error: see Commands).
 std::string reload_json(const ReloadOutcome& outcome);

@@ -119,7 +119,7 @@ bool read_int(const Json& value, long long min, long long max, int& out) {
   return true;
 }
 
-bool read_signal(const Json& value, Request& request, RequestError& error) {
+bool read_signal(const Json& value, ClientRequest& request, RequestError& error) {
   if (value.is_string()) {
     request.signal = config::signal_number(value.get_ref<const std::string&>());
     if (request.signal == 0) {
@@ -136,7 +136,7 @@ bool read_signal(const Json& value, Request& request, RequestError& error) {
               "signal: expected a signal name such as \"HUP\" or a signal number");
 }
 
-bool read_arg(Arg arg, const Json& value, Request& request, RequestError& error) {
+bool read_arg(Arg arg, const Json& value, ClientRequest& request, RequestError& error) {
   switch (arg) {
     case kPath:
       if (!value.is_string())
@@ -179,11 +179,11 @@ bool read_arg(Arg arg, const Json& value, Request& request, RequestError& error)
       if (!value.is_string()) return fail(error, ErrorCode::invalid_request, expected);
       const std::string& name = value.get_ref<const std::string&>();
       if (name == "stdout") {
-        request.streams = Request::Streams::out;
+        request.streams = ClientRequest::Streams::out;
       } else if (name == "stderr") {
-        request.streams = Request::Streams::err;
+        request.streams = ClientRequest::Streams::err;
       } else if (name == "both") {
-        request.streams = Request::Streams::both;
+        request.streams = ClientRequest::Streams::both;
       } else {
         return fail(error, ErrorCode::invalid_request, expected);
       }
@@ -244,14 +244,14 @@ bool read_arg(Arg arg, const Json& value, Request& request, RequestError& error)
   return true;
 }
 
-void reset(Request& request) {
+void reset(ClientRequest& request) {
   request.id.clear();
   request.path.clear();
   request.signal = 0;
   request.follow = false;
   request.backlog = 100;
   request.lines = 100;
-  request.streams = Request::Streams::both;
+  request.streams = ClientRequest::Streams::both;
   request.protocol = kProtocolVersion;
   request.client.clear();
   request.dry_run = false;
@@ -299,7 +299,8 @@ std::vector<std::string_view> names_of_args(unsigned args) {
 
 }  // namespace
 
-bool parse_request(std::string_view line, Request& request, RequestError& error, bool read_only) {
+bool parse_request(std::string_view line, ClientRequest& request, RequestError& error,
+                   bool read_only) {
   reset(request);
   error.id = "null";
   if (line.size() > kMaxRequestBytes) {

@@ -1,5 +1,5 @@
 // One request line of the control protocol (docs/protocol.md), parsed and
-// checked into a typed Request, or the protocol error to answer instead.
+// checked into a typed ClientRequest, or the protocol error to answer instead.
 // No I/O here, so that it is unit-tested and fuzzed on its own.
 #pragma once
 
@@ -33,7 +33,7 @@ using protocol::Command;
 using protocol::ErrorCode;
 using protocol::is_read_only;
 
-struct Request {
+struct ClientRequest {
   std::string id;  // the request's id as JSON text, echoed back as is
   Command cmd = Command::ping;
   std::string path;  // status: "/" unless given
@@ -70,7 +70,7 @@ struct RequestError {
 // `error` when the line is not a valid request. For a `read_only` client a
 // command that changes something is refused (ErrorCode::forbidden) before
 // any of its arguments is read.
-bool parse_request(std::string_view line, Request& request, RequestError& error,
+bool parse_request(std::string_view line, ClientRequest& request, RequestError& error,
                    bool read_only = false);
 
 }  // namespace otpd::control

@@ -214,13 +214,13 @@ void Session::handle_request() {
     logs_id_ = request_.id;
     logs_path_ = request_.path;
     switch (request_.streams) {
-      case Request::Streams::out:
+      case ClientRequest::Streams::out:
         logs_filter_ = output::StreamFilter::out;
         break;
-      case Request::Streams::err:
+      case ClientRequest::Streams::err:
         logs_filter_ = output::StreamFilter::err;
         break;
-      case Request::Streams::both:
+      case ClientRequest::Streams::both:
         logs_filter_ = output::StreamFilter::both;
         break;
     }

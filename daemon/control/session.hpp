@@ -86,7 +86,7 @@ class Session final : public std::enable_shared_from_this<Session>,
   bool waiting_ = false;  // a start/stop/restart has yet to answer
   bool eof_ = false;
 
-  Request request_;
+  ClientRequest request_;
   RequestError error_;
 
   std::string out_;      // replies not yet handed to the socket

@@ -43,7 +43,7 @@ config::Config Reloader::completed(config::Config config) const {
   return config;
 }
 
-void Reloader::serve(const control::Request& request, Done done) {
+void Reloader::serve(const control::ClientRequest& request, Done done) {
   if (request.dry_run) {
     dry_run(request, std::move(done));
     return;
@@ -111,7 +111,7 @@ void Reloader::reload(const std::string& why, Done done) {
   });
 }
 
-void Reloader::dry_run(const control::Request& request, Done done) {
+void Reloader::dry_run(const control::ClientRequest& request, Done done) {
   control::ReloadOutcome outcome{.dry_run = true,
                                  .file = request.text.empty() ? file_ : request.file};
   try {

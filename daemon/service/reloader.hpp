@@ -31,7 +31,7 @@ class Reloader {
   // `done` is called later, from the event loop.
   void reload(const std::string& why, Done done);
   // The control socket's `reload` request, dry runs included.
-  void serve(const control::Request& request, Done done);
+  void serve(const control::ClientRequest& request, Done done);
   // The tree is going away: reloads are refused from now on, and the
   // manager hears nothing more from here.
   void stop() { stopping_ = true; }
@@ -43,7 +43,7 @@ class Reloader {
   std::function<void(const config::Config& next, control::ReloadOutcome& outcome)> apply_sections;
 
  private:
-  void dry_run(const control::Request& request, Done done);
+  void dry_run(const control::ClientRequest& request, Done done);
   void finish(control::ReloadOutcome outcome, Done done);
   config::Config completed(config::Config config) const;
 

@@ -55,28 +55,28 @@ namespace otpd::supervise {
 
 namespace detail {
 template <typename T>
-struct TaskResult {
+struct StepResult {
   std::optional<T> value;
   void return_value(T v) { value.emplace(std::move(v)); }
   T take() { return std::move(*value); }
 };
 template <>
-struct TaskResult<void> {
+struct StepResult<void> {
   void return_void() noexcept {}
   void take() noexcept {}
 };
 }  // namespace detail
 
-// A lazily started coroutine that a Job or another Task awaits; control
-// returns to the awaiter when it finishes.
+// A step of a job: a lazily started coroutine that a Job or another Step
+// awaits; control returns to the awaiter when it finishes.
 template <typename T = void>
-class [[nodiscard]] Task {
+class [[nodiscard]] Step {
  public:
-  struct promise_type : detail::TaskResult<T> {
+  struct promise_type : detail::StepResult<T> {
     std::coroutine_handle<> continuation;
 
-    Task get_return_object() noexcept {
-      return Task{std::coroutine_handle<promise_type>::from_promise(*this)};
+    Step get_return_object() noexcept {
+      return Step{std::coroutine_handle<promise_type>::from_promise(*this)};
     }
     std::suspend_always initial_suspend() noexcept { return {}; }
     auto final_suspend() noexcept {
@@ -92,9 +92,9 @@ class [[nodiscard]] Task {
     void unhandled_exception() noexcept { std::terminate(); }
   };
 
-  Task(Task&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
-  Task& operator=(Task&&) = delete;
-  ~Task() {
+  Step(Step&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+  Step& operator=(Step&&) = delete;
+  ~Step() {
     if (handle_) handle_.destroy();
   }
 
@@ -106,7 +106,7 @@ class [[nodiscard]] Task {
   T await_resume() { return handle_.promise().take(); }
 
  private:
-  explicit Task(std::coroutine_handle<promise_type> h) : handle_(h) {}
+  explicit Step(std::coroutine_handle<promise_type> h) : handle_(h) {}
   std::coroutine_handle<promise_type> handle_;
 };
 

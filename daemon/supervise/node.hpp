@@ -25,9 +25,11 @@ struct Context {
   WorkerStarter* workers = nullptr;
 };
 
-// Why a node ended, in OTP's terms: `normal` and `shutdown` are the exits a
-// transient child is not restarted for.
-struct ExitReason {
+// How a child of the tree ended, as its supervisor reads it: `normal` and
+// `shutdown` are the exits a transient child is not restarted for. (A
+// runtime process ends with a runtime::ExitReason, which a worker node
+// turns into one of these.)
+struct ChildExit {
   using Kind = config::ExitKind;
   Kind kind = Kind::abnormal;
   std::optional<ExitStatus> status{};  // for an OS process
@@ -75,11 +77,11 @@ class Node {
   virtual int pid() const { return 0; }
   // How the node ended the last time stop() ended it ("killed by SIGTERM"),
   // for its supervisor's record of its last exit.
-  const std::optional<ExitReason>& stopped_with() const { return stopped_with_; }
+  const std::optional<ChildExit>& stopped_with() const { return stopped_with_; }
 
   // Set by the parent: called from the event loop when the node ends on its
   // own while running.
-  std::function<void(ExitReason)> on_exit;
+  std::function<void(ChildExit)> on_exit;
 
  protected:
   void emit(Event event) {
@@ -97,7 +99,7 @@ class Node {
 
   void record_stop(std::optional<ExitStatus> status, std::string text) {
     stopped_with_ =
-        ExitReason{.kind = ExitReason::Kind::shutdown, .status = status, .text = std::move(text)};
+        ChildExit{.kind = ChildExit::Kind::shutdown, .status = status, .text = std::move(text)};
   }
 
   Context& context_;
@@ -105,7 +107,7 @@ class Node {
 
  private:
   std::string path_;
-  std::optional<ExitReason> stopped_with_;
+  std::optional<ChildExit> stopped_with_;
 };
 
 }  // namespace otpd::supervise

@@ -394,12 +394,12 @@ void ProcessNode::exited(int pid, ExitStatus status) {
     }
     return;
   }
-  ExitReason reason = reason_for(status);
+  ChildExit reason = reason_for(status);
   if (status.clean() && !status.left_behind.empty()) {
     reason.text += "; " + daemonize_advice(program_name(spec_));
   }
   if (!watchdog_failure_.empty()) {
-    reason.kind = ExitReason::Kind::abnormal;
+    reason.kind = ChildExit::Kind::abnormal;
     reason.text = watchdog_failure_ + ", " + reason.text;
   } else if (announced_stopping_) {
     reason.text += " (after announcing STOPPING=1)";
@@ -408,11 +408,11 @@ void ProcessNode::exited(int pid, ExitStatus status) {
   if (on_exit) on_exit(std::move(reason));
 }
 
-ExitReason ProcessNode::reason_for(const ExitStatus& status) const {
+ChildExit ProcessNode::reason_for(const ExitStatus& status) const {
   const auto& listed = status.signaled ? spec_.normal_exit_signals : spec_.normal_exit_codes;
   const bool normal = (!status.signaled && status.code == 0) ||
                       std::find(listed.begin(), listed.end(), status.code) != listed.end();
-  return {normal ? ExitReason::Kind::normal : ExitReason::Kind::abnormal, status, describe(status)};
+  return {normal ? ChildExit::Kind::normal : ChildExit::Kind::abnormal, status, describe(status)};
 }
 
 }  // namespace otpd::supervise

@@ -47,7 +47,7 @@ class ProcessNode final : public Node {
   void arm_watchdog();
   void watchdog_failed(std::string why);
   void exited(int pid, ExitStatus status);
-  ExitReason reason_for(const ExitStatus& status) const;
+  ChildExit reason_for(const ExitStatus& status) const;
 
   config::ProcessSpec spec_;
   config::ProcessSpec probe_spec_;  // ready: exec, the probe to run

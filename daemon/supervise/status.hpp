@@ -21,7 +21,7 @@ struct NodeStatus {
   bool held = false;  // stopped by an operator
   bool significant = false;
   int restarts = 0;
-  std::optional<ExitReason> last_exit;
+  std::optional<ChildExit> last_exit;
   std::optional<Duration> since_exit;  // how long ago last_exit happened
   std::optional<Duration> restart_in;  // while a backoff delays the next start
 

@@ -99,7 +99,7 @@ std::unique_ptr<Supervisor::Child> Supervisor::make_child(const config::ChildSpe
   child->id = next_child_id_++;
   child->spec = &spec;
   child->node = make_node(context_, child_path(spec), spec);
-  child->node->on_exit = [this, id = child->id](ExitReason reason) {
+  child->node->on_exit = [this, id = child->id](ChildExit reason) {
     child_exited(id, std::move(reason));
   };
   by_id_.emplace(child->id, child.get());
@@ -186,7 +186,7 @@ void Supervisor::abort_start(const std::string& why) {
   }
 }
 
-void Supervisor::child_exited(std::uint64_t id, ExitReason reason) {
+void Supervisor::child_exited(std::uint64_t id, ChildExit reason) {
   Child* child = find(id);
   if (child == nullptr) return;
   child->state = ChildState::exited;
@@ -421,7 +421,7 @@ void Supervisor::finish_stop() {
 
 // --- steps --------------------------------------------------------------------
 
-Task<std::string> Supervisor::start_child(Child& child) {
+Step<std::string> Supervisor::start_child(Child& child) {
   child.state = ChildState::starting;
   child.restart_at.reset();
   ++child.incarnation;
@@ -448,7 +448,7 @@ Task<std::string> Supervisor::start_child(Child& child) {
   co_return "";
 }
 
-Task<void> Supervisor::stop_child(Child& child, std::string why) {
+Step<void> Supervisor::stop_child(Child& child, std::string why) {
   if (!child.node->running()) co_return;
   child.state = ChildState::stopping;
   co_await until<Done>(
@@ -462,11 +462,11 @@ Task<void> Supervisor::stop_child(Child& child, std::string why) {
   }
 }
 
-Task<void> Supervisor::stop_running(std::vector<Child*> in_stop_order, std::string why) {
+Step<void> Supervisor::stop_running(std::vector<Child*> in_stop_order, std::string why) {
   for (Child* child : in_stop_order) co_await stop_child(*child, why);
 }
 
-Task<void> Supervisor::stop_all(std::string why) {
+Step<void> Supervisor::stop_all(std::string why) {
   std::vector<Child*> order;
   for (auto it = children_.rbegin(); it != children_.rend(); ++it) order.push_back(it->get());
   co_await stop_running(std::move(order), std::move(why));
@@ -483,7 +483,7 @@ std::vector<ChildFacts> facts_of(const Children& children) {
   return facts;
 }
 
-Task<void> Supervisor::handle_exit(Child& child, ExitReason reason) {
+Step<void> Supervisor::handle_exit(Child& child, ChildExit reason) {
   const RestartDecision decision = decide_exit(spec_.strategy, facts_of(children_), child.id,
                                                reason.kind, window_, context_.host.now());
   const bool significant = child.spec->significant;
@@ -507,7 +507,7 @@ Task<void> Supervisor::handle_exit(Child& child, ExitReason reason) {
   co_await restart(child, quoted(name) + " " + reason.text);
 }
 
-Task<std::string> Supervisor::handle_request(Child& child, Message::Kind kind) {
+Step<std::string> Supervisor::handle_request(Child& child, Message::Kind kind) {
   const std::string& name = child.spec->name;
   if (kind == Message::Kind::stop) {
     held_.insert(name);
@@ -523,7 +523,7 @@ Task<std::string> Supervisor::handle_request(Child& child, Message::Kind kind) {
 
 // Checked when its turn comes, so that two adds of one name queued together
 // cannot both pass.
-Task<std::string> Supervisor::handle_add(const config::ChildSpec& spec) {
+Step<std::string> Supervisor::handle_add(const config::ChildSpec& spec) {
   if (find(spec.name) != nullptr) {
     co_return "supervisor " + path() + " already has a child " + quoted(spec.name);
   }
@@ -542,7 +542,7 @@ Task<std::string> Supervisor::handle_add(const config::ChildSpec& spec) {
   co_return error;
 }
 
-Task<void> Supervisor::handle_terminate(Child& child) {
+Step<void> Supervisor::handle_terminate(Child& child) {
   held_.erase(child.spec->name);
   co_await stop_child(child, "terminated by operator");
   remove(child, "terminated by operator");
@@ -550,7 +550,7 @@ Task<void> Supervisor::handle_terminate(Child& child) {
 
 // Carries out decide_retry's plan, which is decide_exit's for a child that
 // is to be restarted: the same whatever the exit.
-Task<void> Supervisor::restart(Child& failed, std::string why) {
+Step<void> Supervisor::restart(Child& failed, std::string why) {
   const RestartDecision decision =
       decide_retry(spec_.strategy, facts_of(children_), failed.id, window_, context_.host.now());
   ++failed.restarts;
@@ -608,7 +608,7 @@ Task<void> Supervisor::restart(Child& failed, std::string why) {
   }
 }
 
-Task<ReloadFailures> Supervisor::apply_reload(const config::SupervisorSpec& next) {
+Step<ReloadFailures> Supervisor::apply_reload(const config::SupervisorSpec& next) {
   const config::LevelDiff level = config::diff_level(spec_, next);
   auto listed = [](const std::vector<std::string>& names, const std::string& name) {
     return std::find(names.begin(), names.end(), name) != names.end();
@@ -673,7 +673,7 @@ Task<ReloadFailures> Supervisor::apply_reload(const config::SupervisorSpec& next
       const bool due = child->state != ChildState::stopped;
       co_await stop_child(*child, "changed in the configuration");
       child->node = make_node(context_, child_path(*child->spec), *child->spec);
-      child->node->on_exit = [this, id](ExitReason reason) { child_exited(id, std::move(reason)); };
+      child->node->on_exit = [this, id](ChildExit reason) { child_exited(id, std::move(reason)); };
       child->state = ChildState::stopped;
       // A child an operator stopped, or a transient one that completed,
       // stays stopped with its new spec.
@@ -698,7 +698,7 @@ Task<ReloadFailures> Supervisor::apply_reload(const config::SupervisorSpec& next
   co_return failures;
 }
 
-Task<void> Supervisor::give_up() {
+Step<void> Supervisor::give_up() {
   phase_ = Phase::stopping;
   co_await stop_all("supervisor " + path() + " gives up");
   phase_ = Phase::stopped;
@@ -711,14 +711,14 @@ Task<void> Supervisor::give_up() {
   }
   post_alive([this] {
     if (on_exit) {
-      on_exit({ExitReason::Kind::shutdown, std::nullopt, "reached maximum restart intensity"});
+      on_exit({ChildExit::Kind::shutdown, std::nullopt, "reached maximum restart intensity"});
     }
   });
 }
 
 // OTP's auto_shutdown: only a significant child's own end counts, never one
 // the supervisor or an operator caused, and never one followed by a restart.
-Task<void> Supervisor::significant_ended(const std::string& name, const ExitReason& reason) {
+Step<void> Supervisor::significant_ended(const std::string& name, const ChildExit& reason) {
   const bool shut_down =
       spec_.auto_shutdown == config::AutoShutdown::any_significant ||
       (spec_.auto_shutdown == config::AutoShutdown::all_significant && !any_significant_active());
@@ -737,7 +737,7 @@ bool Supervisor::any_significant_active() const {
   });
 }
 
-Task<void> Supervisor::shut_down_automatically(std::string why, std::optional<ExitStatus> cause) {
+Step<void> Supervisor::shut_down_automatically(std::string why, std::optional<ExitStatus> cause) {
   emit({.kind = EventKind::auto_shutdown, .reason = why});
   phase_ = Phase::stopping;
   co_await stop_all("auto_shutdown of " + path() + ": " + why);
@@ -750,7 +750,7 @@ Task<void> Supervisor::shut_down_automatically(std::string why, std::optional<Ex
   }
   post_alive([this, why = std::move(why), cause] {
     if (on_exit) {
-      on_exit({.kind = ExitReason::Kind::shutdown,
+      on_exit({.kind = ChildExit::Kind::shutdown,
                .text = "shut down automatically (" + why + ")",
                .auto_shutdown = true,
                .cause = cause});
@@ -758,7 +758,7 @@ Task<void> Supervisor::shut_down_automatically(std::string why, std::optional<Ex
   });
 }
 
-Task<void> Supervisor::sleep(Duration delay) {
+Step<void> Supervisor::sleep(Duration delay) {
   co_await until<Done>([this, delay](Resume<Done> resume) {
     wake_ = std::move(resume);
     sleep_timer_ = context_.host.start_timer(delay, [this] { wake(); });

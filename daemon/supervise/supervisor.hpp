@@ -99,7 +99,7 @@ class Supervisor final : public Node {
     ChildState state;
     int restarts;
     TimePoint started_at;
-    const std::optional<ExitReason>& last_exit;
+    const std::optional<ChildExit>& last_exit;
     bool held;                            // stopped by an operator
     std::optional<TimePoint> exited_at;   // when last_exit happened
     std::optional<TimePoint> restart_at;  // while a backoff delays its restart
@@ -120,7 +120,7 @@ class Supervisor final : public Node {
     int restarts = 0;
     TimePoint started_at{};
     BackoffTracker backoff;
-    std::optional<ExitReason> last_exit;
+    std::optional<ChildExit> last_exit;
     std::optional<TimePoint> exited_at;
     std::optional<TimePoint> restart_at;
   };
@@ -139,7 +139,7 @@ class Supervisor final : public Node {
     Kind kind;
     std::uint64_t child_id;
     std::uint64_t incarnation = 0;  // of the child, for exit and retry
-    std::optional<ExitReason> exit{};
+    std::optional<ChildExit> exit{};
     Resume<std::string> reply{};                           // for operator requests
     std::shared_ptr<const config::SupervisorSpec> next{};  // for reload
     config::Shutdown next_shutdown{};
@@ -153,7 +153,7 @@ class Supervisor final : public Node {
   Child* find(const std::string& name);
   void remove(Child& child, const std::string& why);
   std::string refuse_unless_dynamic() const;
-  void child_exited(std::uint64_t id, ExitReason reason);
+  void child_exited(std::uint64_t id, ChildExit reason);
   void work_if_idle();
   void request(Message::Kind kind, const std::string& name, Resume<std::string> done);
   void clear_mailbox();
@@ -165,21 +165,21 @@ class Supervisor final : public Node {
   Job run_work();
   Job run_shutdown();
 
-  Task<std::string> start_child(Child& child);
-  Task<void> stop_child(Child& child, std::string why);
-  Task<void> stop_running(std::vector<Child*> in_stop_order, std::string why);
-  Task<void> stop_all(std::string why);
-  Task<void> handle_exit(Child& child, ExitReason reason);
-  Task<std::string> handle_request(Child& child, Message::Kind kind);
-  Task<std::string> handle_add(const config::ChildSpec& spec);
-  Task<void> handle_terminate(Child& child);
-  Task<void> restart(Child& failed, std::string why);
-  Task<ReloadFailures> apply_reload(const config::SupervisorSpec& next);
-  Task<void> give_up();
-  Task<void> significant_ended(const std::string& name, const ExitReason& reason);
+  Step<std::string> start_child(Child& child);
+  Step<void> stop_child(Child& child, std::string why);
+  Step<void> stop_running(std::vector<Child*> in_stop_order, std::string why);
+  Step<void> stop_all(std::string why);
+  Step<void> handle_exit(Child& child, ChildExit reason);
+  Step<std::string> handle_request(Child& child, Message::Kind kind);
+  Step<std::string> handle_add(const config::ChildSpec& spec);
+  Step<void> handle_terminate(Child& child);
+  Step<void> restart(Child& failed, std::string why);
+  Step<ReloadFailures> apply_reload(const config::SupervisorSpec& next);
+  Step<void> give_up();
+  Step<void> significant_ended(const std::string& name, const ChildExit& reason);
   bool any_significant_active() const;
-  Task<void> shut_down_automatically(std::string why, std::optional<ExitStatus> cause);
-  Task<void> sleep(Duration delay);
+  Step<void> shut_down_automatically(std::string why, std::optional<ExitStatus> cause);
+  Step<void> sleep(Duration delay);
   void wake();
   void finish_stop();
 

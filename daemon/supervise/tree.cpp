@@ -159,7 +159,7 @@ Tree::Tree(Host& host, ProcessControl& processes, EventSink& events, const confi
       config_(config),
       root_(
           std::make_unique<Supervisor>(context_, "/", config.tree, config::Shutdown::infinity())) {
-  root_->on_exit = [this](ExitReason reason) {
+  root_->on_exit = [this](ChildExit reason) {
     if (on_exit) on_exit(reason);
   };
 }
@@ -316,7 +316,7 @@ void Tree::walk(TreeVisitor& visitor) const {
   walk_supervisor(*root_, context_.host.now(), visitor);
 }
 
-void Tree::forward(Request request, const std::string& path, Resume<std::string> done) {
+void Tree::forward(OperatorRequest request, const std::string& path, Resume<std::string> done) {
   const auto where = locate(path);
   std::string error;
   if (!where) {

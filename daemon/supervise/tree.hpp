@@ -52,7 +52,7 @@ class Tree {
   // Called when the root supervisor ends on its own: it gave up after too
   // many restarts, or shut down because its significant children ended
   // (reason.auto_shutdown). By then every child has been stopped.
-  std::function<void(const ExitReason&)> on_exit;
+  std::function<void(const ChildExit&)> on_exit;
 
   Supervisor& root() { return *root_; }
   // The loop the tree runs on, for answers that must come from it.
@@ -122,8 +122,8 @@ class Tree {
   std::optional<Located> locate(const std::string& path) const;
   // The supervisor at `path`, or nullptr with `error` set.
   Supervisor* supervisor_at(const std::string& path, std::string& error);
-  using Request = void (Supervisor::*)(const std::string&, Resume<std::string>);
-  void forward(Request request, const std::string& path, Resume<std::string> done);
+  using OperatorRequest = void (Supervisor::*)(const std::string&, Resume<std::string>);
+  void forward(OperatorRequest request, const std::string& path, Resume<std::string> done);
 
   Context context_;
   config::Config config_;

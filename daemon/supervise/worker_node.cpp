@@ -18,7 +18,7 @@ WorkerNode::~WorkerNode() {
   if (pid_) runtime::Process::exit_signal(pid_, runtime::ExitReason::killed());
 }
 
-ExitReason WorkerNode::reason_for(const runtime::ExitReason& reason) {
+ChildExit WorkerNode::reason_for(const runtime::ExitReason& reason) {
   return {.kind = reason.exit_kind(), .text = reason.text()};
 }
 
@@ -83,7 +83,7 @@ void WorkerNode::ended(std::uint64_t id, const runtime::ExitReason& reason) {
     }
     return;
   }
-  ExitReason exit = reason_for(reason);
+  ChildExit exit = reason_for(reason);
   emit({.kind = EventKind::exited, .reason = exit.text});
   if (on_exit) on_exit(std::move(exit));
 }

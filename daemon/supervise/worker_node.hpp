@@ -36,7 +36,7 @@ class WorkerNode final : public Node {
   const runtime::Pid& runtime_pid() const { return pid_; }
 
   // How the engine words a worker's end; `killed` and errors are abnormal.
-  static ExitReason reason_for(const runtime::ExitReason& reason);
+  static ChildExit reason_for(const runtime::ExitReason& reason);
 
  private:
   void ended(std::uint64_t id, const runtime::ExitReason& reason);

@@ -12,7 +12,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace otpd::control;
-  static Request request;  // reused, as a session reuses its own
+  static ClientRequest request;  // reused, as a session reuses its own
   RequestError error;
   const std::string_view line(reinterpret_cast<const char*>(data), size);
   std::string reply;

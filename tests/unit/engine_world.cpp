@@ -44,7 +44,7 @@ config::Config config_of(config::SupervisorSpec tree) {
 
 EngineWorld::EngineWorld(config::SupervisorSpec root, supervise::WorkerStarter* workers) {
   tree = std::make_unique<supervise::Tree>(host, procs, sink, config_of(std::move(root)), workers);
-  tree->on_exit = [this](const supervise::ExitReason& r) { gave_up = r; };
+  tree->on_exit = [this](const supervise::ChildExit& r) { gave_up = r; };
 }
 
 EngineWorld::~EngineWorld() {

@@ -37,7 +37,7 @@ struct EngineWorld {
   std::unique_ptr<supervise::Tree> tree;
   std::optional<std::string> start_result;
   // Why the root ended on its own (gave up, or auto_shutdown), if it did.
-  std::optional<supervise::ExitReason> gave_up;
+  std::optional<supervise::ChildExit> gave_up;
   bool stopped = false;
 
   // `workers` starts the tree's in-process workers, when it has any.

@@ -17,10 +17,10 @@ using otpd::config::RestartType;
 using otpd::config::Shutdown;
 using otpd::config::Strategy;
 using otpd::config::SupervisorSpec;
+using otpd::supervise::ChildExit;
 using otpd::supervise::ChildState;
 using otpd::supervise::Done;
 using otpd::supervise::EventKind;
-using otpd::supervise::ExitReason;
 using otpd::supervise::ExitStatus;
 using otpd::supervise::Tree;
 using Lines = std::vector<std::string>;
@@ -148,7 +148,7 @@ TEST_CASE("more than `intensity` restarts within `period` makes the supervisor g
   w.procs.exit("b", crash);  // the 4th within 5 s
   CHECK(w.take_history() == Lines{"exit b", "term c", "exit c", "term a", "exit a"});
   REQUIRE(w.gave_up);
-  CHECK(w.gave_up->kind == ExitReason::Kind::shutdown);
+  CHECK(w.gave_up->kind == ChildExit::Kind::shutdown);
   CHECK(w.sink.count(EventKind::intensity_exceeded, "/") == 1);
   CHECK(w.sink.count(EventKind::escalated, "/") == 1);
   CHECK(!w.tree->running());
@@ -642,7 +642,7 @@ TEST_CASE("any_significant: a significant child's own end shuts the supervisor d
   CHECK(w.take_history() == Lines{"exit main", "term c", "exit c", "term a", "exit a"});
   REQUIRE(w.gave_up);
   CHECK(w.gave_up->auto_shutdown);
-  CHECK(w.gave_up->kind == ExitReason::Kind::shutdown);
+  CHECK(w.gave_up->kind == ChildExit::Kind::shutdown);
   CHECK(w.gave_up->cause == ExitStatus::exited(3));
   CHECK(w.sink.count(EventKind::auto_shutdown, "/") == 1);
   CHECK(w.sink.count(EventKind::escalated, "/") == 0);

@@ -114,8 +114,8 @@ TEST_CASE("reload: a supervisor's own settings change in place, its children kee
   REQUIRE(result->diff.paths.front().path == "/");
   CHECK(result->diff.paths.front().what == Lines{"strategy", "intensity"});
   // The new intensity (0) is in force: the first crash makes it give up.
-  std::optional<otpd::supervise::ExitReason> gave_up;
-  w.tree->on_exit = [&](const otpd::supervise::ExitReason& r) { gave_up = r; };
+  std::optional<otpd::supervise::ChildExit> gave_up;
+  w.tree->on_exit = [&](const otpd::supervise::ChildExit& r) { gave_up = r; };
   w.procs.exit("b", crash);
   CHECK(gave_up);
 }

@@ -100,7 +100,7 @@ TEST_SUITE("engine workers") {
     const auto now = world.tree->status("w");
     CHECK(now->restarts == 1);
     CHECK(now->worker_id != first->worker_id);
-    CHECK(now->last_exit->kind == supervise::ExitReason::Kind::abnormal);
+    CHECK(now->last_exit->kind == supervise::ChildExit::Kind::abnormal);
     CHECK(world.take_history().empty());  // the process beside it was left alone
     stop_tree(world);
   }

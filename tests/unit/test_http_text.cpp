@@ -110,7 +110,7 @@ TEST_CASE("Metrics of a tree name each child by path and supervisor") {
   NodeStatus api = process("app/api", "running", 42);
   api.restarts = 2;
   api.uptime = std::chrono::milliseconds(3000);
-  api.last_exit = otpd::supervise::ExitReason{
+  api.last_exit = otpd::supervise::ChildExit{
       .status = otpd::supervise::ExitStatus{.signaled = true, .code = 9}};
   api.since_exit = std::chrono::milliseconds(3000);
   sub.children.push_back(api);

@@ -15,7 +15,7 @@ namespace {
 
 struct Parsed {
   bool ok = false;
-  Request request;
+  ClientRequest request;
   RequestError error;
 };
 
@@ -92,16 +92,16 @@ TEST_SUITE("request") {
     CHECK(p.request.cmd == Command::logs);
     CHECK(p.request.path == "app/web");
     CHECK(p.request.lines == 100);
-    CHECK(p.request.streams == Request::Streams::both);
+    CHECK(p.request.streams == ClientRequest::Streams::both);
     CHECK_FALSE(p.request.follow);
 
     p = parse(R"({"id":1,"cmd":"logs","path":"a","lines":0,"stream":"stderr","follow":true})");
     REQUIRE(p.ok);
     CHECK(p.request.lines == 0);
-    CHECK(p.request.streams == Request::Streams::err);
+    CHECK(p.request.streams == ClientRequest::Streams::err);
     CHECK(p.request.follow);
     CHECK(parse(R"({"id":1,"cmd":"logs","path":"a","stream":"stdout"})").request.streams ==
-          Request::Streams::out);
+          ClientRequest::Streams::out);
     CHECK(is_read_only(Command::logs));
 
     CHECK(error_of(R"({"id":1,"cmd":"logs"})") == "invalid_request: 'logs' needs 'path'");
@@ -114,7 +114,7 @@ TEST_SUITE("request") {
   }
 
   TEST_CASE("a request reused for the next line starts afresh") {
-    Request request;
+    ClientRequest request;
     RequestError error;
     REQUIRE(parse_request(R"({"id":1,"cmd":"events","follow":true,"backlog":5})", request, error));
     REQUIRE(parse_request(R"({"id":2,"cmd":"events"})", request, error));
@@ -189,7 +189,7 @@ TEST_SUITE("request") {
   }
 
   TEST_CASE("a read-only client is refused a command that changes things before its arguments") {
-    Request request;
+    ClientRequest request;
     RequestError error;
     const std::string deep = std::string(60, '[') + std::string(60, ']');
     CHECK_FALSE(
@@ -274,7 +274,7 @@ TEST_SUITE("node json") {
     process.uptime = Duration{1500};
     process.restarts = 2;
     process.last_exit =
-        ExitReason{ExitReason::Kind::abnormal, ExitStatus::killed(9), "killed by SIGKILL"};
+        ChildExit{ChildExit::Kind::abnormal, ExitStatus::killed(9), "killed by SIGKILL"};
     NodeStatus root;
     root.path = root.name = "/";
     root.is_supervisor = true;
@@ -311,8 +311,8 @@ TEST_SUITE("node json") {
     process.state = "stopped";
     process.held = true;
     process.last_exit =
-        otpd::supervise::ExitReason{otpd::supervise::ExitReason::Kind::abnormal,
-                                    otpd::supervise::ExitStatus::exited(3), "exited with status 3"};
+        otpd::supervise::ChildExit{otpd::supervise::ChildExit::Kind::abnormal,
+                                   otpd::supervise::ExitStatus::exited(3), "exited with status 3"};
     std::string out;
     append_node_json(out, process);
     const json j = json::parse(out);
@@ -342,7 +342,7 @@ TEST_SUITE("node json") {
     CHECK(error_of(R"({"id":1,"cmd":"reload","dryrun":true})") ==
           "invalid_request: 'reload' takes no argument 'dryrun' (did you mean 'dry_run'?)");
     // A request reused for the next line forgets the reload's arguments.
-    Request request;
+    ClientRequest request;
     RequestError error;
     REQUIRE(parse_request(R"({"id":1,"cmd":"reload","dry_run":true,"text":"t","file":"f"})",
                           request, error));
@@ -378,7 +378,7 @@ TEST_SUITE("node json") {
           "invalid_request: name: expected a child's name");
     CHECK(error_of(R"({"id":1,"cmd":"terminate_child","path":"jobs","spec":"x"})") ==
           "invalid_request: 'terminate_child' takes no argument 'spec'");
-    Request request;
+    ClientRequest request;
     RequestError error;
     REQUIRE(parse_request(R"({"id":1,"cmd":"start_child","path":"j","spec":"s"})", request, error));
     REQUIRE(
@@ -421,7 +421,7 @@ TEST_SUITE("request: worker messages") {
     CHECK(error_of(R"({"id":1,"cmd":"whereis","path":"kv","mesage":1})") ==
           "invalid_request: 'whereis' takes no argument 'mesage'");
     // A message is kept from one request to the next only when given.
-    Request request;
+    ClientRequest request;
     RequestError error;
     REQUIRE(parse_request(R"({"id":1,"cmd":"cast","path":"kv","message":[1]})", request, error));
     REQUIRE(parse_request(R"({"id":2,"cmd":"whereis","path":"kv"})", request, error));

@@ -1,9 +1,11 @@
 // The supervisor's decisions as a table: every strategy, every restart type
 // of the child that ended, every kind of exit, with room left in the
-// restart window and with none.
+// restart window and with none; and the steps of a stop. Every supervisor
+// in otpd, the tree's and the runtime's, follows these.
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -186,4 +188,17 @@ TEST_CASE("decide_exit: siblings are stopped last-started first, started in orde
         restart({5, 4, 2, 1}, {}, {1, 2, 3, 4, 5}));
   CHECK(decide_exit(Strategy::rest_for_one, five, 5, Kind::abnormal, window(0), kNow) ==
         restart({}, {}, {5}));
+}
+
+TEST_CASE("a stop's steps, whoever carries them out: ask, then kill after the timeout") {
+  const config::Shutdown timed = config::Shutdown::after(2s);
+  CHECK(timed.asks());
+  CHECK(timed.kill_after() == std::optional(std::chrono::milliseconds(2000)));
+  // brutal_kill kills at once, without asking.
+  CHECK_FALSE(config::Shutdown::brutal_kill().asks());
+  CHECK(config::Shutdown::brutal_kill().kill_after() ==
+        std::optional(std::chrono::milliseconds(0)));
+  // infinity asks and waits as long as it takes.
+  CHECK(config::Shutdown::infinity().asks());
+  CHECK_FALSE(config::Shutdown::infinity().kill_after().has_value());
 }

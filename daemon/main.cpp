@@ -307,12 +307,10 @@ int run(const otpd::Options& options) {
   // watch restarts its target) once both exist.
   otpd::loop::WorkerServices worker_services(io, host, processes, events);
   otpd::workers::WorkerPool workers(&worker_services, config.workers);
-  otpd::supervise::Tree tree(host, processes, events, config, &workers);
+  otpd::supervise::Tree tree(host, processes, events, std::move(config), &workers);
   worker_services.act_on(&tree);
-  otpd::service::StatusReporter status_reporter(host, manager, events, [&tree] {
-    const auto root = tree.status("/");
-    return root ? otpd::supervise::summarize(*root) : std::string();
-  });
+  otpd::service::StatusReporter status_reporter(
+      host, manager, events, [&tree] { return otpd::supervise::summarize(tree.census()); });
   int exit_code = exit_ok;
   bool stopping = false;
   otpd::service::Reloader reloader(
@@ -321,8 +319,7 @@ int run(const otpd::Options& options) {
           status_reporter.ready();
           return;
         }
-        const auto root = tree.status("/");
-        manager.ready((root ? otpd::supervise::summarize(*root) : std::string()) + "; " + failed);
+        manager.ready(otpd::supervise::summarize(tree.census()) + "; " + failed);
       });
 
   // The end of the tree is not yet the end of its processes: what was left

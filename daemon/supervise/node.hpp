@@ -3,9 +3,11 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "config/spec.hpp"
 #include "supervise/event.hpp"
 #include "supervise/exit_status.hpp"
 #include "supervise/host.hpp"
@@ -64,6 +66,13 @@ class Node {
   virtual bool running() const = 0;
   // The OS process id, when the node is one and runs.
   virtual int pid() const { return 0; }
+  // A reload left the node's spec as it was, but at a new place, which
+  // `owner` keeps alive: a node that points into its spec moves over, so
+  // that the old configuration can be freed.
+  virtual void respec(const config::ChildSpec& spec, const std::shared_ptr<const void>& owner) {
+    (void)spec;
+    (void)owner;
+  }
 
   // Set by the parent: called from the event loop when the node ends on its
   // own while running.

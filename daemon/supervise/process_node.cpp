@@ -32,21 +32,25 @@ std::string address_of(const config::Readiness& ready) {
 
 }  // namespace
 
-ProcessNode::ProcessNode(Context& context, std::string path, config::ProcessSpec spec,
+ProcessNode::ProcessNode(Context& context, std::string path, const config::ProcessSpec& spec,
                          config::Shutdown shutdown)
     : Node(context, std::move(path)),
-      spec_(std::move(spec)),
+      spec_(&spec),
       shutdown_(shutdown),
       self_(std::make_shared<ProcessNode*>(this)) {
-  if (spec_.ready.kind == Kind::exec) {
+  if (spec.ready.kind == Kind::exec) {
     // The probe runs like the child (directory, environment, and whatever
     // else the spec says about how to run it), without readiness of its own.
-    probe_spec_ = spec_;
-    probe_spec_.argv = spec_.ready.argv;
-    probe_spec_.via_shell = spec_.ready.via_shell;
-    probe_spec_.ready = {};
-    probe_spec_.watchdog.reset();
+    probe_spec_ = std::make_unique<config::ProcessSpec>(spec);
+    probe_spec_->argv = spec.ready.argv;
+    probe_spec_->via_shell = spec.ready.via_shell;
+    probe_spec_->ready = {};
+    probe_spec_->watchdog.reset();
   }
+}
+
+void ProcessNode::respec(const config::ChildSpec& spec, const std::shared_ptr<const void>&) {
+  spec_ = &spec.process();
 }
 
 ProcessNode::~ProcessNode() {
@@ -64,9 +68,9 @@ void ProcessNode::start(Resume<std::string> done) {
   watchdog_failure_.clear();
   start_failure_.clear();
 
-  const config::ProcessSpec* launched = &spec_;
+  const config::ProcessSpec* launched = spec_;
   config::ProcessSpec with_socket;
-  if (spec_.ready.kind == Kind::notify) {
+  if (spec_->ready.kind == Kind::notify) {
     const std::string socket = context_.processes.notify_socket();
     if (socket.empty()) {
       context_.host.post([done = std::move(done)] {
@@ -75,10 +79,11 @@ void ProcessNode::start(Resume<std::string> done) {
       return;
     }
     // Last, so that they win over the spec's own.
-    with_socket = spec_;
+    with_socket = *spec_;
     with_socket.env.emplace_back("NOTIFY_SOCKET", socket);
-    if (spec_.watchdog) {
-      with_socket.env.emplace_back("WATCHDOG_USEC", std::to_string(spec_.watchdog->count() * 1000));
+    if (spec_->watchdog) {
+      with_socket.env.emplace_back("WATCHDOG_USEC",
+                                   std::to_string(spec_->watchdog->count() * 1000));
     }
     launched = &with_socket;
   }
@@ -98,12 +103,12 @@ void ProcessNode::start(Resume<std::string> done) {
     return;
   }
   emit({.kind = EventKind::started, .pid = pid_});
-  if (spec_.ready.kind == Kind::notify) {
+  if (spec_->ready.kind == Kind::notify) {
     // For the whole life of the process: STATUS= and WATCHDOG=1 come later.
     notify_watch_ = context_.processes.watch_notify(
         pid_, [this](const std::string& datagram) { notified(datagram); });
   }
-  if (spec_.ready.kind == Kind::none) {
+  if (spec_->ready.kind == Kind::none) {
     context_.host.post([done = std::move(done)] { done(""); });
     return;
   }
@@ -112,13 +117,13 @@ void ProcessNode::start(Resume<std::string> done) {
 }
 
 void ProcessNode::await_readiness() {
-  if (spec_.start_timeout) {
-    start_deadline_ = context_.host.now() + *spec_.start_timeout;
-    start_timer_ = context_.host.start_timer(*spec_.start_timeout, [this] {
-      fail_start("not ready after " + config::format_duration(*spec_.start_timeout));
+  if (spec_->start_timeout) {
+    start_deadline_ = context_.host.now() + *spec_->start_timeout;
+    start_timer_ = context_.host.start_timer(*spec_->start_timeout, [this] {
+      fail_start("not ready after " + config::format_duration(*spec_->start_timeout));
     });
   }
-  const config::Readiness& ready = spec_.ready;
+  const config::Readiness& ready = spec_->ready;
   switch (ready.kind) {
     case Kind::none:
       break;
@@ -127,7 +132,7 @@ void ProcessNode::await_readiness() {
       break;
     case Kind::fd:
       ready_fd_watch_ = context_.processes.watch_ready_fd(pid_, [this](bool ready) {
-        const std::string fd = std::to_string(spec_.ready.fd);
+        const std::string fd = std::to_string(spec_->ready.fd);
         if (ready) {
           became_ready("wrote a newline to fd " + fd);
         } else {
@@ -142,7 +147,7 @@ void ProcessNode::await_readiness() {
       break;
     case Kind::delay:
       probe_timer_ = context_.host.start_timer(ready.delay, [this] {
-        became_ready("up for " + config::format_duration(spec_.ready.delay));
+        became_ready("up for " + config::format_duration(spec_->ready.delay));
       });
       break;
   }
@@ -150,11 +155,11 @@ void ProcessNode::await_readiness() {
 
 void ProcessNode::probe() {
   if (!awaiting_ready()) return;
-  if (spec_.ready.kind == Kind::tcp) {
+  if (spec_->ready.kind == Kind::tcp) {
     connect_watch_ = context_.processes.try_connect(
-        spec_.ready.host, spec_.ready.port, kProbeRunLimit, [this](bool accepted) {
+        spec_->ready.host, spec_->ready.port, kProbeRunLimit, [this](bool accepted) {
           if (accepted) {
-            became_ready(address_of(spec_.ready) + " accepts connections");
+            became_ready(address_of(spec_->ready) + " accepts connections");
           } else {
             probe_later();
           }
@@ -167,7 +172,7 @@ void ProcessNode::probe() {
   // The probe is a copy of the child's spec: its output goes where the
   // child's does, under the child's path, with the probe's pid.
   SpawnResult result =
-      context_.processes.spawn(path(), probe_spec_, [token, pid_cell](ExitStatus status) {
+      context_.processes.spawn(path(), *probe_spec_, [token, pid_cell](ExitStatus status) {
         if (auto self = token.lock(); self && *self) (*self)->probe_exited(*pid_cell, status);
       });
   *pid_cell = result.pid;
@@ -188,7 +193,7 @@ void ProcessNode::probe_exited(int pid, ExitStatus status) {
   if (!status.signaled && status.code == 0) {
     became_ready(
         "'" +
-        joined(spec_.ready.via_shell ? std::vector{spec_.ready.argv.back()} : spec_.ready.argv) +
+        joined(spec_->ready.via_shell ? std::vector{spec_->ready.argv.back()} : spec_->ready.argv) +
         "' succeeded");
   } else {
     probe_later();
@@ -197,7 +202,7 @@ void ProcessNode::probe_exited(int pid, ExitStatus status) {
 
 void ProcessNode::probe_later() {
   if (!awaiting_ready()) return;
-  probe_timer_ = context_.host.start_timer(spec_.ready.interval, [this] { probe(); });
+  probe_timer_ = context_.host.start_timer(spec_->ready.interval, [this] { probe(); });
 }
 
 // Ends every way of waiting for readiness; the notify watch stays.
@@ -217,7 +222,7 @@ void ProcessNode::became_ready(std::string how) {
   if (!awaiting_ready() || pid_ == 0) return;
   end_wait();
   emit({.kind = EventKind::ready, .pid = pid_, .reason = std::move(how)});
-  if (spec_.watchdog) arm_watchdog();
+  if (spec_->watchdog) arm_watchdog();
   context_.host.post([done = std::exchange(start_done_, nullptr)] { done(""); });
 }
 
@@ -251,13 +256,13 @@ void ProcessNode::notified(const std::string& datagram) {
     if (wanted > start_deadline_) {
       start_deadline_ = wanted;
       start_timer_ = context_.host.start_timer(*message.extend_timeout, [this] {
-        fail_start("not ready after " + config::format_duration(*spec_.start_timeout) +
+        fail_start("not ready after " + config::format_duration(*spec_->start_timeout) +
                    " and the extensions it asked for");
       });
     }
   }
   if (message.ready) became_ready("READY=1");
-  if (!spec_.watchdog || !start_failure_.empty()) return;
+  if (!spec_->watchdog || !start_failure_.empty()) return;
   if (message.watchdog_trigger) {
     watchdog_failed("watchdog triggered by the child (WATCHDOG=trigger)");
   } else if (message.watchdog && watchdog_timer_) {
@@ -266,9 +271,9 @@ void ProcessNode::notified(const std::string& datagram) {
 }
 
 void ProcessNode::arm_watchdog() {
-  watchdog_timer_ = context_.host.start_timer(*spec_.watchdog, [this] {
+  watchdog_timer_ = context_.host.start_timer(*spec_->watchdog, [this] {
     watchdog_failed("watchdog timeout (no WATCHDOG=1 for " +
-                    config::format_duration(*spec_.watchdog) + ")");
+                    config::format_duration(*spec_->watchdog) + ")");
   });
 }
 
@@ -322,10 +327,10 @@ void ProcessNode::stop(std::string why, Resume<Done> done) {
 // With kill_mode process the rest of the group is left to the main process;
 // whatever of it remains is killed once the main process has been reaped.
 void ProcessNode::send_stop_signal() {
-  if (spec_.kill_mode == config::KillMode::process) {
-    context_.processes.signal_process(pid_, spec_.stop_signal);
+  if (spec_->kill_mode == config::KillMode::process) {
+    context_.processes.signal_process(pid_, spec_->stop_signal);
   } else {
-    context_.processes.signal_group(pid_, spec_.stop_signal);
+    context_.processes.signal_group(pid_, spec_->stop_signal);
   }
 }
 
@@ -379,7 +384,7 @@ void ProcessNode::exited(int pid, ExitStatus status) {
 }
 
 ExitReason ProcessNode::reason_for(const ExitStatus& status) const {
-  const auto& listed = status.signaled ? spec_.normal_exit_signals : spec_.normal_exit_codes;
+  const auto& listed = status.signaled ? spec_->normal_exit_signals : spec_->normal_exit_codes;
   const bool normal = (!status.signaled && status.code == 0) ||
                       std::find(listed.begin(), listed.end(), status.code) != listed.end();
   return {normal ? ExitReason::Kind::normal : ExitReason::Kind::abnormal, status, describe(status)};

@@ -14,7 +14,9 @@ namespace otpd::supervise {
 
 class ProcessNode final : public Node {
  public:
-  ProcessNode(Context& context, std::string path, config::ProcessSpec spec,
+  // `spec` is not copied: it must outlive the node, or be replaced through
+  // respec() (the supervisor's spec holds it).
+  ProcessNode(Context& context, std::string path, const config::ProcessSpec& spec,
               config::Shutdown shutdown);
   ~ProcessNode() override;
 
@@ -25,7 +27,8 @@ class ProcessNode final : public Node {
   bool running() const override { return pid_ != 0; }
   int pid() const override { return pid_; }
 
-  const config::ProcessSpec& spec() const { return spec_; }
+  const config::ProcessSpec& spec() const { return *spec_; }
+  void respec(const config::ChildSpec& spec, const std::shared_ptr<const void>& owner) override;
   // What the running process said through sd_notify.
   const std::string& notify_status() const { return notify_status_; }
   int main_pid() const { return main_pid_; }
@@ -47,8 +50,8 @@ class ProcessNode final : public Node {
   void exited(int pid, ExitStatus status);
   ExitReason reason_for(const ExitStatus& status) const;
 
-  config::ProcessSpec spec_;
-  config::ProcessSpec probe_spec_;  // ready: exec, the probe to run
+  const config::ProcessSpec* spec_;
+  std::unique_ptr<config::ProcessSpec> probe_spec_;  // ready: exec, the probe to run
   config::Shutdown shutdown_;
   int pid_ = 0;
   bool stopping_ = false;

@@ -77,6 +77,17 @@ NodeStatus status_of(const Supervisor& supervisor, TimePoint now) {
   return status;
 }
 
+void count_states(const Supervisor& supervisor, Census& census) {
+  for (const auto& child : supervisor.children()) {
+    if (const auto* below = dynamic_cast<const Supervisor*>(&child.node)) {
+      count_states(*below, census);
+      continue;
+    }
+    ++(dynamic_cast<const WorkerNode*>(&child.node) != nullptr ? census.workers : census.processes);
+    ++census.states[child.held ? "held" : to_string(child.state)];
+  }
+}
+
 void collect_paths(const Supervisor& supervisor, std::vector<std::string>& out) {
   for (const auto& child : supervisor.children()) {
     out.push_back(child.node.path());
@@ -88,12 +99,13 @@ void collect_paths(const Supervisor& supervisor, std::vector<std::string>& out) 
 
 }  // namespace
 
-Tree::Tree(Host& host, ProcessControl& processes, EventSink& events, const config::Config& config,
+Tree::Tree(Host& host, ProcessControl& processes, EventSink& events, config::Config config,
            WorkerStarter* workers)
     : context_{host, processes, events, workers},
-      config_(config),
-      root_(
-          std::make_unique<Supervisor>(context_, "/", config.tree, config::Shutdown::infinity())) {
+      config_(std::make_shared<const config::Config>(std::move(config))),
+      root_(std::make_unique<Supervisor>(
+          context_, "/", std::shared_ptr<const config::SupervisorSpec>(config_, &config_->tree),
+          config::Shutdown::infinity())) {
   root_->on_exit = [this](ExitReason reason) {
     if (on_exit) on_exit(reason);
   };
@@ -112,7 +124,7 @@ void Tree::kill() {
 }
 
 config::TreeDiff Tree::plan(const config::Config& next) const {
-  return config::diff(config_, next);
+  return config::diff(*config_, next);
 }
 
 namespace {
@@ -138,9 +150,18 @@ void Tree::reload(const config::Config& next, Resume<ReloadResult> done) {
     return;
   }
   result.diff = plan(next);
-  config_.tree = next.tree;  // the next reload compares with this one
+  // The next reload compares with this one. The control section stays the
+  // one otpd started with.
+  auto fresh = std::make_shared<config::Config>();
+  fresh->file = config_->file;
+  fresh->control = config_->control;
+  fresh->logs = config_->logs;
+  fresh->workers = config_->workers;
+  fresh->tree = next.tree;
+  config_ = fresh;
   root_->reload(
-      next.tree, config::Shutdown::infinity(),
+      std::shared_ptr<const config::SupervisorSpec>(config_, &config_->tree),
+      config::Shutdown::infinity(),
       [this, done = std::move(done), result = std::move(result)](ReloadFailures failed) mutable {
         result.failed = std::move(failed);
         context_.events.emit({.kind = EventKind::reloaded,
@@ -151,6 +172,12 @@ void Tree::reload(const config::Config& next, Resume<ReloadResult> done) {
                               .changed = result.diff.of(config::Change::changed)});
         done(std::move(result));
       });
+}
+
+Census Tree::census() const {
+  Census census;
+  count_states(*root_, census);
+  return census;
 }
 
 std::vector<std::string> Tree::paths() const {

@@ -11,6 +11,7 @@
 #include "config/diff.hpp"
 #include "config/spec.hpp"
 #include "supervise/status.hpp"
+#include "supervise/status_summary.hpp"
 #include "supervise/supervisor.hpp"
 
 namespace otpd::supervise {
@@ -34,7 +35,9 @@ class Tree {
  public:
   // `workers` starts the tree's in-process workers; without it they fail
   // to start.
-  Tree(Host& host, ProcessControl& processes, EventSink& events, const config::Config& config,
+  // The tree keeps `config` (move it in: a big tree's specs are big) and
+  // its supervisors share their parts of it.
+  Tree(Host& host, ProcessControl& processes, EventSink& events, config::Config config,
        WorkerStarter* workers = nullptr);
 
   // `done` gets an empty string once every child has started, or the reason
@@ -57,7 +60,7 @@ class Tree {
 
   // The configuration the tree runs, reloads included. Its `control` stays
   // the one otpd started with: that section cannot change live.
-  const config::Config& config() const { return config_; }
+  const config::Config& config() const { return *config_; }
   // What reload(next) would do, without doing it.
   config::TreeDiff plan(const config::Config& next) const;
   // Applies `next` (docs/reload.md) and emits one `reloaded` event when
@@ -67,6 +70,8 @@ class Tree {
   // The status of the node at `path` ("/" or "" for the whole tree) and
   // everything below it; nothing when there is no such node.
   std::optional<NodeStatus> status(const std::string& path) const;
+  // The states of the whole tree, counted without building its status.
+  Census census() const;
 
   // Operator requests on the node at `path`: `done` gets an empty string or
   // why it failed (no such node — with the nearest existing path — or the
@@ -108,7 +113,7 @@ class Tree {
   void forward(Request request, const std::string& path, Resume<std::string> done);
 
   Context context_;
-  config::Config config_;
+  std::shared_ptr<const config::Config> config_;
   std::unique_ptr<Supervisor> root_;
 };
 

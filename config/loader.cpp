@@ -68,12 +68,13 @@ Config load_string(const std::string& yaml_text, const std::string& file_name,
   }
   for (const Field& entry : entries) find_key(entry.key())->read(entry, config);
   // After every section: `logs` may come after `tree` in the file.
-  apply_default_output(config.tree, config.logs.output);
+  apply_default_output(config.tree, config.logs.output, config.logs.streams);
   return config;
 }
 
 ChildSpec load_child_string(const std::string& text, const std::string& source_name,
-                            const std::string& base_dir, Output default_output) {
+                            const std::string& base_dir, Output default_output,
+                            Streams default_streams) {
   const Source source = source_of(source_name, base_dir);
   const YAML::Node root = parse_single_document(
       text, source, "the child spec is empty; it needs at least a 'name' and a 'command'",
@@ -81,7 +82,7 @@ ChildSpec load_child_string(const std::string& text, const std::string& source_n
   ChildSpec child = read_child(document_field(source, root));
   SupervisorSpec holder;
   holder.children.push_back(std::move(child));
-  apply_default_output(holder, default_output);
+  apply_default_output(holder, default_output, default_streams);
   return std::move(holder.children.front());
 }
 

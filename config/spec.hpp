@@ -125,6 +125,9 @@ struct CgroupLimits {
 // otpd's own log or a rotated file per child, left on otpd's own stdout and
 // stderr, or thrown away.
 enum class Output { log, file, inherit, discard };
+// Whether captured stdout and stderr are one stream (one pipe, as systemd
+// gives a service) or two that otpd keeps apart (two pipes).
+enum class Streams { merged, separate };
 
 struct ProcessSpec {
   // argv[0] is the program as written: an absolute path, a path relative to
@@ -155,8 +158,9 @@ struct ProcessSpec {
   std::optional<Duration> start_timeout = Duration{60000};
   // With ready: notify, the longest time between two WATCHDOG=1.
   std::optional<Duration> watchdog{};
-  // Unset in the file: the loader fills in `logs.output`.
+  // Unset in the file: the loader fills in `logs.output` and `logs.streams`.
   std::optional<Output> output;
+  std::optional<Streams> streams;
   CgroupLimits limits;  // memory_max, cpu_max, pids_max
   bool operator==(const ProcessSpec&) const = default;
 };
@@ -309,6 +313,7 @@ struct LogsSpec {
   std::uint64_t max_size = 10 * 1024 * 1024;  // bytes per file before rotation
   int keep = 5;                               // rotated files kept: X.log.1 .. X.log.KEEP
   Output output = Output::log;                // for processes that do not say
+  Streams streams = Streams::merged;          // likewise
   int buffer = 1000;                          // lines per child kept in memory
   bool operator==(const LogsSpec&) const = default;
 };
@@ -335,6 +340,7 @@ const char* to_string(AutoShutdown);
 const char* to_string(KillMode);
 const char* to_string(Readiness::Kind);
 const char* to_string(Output);
+const char* to_string(Streams);
 const char* to_string(WorkerKind);
 const char* to_string(HealthCheckSettings::Probe);
 const char* to_string(CronSettings::Overlap);

@@ -146,6 +146,8 @@ constexpr KeyRule kKeys[] = {
      }},
     {"output", kProcess, false,
      [](const Field& f, NodeDraft& n) { n.process.output = choose<Output>(f, kOutputs); }},
+    {"streams", kProcess, false,
+     [](const Field& f, NodeDraft& n) { n.process.streams = choose<Streams>(f, kStreams); }},
     {"memory_max", kProcess, false,
      [](const Field& f, NodeDraft& n) { read_memory_max(f, n.process); }},
     {"cpu_max", kProcess, false, [](const Field& f, NodeDraft& n) { read_cpu_max(f, n.process); }},

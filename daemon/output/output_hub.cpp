@@ -32,6 +32,8 @@ namespace asio = boost::asio;
 constexpr std::size_t kReadChunk = 64 * 1024;
 // A line begun and left without its newline is shown after this long.
 constexpr std::chrono::milliseconds kPartialPatience{1000};
+constexpr const char* kNoDescriptorForFile =
+    "cannot open its log file: otpd's share of descriptors for children is used up";
 
 std::string because(std::string_view what, int error) {
   return std::string(what) + ": " + std::strerror(error);
@@ -42,18 +44,30 @@ std::string_view trimmed(std::string_view path) {
   return path;
 }
 
+// How the output of one child path is handled now.
+struct Route {
+  config::Output output = config::Output::log;
+  config::Streams streams = config::Streams::merged;
+  // Captured output that is not, for want of descriptors: it goes to
+  // otpd's own stdout and stderr.
+  bool starved = false;
+};
+
+Route route_of(const config::ProcessSpec& spec, const config::LogsSpec& logs) {
+  return {spec.output.value_or(logs.output), spec.streams.value_or(logs.streams)};
+}
+
 void collect_modes(const config::SupervisorSpec& spec, const std::string& prefix,
-                   std::unordered_map<std::string, config::Output>& modes,
-                   config::Output fallback) {
+                   std::unordered_map<std::string, Route>& modes, const config::LogsSpec& logs) {
   for (const config::ChildSpec& child : spec.children) {
     const std::string path = prefix.empty() ? child.name : prefix + "/" + child.name;
     if (child.is_supervisor()) {
-      collect_modes(child.supervisor(), path, modes, fallback);
+      collect_modes(child.supervisor(), path, modes, logs);
     } else if (child.is_process()) {
-      modes[path] = child.process().output.value_or(fallback);
+      modes[path] = route_of(child.process(), logs);
     } else if (const config::ProcessSpec* command = child.worker().command()) {
       // A worker's commands (health check probes, cron jobs) run under its path.
-      modes[path] = command->output.value_or(fallback);
+      modes[path] = route_of(*command, logs);
     }
   }
 }
@@ -96,7 +110,8 @@ struct Channel {
   config::Output mode = config::Output::log;
   LineRing ring;
   std::unique_ptr<RotatingFile> file;
-  std::string file_problem;  // why `file` output goes to otpd's log instead
+  process::DescriptorGrant file_grant;  // for the file's descriptor
+  std::string file_problem;             // why `file` output goes to otpd's log instead
   bool warned_write = false;
   std::vector<LineFollower*> followers;  // nullptr: left during a fan-out
   bool fanning_out = false;
@@ -109,15 +124,16 @@ struct Reader;
 }  // namespace
 
 struct OutputHub::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io, log::EventLog& log, const config::Config& config)
-      : io(io), log(log), logs(config.logs) {
-    collect_modes(config.tree, "", modes, config.logs.output);
+  Impl(asio::io_context& io, log::EventLog& log, const config::Config& config,
+       process::DescriptorBudget* budget)
+      : io(io), log(log), logs(config.logs), budget(budget) {
+    collect_modes(config.tree, "", modes, config.logs);
     reserve_slots();
     dir = logs.dir.empty()
               ? default_log_dir(geteuid() == 0, std::getenv("XDG_STATE_HOME"), std::getenv("HOME"))
               : logs.dir;
     const bool files_wanted = std::any_of(modes.begin(), modes.end(), [](const auto& entry) {
-      return entry.second == config::Output::file;
+      return entry.second.output == config::Output::file;
     });
     if (files_wanted) open_log_dir();
   }
@@ -196,6 +212,15 @@ struct OutputHub::Impl : std::enable_shared_from_this<Impl> {
       ch.file_problem = dir_problem;
       return false;
     }
+    process::DescriptorGrant grant = process::DescriptorGrant::take(budget);
+    if (!grant) {
+      if (ch.file_problem.empty()) {
+        log.warning("output of " + ch.path + ": " + kNoDescriptorForFile +
+                    "; it goes to otpd's own log instead");
+      }
+      ch.file_problem = kNoDescriptorForFile;
+      return false;
+    }
     auto file =
         std::make_unique<RotatingFile>(log_dir, log_file_name(ch.path), logs.max_size, logs.keep);
     std::string error;
@@ -208,58 +233,82 @@ struct OutputHub::Impl : std::enable_shared_from_this<Impl> {
     }
     ch.file_problem.clear();
     ch.file = std::move(file);
+    ch.file_grant = std::move(grant);
     return true;
   }
 
   process::ChildStdio prepare(const std::string& path, const config::ProcessSpec& spec) {
-    const config::Output mode = spec.output.value_or(logs.output);
-    modes[path] = mode;
-    if (mode == config::Output::inherit) return {};
+    Route& route = modes[path];
+    route = route_of(spec, logs);
+    if (route.output == config::Output::inherit) return {};
     if (!slots_ready()) {
       return {1, 2, "cannot capture its output: no descriptor for /dev/null"};
     }
-    if (mode == config::Output::discard) return {slot_out, slot_err, {}};
+    if (route.output == config::Output::discard) return {slot_out, slot_err, {}};
 
+    // One pipe, which the child gets as both 1 and 2, unless it wants its
+    // streams apart.
+    const bool separate = route.streams == config::Streams::separate;
+    process::DescriptorGrant grant = process::DescriptorGrant::take(budget, separate ? 2 : 1);
+    if (!grant) return starve(path, route);
     Channel& ch = channel(path);
-    ch.mode = mode;
-    if (mode == config::Output::file) use_file(ch);
+    ch.mode = route.output;
+    if (route.output == config::Output::file) use_file(ch);
 
     int out[2] = {-1, -1};
     int err[2] = {-1, -1};
-    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+    if (::pipe2(out, O_CLOEXEC) != 0 || (separate && ::pipe2(err, O_CLOEXEC) != 0)) {
       const int error = errno;
       for (int fd : {out[0], out[1], err[0], err[1]}) {
         if (fd >= 0) ::close(fd);
       }
-      if (error == EMFILE || error == ENFILE) {
-        // Out of descriptors: the child runs with otpd's own output rather
-        // than not at all, as a child beyond the pidfd budget is still
-        // watched through SIGCHLD.
-        if (!warned_fd_shortage) {
-          warned_fd_shortage = true;
-          log.warning(because("cannot capture the output of " + path, error) +
-                      "; it and any other child that meets the open-file limit write to otpd's "
-                      "own output instead (raise LimitNOFILE=; each captured child needs 3 "
-                      "descriptors)");
-        }
-        modes[path] = config::Output::inherit;
-        return {};
-      }
+      // Out of descriptors all the same (something else holds them): the
+      // child runs with otpd's own output rather than not at all.
+      if (error == EMFILE || error == ENFILE) return starve(path, route);
       return {1, 2, because("cannot create a pipe for its output", error)};
     }
     // The write ends go onto the low slots (dup3 replaces /dev/null there
     // atomically); the child receives them as 1 and 2. otpd keeps only the
     // read ends, non-blocking.
     ::dup3(out[1], slot_out, O_CLOEXEC);
-    ::dup3(err[1], slot_err, O_CLOEXEC);
     ::close(out[1]);
-    ::close(err[1]);
     fcntl(out[0], F_SETFL, O_NONBLOCK);
-    fcntl(err[0], F_SETFL, O_NONBLOCK);
     pending_out = out[0];
-    pending_err = err[0];
+    if (separate) {
+      ::dup3(err[1], slot_err, O_CLOEXEC);
+      ::close(err[1]);
+      fcntl(err[0], F_SETFL, O_NONBLOCK);
+      pending_err = err[0];
+    }
+    pending_grant = std::move(grant);
     pending_channel = channels[path];
-    return {slot_out, slot_err, {}};
+    if (starving) {
+      starving = false;
+      log.info("the output of " + path + " is captured again: descriptors are free");
+    }
+    return {slot_out, separate ? slot_err : slot_out, {}, /*ends_at_exit=*/true};
+  }
+
+  // No descriptor for the child's pipes: it runs with otpd's own output
+  // rather than not at all, and says so once for each time it happens.
+  process::ChildStdio starve(const std::string& path, Route& route) {
+    route.starved = true;
+    ++starved;
+    if (!starving) {
+      starving = true;
+      log.warning("the output of " + path + " is not captured: " + descriptors_used_up() +
+                  "; it and the children started while none is free write to otpd's own stdout and "
+                  "stderr (raise the open-file limit, LimitNOFILE=; a captured child needs 1 "
+                  "descriptor, 2 with 'streams: separate', 1 more with 'output: file')");
+    }
+    return {};
+  }
+
+  std::string descriptors_used_up() const {
+    if (budget == nullptr || !budget->limited()) return "otpd had no descriptor left";
+    return "otpd's share of the open-file limit for children's descriptors (" +
+           std::to_string(budget->capacity()) + " of " + std::to_string(budget->open_files()) +
+           ") was used up";
   }
 
   void spawned(const std::string& path, int pid);
@@ -304,18 +353,22 @@ struct OutputHub::Impl : std::enable_shared_from_this<Impl> {
   std::string dir;
   std::string dir_problem;
   std::shared_ptr<const LogDir> log_dir;  // when a child logs to a file and `dir` could be opened
-  std::unordered_map<std::string, config::Output> modes;
+  process::DescriptorBudget* budget;
+  std::function<void(int)> ended;  // a pipe of this pid reached its end
+  std::unordered_map<std::string, Route> modes;
   std::unordered_map<std::string, std::shared_ptr<Channel>> channels;
   int placeholder = -1;
   int slot_out = -1;
   int slot_err = -1;
   int pending_out = -1;
   int pending_err = -1;
+  process::DescriptorGrant pending_grant;
   std::shared_ptr<Channel> pending_channel;
   std::array<char, kReadChunk> buffer{};  // shared: each read is consumed at once
   std::string line_text;
   std::size_t pipes = 0;
-  bool warned_fd_shortage = false;
+  bool starving = false;    // the last capture failed for want of descriptors
+  std::size_t starved = 0;  // captures that failed so
 };
 
 namespace {
@@ -323,10 +376,11 @@ namespace {
 // One pipe of one incarnation, read until its end.
 struct Reader : std::enable_shared_from_this<Reader> {
   Reader(std::shared_ptr<OutputHub::Impl> hub, std::shared_ptr<Channel> channel, int fd, int pid,
-         log::Stream stream)
+         log::Stream stream, process::DescriptorGrant grant)
       : hub(std::move(hub)),
         channel(std::move(channel)),
         pipe(this->hub->io, fd),
+        grant(std::move(grant)),
         pid(pid),
         stream(stream) {
     ++this->hub->pipes;
@@ -387,6 +441,9 @@ struct Reader : std::enable_shared_from_this<Reader> {
     hub->commit(*channel);
     boost::system::error_code ignored;
     pipe.close(ignored);
+    grant.release();
+    // Usually the child has exited: the reaper looks, from the loop.
+    if (hub->ended) asio::post(hub->io, [hub = hub, pid = pid] { hub->ended(pid); });
   }
 
   void watch_partial() {
@@ -416,6 +473,7 @@ struct Reader : std::enable_shared_from_this<Reader> {
   std::shared_ptr<OutputHub::Impl> hub;
   std::shared_ptr<Channel> channel;
   asio::posix::stream_descriptor pipe;
+  process::DescriptorGrant grant;  // for the pipe's read end
   int pid;
   log::Stream stream;
   LineSplitter splitter;
@@ -434,14 +492,18 @@ void OutputHub::Impl::spawned(const std::string& /*path*/, int pid) {
   const int out = std::exchange(pending_out, -1);
   const int err = std::exchange(pending_err, -1);
   std::shared_ptr<Channel> ch = std::move(pending_channel);
+  process::DescriptorGrant grant = std::move(pending_grant);
   if (pid <= 0) {
     ::close(out);
-    ::close(err);
+    if (err >= 0) ::close(err);
     return;
   }
   auto self = shared_from_this();
-  std::make_shared<Reader>(self, ch, out, pid, log::Stream::out)->start();
-  std::make_shared<Reader>(self, ch, err, pid, log::Stream::err)->start();
+  // A merged stream is the child's stdout, with its stderr in it.
+  std::make_shared<Reader>(self, ch, out, pid, log::Stream::out, grant.split_one())->start();
+  if (err >= 0) {
+    std::make_shared<Reader>(self, ch, err, pid, log::Stream::err, grant.split_one())->start();
+  }
 }
 
 std::string default_log_dir(bool root, const char* xdg_state_home, const char* home) {
@@ -464,8 +526,9 @@ bool accepts(StreamFilter filter, log::Stream stream) {
          (filter == StreamFilter::out) == (stream == log::Stream::out);
 }
 
-OutputHub::OutputHub(asio::io_context& io, log::EventLog& log, const config::Config& config)
-    : impl_(std::make_shared<Impl>(io, log, config)) {}
+OutputHub::OutputHub(asio::io_context& io, log::EventLog& log, const config::Config& config,
+                     process::DescriptorBudget* budget)
+    : impl_(std::make_shared<Impl>(io, log, config, budget)) {}
 
 OutputHub::~OutputHub() = default;
 
@@ -477,6 +540,10 @@ void OutputHub::spawned(const std::string& path, int pid) {
   impl_->spawned(path, pid);
 }
 
+void OutputHub::when_ended(std::function<void(int)> fn) {
+  impl_->ended = std::move(fn);
+}
+
 const std::string& OutputHub::dir() const {
   return impl_->dir;
 }
@@ -484,7 +551,23 @@ const std::string& OutputHub::dir() const {
 std::optional<config::Output> OutputHub::mode_of(const std::string& path) const {
   const auto found = impl_->modes.find(std::string(trimmed(path)));
   if (found == impl_->modes.end()) return std::nullopt;
-  return found->second;
+  return found->second.starved ? config::Output::inherit : found->second.output;
+}
+
+bool OutputHub::merged(const std::string& path) const {
+  const auto found = impl_->modes.find(std::string(trimmed(path)));
+  return found != impl_->modes.end() && found->second.streams == config::Streams::merged;
+}
+
+std::string OutputHub::not_captured_because(const std::string& path) const {
+  const auto found = impl_->modes.find(std::string(trimmed(path)));
+  if (found == impl_->modes.end() || !found->second.starved) return {};
+  return impl_->descriptors_used_up() +
+         " when it started (its output: " + config::to_string(found->second.output) + ")";
+}
+
+std::size_t OutputHub::starved() const {
+  return impl_->starved;
 }
 
 std::string OutputHub::file_of(const std::string& path) const {

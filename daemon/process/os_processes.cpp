@@ -9,8 +9,10 @@
 namespace otpd::process {
 
 OsProcesses::OsProcesses(Reaper& reaper, SpawnOptions options, loop::ReadinessIo* readiness,
-                         ChildStdioRouting* stdio)
-    : reaper_(reaper), options_(options), readiness_(readiness), stdio_(stdio) {}
+                         ChildStdioRouting* stdio, DescriptorBudget* budget)
+    : reaper_(reaper), options_(options), readiness_(readiness), stdio_(stdio), budget_(budget) {
+  if (stdio_ != nullptr) stdio_->when_ended([&reaper](int pid) { reaper.look(pid); });
+}
 
 OsProcesses::~OsProcesses() = default;
 
@@ -87,9 +89,13 @@ supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
     options.stdout_fd = stdio.out;
     options.stderr_fd = stdio.err;
   }
+  // A pidfd only for a child whose exit no pipe will tell.
   int pidfd = -1;
-  supervise::SpawnResult result = stdio.error.empty() ? spawn_process(spec, options, &pidfd)
-                                                      : supervise::SpawnResult{0, stdio.error};
+  DescriptorGrant pidfd_grant;
+  if (!stdio.ends_at_exit) pidfd_grant = DescriptorGrant::take(budget_);
+  supervise::SpawnResult result = stdio.error.empty()
+                                      ? spawn_process(spec, options, pidfd_grant ? &pidfd : nullptr)
+                                      : supervise::SpawnResult{0, stdio.error};
   if (stdio_ != nullptr) stdio_->spawned(path, result.pid);
   if (ready_fd) {
     // Only the child keeps a write end, so otpd sees end of file when it closes its own.
@@ -114,7 +120,8 @@ supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
     };
   }
   // Before returning to the loop, so the exit cannot be taken for an orphan's.
-  reaper_.watch(result.pid, std::move(on_exit), /*kill_group=*/true, pidfd);
+  reaper_.watch(result.pid, std::move(on_exit), /*kill_group=*/true, pidfd,
+                pidfd >= 0 ? std::move(pidfd_grant) : DescriptorGrant{});
   return result;
 }
 

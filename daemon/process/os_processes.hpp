@@ -11,6 +11,7 @@
 #include "process/cgroups.hpp"
 #include "process/child_records.hpp"
 #include "process/child_stdio.hpp"
+#include "process/descriptor_budget.hpp"
 #include "process/reaper.hpp"
 #include "process/spawn.hpp"
 #include "supervise/host.hpp"
@@ -26,9 +27,12 @@ class CgroupDrain;
 class OsProcesses : public supervise::ProcessControl {
  public:
   // With `readiness`, `ready:` works; with `stdio`, each child's stdout and
-  // stderr are whatever it chooses, else otpd's own.
+  // stderr are whatever it chooses, else otpd's own. A child whose output
+  // pipe tells when it ends needs no pidfd; the pidfds of the others come
+  // out of `budget`.
   explicit OsProcesses(Reaper& reaper, SpawnOptions options = {},
-                       loop::ReadinessIo* readiness = nullptr, ChildStdioRouting* stdio = nullptr);
+                       loop::ReadinessIo* readiness = nullptr, ChildStdioRouting* stdio = nullptr,
+                       DescriptorBudget* budget = nullptr);
   ~OsProcesses() override;
 
   // What keeps children from outliving otpd (docs/spawning.md). With
@@ -80,6 +84,7 @@ class OsProcesses : public supervise::ProcessControl {
   SpawnOptions options_;
   loop::ReadinessIo* readiness_;
   ChildStdioRouting* stdio_;
+  DescriptorBudget* budget_;
   Containment containment_;
   bool die_with_otpd_ = false;
   std::unique_ptr<CgroupDrain> drain_;

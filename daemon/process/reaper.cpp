@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <cerrno>
 #include <system_error>
 #include <unordered_map>
+#include <vector>
 
 namespace otpd::process {
 
@@ -24,16 +26,21 @@ namespace {
 // enough that an orphan does not linger as a zombie.
 constexpr std::chrono::milliseconds orphan_sweep_delay{20};
 
+int open_pidfd(int pid) {
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+}
+
 }  // namespace
 
 struct Reaper::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io, int fd, OrphanFn orphan)
-      : io(io), signals(io, fd), sweep_timer(io), on_orphan(std::move(orphan)) {}
+  Impl(asio::io_context& io, int fd, OrphanFn orphan, DescriptorBudget* budget)
+      : io(io), signals(io, fd), sweep_timer(io), on_orphan(std::move(orphan)), budget(budget) {}
 
   struct Watch {
     ExitFn on_exit;
     bool kill_group = false;
     std::unique_ptr<asio::posix::stream_descriptor> pidfd;  // closes it
+    DescriptorGrant grant;                                  // for the pidfd
   };
 
   // Handlers hold only a weak reference: after the Reaper is gone a pending
@@ -43,22 +50,30 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
                        [weak = weak_from_this()](const boost::system::error_code& ec) {
                          auto self = weak.lock();
                          if (!self || ec) return;
-                         self->drain_signals();
-                         self->on_sigchld();
+                         self->on_sigchld(self->drain_signals());
                          if (!self->stopped) self->wait_for_sigchld();
                        });
   }
 
-  // The signals only say "look"; SIGCHLDs coalesce, so their count and
-  // contents mean nothing and waitid decides what exited.
-  void drain_signals() {
+  // A SIGCHLD names the child that sent it, but SIGCHLDs that arrive
+  // while one is pending merge into it: the pids are where to look first,
+  // and the sweep finds the rest. (A stopped or continued child sends one
+  // too; waitid then finds nothing.)
+  std::vector<int> drain_signals() {
+    std::vector<int> pids;
     signalfd_siginfo buffer[16];
-    while (read(signals.native_handle(), buffer, sizeof buffer) > 0) {
+    ssize_t n;
+    while ((n = read(signals.native_handle(), buffer, sizeof buffer)) > 0) {
+      for (std::size_t i = 0; i < static_cast<std::size_t>(n) / sizeof buffer[0]; ++i) {
+        if (buffer[i].ssi_pid > 0) pids.push_back(static_cast<int>(buffer[i].ssi_pid));
+      }
     }
+    return pids;
   }
 
-  void on_sigchld() {
-    if (without_pidfd > 0 || draining) {
+  void on_sigchld(const std::vector<int>& pids) {
+    for (int pid : pids) reap_if_exited(pid);
+    if (draining) {
       sweep();
       return;
     }
@@ -80,6 +95,46 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
                        if (!self || ec) return;  // aborted: reaped by a sweep
                        self->pidfd_ready(pid);
                      });
+  }
+
+  // Reaps `pid` and reports it if it is a child of otpd's that has exited
+  // (a watched one or an orphan); whether it was. waitid by pid costs the
+  // same whatever the number of children.
+  bool reap_if_exited(int pid) {
+    if (stopped) return false;
+    siginfo_t info{};
+    int result;
+    // Look first, reap second: the pid stays reserved in between.
+    while ((result = waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT)) !=
+               0 &&
+           errno == EINTR) {
+    }
+    if (result != 0 || info.si_pid != pid) return false;
+    if (auto found = watching.find(pid); found != watching.end() && found->second->kill_group) {
+      kill(-pid, SIGKILL);  // the zombie still holds the pid
+    }
+    siginfo_t reaped{};
+    while (waitid(P_PID, static_cast<id_t>(pid), &reaped, WEXITED | WNOHANG) != 0 &&
+           errno == EINTR) {
+    }
+    report(pid, supervise::ExitStatus::from_siginfo(info.si_code, info.si_status));
+    return true;
+  }
+
+  void look(int pid) {
+    auto found = watching.find(pid);
+    if (found == watching.end() || found->second->pidfd) return;
+    if (reap_if_exited(pid)) return;
+    // It runs on without its pipes: a pidfd says when it ends. Without one
+    // (no room in the budget), its SIGCHLD or the sweep will.
+    Watch& watch = *found->second;
+    DescriptorGrant grant = DescriptorGrant::take(budget);
+    if (!grant) return;
+    const int fd = open_pidfd(pid);
+    if (fd < 0) return;
+    watch.grant = std::move(grant);
+    watch.pidfd = std::make_unique<asio::posix::stream_descriptor>(io, fd);
+    watch_pidfd(pid, *watch.pidfd);
   }
 
   void pidfd_ready(int pid) {
@@ -133,8 +188,9 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
     // again. Destroying the pidfd here cancels its pending wait.
     std::unique_ptr<Watch> watch = std::move(found->second);
     watching.erase(found);
-    if (!watch->pidfd) --without_pidfd;
-    if (watch->on_exit) watch->on_exit(status);
+    ExitFn on_exit = std::move(watch->on_exit);
+    watch.reset();  // the pidfd and its grant go before the callback spawns
+    if (on_exit) on_exit(status);
   }
 
   void no_children_left() {
@@ -151,8 +207,8 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
   asio::steady_timer sweep_timer;
   bool sweep_scheduled = false;
   OrphanFn on_orphan;
+  DescriptorBudget* budget;
   std::unordered_map<int, std::unique_ptr<Watch>> watching;
-  int without_pidfd = 0;
   bool draining = false;
   std::function<void(bool)> drained;
   std::unique_ptr<asio::steady_timer> drain_timer;
@@ -176,8 +232,8 @@ int open_sigchld_fd() {
 
 }  // namespace
 
-Reaper::Reaper(asio::io_context& io, OrphanFn on_orphan)
-    : impl_(std::make_shared<Impl>(io, open_sigchld_fd(), std::move(on_orphan))) {
+Reaper::Reaper(asio::io_context& io, OrphanFn on_orphan, DescriptorBudget* budget)
+    : impl_(std::make_shared<Impl>(io, open_sigchld_fd(), std::move(on_orphan), budget)) {
   // PID 1 gets every orphan of the namespace anyway.
   if (getpid() != 1) impl_->subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
   impl_->wait_for_sigchld();
@@ -196,17 +252,20 @@ Reaper::~Reaper() {
   impl_->watching.clear();
 }
 
-void Reaper::watch(int pid, ExitFn on_exit, bool kill_group, int pidfd) {
+void Reaper::watch(int pid, ExitFn on_exit, bool kill_group, int pidfd, DescriptorGrant grant) {
   auto watch = std::make_unique<Impl::Watch>();
   watch->on_exit = std::move(on_exit);
   watch->kill_group = kill_group;
   if (pidfd >= 0) {
     watch->pidfd = std::make_unique<asio::posix::stream_descriptor>(impl_->io, pidfd);
+    watch->grant = std::move(grant);
     impl_->watch_pidfd(pid, *watch->pidfd);
-  } else {
-    ++impl_->without_pidfd;
   }
   impl_->watching[pid] = std::move(watch);
+}
+
+void Reaper::look(int pid) {
+  impl_->look(pid);
 }
 
 void Reaper::drain(std::chrono::milliseconds patience, std::function<void(bool)> done) {
@@ -231,6 +290,12 @@ bool Reaper::receives_orphans() const {
 
 std::size_t Reaper::watched() const {
   return impl_->watching.size();
+}
+
+std::size_t Reaper::pidfds() const {
+  std::size_t count = 0;
+  for (const auto& [pid, watch] : impl_->watching) count += watch->pidfd ? 1 : 0;
+  return count;
 }
 
 }  // namespace otpd::process

@@ -2,17 +2,21 @@
 // every orphan re-parented to otpd (as PID 1 or as a child subreaper), is
 // reaped here and reported once; nothing else in otpd may call wait*().
 //
-// A child watched through its pidfd is reaped as soon as it exits, at a cost
-// independent of the number of children. Orphans can only be found by
+// Each exit is found at a cost independent of the number of children: the
+// SIGCHLD read from a signalfd names the child that sent it, the end of a
+// child's output pipe says that it has probably exited, and a child
+// without such a pipe is watched through a pidfd. Either way the child is
+// then waited for by pid. Exits whose SIGCHLDs merged into one and that
+// no pipe or pidfd announced, and orphans, can only be found by
 // waitid(P_ALL), which the kernel answers by walking every child of otpd;
-// that sweep runs shortly after a SIGCHLD (several SIGCHLDs share one
-// sweep), or at once for children watched without a pidfd.
+// that sweep runs shortly after a SIGCHLD (a burst shares one sweep).
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <memory>
 
+#include "process/descriptor_budget.hpp"
 #include "supervise/exit_status.hpp"
 
 namespace boost::asio {
@@ -29,9 +33,9 @@ class Reaper {
   // Listens for SIGCHLD on `io` through a signalfd; SIGCHLD must be blocked
   // in every thread (see block_supervisor_signals), and is blocked in the
   // calling one here as well. Unless otpd is PID 1, it becomes the child
-  // subreaper of everything below it. Throws std::system_error if the
-  // signalfd cannot be created.
-  Reaper(boost::asio::io_context& io, OrphanFn on_orphan = {});
+  // subreaper of everything below it. The pidfds it opens come out of
+  // `budget`. Throws std::system_error if the signalfd cannot be created.
+  Reaper(boost::asio::io_context& io, OrphanFn on_orphan = {}, DescriptorBudget* budget = nullptr);
   ~Reaper();
   Reaper(const Reaper&) = delete;
   Reaper& operator=(const Reaper&) = delete;
@@ -41,8 +45,14 @@ class Reaper {
   // With `kill_group`, whatever is left of the process group `pid` leads is
   // sent SIGKILL when it exits, while its zombie still holds the pid, so
   // the signal cannot reach a new process that reuses the number.
-  // Takes ownership of `pidfd` (-1: none, the child is found by the sweep).
-  void watch(int pid, ExitFn on_exit, bool kill_group = false, int pidfd = -1);
+  // Takes ownership of `pidfd` (-1: none) and of the budget's `grant` for it.
+  void watch(int pid, ExitFn on_exit, bool kill_group = false, int pidfd = -1,
+             DescriptorGrant grant = {});
+  // A hint that the watched `pid` has exited: its output pipes ended. It is
+  // reaped now if it has; if it runs on (it closed its output, or has not
+  // quite finished exiting), a pidfd watches it from now on, if the budget
+  // allows one.
+  void look(int pid);
   // Reaps until otpd has no child left (then calls done(true)) or `patience`
   // runs out (done(false)): for the end of an orderly stop, when the leftovers
   // of killed process groups are still dying.
@@ -51,6 +61,8 @@ class Reaper {
   bool receives_orphans() const;
   // Processes watched and not yet reaped.
   std::size_t watched() const;
+  // Of those, the ones watched through a pidfd (for tests).
+  std::size_t pidfds() const;
 
  private:
   struct Impl;

@@ -358,7 +358,8 @@ tree:
        "worker, restart, shutdown, backoff, strategy, intensity, period, auto_shutdown, "
        "significant, env, "
        "cwd, normal_exit, user, group, groups, umask, rlimits, env_file, inherit_env, "
-       "stop_signal, kill_mode, ready, start_timeout, watchdog, output, memory_max, cpu_max, "
+       "stop_signal, kill_mode, ready, start_timeout, watchdog, output, streams, memory_max, "
+       "cpu_max, "
        "pids_max)");
     CHECK(error_of(R"(
 tree:

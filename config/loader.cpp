@@ -38,8 +38,9 @@ Source source_of(const std::string& name, const std::string& base_dir) {
 Config load_string(const std::string& yaml_text, const std::string& file_name,
                    const std::string& base_dir) {
   const Source source = source_of(file_name, base_dir);
-  const YAML::Node root =
+  const auto parsed =
       parse_single_document(yaml_text, source, "the file is empty; it needs a top-level 'tree'");
+  const YamlNode root = parsed->root();
   const Field document = document_field(source, root);
   if (!root.IsMap()) {
     document.fail("expected a mapping with a top-level 'tree', found " + kind_of(root));
@@ -76,9 +77,10 @@ ChildSpec load_child_string(const std::string& text, const std::string& source_n
                             const std::string& base_dir, Output default_output,
                             Streams default_streams) {
   const Source source = source_of(source_name, base_dir);
-  const YAML::Node root = parse_single_document(
+  const auto parsed = parse_single_document(
       text, source, "the child spec is empty; it needs at least a 'name' and a 'command'",
       kChildSpecLimits);
+  const YamlNode root = parsed->root();
   ChildSpec child = read_child(document_field(source, root));
   SupervisorSpec holder;
   holder.children.push_back(std::move(child));

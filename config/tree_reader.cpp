@@ -205,7 +205,7 @@ std::string describe_kinds(unsigned kinds) {
 // A dynamic supervisor is a supervisor written under `worker:`; every other
 // kind is an in-process worker, whose reader checks the kind.
 Kind worker_kind(const Field& worker) {
-  const YAML::Node kind = worker.node().IsMap() ? worker.node()["kind"] : YAML::Node();
+  const YamlNode kind = worker.node().IsMap() ? worker.node()["kind"] : YamlNode();
   if (kind && kind.IsScalar() && kind.Scalar() == kDynamicSupervisorKind) return kDynamicSupervisor;
   return kWorker;
 }
@@ -358,7 +358,7 @@ void read_worker_entry(const Field& field, NodeDraft& node) {
 
 // The field of a sibling's worker setting, for an error at its place.
 Field worker_setting(const Field& element, const char* key) {
-  const YAML::Node setting = element.node()["worker"][key];
+  const YamlNode setting = element.node()["worker"][key];
   return Field(element.source(), std::string("worker.") + key, setting, setting);
 }
 
@@ -415,6 +415,7 @@ void read_children(const Field& field, NodeDraft& node) {
   field.require_list("a list of children");
   std::unordered_map<std::string, int> first_line;  // of each sibling's name
   const std::vector<Field> elements = field.elements();
+  node.supervisor.children.reserve(elements.size());
   for (const Field& element : elements) {
     element.require_mapping("a mapping for each child");
     NodeDraft child = read_node(element, std::nullopt);

@@ -3,7 +3,7 @@
 // saying what was expected and what was found.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
+#include <yaml-cpp/mark.h>
 
 #include <span>
 #include <string>
@@ -13,6 +13,7 @@
 #include "config/error.hpp"
 #include "config/spec.hpp"
 #include "config/suggest.hpp"
+#include "config/yaml_tree.hpp"
 
 namespace otpd::config {
 
@@ -23,25 +24,25 @@ struct Source {
 };
 
 SourceLocation locate(const Source& source, const YAML::Mark& mark);
-SourceLocation locate(const Source& source, const YAML::Node& node);
+SourceLocation locate(const Source& source, const YamlNode& node);
 
 // "a mapping", "a list", "a number", "a string" or "nothing".
-std::string kind_of(const YAML::Node& node);
+std::string kind_of(const YamlNode& node);
 // Like kind_of, but a scalar is shown as its quoted text.
-std::string describe(const YAML::Node& node);
+std::string describe(const YamlNode& node);
 
 // A value in the file together with the key it was written under (a list
 // element is its own key). Parsers read values only through a Field.
 class Field {
  public:
-  Field(const Source& source, std::string label, YAML::Node key, YAML::Node value);
+  Field(const Source& source, std::string label, YamlNode key, YamlNode value);
 
   const Source& source() const { return *source_; }
   // How messages name the value: "restart", "backoff.initial", "env.PATH".
   const std::string& label() const { return label_; }
   // The key as written, e.g. "initial" for label "backoff.initial".
   std::string key() const { return key_.Scalar(); }
-  const YAML::Node& node() const { return value_; }
+  const YamlNode& node() const { return value_; }
 
   SourceLocation key_location() const { return locate(*source_, key_); }
   // An empty value has no place of its own (yaml-cpp marks the next token),
@@ -77,12 +78,12 @@ class Field {
  private:
   const Source* source_;
   std::string label_;
-  YAML::Node key_;
-  YAML::Node value_;
+  YamlNode key_;
+  YamlNode value_;
 };
 
 // Reads the top of a document as a Field with an empty label.
-Field document_field(const Source& source, const YAML::Node& root);
+Field document_field(const Source& source, const YamlNode& root);
 
 [[noreturn]] void fail_unknown_key(const Field& entry, const std::vector<std::string_view>& valid);
 

@@ -207,7 +207,7 @@ void read_user(const Field& field, ProcessSpec& process, ExecDraft& draft) {
   if (!running_as_root() && uid != geteuid()) {
     field.fail("only root can run a child as another user; otpd runs as " + own_user());
   }
-  Credentials& credentials = process.credentials;
+  Credentials& credentials = process.credentials.edit();
   credentials.uid = uid;
   credentials.user = entry ? entry->name : written;
   credentials.login = entry ? entry->name : "";
@@ -222,8 +222,8 @@ void read_group(const Field& field, ProcessSpec& process) {
   if (!running_as_root() && group.gid != getegid()) {
     field.fail("only root can run a child in another group; otpd runs in " + own_group());
   }
-  process.credentials.gid = group.gid;
-  process.credentials.group = group.shown;
+  process.credentials.edit().gid = group.gid;
+  process.credentials.edit().group = group.shown;
 }
 
 void read_groups(const Field& field, ProcessSpec& process) {
@@ -248,7 +248,7 @@ void read_groups(const Field& field, ProcessSpec& process) {
     if (wanted != own) field.fail("only root can set the supplementary groups of a child");
     return;
   }
-  process.credentials.groups = std::move(gids);
+  process.credentials.edit().groups = std::move(gids);
 }
 
 void read_umask(const Field& field, ProcessSpec& process) {
@@ -317,7 +317,7 @@ void read_kill_mode(const Field& field, ProcessSpec& process) {
 }
 
 void finish_exec(const ExecDraft& draft, ProcessSpec& process) {
-  Credentials& credentials = process.credentials;
+  Credentials& credentials = process.credentials.edit();
   // Without root, a user can only be otpd's own: there is nothing to switch.
   if (!credentials.uid || !running_as_root()) return;
   if (!credentials.gid) {

@@ -115,8 +115,9 @@ void apply_default_output(SupervisorSpec& tree, Output fallback, Streams streams
     }
     // A worker's command (a health check's probe, a cron job) writes where
     // processes do.
-    ProcessSpec* process = child.is_worker() ? std::get<WorkerSpec>(child.body).command()
-                                             : &std::get<ProcessSpec>(child.body);
+    ProcessSpec* process = child.is_worker()
+                               ? std::get<Boxed<WorkerSpec>>(child.body).edit().command()
+                               : &std::get<ProcessSpec>(child.body);
     if (process == nullptr) continue;
     if (!process->output) process->output = fallback;
     if (!process->streams) process->streams = streams;

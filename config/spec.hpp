@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "config/boxed.hpp"
 #include "config/cron_expression.hpp"
 
 namespace otpd::config {
@@ -143,7 +144,9 @@ struct ProcessSpec {
   std::vector<int> normal_exit_signals;
 
   // Execution settings, applied in the child before exec (docs/spawning.md).
-  Credentials credentials;
+  // The settings most children leave alone are boxed: a 10,000-child tree
+  // keeps a spec per child.
+  Boxed<Credentials> credentials;
   std::optional<unsigned> umask;
   std::vector<ResourceLimit> rlimits;  // in file order
   // Variables read from `env_file`s when the config was loaded, in order;
@@ -153,7 +156,7 @@ struct ProcessSpec {
   bool inherit_env = true;  // false: start from an empty environment
   int stop_signal = SIGTERM;
   KillMode kill_mode = KillMode::group;
-  Readiness ready{};
+  Boxed<Readiness> ready{};
   // How long a child with `ready` may take to become ready; none = forever.
   std::optional<Duration> start_timeout = Duration{60000};
   // With ready: notify, the longest time between two WATCHDOG=1.
@@ -161,7 +164,7 @@ struct ProcessSpec {
   // Unset in the file: the loader fills in `logs.output` and `logs.streams`.
   std::optional<Output> output;
   std::optional<Streams> streams;
-  CgroupLimits limits;  // memory_max, cpu_max, pids_max
+  Boxed<CgroupLimits> limits;  // memory_max, cpu_max, pids_max
   bool operator==(const ProcessSpec&) const = default;
 };
 
@@ -275,14 +278,15 @@ struct ChildSpec {
   // transient and temporary children of a supervisor with auto_shutdown.
   bool significant = false;
   SourceLocation where;
-  std::variant<ProcessSpec, SupervisorSpec, WorkerSpec> body;
+  // A worker, rare and large, is boxed.
+  std::variant<ProcessSpec, SupervisorSpec, Boxed<WorkerSpec>> body;
 
   bool is_supervisor() const { return std::holds_alternative<SupervisorSpec>(body); }
   bool is_process() const { return std::holds_alternative<ProcessSpec>(body); }
-  bool is_worker() const { return std::holds_alternative<WorkerSpec>(body); }
+  bool is_worker() const { return std::holds_alternative<Boxed<WorkerSpec>>(body); }
   const ProcessSpec& process() const { return std::get<ProcessSpec>(body); }
   const SupervisorSpec& supervisor() const { return std::get<SupervisorSpec>(body); }
-  const WorkerSpec& worker() const { return std::get<WorkerSpec>(body); }
+  const WorkerSpec& worker() const { return *std::get<Boxed<WorkerSpec>>(body); }
   bool operator==(const ChildSpec&) const = default;
 };
 

@@ -279,7 +279,7 @@ NodeDraft read_node(const Field& mapping, std::optional<Kind> fixed) {
 }
 
 void check_readiness(const NodeDraft& node) {
-  const auto kind = node.process.ready.kind;
+  const auto kind = node.process.ready->kind;
   if (node.watchdog_where && kind != Readiness::Kind::notify) {
     throw ConfigError(*node.watchdog_where,
                       "watchdog: needs 'ready: notify' (the child pings with WATCHDOG=1 on "

@@ -219,10 +219,9 @@ std::vector<DocumentSeen> check_events(const std::string& text, const Source& so
 
 }  // namespace
 
-std::unique_ptr<const YamlTree> parse_single_document(const std::string& text,
-                                                     const Source& source,
-                                                     const std::string& when_empty,
-                                                     const YamlLimits& limits) {
+std::unique_ptr<const YamlTree> parse_single_document(const std::string& text, const Source& source,
+                                                      const std::string& when_empty,
+                                                      const YamlLimits& limits) {
   if (text.size() > limits.max_bytes) {
     throw ConfigError({source.file, 0, 0}, "the text is larger than " +
                                                mebibytes(limits.max_bytes) + "; nothing was read");

@@ -95,7 +95,7 @@ TreeCounts count(const otpd::config::SupervisorSpec& spec) {
     } else {
       const auto& process = child.process();
       ++counts.processes;
-      if (!process.limits.empty()) ++counts.limited;
+      if (!process.limits->empty()) ++counts.limited;
       const auto output = process.output.value_or(otpd::config::Output::log);
       const bool file = output == otpd::config::Output::file;
       if (output != otpd::config::Output::log && !file) {

@@ -39,11 +39,11 @@ supervise::SpawnResult OsProcesses::spawn(const std::string& path, const config:
     leaf.reset();
     owns_leaf = false;
   };
-  if (cgroups != nullptr && (cgroups->contains() || !spec.limits.empty())) {
+  if (cgroups != nullptr && (cgroups->contains() || !spec.limits->empty())) {
     std::string error;
-    leaf = cgroups->enter(path, spec.limits, owns_leaf, error);
+    leaf = cgroups->enter(path, *spec.limits, owns_leaf, error);
     if (leaf && !cgroups->open_procs(*leaf, options, error)) let_go();
-    if (!leaf && !spec.limits.empty()) return {0, error};
+    if (!leaf && !spec.limits->empty()) return {0, error};
     if (!leaf) {
       // A cgroupfs that went odd under otpd must not stop the tree: the
       // child runs as it would without cgroups.
@@ -52,10 +52,10 @@ supervise::SpawnResult OsProcesses::spawn(const std::string& path, const config:
       }
       options.die_with_parent = true;
     }
-  } else if (!spec.limits.empty()) {
-    return {0, Cgroups::no_cgroups_message(spec.limits, containment_.no_cgroups.empty()
-                                                            ? "cgroups are not set up"
-                                                            : containment_.no_cgroups)};
+  } else if (!spec.limits->empty()) {
+    return {0, Cgroups::no_cgroups_message(*spec.limits, containment_.no_cgroups.empty()
+                                                             ? "cgroups are not set up"
+                                                             : containment_.no_cgroups)};
   }
   // The process that made the leaf ends it: its exit is reported once
   // nothing of the leaf runs any more.
@@ -74,14 +74,14 @@ supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
                                                    const config::ProcessSpec& spec,
                                                    SpawnOptions& options, ExitFn& on_exit) {
   int write_end = -1;
-  const bool ready_fd = spec.ready.kind == config::Readiness::Kind::fd;
+  const bool ready_fd = spec.ready->kind == config::Readiness::Kind::fd;
   if (ready_fd) {
     if (readiness_ == nullptr) return {0, "readiness descriptors are not available"};
     std::string error;
     write_end = readiness_->open_ready_pipe(error);
     if (write_end < 0) return {0, error};
     options.passed_fd = place_low_fd(write_end);
-    options.passed_fd_target = spec.ready.fd;
+    options.passed_fd_target = spec.ready->fd;
   }
   ChildStdio stdio;
   if (stdio_ != nullptr) {

@@ -38,13 +38,13 @@ ProcessNode::ProcessNode(Context& context, std::string path, const config::Proce
       spec_(&spec),
       shutdown_(shutdown),
       self_(std::make_shared<ProcessNode*>(this)) {
-  if (spec.ready.kind == Kind::exec) {
+  if (spec.ready->kind == Kind::exec) {
     // The probe runs like the child (directory, environment, and whatever
     // else the spec says about how to run it), without readiness of its own.
     probe_spec_ = std::make_unique<config::ProcessSpec>(spec);
-    probe_spec_->argv = spec.ready.argv;
-    probe_spec_->via_shell = spec.ready.via_shell;
-    probe_spec_->ready = {};
+    probe_spec_->argv = spec.ready->argv;
+    probe_spec_->via_shell = spec.ready->via_shell;
+    probe_spec_->ready = config::Readiness{};
     probe_spec_->watchdog.reset();
   }
 }
@@ -70,7 +70,7 @@ void ProcessNode::start(Resume<std::string> done) {
 
   const config::ProcessSpec* launched = spec_;
   config::ProcessSpec with_socket;
-  if (spec_->ready.kind == Kind::notify) {
+  if (spec_->ready->kind == Kind::notify) {
     const std::string socket = context_.processes.notify_socket();
     if (socket.empty()) {
       context_.host.post([done = std::move(done)] {
@@ -103,12 +103,12 @@ void ProcessNode::start(Resume<std::string> done) {
     return;
   }
   emit({.kind = EventKind::started, .pid = pid_});
-  if (spec_->ready.kind == Kind::notify) {
+  if (spec_->ready->kind == Kind::notify) {
     // For the whole life of the process: STATUS= and WATCHDOG=1 come later.
     notify_watch_ = context_.processes.watch_notify(
         pid_, [this](const std::string& datagram) { notified(datagram); });
   }
-  if (spec_->ready.kind == Kind::none) {
+  if (spec_->ready->kind == Kind::none) {
     context_.host.post([done = std::move(done)] { done(""); });
     return;
   }
@@ -123,7 +123,7 @@ void ProcessNode::await_readiness() {
       fail_start("not ready after " + config::format_duration(*spec_->start_timeout));
     });
   }
-  const config::Readiness& ready = spec_->ready;
+  const config::Readiness& ready = *spec_->ready;
   switch (ready.kind) {
     case Kind::none:
       break;
@@ -132,7 +132,7 @@ void ProcessNode::await_readiness() {
       break;
     case Kind::fd:
       ready_fd_watch_ = context_.processes.watch_ready_fd(pid_, [this](bool ready) {
-        const std::string fd = std::to_string(spec_->ready.fd);
+        const std::string fd = std::to_string(spec_->ready->fd);
         if (ready) {
           became_ready("wrote a newline to fd " + fd);
         } else {
@@ -147,7 +147,7 @@ void ProcessNode::await_readiness() {
       break;
     case Kind::delay:
       probe_timer_ = context_.host.start_timer(ready.delay, [this] {
-        became_ready("up for " + config::format_duration(spec_->ready.delay));
+        became_ready("up for " + config::format_duration(spec_->ready->delay));
       });
       break;
   }
@@ -155,11 +155,11 @@ void ProcessNode::await_readiness() {
 
 void ProcessNode::probe() {
   if (!awaiting_ready()) return;
-  if (spec_->ready.kind == Kind::tcp) {
+  if (spec_->ready->kind == Kind::tcp) {
     connect_watch_ = context_.processes.try_connect(
-        spec_->ready.host, spec_->ready.port, kProbeRunLimit, [this](bool accepted) {
+        spec_->ready->host, spec_->ready->port, kProbeRunLimit, [this](bool accepted) {
           if (accepted) {
-            became_ready(address_of(spec_->ready) + " accepts connections");
+            became_ready(address_of(*spec_->ready) + " accepts connections");
           } else {
             probe_later();
           }
@@ -191,10 +191,10 @@ void ProcessNode::probe_exited(int pid, ExitStatus status) {
   probe_pid_ = 0;
   probe_kill_timer_.reset();
   if (!status.signaled && status.code == 0) {
-    became_ready(
-        "'" +
-        joined(spec_->ready.via_shell ? std::vector{spec_->ready.argv.back()} : spec_->ready.argv) +
-        "' succeeded");
+    became_ready("'" +
+                 joined(spec_->ready->via_shell ? std::vector{spec_->ready->argv.back()}
+                                                : spec_->ready->argv) +
+                 "' succeeded");
   } else {
     probe_later();
   }
@@ -202,7 +202,7 @@ void ProcessNode::probe_exited(int pid, ExitStatus status) {
 
 void ProcessNode::probe_later() {
   if (!awaiting_ready()) return;
-  probe_timer_ = context_.host.start_timer(spec_->ready.interval, [this] { probe(); });
+  probe_timer_ = context_.host.start_timer(spec_->ready->interval, [this] { probe(); });
 }
 
 // Ends every way of waiting for readiness; the notify watch stays.

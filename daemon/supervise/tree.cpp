@@ -50,7 +50,7 @@ NodeStatus status_of(const Supervisor::ChildView& child, TimePoint now) {
     if (status.pid != 0) {
       status.uptime = std::chrono::duration_cast<Duration>(now - child.started_at);
     }
-    const auto& ready = child.spec.process().ready;
+    const auto& ready = *child.spec.process().ready;
     if (ready.kind != config::Readiness::Kind::none) status.ready = config::to_string(ready.kind);
     if (const auto* process = dynamic_cast<const ProcessNode*>(&child.node)) {
       status.notify_status = process->notify_status();

@@ -6,6 +6,7 @@
 
 #include "cli/json.hpp"
 #include "cli/suggest.hpp"
+#include "config/signals.hpp"
 
 namespace otpd::ctl {
 namespace {
@@ -17,7 +18,7 @@ struct OptionName {
   unsigned requires_bit;  // 0 for a global option
 };
 
-constexpr std::array<OptionName, 12> kOptions{{
+constexpr std::array<OptionName, 13> kOptions{{
     {"--socket", 0, true, 0},
     {"--timeout", 0, true, 0},
     {"--no-color", 0, false, 0},
@@ -30,6 +31,7 @@ constexpr std::array<OptionName, 12> kOptions{{
     {"--stderr", 0, false, opt_streams},
     {"--dry-run", 0, false, opt_dry_run},
     {"--file", 0, true, opt_file},
+    {"--quiet", 'q', false, opt_quiet},
 }};
 
 const OptionName* find_long(std::string_view name) {
@@ -176,6 +178,8 @@ class Parser {
       }
       lines_written_ = written;
       inv_.backlog = n;
+    } else if (name == "--quiet") {
+      inv_.quiet = true;
     } else if (name == "--stdout") {
       inv_.only_stdout = true;
     } else if (name == "--stderr") {
@@ -217,6 +221,9 @@ class Parser {
         if (operands_.size() > 1) fail("at most one PATH, got '" + operands_[1] + "' too");
         inv_.paths = operands_;
         break;
+      case Operands::optional_paths:
+        inv_.paths = operands_;
+        break;
       case Operands::one_path:
         if (operands_.empty()) return fail("which child? give its PATH, e.g. app/api");
         if (operands_.size() > 1) return fail("one PATH only, got '" + operands_[1] + "' too");
@@ -230,6 +237,11 @@ class Parser {
         if (operands_.empty()) return fail("which signal? e.g. 'otpctl signal HUP app/api'");
         if (operands_.size() < 2) return fail("which child? give at least one PATH");
         inv_.signal = operands_.front();
+        if (config::signal_number(inv_.signal) == 0) {
+          return fail("unknown signal '" + inv_.signal + "'" +
+                      config::signal_suggestion(inv_.signal) +
+                      "; write a name with or without SIG (HUP, SIGUSR1) or a number");
+        }
         inv_.paths.assign(operands_.begin() + 1, operands_.end());
         break;
       case Operands::supervisor_spec: {

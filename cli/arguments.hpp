@@ -30,6 +30,7 @@ struct Invocation {
   std::optional<int> backlog;  // -n N
   bool only_stdout = false;    // logs --stdout
   bool only_stderr = false;    // logs --stderr
+  bool quiet = false;          // is-active --quiet
 
   std::string signal;  // signal SIGNAL ...
   // start-child: the spec as given (SPEC, or "-" for stdin), or --file F.

@@ -5,9 +5,12 @@
 namespace otpd::ctl {
 namespace {
 
-constexpr std::array<CommandSpec, 17> kSpecs{{
+constexpr std::array<CommandSpec, 18> kSpecs{{
     {Command::status, "status", "[PATH]", "show the tree, or the subtree at PATH", opt_json,
      Operands::optional_path},
+    {Command::is_active, "is-active", "[PATH...]",
+     "exit 0 if the nodes at PATH (default: the root) run", opt_json | opt_quiet,
+     Operands::optional_paths},
     {Command::start, "start", "PATH...", "start children that were stopped", opt_json,
      Operands::paths},
     {Command::stop, "stop", "PATH...", "stop children and keep them stopped", opt_json,

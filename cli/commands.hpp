@@ -10,6 +10,7 @@ namespace otpd::ctl {
 
 enum class Command {
   status,
+  is_active,
   start,
   stop,
   restart,
@@ -35,12 +36,14 @@ enum OptionBit : unsigned {
   opt_lines = 1u << 2,
   opt_streams = 1u << 3,  // --stdout, --stderr
   opt_dry_run = 1u << 4,
-  opt_file = 1u << 5,  // start-child --file F
+  opt_file = 1u << 5,   // start-child --file F
+  opt_quiet = 1u << 6,  // is-active --quiet
 };
 
 enum class Operands {
   none,
   optional_path,      // status [PATH]
+  optional_paths,     // is-active [PATH...]
   one_path,           // logs PATH
   paths,              // start PATH...
   signal_then_paths,  // signal SIGNAL PATH...

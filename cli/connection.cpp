@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 #include <utility>
@@ -19,6 +21,38 @@ namespace {
 std::string cannot_connect(const std::string& path, const std::string& why) {
   return "cannot connect to " + path + ": " + why +
          " (is otpd running? use --socket or OTPD_SOCKET)";
+}
+
+std::string octal_mode(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
+// otpd runs and its socket is there, but closed to this user: say which of
+// the socket and its directories is, and who may pass.
+std::string permission_denied(const std::string& path) {
+  const std::string who = "uid " + std::to_string(geteuid());
+  std::string closed;
+  struct stat st {};
+  for (std::size_t slash = path.find('/', 1); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    const std::string dir = path.substr(0, slash);
+    if (::stat(dir.c_str(), &st) == 0 && ::access(dir.c_str(), X_OK) != 0) {
+      closed = "its directory " + dir + " (owner uid " + std::to_string(st.st_uid) + ", mode " +
+               octal_mode(st.st_mode) + ") is closed to " + who;
+      break;
+    }
+  }
+  if (closed.empty() && ::stat(path.c_str(), &st) == 0) {
+    closed = "the socket (owner uid " + std::to_string(st.st_uid) + ", group " +
+             std::to_string(st.st_gid) + ", mode " + octal_mode(st.st_mode) + ") is closed to " +
+             who;
+  }
+  if (closed.empty()) closed = "it is closed to " + who;
+  return "cannot connect to " + path + ": Permission denied: " + closed +
+         "; run otpctl as otpd's user or root, or as a member of the control.group or "
+         "read_group otpd's config names";
 }
 
 }  // namespace
@@ -58,6 +92,7 @@ Connection Connection::open(const std::string& path, Deadline deadline) {
       if (error == 0) return connection;
       errno = error;
     }
+    if (errno == EACCES || errno == EPERM) throw Unreachable(permission_denied(path));
     throw Unreachable(cannot_connect(path, std::strerror(errno)));
   }
 }

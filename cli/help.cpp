@@ -1,12 +1,16 @@
 #include "cli/help.hpp"
 
+#include "cli/run.hpp"
+
 namespace otpd::ctl {
 namespace {
 
 constexpr std::string_view kGlobalOptions =
     "  --socket PATH       otpd's control socket; default $OTPD_SOCKET, else\n"
     "                      /run/otpd/otpd.sock as root, $XDG_RUNTIME_DIR/otpd.sock\n"
-    "                      otherwise (/tmp/otpd-$UID/otpd.sock without XDG_RUNTIME_DIR)\n"
+    "                      otherwise (/tmp/otpd-$UID/otpd.sock, then\n"
+    "                      /run/user/$UID/otpd.sock without XDG_RUNTIME_DIR), then\n"
+    "                      /run/otpd/otpd.sock: the first that exists\n"
     "  --timeout DURATION  how long to wait for each answer from otpd, e.g. 500ms,\n"
     "                      30s, 1m (default 10s)\n"
     "  --no-color          no colours, even on a terminal (so does NO_COLOR=1)\n"
@@ -19,6 +23,14 @@ constexpr std::string_view kExitStatus =
     "  2  usage error\n"
     "  3  otpd could not be reached, or did not answer in time\n";
 
+// status and is-active, as systemctl status and LSB init scripts.
+constexpr std::string_view kStateExitStatus =
+    "Exit status (as systemctl's):\n"
+    "  0  every node asked about is running\n"
+    "  2  usage error\n"
+    "  3  some node is not running (stopped, exited, failed, backoff, ...)\n"
+    "  4  unknown: otpd could not be reached, or there is no such PATH\n";
+
 std::string usage_line(const CommandSpec& spec) {
   std::string line = "usage: otpctl " + std::string(spec.name);
   if (!spec.operands_synopsis.empty()) line += " " + std::string(spec.operands_synopsis);
@@ -26,6 +38,7 @@ std::string usage_line(const CommandSpec& spec) {
   if (spec.options & opt_lines) line += " [-n N]";
   if (spec.options & opt_streams) line += " [--stdout|--stderr]";
   if (spec.options & opt_dry_run) line += " [--dry-run]";
+  if (spec.options & opt_quiet) line += " [--quiet]";
   if (spec.options & opt_json) line += " [--json]";
   return line + " [OPTIONS]\n";
 }
@@ -46,7 +59,8 @@ std::string top_level_help() {
   text +=
       "\n"
       "PATH names a node of the tree by its children's names from the root,\n"
-      "e.g. app/api; '/' is the root supervisor.\n"
+      "e.g. app/api; '/' is the root supervisor. A name unique in the tree\n"
+      "will do: 'redis' for backend/redis.\n"
       "\n"
       "Options:\n";
   text += kGlobalOptions;
@@ -66,11 +80,22 @@ std::string_view details(Command command) {
              "when there was one, what a child with 'ready: notify' last said (its\n"
              "STATUS=, MAINPID=, STOPPING=1), and each supervisor's restart intensity\n"
              "used in its current period. A child with 'ready' is 'starting' until it\n"
-             "is ready. States are coloured on a terminal.\n"
+             "is ready. States are coloured on a terminal. Exits 0 when every node\n"
+             "shown is running, 3 when one is not, as 'systemctl status' does.\n"
              "\n"
              "Options:\n"
              "  --json              print otpd's answer (docs/protocol.md, \"A node\") as\n"
              "                      one line of JSON\n";
+    case Command::is_active:
+      return "Print the state of the node at each PATH (default: the root\n"
+             "supervisor, '/'), one per line, and exit 0 only when every one of them\n"
+             "is running; its children are not looked at. For scripts and health\n"
+             "checks, as 'systemctl is-active':\n"
+             "  otpctl is-active --quiet app/api || echo 'api is down'\n"
+             "\n"
+             "Options:\n"
+             "  -q, --quiet         print nothing; the exit status says it all\n"
+             "  --json              print {\"path\", \"state\"} for each as one line\n";
     case Command::start:
       return "Start each child at PATH in turn, and report its state. A child stopped\n"
              "with 'otpctl stop' stays stopped until it is started again.\n"
@@ -95,8 +120,10 @@ std::string_view details(Command command) {
              "  --json              print each resulting node as one line of JSON\n";
     case Command::signal:
       return "Send SIGNAL to the process at each PATH in turn. SIGNAL is a name, with\n"
-             "or without SIG (HUP, SIGUSR1), or a number. Exits 1 if any of them\n"
-             "failed.\n"
+             "or without SIG (HUP, SIGUSR1), or a number. It goes where the child's\n"
+             "stop signal goes: its process group, or with kill_mode: process its\n"
+             "main process alone (SIGKILL always to the group). Exits 1 if any of\n"
+             "them failed.\n"
              "\n"
              "Options:\n"
              "  --json              print otpd's answer for each as one line of JSON\n";
@@ -227,7 +254,7 @@ std::string full_help(Command command) {
   text += details(command);
   text += kGlobalOptions;
   text += "\n";
-  text += kExitStatus;
+  text += answers_like_systemctl(command) ? kStateExitStatus : kExitStatus;
   return text;
 }
 

@@ -2,8 +2,10 @@
 // style, run the command.
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <variant>
 #include <vector>
@@ -44,7 +46,15 @@ int main(int argc, char** argv) {
     return exit_refused;
   }
   const Getenv getenv = [](const char* name) { return std::getenv(name); };
-  const Context context{invocation, resolve_socket_path(invocation.socket, getenv, getuid()),
+  const SocketChoice socket = choose_socket(invocation.socket, getenv, getuid());
+  if (!socket.also_looked.empty() && invocation.command != Command::help) {
+    // Nothing at any of the places otpd may listen: no use trying one.
+    complain("cannot connect to " + socket.path + ": " + std::strerror(ENOENT) + ", " +
+             also_looked_note(socket.also_looked) +
+             " (is otpd running? use --socket or OTPD_SOCKET)");
+    return answers_like_systemctl(invocation.command) ? exit_unknown : exit_unreachable;
+  }
+  const Context context{invocation, socket.path,
                         choose_style(invocation.no_color, isatty(STDOUT_FILENO) == 1, getenv)};
   const char* socket_env = getenv("OTPD_SOCKET");
   const bool chosen = invocation.socket || (socket_env != nullptr && *socket_env != '\0');
@@ -53,7 +63,7 @@ int main(int argc, char** argv) {
                               : socket_distrust(context.socket_path, chosen, getuid());
   if (!why.empty()) {
     complain(why);
-    return exit_unreachable;
+    return answers_like_systemctl(invocation.command) ? exit_unknown : exit_unreachable;
   }
   return run(context);
 }

@@ -30,8 +30,19 @@ void print(std::string_view text) {
     throw std::runtime_error(std::string("cannot write to stdout: ") + std::strerror(error));
 }
 
+// Each line of a message says who speaks: otpd's answer may hold several
+// (all the errors of a config file).
 void complain(std::string_view message) {
-  print_error("otpctl: " + std::string(message) + "\n");
+  std::string text;
+  for (;;) {
+    const std::size_t end = message.find('\n');
+    text += "otpctl: ";
+    text += message.substr(0, end);
+    text += '\n';
+    if (end == std::string_view::npos || end + 1 == message.size()) break;
+    message.remove_prefix(end + 1);
+  }
+  print_error(text);
 }
 
 void print_error(std::string_view text) {

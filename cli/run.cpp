@@ -5,11 +5,17 @@
 
 namespace otpd::ctl {
 
+bool answers_like_systemctl(Command command) {
+  return command == Command::status || command == Command::is_active;
+}
+
 int run(const Context& context) {
   try {
     switch (context.invocation.command) {
       case Command::status:
         return run_status(context);
+      case Command::is_active:
+        return run_is_active(context);
       case Command::start:
       case Command::stop:
       case Command::restart:
@@ -46,7 +52,7 @@ int run(const Context& context) {
     return exit_ok;
   } catch (const Unreachable& e) {
     complain(e.what());
-    return exit_unreachable;
+    return answers_like_systemctl(context.invocation.command) ? exit_unknown : exit_unreachable;
   } catch (const Refused& e) {
     complain(e.what());
     return exit_refused;

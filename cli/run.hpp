@@ -12,6 +12,11 @@ inline constexpr int exit_ok = 0;
 inline constexpr int exit_refused = 1;  // otpd said no, or failed
 inline constexpr int exit_usage = 2;
 inline constexpr int exit_unreachable = 3;
+// status and is-active answer as systemctl and LSB init scripts do: 0 when
+// everything asked about runs, 3 when something does not, 4 when that
+// cannot be known (otpd unreachable, no such PATH).
+inline constexpr int exit_not_running = 3;
+inline constexpr int exit_unknown = 4;
 
 struct Context {
   const Invocation& invocation;
@@ -20,9 +25,12 @@ struct Context {
 };
 
 int run(const Context& context);
+// status and is-active: exit_unknown where other commands exit_unreachable.
+bool answers_like_systemctl(Command command);
 
 // The commands, one group per file.
 int run_status(const Context& context);
+int run_is_active(const Context& context);
 int run_ping(const Context& context);
 int run_version(const Context& context);
 int run_operation(const Context& context);  // start, stop, restart

@@ -99,7 +99,11 @@ int run_signal(const Context& context) {
   return for_each_path(context, "signal", args, [](const Json& result, const std::string& path) {
     std::string line = "sent " + text_field(result, "signal").value_or("the signal") + " to " +
                        text_field(result, "path").value_or(path);
-    if (auto pid = int_field(result, "pid")) line += " (pid " + std::to_string(*pid) + ")";
+    if (auto pid = int_field(result, "pid")) {
+      line += text_field(result, "to") == "process"
+                  ? " (pid " + std::to_string(*pid) + " alone, as its kill_mode says)"
+                  : " (pid " + std::to_string(*pid) + " and its process group)";
+    }
     return line + "\n";
   });
 }

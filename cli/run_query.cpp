@@ -1,6 +1,8 @@
 // status, ping, version: questions that change nothing.
 #include <chrono>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "cli/client.hpp"
 #include "cli/node_fields.hpp"
@@ -15,6 +17,20 @@ std::string dump(const Json& value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
+// Whether `node` and every node below it is running.
+bool all_running(const Json& node) {
+  if (text_field(node, "state").value_or("") != "running") return false;
+  if (node.is_object()) {
+    if (const auto children = node.find("children");
+        children != node.end() && children->is_array()) {
+      for (const Json& child : *children) {
+        if (!all_running(child)) return false;
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 int run_status(const Context& context) {
@@ -25,10 +41,37 @@ int run_status(const Context& context) {
   const Reply reply = client.call("status", std::move(args));
   if (reply.error) {
     complain(reply.error->message);
-    return exit_refused;
+    return exit_unknown;
   }
   print(inv.json ? dump(reply.result) : render_tree(reply.result, context.style));
-  return exit_ok;
+  return all_running(reply.result) ? exit_ok : exit_not_running;
+}
+
+int run_is_active(const Context& context) {
+  const Invocation& inv = context.invocation;
+  const std::vector<std::string> paths =
+      inv.paths.empty() ? std::vector<std::string>{"/"} : inv.paths;
+  Client client(context.socket_path, inv.timeout);
+  int status = exit_ok;
+  for (const std::string& path : paths) {
+    const Reply reply = client.call("status", {{"path", path}});
+    std::string state = "unknown";
+    if (reply.error) {
+      if (!inv.quiet) complain(path + ": " + reply.error->message);
+      status = exit_unknown;
+    } else {
+      state = text_field(reply.result, "state").value_or("unknown");
+      if (state != "running" && status == exit_ok) status = exit_not_running;
+    }
+    if (inv.quiet) continue;
+    if (inv.json) {
+      print(dump({{"path", reply.error ? path : text_field(reply.result, "path").value_or(path)},
+                  {"state", state}}));
+    } else {
+      print(state + "\n");
+    }
+  }
+  return status;
 }
 
 int run_ping(const Context& context) {

@@ -47,7 +47,10 @@ std::string notes_of(const Json& node, const std::string& state_word) {
   if (bool_field(node, "announced_stopping")) notes.push_back("announced STOPPING=1");
   const auto restarts = int_field(node, "restarts").value_or(0);
   if (node.is_object() && node.contains("last_exit") && (state_word != "running" || restarts > 0)) {
-    if (auto reason = exit_reason(node["last_exit"])) notes.push_back("last exit: " + *reason);
+    if (auto reason = exit_reason(node["last_exit"])) {
+      const auto why = text_field(node["last_exit"], "stopped_for");
+      notes.push_back("last exit: " + *reason + (why ? " (" + *why + ")" : ""));
+    }
   }
   if (is_supervisor(node)) {
     const auto limit = int_field(node, "intensity");

@@ -12,6 +12,7 @@
 
 #include "config/accounts.hpp"
 #include "config/env_file.hpp"
+#include "config/load_context.hpp"
 #include "config/signals.hpp"
 #include "config/text_file.hpp"
 
@@ -178,6 +179,14 @@ std::string read_env_text(const Field& field, const std::string& path) {
   std::string error;
   std::optional<std::string> text = read_text_file(path, kLargestEnvFile, error);
   if (!text) field.fail("cannot read " + path + ": " + error);
+  // Every child may name the same large file, many times over.
+  if (LoadContext* context = field.source().context) {
+    if (text->size() > context->env_bytes_left) {
+      field.fail("the env files of this config hold more than " +
+                 std::to_string(LoadContext::kMaxEnvFileBytes >> 20) + " MiB together");
+    }
+    context->env_bytes_left -= text->size();
+  }
   return std::move(*text);
 }
 

@@ -137,7 +137,7 @@ void read_command(const Field& field, ProcessSpec& process) {
 }
 
 void read_shell(const Field& field, ProcessSpec& process) {
-  process.argv = {"/bin/sh", "-c", field.non_empty_text()};
+  process.argv = {"/bin/sh", "-c", field.script_text()};
   process.via_shell = true;
 }
 

@@ -16,6 +16,8 @@ constexpr std::array<std::string_view, 4> kMethods{"fd", "tcp", "exec", "delay"}
 // Descriptors above this are refused: a program sizes nothing by them, but
 // a child's open-file limit may be as low as 1024.
 constexpr int kHighestReadyFd = 1023;
+// How far a probe command's wait grows while the program starts.
+constexpr Duration kExecMaxInterval{2000};
 
 bool is_address(const std::string& host) {
   unsigned char buffer[sizeof(in6_addr)];
@@ -59,7 +61,7 @@ void read_tcp_address(const Field& field, std::string& out_host, int& out_port) 
 void read_probe_command(const Field& field, std::vector<std::string>& argv, bool& via_shell) {
   argv.clear();
   if (field.node().IsScalar()) {
-    argv = {"/bin/sh", "-c", field.non_empty_text()};
+    argv = {"/bin/sh", "-c", field.script_text()};
     via_shell = true;
     return;
   }
@@ -87,15 +89,21 @@ Readiness read_readiness(const Field& field) {
   const std::vector<Field> entries = field.entries();
   const Field* method = nullptr;
   const Field* interval = nullptr;
+  const Field* max_interval = nullptr;
   for (const Field& entry : entries) {
     const std::string key = entry.key();
     if (key == "interval") {
       interval = &entry;
       continue;
     }
+    if (key == "max_interval") {
+      max_interval = &entry;
+      continue;
+    }
     if (std::find(kMethods.begin(), kMethods.end(), key) == kMethods.end()) {
       std::vector<std::string_view> valid(kMethods.begin(), kMethods.end());
       valid.push_back("interval");
+      valid.push_back("max_interval");
       fail_unknown_key(entry, valid);
     }
     if (method != nullptr) {
@@ -124,12 +132,26 @@ Readiness read_readiness(const Field& field) {
     ready.kind = Readiness::Kind::delay;
     ready.delay = method->positive_duration();
   }
-  if (interval != nullptr) {
-    if (ready.kind != Readiness::Kind::tcp && ready.kind != Readiness::Kind::exec) {
-      throw ConfigError(interval->key_location(),
-                        field.label() + ": 'interval' applies only to tcp and exec, not to " + key);
+  for (const Field* timing : {interval, max_interval}) {
+    if (timing != nullptr && ready.kind != Readiness::Kind::tcp &&
+        ready.kind != Readiness::Kind::exec) {
+      throw ConfigError(
+          timing->key_location(),
+          field.label() + ": '" + timing->key() + "' applies only to tcp and exec, not to " + key);
     }
-    ready.interval = interval->positive_duration();
+  }
+  if (interval != nullptr) ready.interval = interval->positive_duration();
+  // A probe command costs the program a connection, a login, a log line:
+  // it backs off by default. A connection attempt costs nearly nothing,
+  // and its readiness is seen within one interval.
+  if (ready.kind == Readiness::Kind::exec) ready.max_interval = kExecMaxInterval;
+  if (max_interval != nullptr) {
+    ready.max_interval = max_interval->positive_duration();
+    if (ready.max_interval < ready.interval) {
+      throw ConfigError(max_interval->value_location(),
+                        field.label() + ": max_interval (" + format_duration(ready.max_interval) +
+                            ") is shorter than interval (" + format_duration(ready.interval) + ")");
+    }
   }
   return ready;
 }

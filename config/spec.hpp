@@ -99,8 +99,11 @@ struct Readiness {
   int port = 0;                     // tcp
   std::vector<std::string> argv{};  // exec: the probe command
   bool via_shell = false;           // exec: argv is {"/bin/sh", "-c", script}
-  Duration interval{100};           // tcp, exec: time between two probes
-  Duration delay{0};                // delay
+  Duration interval{100};           // tcp, exec: time between the first two probes
+  // tcp, exec: each failed probe doubles the wait before the next, up to
+  // this; no more than `interval` (0) keeps the wait at `interval`.
+  Duration max_interval{0};
+  Duration delay{0};  // delay
   bool operator==(const Readiness&) const = default;
 };
 // Limits on what a process and everything it starts may use together,

@@ -6,6 +6,9 @@
 namespace otpd::config {
 namespace {
 
+// Longer text is not taken for a misspelling of anything.
+constexpr std::size_t kLongestTypo = 128;
+
 char fold(char c) {
   return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
 }
@@ -33,10 +36,17 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::optional<std::string> nearest(std::string_view written,
                                    const std::vector<std::string_view>& candidates) {
+  // The distance costs time and memory in the product of the lengths, and
+  // text of any length may arrive: a typo of a key is short.
+  if (written.size() > kLongestTypo) return std::nullopt;
   const std::size_t limit = std::max<std::size_t>(2, written.size() / 3);
   std::optional<std::string_view> best;
   std::size_t best_distance = 0;
   for (std::string_view candidate : candidates) {
+    // At least the difference in length apart.
+    const std::size_t apart = written.size() > candidate.size() ? written.size() - candidate.size()
+                                                                : candidate.size() - written.size();
+    if (apart > limit) continue;
     const std::size_t distance = edit_distance(written, candidate);
     if (distance > limit || distance >= written.size()) continue;
     if (!best || distance < best_distance) {

@@ -15,7 +15,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidate nearest to `written`, or nothing when even the nearest is too
 // far to be a plausible typo: more than max(2, length/3) edits, or as many
-// edits as `written` has characters. Ties go to the earlier candidate.
+// edits as `written` has characters, or `written` longer than 128
+// characters. Ties go to the earlier candidate.
 std::optional<std::string> nearest(std::string_view written,
                                    const std::vector<std::string_view>& candidates);
 

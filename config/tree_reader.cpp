@@ -12,6 +12,8 @@
 #include "config/backoff_reader.hpp"
 #include "config/dynamic_supervisor_reader.hpp"
 #include "config/exec_reader.hpp"
+#include "config/include_reader.hpp"
+#include "config/load_context.hpp"
 #include "config/logs_reader.hpp"
 #include "config/process_reader.hpp"
 #include "config/readiness_reader.hpp"
@@ -45,6 +47,11 @@ struct NodeDraft {
   // Keys that only make sense together, checked once all are read.
   std::optional<SourceLocation> start_timeout_where;
   std::optional<SourceLocation> watchdog_where;
+  // Some of its keys had errors (recorded, when the source collects them):
+  // the node is not whole, and checks that build on it are skipped.
+  bool incomplete = false;
+  // What ${NAME} in its values finds: its env_file and env.
+  Variables variables;
 };
 
 struct KeyRule {
@@ -55,6 +62,9 @@ struct KeyRule {
   bool decides_kind;
   void (*read)(const Field&, NodeDraft&);
 };
+
+// The most copies `instances` makes of one child.
+constexpr long long kMaxInstances = 1000;
 
 void read_name(const Field& field, NodeDraft& node);
 void read_children(const Field& field, NodeDraft& node);
@@ -153,6 +163,8 @@ constexpr KeyRule kKeys[] = {
     {"cpu_max", kProcess, false, [](const Field& f, NodeDraft& n) { read_cpu_max(f, n.process); }},
     {"pids_max", kProcess, false,
      [](const Field& f, NodeDraft& n) { read_pids_max(f, n.process); }},
+    // Read by the list the child is in, which makes the copies.
+    {"instances", kProcess, false, [](const Field& f, NodeDraft&) { f.integer(1, kMaxInstances); }},
 };
 
 const KeyRule* find_rule(std::string_view name) {
@@ -234,46 +246,150 @@ Kind decide_kind(const Field& mapping, const std::vector<Field>& entries) {
   return kind;
 }
 
+// " (to put it under 'env' on line 5, indent it more than 'env')": a key
+// that belongs to the empty value written just above it, which YAML read
+// as a sibling because both are indented alike.
+std::string under_previous_hint(const std::vector<Field>& entries, std::size_t i) {
+  if (i == 0) return "";
+  const Field& previous = entries[i - 1];
+  if (!previous.node().IsNull()) return "";
+  const SourceLocation above = previous.key_location();
+  const SourceLocation here = entries[i].key_location();
+  if (here.line != above.line + 1 || here.column != above.column) return "";
+  return " (to put it under '" + previous.key() + "' on line " + std::to_string(above.line) +
+         ", indent it more than '" + previous.key() + "')";
+}
+
+// What the values of the source refer to while one child is read.
+class ReadingScope {
+ public:
+  ReadingScope(const Source& source, const Variables* variables)
+      : source_(source), saved_(source.variables) {
+    source_.variables = variables;
+  }
+  ~ReadingScope() { source_.variables = saved_; }
+  ReadingScope(const ReadingScope&) = delete;
+  ReadingScope& operator=(const ReadingScope&) = delete;
+
+ private:
+  const Source& source_;
+  const Variables* saved_;
+};
+
+// The copy being read, for {{i}}.
+class CopyScope {
+ public:
+  CopyScope(const Source& source, int instance) : source_(source), saved_(source.instance) {
+    source_.instance = instance;
+  }
+  ~CopyScope() { source_.instance = saved_; }
+  CopyScope(const CopyScope&) = delete;
+  CopyScope& operator=(const CopyScope&) = delete;
+
+ private:
+  const Source& source_;
+  int saved_;
+};
+
 // Reads a child (or, with `fixed` = kRoot, the root supervisor) in the order
 // that gives the most useful first error: misspelt keys, then what kind of
-// child it is, then keys that do not fit that kind, then the values.
+// child it is, then keys that do not fit that kind, then the values. When
+// the source collects errors, each key's error is recorded and the others
+// are read all the same; `incomplete` then says the node is not whole.
 NodeDraft read_node(const Field& mapping, std::optional<Kind> fixed) {
+  const Source& source = mapping.source();
   const std::vector<Field> entries = mapping.entries(Field::Labels::plain);
   const unsigned possible = fixed ? static_cast<unsigned>(*fixed) : kChild;
-  for (const Field& entry : entries) {
-    if (!find_rule(entry.key())) fail_unknown_key(entry, key_names(possible));
+  std::vector<bool> skip(entries.size(), false);
+  NodeDraft node;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (find_rule(entries[i].key())) continue;
+    skip[i] = true;
+    node.incomplete = true;
+    attempt(source, [&] {
+      const std::string hint = under_previous_hint(entries, i);
+      if (hint.empty()) fail_unknown_key(entries[i], key_names(possible));
+      throw ConfigError(entries[i].key_location(),
+                        "unknown key " + quoted(entries[i].key()) + hint);
+    });
   }
 
-  NodeDraft node;
+  std::vector<Field> known;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (!skip[i]) known.push_back(entries[i]);
+  }
   if (fixed) {
     node.kind = *fixed;
   } else {
-    if (!mapping.node()["name"]) {
-      throw ConfigError(locate(mapping.source(), mapping.node()), "a child needs a 'name'");
+    auto decide = [&] {
+      if (!mapping.node()["name"]) {
+        throw ConfigError(locate(source, mapping.node()), "a child needs a 'name'");
+      }
+      node.kind = decide_kind(mapping, known);
+    };
+    if (node.incomplete) {
+      // A misspelt key may be the missing 'name' or 'command': its own
+      // error says so; another about what it left out would only repeat it.
+      try {
+        decide();
+      } catch (const ConfigError&) {
+        return node;
+      }
+    } else if (!attempt(source, decide)) {
+      node.incomplete = true;
+      return node;
     }
-    node.kind = decide_kind(mapping, entries);
   }
 
-  for (const Field& entry : entries) {
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (skip[i]) continue;
+    const Field& entry = entries[i];
     const KeyRule& rule = *find_rule(entry.key());
     if (!(rule.applies_to & node.kind)) {
-      throw ConfigError(entry.key_location(), "'" + entry.key() + "' applies only to " +
-                                                  describe_kinds(rule.applies_to) + ", not to " +
-                                                  describe_kind(node.kind));
+      skip[i] = true;
+      node.incomplete = true;
+      attempt(source, [&] {
+        throw ConfigError(entry.key_location(), "'" + entry.key() + "' applies only to " +
+                                                    describe_kinds(rule.applies_to) + ", not to " +
+                                                    describe_kind(node.kind));
+      });
     }
   }
-  // Children last: whether they may be significant depends on the
-  // supervisor's auto_shutdown, wherever it is written.
-  for (const Field& entry : entries) {
-    if (entry.key() != "children") find_rule(entry.key())->read(entry, node);
-  }
-  for (const Field& entry : entries) {
-    if (entry.key() == "children") find_rule(entry.key())->read(entry, node);
+  // The env files and env first, wherever they are written: the other
+  // values may refer to their variables. Children last: whether they may
+  // be significant depends on the supervisor's auto_shutdown, wherever it
+  // is written.
+  const ReadingScope scope(source, node.kind == kProcess ? &node.variables : nullptr);
+  auto read_keys = [&](auto wanted) {
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (skip[i] || !wanted(entries[i].key())) continue;
+      if (!attempt(source, [&] { find_rule(entries[i].key())->read(entries[i], node); })) {
+        node.incomplete = true;
+      }
+    }
+  };
+  read_keys([](const std::string& key) { return key == "env_file"; });
+  for (const auto& [name, value] : node.process.file_env) node.variables.set(name, value);
+  read_keys([](const std::string& key) { return key == "env"; });
+  for (const auto& [name, value] : node.process.env) node.variables.set(name, value);
+  read_keys([](const std::string& key) {
+    return key != "env_file" && key != "env" && key != "children";
+  });
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (skip[i] || entries[i].key() != "children") continue;
+    const std::size_t before = error_count(source);
+    if (!attempt(source, [&] { find_rule("children")->read(entries[i], node); }) ||
+        error_count(source) != before) {
+      node.incomplete = true;
+    }
   }
   if (node.child.significant && node.child.restart == RestartType::permanent) {
-    throw ConfigError(node.significant_where,
-                      "significant: a permanent child is always restarted, so its end can never "
-                      "shut the supervisor down (make it transient or temporary)");
+    node.incomplete = true;
+    attempt(source, [&] {
+      throw ConfigError(node.significant_where,
+                        "significant: a permanent child is always restarted, so its end can never "
+                        "shut the supervisor down (make it transient or temporary)");
+    });
   }
   return node;
 }
@@ -409,31 +525,134 @@ void check_sibling_references(const std::vector<Field>& elements,
   }
 }
 
-void read_children(const Field& field, NodeDraft& node) {
-  if (field.node().IsNull())
-    field.fail("expected a list of children, found nothing (write [] for none)");
-  field.require_list("a list of children");
-  std::unordered_map<std::string, int> first_line;  // of each sibling's name
-  const std::vector<Field> elements = field.elements();
-  node.supervisor.children.reserve(elements.size());
-  for (const Field& element : elements) {
-    element.require_mapping("a mapping for each child");
-    NodeDraft child = read_node(element, std::nullopt);
-    const auto [first, inserted] = first_line.emplace(child.child.name, child.name_where.line);
-    if (!inserted) {
-      throw ConfigError(child.name_where, "duplicate child name '" + child.child.name +
-                                              "' (first used at line " +
-                                              std::to_string(first->second) + ")");
+// The children of one supervisor as they are read, from its own list and
+// from the files that list includes.
+struct Siblings {
+  NodeDraft& node;
+  // Where each name was first used.
+  std::unordered_map<std::string, SourceLocation> first = {};
+  // The element each child read whole was read from, in order.
+  std::vector<Field> read = {};
+  bool all_whole = true;
+};
+
+std::string first_used(const SourceLocation& first, const SourceLocation& here) {
+  if (first.file == here.file) return "first used at line " + std::to_string(first.line);
+  return "first used at " + first.file + ":" + std::to_string(first.line);
+}
+
+// Values in `node` once its aliases are expanded: what one more copy of it
+// costs a reader. Nesting is bounded by the document's limits.
+std::size_t count_values(const YamlNode& node) {
+  std::size_t count = 1;
+  if (node.IsMap()) {
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      count += count_values(node.key(i)) + count_values(node.value(i));
     }
-    if (child.child.significant && node.supervisor.auto_shutdown == AutoShutdown::never) {
-      throw ConfigError(child.significant_where,
-                        "significant: the supervisor's auto_shutdown is 'never', so a significant "
-                        "child would change nothing (set auto_shutdown to any_significant or "
-                        "all_significant on the supervisor)");
-    }
-    node.supervisor.children.push_back(finish_child(child, element));
+  } else if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i) count += count_values(node.element(i));
   }
-  check_sibling_references(elements, node.supervisor.children);
+  return count;
+}
+
+// How many copies of a process `instances` asks for; 0 without the key.
+// The copies beyond the first count against the load's values.
+int copies_of(const Field& element) {
+  if (!element.node()["instances"]) return 0;
+  // 'instances' on what is not a process: read_node says so.
+  if (!element.node()["command"] && !element.node()["shell"]) return 0;
+  for (const Field& entry : element.entries(Field::Labels::plain)) {
+    if (entry.key() != "instances") continue;
+    const auto copies = static_cast<std::size_t>(entry.integer(1, kMaxInstances));
+    if (LoadContext* context = element.source().context) {
+      const std::size_t cost = count_values(element.node()) * (copies - 1);
+      if (cost > context->values_left) {
+        entry.fail(std::to_string(copies) + " copies of this child take the config past " +
+                   std::to_string(kFileLimits.max_values) + " values");
+      }
+      context->values_left -= cost;
+    }
+    return static_cast<int>(copies);
+  }
+  return 0;
+}
+
+bool names_its_copies(const Field& element) {
+  const YamlNode name = element.node()["name"];
+  return name && name.IsScalar() && name.Scalar().find("{{i}}") != std::string::npos;
+}
+
+// One child, or one copy (`instance` > 0) of a child with `instances`.
+void read_one(const Field& element, int instance, Siblings& siblings) {
+  const Source& source = element.source();
+  const std::size_t before = error_count(source);
+  NodeDraft child = read_node(element, std::nullopt);
+  if (child.incomplete || error_count(source) != before) return;
+  if (instance > 0 && !names_its_copies(element)) {
+    child.child.name += "-" + std::to_string(instance);
+  }
+  const auto [first, inserted] = siblings.first.emplace(child.child.name, child.name_where);
+  if (!inserted) {
+    throw ConfigError(child.name_where, "duplicate child name '" + child.child.name + "' (" +
+                                            first_used(first->second, child.name_where) + ")");
+  }
+  // A supervisor whose own keys had errors may not have read its
+  // auto_shutdown: the check would only repeat them.
+  const NodeDraft& node = siblings.node;
+  if (child.child.significant && node.supervisor.auto_shutdown == AutoShutdown::never &&
+      !node.incomplete) {
+    throw ConfigError(child.significant_where,
+                      "significant: the supervisor's auto_shutdown is 'never', so a "
+                      "significant child would change nothing (set auto_shutdown to "
+                      "any_significant or all_significant on the supervisor)");
+  }
+  siblings.node.supervisor.children.push_back(finish_child(child, element));
+  siblings.read.push_back(element);
+}
+
+void read_element(const Field& element, Siblings& siblings) {
+  element.require_mapping("a mapping for each child");
+  const int copies = copies_of(element);
+  if (copies == 0) {
+    read_one(element, 0, siblings);
+    return;
+  }
+  const Source& source = element.source();
+  for (int instance = 1; instance <= copies; ++instance) {
+    const std::size_t before = error_count(source);
+    const CopyScope copy(source, instance);
+    read_one(element, instance, siblings);
+    // The other copies would only repeat the error.
+    if (error_count(source) != before) return;
+  }
+}
+
+void read_child_list(const Field& list, Siblings& siblings) {
+  if (list.node().IsNull())
+    list.fail("expected a list of children, found nothing (write [] for none)");
+  list.require_list("a list of children");
+  for (const Field& element : list.elements()) {
+    const Source& source = element.source();
+    const std::size_t before = error_count(source);
+    const bool whole = attempt(source, [&] {
+      if (is_include(element)) {
+        read_included(element, [&](const Field& children) { read_child_list(children, siblings); });
+      } else {
+        read_element(element, siblings);
+      }
+    });
+    if (!whole || error_count(source) != before) siblings.all_whole = false;
+  }
+}
+
+void read_children(const Field& field, NodeDraft& node) {
+  Siblings siblings{node};
+  read_child_list(field, siblings);
+  // A big tree's specs are kept for its whole life: no room to spare.
+  node.supervisor.children.shrink_to_fit();
+  // Sibling references name children that may be missing only because they
+  // had errors: checked when every child was read whole.
+  if (siblings.all_whole) check_sibling_references(siblings.read, node.supervisor.children);
 }
 
 }  // namespace
@@ -448,7 +667,15 @@ SupervisorSpec read_tree(const Field& tree) {
 
 ChildSpec read_child(const Field& mapping) {
   mapping.require_mapping("a mapping with the child's 'name' and settings");
+  for (const Field& entry : mapping.entries(Field::Labels::plain)) {
+    if (entry.key() == "instances") {
+      throw ConfigError(entry.key_location(),
+                        "instances: a child spec starts one child; start each copy under its "
+                        "own name");
+    }
+  }
   NodeDraft child = read_node(mapping, std::nullopt);
+  if (child.incomplete) return {};  // its errors are recorded
   if (child.child.significant) {
     throw ConfigError(child.significant_where,
                       "significant: a dynamic supervisor has no auto_shutdown, so a significant "

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/error.hpp"
+#include "config/indentation.hpp"
 
 namespace otpd::config {
 namespace {
@@ -42,6 +43,7 @@ class BoundedEvents : public YAML::EventHandler {
   explicit BoundedEvents(const YamlLimits& limits) : limits_(limits) {}
 
   const std::vector<DocumentSeen>& documents() const { return documents_; }
+  std::size_t values() const { return total_; }
 
   void OnDocumentStart(const YAML::Mark& mark) override {
     // yaml-cpp 0.7 answers some misplaced characters (a ',' outside [] or
@@ -196,11 +198,29 @@ std::string unexpected(const std::string& text, const YAML::Mark& mark) {
   return "unexpected character";
 }
 
+// yaml-cpp's messages for a line that does not fit the structure around
+// it, which is nearly always a matter of its indentation.
+bool is_structure_error(const std::string& message) {
+  return message == "end of map not found" || message == "end of sequence not found" ||
+         message == "illegal map value" || message == "illegal block entry" ||
+         message == "block sequence entries are not allowed in this context";
+}
+
+[[noreturn]] void throw_invalid(const std::string& text, const Source& source,
+                                const YAML::Exception& error) {
+  if (is_structure_error(error.msg) && !error.mark.is_null()) {
+    if (auto why = explain_indentation(text, error.mark.line + 1, error.mark.column + 1)) {
+      throw ConfigError({source.file, why->line, why->column}, "invalid YAML: " + why->message);
+    }
+  }
+  throw ConfigError(locate(source, error.mark), "invalid YAML: " + error.msg);
+}
+
 // Reads up to three documents' worth of events: enough to tell one
 // document from two, and a real second document from yaml-cpp going round
 // in circles on the same character.
 std::vector<DocumentSeen> check_events(const std::string& text, const Source& source,
-                                       const YamlLimits& limits) {
+                                       const YamlLimits& limits, std::size_t* values) {
   BoundedEvents events(limits);
   std::istringstream stream(text);
   YAML::Parser parser(stream);
@@ -212,8 +232,9 @@ std::vector<DocumentSeen> check_events(const std::string& text, const Source& so
         locate(source, refused.mark),
         "invalid YAML: " + (refused.stuck ? unexpected(text, refused.mark) : refused.message));
   } catch (const YAML::Exception& error) {
-    throw ConfigError(locate(source, error.mark), "invalid YAML: " + error.msg);
+    throw_invalid(text, source, error);
   }
+  if (values != nullptr) *values = events.values();
   return events.documents();
 }
 
@@ -221,12 +242,13 @@ std::vector<DocumentSeen> check_events(const std::string& text, const Source& so
 
 std::unique_ptr<const YamlTree> parse_single_document(const std::string& text, const Source& source,
                                                       const std::string& when_empty,
-                                                      const YamlLimits& limits) {
+                                                      const YamlLimits& limits,
+                                                      std::size_t* values) {
   if (text.size() > limits.max_bytes) {
     throw ConfigError({source.file, 0, 0}, "the text is larger than " +
                                                mebibytes(limits.max_bytes) + "; nothing was read");
   }
-  const std::vector<DocumentSeen> documents = check_events(text, source, limits);
+  const std::vector<DocumentSeen> documents = check_events(text, source, limits, values);
   if (documents.size() > 1) {
     const DocumentSeen& second = documents[1];
     throw ConfigError(locate(source, second.has_value ? second.first_value : second.start),
@@ -244,7 +266,7 @@ std::unique_ptr<const YamlTree> parse_single_document(const std::string& text, c
     // now kept.
     parser.HandleNextDocument(builder);
   } catch (const YAML::Exception& error) {
-    throw ConfigError(locate(source, error.mark), "invalid YAML: " + error.msg);
+    throw_invalid(text, source, error);
   }
   if (!tree->root() || tree->root().IsNull()) {
     throw ConfigError({source.file, 0, 0}, when_empty);

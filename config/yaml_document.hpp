@@ -35,8 +35,11 @@ inline constexpr YamlLimits kChildSpecLimits{std::size_t{1} << 20, 128, 100'000}
 // problem: invalid YAML, a second document, a limit exceeded, an alias
 // that refers to the node containing it. An empty text fails with
 // `when_empty`.
+// `values`, when given, is set to the number of values the document holds
+// once its aliases are expanded.
 std::unique_ptr<const YamlTree> parse_single_document(const std::string& text, const Source& source,
                                                       const std::string& when_empty,
-                                                      const YamlLimits& limits = kFileLimits);
+                                                      const YamlLimits& limits = kFileLimits,
+                                                      std::size_t* values = nullptr);
 
 }  // namespace otpd::config

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "config/duration.hpp"
+#include "config/load_context.hpp"
 
 namespace otpd::config {
 namespace {
@@ -19,11 +20,6 @@ bool looks_numeric(const std::string& text) {
   return error == std::errc{} && stop == end;
 }
 
-std::string quoted(const std::string& text) {
-  if (text.size() <= kLongestQuotedValue) return "'" + text + "'";
-  return "'" + text.substr(0, kLongestQuotedValue) + "...'";
-}
-
 std::string shortest_text(double value) {
   char buffer[32];
   auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
@@ -31,6 +27,11 @@ std::string shortest_text(double value) {
 }
 
 }  // namespace
+
+std::string quoted(const std::string& text) {
+  if (text.size() <= kLongestQuotedValue) return "'" + text + "'";
+  return "'" + text.substr(0, kLongestQuotedValue) + "...'";
+}
 
 SourceLocation locate(const Source& source, const YAML::Mark& mark) {
   if (mark.is_null() || mark.line < 0) return {source.file, 0, 0};
@@ -85,12 +86,77 @@ void Field::fail(const std::string& message) const {
 }
 
 void Field::fail_expected(const std::string& what, const std::string& hint) const {
-  fail("expected " + what + ", found " + describe(value_) + hint);
+  std::string found = describe(value_);
+  if (value_.IsScalar()) {
+    // What was read, and what it was read from.
+    try {
+      const std::string value = expanded(true);
+      if (value != value_.Scalar()) found = quoted(value) + " (from " + found + ")";
+    } catch (const ConfigError&) {
+      // The value as written will do.
+    }
+  }
+  fail("expected " + what + ", found " + found + hint);
+}
+
+SourceLocation Field::place_in_value(const std::string& token) const {
+  const SourceLocation start = value_location();
+  const YAML::Mark mark = value_.Mark();
+  if (source_->text == nullptr || mark.is_null() || mark.pos < 0 || token.empty()) return start;
+  const std::string_view text = *source_->text;
+  const auto from = static_cast<std::size_t>(mark.pos);
+  if (from >= text.size()) return start;
+  // A quoted or folded value is written longer than it reads, but not
+  // much: the search stays near the value.
+  const std::size_t window = std::min(text.size() - from, value_.Scalar().size() * 4 + 1024);
+  const std::size_t found = text.substr(from, window).find(token);
+  if (found == std::string_view::npos) return start;
+  SourceLocation place = start;
+  for (std::size_t i = from; i < from + found; ++i) {
+    if (text[i] == '\n') {
+      ++place.line;
+      place.column = 1;
+    } else {
+      ++place.column;
+    }
+  }
+  return place;
+}
+
+std::string Field::expanded(bool variables_too) const {
+  const std::string& written = value_.Scalar();
+  const Expansion how{.variables = source_->variables,
+                      .instance = source_->instance,
+                      .variables_too = variables_too};
+  if (!needs_expansion(written, how)) return written;
+  std::string result;
+  try {
+    result = expand(written, how);
+  } catch (const ExpansionError& error) {
+    throw ConfigError(place_in_value(error.token),
+                      label_.empty() ? error.message : label_ + ": " + error.message);
+  }
+  if (LoadContext* context = source_->context; context && result.size() > written.size()) {
+    const std::size_t growth = result.size() - written.size();
+    if (growth > context->growth_left) {
+      fail("expanding its variables makes the values of the config longer than " +
+           std::to_string(LoadContext::kMaxExpansionGrowth >> 20) + " MiB in all");
+    }
+    context->growth_left -= growth;
+  }
+  return result;
 }
 
 std::string Field::text() const {
   if (!value_.IsScalar()) fail_expected("a string");
-  return value_.Scalar();
+  return expanded(true);
+}
+
+std::string Field::script_text() const {
+  if (!value_.IsScalar()) fail_expected("a string");
+  std::string result = expanded(false);
+  if (result.empty()) fail("must not be empty");
+  return result;
 }
 
 std::string Field::non_empty_text() const {
@@ -102,7 +168,7 @@ std::string Field::non_empty_text() const {
 long long Field::integer(long long min, long long max) const {
   const std::string expected = "a whole number >= " + std::to_string(min);
   if (!value_.IsScalar()) fail_expected(expected);
-  const std::string& written = value_.Scalar();
+  const std::string written = expanded(true);
   long long result = 0;
   const char* end = written.data() + written.size();
   auto [stop, error] = std::from_chars(written.data(), end, result);
@@ -116,7 +182,7 @@ long long Field::integer(long long min, long long max) const {
 double Field::number_at_least(double min) const {
   const std::string expected = "a number";
   if (!value_.IsScalar()) fail_expected(expected);
-  const std::string& written = value_.Scalar();
+  const std::string written = expanded(true);
   double result = 0;
   const char* end = written.data() + written.size();
   auto [stop, error] = std::from_chars(written.data(), end, result);
@@ -131,7 +197,7 @@ double Field::number_at_least(double min) const {
 // meant as a string is never taken for a boolean, nor the other way round.
 bool Field::boolean() const {
   if (value_.IsScalar()) {
-    const std::string& written = value_.Scalar();
+    const std::string written = expanded(true);
     if (written == "true" || written == "True" || written == "TRUE") return true;
     if (written == "false" || written == "False" || written == "FALSE") return false;
   }
@@ -141,14 +207,14 @@ bool Field::boolean() const {
 Duration Field::duration() const {
   const std::string expected = "a duration such as 5s, 250ms or 1m30s";
   if (!value_.IsScalar()) fail_expected(expected);
-  const std::string& written = value_.Scalar();
+  const std::string written = expanded(true);
   if (auto parsed = parse_duration(written)) return *parsed;
   fail_expected(expected, " (" + duration_error(written) + ")");
 }
 
 Duration Field::positive_duration() const {
   const Duration result = duration();
-  if (result <= Duration::zero()) fail("must be longer than 0s, found " + quoted(value_.Scalar()));
+  if (result <= Duration::zero()) fail("must be longer than 0s, found " + quoted(expanded(true)));
   return result;
 }
 
@@ -175,7 +241,7 @@ std::vector<Field> Field::entries(Labels labels) const {
     const auto [first, inserted] = seen.emplace(name, result.size());
     if (!inserted) {
       throw ConfigError(locate(*source_, key),
-                        "duplicate key '" + name + "' (first at line " +
+                        "duplicate key " + quoted(name) + " (first at line " +
                             std::to_string(result[first->second].key_location().line) + ")");
     }
     std::string label = labels == Labels::plain || label_.empty() ? name : label_ + "." + name;
@@ -203,7 +269,7 @@ void fail_unknown_key(const Field& entry, const std::vector<std::string_view>& v
   }
   std::string hint = did_you_mean(key, valid);
   if (hint.empty()) hint = " (valid keys: " + join(valid) + ")";
-  throw ConfigError(entry.key_location(), "unknown key '" + key + "'" + hint);
+  throw ConfigError(entry.key_location(), "unknown key " + quoted(key) + hint);
 }
 
 }  // namespace otpd::config

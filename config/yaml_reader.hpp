@@ -11,20 +11,66 @@
 #include <vector>
 
 #include "config/error.hpp"
+#include "config/expansion.hpp"
 #include "config/spec.hpp"
 #include "config/suggest.hpp"
 #include "config/yaml_tree.hpp"
 
 namespace otpd::config {
 
+struct LoadContext;
+
 // What every parser needs to know about the file being read.
 struct Source {
   std::string file;      // as it should appear in messages
   std::string base_dir;  // absolute; relative paths in the file resolve against it
+  // Where readers record an error and go on, so that one run reports all
+  // of a file's errors; without it the first error is thrown.
+  ErrorList* errors = nullptr;
+  // What the files of one load share (includes, bounds); may be null.
+  LoadContext* context = nullptr;
+  // The text as written, to place an error inside a value; may be null.
+  const std::string* text = nullptr;
+
+  // What the value being read may refer to, set by the reader of a child
+  // for the time it reads it: ${NAME} finds the child's env_file and env
+  // (null: otpd's environment only), {{i}} is the copy's number (0: not a
+  // copy).
+  mutable const Variables* variables = nullptr;
+  mutable int instance = 0;
 };
+
+// Runs `read`. When the source collects errors, a ConfigError it throws is
+// recorded and false returned, so that the caller goes on with the next
+// value; otherwise the error propagates.
+template <typename Read>
+bool attempt(const Source& source, Read&& read) {
+  if (source.errors == nullptr) {
+    read();
+    return true;
+  }
+  try {
+    read();
+    return true;
+  } catch (const ConfigErrors& many) {
+    for (const ConfigError& error : many.errors()) source.errors->add(error);
+  } catch (const ConfigError& error) {
+    source.errors->add(error);
+  }
+  return false;
+}
+
+// How many errors have been recorded so far: a reader compares counts to
+// know whether a value it read is whole.
+inline std::size_t error_count(const Source& source) {
+  return source.errors == nullptr ? 0 : source.errors->size();
+}
 
 SourceLocation locate(const Source& source, const YAML::Mark& mark);
 SourceLocation locate(const Source& source, const YamlNode& node);
+
+// 'TEXT' in quotes, cut after 40 characters: a value named in a message.
+std::string quoted(const std::string& text);
 
 // "a mapping", "a list", "a number", "a string" or "nothing".
 std::string kind_of(const YamlNode& node);
@@ -54,8 +100,14 @@ class Field {
   // "LABEL: expected WHAT, found <describe(value)>" plus an optional hint.
   [[noreturn]] void fail_expected(const std::string& what, const std::string& hint = "") const;
 
-  std::string text() const;  // any scalar, as written
+  // Any scalar, as written, with ${NAME}, $$ and {{i}} expanded
+  // (config/expansion.hpp). Numbers, booleans and durations are read from
+  // the same expanded text.
+  std::string text() const;
   std::string non_empty_text() const;
+  // A shell script: {{i}} expanded, but ${NAME} and $$ left to the shell,
+  // which expands them from the child's environment when it runs.
+  std::string script_text() const;
   long long integer(long long min, long long max) const;
   double number_at_least(double min) const;
   bool boolean() const;
@@ -76,6 +128,12 @@ class Field {
   std::vector<Field> elements() const;
 
  private:
+  // The scalar expanded as `text()` returns it, or as a script.
+  std::string expanded(bool variables_too) const;
+  // Where `token` is written in the value, for an error inside it; the
+  // value's own place when the text is not at hand.
+  SourceLocation place_in_value(const std::string& token) const;
+
   const Source* source_;
   std::string label_;
   YamlNode key_;

@@ -4,9 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "cli/client.hpp"
 #include "cli/reload_view.hpp"
@@ -14,6 +12,8 @@
 #include "cli/socket_trust.hpp"
 #include "config/error.hpp"
 #include "config/loader.hpp"
+#include "config/text_file.hpp"
+#include "config/yaml_document.hpp"
 
 namespace otpd {
 namespace {
@@ -22,40 +22,49 @@ constexpr int exit_ok = 0;
 constexpr int exit_invalid = 1;
 constexpr int exit_unreachable = 3;
 
-}  // namespace
-
-int check_diff(const std::string& file, const std::string& socket, bool json) {
-  // Errors in FILE are found here, with FILE:LINE:COL, before asking otpd.
+// FILE checked where it is, for when no otpd can judge it.
+int check_here(const std::string& file) {
   try {
     config::load_file(file);
+    return exit_ok;
   } catch (const std::exception& e) {
     std::cerr << config::describe_failure(e) << '\n';
     return exit_invalid;
   }
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
+}
+
+}  // namespace
+
+int check_diff(const std::string& file, const std::string& socket, bool json) {
+  std::string error;
+  const std::optional<std::string> text =
+      config::read_text_file(file, config::kFileLimits.max_bytes, error);
+  if (!text) {
+    std::cerr << file << ": cannot read: " << error << '\n';
+    return exit_invalid;
+  }
 
   const ctl::Getenv getenv = [](const char* name) { return std::getenv(name); };
   const std::optional<std::string> flag =
       socket.empty() ? std::nullopt : std::optional<std::string>(socket);
   // The config goes to the socket, secrets and all: not to one that
   // someone else could have put there.
-  const std::string path = ctl::resolve_socket_path(flag, getenv, getuid());
+  const std::string path = ctl::choose_socket(flag, getenv, getuid()).path;
   const char* socket_env = getenv("OTPD_SOCKET");
   const bool chosen = flag || (socket_env != nullptr && *socket_env != '\0');
   if (const std::string why = ctl::socket_distrust(path, chosen, getuid()); !why.empty()) {
     std::cerr << "otpd: " << why << '\n';
-    return exit_unreachable;
+    return check_here(file) == exit_ok ? exit_unreachable : exit_invalid;
   }
   try {
     ctl::Client client(path, ctl::Ms{10'000});
     // The text, not the path: otpd may not be allowed to read the file, and
-    // should not read files on a client's say-so. Relative paths in it
-    // resolve against FILE's directory, as they would for otpd --config.
+    // should not read files on a client's say-so. otpd checks it as if it
+    // replaced its own file: relative paths start in that file's directory,
+    // so that a copy edited elsewhere shows only what really changes.
     const ctl::Reply reply = client.call(
         "reload", {{"dry_run", true},
-                   {"text", text.str()},
+                   {"text", *text},
                    {"file", std::filesystem::absolute(file).lexically_normal().string()}});
     if (reply.error) {
       std::cerr << "otpd: " << reply.error->message << '\n';
@@ -70,7 +79,8 @@ int check_diff(const std::string& file, const std::string& socket, bool json) {
     return exit_ok;
   } catch (const ctl::Unreachable& e) {
     std::cerr << "otpd: " << e.what() << '\n';
-    return exit_unreachable;
+    // Still worth knowing whether FILE is valid: 1 if not, 3 if it is.
+    return check_here(file) == exit_ok ? exit_unreachable : exit_invalid;
   } catch (const std::exception& e) {
     std::cerr << "otpd: " << e.what() << '\n';
     return exit_invalid;

@@ -8,13 +8,17 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "check_diff.hpp"
+#include "command_child.hpp"
 #include "config/loader.hpp"
 #include "config/signals.hpp"
 #include "control/commands.hpp"
@@ -32,13 +36,17 @@
 #include "process/cgroups.hpp"
 #include "process/child_records.hpp"
 #include "process/fd_limit.hpp"
+#include "process/left_behind.hpp"
+#include "process/leftovers.hpp"
 #include "process/low_fd.hpp"
 #include "process/os_processes.hpp"
 #include "process/reaper.hpp"
+#include "program_check.hpp"
 #include "service/notify.hpp"
 #include "service/reloader.hpp"
 #include "service/status_reporter.hpp"
 #include "service/watchdog.hpp"
+#include "supervise/group_owners.hpp"
 #include "supervise/status_summary.hpp"
 #include "supervise/tree.hpp"
 #include "workers/worker_pool.hpp"
@@ -262,6 +270,10 @@ int check(const std::string& file) {
   try {
     const auto config = otpd::config::load_file(file);
     const TreeCounts counts = count(config.tree);
+    // Valid, but a child that will fail to start is worth a word.
+    for (const std::string& warning : otpd::program_warnings(config.tree)) {
+      std::cerr << warning << '\n';
+    }
     std::cout << file << ": ok (" << counted(counts.processes, "process", "processes") << ", "
               << (counts.workers > 0 ? counted(counts.workers, "worker", "workers") + ", " : "")
               << counted(counts.supervisors, "supervisor", "supervisors") << ")\n";
@@ -290,9 +302,18 @@ void run_loop(boost::asio::io_context& io, otpd::log::EventLog& log) {
 
 int run(const otpd::Options& options) {
   otpd::log::EventLog log(options.log_format);
+  const bool with_command = !options.command.empty();
+  // The command after --, added to the file's tree at every reading of it.
+  otpd::service::Reloader::Complete complete;
+  if (with_command) {
+    complete = [command = options.command, cwd = std::filesystem::current_path().string()](
+                   otpd::config::Config& config) { otpd::add_command_child(config, command, cwd); };
+  }
   otpd::config::Config config;
   try {
-    config = otpd::config::load_file(options.config_file);
+    config = options.config_file.empty() ? otpd::empty_tree()
+                                         : otpd::config::load_file(options.config_file);
+    if (complete) complete(config);
   } catch (const std::exception& e) {
     log.error(otpd::config::describe_failure(e));
     return exit_usage;
@@ -338,11 +359,14 @@ int run(const otpd::Options& options) {
   events.observe([&outputs](const otpd::supervise::Event& event) {
     if (event.kind == otpd::supervise::EventKind::removed) outputs.forget(event.path);
   });
+  // An orphan is charged to the child whose process group it was in.
+  otpd::supervise::GroupOwners groups;
+  events.observe([&groups](const otpd::supervise::Event& event) { groups.observe(event); });
   otpd::process::Reaper reaper(
       io,
-      [&events](int pid, otpd::supervise::ExitStatus status) {
+      [&events, &groups](int pid, int group, otpd::supervise::ExitStatus status) {
         events.emit({.kind = otpd::supervise::EventKind::orphan_reaped,
-                     .path = "/",
+                     .path = groups.owner(group),
                      .pid = pid,
                      .status = status,
                      .reason = describe(status)});
@@ -370,22 +394,70 @@ int run(const otpd::Options& options) {
   int exit_code = exit_ok;
   bool stopping = false;
   otpd::service::Reloader reloader(
-      host, tree, log, manager, options.config_file, [&](const std::string& failed) {
+      host, tree, log, manager, options.config_file,
+      [&](const std::string& failed) {
         if (failed.empty()) {
           status_reporter.ready();
           return;
         }
         manager.ready(otpd::supervise::summarize(tree.census()) + "; " + failed);
-      });
+      },
+      complete);
 
   // The end of the tree is not yet the end of its processes: what was left
-  // of killed process groups is still dying, and otpd reaps it before it goes.
+  // of killed process groups is still dying, and otpd reaps it before it
+  // goes. Orphans that no group signal reached (a daemon in a session of
+  // its own) get SIGTERM, then SIGKILL, until none is left: no process of
+  // the tree outlives otpd.
+  std::function<void(int)> end_leftovers = [&](int round) {
+    const int signo = round == 0 ? SIGTERM : SIGKILL;
+    const int left = otpd::process::signal_leftovers(signo);
+    if (left == 0 && round > 0) {
+      io.stop();
+      return;
+    }
+    if (left > 0 && round == 0) {
+      // Named, so that the operator can find what the tree left behind.
+      auto named = otpd::process::LeftBehind::still_running();
+      for (auto& process : named) process.runs_on = false;
+      log.warning(counted(left, "process", "processes") +
+                  " otpd did not start still running: sending " + otpd::config::signal_name(signo) +
+                  (named.empty() ? std::string() : " to " + otpd::supervise::describe(named)));
+    } else if (left > 0 && round == 1) {
+      log.warning(counted(left, "process", "processes") +
+                  " otpd did not start outlive SIGTERM: sending SIGKILL");
+    }
+    reaper.drain(std::chrono::seconds(round == 0 ? 2 : 1), [&, round](bool all_gone) {
+      if (all_gone || round >= 10) {
+        if (!all_gone) {
+          auto named = otpd::process::LeftBehind::still_running();
+          for (auto& process : named) process.runs_on = false;
+          log.warning("processes otpd did not start outlive SIGKILL; leaving them" +
+                      (named.empty() ? std::string() : ": " + otpd::supervise::describe(named)));
+        }
+        io.stop();
+        return;
+      }
+      end_leftovers(round + 1);
+    });
+  };
   auto finish = [&] {
     containment.close(log);
     reaper.drain(std::chrono::seconds(2), [&](bool all_gone) {
-      if (!all_gone) log.warning("processes otpd did not start are still running; leaving them");
-      io.stop();
+      if (all_gone) {
+        io.stop();
+        return;
+      }
+      end_leftovers(0);
     });
+  };
+  // otpd -- COMMAND exits as the command did, also after a stop that
+  // otpd was asked for: the command's exit then is its answer to SIGTERM.
+  auto command_exit_code = [&]() -> std::optional<int> {
+    if (!with_command) return std::nullopt;
+    const auto node = tree.status(otpd::command_child_name);
+    if (!node || !node->last_exit || !node->last_exit->status) return std::nullopt;
+    return exit_code_of(*node->last_exit->status);
   };
 
   tree.on_exit = [&](const otpd::supervise::ExitReason& reason) {
@@ -418,14 +490,37 @@ int run(const otpd::Options& options) {
     manager.stopping("stopping the tree (" + why + ")");
     tree.stop([&](otpd::supervise::Done) {
       log.info("stopped");
+      if (const auto code = command_exit_code()) exit_code = *code;
       finish();
     });
   };
 
+  // Signals that mean something to the command given after --, as tini
+  // passes them on; without a command otpd has no use for them.
+  auto pass_on = [&](int signo) {
+    const std::string name = otpd::config::signal_name(signo);
+    if (!with_command) {
+      log.warning("received " + name + ", which otpd does not use; ignored");
+      return;
+    }
+    std::string error;
+    // Where its stop signal goes, as for otpctl signal (docs/config.md).
+    if (tree.signal_child(otpd::command_child_name, signo, error).pid <= 0) {
+      log.warning("received " + name + " for the command, which is not running: " + error);
+    }
+  };
   otpd::loop::SignalWatcher signals(io, [&](int signo) {
+    if (signo == SIGHUP && options.config_file.empty()) {
+      pass_on(signo);
+      return;
+    }
     if (signo == SIGHUP) {
       if (stopping) return;  // the tree is going away; nothing to reload into
       reloader.reload("SIGHUP", [](const otpd::control::ReloadOutcome&) {});
+      return;
+    }
+    if (signo == SIGUSR1 || signo == SIGUSR2) {
+      pass_on(signo);
       return;
     }
     stop_tree("received " + otpd::config::signal_name(signo));
@@ -446,8 +541,13 @@ int run(const otpd::Options& options) {
       &json_calls);
   otpd::control::Server server(io, std::move(*listening), *policy, commands, events, log);
 
-  log.info("otpd " OTPD_VERSION " (pid " + std::to_string(getpid()) + ") starting " +
-           options.config_file + ": " + counted(counts.processes, "process", "processes") + " " +
+  std::string what = options.config_file;
+  if (with_command) {
+    what += std::string(what.empty() ? "" : " ") + "--";
+    for (const auto& arg : options.command) what += " " + arg;
+  }
+  log.info("otpd " OTPD_VERSION " (pid " + std::to_string(getpid()) + ") starting " + what + ": " +
+           counted(counts.processes, "process", "processes") + " " +
            (counts.workers > 0 ? "and " + counted(counts.workers, "worker", "workers") + " " : "") +
            "under " + counted(counts.supervisors, "supervisor", "supervisors") +
            "; control socket " + socket_path);
@@ -488,7 +588,7 @@ int main(int argc, char** argv) {
   std::string error;
   const auto options = otpd::parse_options(args, error);
   if (!options) {
-    std::cerr << "otpd: " << error << "\n\n" << otpd::usage_text;
+    std::cerr << "otpd: " << error << "\n" << otpd::usage_synopsis;
     return exit_usage;
   }
   switch (options->mode) {

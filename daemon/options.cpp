@@ -1,12 +1,19 @@
 #include "options.hpp"
 
+#include <cstddef>
+
 namespace otpd {
 
-const char* const usage_text =
-    "Usage: otpd --config FILE [--socket PATH] [--log-format human|json] [--no-cgroups]\n"
-    "       otpd check FILE\n"
-    "       otpd check --diff FILE [--json] [--socket PATH]\n"
-    "       otpd --help | --version\n"
+#define OTPD_SYNOPSIS                                                                    \
+  "Usage: otpd --config FILE [--socket PATH] [--log-format human|json] [--no-cgroups]\n" \
+  "       otpd [--config FILE] [OPTIONS] -- COMMAND [ARGS...]\n"                         \
+  "       otpd check FILE\n"                                                             \
+  "       otpd check --diff FILE [--json] [--socket PATH]\n"                             \
+  "       otpd --help | --version\n"
+
+const char* const usage_synopsis = OTPD_SYNOPSIS "Run 'otpd --help' for the options.\n";
+
+const char* const usage_text = OTPD_SYNOPSIS
     "\n"
     "Runs the supervision tree described in FILE in the foreground: children\n"
     "start in order, are restarted by their supervisor's strategy, and stop in\n"
@@ -15,10 +22,16 @@ const char* const usage_text =
     "the changes; an invalid FILE changes nothing.\n"
     "\n"
     "  -c, --config FILE      the tree to run (see docs/config.md)\n"
+    "  -- COMMAND [ARGS...]   run COMMAND as the tree's last child, the one whose\n"
+    "                         end ends otpd with its exit status, as tini does:\n"
+    "                         with FILE, beside its tree; without, alone.\n"
+    "                         SIGUSR1 and SIGUSR2 (and SIGHUP without FILE) are\n"
+    "                         passed on to it; otpctl knows it as 'main'\n"
     "      --socket PATH      the control socket otpctl talks to; default:\n"
     "                         $OTPD_SOCKET, else control.socket in FILE, else\n"
-    "                         /run/otpd/otpd.sock as root and\n"
-    "                         $XDG_RUNTIME_DIR/otpd.sock otherwise\n"
+    "                         /run/otpd/otpd.sock as root,\n"
+    "                         $XDG_RUNTIME_DIR/otpd.sock otherwise, or\n"
+    "                         /tmp/otpd-UID/otpd.sock without XDG_RUNTIME_DIR\n"
     "      --log-format FMT   human (default) or json: one JSON object per line\n"
     "      --no-cgroups       do not put children in cgroups even where otpd could;\n"
     "                         they get PR_SET_PDEATHSIG and a record by pid and\n"
@@ -36,7 +49,8 @@ const char* const usage_text =
     "\n"
     "Exit status: 0 after an orderly stop; 1 when the tree failed to start,\n"
     "its root supervisor gave up or the control socket could not be created\n"
-    "(another otpd listening on it, say); 2 on a usage or configuration error.\n";
+    "(another otpd listening on it, say); 2 on a usage or configuration error.\n"
+    "With -- COMMAND: COMMAND's own exit status (128 + N when killed by signal N).\n";
 
 std::optional<Options> parse_options(const std::vector<std::string>& args, std::string& error) {
   Options options;
@@ -58,6 +72,14 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
   std::vector<std::string> positional;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
+    if (arg == "--") {
+      options.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+      if (options.command.empty()) {
+        error = "-- needs a command to run";
+        return std::nullopt;
+      }
+      break;
+    }
     if (arg == "-h" || arg == "--help") {
       options.mode = Options::Mode::help;
       return options;
@@ -104,6 +126,10 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
   }
 
   if (!positional.empty() && positional[0] == "check") {
+    if (!options.command.empty()) {
+      error = "check takes no -- COMMAND";
+      return std::nullopt;
+    }
     if (positional.size() != 2) {
       error = "check takes exactly one FILE";
       return std::nullopt;
@@ -124,8 +150,8 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
     error = "unexpected argument '" + positional[0] + "'";
     return std::nullopt;
   }
-  if (options.config_file.empty()) {
-    error = "no configuration given: use --config FILE";
+  if (options.config_file.empty() && options.command.empty()) {
+    error = "no configuration given: use --config FILE, or -- COMMAND";
     return std::nullopt;
   }
   return options;

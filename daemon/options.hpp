@@ -18,11 +18,16 @@ struct Options {
   bool diff = false;        // check --diff: ask the running otpd what a reload would do
   bool json = false;        // check --diff --json
   bool no_cgroups = false;  // --no-cgroups: the fallback even where cgroups work
+  // otpd [OPTIONS] -- COMMAND ARGS...: the command, run as the tree's one
+  // significant child (daemon/command_child.hpp); empty without `--`.
+  std::vector<std::string> command;
 };
 
 // Parses argv; on a usage error returns nothing and sets `error`.
 std::optional<Options> parse_options(const std::vector<std::string>& args, std::string& error);
 
+// The usage lines alone, for a usage error; the whole help.
+extern const char* const usage_synopsis;
 extern const char* const usage_text;
 
 }  // namespace otpd

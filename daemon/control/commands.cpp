@@ -37,6 +37,18 @@ Commands::Commands(supervise::Tree& tree, const EventHub& events, std::function<
       reload_(std::move(reload)),
       calls_(calls) {}
 
+bool Commands::resolve_path(Request& request, std::string& out) const {
+  if (request.path.empty()) return true;
+  std::string error;
+  std::string path = tree_.resolve(request.path, error);
+  if (!error.empty()) {
+    append_error(out, request.id, ErrorCode::not_found, error);
+    return false;
+  }
+  request.path = std::move(path);
+  return true;
+}
+
 bool Commands::answers_later(Command cmd) {
   return cmd == Command::start || cmd == Command::stop || cmd == Command::restart ||
          cmd == Command::reload || cmd == Command::start_child || cmd == Command::terminate_child ||
@@ -220,18 +232,18 @@ void Commands::signal(const Request& request, std::string& out) {
     return;
   }
   std::string error;
-  const int pid = tree_.signal_child(request.path, request.signal, error);
-  if (pid == 0) {
+  const supervise::Signalled sent = tree_.signal_child(request.path, request.signal, error);
+  if (sent.pid == 0) {
     append_error(out, request.id, ErrorCode::failed, error);
     return;
   }
   scratch_ = "{\"path\":";
   append_json_string(scratch_, trimmed(request.path));
   scratch_ += ",\"pid\":";
-  append_json_int(scratch_, pid);
+  append_json_int(scratch_, sent.pid);
   scratch_ += ",\"signal\":";
   append_json_string(scratch_, config::signal_name(request.signal));
-  scratch_ += '}';
+  scratch_ += sent.group ? ",\"to\":\"group\"}" : ",\"to\":\"process\"}";
   append_result(out, request.id, scratch_);
 }
 

@@ -33,6 +33,12 @@ class Commands {
   // once the tree has done them; call once the worker has replied.
   static bool answers_later(Command cmd);
 
+  // A request's path may be a name unique in the tree, or the last parts
+  // of a path (Tree::resolve): it is replaced by the whole path here,
+  // before the command runs, so that every command takes one. False, with
+  // the error appended to `out`, for a name several children have.
+  bool resolve_path(Request& request, std::string& out) const;
+
   // Appends the reply of a command that answers at once. For `events` and
   // `logs` with `follow`, that is the stream's first line and the backlog;
   // the caller subscribes the connection to what follows (when `logs`

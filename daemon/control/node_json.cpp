@@ -48,6 +48,7 @@ void append_last_exit(std::string& out, const std::optional<supervise::ExitReaso
     }
   }
   string_member(out, "reason", last->text);
+  if (!last->stopped_for.empty()) string_member(out, "stopped_for", last->stopped_for);
   out += '}';
 }
 

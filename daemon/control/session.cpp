@@ -186,6 +186,7 @@ void Session::handle_line(std::string_view line) {
 
 void Session::handle_request() {
   const Command cmd = request_.cmd;
+  if (!shared_->commands.resolve_path(request_, out_)) return;
   const bool starts_stream = (cmd == Command::events || cmd == Command::logs) && request_.follow;
   if (starts_stream && following()) {
     append_error(out_, request_.id, ErrorCode::invalid_request,

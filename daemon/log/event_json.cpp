@@ -20,6 +20,10 @@ std::string event_json(const supervise::Event& e, std::string_view time) {
       j["exit_status"] = e.status->code;
     }
     if (!e.status->oom_limit.empty()) j["oom_limit"] = e.status->oom_limit;
+    if (!e.status->left_behind.empty()) {
+      auto& left = j["left_behind"] = nlohmann::ordered_json::array();
+      for (const auto& p : e.status->left_behind) left.push_back(p.pid);
+    }
   }
   if (e.delay) j["delay_ms"] = e.delay->count();
   if (e.duration) j["duration_ms"] = e.duration->count();

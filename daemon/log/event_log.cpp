@@ -102,10 +102,17 @@ void EventLog::write_message(std::string_view level, std::string_view message) {
     write_line(priority, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return;
   }
-  std::string line = time + " otpd: ";
-  if (level != "info") line += std::string(level) + ": ";
-  line += message;
-  write_line(priority, std::move(line));
+  // One log line per line of the message (all the errors of a config
+  // file), each with the time and the level.
+  for (;;) {
+    const std::size_t end = message.find('\n');
+    std::string line = time + " otpd: ";
+    if (level != "info") line += std::string(level) + ": ";
+    line += message.substr(0, end);
+    write_line(priority, std::move(line));
+    if (end == std::string_view::npos || end + 1 == message.size()) break;
+    message.remove_prefix(end + 1);
+  }
 }
 
 void EventLog::child_output(std::string_view path, std::span<const OutputLine> lines) {
@@ -115,7 +122,7 @@ void EventLog::child_output(std::string_view path, std::span<const OutputLine> l
     if (format_ == Format::json) {
       append_line_json(batch, path, line);
     } else {
-      append_rfc3339_us(batch, line.time_us);
+      append_rfc3339(batch, line.time_us);
       batch += ' ';
       batch += path;
       batch += '[';

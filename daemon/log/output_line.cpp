@@ -21,9 +21,9 @@ std::int64_t realtime_us() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
 }
 
-void append_rfc3339_us(std::string& out, std::int64_t time_us) {
+void append_rfc3339(std::string& out, std::int64_t time_us) {
   // A chatty child writes many lines per second: the date part is formatted
-  // once per second (per thread), the microseconds every time.
+  // once per second (per thread), the milliseconds every time.
   thread_local std::int64_t cached_second = -1;
   thread_local char cached[64];  // "2026-11-24T15:17:22."
   std::int64_t second = time_us / 1'000'000;
@@ -41,17 +41,18 @@ void append_rfc3339_us(std::string& out, std::int64_t time_us) {
     cached_second = second;
   }
   out.append(cached, 20);
-  char digits[7];
-  for (int i = 5; i >= 0; --i) {
-    digits[i] = static_cast<char>('0' + micros % 10);
-    micros /= 10;
+  std::int64_t millis = micros / 1000;
+  char digits[3];
+  for (int i = 2; i >= 0; --i) {
+    digits[i] = static_cast<char>('0' + millis % 10);
+    millis /= 10;
   }
-  out.append(digits, 6);
+  out.append(digits, 3);
   out += 'Z';
 }
 
 void append_file_line(std::string& out, const OutputLine& line) {
-  append_rfc3339_us(out, line.time_us);
+  append_rfc3339(out, line.time_us);
   out += ' ';
   out += short_name(line.stream);
   if (line.continued) out += '+';
@@ -62,7 +63,7 @@ void append_file_line(std::string& out, const OutputLine& line) {
 
 void append_line_json(std::string& out, std::string_view path, const OutputLine& line) {
   std::string time;
-  append_rfc3339_us(time, line.time_us);
+  append_rfc3339(time, line.time_us);
   nlohmann::ordered_json j;
   j["time"] = std::move(time);
   j["path"] = path;

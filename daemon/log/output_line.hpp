@@ -29,10 +29,10 @@ struct OutputLine {
 
 // Now, from CLOCK_REALTIME.
 std::int64_t realtime_us();
-// "2026-11-24T15:17:22.123456Z"
-void append_rfc3339_us(std::string& out, std::int64_t time_us);
+// "2026-11-24T15:17:22.123Z"
+void append_rfc3339(std::string& out, std::int64_t time_us);
 
-// "2026-11-24T15:17:22.123456Z out hello\n"; a continued piece says "out+".
+// "2026-11-24T15:17:22.123Z out hello\n"; a continued piece says "out+".
 void append_file_line(std::string& out, const OutputLine& line);
 // {"time":...,"path":...,"pid":...,"stream":"stdout","line":...} plus
 // "continued":true for a continued piece; no newline.

@@ -17,7 +17,7 @@ namespace asio = boost::asio;
 sigset_t control_signals() {
   sigset_t set;
   sigemptyset(&set);
-  for (int signo : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&set, signo);
+  for (int signo : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&set, signo);
   return set;
 }
 

@@ -13,14 +13,16 @@ class io_context;
 
 namespace otpd::loop {
 
-// Blocks SIGCHLD, SIGTERM, SIGINT, SIGHUP and SIGQUIT in the calling thread
+// Blocks SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 in
+// the calling thread
 // and ignores SIGPIPE (a client that hangs up must not kill otpd). Call first
 // in main, before any thread exists: threads inherit the mask. Children get
 // an empty mask and default dispositions back at spawn.
 void block_supervisor_signals();
 
-// Calls on_signal(signo) from the event loop for SIGTERM, SIGINT, SIGHUP and
-// SIGQUIT. Throws std::system_error if the signalfd cannot be created.
+// Calls on_signal(signo) from the event loop for SIGTERM, SIGINT, SIGHUP,
+// SIGQUIT, SIGUSR1 and SIGUSR2 (whose default action would end otpd). Throws std::system_error if
+// the signalfd cannot be created.
 class SignalWatcher {
  public:
   SignalWatcher(boost::asio::io_context& io, std::function<void(int signo)> on_signal);

@@ -249,7 +249,7 @@ void WorkerServices::signal_child(const std::string& path, int signo,
   host_.post([this, path, signo, done = std::move(done)] {
     if (tree_ == nullptr) return done({false, "no tree to signal " + path + " in"});
     std::string error;
-    const int pid = tree_->signal_child(path, signo, error, supervise::SignalReach::kill_mode);
+    const int pid = tree_->signal_child(path, signo, error).pid;
     if (pid == 0) return done({false, error + "; " + config::signal_name(signo) + " not sent"});
     done({true, "sent " + config::signal_name(signo) + " to " + path + " (pid " +
                     std::to_string(pid) + ")"});

@@ -485,4 +485,22 @@ bool Cgroups::close(std::chrono::milliseconds patience) {
   return all_gone;
 }
 
+std::string Cgroups::leaf_of(pid_t pid) const {
+  const auto& v2 = settings_.layout.v2;
+  if (tree_.empty() || !v2) return {};
+  const auto text = cgroupfs::read_file("/proc/" + std::to_string(pid) + "/cgroup");
+  if (!text) return {};
+  // "0::/path" is the cgroup v2 line, whatever else a hybrid host lists.
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    const auto end = std::min(rest.find('\n'), rest.size());
+    const std::string_view line = rest.substr(0, end);
+    rest.remove_prefix(std::min(end + 1, rest.size()));
+    if (line.substr(0, 3) != "0::") continue;
+    const std::string dir = v2->mount + std::string(line.substr(3));
+    return dir.rfind(tree_ + "/", 0) == 0 ? dir : std::string();
+  }
+  return {};
+}
+
 }  // namespace otpd::process

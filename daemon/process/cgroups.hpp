@@ -111,6 +111,9 @@ class Cgroups {
   std::string oom_killed(const Leaf& leaf) const;
   // Whether no process is left in the leaf.
   bool empty(const Leaf& leaf) const;
+  // The leaf of the tree's cgroup that `pid` runs in, or "" when it runs
+  // in none (from /proc/PID/cgroup).
+  std::string leaf_of(pid_t pid) const;
   // Sends SIGKILL to everything in the leaf (cgroup.kill, or each member).
   void kill(const Leaf& leaf);
   // Removes the leaf's directories, with the parents it leaves empty;

@@ -13,6 +13,7 @@
 #include <map>
 
 #include "process/cgroup_fs.hpp"
+#include "process/proc_stat.hpp"
 
 namespace otpd::process {
 namespace {
@@ -37,39 +38,6 @@ template <typename T>
 bool number(std::string_view text, T& value) {
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   return error == std::errc{} && end == text.data() + text.size();
-}
-
-struct Stat {
-  std::uint64_t start = 0;
-  pid_t group = 0;
-};
-
-// /proc/PID/stat: the name is field 2, in parentheses, and may hold spaces
-// and parentheses itself, so the fields are counted after its last ')'.
-std::optional<Stat> read_stat(pid_t pid) {
-  const auto text = cgroupfs::read_file("/proc/" + std::to_string(pid) + "/stat");
-  if (!text) return std::nullopt;
-  const std::size_t close = text->rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  std::string_view rest = std::string_view(*text).substr(close + 1);
-  // Field 3 (state) is the first after the name; field 5 is the process
-  // group, field 22 the start time.
-  Stat stat;
-  int field = 2;
-  while (!rest.empty()) {
-    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-    const std::size_t end = std::min(rest.find(' '), rest.size());
-    const std::string_view word = rest.substr(0, end);
-    rest.remove_prefix(end);
-    if (word.empty()) break;
-    ++field;
-    if (field == 5 && !number(word, stat.group)) return std::nullopt;
-    if (field == 22) {
-      if (!number(word, stat.start)) return std::nullopt;
-      return stat;
-    }
-  }
-  return std::nullopt;
 }
 
 int pidfd_open(pid_t pid) {
@@ -106,7 +74,7 @@ std::string ChildRecords::boot_id() {
 }
 
 std::optional<std::uint64_t> ChildRecords::start_time(pid_t pid) {
-  const auto stat = read_stat(pid);
+  const auto stat = read_proc_stat(pid);
   if (!stat) return std::nullopt;
   return stat->start;
 }
@@ -151,7 +119,7 @@ ChildRecords::Ended ChildRecords::end_leftovers(std::chrono::milliseconds patien
     // once the pidfd is open, the pidfd names the recorded process.
     const int pidfd = pidfd_open(record.pid);
     if (pidfd < 0) continue;  // gone
-    const auto stat = read_stat(record.pid);
+    const auto stat = read_proc_stat(record.pid);
     if (!stat || stat->start != record.start) {
       if (stat) ++result.skipped;
       ::close(pidfd);

@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include "process/cgroup_drain.hpp"
+#include "process/listeners.hpp"
 #include "process/low_fd.hpp"
+#include "process/proc_stat.hpp"
 
 namespace otpd::process {
 
@@ -64,7 +66,15 @@ supervise::SpawnResult OsProcesses::spawn(const std::string& path, const config:
       end_leaf(leaf, std::move(status), std::move(on_exit));
     };
   }
-  supervise::SpawnResult result = spawn_prepared(path, spec, options, on_exit);
+  // A process that shares a leaf it did not make (a readiness probe beside
+  // its child) has nothing of its own to leave behind there.
+  std::optional<std::string> leftovers_in;
+  if (owns_leaf) {
+    leftovers_in = leaf->dir;  // empty for a cgroup v1 leaf: orphans, then
+  } else if (!leaf) {
+    leftovers_in = "";
+  }
+  supervise::SpawnResult result = spawn_prepared(path, spec, options, on_exit, leftovers_in);
   Cgroups::close_procs(options);
   if (result.pid == 0) let_go();
   return result;
@@ -72,7 +82,8 @@ supervise::SpawnResult OsProcesses::spawn(const std::string& path, const config:
 
 supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
                                                    const config::ProcessSpec& spec,
-                                                   SpawnOptions& options, ExitFn& on_exit) {
+                                                   SpawnOptions& options, ExitFn& on_exit,
+                                                   const std::optional<std::string>& leftovers_in) {
   int write_end = -1;
   const bool ready_fd = spec.ready->kind == config::Readiness::Kind::fd;
   if (ready_fd) {
@@ -119,10 +130,36 @@ supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
       on_exit(std::move(status));
     };
   }
+  Reaper::InspectFn inspect;
+  if (leftovers_in) {
+    auto found = std::make_shared<supervise::ExitStatus>();
+    inspect = look_for_leftovers(result.pid, *leftovers_in, found);
+    on_exit = [found, on_exit = std::move(on_exit)](supervise::ExitStatus status) {
+      status.left_behind = std::move(found->left_behind);
+      status.left_unlisted = found->left_unlisted;
+      on_exit(std::move(status));
+    };
+  }
   // Before returning to the loop, so the exit cannot be taken for an orphan's.
   reaper_.watch(result.pid, std::move(on_exit), /*kill_group=*/true, pidfd,
-                pidfd >= 0 ? std::move(pidfd_grant) : DescriptorGrant{});
+                pidfd >= 0 ? std::move(pidfd_grant) : DescriptorGrant{}, std::move(inspect));
   return result;
+}
+
+// Only after an exit with status 0: a program that daemonizes exits so,
+// and anything else that ends with processes left is a crash whose
+// leftovers are ended as ever, without a look that costs a scan of /proc.
+Reaper::InspectFn OsProcesses::look_for_leftovers(int pid, const std::string& leaf_dir,
+                                                  std::shared_ptr<supervise::ExitStatus> found) {
+  return [this, pid, leaf_dir, found](const supervise::ExitStatus& status) {
+    if (!status.clean()) return;
+    if (!leaf_dir.empty()) {
+      found->left_behind = LeftBehind::in_cgroup(leaf_dir, pid, found->left_unlisted);
+    } else {
+      found->left_behind =
+          left_behind_.orphaned_by(pid, [this](pid_t p) { return reaper_.watches(p); });
+    }
+  };
 }
 
 void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise::ExitStatus status,
@@ -199,6 +236,29 @@ std::unique_ptr<supervise::Watch> OsProcesses::watch_notify(
 std::unique_ptr<supervise::Watch> OsProcesses::watch_ready_fd(int pid,
                                                               std::function<void(bool)> fn) {
   return readiness_ != nullptr ? readiness_->watch_ready_fd(pid, std::move(fn)) : nullptr;
+}
+
+// With cgroups, the child is whatever runs in its leaf; without, the
+// process and its descendants (a listener handed to a process that left
+// them is then not seen as the child's).
+std::string OsProcesses::foreign_listener(int pid, const std::string& host, int port) {
+  SocketInodes sockets = listening_sockets(pid, host, port);
+  if (sockets.empty()) return {};  // nothing to tell by: take the answer
+  // A probe that keeps meeting the same listener asks again every
+  // interval; the search of /proc for its holder is made once.
+  if (last_foreign_.pid == pid && last_foreign_.sockets == sockets) return last_foreign_.holder;
+  const std::string leaf =
+      containment_.cgroups != nullptr ? containment_.cgroups->leaf_of(pid) : std::string();
+  for (const pid_t process : processes_of(pid, leaf)) {
+    if (holds_any(process, sockets)) return {};
+  }
+  const auto holder = holder_of(sockets);
+  const std::string name = holder ? process_name(*holder) : std::string();
+  std::string answer =
+      !holder ? std::string("a process otpd cannot see")
+              : "pid " + std::to_string(*holder) + (name.empty() ? "" : " (" + name + ")");
+  last_foreign_ = {pid, std::move(sockets), answer};
+  return answer;
 }
 
 std::unique_ptr<supervise::Watch> OsProcesses::try_connect(const std::string& host, int port,

@@ -12,6 +12,8 @@
 #include "process/child_records.hpp"
 #include "process/child_stdio.hpp"
 #include "process/descriptor_budget.hpp"
+#include "process/left_behind.hpp"
+#include "process/listeners.hpp"
 #include "process/reaper.hpp"
 #include "process/spawn.hpp"
 #include "supervise/host.hpp"
@@ -61,6 +63,7 @@ class OsProcesses : public supervise::ProcessControl {
   std::unique_ptr<supervise::Watch> watch_notify(
       int pgid, std::function<void(const std::string&)> fn) override;
   std::unique_ptr<supervise::Watch> watch_ready_fd(int pid, std::function<void(bool)> fn) override;
+  std::string foreign_listener(int pid, const std::string& host, int port) override;
   std::unique_ptr<supervise::Watch> try_connect(const std::string& host, int port,
                                                 supervise::Duration timeout,
                                                 std::function<void(bool)> fn) override;
@@ -73,8 +76,14 @@ class OsProcesses : public supervise::ProcessControl {
 
  private:
   using ExitFn = std::function<void(supervise::ExitStatus)>;
+  // `leftovers_in`: where to look for what the process leaves when it
+  // exits: the cgroup v2 leaf it made, "" for otpd's orphans (without
+  // cgroups), nothing for a process in a leaf it shares.
   supervise::SpawnResult spawn_prepared(const std::string& path, const config::ProcessSpec& spec,
-                                        SpawnOptions& options, ExitFn& on_exit);
+                                        SpawnOptions& options, ExitFn& on_exit,
+                                        const std::optional<std::string>& leftovers_in);
+  Reaper::InspectFn look_for_leftovers(int pid, const std::string& leaf_dir,
+                                       std::shared_ptr<supervise::ExitStatus> found);
   void end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise::ExitStatus status,
                 ExitFn on_exit);
   void rest_leaf(Cgroups::Leaf& leaf);
@@ -88,6 +97,13 @@ class OsProcesses : public supervise::ProcessControl {
   Containment containment_;
   bool die_with_otpd_ = false;
   std::unique_ptr<CgroupDrain> drain_;
+  LeftBehind left_behind_;
+  // The last listener found not to be a child's, and who holds it.
+  struct ForeignListener {
+    int pid = 0;
+    SocketInodes sockets;
+    std::string holder;
+  } last_foreign_;
 };
 
 }  // namespace otpd::process

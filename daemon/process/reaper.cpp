@@ -38,6 +38,7 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
 
   struct Watch {
     ExitFn on_exit;
+    InspectFn inspect;
     bool kill_group = false;
     std::unique_ptr<asio::posix::stream_descriptor> pidfd;  // closes it
     DescriptorGrant grant;                                  // for the pidfd
@@ -110,14 +111,7 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
            errno == EINTR) {
     }
     if (result != 0 || info.si_pid != pid) return false;
-    if (auto found = watching.find(pid); found != watching.end() && found->second->kill_group) {
-      kill(-pid, SIGKILL);  // the zombie still holds the pid
-    }
-    siginfo_t reaped{};
-    while (waitid(P_PID, static_cast<id_t>(pid), &reaped, WEXITED | WNOHANG) != 0 &&
-           errno == EINTR) {
-    }
-    report(pid, supervise::ExitStatus::from_siginfo(info.si_code, info.si_status));
+    reap_seen(pid, info);
     return true;
   }
 
@@ -141,9 +135,18 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
     auto found = watching.find(pid);
     if (found == watching.end() || stopped) return;
     Watch& watch = *found->second;
+    const int fd = watch.pidfd->native_handle();
+    if (watch.inspect) {
+      siginfo_t peek{};
+      int looked;
+      while ((looked = waitid(P_PIDFD, static_cast<id_t>(fd), &peek,
+                              WEXITED | WNOHANG | WNOWAIT)) != 0 &&
+             errno == EINTR) {
+      }
+      if (looked == 0 && peek.si_pid == pid) inspect(watch, peek);
+    }
     if (watch.kill_group) kill(-pid, SIGKILL);  // the zombie still holds the pid
     siginfo_t info{};
-    const int fd = watch.pidfd->native_handle();
     int result;
     while ((result = waitid(P_PIDFD, static_cast<id_t>(fd), &info, WEXITED | WNOHANG)) != 0 &&
            errno == EINTR) {
@@ -167,21 +170,41 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
       }
       const pid_t pid = info.si_pid;
       if (pid == 0) return;  // children left, none has exited
-      if (auto found = watching.find(pid); found != watching.end() && found->second->kill_group) {
-        kill(-pid, SIGKILL);  // ESRCH when the leader was alone: nothing left
-      }
-      siginfo_t reaped{};
-      while (waitid(P_PID, static_cast<id_t>(pid), &reaped, WEXITED | WNOHANG) != 0 &&
-             errno == EINTR) {
-      }
-      report(pid, supervise::ExitStatus::from_siginfo(info.si_code, info.si_status));
+      reap_seen(pid, info);
     }
   }
 
-  void report(int pid, supervise::ExitStatus status) {
+  // `pid` has exited (`info`, looked at without reaping): inspected, its
+  // group killed, reaped and reported.
+  void reap_seen(int pid, const siginfo_t& info) {
+    const auto found = watching.find(pid);
+    if (found != watching.end() && found->second->inspect) inspect(*found->second, info);
+    if (found != watching.end() && found->second->kill_group) {
+      kill(-pid, SIGKILL);  // ESRCH when the leader was alone: nothing left
+    }
+    // An orphan's process group, while its zombie still has one: whose
+    // leftover it was.
+    const pid_t group = found == watching.end() ? getpgid(pid) : 0;
+    siginfo_t reaped{};
+    while (waitid(P_PID, static_cast<id_t>(pid), &reaped, WEXITED | WNOHANG) != 0 &&
+           errno == EINTR) {
+    }
+    report(pid, supervise::ExitStatus::from_siginfo(info.si_code, info.si_status),
+           group < 0 ? 0 : group);
+  }
+
+  // Once, while the exited process is a zombie that holds its pid and its
+  // group has not been killed yet.
+  static void inspect(Watch& watch, const siginfo_t& info) {
+    if (auto fn = std::exchange(watch.inspect, nullptr)) {
+      fn(supervise::ExitStatus::from_siginfo(info.si_code, info.si_status));
+    }
+  }
+
+  void report(int pid, supervise::ExitStatus status, int group = 0) {
     auto found = watching.find(pid);
     if (found == watching.end()) {
-      if (on_orphan) on_orphan(pid, status);
+      if (on_orphan) on_orphan(pid, group, status);
       return;
     }
     // Out of the table before the call: the callback may spawn and watch
@@ -252,9 +275,11 @@ Reaper::~Reaper() {
   impl_->watching.clear();
 }
 
-void Reaper::watch(int pid, ExitFn on_exit, bool kill_group, int pidfd, DescriptorGrant grant) {
+void Reaper::watch(int pid, ExitFn on_exit, bool kill_group, int pidfd, DescriptorGrant grant,
+                   InspectFn inspect) {
   auto watch = std::make_unique<Impl::Watch>();
   watch->on_exit = std::move(on_exit);
+  watch->inspect = std::move(inspect);
   watch->kill_group = kill_group;
   if (pidfd >= 0) {
     watch->pidfd = std::make_unique<asio::posix::stream_descriptor>(impl_->io, pidfd);
@@ -296,6 +321,10 @@ std::size_t Reaper::pidfds() const {
   std::size_t count = 0;
   for (const auto& [pid, watch] : impl_->watching) count += watch->pidfd ? 1 : 0;
   return count;
+}
+
+bool Reaper::watches(int pid) const {
+  return impl_->watching.contains(pid);
 }
 
 }  // namespace otpd::process

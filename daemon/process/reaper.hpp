@@ -28,7 +28,9 @@ namespace otpd::process {
 class Reaper {
  public:
   using ExitFn = std::function<void(supervise::ExitStatus)>;
-  using OrphanFn = std::function<void(int pid, supervise::ExitStatus)>;
+  using InspectFn = std::function<void(const supervise::ExitStatus&)>;
+  // `group`: the orphan's process group when it was reaped, 0 if unknown.
+  using OrphanFn = std::function<void(int pid, int group, supervise::ExitStatus)>;
 
   // Listens for SIGCHLD on `io` through a signalfd; SIGCHLD must be blocked
   // in every thread (see block_supervisor_signals), and is blocked in the
@@ -46,8 +48,11 @@ class Reaper {
   // sent SIGKILL when it exits, while its zombie still holds the pid, so
   // the signal cannot reach a new process that reuses the number.
   // Takes ownership of `pidfd` (-1: none) and of the budget's `grant` for it.
+  // `inspect`, if given, is called once the process has exited, before its
+  // group is killed and before it is reaped: what it left is still there
+  // to be seen.
   void watch(int pid, ExitFn on_exit, bool kill_group = false, int pidfd = -1,
-             DescriptorGrant grant = {});
+             DescriptorGrant grant = {}, InspectFn inspect = {});
   // A hint that the watched `pid` has exited: its output pipes ended. It is
   // reaped now if it has; if it runs on (it closed its output, or has not
   // quite finished exiting), a pidfd watches it from now on, if the budget
@@ -63,6 +68,7 @@ class Reaper {
   std::size_t watched() const;
   // Of those, the ones watched through a pidfd (for tests).
   std::size_t pidfds() const;
+  bool watches(int pid) const;
 
  private:
   struct Impl;

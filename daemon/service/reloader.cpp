@@ -1,6 +1,7 @@
 #include "service/reloader.hpp"
 
 #include <filesystem>
+#include <stdexcept>
 
 #include "config/error.hpp"
 #include "config/loader.hpp"
@@ -12,6 +13,9 @@ constexpr const char* kControlWarning =
     "the control section changed; the control socket cannot change while otpd runs: restart "
     "otpd to apply it";
 
+constexpr const char* kNoFile =
+    "otpd runs the command given after -- without a config file: there is nothing to reload";
+
 std::string counts(const config::TreeDiff& diff) {
   return std::to_string(diff.of(config::Change::added).size()) + " added, " +
          std::to_string(diff.of(config::Change::removed).size()) + " removed, " +
@@ -22,13 +26,19 @@ std::string counts(const config::TreeDiff& diff) {
 
 Reloader::Reloader(supervise::Host& host, supervise::Tree& tree, log::EventLog& log,
                    Notifier& manager, std::string file,
-                   std::function<void(const std::string& failed)> ready)
+                   std::function<void(const std::string& failed)> ready, Complete complete)
     : host_(host),
       tree_(tree),
       log_(log),
       manager_(manager),
       file_(std::move(file)),
-      ready_(std::move(ready)) {}
+      ready_(std::move(ready)),
+      complete_(std::move(complete)) {}
+
+config::Config Reloader::completed(config::Config config) const {
+  if (complete_) complete_(config);
+  return config;
+}
 
 void Reloader::serve(const control::Request& request, Done done) {
   if (request.dry_run) {
@@ -45,11 +55,16 @@ void Reloader::reload(const std::string& why, Done done) {
     finish(std::move(outcome), std::move(done));
     return;
   }
+  if (file_.empty()) {
+    outcome.error = kNoFile;
+    finish(std::move(outcome), std::move(done));
+    return;
+  }
   ++in_flight_;
   manager_.reloading("reloading " + file_);
   config::Config next;
   try {
-    next = config::load_file(file_);
+    next = completed(config::load_file(file_));
   } catch (const std::exception& e) {
     outcome.error = config::describe_failure(e);
     log_.error("reload (" + why + ") failed, nothing changed: " + outcome.error);
@@ -87,12 +102,17 @@ void Reloader::dry_run(const control::Request& request, Done done) {
                                  .file = request.text.empty() ? file_ : request.file};
   try {
     if (request.text.empty()) {
-      outcome.diff = tree_.plan(config::load_file(file_));
+      if (file_.empty()) throw std::runtime_error(kNoFile);
+      outcome.diff = tree_.plan(completed(config::load_file(file_)));
     } else {
       const std::string name = request.file.empty() ? "<text>" : request.file;
       outcome.file = name;
-      const auto base = std::filesystem::path(name).parent_path().string();
-      outcome.diff = tree_.plan(config::load_string(request.text, name, base));
+      // The text is compared as if it replaced otpd's own file: its relative
+      // paths (cwd, env_file, include) start where that file is, whatever
+      // directory the copy was written in.
+      const auto base = file_.empty() ? std::filesystem::current_path().string()
+                                      : std::filesystem::absolute(file_).parent_path().string();
+      outcome.diff = tree_.plan(completed(config::load_string(request.text, name, base)));
     }
   } catch (const std::exception& e) {
     outcome.error = config::describe_failure(e);

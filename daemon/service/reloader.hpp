@@ -18,10 +18,14 @@ namespace otpd::service {
 class Reloader {
  public:
   using Done = std::function<void(control::ReloadOutcome)>;
+  // What otpd adds to every tree it reads (the command given after --).
+  using Complete = std::function<void(config::Config&)>;
   // `ready` sends READY=1 when no reload is under way any more; `failed`
-  // is empty, or says that the last reload failed and why.
+  // is empty, or says that the last reload failed and why. An empty `file`
+  // (otpd -- COMMAND alone) has nothing to reload: reloads are refused.
   Reloader(supervise::Host& host, supervise::Tree& tree, log::EventLog& log, Notifier& manager,
-           std::string file, std::function<void(const std::string& failed)> ready);
+           std::string file, std::function<void(const std::string& failed)> ready,
+           Complete complete = {});
 
   // Re-reads and applies the file; `why` says who asked ("SIGHUP").
   // `done` is called later, from the event loop.
@@ -35,6 +39,7 @@ class Reloader {
  private:
   void dry_run(const control::Request& request, Done done);
   void finish(control::ReloadOutcome outcome, Done done);
+  config::Config completed(config::Config config) const;
 
   supervise::Host& host_;
   supervise::Tree& tree_;
@@ -42,6 +47,7 @@ class Reloader {
   Notifier& manager_;
   std::string file_;
   std::function<void(const std::string& failed)> ready_;
+  Complete complete_;
   int in_flight_ = 0;  // reloads between RELOADING=1 and READY=1
   bool stopping_ = false;
 };

@@ -32,6 +32,28 @@ std::string describe(const ExitStatus& s) {
   // ended in its own way.
   if (!s.oom_limit.empty())
     text += " after the kernel's OOM killer ended a process of it: " + s.oom_limit;
+  if (!s.left_behind.empty()) {
+    const std::size_t n = s.left_behind.size() + s.left_unlisted;
+    text += ", leaving " + (n == 1 ? std::string("a process") : std::to_string(n) + " processes") +
+            " behind: " + describe(s.left_behind, 8, s.left_unlisted);
+  }
+  return text;
+}
+
+std::string describe(const std::vector<LeftProcess>& processes, std::size_t most,
+                     std::size_t unlisted) {
+  std::string text;
+  for (std::size_t i = 0; i < processes.size() && i < most; ++i) {
+    const LeftProcess& p = processes[i];
+    if (i > 0) text += ", ";
+    text += std::to_string(p.pid);
+    if (!p.name.empty() || p.runs_on) {
+      text += " (" + p.name +
+              (p.runs_on ? std::string(p.name.empty() ? "" : ", ") + "runs on" : "") + ")";
+    }
+  }
+  const std::size_t more = (processes.size() > most ? processes.size() - most : 0) + unlisted;
+  if (more > 0) text += " and " + std::to_string(more) + " more";
   return text;
 }
 

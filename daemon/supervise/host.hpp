@@ -85,6 +85,15 @@ class ProcessControl {
     (void)fn;
     return nullptr;
   }
+  // Whether a TCP listener on `port` that `host` reaches is held by a
+  // process other than `pid` and what it started: who holds it then ("pid
+  // 4242 (nginx)"), else "" (also when it cannot be told).
+  virtual std::string foreign_listener(int pid, const std::string& host, int port) {
+    (void)pid;
+    (void)host;
+    (void)port;
+    return {};
+  }
   // One TCP connection attempt to a numeric address, given up after
   // `timeout`; fn(true) when it was accepted (the connection is closed at once).
   [[nodiscard]] virtual std::unique_ptr<Watch> try_connect(const std::string& host, int port,

@@ -34,6 +34,9 @@ struct ExitReason {
   std::optional<ExitStatus> status{};  // for an OS process
   // "exited with status 1", "reached maximum restart intensity", "error: boom"
   std::string text{};
+  // For a stop: why its supervisor stopped it ("rest_for_one restart after
+  // 'redis' killed by SIGKILL", "stopped by operator").
+  std::string stopped_for{};
   // A supervisor that shut itself down because its significant children
   // ended (auto_shutdown), and how the significant process behind it ended:
   // otpd exits with that status when the root shuts down this way.
@@ -73,6 +76,9 @@ class Node {
     (void)spec;
     (void)owner;
   }
+  // How the node ended the last time stop() ended it ("killed by SIGTERM"),
+  // for its supervisor's record of its last exit.
+  const std::optional<ExitReason>& stopped_with() const { return stopped_with_; }
 
   // Set by the parent: called from the event loop when the node ends on its
   // own while running.
@@ -84,10 +90,16 @@ class Node {
     context_.events.emit(event);
   }
 
+  void record_stop(std::optional<ExitStatus> status, std::string text) {
+    stopped_with_ =
+        ExitReason{.kind = ExitReason::Kind::shutdown, .status = status, .text = std::move(text)};
+  }
+
   Context& context_;
 
  private:
   std::string path_;
+  std::optional<ExitReason> stopped_with_;
 };
 
 }  // namespace otpd::supervise

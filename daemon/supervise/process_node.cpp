@@ -6,6 +6,7 @@
 
 #include "config/signals.hpp"
 #include "supervise/notify_message.hpp"
+#include "supervise/program_hints.hpp"
 
 namespace otpd::supervise {
 namespace {
@@ -67,6 +68,9 @@ void ProcessNode::start(Resume<std::string> done) {
   announced_stopping_ = false;
   watchdog_failure_.clear();
   start_failure_.clear();
+  probe_gap_ = spec_->ready->interval;
+  last_probe_.clear();
+  notify_messages_ = 0;
 
   const config::ProcessSpec* launched = spec_;
   config::ProcessSpec with_socket;
@@ -120,7 +124,7 @@ void ProcessNode::await_readiness() {
   if (spec_->start_timeout) {
     start_deadline_ = context_.host.now() + *spec_->start_timeout;
     start_timer_ = context_.host.start_timer(*spec_->start_timeout, [this] {
-      fail_start("not ready after " + config::format_duration(*spec_->start_timeout));
+      fail_start(not_ready(config::format_duration(*spec_->start_timeout)));
     });
   }
   const config::Readiness& ready = *spec_->ready;
@@ -158,11 +162,22 @@ void ProcessNode::probe() {
   if (spec_->ready->kind == Kind::tcp) {
     connect_watch_ = context_.processes.try_connect(
         spec_->ready->host, spec_->ready->port, kProbeRunLimit, [this](bool accepted) {
-          if (accepted) {
-            became_ready(address_of(*spec_->ready) + " accepts connections");
-          } else {
+          if (!accepted) {
+            last_probe_ = address_of(*spec_->ready) + " refused or did not answer";
             probe_later();
+            return;
           }
+          // An earlier copy left running (a program that daemonizes) may
+          // hold the port: its answer says nothing of this one.
+          const std::string holder =
+              context_.processes.foreign_listener(pid_, spec_->ready->host, spec_->ready->port);
+          if (holder.empty()) {
+            became_ready(address_of(*spec_->ready) + " accepts connections");
+            return;
+          }
+          last_probe_ = address_of(*spec_->ready) + " answered, but its listener is " + holder +
+                        "'s, not this child's";
+          probe_later();
         });
     if (!connect_watch_) fail_start("otpd cannot make TCP connections here");
     return;
@@ -190,19 +205,44 @@ void ProcessNode::probe_exited(int pid, ExitStatus status) {
   if (pid != probe_pid_ || pid == 0) return;  // a probe abandoned earlier
   probe_pid_ = 0;
   probe_kill_timer_.reset();
+  const std::string command =
+      "'" +
+      joined(spec_->ready->via_shell ? std::vector{spec_->ready->argv.back()}
+                                     : spec_->ready->argv) +
+      "'";
   if (!status.signaled && status.code == 0) {
-    became_ready("'" +
-                 joined(spec_->ready->via_shell ? std::vector{spec_->ready->argv.back()}
-                                                : spec_->ready->argv) +
-                 "' succeeded");
+    became_ready(command + " succeeded");
   } else {
+    last_probe_ = command + " " + describe(status);
     probe_later();
   }
 }
 
+// While the program starts, each failed probe doubles the wait before the
+// next, from `interval` up to `max_interval` (docs/config.md, "Readiness"):
+// a database in recovery is not asked ten times a second.
 void ProcessNode::probe_later() {
   if (!awaiting_ready()) return;
-  probe_timer_ = context_.host.start_timer(spec_->ready->interval, [this] { probe(); });
+  const Duration gap = probe_gap_;
+  const Duration most = std::max(spec_->ready->interval, spec_->ready->max_interval);
+  probe_gap_ = std::min(gap * 2, most);
+  probe_timer_ = context_.host.start_timer(gap, [this] { probe(); });
+}
+
+// "not ready after 3s: no READY=1 arrived (...)": what the wait saw, so
+// that the operator need not guess.
+std::string ProcessNode::not_ready(const std::string& when) const {
+  std::string text = "not ready after " + when;
+  if (spec_->ready->kind == Kind::notify) {
+    text += ": no READY=1 arrived (";
+    text += notify_messages_ == 0 ? std::string("no sd_notify message at all")
+                                  : std::to_string(notify_messages_) + " other sd_notify message" +
+                                        (notify_messages_ == 1 ? " did" : "s did");
+    text += "); " + notify_advice(program_name(*spec_));
+  } else if (!last_probe_.empty()) {
+    text += ": " + last_probe_;
+  }
+  return text;
 }
 
 // Ends every way of waiting for readiness; the notify watch stays.
@@ -246,6 +286,7 @@ void ProcessNode::abort_start(const std::string& why) {
 void ProcessNode::notified(const std::string& datagram) {
   if (pid_ == 0) return;
   const NotifyMessage message = parse_notify(datagram);
+  ++notify_messages_;
   if (message.main_pid != 0) main_pid_ = message.main_pid;
   if (message.status) notify_status_ = *message.status;
   if (message.stopping) announced_stopping_ = true;
@@ -256,8 +297,8 @@ void ProcessNode::notified(const std::string& datagram) {
     if (wanted > start_deadline_) {
       start_deadline_ = wanted;
       start_timer_ = context_.host.start_timer(*message.extend_timeout, [this] {
-        fail_start("not ready after " + config::format_duration(*spec_->start_timeout) +
-                   " and the extensions it asked for");
+        fail_start(not_ready(config::format_duration(*spec_->start_timeout) +
+                             " and the extensions it asked for"));
       });
     }
   }
@@ -352,6 +393,9 @@ void ProcessNode::exited(int pid, ExitStatus status) {
     std::string error = start_failure_.empty()
                             ? "exited before it was ready (" + describe(status) + ")"
                             : start_failure_;
+    if (start_failure_.empty() && !stopping_ && status.clean() && !status.left_behind.empty()) {
+      error += "; " + daemonize_advice(program_name(*spec_));
+    }
     emit({.kind = stopping_ || !start_failure_.empty() ? EventKind::stopped : EventKind::exited,
           .pid = pid,
           .status = status,
@@ -366,6 +410,7 @@ void ProcessNode::exited(int pid, ExitStatus status) {
   }
   if (stopping_) {
     stopping_ = false;
+    record_stop(status, describe(status));
     emit({.kind = EventKind::stopped, .pid = pid, .status = status, .reason = describe(status)});
     for (auto& done : std::exchange(stop_waiters_, {})) {
       context_.host.post([done = std::move(done)] { done({}); });
@@ -373,6 +418,9 @@ void ProcessNode::exited(int pid, ExitStatus status) {
     return;
   }
   ExitReason reason = reason_for(status);
+  if (status.clean() && !status.left_behind.empty()) {
+    reason.text += "; " + daemonize_advice(program_name(*spec_));
+  }
   if (!watchdog_failure_.empty()) {
     reason.kind = ExitReason::Kind::abnormal;
     reason.text = watchdog_failure_ + ", " + reason.text;

@@ -43,6 +43,7 @@ class ProcessNode final : public Node {
   void end_wait();
   void probe();
   void probe_later();
+  std::string not_ready(const std::string& when) const;
   void probe_exited(int pid, ExitStatus status);
   void notified(const std::string& datagram);
   void arm_watchdog();
@@ -69,6 +70,9 @@ class ProcessNode final : public Node {
   std::unique_ptr<Watch> ready_fd_watch_;
   std::unique_ptr<Watch> connect_watch_;
   int probe_pid_ = 0;
+  Duration probe_gap_{0};    // the wait before the next probe, which grows
+  std::string last_probe_;   // how the last probe failed, for the timeout's message
+  int notify_messages_ = 0;  // sd_notify datagrams since the start
 
   // While it runs.
   std::unique_ptr<Watch> notify_watch_;

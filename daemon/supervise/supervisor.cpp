@@ -441,6 +441,7 @@ Job Supervisor::run_shutdown() {
 
 void Supervisor::finish_stop() {
   kill_timer_.reset();
+  record_stop(std::nullopt, "shutdown");
   emit({.kind = EventKind::stopped});
   for (auto& done : std::exchange(stop_waiters_, {})) {
     context_.host.post([done = std::move(done)] { done({}); });
@@ -481,6 +482,12 @@ Task<void> Supervisor::stop_child(Child& child, std::string why) {
   co_await until<Done>(
       [&child, &why](Resume<Done> resume) { child.node->stop(why, std::move(resume)); });
   child.state = ChildState::stopped;
+  // What `otpctl status` shows as the last exit: this stop and why it was
+  // made, not an older crash.
+  if (const auto& ended = child.node->stopped_with()) {
+    child.last_exit = *ended;
+    child.last_exit->stopped_for = why;
+  }
 }
 
 Task<void> Supervisor::stop_running(std::vector<Child*> in_stop_order, std::string why) {
@@ -622,6 +629,9 @@ Task<void> Supervisor::restart(Child& failed, std::string why) {
     if (child == nullptr || child->node->running() || held_.contains(child->spec->name)) {
       continue;
     }
+    // A sibling brought back by one_for_all or rest_for_one was restarted
+    // too (the failed child was counted above).
+    if (child != &failed) ++child->restarts;
     std::string error = co_await start_child(*child);
     if (!error.empty()) {
       // OTP queues a new attempt behind whatever else has arrived; it counts

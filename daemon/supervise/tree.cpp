@@ -1,5 +1,8 @@
 #include "supervise/tree.hpp"
 
+#include <signal.h>
+
+#include <algorithm>
 #include <string_view>
 
 #include "config/suggest.hpp"
@@ -207,10 +210,60 @@ std::optional<Tree::Located> Tree::locate(const std::string& path) const {
   return std::nullopt;
 }
 
+namespace {
+
+// The last `count` parts of a path, as a path.
+std::string last_parts(const std::string& path, std::size_t count) {
+  const auto parts = split_path(path);
+  std::string out;
+  for (std::size_t i = parts.size() > count ? parts.size() - count : 0; i < parts.size(); ++i) {
+    out += (out.empty() ? "" : "/") + parts[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Tree::resolve(const std::string& written, std::string& error) const {
+  const auto wanted = split_path(written);
+  if (wanted.empty() || locate(written)) return written;
+  std::vector<std::string> matches;
+  for (const std::string& path : paths()) {
+    if (split_path(path).size() >= wanted.size() &&
+        last_parts(path, wanted.size()) == last_parts(written, wanted.size())) {
+      matches.push_back(path);
+    }
+  }
+  if (matches.size() == 1) return matches.front();
+  if (matches.size() > 1) {
+    error = "'" + written + "' is the name of " + std::to_string(matches.size()) + " children (";
+    for (std::size_t i = 0; i < matches.size(); ++i) error += (i ? ", " : "") + matches[i];
+    error += "): write the path of one";
+  }
+  return written;
+}
+
+// The nearest path, or the path whose last parts are nearest to what was
+// written: "did you mean 'backend/redis'?" for "rediss".
 std::string Tree::not_found(const std::string& path) const {
   const auto all = paths();
   const std::vector<std::string_view> candidates(all.begin(), all.end());
-  return "no child '" + path + "' in the tree" + config::did_you_mean(path, candidates);
+  std::string suggestion = config::did_you_mean(path, candidates);
+  if (suggestion.empty()) {
+    const std::size_t depth = std::max<std::size_t>(1, split_path(path).size());
+    std::vector<std::string> ends;
+    for (const std::string& p : all) ends.push_back(last_parts(p, depth));
+    const std::vector<std::string_view> end_views(ends.begin(), ends.end());
+    if (const auto nearest = config::nearest(last_parts(path, depth), end_views)) {
+      for (std::size_t i = 0; i < ends.size(); ++i) {
+        if (ends[i] == *nearest) {
+          suggestion = " (did you mean '" + all[i] + "'?)";
+          break;
+        }
+      }
+    }
+  }
+  return "no child '" + path + "' in the tree" + suggestion;
 }
 
 std::optional<NodeStatus> Tree::status(const std::string& path) const {
@@ -299,42 +352,41 @@ const WorkerNode* Tree::worker(const std::string& path) const {
   return nullptr;
 }
 
-int Tree::signal_child(const std::string& path, int signo, std::string& error, SignalReach reach) {
+Signalled Tree::signal_child(const std::string& path, int signo, std::string& error) {
   const auto where = locate(path);
   if (!where) {
     error = not_found(path);
-    return 0;
+    return {};
   }
   if (where->parent == nullptr) {
     error = "'/' is a supervisor; signals go to processes";
-    return 0;
+    return {};
   }
   for (const auto& child : where->parent->children()) {
     if (child.spec.name != where->name) continue;
     if (child.spec.is_supervisor()) {
       error = "'" + path + "' is a supervisor; signals go to processes";
-      return 0;
+      return {};
     }
     if (child.spec.is_worker()) {
       error = "'" + path +
               "' is an in-process worker; signals go to processes (stop or restart it instead)";
-      return 0;
+      return {};
     }
     const int pid = child.node.pid();
     if (pid == 0) {
       error = "'" + path + "' is not running";
-      return 0;
+      return {};
     }
-    if (reach == SignalReach::kill_mode &&
-        child.spec.process().kill_mode == config::KillMode::process) {
+    if (signo != SIGKILL && child.spec.process().kill_mode == config::KillMode::process) {
       context_.processes.signal_process(pid, signo);
-    } else {
-      context_.processes.signal_group(pid, signo);
+      return {.pid = pid, .group = false};
     }
-    return pid;
+    context_.processes.signal_group(pid, signo);
+    return {.pid = pid, .group = true};
   }
   error = not_found(path);
-  return 0;
+  return {};
 }
 
 }  // namespace otpd::supervise

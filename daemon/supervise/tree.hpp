@@ -19,10 +19,12 @@ namespace otpd::supervise {
 class WorkerNode;
 class WorkerStarter;
 
-// Where signal_child sends a signal: the process group (what `otpctl signal`
-// does), or what the process's kill_mode says (its group, or its main
-// process alone), as its stop signal goes.
-enum class SignalReach { group, kill_mode };
+// A signal signal_child sent: to the process `pid` and its process group,
+// or (kill_mode: process) to that process alone.
+struct Signalled {
+  int pid = 0;  // 0: nothing was sent
+  bool group = true;
+};
 
 // What a reload did: the plan it followed and the children it could not start.
 struct ReloadResult {
@@ -85,10 +87,11 @@ class Tree {
   void add_child(const std::string& supervisor, config::ChildSpec child, Resume<std::string> done);
   void terminate_child(const std::string& supervisor, const std::string& name,
                        Resume<std::string> done);
-  // Sends signo to the process at `path` (see SignalReach); returns its
-  // pid, or sets `error`.
-  int signal_child(const std::string& path, int signo, std::string& error,
-                   SignalReach reach = SignalReach::group);
+  // Sends signo to the process at `path` where its stop signal goes: its
+  // process group, or with kill_mode: process its main process alone;
+  // SIGKILL always to the group, as a stop's SIGKILL (docs/config.md,
+  // "Where signals go"). Nothing sent and `error` set when it cannot be.
+  Signalled signal_child(const std::string& path, int signo, std::string& error);
 
   // The in-process worker at `path`, or nullptr when there is none there.
   const WorkerNode* worker(const std::string& path) const;
@@ -97,6 +100,12 @@ class Tree {
   std::vector<std::string> paths() const;
   // Whether a node lives at `path` now ("/" is the root).
   bool contains(const std::string& path) const { return locate(path).has_value(); }
+  // The path that `written` stands for: itself when a node lives there,
+  // else the one node whose path ends with it ("redis" for
+  // "backend/redis"), so that a name unique in the tree is enough. A name
+  // several paths end with is refused, through `error`, with those paths;
+  // one that names nothing comes back as written.
+  std::string resolve(const std::string& written, std::string& error) const;
   // "no child 'x' in the tree (did you mean 'y'?)": the refusal for a path
   // that names nothing, which the operations above also give.
   std::string not_found(const std::string& path) const;

@@ -104,6 +104,7 @@ void WorkerNode::ended(std::uint64_t id, const runtime::ExitReason& reason) {
   kill_timer_.reset();
   if (stopping_) {
     stopping_ = false;
+    record_stop(std::nullopt, reason.text());
     emit({.kind = EventKind::stopped, .reason = reason.text()});
     for (auto& done : std::exchange(stop_waiters_, {})) {
       context_.host.post([done = std::move(done)] { done({}); });

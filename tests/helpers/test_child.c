@@ -32,6 +32,10 @@
 // SIG as it does SIGTERM (the other options apply), recording "caught"
 // instead of "term". --fork: once set up, the child forks a copy of itself
 // named N.child, in its process group, that records and behaves the same.
+// --daemonize: once set up (and listening, with --listen), the child forks
+// a copy named N.daemon that leaves the process group (setsid), records
+// its start and runs on as scripted, holding the listener; the first
+// process exits 0 once the copy runs, as a program that daemonizes does.
 // --clear-pdeathsig removes a PR_SET_PDEATHSIG otpd set, as a program that
 // changes its own user does: the child then outlives a killed otpd.
 //
@@ -52,6 +56,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -142,6 +147,30 @@ static void leave_orphan(void) {
     _exit(0);
   }
   waitpid(middle, NULL, 0);
+}
+
+// The first process waits until its copy, in a session of its own, has
+// recorded its start, then exits 0; the copy returns and goes on.
+static void become_daemon(void) {
+  int running[2];
+  if (pipe(running) != 0) _exit(98);
+  const pid_t copy = fork();
+  if (copy < 0) _exit(98);
+  if (copy == 0) {
+    close(running[0]);
+    if (setsid() < 0) _exit(98);
+    snprintf(child_name, sizeof child_name, "%s.daemon", name);
+    name = child_name;
+    record("start %s %d %d", name, (int)getpid(), (int)getpgid(0));
+    close(running[1]);
+    return;
+  }
+  close(running[1]);
+  char byte;
+  while (read(running[0], &byte, 1) < 0 && errno == EINTR) {
+  }
+  record("exit %s %d 0", name, (int)getpid());
+  _exit(0);
 }
 
 static const struct {
@@ -281,6 +310,7 @@ int main(int argc, char** argv) {
   int catch_count = 0;
   int listen_port = 0;
   long long listen_for = -1;
+  int daemonize = 0;
   for (int i = 1; i < argc; ++i) {
     const char* arg = argv[i];
     const int has_value = i + 1 < argc;
@@ -335,6 +365,8 @@ int main(int argc, char** argv) {
       report_cwd = 1;
     } else if (strcmp(arg, "--listen") == 0 && has_value) {
       listen_port = atoi(argv[++i]);
+    } else if (strcmp(arg, "--daemonize") == 0) {
+      daemonize = 1;
     } else if (strcmp(arg, "--listen-for") == 0 && has_value) {
       listen_for = atoll(argv[++i]);
     } else {
@@ -445,6 +477,8 @@ int main(int argc, char** argv) {
     }
     record("listening %s %d", name, listen_port);
   }
+
+  if (daemonize) become_daemon();
 
   const long long began = now_ms();
   long long exit_at = exit_after >= 0 ? began + exit_after : -1;

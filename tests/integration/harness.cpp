@@ -21,6 +21,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "../helpers/reachable.hpp"
+
 extern char** environ;
 
 namespace otpd::it {
@@ -121,7 +123,9 @@ Sandbox::~Sandbox() {
 }
 
 std::string Sandbox::write(std::string_view name, std::string_view text) const {
-  std::string body = replace_all(std::string(text), "@CHILD@", OTPD_TEST_CHILD_PATH);
+  // Some children run as another user, who must reach the program.
+  static const std::string child = otpd::test::reachable_by_all(OTPD_TEST_CHILD_PATH);
+  std::string body = replace_all(std::string(text), "@CHILD@", child);
   body = replace_all(std::move(body), "@RECORD@", record_file());
   body = replace_all(std::move(body), "@DIR@", dir_);
   const std::string file = path(name);
@@ -273,7 +277,9 @@ Otpd::Otpd(std::vector<std::string> args, Options options) {
       env.begin(), env.end(), [](const std::string& e) { return e.rfind("OTPD_SOCKET=", 0) == 0; });
   if (!has_socket) env.push_back("OTPD_SOCKET=" + private_socket_path());
 
-  args.insert(args.begin(), OTPD_PATH);
+  // A wrapper may run otpd as another user, who must reach the program.
+  args.insert(args.begin(),
+              options.wrapper.empty() ? OTPD_PATH : otpd::test::reachable_by_all(OTPD_PATH));
   args.insert(args.begin(), options.wrapper.begin(), options.wrapper.end());
   const Piped started = start_piped(std::move(args), std::move(env), options.cwd);
   pid_ = started.pid;

@@ -89,6 +89,26 @@ tree:
   CHECK(otpd.wait_exit() == 0);
 }
 
+// docs/supervision.md's way to end a transient crash loop: an intensity the
+// loop exceeds.
+TEST_CASE("a crashing significant transient child ends the tree once the intensity gives up") {
+  Sandbox box;
+  Otpd otpd = Otpd::run(box, R"(
+tree:
+  auto_shutdown: any_significant
+  intensity: 1
+  period: 1m
+  children:
+    - name: main
+      command: [@CHILD@, --name, main, --exit-after, 100, --code, 42]
+      restart: transient
+      significant: true
+)");
+  CHECK_MESSAGE(otpd.wait_exit() == 1, otpd.transcript());
+  CHECK(box.count_recorded("start", "main") == 2);
+  CHECK(otpd.count("/", "auto_shutdown") == 0);
+}
+
 TEST_CASE("as PID 1, a container's essential program ends it with its exit code, no zombie left") {
   if (!can_unshare_pid()) {
     MESSAGE("skipped: needs root and unshare --pid");
@@ -113,7 +133,7 @@ tree:
 )",
       {.wrapper = {"/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "--kill-child"}});
   REQUIRE_MESSAGE(otpd.wait_message("tree started"), otpd.transcript());
-  REQUIRE_MESSAGE(otpd.wait_event("/", "orphan_reaped"), otpd.transcript());
+  REQUIRE_MESSAGE(otpd.wait_event("zombies", "orphan_reaped"), otpd.transcript());
   REQUIRE_MESSAGE(otpd.wait_event("/", "auto_shutdown"), otpd.transcript());
   CHECK(otpd.wait_exit() == 42);
   CHECK(otpd.count("zombies", "exited") == 1);

@@ -144,7 +144,69 @@ tree:
       shell: "setsid @CHILD@ --name c.escaped & exec @CHILD@ --name c"
 )";
 
+// A program that daemonizes: its first process exits 0 once its copy, in a
+// session of its own, runs.
+constexpr const char* kDaemonizing = R"(
+tree:
+  children:
+    - name: web
+      command: [@CHILD@, --name, web, --daemonize]
+      restart: transient
+)";
+
 }  // namespace
+
+TEST_SUITE("containment: a child that daemonizes") {
+  TEST_CASE("it is told to run in the foreground, and what it left ends with its cgroup") {
+    SKIP_WITHOUT_CGROUPS();
+    Sandbox box;
+    Otpd otpd = Otpd::run(box, kDaemonizing);
+    REQUIRE_MESSAGE(otpd.wait_event("web", "exited"), otpd.transcript());
+    const pid_t daemon = box.pid("web.daemon");
+    REQUIRE(daemon > 0);
+    const Line* exited = otpd.event("web", "exited");
+    const std::string reason = exited->str("reason");
+    CHECK_MESSAGE(
+        reason == "exited with status 0, leaving a process behind: " + std::to_string(daemon) +
+                      " (otpd-test-child); otpd-test-child seems to daemonize: run it "
+                      "in the foreground (most daemons have an option for it, such as "
+                      "--foreground, --nodaemon or -f)",
+        reason);
+    CHECK(exited->json["left_behind"] == nlohmann::json::array({daemon}));
+    // Ended with the cgroup before the exit was reported.
+    CHECK(still_running({daemon}).empty());
+    const auto status = otpctl(box, {"status", "web"});
+    CHECK_MESSAGE(status.out.find("seems to daemonize") != std::string::npos, status.shown());
+    otpd.signal(SIGTERM);
+    REQUIRE_MESSAGE(otpd.wait_exit() == 0, otpd.transcript());
+  }
+
+  TEST_CASE("--no-cgroups: what left its group is named, runs on, and is ended at the exit") {
+    Sandbox box;
+    Otpd otpd = Otpd::run(box, kDaemonizing, {.args = {"--no-cgroups"}});
+    REQUIRE_MESSAGE(otpd.wait_event("web", "exited"), otpd.transcript());
+    const pid_t daemon = box.pid("web.daemon");
+    REQUIRE(daemon > 0);
+    const std::string reason = otpd.event("web", "exited")->str("reason");
+    CHECK_MESSAGE(
+        reason.find("exited with status 0, leaving a process behind: " + std::to_string(daemon) +
+                    " (otpd-test-child, runs on); otpd-test-child seems to daemonize") == 0,
+        reason);
+    CHECK(running(daemon));
+    otpd.signal(SIGTERM);
+    REQUIRE_MESSAGE(otpd.wait_exit() == 0, otpd.transcript());
+    CHECK_MESSAGE(otpd.logged("1 process otpd did not start still running: sending SIGTERM to " +
+                              std::to_string(daemon) + " (otpd-test-child)"),
+                  otpd.transcript());
+    // Ended and reaped by otpd before it exited; ended here, by pid, only if not.
+    const bool ended = still_running({daemon}).empty();
+    if (!ended) {
+      kill(daemon, SIGKILL);
+      waitpid(daemon, nullptr, 0);
+    }
+    CHECK(ended);
+  }
+}
 
 TEST_SUITE("containment: cgroups") {
   TEST_CASE("each child runs in a cgroup of its own, removed when otpd stops") {
@@ -307,9 +369,15 @@ tree:
     CHECK(box.recorded_value("pdeathsig", "a") == std::to_string(SIGKILL));
     CHECK(otpd.logged("children are not in cgroups (--no-cgroups was given)"));
     const pid_t a = box.pid("a");
-    // What it started is recorded beside the socket, by pid and start time.
-    const std::string records = read_text(box.path("otpd.sock.children"));
-    CHECK(records.find("\n+ " + std::to_string(a) + " ") != std::string::npos);
+    // What it started is recorded beside the socket, by pid and start time:
+    // right after the spawn returns, which may be after the child has run.
+    const std::string recorded = "\n+ " + std::to_string(a) + " ";
+    const auto deadline = std::chrono::steady_clock::now() + Ms(10000);
+    while (read_text(box.path("otpd.sock.children")).find(recorded) == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(Ms(20));
+    }
+    CHECK(read_text(box.path("otpd.sock.children")).find(recorded) != std::string::npos);
     otpd.signal(SIGKILL);
     REQUIRE(otpd.wait_exit() == 128 + SIGKILL);
     CHECK(still_running({a}).empty());

@@ -90,8 +90,9 @@ tree:
       env: {HOME: /from-config}
       command: [@CHILD@, --name, b, --report-ids, --report-env, HOME, --report-env, USER]
 )");
-  REQUIRE_MESSAGE(otpd.wait_recorded(box, "env", "a", 4), otpd.transcript());
-  REQUIRE_MESSAGE(otpd.wait_recorded(box, "env", "b", 2), otpd.transcript());
+  // The ids are recorded after the environment: wait for the last record.
+  REQUIRE_MESSAGE(otpd.wait_recorded(box, "groups", "a"), otpd.transcript());
+  REQUIRE_MESSAGE(otpd.wait_recorded(box, "groups", "b"), otpd.transcript());
   const std::string all_nobody = std::string(kNobody) + "," + kNobody + "," + kNobody;
   CHECK(box.recorded_value("uid", "a") == all_nobody);
   CHECK(box.recorded_value("gid", "a") == all_nobody);
@@ -407,4 +408,25 @@ tree:
   CHECK_MESSAGE(otpd.logged("failed to start child 'a': cannot set the supplementary groups of "
                             "user nobody (65534): Operation not permitted"),
                 otpd.transcript());
+}
+
+TEST_CASE("${VAR} in values: otpd's environment and the env file reach the child; shell is left") {
+  Sandbox box;
+  box.write("app.env", "OTPD_T_PORT=5432\n");
+  Otpd otpd = Otpd::run(box, R"(
+tree:
+  children:
+    - name: db
+      env_file: app.env
+      env: {OTPD_T_DATA: "/srv/${OTPD_T_ROLE}"}
+      command: [@CHILD@, --name, "db-${OTPD_T_ROLE}-${OTPD_T_PORT}", --report-env, OTPD_T_DATA]
+    - name: sh
+      env: {OTPD_T_LATER: from-env}
+      shell: 'exec @CHILD@ --name "sh-${OTPD_T_LATER}"'
+)",
+                        {.env = {"OTPD_T_ROLE=primary"}});
+  REQUIRE_MESSAGE(otpd.wait_recorded(box, "env", "db-primary-5432"), otpd.transcript());
+  CHECK(box.recorded_value("env", "db-primary-5432") == "OTPD_T_DATA=/srv/primary");
+  // The shell expanded its own, from the child's environment.
+  CHECK_MESSAGE(otpd.wait_recorded(box, "start", "sh-from-env"), otpd.transcript());
 }

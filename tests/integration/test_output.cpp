@@ -52,7 +52,7 @@ bool logged_output(const otpd::it::Otpd& otpd, std::string_view path, std::strin
   return false;
 }
 
-const std::regex kFileLine(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z (out|err)\+? (.*)$)");
+const std::regex kFileLine(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (out|err)\+? (.*)$)");
 
 // The sequence number of a spew line "NAME spew I xxx", from a file line.
 long spew_number(const std::string& file_line) {
@@ -154,7 +154,7 @@ tree:
     if (line.str("path") != "a" || !line.has("stream")) continue;
     CHECK(line.num("pid") == live.box.pid("a"));
     CHECK(std::regex_match(line.str("time"),
-                           std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)")));
+                           std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
   }
 
   const Outcome five = live.ctl({"logs", "a", "-n", "5", "--stdout"});
@@ -252,7 +252,7 @@ tree:
       command: [@CHILD@, --name, fast, --spew, 20000000]
 )");
   constexpr long kLines = 200'000;
-  constexpr std::uintmax_t kFileLine = 132;  // time, " out ", 99 bytes, newline
+  constexpr std::uintmax_t kFileLine = 129;  // time, " out ", 99 bytes, newline
   const std::string file = live.box.path("logs/fast.log");
   REQUIRE(live.otpd.wait_recorded(live.box, "printed", "fast", 1, otpd::it::Ms(60'000)));
   REQUIRE_MESSAGE(
@@ -264,7 +264,7 @@ tree:
   long bad = 0;
   for (long i = 0; i < kLines; ++i) {
     const std::string& line = lines[i];
-    const bool ok = line.size() == kFileLine - 1 && line.compare(27, 5, " out ") == 0 &&
+    const bool ok = line.size() == kFileLine - 1 && line.compare(24, 5, " out ") == 0 &&
                     spew_number(line) == i + 1 && line.back() == 'x';
     if (!ok && ++bad < 5) FAIL_CHECK("line " << i + 1 << ": " << line);
   }
@@ -316,8 +316,8 @@ tree:
   REQUIRE(live.otpd.wait_for([&] { return size_of(file) > 0; }));
   const std::string written = file_text(file);
   REQUIRE(written.size() > 28);
-  CHECK(written.substr(27, 6) == " out+ ");
-  CHECK(written.substr(33) == expected + "\n");
+  CHECK(written.substr(24, 6) == " out+ ");
+  CHECK(written.substr(30) == expected + "\n");
 
   CHECK(live.ctl({"ping"}).code == 0);
   CHECK(live.ctl({"status"}).code == 0);
@@ -342,11 +342,10 @@ tree:
   // Restarts of another child go on at their pace...
   REQUIRE_MESSAGE(live.otpd.wait_event("crasher", "started", 20, otpd::it::Ms(10'000)),
                   live.otpd.transcript());
-  // ...the control socket answers...
-  const auto before = std::chrono::steady_clock::now();
+  // ...the control socket answers, and restarts go on after the pings...
   for (int i = 0; i < 10; ++i) REQUIRE(live.ctl({"ping"}).code == 0);
-  const auto took = std::chrono::steady_clock::now() - before;
-  CHECK(took < std::chrono::seconds(5));
+  CHECK_MESSAGE(live.otpd.wait_event("crasher", "started", 30, otpd::it::Ms(20'000)),
+                live.otpd.transcript());
   // ...while the chatty child is still writing.
   CHECK(live.box.count_recorded("printed", "chatty") == 0);
   CHECK(size_of(live.box.path("logs/chatty.log.1")) > 1000 * 1000);

@@ -18,11 +18,12 @@ tree:
   const pid_t orphan = std::stoi(box.recorded_value("orphan", "a"));
   kill(orphan, SIGKILL);
   REQUIRE_MESSAGE(otpd.wait_for([&] {
-    const Line* reaped = otpd.event("/", "orphan_reaped");
+    const Line* reaped = otpd.event("a", "orphan_reaped");
     return reaped != nullptr && reaped->num("pid") == orphan;
   }),
                   otpd.transcript());
-  CHECK(otpd.event("/", "orphan_reaped")->str("signal") == "SIGKILL");
+  // Charged to the child whose process group it was in.
+  CHECK(otpd.event("a", "orphan_reaped")->str("signal") == "SIGKILL");
   CHECK(zombies_of(otpd.pid()).empty());
   CHECK(otpd.count("a", "exited") == 0);  // the child itself is unaffected
 }
@@ -41,7 +42,7 @@ tree:
 )");
   REQUIRE_MESSAGE(otpd.wait_recorded(box, "start", "a", 10), otpd.transcript());
   REQUIRE(otpd.wait_recorded(box, "start", "b", 10));
-  REQUIRE(otpd.wait_for([&] { return otpd.count("/", "orphan_reaped") >= 5; }));
+  REQUIRE(otpd.wait_for([&] { return otpd.count("a", "orphan_reaped") >= 5; }));
   otpd.signal(SIGTERM);
   REQUIRE_MESSAGE(otpd.wait_exit() == 0, otpd.transcript());
   for (pid_t pid : strays()) CHECK_MESSAGE(!running(pid), "left running: " << pid);
@@ -61,7 +62,7 @@ tree:
   REQUIRE_MESSAGE(otpd.wait_exit() == 0, otpd.transcript());
   // Left unreaped, it would be re-parented to this test process.
   CHECK(strays().empty());
-  const Line* reaped = otpd.event("/", "orphan_reaped");
+  const Line* reaped = otpd.event("a", "orphan_reaped");
   CHECK_MESSAGE((reaped != nullptr && reaped->num("pid") == orphan), otpd.transcript());
 }
 
@@ -81,6 +82,28 @@ tree:
 )");
   REQUIRE_MESSAGE(otpd.wait_event("a", "removed"), otpd.transcript());
   REQUIRE(otpd.wait_event("b", "removed"));
-  REQUIRE(otpd.wait_for([&] { return otpd.count("/", "orphan_reaped") >= 2; }));
+  // Removed children's leftovers are still charged to them.
+  REQUIRE(otpd.wait_for(
+      [&] { return otpd.count("a", "orphan_reaped") + otpd.count("b", "orphan_reaped") >= 2; }));
   CHECK(otpd.wait_for([&] { return zombies_of(otpd.pid()).empty(); }, Ms(1000)));
+}
+
+TEST_CASE("the leftover of a shell child that ended is charged to that child, not to /") {
+  Sandbox box;
+  Otpd otpd = Otpd::run(box, R"(
+tree:
+  children:
+    - name: c
+      command: [@CHILD@, --name, c]
+    - name: job
+      restart: transient
+      shell: "sleep 60 & exit 0"
+)");
+  REQUIRE_MESSAGE(otpd.wait_event("job", "exited"), otpd.transcript());
+  // The shell's background sleep is killed with the group the shell led.
+  REQUIRE_MESSAGE(otpd.wait_event("job", "orphan_reaped"), otpd.transcript());
+  CHECK(otpd.event("job", "orphan_reaped")->str("signal") == "SIGKILL");
+  CHECK(otpd.count("/", "orphan_reaped") == 0);
+  otpd.signal(SIGTERM);
+  CHECK(otpd.wait_exit() == 0);
 }

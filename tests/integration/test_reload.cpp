@@ -190,6 +190,25 @@ TEST_CASE("a reload of an invalid file changes nothing and the caller gets FILE:
   CHECK(nlohmann::json::parse(status.out)["children"].size() == 2);
 }
 
+TEST_CASE("a reload of a file with several errors reports each, a line each") {
+  Running r(tree({child("a")}));
+  r.box.write("otpd.yaml",
+              "tree:\n  strategy: one_for_none\n  children:\n    - name: a\n      comand: [x]\n");
+  const Outcome reload = r.ctl({"reload"});
+  CHECK(reload.code == 1);
+  CHECK_MESSAGE(reload.err == "otpctl: " + r.config() +
+                                  ":2:13: strategy: expected one of one_for_one, one_for_all, "
+                                  "rest_for_one, found 'one_for_none' (did you mean "
+                                  "'one_for_one'?)\notpctl: " +
+                                  r.config() +
+                                  ":5:7: unknown key 'comand' (did you mean 'command'?)\n",
+                reload.shown());
+  CHECK(r.otpd.wait_message("reload (requested on the control socket) failed, nothing changed: " +
+                            r.config() + ":2:13: strategy:"));
+  CHECK(r.otpd.logged(r.config() + ":5:7: unknown key 'comand'"));
+  CHECK(r.otpd.count("/", "reloaded") == 0);
+}
+
 TEST_CASE("otpctl reload --dry-run and otpd check --diff show the plan and change nothing") {
   Running r(kBefore);
   for (const char* name : {"a", "b", "old", "c"})
@@ -255,6 +274,24 @@ TEST_CASE("otpd check --diff: an invalid file is reported locally, a missing otp
                 unsafe.err);
 }
 
+TEST_CASE("otpd check --diff of a copy in another directory shows only what differs") {
+  Running r(tree({child("a"), child("b")}));
+  REQUIRE(r.otpd.wait_recorded(r.box, "start", "b"));
+  // Relative paths (here the default cwd) start where otpd's own file is,
+  // as if the copy were installed there.
+  Sandbox elsewhere;
+  const std::string same = elsewhere.write("copy.yaml", tree({child("a"), child("b")}));
+  const Result unchanged = r.check({"check", "--diff", same});
+  CHECK_MESSAGE(unchanged.code == 0, unchanged.err);
+  CHECK(unchanged.out == "no changes: a reload would do nothing\n");
+
+  const std::string edited =
+      elsewhere.write("edited.yaml", tree({child("a"), child("b", "      env: {V: \"2\"}\n")}));
+  const Result diff = r.check({"check", "--diff", edited});
+  CHECK_MESSAGE(diff.code == 0, diff.err);
+  CHECK(diff.out == "~ b (env)\n0 added, 0 removed, 1 changed (dry run: nothing was done)\n");
+}
+
 TEST_CASE("an added child that cannot start is reported by otpctl reload with exit 1") {
   Running r(tree({child("a")}));
   REQUIRE(r.otpd.wait_recorded(r.box, "start", "a"));
@@ -278,4 +315,78 @@ TEST_CASE("a change of the control section is not applied, and says so") {
   CHECK(r.otpd.wait_message("the control section changed"));
   // Still on the socket it started with.
   CHECK(r.ctl({"ping"}).code == 0);
+}
+
+TEST_CASE("a file dropped into an included directory is added by a reload, a broken one is not") {
+  Running r(tree({child("a"), "    - include: conf.d/*.yaml\n"}));
+  REQUIRE(r.otpd.wait_recorded(r.box, "start", "a"));
+  // The directory does not exist yet: it includes nothing.
+  REQUIRE(mkdir(r.box.path("conf.d").c_str(), 0755) == 0);
+  const std::string pkg =
+      r.box.write("conf.d/pkg.yaml",
+                  "children:\n  - name: p\n    command: [@CHILD@, --name, p, --term-delay, 0]\n");
+  const Result diff = r.check({"check", "--diff", r.config()});
+  CHECK_MESSAGE(diff.code == 0, diff.err);
+  CHECK(diff.out == "+ p\n1 added, 0 removed, 0 changed (dry run: nothing was done)\n");
+  const Outcome added = r.ctl({"reload"});
+  CHECK_MESSAGE(added.code == 0, added.shown());
+  REQUIRE(r.otpd.wait_recorded(r.box, "start", "p"));
+  REQUIRE(r.otpd.wait_event("/", "reloaded"));
+
+  r.box.write("conf.d/pkg.yaml",
+              "children:\n  - name: p\n    command: [@CHILD@, --name, p]\n    restart: x\n"
+              "  - name: q\n    command: [@CHILD@, --name, q]\n");
+  const Outcome broken = r.ctl({"reload"});
+  CHECK(broken.code == 1);
+  CHECK_MESSAGE(broken.err.starts_with("otpctl: " + pkg +
+                                       ":4:14: restart: expected one of permanent, transient, "
+                                       "temporary, found 'x'"),
+                broken.shown());
+  const Result invalid = r.check({"check", "--diff", r.config()});
+  CHECK(invalid.code == 1);
+  CHECK_MESSAGE(points_at(invalid.err, pkg, 4), invalid.err);
+  // Nothing changed: p still runs as it was, q was not started.
+  CHECK(r.otpd.wait_message(
+      "reload (requested on the control socket) failed, nothing changed: " + pkg + ":4:14:"));
+  CHECK(r.otpd.count("/", "reloaded") == 1);
+  CHECK(r.box.count_recorded("start", "p") == 1);
+  CHECK(r.box.count_recorded("term", "p") == 0);
+  CHECK(r.box.count_recorded("start", "q") == 0);
+}
+
+TEST_CASE("instances: the copies run, and a reload adds or removes copies at the end") {
+  const auto web = [](int copies) {
+    return tree(
+        {child("a"), "    - name: web\n      instances: " + std::to_string(copies) +
+                         "\n      command: [@CHILD@, --name, \"w{{i}}\", --term-delay, 0]\n"});
+  };
+  Running r(web(2));
+  REQUIRE(r.otpd.wait_recorded(r.box, "start", "w1"));
+  REQUIRE(r.otpd.wait_recorded(r.box, "start", "w2"));
+  const Outcome status = r.ctl({"status", "--json"});
+  REQUIRE(status.code == 0);
+  const auto children = nlohmann::json::parse(status.out)["children"];
+  REQUIRE(children.size() == 3);
+  CHECK(children[1]["name"] == "web-1");
+  CHECK(children[2]["name"] == "web-2");
+
+  const std::string three = r.box.write("three.yaml", web(3));
+  const Result diff = r.check({"check", "--diff", three});
+  CHECK_MESSAGE(diff.code == 0, diff.err);
+  CHECK(diff.out == "+ web-3\n1 added, 0 removed, 0 changed (dry run: nothing was done)\n");
+  r.box.write("otpd.yaml", web(3));
+  const Outcome grown = r.ctl({"reload"});
+  CHECK_MESSAGE(grown.code == 0, grown.shown());
+  REQUIRE(r.otpd.wait_recorded(r.box, "start", "w3"));
+
+  r.box.write("otpd.yaml", web(1));
+  const Outcome shrunk = r.ctl({"reload"});
+  CHECK_MESSAGE(shrunk.code == 0, shrunk.shown());
+  CHECK(shrunk.out.find("- web-2\n") != std::string::npos);
+  CHECK(shrunk.out.find("- web-3\n") != std::string::npos);
+  CHECK(r.otpd.wait_recorded(r.box, "term", "w3"));
+  CHECK(r.otpd.wait_recorded(r.box, "term", "w2"));
+  // The first copy ran through it all.
+  CHECK(r.box.count_recorded("start", "w1") == 1);
+  CHECK(r.box.count_recorded("term", "w1") == 0);
 }

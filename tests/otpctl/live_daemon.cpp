@@ -53,22 +53,31 @@ LiveDaemon::LiveDaemon(std::string_view yaml, it::Options options)
     FAIL("otpctl ping never succeeded: " << ping.shown() << "\n" << otpd.transcript());
   }
   // A test child that has exec'd may not have written its "start" line yet;
-  // tests read pids from those lines, so they wait for them here.
-  const Outcome status = ctl({"status", "--json"});
-  const auto tree = nlohmann::json::parse(status.out, nullptr, false);
-  std::vector<std::pair<std::string, int>> children;
-  test_children(tree, children);
-  for (const auto& [name, pid] : children) {
-    const std::string line = "start " + name + " " + std::to_string(pid);
-    const bool recorded = otpd.wait_for([&] {
-      for (const std::string& record : box.records()) {
-        if (record == line || record.rfind(line + " ", 0) == 0) return true;
+  // tests read pids from those lines, so they wait for them here. A tree
+  // that restarts a child meanwhile (a failing health check does at once)
+  // names a new pid, so status is asked again until every current pid has
+  // its line.
+  std::string missing;
+  const bool recorded = otpd.wait_for([&] {
+    const Outcome status = ctl({"status", "--json"});
+    const auto tree = nlohmann::json::parse(status.out, nullptr, false);
+    std::vector<std::pair<std::string, int>> children;
+    test_children(tree, children);
+    const std::vector<std::string> records = box.records();
+    for (const auto& [name, pid] : children) {
+      const std::string line = "start " + name + " " + std::to_string(pid);
+      bool found = false;
+      for (const std::string& record : records) {
+        if (record == line || record.rfind(line + " ", 0) == 0) found = true;
       }
-      return false;
-    });
-    REQUIRE_MESSAGE(recorded, name << " (pid " << pid << ") never recorded its start\n"
-                                   << otpd.transcript());
-  }
+      if (!found) {
+        missing = name + " (pid " + std::to_string(pid) + ")";
+        return false;
+      }
+    }
+    return true;
+  });
+  REQUIRE_MESSAGE(recorded, missing << " never recorded its start\n" << otpd.transcript());
 }
 
 Outcome LiveDaemon::ctl(std::vector<std::string> args, std::vector<std::string> env) const {

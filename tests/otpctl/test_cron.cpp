@@ -199,7 +199,9 @@ TEST_CASE("otpd's shutdown kills and reaps a running command") {
 
 TEST_CASE("otpctl call: status before and after a run asked for with run") {
   LiveDaemon live(
-      job_tree("        schedule: \"0 3 * * *\"\n        overlap: skip\n" + sleeper("0.5")));
+      job_tree("        schedule: \"0 3 * * *\"\n        overlap: skip\n"
+               "        command: \"echo $$ >> @DIR@/pids; until [ -e @DIR@/go ]; do sleep 0.02; "
+               "done\"\n"));
   Json status = call(live, "status");
   CHECK(status["schedule"] == "0 3 * * *");
   CHECK(status["overlap"] == "skip");
@@ -213,6 +215,7 @@ TEST_CASE("otpctl call: status before and after a run asked for with run") {
 
   CHECK(call(live, "run") == Json::parse(R"({"result": "started"})"));
   REQUIRE(live.otpd.wait_event("job", "run_started"));
+  const auto started = std::chrono::steady_clock::now();
   CHECK(live.otpd.event("job", "run_started")->str("reason") == "requested with otpctl call");
   status = call(live, "status");
   CHECK(status["running"]["pid"] == recorded_pid(live, 0));
@@ -222,6 +225,10 @@ TEST_CASE("otpctl call: status before and after a run asked for with run") {
   CHECK(second["result"] == "skipped");
   CHECK(live.otpd.wait_event("job", "run_skipped"));
 
+  // The run waits for this file, so it cannot end before the test has seen the skip.
+  std::ofstream(live.box.path("go")).put('\n');
+  const auto held_ms =
+      std::chrono::duration_cast<Ms>(std::chrono::steady_clock::now() - started).count();
   REQUIRE(live.otpd.wait_event("job", "run_succeeded"));
   status = call(live, "status");
   CHECK(status["running"].is_null());
@@ -230,7 +237,7 @@ TEST_CASE("otpctl call: status before and after a run asked for with run") {
   CHECK(status["last_run"]["outcome"] == "succeeded");
   CHECK(status["last_run"]["exit_status"] == 0);
   CHECK(status["last_run"]["pid"] == recorded_pid(live, 0));
-  CHECK(status["last_run"]["duration_ms"].get<int>() >= 400);
+  CHECK(status["last_run"]["duration_ms"].get<long long>() >= held_ms);
 
   const Outcome bad = live.ctl({"call", "job", "launch"});
   CHECK(bad.code != 0);

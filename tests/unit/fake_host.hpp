@@ -72,6 +72,15 @@ class FakeProcesses final : public supervise::ProcessControl {
   // The child `name` writes a newline to (or closes) its readiness fd.
   bool write_ready_fd(const std::string& name, bool newline = true);
   void listen_on(int port) { listening_.insert(port); }
+  // The port accepts, but through a listener of `holder`, not of the child.
+  void listen_foreign(int port, std::string holder) {
+    listening_.insert(port);
+    foreign_[port] = std::move(holder);
+  }
+  std::string foreign_listener(int, const std::string&, int port) override {
+    const auto found = foreign_.find(port);
+    return found == foreign_.end() ? std::string() : found->second;
+  }
   // The environment the last start of `name` was given.
   std::vector<std::pair<std::string, std::string>> env_of(const std::string& name) const {
     auto it = env_.find(name);
@@ -104,6 +113,7 @@ class FakeProcesses final : public supervise::ProcessControl {
   std::map<int, std::shared_ptr<std::function<void(const std::string&)>>> notify_;
   std::map<int, std::shared_ptr<std::function<void(bool)>>> ready_fds_;
   std::set<int> listening_;
+  std::map<int, std::string> foreign_;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> env_;
 };
 

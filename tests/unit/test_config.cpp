@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <pwd.h>
 
 #include <csignal>
 #include <cstdlib>
@@ -359,8 +360,7 @@ tree:
        "significant, env, "
        "cwd, normal_exit, user, group, groups, umask, rlimits, env_file, inherit_env, "
        "stop_signal, kill_mode, ready, start_timeout, watchdog, output, streams, memory_max, "
-       "cpu_max, "
-       "pids_max)");
+       "cpu_max, pids_max, instances)");
     CHECK(error_of(R"(
 tree:
   children:
@@ -675,6 +675,12 @@ TEST_SUITE("loader: files") {
     int loaded = 0;
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
       if (entry.path().extension() != ".yaml") continue;
+      // Its servers' users come with their packages (scripts/install-deps --tests).
+      if (entry.path().filename() == "stack.yaml" &&
+          (getpwnam("redis") == nullptr || getpwnam("postgres") == nullptr)) {
+        MESSAGE("stack.yaml not loaded: no user redis or postgres here");
+        continue;
+      }
       CAPTURE(entry.path().string());
       CHECK_NOTHROW(load_file(entry.path().string()));
       ++loaded;

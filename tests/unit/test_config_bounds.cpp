@@ -6,6 +6,7 @@
 #include <string>
 
 #include "config/loader.hpp"
+#include "config/suggest.hpp"
 #include "temp_dir.hpp"
 
 using namespace otpd::config;
@@ -149,6 +150,28 @@ TEST_SUITE("config bounds") {
         contains(error_of("tree:\n  children:\n" + children +
                           "    - {name: w, worker: {kind: file_watch, paths: [/], target: q1}}\n"),
                  "t.yaml:20003:64: worker.target: 'q1' is not a child beside 'w'"));
+  }
+
+  // A "did you mean" compares every pair of characters: over megabytes of
+  // key, gigabytes and minutes.
+  TEST_CASE("a key of any length is named cut short and taken for no typo") {
+    const std::string key(4 << 20, 'k');
+    CHECK(error_of("tree: {children: []}\n? " + key + "\n: 1\n") ==
+          "t.yaml:2:3: unknown key '" + std::string(40, 'k') +
+              "...' (valid keys: tree, control, logs, workers)");
+    const std::string name(200, 'n');
+    CHECK_FALSE(nearest(name + "a", {name + "b"}));
+    CHECK(nearest(std::string(100, 'n') + "a", {std::string(100, 'n') + "b"}));
+  }
+
+  TEST_CASE("an indentation mistake after a million lines is explained all the same") {
+    std::string text = "tree:\n  children:\n    - name: a\n      shell: >\n";
+    for (int i = 0; i < 1'000'000; ++i) text += "        x\n";
+    text += "     restart: transient\n";
+    CHECK(error_of(text) ==
+          "t.yaml:1000005:6: invalid YAML: line 1000005 is indented 5 spaces, which lines up "
+          "with no line above it; did you mean 6 spaces, like 'shell' on line 4 or 4 spaces, "
+          "like '- name' on line 3?");
   }
 
   TEST_CASE("env files: only regular files, and not too large") {

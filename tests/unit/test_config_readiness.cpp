@@ -84,6 +84,22 @@ TEST_SUITE("config readiness") {
     CHECK(line.ready->interval == 1s);
   }
 
+  TEST_CASE("ready: the probes' backoff, by default for exec and not for tcp") {
+    CHECK(process_of("      ready: {exec: [pg_isready]}\n").ready->max_interval == 2s);
+    CHECK(process_of("      ready: {tcp: 8080}\n").ready->max_interval == 0ms);
+    const ProcessSpec both =
+        process_of("      ready: {exec: [pg_isready], interval: 250ms, max_interval: 5s}\n");
+    CHECK(both.ready->interval == 250ms);
+    CHECK(both.ready->max_interval == 5s);
+    CHECK(process_of("      ready: {tcp: 8080, max_interval: 1s}\n").ready->max_interval == 1s);
+    CHECK(process_of("      ready: {exec: [a], max_interval: 3s}\n") !=
+          process_of("      ready: {exec: [a], max_interval: 4s}\n"));
+    CHECK(error_of("      ready: {exec: [a], interval: 2s, max_interval: 1s}\n") ==
+          "t.yaml:5:54: ready: max_interval (1s) is shorter than interval (2s)");
+    CHECK(error_of("      ready: {delay: 1s, max_interval: 1s}\n") ==
+          "t.yaml:5:26: ready: 'max_interval' applies only to tcp and exec, not to delay");
+  }
+
   TEST_CASE("ready: delay") {
     const ProcessSpec p = process_of("      ready: {delay: 2s}\n");
     CHECK(p.ready->kind == Readiness::Kind::delay);

@@ -5,6 +5,8 @@
 
 #include "engine_world.hpp"
 #include "fake_host.hpp"
+#include "supervise/group_owners.hpp"
+#include "supervise/program_hints.hpp"
 #include "supervise/status_summary.hpp"
 #include "supervise/tree.hpp"
 
@@ -499,7 +501,7 @@ TEST_CASE("operator requests name what is wrong") {
   w.host.run();
   CHECK(reply == "command not found: api");
   std::string error;
-  CHECK(w.tree->signal_child("app", SIGHUP, error) == 0);
+  CHECK(w.tree->signal_child("app", SIGHUP, error).pid == 0);
   CHECK(error == "'app' is a supervisor; signals go to processes");
 }
 
@@ -546,6 +548,58 @@ TEST_CASE("status shows every node with its state, pid, restarts and last exit")
   CHECK(app.children[0].path == "app/api");
   CHECK(w.tree->paths() == Lines{"db", "app", "app/api"});
   CHECK(!w.tree->status("nope"));
+}
+
+TEST_CASE("siblings brought back by a group restart count it in their restarts") {
+  World w(supervisor_spec(Strategy::rest_for_one,
+                          {process_child("a"), process_child("b"), process_child("c")}));
+  w.boot();
+  w.procs.exit("b", crash);
+  w.host.run();
+  CHECK(w.tree->status("a")->restarts == 0);  // older than b: untouched
+  CHECK(w.tree->status("b")->restarts == 1);
+  CHECK(w.tree->status("c")->restarts == 1);
+  // c shows why it was restarted: its stop, and what the stop was for.
+  const auto c = w.tree->status("c");
+  REQUIRE(c->last_exit);
+  CHECK(c->last_exit->text == "exited with status 0");
+  CHECK(c->last_exit->stopped_for ==
+        "rest_for_one restart after 'b' " + otpd::supervise::describe(crash));
+  CHECK(!w.tree->status("b")->last_exit->text.empty());
+  CHECK(w.tree->status("b")->last_exit->stopped_for.empty());
+  // The restart intensity counts the restart once, whoever went down with it.
+  CHECK(w.tree->root().intensity_used() == 1);
+
+  World all(supervisor_spec(Strategy::one_for_all, {process_child("a"), process_child("b")}));
+  all.boot();
+  all.procs.exit("b", crash);
+  all.host.run();
+  CHECK(all.tree->status("a")->restarts == 1);
+  CHECK(all.tree->status("b")->restarts == 1);
+}
+
+TEST_CASE("a stopped child's last exit is its stop, not an older crash") {
+  World w(supervisor_spec(Strategy::one_for_one, {process_child("a"), process_child("b")}));
+  w.boot();
+  w.procs.exit("a", ExitStatus::exited(4));
+  w.host.run();
+  REQUIRE(w.tree->status("a")->last_exit);
+  CHECK(w.tree->status("a")->last_exit->text == "exited with status 4");
+  std::optional<std::string> reply;
+  w.tree->stop_child("a", [&](std::string e) { reply = e; });
+  w.host.run();
+  REQUIRE(reply == "");
+  // The fake children exit 0 on SIGTERM.
+  const auto a = w.tree->status("a");
+  REQUIRE(a->last_exit);
+  CHECK(a->last_exit->text == "exited with status 0");
+  CHECK(a->held);
+
+  CHECK(!w.tree->status("b")->last_exit);
+  w.tree->stop_child("b", [&](std::string e) { reply = e; });
+  w.host.run();
+  REQUIRE(w.tree->status("b")->last_exit);
+  CHECK(w.tree->status("b")->last_exit->text == "exited with status 0");
 }
 
 TEST_CASE("operator requests queued behind a shutdown get an answer") {
@@ -729,4 +783,88 @@ TEST_CASE("kill_mode process sends the stop signal to the main process, SIGKILL 
   w.host.advance(1s);
   CHECK(w.take_history() == Lines{"kill main", "exit main"});
   CHECK(w.stopped);
+}
+
+TEST_CASE("a child that exits 0 leaving processes behind is told to run in the foreground") {
+  otpd::config::ChildSpec web = process_child("web");
+  otpd::test::process_of(web).argv = {"/usr/sbin/nginx"};
+  World w(supervisor_spec(Strategy::one_for_one, {web}));
+  w.boot();
+  ExitStatus daemonized = ExitStatus::exited(0);
+  daemonized.left_behind = {{.pid = 4242, .name = "nginx"}, {.pid = 4243, .name = "nginx"}};
+  w.procs.exit("/usr/sbin/nginx", daemonized);
+  w.host.run();
+  const auto* exited = w.last(EventKind::exited, "web");
+  REQUIRE(exited != nullptr);
+  CHECK(exited->reason ==
+        "exited with status 0, leaving 2 processes behind: 4242 (nginx), 4243 (nginx); nginx "
+        "seems to daemonize: run it in the foreground (nginx: daemon off; in nginx.conf, or -g "
+        "'daemon off;')");
+  CHECK(w.tree->status("web")->last_exit->text == exited->reason);
+
+  // A clean exit that leaves nothing is no such thing.
+  w.procs.exit("/usr/sbin/nginx", ExitStatus::exited(0));
+  w.host.run();
+  CHECK(w.last(EventKind::exited, "web")->reason == "exited with status 0");
+}
+
+TEST_CASE("advice names the program a spec runs, and its option when it is a known one") {
+  using otpd::supervise::daemonize_advice;
+  using otpd::supervise::program_name;
+  ProcessSpec p;
+  p.argv = {"/usr/sbin/nginx", "-g", "daemon off;"};
+  CHECK(program_name(p) == "nginx");
+  p.via_shell = true;
+  p.argv = {"/bin/sh", "-c", "exec /usr/sbin/nginx -c \"$PWD/nginx.conf\"\n"};
+  CHECK(program_name(p) == "nginx");
+  p.argv = {"/bin/sh", "-c", "redis-server --port 6390"};
+  CHECK(program_name(p) == "redis-server");
+  p.argv = {"/bin/sh", "-c", "n=1\nexec sleep 1"};  // several commands: no one program
+  CHECK(program_name(p).empty());
+  p.argv = {"/bin/sh", "-c", "LANG=C sleep 1"};
+  CHECK(program_name(p).empty());
+  CHECK(daemonize_advice("php-fpm8.2") ==
+        "php-fpm8.2 seems to daemonize: run it in the foreground (php-fpm: --nodaemonize)");
+  CHECK(daemonize_advice("") ==
+        "the program seems to daemonize: run it in the foreground (most daemons have an option "
+        "for it, such as --foreground, --nodaemon or -f)");
+}
+
+TEST_CASE("what a daemonizing child left is charged to it when it is reaped") {
+  using otpd::supervise::Event;
+  using otpd::supervise::EventKind;
+  otpd::supervise::GroupOwners groups;
+  groups.observe({.kind = EventKind::started, .path = "web", .pid = 10});
+  ExitStatus daemonized = ExitStatus::exited(0);
+  daemonized.left_behind = {{.pid = 12, .name = "nginx"}};
+  groups.observe({.kind = EventKind::exited, .path = "web", .pid = 10, .status = daemonized});
+  CHECK(groups.owner(12) == "web");  // the master, in a session of its own
+  CHECK(groups.owner(13) == "/");
+}
+
+TEST_CASE("orphans are charged to the child whose process group they were in") {
+  using otpd::supervise::Event;
+  using otpd::supervise::EventKind;
+  otpd::supervise::GroupOwners groups;
+  groups.observe({.kind = EventKind::started, .path = "a", .pid = 10});
+  groups.observe({.kind = EventKind::started, .path = "app", .pid = 0});  // a supervisor
+  CHECK(groups.owner(10) == "a");
+  CHECK(groups.owner(11) == "/");
+  // Restarted: the previous incarnation's leftovers are still a's.
+  groups.observe({.kind = EventKind::started, .path = "a", .pid = 20});
+  CHECK(groups.owner(10) == "a");
+  CHECK(groups.owner(20) == "a");
+  groups.observe({.kind = EventKind::started, .path = "a", .pid = 30});
+  CHECK(groups.owner(10) == "/");  // two incarnations back: forgotten
+  // A removed child is remembered for a while, then forgotten.
+  groups.observe({.kind = EventKind::removed, .path = "a"});
+  CHECK(groups.owner(30) == "a");
+  for (int i = 0; i < 2000; ++i) {
+    const std::string path = "t" + std::to_string(i);
+    groups.observe({.kind = EventKind::run_started, .path = path, .pid = 1000 + i});
+    groups.observe({.kind = EventKind::removed, .path = path});
+  }
+  CHECK(groups.owner(30) == "/");
+  CHECK(groups.owner(2999) == "t1999");
+  CHECK(groups.size() <= 1100);
 }

@@ -75,3 +75,40 @@ TEST_CASE("a human event line names the event, the path, the pid and the reason"
                                       "2026-11-24T12:00:00.000Z");
   CHECK(line == "2026-11-24T12:00:00.000Z exited             app/api pid=42: exited with status 3");
 }
+
+TEST_CASE("event lines and child output lines carry one timestamp form, in milliseconds") {
+  Stream stream(false);
+  EventLog log(Format::human, stream.fds[1]);
+  log.emit({.kind = EventKind::started, .path = "a", .pid = 7});
+  const std::string event = stream.written();
+  otpd::log::OutputLine output;
+  output.pid = 7;
+  output.text = "hello";
+  output.time_us = otpd::log::realtime_us();
+  log.child_output("a", std::span<const otpd::log::OutputLine>(&output, 1));
+  const std::string line = stream.written();
+  // "2026-11-24T12:00:00.123Z " in both: 24 characters and a blank.
+  auto is_timestamp = [](const std::string& text) {
+    if (text.size() < 25 || text[10] != 'T' || text[19] != '.' || text[23] != 'Z' ||
+        text[24] != ' ') {
+      return false;
+    }
+    for (int i : {20, 21, 22}) {
+      if (text[i] < '0' || text[i] > '9') return false;
+    }
+    return true;
+  };
+  CHECK_MESSAGE(is_timestamp(event), event);
+  CHECK_MESSAGE(is_timestamp(line), line);
+  CHECK(line.substr(25) == "a[7] out: hello\n");
+}
+
+TEST_CASE("a message of several lines (every error of a config) is a log line each") {
+  Stream stream(false);
+  EventLog log(Format::human, stream.fds[1]);
+  log.error("reload failed: a.yaml:2:3: one\na.yaml:5:7: two\n");
+  const std::string text = stream.written();
+  const std::size_t second = text.find('\n') + 1;
+  CHECK(text.substr(24, second - 24) == " otpd: error: reload failed: a.yaml:2:3: one\n");
+  CHECK(text.substr(second + 24) == " otpd: error: a.yaml:5:7: two\n");
+}

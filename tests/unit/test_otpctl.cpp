@@ -270,14 +270,48 @@ TEST_CASE("otpctl durations: exact delays as otpd logs them") {
 // --- socket path and style ---------------------------------------------------
 
 TEST_CASE("otpctl socket path: flag, then OTPD_SOCKET, then the default for the user") {
+  const auto everywhere = [](const std::string&) { return true; };
+  const auto path = [&](const std::optional<std::string>& flag, const Getenv& env, uid_t uid) {
+    return choose_socket(flag, env, uid, everywhere).path;
+  };
   const auto env = environment({{"OTPD_SOCKET", "/e/otpd.sock"}, {"XDG_RUNTIME_DIR", "/run/u"}});
-  CHECK(resolve_socket_path(std::string("/f.sock"), env, 1000) == "/f.sock");
-  CHECK(resolve_socket_path(std::nullopt, env, 1000) == "/e/otpd.sock");
-  CHECK(resolve_socket_path(std::nullopt, env, 0) == "/e/otpd.sock");
+  CHECK(path(std::string("/f.sock"), env, 1000) == "/f.sock");
+  CHECK(path(std::nullopt, env, 1000) == "/e/otpd.sock");
+  CHECK(path(std::nullopt, env, 0) == "/e/otpd.sock");
   const auto xdg = environment({{"XDG_RUNTIME_DIR", "/run/user/1000"}, {"OTPD_SOCKET", ""}});
-  CHECK(resolve_socket_path(std::nullopt, xdg, 0) == "/run/otpd/otpd.sock");
-  CHECK(resolve_socket_path(std::nullopt, xdg, 1000) == "/run/user/1000/otpd.sock");
-  CHECK(resolve_socket_path(std::nullopt, environment({}), 1000) == "/tmp/otpd-1000/otpd.sock");
+  CHECK(path(std::nullopt, xdg, 0) == "/run/otpd/otpd.sock");
+  CHECK(path(std::nullopt, xdg, 1000) == "/run/user/1000/otpd.sock");
+  CHECK(path(std::nullopt, environment({}), 1000) == "/tmp/otpd-1000/otpd.sock");
+  // Only an absolute XDG_RUNTIME_DIR counts, as for otpd.
+  CHECK(path(std::nullopt, environment({{"XDG_RUNTIME_DIR", "run"}}), 1000) ==
+        "/tmp/otpd-1000/otpd.sock");
+}
+
+TEST_CASE("otpctl socket path: without XDG_RUNTIME_DIR, the session's otpd, then the system's") {
+  using Paths = std::vector<std::string>;
+  CHECK(default_socket_paths(environment({}), 1000) ==
+        Paths{"/tmp/otpd-1000/otpd.sock", "/run/user/1000/otpd.sock", "/run/otpd/otpd.sock"});
+  CHECK(default_socket_paths(environment({{"XDG_RUNTIME_DIR", "/run/user/1000"}}), 1000) ==
+        Paths{"/run/user/1000/otpd.sock", "/run/otpd/otpd.sock"});
+  CHECK(default_socket_paths(environment({}), 0) == Paths{"/run/otpd/otpd.sock"});
+
+  // `sudo -u` without XDG_RUNTIME_DIR finds the otpd of the user's session.
+  const auto at = [](std::string there) {
+    return [there](const std::string& path) { return path == there; };
+  };
+  CHECK(choose_socket(std::nullopt, environment({}), 1000, at("/run/user/1000/otpd.sock")).path ==
+        "/run/user/1000/otpd.sock");
+  // A user without an otpd of their own reaches the system's.
+  const SocketChoice system =
+      choose_socket(std::nullopt, environment({}), 1000, at("/run/otpd/otpd.sock"));
+  CHECK(system.path == "/run/otpd/otpd.sock");
+  CHECK(system.also_looked.empty());
+  // Nothing anywhere: the first, and where else otpctl looked.
+  const SocketChoice none = choose_socket(std::nullopt, environment({}), 1000, at("/nowhere"));
+  CHECK(none.path == "/tmp/otpd-1000/otpd.sock");
+  CHECK(also_looked_note(none.also_looked) ==
+        "nor at /run/user/1000/otpd.sock or /run/otpd/otpd.sock");
+  CHECK(choose_socket(std::nullopt, environment({}), 0, at("/nowhere")).also_looked.empty());
 }
 
 TEST_CASE("otpctl style: colour only on a terminal and when not refused") {

@@ -187,15 +187,15 @@ TEST_SUITE("line ring") {
 }
 
 TEST_SUITE("log lines") {
-  TEST_CASE("file lines: RFC 3339 with microseconds, UTC, stream, continued marker") {
+  TEST_CASE("file lines: RFC 3339 with milliseconds, as events, UTC, stream, continued marker") {
     std::string out;
     OutputLine l = line("hello");
-    l.time_us = 1'795'533'442'123'456;  // 2026-11-24T15:17:22.123456Z
+    l.time_us = 1'795'533'442'123'456;  // 2026-11-24T15:17:22.123Z
     otpd::log::append_file_line(out, l);
     l.stream = Stream::err;
     l.continued = true;
     otpd::log::append_file_line(out, l);
-    CHECK(out == "2026-11-24T15:17:22.123456Z out hello\n2026-11-24T15:17:22.123456Z err+ hello\n");
+    CHECK(out == "2026-11-24T15:17:22.123Z out hello\n2026-11-24T15:17:22.123Z err+ hello\n");
   }
 
   TEST_CASE("JSON replaces invalid UTF-8 and keeps control bytes escaped") {
@@ -203,7 +203,7 @@ TEST_SUITE("log lines") {
     OutputLine l = line(std::string("a\xff\x01z", 4));
     otpd::log::append_line_json(out, "app/web", l);
     CHECK(out ==
-          "{\"time\":\"1970-01-01T00:00:00.000000Z\",\"path\":\"app/web\",\"pid\":1,"
+          "{\"time\":\"1970-01-01T00:00:00.000Z\",\"path\":\"app/web\",\"pid\":1,"
           "\"stream\":\"stdout\",\"line\":\"a\xef\xbf\xbd\\u0001z\"}");
   }
 

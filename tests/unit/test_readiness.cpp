@@ -99,7 +99,10 @@ TEST_SUITE("readiness") {
     CHECK(w.take_history().empty());
     w.host.advance(1ms);
     CHECK(w.take_history() == Lines{"kill a", "exit a"});
-    CHECK(w.start_result == "failed to start child 'a': not ready after 2s");
+    CHECK(w.start_result ==
+          "failed to start child 'a': not ready after 2s: no READY=1 arrived (no sd_notify "
+          "message at all); the program must send READY=1 to $NOTIFY_SOCKET itself (sd_notify); "
+          "one that cannot wants another ready: (tcp, exec or fd)");
     CHECK(w.sink.count(EventKind::start_failed, "a") == 1);
     CHECK(w.sink.count(EventKind::exited, "a") == 0);  // a failed start, not also a crash
     CHECK_FALSE(w.procs.running("b"));
@@ -231,6 +234,56 @@ TEST_SUITE("readiness") {
     w.host.advance(5s);
     CHECK(w.start_result->find("not ready after 10s") != std::string::npos);
     CHECK_FALSE(w.procs.running("probe"));
+  }
+
+  TEST_CASE("ready: notify, the timeout says what did arrive, with a hint for the program") {
+    ChildSpec redis = proc("redis", notify());
+    otpd::test::process_of(redis).argv = {"/usr/bin/redis-server", "--port", "6390"};
+    World w(root(Strategy::one_for_one, {redis}));
+    w.boot();
+    REQUIRE(w.procs.notify("/usr/bin/redis-server", "STATUS=loading"));
+    w.host.advance(2s);
+    CHECK(w.start_result ==
+          "failed to start child 'redis': not ready after 2s: no READY=1 arrived (1 other "
+          "sd_notify message did); redis-server: --supervised systemd");
+  }
+
+  TEST_CASE("ready: tcp, a port held by another process's listener is not the child's") {
+    Readiness tcp{
+        .kind = Readiness::Kind::tcp, .host = "127.0.0.1", .port = 8080, .interval = 100ms};
+    World w(root(Strategy::one_for_one, {proc("a", tcp)}));
+    w.procs.listen_foreign(8080, "pid 4242 (nginx)");
+    w.boot();
+    w.host.advance(1s);
+    CHECK_FALSE(w.start_result.has_value());  // still waiting: the answer was not a's
+    w.host.advance(1s);
+    CHECK(w.start_result ==
+          "failed to start child 'a': not ready after 2s: 127.0.0.1:8080 answered, but its "
+          "listener is pid 4242 (nginx)'s, not this child's");
+  }
+
+  TEST_CASE("ready: exec, the wait between probes doubles up to max_interval") {
+    Readiness exec{
+        .kind = Readiness::Kind::exec, .argv = {"probe"}, .interval = 100ms, .max_interval = 300ms};
+    World w(root(Strategy::one_for_one, {proc("a", exec, {}, 3s)}));
+    w.boot();
+    w.take_history();
+    // How long after each failed probe the next one starts.
+    std::vector<long> gaps;
+    for (int i = 0; i < 5; ++i) {
+      w.procs.exit("probe", ExitStatus::exited(2));
+      const auto failed = w.host.now();
+      while (!w.procs.running("probe")) w.host.advance(10ms);
+      gaps.push_back(static_cast<long>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(w.host.now() - failed).count()));
+    }
+    CHECK(gaps == std::vector<long>{100, 200, 300, 300, 300});
+    // The failure says how the last probe went.
+    w.procs.exit("probe", ExitStatus::exited(3));
+    w.host.advance(3s);
+    CHECK(w.start_result ==
+          "failed to start child 'a': not ready after 3s: 'probe' exited with "
+          "status 3");
   }
 
   TEST_CASE("ready: delay") {

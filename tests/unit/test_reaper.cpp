@@ -73,7 +73,7 @@ struct Fixture {
   Fixture() { otpd::loop::block_supervisor_signals(); }
   boost::asio::io_context io;
   std::vector<std::pair<int, ExitStatus>> orphans;
-  Reaper reaper{io, [this](int pid, ExitStatus s) { orphans.emplace_back(pid, s); }};
+  Reaper reaper{io, [this](int pid, int, ExitStatus s) { orphans.emplace_back(pid, s); }};
   OsProcesses processes{reaper};
   Started started;
 
@@ -176,27 +176,39 @@ TEST_CASE_FIXTURE(Fixture, "a grandchild left behind by a double fork is reaped 
   // setsid: out of the child's process group, which is killed when the
   // child exits.
   // child exits; the child waits until the grandchild is out of it.
-  CHECK(exit_of(shell("setsid sh -c '" + grandchild + "' & until [ -s " + pidfile +
-                      " ]; do sleep 0.01; done; exit 0")) == ExitStatus::exited(0));
+  const ExitStatus exited = exit_of(shell("setsid sh -c '" + grandchild + "' & until [ -s " +
+                                          pidfile + " ]; do sleep 0.01; done; exit 0"));
   REQUIRE(run_until(io, [&] { return !orphans.empty(); }));
   const std::optional<int> pid = read_pid(pidfile);
   fs::remove_all(dir);
   REQUIRE(pid.has_value());
   CHECK(orphans[0].first == *pid);
   CHECK(orphans[0].second == ExitStatus::exited(7));
+  // A clean exit that left a process behind, out of its group: named, and
+  // left to run (without cgroups otpd only infers that it was the child's).
+  CHECK(exited.clean());
+  REQUIRE(!exited.left_behind.empty());
+  CHECK(exited.left_behind[0].pid == *pid);
+  CHECK(exited.left_behind[0].runs_on);
 }
 
 TEST_CASE_FIXTURE(Fixture, "what a child leaves in its process group is killed when it exits") {
   char dir[] = "/tmp/otpd-leftover-XXXXXX";
   REQUIRE(mkdtemp(dir) != nullptr);
   const std::string pidfile = std::string(dir) + "/leftover";
-  CHECK(exit_of(shell("sleep 30 & echo $! > " + pidfile + "; exit 0")) == ExitStatus::exited(0));
+  const ExitStatus exited = exit_of(shell("sleep 30 & echo $! > " + pidfile + "; exit 0"));
   REQUIRE(run_until(io, [&] { return !orphans.empty(); }));
   const std::optional<int> pid = read_pid(pidfile);
   fs::remove_all(dir);
   REQUIRE(pid.has_value());
   CHECK(orphans[0].first == *pid);
   CHECK(orphans[0].second == ExitStatus::killed(SIGKILL));
+  // Named in the exit (as sh or sleep: it may not have exec'd yet), and
+  // ended with the group.
+  CHECK(exited.clean());
+  REQUIRE(exited.left_behind.size() == 1);
+  CHECK(exited.left_behind[0].pid == *pid);
+  CHECK_FALSE(exited.left_behind[0].runs_on);
 }
 
 TEST_CASE_FIXTURE(Fixture, "exits that coalesce into one SIGCHLD are all reported") {

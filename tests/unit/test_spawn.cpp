@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "../helpers/reachable.hpp"
 #include "loop/signals.hpp"
 #include "process/cgroup_fs.hpp"
 #include "process/fd_limit.hpp"
@@ -389,7 +390,8 @@ TEST_CASE("the child switches groups, group and user, in that order") {
   }
   TempDir dir;
   chmod(dir.str().c_str(), 0777);
-  ProcessSpec spec = command({kProbe});
+  // nobody must reach the probe, wherever the build tree is.
+  ProcessSpec spec = command({otpd::test::reachable_by_all(kProbe)});
   spec.credentials.edit().uid = 65534;
   spec.credentials.edit().gid = 65534;
   spec.credentials.edit().groups = std::vector<unsigned>{4, 1};

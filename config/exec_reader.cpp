@@ -326,9 +326,10 @@ void read_kill_mode(const Field& field, ProcessSpec& process) {
 }
 
 void finish_exec(const ExecDraft& draft, ProcessSpec& process) {
-  Credentials& credentials = process.credentials.edit();
   // Without root, a user can only be otpd's own: there is nothing to switch.
-  if (!credentials.uid || !running_as_root()) return;
+  // Read first: a child without `user` keeps no box of credentials.
+  if (!process.credentials->uid || !running_as_root()) return;
+  Credentials& credentials = process.credentials.edit();
   if (!credentials.gid) {
     if (!draft.primary_gid) {
       throw ConfigError(draft.user_where,

@@ -12,7 +12,7 @@ namespace otpd::config {
 namespace {
 
 constexpr int kHighestExitCode = 255;
-void add_once(std::vector<int>& values, int value) {
+void add_once(LeanVector<int>& values, int value) {
   if (std::find(values.begin(), values.end(), value) == values.end()) values.push_back(value);
 }
 

@@ -13,6 +13,7 @@
 
 #include "config/boxed.hpp"
 #include "config/cron_expression.hpp"
+#include "config/lean_vector.hpp"
 
 namespace otpd::config {
 
@@ -137,26 +138,26 @@ struct ProcessSpec {
   // argv[0] is the program as written: an absolute path, a path relative to
   // `cwd` (contains a '/'), or a bare name looked up in PATH at spawn time.
   std::vector<std::string> argv;
-  bool via_shell = false;  // argv is {"/bin/sh", "-c", script}
+  bool via_shell = false;   // argv is {"/bin/sh", "-c", script}
+  bool inherit_env = true;  // false: start from an empty environment
+  // The settings and lists most children leave alone are boxed or lean: a
+  // 10,000-child tree keeps a spec per child.
   // Added to (or replacing entries of) otpd's own environment, in file order.
-  std::vector<std::pair<std::string, std::string>> env;
+  LeanVector<std::pair<std::string, std::string>> env;
   std::string cwd;  // absolute; defaults to the config file's directory
   // Exit codes (besides 0) and signals that count as a normal exit for a
   // transient child.
-  std::vector<int> normal_exit_codes;
-  std::vector<int> normal_exit_signals;
+  LeanVector<int> normal_exit_codes;
+  LeanVector<int> normal_exit_signals;
 
   // Execution settings, applied in the child before exec (docs/spawning.md).
-  // The settings most children leave alone are boxed: a 10,000-child tree
-  // keeps a spec per child.
   Boxed<Credentials> credentials;
   std::optional<unsigned> umask;
-  std::vector<ResourceLimit> rlimits;  // in file order
+  LeanVector<ResourceLimit> rlimits;  // in file order
   // Variables read from `env_file`s when the config was loaded, in order;
   // `env` is applied after them and wins.
-  std::vector<std::string> env_files;  // absolute paths
-  std::vector<std::pair<std::string, std::string>> file_env;
-  bool inherit_env = true;  // false: start from an empty environment
+  LeanVector<std::string> env_files;  // absolute paths
+  LeanVector<std::pair<std::string, std::string>> file_env;
   int stop_signal = SIGTERM;
   KillMode kill_mode = KillMode::group;
   Boxed<Readiness> ready{};

@@ -68,13 +68,13 @@ supervise::SpawnResult OsProcesses::spawn(const std::string& path, const config:
   }
   // A process that shares a leaf it did not make (a readiness probe beside
   // its child) has nothing of its own to leave behind there.
-  std::optional<std::string> leftovers_in;
+  Leftovers leftovers = Leftovers::nowhere;
   if (owns_leaf) {
-    leftovers_in = leaf->dir;  // empty for a cgroup v1 leaf: orphans, then
+    leftovers = leaf->tree != nullptr ? Leftovers::in_leaf : Leftovers::orphans;
   } else if (!leaf) {
-    leftovers_in = "";
+    leftovers = Leftovers::orphans;
   }
-  supervise::SpawnResult result = spawn_prepared(path, spec, options, on_exit, leftovers_in);
+  supervise::SpawnResult result = spawn_prepared(path, spec, options, on_exit, leftovers, leaf);
   Cgroups::close_procs(options);
   if (result.pid == 0) let_go();
   return result;
@@ -83,7 +83,8 @@ supervise::SpawnResult OsProcesses::spawn(const std::string& path, const config:
 supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
                                                    const config::ProcessSpec& spec,
                                                    SpawnOptions& options, ExitFn& on_exit,
-                                                   const std::optional<std::string>& leftovers_in) {
+                                                   Leftovers leftovers,
+                                                   const std::shared_ptr<Cgroups::Leaf>& leaf) {
   int write_end = -1;
   const bool ready_fd = spec.ready->kind == config::Readiness::Kind::fd;
   if (ready_fd) {
@@ -130,35 +131,29 @@ supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
       on_exit(std::move(status));
     };
   }
-  Reaper::InspectFn inspect;
-  if (leftovers_in) {
-    auto found = std::make_shared<supervise::ExitStatus>();
-    inspect = look_for_leftovers(result.pid, *leftovers_in, found);
-    on_exit = [found, on_exit = std::move(on_exit)](supervise::ExitStatus status) {
-      status.left_behind = std::move(found->left_behind);
-      status.left_unlisted = found->left_unlisted;
-      on_exit(std::move(status));
-    };
-  }
   // Before returning to the loop, so the exit cannot be taken for an orphan's.
   reaper_.watch(result.pid, std::move(on_exit), /*kill_group=*/true, pidfd,
-                pidfd >= 0 ? std::move(pidfd_grant) : DescriptorGrant{}, std::move(inspect));
+                pidfd >= 0 ? std::move(pidfd_grant) : DescriptorGrant{},
+                look_for_leftovers(result.pid, leftovers, leaf));
   return result;
 }
 
 // Only after an exit with status 0: a program that daemonizes exits so,
 // and anything else that ends with processes left is a crash whose
 // leftovers are ended as ever, without a look that costs a scan of /proc.
-Reaper::InspectFn OsProcesses::look_for_leftovers(int pid, const std::string& leaf_dir,
-                                                  std::shared_ptr<supervise::ExitStatus> found) {
-  return [this, pid, leaf_dir, found](const supervise::ExitStatus& status) {
+Reaper::InspectFn OsProcesses::look_for_leftovers(int pid, Leftovers leftovers,
+                                                  const std::shared_ptr<Cgroups::Leaf>& leaf) {
+  if (leftovers == Leftovers::nowhere) return {};
+  if (leftovers == Leftovers::in_leaf) {
+    return [pid, leaf](supervise::ExitStatus& status) {
+      if (!status.clean()) return;
+      status.left_behind = LeftBehind::in_cgroup(leaf->dir(), pid, status.left_unlisted);
+    };
+  }
+  return [this, pid](supervise::ExitStatus& status) {
     if (!status.clean()) return;
-    if (!leaf_dir.empty()) {
-      found->left_behind = LeftBehind::in_cgroup(leaf_dir, pid, found->left_unlisted);
-    } else {
-      found->left_behind =
-          left_behind_.orphaned_by(pid, [this](pid_t p) { return reaper_.watches(p); });
-    }
+    status.left_behind =
+        left_behind_.orphaned_by(pid, [this](pid_t p) { return reaper_.watches(p); });
   };
 }
 
@@ -175,7 +170,7 @@ void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise
   }
   // Something it started is still there, in its process group or not.
   cgroups.kill(*leaf);
-  if (!drain_ || leaf->dir.empty()) {
+  if (!drain_ || leaf->tree == nullptr) {
     // cgroup v1 alone tells nothing when it is empty: the leaf goes now,
     // or (if its processes are still dying) at otpd's exit.
     cgroups.remove(*leaf);
@@ -184,7 +179,7 @@ void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise
     return;
   }
   drain_->wait(
-      leaf->dir, kLeafPatience,
+      leaf->dir(), kLeafPatience,
       [this, leaf, status = std::move(status), on_exit = std::move(on_exit)](bool emptied) {
         if (emptied) {
           rest_leaf(*leaf);
@@ -192,7 +187,7 @@ void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise
           if (containment_.warn) {
             containment_.warn("processes of " + leaf->path + " still run " +
                               std::to_string(kLeafPatience.count() / 1000) +
-                              "s after SIGKILL; its cgroup " + leaf->dir + " stays");
+                              "s after SIGKILL; its cgroup " + leaf->dir() + " stays");
           }
           containment_.cgroups->forget(*leaf);
         }

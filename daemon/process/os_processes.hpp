@@ -76,14 +76,15 @@ class OsProcesses : public supervise::ProcessControl {
 
  private:
   using ExitFn = std::function<void(supervise::ExitStatus)>;
-  // `leftovers_in`: where to look for what the process leaves when it
-  // exits: the cgroup v2 leaf it made, "" for otpd's orphans (without
-  // cgroups), nothing for a process in a leaf it shares.
+  // Where to look for what the process leaves when it exits: in the cgroup
+  // v2 leaf it made, among otpd's orphans (without cgroups, or with cgroup
+  // v1 alone), or nowhere (a process in a leaf it shares).
+  enum class Leftovers { nowhere, in_leaf, orphans };
   supervise::SpawnResult spawn_prepared(const std::string& path, const config::ProcessSpec& spec,
-                                        SpawnOptions& options, ExitFn& on_exit,
-                                        const std::optional<std::string>& leftovers_in);
-  Reaper::InspectFn look_for_leftovers(int pid, const std::string& leaf_dir,
-                                       std::shared_ptr<supervise::ExitStatus> found);
+                                        SpawnOptions& options, ExitFn& on_exit, Leftovers leftovers,
+                                        const std::shared_ptr<Cgroups::Leaf>& leaf);
+  Reaper::InspectFn look_for_leftovers(int pid, Leftovers leftovers,
+                                       const std::shared_ptr<Cgroups::Leaf>& leaf);
   void end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise::ExitStatus status,
                 ExitFn on_exit);
   void rest_leaf(Cgroups::Leaf& leaf);

@@ -136,23 +136,15 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
     if (found == watching.end() || stopped) return;
     Watch& watch = *found->second;
     const int fd = watch.pidfd->native_handle();
-    if (watch.inspect) {
-      siginfo_t peek{};
-      int looked;
-      while ((looked = waitid(P_PIDFD, static_cast<id_t>(fd), &peek,
-                              WEXITED | WNOHANG | WNOWAIT)) != 0 &&
-             errno == EINTR) {
-      }
-      if (looked == 0 && peek.si_pid == pid) inspect(watch, peek);
-    }
-    if (watch.kill_group) kill(-pid, SIGKILL);  // the zombie still holds the pid
+    // Look first, reap second: the pid stays reserved in between.
     siginfo_t info{};
     int result;
-    while ((result = waitid(P_PIDFD, static_cast<id_t>(fd), &info, WEXITED | WNOHANG)) != 0 &&
+    while ((result = waitid(P_PIDFD, static_cast<id_t>(fd), &info, WEXITED | WNOHANG | WNOWAIT)) !=
+               0 &&
            errno == EINTR) {
     }
     if (result == 0 && info.si_pid == pid) {
-      report(pid, supervise::ExitStatus::from_siginfo(info.si_code, info.si_status));
+      reap_seen(pid, info);
     } else if (result == 0) {
       watch_pidfd(pid, *watch.pidfd);  // woken early: not exited after all
     }
@@ -177,8 +169,14 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
   // `pid` has exited (`info`, looked at without reaping): inspected, its
   // group killed, reaped and reported.
   void reap_seen(int pid, const siginfo_t& info) {
+    supervise::ExitStatus status =
+        supervise::ExitStatus::from_siginfo(info.si_code, info.si_status);
     const auto found = watching.find(pid);
-    if (found != watching.end() && found->second->inspect) inspect(*found->second, info);
+    // Once, while the exited process is a zombie that holds its pid and its
+    // group has not been killed yet: what it left is still there to see.
+    if (found != watching.end()) {
+      if (auto inspect = std::exchange(found->second->inspect, nullptr)) inspect(status);
+    }
     if (found != watching.end() && found->second->kill_group) {
       kill(-pid, SIGKILL);  // ESRCH when the leader was alone: nothing left
     }
@@ -189,16 +187,7 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
     while (waitid(P_PID, static_cast<id_t>(pid), &reaped, WEXITED | WNOHANG) != 0 &&
            errno == EINTR) {
     }
-    report(pid, supervise::ExitStatus::from_siginfo(info.si_code, info.si_status),
-           group < 0 ? 0 : group);
-  }
-
-  // Once, while the exited process is a zombie that holds its pid and its
-  // group has not been killed yet.
-  static void inspect(Watch& watch, const siginfo_t& info) {
-    if (auto fn = std::exchange(watch.inspect, nullptr)) {
-      fn(supervise::ExitStatus::from_siginfo(info.si_code, info.si_status));
-    }
+    report(pid, std::move(status), group < 0 ? 0 : group);
   }
 
   void report(int pid, supervise::ExitStatus status, int group = 0) {

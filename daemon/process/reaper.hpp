@@ -28,7 +28,8 @@ namespace otpd::process {
 class Reaper {
  public:
   using ExitFn = std::function<void(supervise::ExitStatus)>;
-  using InspectFn = std::function<void(const supervise::ExitStatus&)>;
+  // May add to the status what it finds (what the process left behind).
+  using InspectFn = std::function<void(supervise::ExitStatus&)>;
   // `group`: the orphan's process group when it was reaped, 0 if unknown.
   using OrphanFn = std::function<void(int pid, int group, supervise::ExitStatus)>;
 

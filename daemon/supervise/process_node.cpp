@@ -59,18 +59,17 @@ ProcessNode::~ProcessNode() {
   // The tree is stopped before it is destroyed; this only guards a process
   // that would otherwise outlive its supervisor.
   if (pid_ != 0) context_.processes.signal_group(pid_, SIGKILL);
-  if (probe_pid_ != 0) context_.processes.signal_group(probe_pid_, SIGKILL);
+  if (wait_ && wait_->probe_pid != 0) context_.processes.signal_group(wait_->probe_pid, SIGKILL);
+}
+
+const std::string& ProcessNode::notify_status() const {
+  static const std::string none;
+  return notified_ ? notified_->status : none;
 }
 
 void ProcessNode::start(Resume<std::string> done) {
-  notify_status_.clear();
-  main_pid_ = 0;
-  announced_stopping_ = false;
-  watchdog_failure_.clear();
-  start_failure_.clear();
-  probe_gap_ = spec_->ready->interval;
-  last_probe_.clear();
-  notify_messages_ = 0;
+  notified_.reset();
+  wait_.reset();
 
   const config::ProcessSpec* launched = spec_;
   config::ProcessSpec with_socket;
@@ -109,7 +108,8 @@ void ProcessNode::start(Resume<std::string> done) {
   emit({.kind = EventKind::started, .pid = pid_});
   if (spec_->ready->kind == Kind::notify) {
     // For the whole life of the process: STATUS= and WATCHDOG=1 come later.
-    notify_watch_ = context_.processes.watch_notify(
+    notified_ = std::make_unique<Notified>();
+    notified_->watch = context_.processes.watch_notify(
         pid_, [this](const std::string& datagram) { notified(datagram); });
   }
   if (spec_->ready->kind == Kind::none) {
@@ -117,13 +117,15 @@ void ProcessNode::start(Resume<std::string> done) {
     return;
   }
   start_done_ = std::move(done);
+  wait_ = std::make_unique<Wait>();
+  wait_->probe_gap = spec_->ready->interval;
   await_readiness();
 }
 
 void ProcessNode::await_readiness() {
   if (spec_->start_timeout) {
-    start_deadline_ = context_.host.now() + *spec_->start_timeout;
-    start_timer_ = context_.host.start_timer(*spec_->start_timeout, [this] {
+    wait_->deadline = context_.host.now() + *spec_->start_timeout;
+    wait_->start_timer = context_.host.start_timer(*spec_->start_timeout, [this] {
       fail_start(not_ready(config::format_duration(*spec_->start_timeout)));
     });
   }
@@ -132,10 +134,10 @@ void ProcessNode::await_readiness() {
     case Kind::none:
       break;
     case Kind::notify:
-      if (!notify_watch_) fail_start("otpd cannot receive sd_notify messages here");
+      if (!notified_->watch) fail_start("otpd cannot receive sd_notify messages here");
       break;
     case Kind::fd:
-      ready_fd_watch_ = context_.processes.watch_ready_fd(pid_, [this](bool ready) {
+      wait_->ready_fd_watch = context_.processes.watch_ready_fd(pid_, [this](bool ready) {
         const std::string fd = std::to_string(spec_->ready->fd);
         if (ready) {
           became_ready("wrote a newline to fd " + fd);
@@ -143,14 +145,16 @@ void ProcessNode::await_readiness() {
           fail_start("closed its readiness descriptor (fd " + fd + ") without writing a newline");
         }
       });
-      if (!ready_fd_watch_) fail_start("otpd cannot watch a readiness descriptor here");
+      if (wait_ && !wait_->ready_fd_watch) {
+        fail_start("otpd cannot watch a readiness descriptor here");
+      }
       break;
     case Kind::tcp:
     case Kind::exec:
       probe();
       break;
     case Kind::delay:
-      probe_timer_ = context_.host.start_timer(ready.delay, [this] {
+      wait_->probe_timer = context_.host.start_timer(ready.delay, [this] {
         became_ready("up for " + config::format_duration(spec_->ready->delay));
       });
       break;
@@ -160,10 +164,11 @@ void ProcessNode::await_readiness() {
 void ProcessNode::probe() {
   if (!awaiting_ready()) return;
   if (spec_->ready->kind == Kind::tcp) {
-    connect_watch_ = context_.processes.try_connect(
+    wait_->connect_watch = context_.processes.try_connect(
         spec_->ready->host, spec_->ready->port, kProbeRunLimit, [this](bool accepted) {
+          if (!awaiting_ready()) return;
           if (!accepted) {
-            last_probe_ = address_of(*spec_->ready) + " refused or did not answer";
+            wait_->last_probe = address_of(*spec_->ready) + " refused or did not answer";
             probe_later();
             return;
           }
@@ -175,11 +180,11 @@ void ProcessNode::probe() {
             became_ready(address_of(*spec_->ready) + " accepts connections");
             return;
           }
-          last_probe_ = address_of(*spec_->ready) + " answered, but its listener is " + holder +
-                        "'s, not this child's";
+          wait_->last_probe = address_of(*spec_->ready) + " answered, but its listener is " +
+                              holder + "'s, not this child's";
           probe_later();
         });
-    if (!connect_watch_) fail_start("otpd cannot make TCP connections here");
+    if (wait_ && !wait_->connect_watch) fail_start("otpd cannot make TCP connections here");
     return;
   }
   std::weak_ptr<ProcessNode*> token = self_;
@@ -195,16 +200,20 @@ void ProcessNode::probe() {
     fail_start("cannot run the readiness probe: " + result.error);
     return;
   }
-  probe_pid_ = result.pid;
-  probe_kill_timer_ = context_.host.start_timer(kProbeRunLimit, [this] {
-    if (probe_pid_ != 0) context_.processes.signal_group(probe_pid_, SIGKILL);
+  if (!wait_) return;  // the spawn's failure of the probe ended the wait
+  wait_->probe_pid = result.pid;
+  wait_->probe_kill_timer = context_.host.start_timer(kProbeRunLimit, [this] {
+    if (wait_ && wait_->probe_pid != 0) {
+      context_.processes.signal_group(wait_->probe_pid, SIGKILL);
+    }
   });
 }
 
 void ProcessNode::probe_exited(int pid, ExitStatus status) {
-  if (pid != probe_pid_ || pid == 0) return;  // a probe abandoned earlier
-  probe_pid_ = 0;
-  probe_kill_timer_.reset();
+  // A probe abandoned earlier.
+  if (!wait_ || pid != wait_->probe_pid || pid == 0) return;
+  wait_->probe_pid = 0;
+  wait_->probe_kill_timer.reset();
   const std::string command =
       "'" +
       joined(spec_->ready->via_shell ? std::vector{spec_->ready->argv.back()}
@@ -213,7 +222,7 @@ void ProcessNode::probe_exited(int pid, ExitStatus status) {
   if (!status.signaled && status.code == 0) {
     became_ready(command + " succeeded");
   } else {
-    last_probe_ = command + " " + describe(status);
+    wait_->last_probe = command + " " + describe(status);
     probe_later();
   }
 }
@@ -223,10 +232,10 @@ void ProcessNode::probe_exited(int pid, ExitStatus status) {
 // a database in recovery is not asked ten times a second.
 void ProcessNode::probe_later() {
   if (!awaiting_ready()) return;
-  const Duration gap = probe_gap_;
+  const Duration gap = wait_->probe_gap;
   const Duration most = std::max(spec_->ready->interval, spec_->ready->max_interval);
-  probe_gap_ = std::min(gap * 2, most);
-  probe_timer_ = context_.host.start_timer(gap, [this] { probe(); });
+  wait_->probe_gap = std::min(gap * 2, most);
+  wait_->probe_timer = context_.host.start_timer(gap, [this] { probe(); });
 }
 
 // "not ready after 3s: no READY=1 arrived (...)": what the wait saw, so
@@ -234,28 +243,32 @@ void ProcessNode::probe_later() {
 std::string ProcessNode::not_ready(const std::string& when) const {
   std::string text = "not ready after " + when;
   if (spec_->ready->kind == Kind::notify) {
+    const int messages = notified_ ? notified_->messages : 0;
     text += ": no READY=1 arrived (";
-    text += notify_messages_ == 0 ? std::string("no sd_notify message at all")
-                                  : std::to_string(notify_messages_) + " other sd_notify message" +
-                                        (notify_messages_ == 1 ? " did" : "s did");
+    text += messages == 0 ? std::string("no sd_notify message at all")
+                          : std::to_string(messages) + " other sd_notify message" +
+                                (messages == 1 ? " did" : "s did");
     text += "); " + notify_advice(program_name(*spec_));
-  } else if (!last_probe_.empty()) {
-    text += ": " + last_probe_;
+  } else if (wait_ && !wait_->last_probe.empty()) {
+    text += ": " + wait_->last_probe;
   }
   return text;
 }
 
-// Ends every way of waiting for readiness; the notify watch stays.
+// Ends every way of waiting for readiness (the notify watch stays); a
+// failure being reported is kept.
 void ProcessNode::end_wait() {
-  start_timer_.reset();
-  probe_timer_.reset();
-  probe_kill_timer_.reset();
-  ready_fd_watch_.reset();
-  connect_watch_.reset();
-  if (probe_pid_ != 0) {
-    context_.processes.signal_group(probe_pid_, SIGKILL);
-    probe_pid_ = 0;  // its exit is ignored
+  if (!wait_) return;
+  if (wait_->probe_pid != 0) {
+    context_.processes.signal_group(wait_->probe_pid, SIGKILL);  // its exit is ignored
   }
+  if (wait_->failure.empty()) {
+    wait_.reset();
+    return;
+  }
+  std::string failure = std::move(wait_->failure);
+  wait_ = std::make_unique<Wait>();
+  wait_->failure = std::move(failure);
 }
 
 void ProcessNode::became_ready(std::string how) {
@@ -271,8 +284,9 @@ void ProcessNode::became_ready(std::string how) {
 void ProcessNode::fail_start(std::string why) {
   if (!awaiting_ready() || pid_ == 0) return;
   end_wait();
-  start_failure_ = std::move(why);
-  emit({.kind = EventKind::stopping, .pid = pid_, .reason = start_failure_ + ", sending SIGKILL"});
+  wait_ = std::make_unique<Wait>();
+  wait_->failure = std::move(why);
+  emit({.kind = EventKind::stopping, .pid = pid_, .reason = wait_->failure + ", sending SIGKILL"});
   context_.processes.signal_group(pid_, SIGKILL);
 }
 
@@ -285,34 +299,37 @@ void ProcessNode::abort_start(const std::string& why) {
 
 void ProcessNode::notified(const std::string& datagram) {
   if (pid_ == 0) return;
+  if (!notified_) return;
   const NotifyMessage message = parse_notify(datagram);
-  ++notify_messages_;
-  if (message.main_pid != 0) main_pid_ = message.main_pid;
-  if (message.status) notify_status_ = *message.status;
-  if (message.stopping) announced_stopping_ = true;
-  if (message.extend_timeout && awaiting_ready() && start_timer_) {
+  Notified& notified = *notified_;
+  ++notified.messages;
+  if (message.main_pid != 0) notified.main_pid = message.main_pid;
+  if (message.status) notified.status = *message.status;
+  if (message.stopping) notified.announced_stopping = true;
+  if (message.extend_timeout && awaiting_ready() && wait_ && wait_->start_timer) {
     // As systemd does: the start may now take until `extend` from now, if
     // that is later than the deadline so far.
     const TimePoint wanted = context_.host.now() + *message.extend_timeout;
-    if (wanted > start_deadline_) {
-      start_deadline_ = wanted;
-      start_timer_ = context_.host.start_timer(*message.extend_timeout, [this] {
+    if (wanted > wait_->deadline) {
+      wait_->deadline = wanted;
+      wait_->start_timer = context_.host.start_timer(*message.extend_timeout, [this] {
         fail_start(not_ready(config::format_duration(*spec_->start_timeout) +
                              " and the extensions it asked for"));
       });
     }
   }
   if (message.ready) became_ready("READY=1");
-  if (!spec_->watchdog || !start_failure_.empty()) return;
+  if (!spec_->watchdog || (wait_ && !wait_->failure.empty()) || !notified_) return;
   if (message.watchdog_trigger) {
     watchdog_failed("watchdog triggered by the child (WATCHDOG=trigger)");
-  } else if (message.watchdog && watchdog_timer_) {
+  } else if (message.watchdog && notified_->watchdog_timer) {
     arm_watchdog();
   }
 }
 
 void ProcessNode::arm_watchdog() {
-  watchdog_timer_ = context_.host.start_timer(*spec_->watchdog, [this] {
+  if (!notified_) return;
+  notified_->watchdog_timer = context_.host.start_timer(*spec_->watchdog, [this] {
     watchdog_failed("watchdog timeout (no WATCHDOG=1 for " +
                     config::format_duration(*spec_->watchdog) + ")");
   });
@@ -321,9 +338,9 @@ void ProcessNode::arm_watchdog() {
 // SIGABRT, so that the hung program can leave a core dump, then SIGKILL
 // after its shutdown timeout; the exit is then a crash.
 void ProcessNode::watchdog_failed(std::string why) {
-  if (pid_ == 0 || stopping_ || !watchdog_failure_.empty()) return;
-  watchdog_timer_.reset();
-  watchdog_failure_ = std::move(why);
+  if (pid_ == 0 || stopping_ || !notified_ || !notified_->watchdog_failure.empty()) return;
+  notified_->watchdog_timer.reset();
+  notified_->watchdog_failure = std::move(why);
   if (shutdown_.kind == config::Shutdown::Kind::brutal_kill) {
     kill();
     return;
@@ -343,7 +360,7 @@ void ProcessNode::stop(std::string why, Resume<Done> done) {
   stop_waiters_.push_back(std::move(done));
   if (stopping_) return;
   stopping_ = true;
-  watchdog_timer_.reset();
+  if (notified_) notified_->watchdog_timer.reset();
   emit({.kind = EventKind::stopping, .pid = pid_, .reason = std::move(why)});
   switch (shutdown_.kind) {
     case config::Shutdown::Kind::brutal_kill:
@@ -383,20 +400,24 @@ void ProcessNode::exited(int pid, ExitStatus status) {
   if (pid != pid_ || pid == 0) return;
   pid_ = 0;
   kill_timer_.reset();
-  watchdog_timer_.reset();
-  notify_watch_.reset();
+  // What a notify child said stays for the exit's report; its watch ends.
+  if (notified_) {
+    notified_->watchdog_timer.reset();
+    notified_->watch.reset();
+  }
   end_wait();
+  const std::string failure = wait_ ? std::move(wait_->failure) : std::string();
+  wait_.reset();
 
   if (start_done_) {
     // Died while its start waited for readiness: the start failed, and the
     // exit is not reported again as a crash.
-    std::string error = start_failure_.empty()
-                            ? "exited before it was ready (" + describe(status) + ")"
-                            : start_failure_;
-    if (start_failure_.empty() && !stopping_ && status.clean() && !status.left_behind.empty()) {
+    std::string error =
+        failure.empty() ? "exited before it was ready (" + describe(status) + ")" : failure;
+    if (failure.empty() && !stopping_ && status.clean() && !status.left_behind.empty()) {
       error += "; " + daemonize_advice(program_name(*spec_));
     }
-    emit({.kind = stopping_ || !start_failure_.empty() ? EventKind::stopped : EventKind::exited,
+    emit({.kind = stopping_ || !failure.empty() ? EventKind::stopped : EventKind::exited,
           .pid = pid,
           .status = status,
           .reason = describe(status)});
@@ -421,10 +442,10 @@ void ProcessNode::exited(int pid, ExitStatus status) {
   if (status.clean() && !status.left_behind.empty()) {
     reason.text += "; " + daemonize_advice(program_name(*spec_));
   }
-  if (!watchdog_failure_.empty()) {
+  if (notified_ && !notified_->watchdog_failure.empty()) {
     reason.kind = ExitReason::Kind::abnormal;
-    reason.text = watchdog_failure_ + ", " + reason.text;
-  } else if (announced_stopping_) {
+    reason.text = notified_->watchdog_failure + ", " + reason.text;
+  } else if (notified_ && notified_->announced_stopping) {
     reason.text += " (after announcing STOPPING=1)";
   }
   emit({.kind = EventKind::exited, .pid = pid, .status = status, .reason = reason.text});

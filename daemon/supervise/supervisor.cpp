@@ -70,7 +70,7 @@ std::vector<Supervisor::ChildView> Supervisor::children() const {
   std::vector<ChildView> views;
   views.reserve(children_.size());
   for (const auto& c : children_) {
-    views.push_back({*c->spec, *c->node, c->state, c->restarts, c->started_at, c->last_exit,
+    views.push_back({*c->spec, *c->node, c->state, c->restarts, c->started_at, c->last_exit.get(),
                      held_.contains(c->spec->name)});
   }
   return views;
@@ -220,7 +220,7 @@ void Supervisor::child_exited(std::uint64_t id, ExitReason reason) {
   Child* child = find(id);
   if (child == nullptr) return;
   child->state = ChildState::exited;
-  child->last_exit = reason;
+  child->last_exit = std::make_unique<ExitReason>(reason);
   mailbox_.push_back({.kind = Message::Kind::exit,
                       .child_id = id,
                       .incarnation = child->incarnation,
@@ -484,8 +484,8 @@ Task<void> Supervisor::stop_child(Child& child, std::string why) {
   child.state = ChildState::stopped;
   // What `otpctl status` shows as the last exit: this stop and why it was
   // made, not an older crash.
-  if (const auto& ended = child.node->stopped_with()) {
-    child.last_exit = *ended;
+  if (auto ended = child.node->take_stopped_with()) {
+    child.last_exit = std::move(ended);
     child.last_exit->stopped_for = why;
   }
 }

@@ -104,8 +104,8 @@ class Supervisor final : public Node {
     ChildState state;
     int restarts;
     TimePoint started_at;
-    const std::optional<ExitReason>& last_exit;
-    bool held;  // stopped by an operator
+    const ExitReason* last_exit;  // null: none yet
+    bool held;                    // stopped by an operator
   };
   std::vector<ChildView> children() const;
 
@@ -123,7 +123,8 @@ class Supervisor final : public Node {
     int restarts = 0;
     TimePoint started_at{};
     BackoffTracker backoff;
-    std::optional<ExitReason> last_exit;
+    // On the heap: most children of a big tree have none, and it is big.
+    std::unique_ptr<ExitReason> last_exit;
   };
 
   struct Message {

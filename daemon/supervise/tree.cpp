@@ -40,7 +40,7 @@ NodeStatus status_of(const Supervisor::ChildView& child, TimePoint now) {
   status.restart = child.spec.restart;
   status.held = child.held;
   status.restarts = child.restarts;
-  status.last_exit = child.last_exit;
+  if (child.last_exit != nullptr) status.last_exit = *child.last_exit;
   if (const auto* worker = dynamic_cast<const WorkerNode*>(&child.node)) {
     status.worker_kind = config::to_string(worker->spec().kind());
     status.worker_id = worker->runtime_pid().id();

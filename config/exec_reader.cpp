@@ -192,7 +192,7 @@ std::string read_env_text(const Field& field, const std::string& path) {
 
 void read_one_env_file(const Field& field, ProcessSpec& process) {
   std::filesystem::path path(field.non_empty_text());
-  if (path.is_relative()) path = std::filesystem::path(field.source().base_dir) / path;
+  if (path.is_relative()) path = std::filesystem::path(field.source().base_dir.str()) / path;
   const std::string file = path.lexically_normal().string();
   const EnvVariables variables = parse_env_file(read_env_text(field, file), file);
   process.file_env.insert(process.file_env.end(), variables.begin(), variables.end());

@@ -62,7 +62,7 @@ std::vector<std::string> matching_files(const Field& pattern) {
   look_at_one(pattern);
   const std::string written = pattern.non_empty_text();
   fs::path path(written);
-  if (path.is_relative()) path = fs::path(pattern.source().base_dir) / path;
+  if (path.is_relative()) path = fs::path(pattern.source().base_dir.str()) / path;
   path = path.lexically_normal();
   const fs::path dir = path.parent_path();
   const std::string last = path.filename().string();

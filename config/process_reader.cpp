@@ -163,7 +163,7 @@ void read_cwd(const Field& field, ProcessSpec& process) {
   const std::string written = field.non_empty_text();
   if (written.front() == '~') field.fail("'~' is not expanded: write an absolute path");
   std::filesystem::path path(written);
-  if (path.is_relative()) path = std::filesystem::path(field.source().base_dir) / path;
+  if (path.is_relative()) path = std::filesystem::path(field.source().base_dir.str()) / path;
   std::string normal = path.lexically_normal().string();
   if (normal.size() > 1 && normal.back() == '/') normal.pop_back();
   // Checked now so that a typo stops otpd (and `otpd check`) at this line

@@ -14,6 +14,7 @@
 #include "config/boxed.hpp"
 #include "config/cron_expression.hpp"
 #include "config/lean_vector.hpp"
+#include "config/shared_string.hpp"
 
 namespace otpd::config {
 
@@ -51,9 +52,9 @@ struct Backoff {
 
 // Where a node was written, for error messages.
 struct SourceLocation {
-  std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based
+  SharedString file;  // shared: every child of a file has its location
+  int line = 0;       // 1-based; 0 when unknown
+  int column = 0;     // 1-based
   bool operator==(const SourceLocation&) const = default;
 };
 
@@ -144,7 +145,7 @@ struct ProcessSpec {
   // 10,000-child tree keeps a spec per child.
   // Added to (or replacing entries of) otpd's own environment, in file order.
   LeanVector<std::pair<std::string, std::string>> env;
-  std::string cwd;  // absolute; defaults to the config file's directory
+  SharedString cwd;  // absolute; defaults to the config file's directory (shared)
   // Exit codes (besides 0) and signals that count as a normal exit for a
   // transient child.
   LeanVector<int> normal_exit_codes;

@@ -22,8 +22,9 @@ struct LoadContext;
 
 // What every parser needs to know about the file being read.
 struct Source {
-  std::string file;      // as it should appear in messages
-  std::string base_dir;  // absolute; relative paths in the file resolve against it
+  // Shared with the locations and specs read from the file.
+  SharedString file;      // as it should appear in messages
+  SharedString base_dir;  // absolute; relative paths in the file resolve against it
   // Where readers record an error and go on, so that one run reports all
   // of a file's errors; without it the first error is thrown.
   ErrorList* errors = nullptr;

@@ -711,7 +711,7 @@ TEST_SUITE("loader: files") {
     const auto& app = config.tree.children.at(2);
     REQUIRE(app.is_supervisor());
     CHECK(app.supervisor().strategy == Strategy::rest_for_one);
-    const auto api_cwd = std::filesystem::path(app.supervisor().children.at(0).process().cwd);
+    const auto api_cwd = std::filesystem::path(app.supervisor().children.at(0).process().cwd.str());
     CHECK(api_cwd.is_absolute());
     CHECK(api_cwd.filename() == "examples");
   }

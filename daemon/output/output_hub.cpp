@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -58,34 +59,6 @@ Route route_of(const config::ProcessSpec& spec, const config::LogsSpec& logs) {
   return {spec.output.value_or(logs.output), spec.streams.value_or(logs.streams)};
 }
 
-struct Channel;
-
-// Everything kept per child path: how its output goes, and for captured
-// output, its channel. One map of these, since a tree may be big.
-struct PathState {
-  Route route;
-  std::shared_ptr<Channel> channel;
-  // The child left the tree while someone followed its output: kept for
-  // them, but no longer a child's.
-  bool forgotten = false;
-};
-
-void collect_modes(const config::SupervisorSpec& spec, const std::string& prefix,
-                   std::unordered_map<std::string, PathState>& paths,
-                   const config::LogsSpec& logs) {
-  for (const config::ChildSpec& child : spec.children) {
-    const std::string path = prefix.empty() ? child.name : prefix + "/" + child.name;
-    if (child.is_supervisor()) {
-      collect_modes(child.supervisor(), path, paths, logs);
-    } else if (child.is_process()) {
-      paths[path].route = route_of(child.process(), logs);
-    } else if (const config::ProcessSpec* command = child.worker().command()) {
-      // A worker's commands (health check probes, cron jobs) run under its path.
-      paths[path].route = route_of(*command, logs);
-    }
-  }
-}
-
 // mkdir -p with mode 0750 for what it creates.
 bool make_directories(const std::string& dir, std::string& error) {
   std::string partial;
@@ -126,19 +99,53 @@ struct FileOutput {
 
 // Captured output of one child path, across its incarnations.
 struct Channel {
-  Channel(std::string path, std::size_t buffer) : path(std::move(path)), ring(buffer) {}
+  Channel(const std::string& path, std::size_t buffer) : path(path), ring(buffer) {}
 
-  std::string path;
+  const std::string& path;  // the key of its PathState
   config::Output mode = config::Output::log;
   LineRing ring;
   std::unique_ptr<FileOutput> file;      // with `output: file`
   std::vector<LineFollower*> followers;  // nullptr: left during a fan-out
+  int readers = 0;                       // pipes being read into it
   bool fanning_out = false;
 };
 
 bool followed(const Channel& ch) {
   return std::any_of(ch.followers.begin(), ch.followers.end(),
                      [](const LineFollower* f) { return f != nullptr; });
+}
+
+// Whether a channel is in use beyond its child: followed, or a pipe of an
+// earlier incarnation (held open by what it left running) still read.
+bool in_use(const Channel& ch) {
+  return followed(ch) || ch.fanning_out || ch.readers > 0;
+}
+
+// Everything kept per child path: how its output goes, and for captured
+// output, its channel, in place (an unordered_map's values stay where they
+// are). One map of these, since a tree may be big.
+struct PathState {
+  Route route;
+  // The child left the tree while its channel was in use: kept for that,
+  // but no longer a child's.
+  bool forgotten = false;
+  std::optional<Channel> channel;
+};
+
+void collect_modes(const config::SupervisorSpec& spec, const std::string& prefix,
+                   std::unordered_map<std::string, PathState>& paths,
+                   const config::LogsSpec& logs) {
+  for (const config::ChildSpec& child : spec.children) {
+    const std::string path = prefix.empty() ? child.name : prefix + "/" + child.name;
+    if (child.is_supervisor()) {
+      collect_modes(child.supervisor(), path, paths, logs);
+    } else if (child.is_process()) {
+      paths[path].route = route_of(child.process(), logs);
+    } else if (const config::ProcessSpec* command = child.worker().command()) {
+      // A worker's commands (health check probes, cron jobs) run under its path.
+      paths[path].route = route_of(*command, logs);
+    }
+  }
 }
 
 struct Reader;
@@ -188,12 +195,19 @@ struct OutputHub::Impl {
 
   // The state of `path`, made if it is new, and its channel.
   PathState& state(const std::string& path) {
-    PathState& state = paths[path];
+    auto& [key, state] = *paths.try_emplace(path).first;
     state.forgotten = false;  // a child at that path again
-    if (!state.channel) {
-      state.channel = std::make_shared<Channel>(path, static_cast<std::size_t>(logs.buffer));
-    }
+    if (!state.channel) state.channel.emplace(key, static_cast<std::size_t>(logs.buffer));
     return state;
+  }
+
+  // A reader of `ch` is done: a channel forgotten meanwhile goes once
+  // nothing uses it.
+  void release(Channel& ch) {
+    --ch.readers;
+    if (in_use(ch)) return;
+    const auto found = paths.find(ch.path);
+    if (found != paths.end() && found->second.forgotten) paths.erase(found);
   }
   Channel& channel(const std::string& path) { return *state(path).channel; }
 
@@ -208,10 +222,9 @@ struct OutputHub::Impl {
         ++it;
         continue;
       }
-      // A follower stays attached until it leaves; a pipe still being read
-      // keeps the channel alive on its own.
-      const Channel* ch = it->second.channel.get();
-      if (ch != nullptr && (followed(*ch) || ch->fanning_out)) {
+      // A follower stays attached until it leaves, a pipe until its end.
+      const std::optional<Channel>& ch = it->second.channel;
+      if (ch && in_use(*ch)) {
         it->second.forgotten = true;
         ++it;
       } else {
@@ -299,7 +312,7 @@ struct OutputHub::Impl {
       pending_err = err[0];
     }
     pending_grant = std::move(grant);
-    pending_channel = here.channel;
+    pending_channel = &*here.channel;
     if (starving) {
       starving = false;
       log.info("the output of " + path + " is captured again: descriptors are free");
@@ -384,7 +397,7 @@ struct OutputHub::Impl {
   int pending_out = -1;
   int pending_err = -1;
   process::DescriptorGrant pending_grant;
-  std::shared_ptr<Channel> pending_channel;
+  Channel* pending_channel = nullptr;
   std::array<char, kReadChunk> buffer{};  // shared: each read is consumed at once
   std::vector<log::OutputLine> batch;     // lines read, not yet delivered
   std::string line_text;
@@ -398,14 +411,10 @@ namespace {
 // One pipe of one incarnation, read until its end. The hub owns it from
 // the spawn until the end of the pipe (or the hub's own end).
 struct Reader final : PipeSet::Pipe {
-  Reader(OutputHub::Impl& hub, std::shared_ptr<Channel> channel, int fd, int pid,
-         log::Stream stream, process::DescriptorGrant grant)
-      : hub(hub),
-        channel(std::move(channel)),
-        grant(std::move(grant)),
-        fd(fd),
-        pid(pid),
-        stream(stream) {
+  Reader(OutputHub::Impl& hub, Channel& channel, int fd, int pid, log::Stream stream,
+         process::DescriptorGrant grant)
+      : hub(hub), channel(channel), grant(std::move(grant)), fd(fd), pid(pid), stream(stream) {
+    ++channel.readers;
     ++hub.pipes;
     next = hub.readers;
     if (next != nullptr) next->prev = this;
@@ -420,6 +429,7 @@ struct Reader final : PipeSet::Pipe {
     if (next != nullptr) next->prev = prev;
     if (hub.readers == this) hub.readers = next;
     --hub.pipes;
+    hub.release(channel);
   }
 
   // The first read comes from the set's next round: the child may have
@@ -434,7 +444,7 @@ struct Reader final : PipeSet::Pipe {
     last_read_us = now;
     splitter.feed(std::string_view(hub.buffer.data(), static_cast<std::size_t>(n)),
                   [&](std::string_view text, bool continued) { add(now, text, continued); });
-    hub.commit(*channel);
+    hub.commit(channel);
     if (splitter.has_partial()) watch_partial();
   }
 
@@ -453,7 +463,7 @@ struct Reader final : PipeSet::Pipe {
     splitter.flush(false, [&](std::string_view text, bool continued) {
       add(log::realtime_us(), text, continued);
     });
-    hub.commit(*channel);
+    hub.commit(channel);
     // Usually the child has exited: the reaper looks, from the loop.
     if (hub.ended) {
       asio::post(hub.io, [ended = hub.ended, pid = pid] { ended(pid); });
@@ -481,11 +491,11 @@ struct Reader final : PipeSet::Pipe {
     splitter.flush(true, [&](std::string_view text, bool continued) {
       add(log::realtime_us(), text, continued);
     });
-    hub.commit(*channel);
+    hub.commit(channel);
   }
 
   OutputHub::Impl& hub;
-  std::shared_ptr<Channel> channel;
+  Channel& channel;
   process::DescriptorGrant grant;  // for the pipe's read end
   int fd;
   int pid;
@@ -514,7 +524,7 @@ void OutputHub::Impl::spawned(const std::string& /*path*/, int pid) {
   ::dup3(placeholder, slot_err, O_CLOEXEC);
   const int out = std::exchange(pending_out, -1);
   const int err = std::exchange(pending_err, -1);
-  std::shared_ptr<Channel> ch = std::move(pending_channel);
+  Channel* ch = std::exchange(pending_channel, nullptr);
   process::DescriptorGrant grant = std::move(pending_grant);
   if (pid <= 0) {
     ::close(out);
@@ -524,7 +534,7 @@ void OutputHub::Impl::spawned(const std::string& /*path*/, int pid) {
   // A merged stream is the child's stdout, with its stderr in it.
   for (const auto& [fd, stream] : {std::pair{out, log::Stream::out}, {err, log::Stream::err}}) {
     if (fd < 0) continue;
-    auto* reader = new Reader(*this, ch, fd, pid, stream, grant.split_one());
+    auto* reader = new Reader(*this, *ch, fd, pid, stream, grant.split_one());
     if (!reader->start()) {
       log.warning(because("cannot watch the output of pid " + std::to_string(pid), errno));
       delete reader;
@@ -614,7 +624,7 @@ std::string OutputHub::file_of(const std::string& path) const {
   const auto mode = mode_of(key);
   if (!mode || *mode != config::Output::file) return {};
   const PathState* state = known(impl_->paths, key);
-  const Channel* ch = state != nullptr ? state->channel.get() : nullptr;
+  const Channel* ch = state != nullptr && state->channel ? &*state->channel : nullptr;
   if (ch != nullptr && ch->file && !ch->file->problem.empty()) {
     return "otpd's own log (" + ch->file->problem + ")";
   }
@@ -644,7 +654,7 @@ void OutputHub::unfollow(const std::string& path, LineFollower& follower) {
     *it = nullptr;
   } else {
     ch.followers.erase(it);
-    if (found->second.forgotten && ch.followers.empty()) impl_->paths.erase(found);
+    if (found->second.forgotten && !in_use(ch)) impl_->paths.erase(found);
   }
 }
 
@@ -655,7 +665,7 @@ void OutputHub::forget(const std::string& path) {
 std::size_t OutputHub::channels() const {
   return static_cast<std::size_t>(
       std::count_if(impl_->paths.begin(), impl_->paths.end(),
-                    [](const auto& entry) { return entry.second.channel != nullptr; }));
+                    [](const auto& entry) { return entry.second.channel.has_value(); }));
 }
 
 std::size_t OutputHub::open_pipes() const {

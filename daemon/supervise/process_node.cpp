@@ -92,14 +92,13 @@ void ProcessNode::start(Resume<std::string> done) {
   }
 
   std::weak_ptr<ProcessNode*> token = self_;
-  // The pid is only known after spawn() returns, so the exit callback reads
-  // it from a cell filled in right after.
-  auto pid_cell = std::make_shared<int>(0);
+  // The exit callback names the start it belongs to, since the pid is only
+  // known after spawn() returns (and a number is smaller than a cell for it).
+  const std::uint32_t start = ++starts_;
   SpawnResult result =
-      context_.processes.spawn(path(), *launched, [token, pid_cell](ExitStatus status) {
-        if (auto self = token.lock(); self && *self) (*self)->exited(*pid_cell, status);
+      context_.processes.spawn(path(), *launched, [token, start](ExitStatus status) {
+        if (auto self = token.lock(); self && *self) (*self)->exited(start, status);
       });
-  *pid_cell = result.pid;
   pid_ = result.pid;
   if (pid_ == 0) {
     context_.host.post([done = std::move(done), error = std::move(result.error)] { done(error); });
@@ -396,8 +395,9 @@ void ProcessNode::kill() {
   if (pid_ != 0) context_.processes.signal_group(pid_, SIGKILL);
 }
 
-void ProcessNode::exited(int pid, ExitStatus status) {
-  if (pid != pid_ || pid == 0) return;
+void ProcessNode::exited(std::uint32_t start, ExitStatus status) {
+  if (start != starts_ || pid_ == 0) return;
+  const int pid = pid_;
   pid_ = 0;
   kill_timer_.reset();
   // What a notify child said stays for the exit's report; its watch ends.

@@ -4,6 +4,7 @@
 // (docs/supervision.md, "Readiness"); with `watchdog:` it must keep pinging.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -74,13 +75,14 @@ class ProcessNode final : public Node {
   void notified(const std::string& datagram);
   void arm_watchdog();
   void watchdog_failed(std::string why);
-  void exited(int pid, ExitStatus status);
+  void exited(std::uint32_t start, ExitStatus status);
   ExitReason reason_for(const ExitStatus& status) const;
 
   const config::ProcessSpec* spec_;
   std::unique_ptr<config::ProcessSpec> probe_spec_;  // ready: exec, the probe to run
   config::Shutdown shutdown_;
   int pid_ = 0;
+  std::uint32_t starts_ = 0;  // spawns so far: which one an exit belongs to
   bool stopping_ = false;
   std::vector<Resume<Done>> stop_waiters_;
   std::unique_ptr<TimerHandle> kill_timer_;

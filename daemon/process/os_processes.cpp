@@ -134,23 +134,24 @@ supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
   // Before returning to the loop, so the exit cannot be taken for an orphan's.
   reaper_.watch(result.pid, std::move(on_exit), /*kill_group=*/true, pidfd,
                 pidfd >= 0 ? std::move(pidfd_grant) : DescriptorGrant{},
-                look_for_leftovers(result.pid, leftovers, leaf));
+                look_for_leftovers(leftovers, leaf));
   return result;
 }
 
 // Only after an exit with status 0: a program that daemonizes exits so,
 // and anything else that ends with processes left is a crash whose
 // leftovers are ended as ever, without a look that costs a scan of /proc.
-Reaper::InspectFn OsProcesses::look_for_leftovers(int pid, Leftovers leftovers,
+Reaper::InspectFn OsProcesses::look_for_leftovers(Leftovers leftovers,
                                                   const std::shared_ptr<Cgroups::Leaf>& leaf) {
   if (leftovers == Leftovers::nowhere) return {};
+  // Small enough for std::function to hold without an allocation of its own.
   if (leftovers == Leftovers::in_leaf) {
-    return [pid, leaf](supervise::ExitStatus& status) {
+    return [leaf](int pid, supervise::ExitStatus& status) {
       if (!status.clean()) return;
       status.left_behind = LeftBehind::in_cgroup(leaf->dir(), pid, status.left_unlisted);
     };
   }
-  return [this, pid](supervise::ExitStatus& status) {
+  return [this](int pid, supervise::ExitStatus& status) {
     if (!status.clean()) return;
     status.left_behind =
         left_behind_.orphaned_by(pid, [this](pid_t p) { return reaper_.watches(p); });

@@ -83,7 +83,7 @@ class OsProcesses : public supervise::ProcessControl {
   supervise::SpawnResult spawn_prepared(const std::string& path, const config::ProcessSpec& spec,
                                         SpawnOptions& options, ExitFn& on_exit, Leftovers leftovers,
                                         const std::shared_ptr<Cgroups::Leaf>& leaf);
-  Reaper::InspectFn look_for_leftovers(int pid, Leftovers leftovers,
+  Reaper::InspectFn look_for_leftovers(Leftovers leftovers,
                                        const std::shared_ptr<Cgroups::Leaf>& leaf);
   void end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise::ExitStatus status,
                 ExitFn on_exit);

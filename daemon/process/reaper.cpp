@@ -40,8 +40,14 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
     ExitFn on_exit;
     InspectFn inspect;
     bool kill_group = false;
-    std::unique_ptr<asio::posix::stream_descriptor> pidfd;  // closes it
-    DescriptorGrant grant;                                  // for the pidfd
+    // Its pidfd, when it has one (few do: a child whose output pipe tells
+    // of its end needs none), with the budget's grant for it.
+    struct Pidfd : asio::posix::stream_descriptor {
+      Pidfd(asio::io_context& io, int fd, DescriptorGrant grant)
+          : asio::posix::stream_descriptor(io, fd), grant(std::move(grant)) {}
+      DescriptorGrant grant;
+    };
+    std::unique_ptr<Pidfd> pidfd;  // closes it
   };
 
   // Handlers hold only a weak reference: after the Reaper is gone a pending
@@ -126,8 +132,7 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
     if (!grant) return;
     const int fd = open_pidfd(pid);
     if (fd < 0) return;
-    watch.grant = std::move(grant);
-    watch.pidfd = std::make_unique<asio::posix::stream_descriptor>(io, fd);
+    watch.pidfd = std::make_unique<Watch::Pidfd>(io, fd, std::move(grant));
     watch_pidfd(pid, *watch.pidfd);
   }
 
@@ -175,7 +180,7 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
     // Once, while the exited process is a zombie that holds its pid and its
     // group has not been killed yet: what it left is still there to see.
     if (found != watching.end()) {
-      if (auto inspect = std::exchange(found->second->inspect, nullptr)) inspect(status);
+      if (auto inspect = std::exchange(found->second->inspect, nullptr)) inspect(pid, status);
     }
     if (found != watching.end() && found->second->kill_group) {
       kill(-pid, SIGKILL);  // ESRCH when the leader was alone: nothing left
@@ -271,8 +276,7 @@ void Reaper::watch(int pid, ExitFn on_exit, bool kill_group, int pidfd, Descript
   watch->inspect = std::move(inspect);
   watch->kill_group = kill_group;
   if (pidfd >= 0) {
-    watch->pidfd = std::make_unique<asio::posix::stream_descriptor>(impl_->io, pidfd);
-    watch->grant = std::move(grant);
+    watch->pidfd = std::make_unique<Impl::Watch::Pidfd>(impl_->io, pidfd, std::move(grant));
     impl_->watch_pidfd(pid, *watch->pidfd);
   }
   impl_->watching[pid] = std::move(watch);

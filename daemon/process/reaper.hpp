@@ -28,8 +28,9 @@ namespace otpd::process {
 class Reaper {
  public:
   using ExitFn = std::function<void(supervise::ExitStatus)>;
-  // May add to the status what it finds (what the process left behind).
-  using InspectFn = std::function<void(supervise::ExitStatus&)>;
+  // Of the exited `pid`: may add to its status what it finds (what the
+  // process left behind).
+  using InspectFn = std::function<void(int pid, supervise::ExitStatus&)>;
   // `group`: the orphan's process group when it was reaped, 0 if unknown.
   using OrphanFn = std::function<void(int pid, int group, supervise::ExitStatus)>;
 

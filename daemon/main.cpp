@@ -411,6 +411,9 @@ int run(const otpd::Options& options) {
   // the tree outlives otpd.
   std::function<void(int)> end_leftovers = [&](int round) {
     const int signo = round == 0 ? SIGTERM : SIGKILL;
+    // Named before the signal, which may end them before they are read.
+    auto named = round == 0 ? otpd::process::LeftBehind::still_running()
+                            : std::vector<otpd::supervise::LeftProcess>();
     const int left = otpd::process::signal_leftovers(signo);
     if (left == 0 && round > 0) {
       io.stop();
@@ -418,7 +421,6 @@ int run(const otpd::Options& options) {
     }
     if (left > 0 && round == 0) {
       // Named, so that the operator can find what the tree left behind.
-      auto named = otpd::process::LeftBehind::still_running();
       for (auto& process : named) process.runs_on = false;
       log.warning(counted(left, "process", "processes") +
                   " otpd did not start still running: sending " + otpd::config::signal_name(signo) +

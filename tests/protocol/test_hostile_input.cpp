@@ -241,9 +241,17 @@ TEST_CASE("a reload with an env of 20,000 variables applies them and otpd answer
   REQUIRE_MESSAGE(reply.contains("result"), reply.dump() << otpd.transcript());
   CHECK(otpd.wait_event("a", "started", 2));
   const int pid = otpd.pid_of("a");
-  std::ifstream environ("/proc/" + std::to_string(pid) + "/environ");
-  const std::string variables(std::istreambuf_iterator<char>(environ), {});
-  CHECK(variables.find(std::string("V19999=19999") + '\0') != std::string::npos);
+  // "started" comes once exec cannot fail; the kernel sets up the new
+  // environment a moment later, and until then /proc shows none.
+  std::string variables;
+  otpd.wait_for([&] {
+    std::ifstream environ("/proc/" + std::to_string(pid) + "/environ");
+    variables.assign(std::istreambuf_iterator<char>(environ), {});
+    return !variables.empty();
+  });
+  CHECK_MESSAGE(variables.find(std::string("V19999=19999") + '\0') != std::string::npos,
+                "pid " << pid << ", " << variables.size() << " bytes of environment\n"
+                       << otpd.transcript());
   const json pong = client.call(otpd, {{"id", "p"}, {"cmd", "ping"}});
   CHECK(pong.contains("result"));
 }

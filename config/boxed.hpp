@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <utility>
 
 namespace otpd::config {
@@ -42,6 +43,41 @@ class Boxed {
     return value;
   }
 
+  std::unique_ptr<T> value_;
+};
+
+// An optional value kept on the heap: a pointer while it is not set. Reads
+// like std::optional; copies are deep.
+template <typename T>
+class BoxedOptional {
+ public:
+  BoxedOptional() = default;
+  BoxedOptional(std::nullopt_t) {}                                           // NOLINT
+  BoxedOptional(T value) : value_(std::make_unique<T>(std::move(value))) {}  // NOLINT
+  BoxedOptional(const std::optional<T>& value)                               // NOLINT
+      : value_(value ? std::make_unique<T>(*value) : nullptr) {}
+  BoxedOptional(const BoxedOptional& other)
+      : value_(other.value_ ? std::make_unique<T>(*other.value_) : nullptr) {}
+  BoxedOptional(BoxedOptional&&) noexcept = default;
+  BoxedOptional& operator=(const BoxedOptional& other) {
+    if (this != &other) value_ = other.value_ ? std::make_unique<T>(*other.value_) : nullptr;
+    return *this;
+  }
+  BoxedOptional& operator=(BoxedOptional&&) noexcept = default;
+  ~BoxedOptional() = default;
+
+  bool has_value() const { return value_ != nullptr; }
+  explicit operator bool() const { return has_value(); }
+  const T& operator*() const { return *value_; }
+  const T* operator->() const { return value_.get(); }
+  T& operator*() { return *value_; }
+  T* operator->() { return value_.get(); }
+  void reset() { value_.reset(); }
+  bool operator==(const BoxedOptional& other) const {
+    return value_ == other.value_ || (value_ && other.value_ && *value_ == *other.value_);
+  }
+
+ private:
   std::unique_ptr<T> value_;
 };
 

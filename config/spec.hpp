@@ -21,7 +21,7 @@ namespace otpd::config {
 using Duration = std::chrono::milliseconds;
 
 enum class Strategy { one_for_one, one_for_all, rest_for_one };
-enum class RestartType { permanent, transient, temporary };
+enum class RestartType : std::uint8_t { permanent, transient, temporary };
 // When a supervisor shuts itself down because its significant children have
 // ended without being restarted (OTP's auto_shutdown).
 enum class AutoShutdown { never, any_significant, all_significant };
@@ -87,7 +87,7 @@ struct Credentials {
 
 // What a shutdown's first signal reaches: the child's whole process group,
 // or its main process alone (SIGKILL still goes to the group).
-enum class KillMode { group, process };
+enum class KillMode : std::uint8_t { group, process };
 
 // How otpd learns that a started process is ready for its dependants: the
 // child says so (sd_notify READY=1, or a newline on a descriptor), a probe
@@ -130,19 +130,18 @@ struct CgroupLimits {
 // Where a process's stdout and stderr go (docs/output.md): captured into
 // otpd's own log or a rotated file per child, left on otpd's own stdout and
 // stderr, or thrown away.
-enum class Output { log, file, inherit, discard };
+enum class Output : std::uint8_t { log, file, inherit, discard };
 // Whether captured stdout and stderr are one stream (one pipe, as systemd
 // gives a service) or two that otpd keeps apart (two pipes).
-enum class Streams { merged, separate };
+enum class Streams : std::uint8_t { merged, separate };
 
 struct ProcessSpec {
   // argv[0] is the program as written: an absolute path, a path relative to
   // `cwd` (contains a '/'), or a bare name looked up in PATH at spawn time.
   std::vector<std::string> argv;
-  bool via_shell = false;   // argv is {"/bin/sh", "-c", script}
-  bool inherit_env = true;  // false: start from an empty environment
-  // The settings and lists most children leave alone are boxed or lean: a
-  // 10,000-child tree keeps a spec per child.
+  // The settings and lists most children leave alone are boxed or lean, and
+  // the small fields are packed at the end: a 10,000-child tree keeps a
+  // spec per child.
   // Added to (or replacing entries of) otpd's own environment, in file order.
   LeanVector<std::pair<std::string, std::string>> env;
   SharedString cwd;  // absolute; defaults to the config file's directory (shared)
@@ -159,17 +158,19 @@ struct ProcessSpec {
   // `env` is applied after them and wins.
   LeanVector<std::string> env_files;  // absolute paths
   LeanVector<std::pair<std::string, std::string>> file_env;
-  int stop_signal = SIGTERM;
-  KillMode kill_mode = KillMode::group;
   Boxed<Readiness> ready{};
+  Boxed<CgroupLimits> limits;  // memory_max, cpu_max, pids_max
   // How long a child with `ready` may take to become ready; none = forever.
   std::optional<Duration> start_timeout = Duration{60000};
   // With ready: notify, the longest time between two WATCHDOG=1.
   std::optional<Duration> watchdog{};
+  int stop_signal = SIGTERM;
+  KillMode kill_mode = KillMode::group;
+  bool via_shell = false;   // argv is {"/bin/sh", "-c", script}
+  bool inherit_env = true;  // false: start from an empty environment
   // Unset in the file: the loader fills in `logs.output` and `logs.streams`.
   std::optional<Output> output;
   std::optional<Streams> streams;
-  Boxed<CgroupLimits> limits;  // memory_max, cpu_max, pids_max
   bool operator==(const ProcessSpec&) const = default;
 };
 
@@ -261,7 +262,7 @@ struct SupervisorSpec {
   int intensity = 3;
   Duration period{5000};
   // Default backoff for this supervisor's children; none = restart at once.
-  std::optional<Backoff> backoff;
+  BoxedOptional<Backoff> backoff;
   AutoShutdown auto_shutdown = AutoShutdown::never;
   std::vector<ChildSpec> children;
   // A dynamic supervisor (`worker: {kind: dynamic_supervisor}`, OTP's
@@ -275,14 +276,14 @@ struct SupervisorSpec {
 
 struct ChildSpec {
   std::string name;
-  RestartType restart = RestartType::permanent;
+  SourceLocation where;
   // Defaults: 5 s for a process or a worker, infinity for a supervisor.
   Shutdown shutdown;
-  std::optional<Backoff> backoff;  // overrides the supervisor's default
+  BoxedOptional<Backoff> backoff;  // overrides the supervisor's default
+  RestartType restart = RestartType::permanent;
   // Its end (without a restart) can shut its supervisor down; only for
   // transient and temporary children of a supervisor with auto_shutdown.
   bool significant = false;
-  SourceLocation where;
   // A worker, rare and large, is boxed.
   std::variant<ProcessSpec, SupervisorSpec, Boxed<WorkerSpec>> body;
 

@@ -76,6 +76,10 @@ TEST_CASE(
   CHECK(live.otpd.count("c" + std::to_string(kChildren - 1), "started") == 1);
   CHECK(live.otpd.wait_message(std::to_string(kChildren - kShare) +
                                " children started without their output captured"));
+  // The first child that did not fit is named, with what to change.
+  CHECK(live.otpd.logged("the output of c" + std::to_string(kShare) + " is not captured"));
+  CHECK(live.otpd.logged("raise the open-file limit, LimitNOFILE="));
+  CHECK_FALSE(live.otpd.logged("the output of c" + std::to_string(kShare - 1) + " is not"));
 
   // The control socket has descriptors left for clients, beyond the busy
   // answer's reserve: a few idle connections and otpctl at once.

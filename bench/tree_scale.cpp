@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -193,6 +194,7 @@ struct OtpdFigures {
   std::uint64_t idle_ticks = 0, idle_switches = 0;
   std::size_t idle_lines = 0;
   double shutdown_s = 0;
+  double shutdown_cpu_ms = 0;
   int exit_status = -1;
   std::size_t stopped_events = 0;
   bool stopped_message = false;
@@ -303,6 +305,8 @@ OtpdFigures measure_otpd(const std::string& label, const std::string& exe, const
     return fail("otpd did not exit within " + std::to_string(plan.timeout_s) + " s of SIGTERM");
   }
   f.shutdown_s = static_cast<double>(monotonic_ns() - term_ns) / 1e9;
+  f.shutdown_cpu_ms = otpd::bench::ticks_to_ms(
+      otpd.last_cpu_ticks() - std::min(otpd.last_cpu_ticks(), idle_after->cpu_ticks));
   log.read_new();
   f.exit_status = WIFEXITED(*otpd.wait_status()) ? WEXITSTATUS(*otpd.wait_status()) : -1;
   for (const auto& line : log.all()) {
@@ -347,8 +351,9 @@ std::string describe(const OtpdFigures& f, long long n, long long idle_s) {
   out << "    idle:     " << f.idle_ticks << " ticks ("
       << fmt("%.0f", otpd::bench::ticks_to_ms(f.idle_ticks)) << " ms) of cpu, " << f.idle_switches
       << " context switches, " << f.idle_lines << " log lines in " << idle_s << " s\n";
-  out << "    shutdown: " << fmt("%.3f", f.shutdown_s) << " s from SIGTERM to exit; exit status "
-      << f.exit_status << ", " << f.stopped_events << " stopped events"
+  out << "    shutdown: " << fmt("%.3f", f.shutdown_s) << " s from SIGTERM to exit (otpd cpu "
+      << fmt("%.0f", f.shutdown_cpu_ms) << " ms); exit status " << f.exit_status << ", "
+      << f.stopped_events << " stopped events"
       << (f.stopped_message ? ", said \"stopped\"" : ", never said \"stopped\"") << "\n";
   out << "    after:    " << f.leftovers << " children left running, " << f.orphans
       << " orphans reaped by the benchmark; a child's SigBlk " << f.child_sigblk << "\n";
@@ -371,6 +376,7 @@ Json to_json(const OtpdFigures& f) {
               {"idle_context_switches", f.idle_switches},
               {"idle_log_lines", f.idle_lines},
               {"shutdown_s", f.shutdown_s},
+              {"shutdown_cpu_ms", f.shutdown_cpu_ms},
               {"otpd_exit_status", f.exit_status},
               {"stopped_events", f.stopped_events},
               {"stopped_message", f.stopped_message},

@@ -27,13 +27,13 @@ namespace {
 // Long enough for a burst of exits (a shutdown) to share one sweep, short
 // enough that an orphan does not linger as a zombie.
 constexpr std::chrono::milliseconds orphan_sweep_delay{20};
-// A sweep walks every child of otpd in the kernel, so with many children it
-// waits longer: what a shutdown of 10,000 spends sweeping stays a few
-// percent of it (a walk is about 0.1 us per child). Watched children are
-// found without it (their SIGCHLD, pipe or pidfd names them); the sweep is
-// for orphans and merged signals.
-constexpr std::chrono::microseconds sweep_delay_per_child{10};
-constexpr std::chrono::milliseconds longest_sweep_delay{250};
+// A sweep walks every child of otpd in the kernel (under load, about a
+// microsecond per child), so with many children it waits longer: a
+// shutdown of 10,000 then sweeps about once a second instead of 50 times.
+// Watched children are found without it (their SIGCHLD, pipe or pidfd
+// names them); the sweep is for orphans and merged signals, which can wait.
+constexpr std::chrono::microseconds sweep_delay_per_child{100};
+constexpr std::chrono::milliseconds longest_sweep_delay{2000};
 
 std::chrono::microseconds sweep_delay(std::size_t children) {
   const auto grown = orphan_sweep_delay + sweep_delay_per_child * children;

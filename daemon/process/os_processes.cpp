@@ -134,7 +134,7 @@ supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
   // Before returning to the loop, so the exit cannot be taken for an orphan's.
   reaper_.watch(result.pid, std::move(on_exit), /*kill_group=*/true, pidfd,
                 pidfd >= 0 ? std::move(pidfd_grant) : DescriptorGrant{},
-                look_for_leftovers(leftovers, leaf));
+                look_for_leftovers(leftovers, leaf), stdio.ends_at_exit);
   return result;
 }
 

@@ -35,6 +35,11 @@ constexpr std::chrono::milliseconds orphan_sweep_delay{20};
 constexpr std::chrono::microseconds sweep_delay_per_child{100};
 constexpr std::chrono::milliseconds longest_sweep_delay{2000};
 
+// A pipe usually ends a moment before its process becomes a zombie, whose
+// SIGCHLD then names it: only a process still running this long after the
+// end of its pipe is given a pidfd.
+constexpr std::chrono::milliseconds pipe_end_patience{20};
+
 std::chrono::microseconds sweep_delay(std::size_t children) {
   const auto grown = orphan_sweep_delay + sweep_delay_per_child * children;
   return std::min<std::chrono::microseconds>(grown, longest_sweep_delay);
@@ -48,12 +53,20 @@ int open_pidfd(int pid) {
 
 struct Reaper::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io, int fd, OrphanFn orphan, DescriptorBudget* budget)
-      : io(io), signals(io, fd), sweep_timer(io), on_orphan(std::move(orphan)), budget(budget) {}
+      : io(io),
+        signals(io, fd),
+        sweep_timer(io),
+        settle_timer(io),
+        on_orphan(std::move(orphan)),
+        budget(budget) {}
 
   struct Watch {
     ExitFn on_exit;
     InspectFn inspect;
     bool kill_group = false;
+    // Nothing but a SIGCHLD or a sweep will tell of its exit: no pidfd, and
+    // no pipe whose end will (see blind_watches).
+    bool blind = false;
     // Its pidfd, when it has one (few do: a child whose output pipe tells
     // of its end needs none), with the budget's grant for it.
     struct Pidfd : asio::posix::stream_descriptor {
@@ -100,7 +113,9 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
     }
     if (sweep_scheduled) return;
     sweep_scheduled = true;
-    sweep_timer.expires_after(sweep_delay(watching.size()));
+    // A child only a sweep may find cannot wait as long as orphans.
+    sweep_timer.expires_after(blind_watches > 0 ? std::chrono::microseconds(orphan_sweep_delay)
+                                                : sweep_delay(watching.size()));
     sweep_timer.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
       auto self = weak.lock();
       if (!self || ec) return;
@@ -139,13 +154,34 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
     auto found = watching.find(pid);
     if (found == watching.end() || found->second->pidfd) return;
     if (reap_if_exited(pid)) return;
-    // It runs on without its pipes: a pidfd says when it ends. Without one
-    // (no room in the budget), its SIGCHLD or the sweep will.
+    // Most likely it is still exiting, and its SIGCHLD is on the way: a
+    // pidfd now would cost four system calls and one more wake-up per exit.
+    unsettled.push_back(pid);
+    if (settle_scheduled) return;
+    settle_scheduled = true;
+    settle_timer.expires_after(pipe_end_patience);
+    settle_timer.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (!self || ec) return;
+      self->settle_scheduled = false;
+      for (const int pid : std::exchange(self->unsettled, {})) self->watch_by_pidfd(pid);
+    });
+  }
+
+  // `pid`'s pipe ended a while ago: if it still runs, a pidfd says when it
+  // ends. Without one (no room in the budget), its SIGCHLD or the sweep will.
+  void watch_by_pidfd(int pid) {
+    auto found = watching.find(pid);
+    if (found == watching.end() || found->second->pidfd) return;
+    if (reap_if_exited(pid)) return;
     Watch& watch = *found->second;
     DescriptorGrant grant = DescriptorGrant::take(budget);
-    if (!grant) return;
-    const int fd = open_pidfd(pid);
-    if (fd < 0) return;
+    const int fd = grant ? open_pidfd(pid) : -1;
+    if (fd < 0) {
+      if (!watch.blind) ++blind_watches;
+      watch.blind = true;
+      return;
+    }
     watch.pidfd = std::make_unique<Watch::Pidfd>(io, fd, std::move(grant));
     watch_pidfd(pid, *watch.pidfd);
   }
@@ -219,6 +255,7 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
     // again. Destroying the pidfd here cancels its pending wait.
     std::unique_ptr<Watch> watch = std::move(found->second);
     watching.erase(found);
+    if (watch->blind) --blind_watches;
     ExitFn on_exit = std::move(watch->on_exit);
     watch.reset();  // the pidfd and its grant go before the callback spawns
     if (on_exit) on_exit(status);
@@ -237,6 +274,11 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
   asio::posix::stream_descriptor signals;
   asio::steady_timer sweep_timer;
   bool sweep_scheduled = false;
+  // Children whose pipe ended while they still ran, given a moment to exit.
+  std::vector<int> unsettled;
+  asio::steady_timer settle_timer;
+  bool settle_scheduled = false;
+  std::size_t blind_watches = 0;
   OrphanFn on_orphan;
   DescriptorBudget* budget;
   std::unordered_map<int, std::unique_ptr<Watch>> watching;
@@ -279,16 +321,19 @@ Reaper::~Reaper() {
   boost::system::error_code ignored;
   impl_->signals.cancel(ignored);
   impl_->sweep_timer.cancel();
+  impl_->settle_timer.cancel();
   if (impl_->drain_timer) impl_->drain_timer->cancel();
   impl_->watching.clear();
 }
 
 void Reaper::watch(int pid, ExitFn on_exit, bool kill_group, int pidfd, DescriptorGrant grant,
-                   InspectFn inspect) {
+                   InspectFn inspect, bool pipe_tells) {
   auto watch = std::make_unique<Impl::Watch>();
   watch->on_exit = std::move(on_exit);
   watch->inspect = std::move(inspect);
   watch->kill_group = kill_group;
+  watch->blind = pidfd < 0 && !pipe_tells;
+  if (watch->blind) ++impl_->blind_watches;
   if (pidfd >= 0) {
     watch->pidfd = std::make_unique<Impl::Watch::Pidfd>(impl_->io, pidfd, std::move(grant));
     impl_->watch_pidfd(pid, *watch->pidfd);

@@ -52,13 +52,16 @@ class Reaper {
   // Takes ownership of `pidfd` (-1: none) and of the budget's `grant` for it.
   // `inspect`, if given, is called once the process has exited, before its
   // group is killed and before it is reaped: what it left is still there
-  // to be seen.
+  // to be seen. `pipe_tells`: the end of the child's output pipe will be
+  // reported through look(); a child with neither that nor a pidfd is found
+  // by its SIGCHLD or a sweep alone, and sweeps then come 20 ms after a
+  // SIGCHLD however many children otpd has.
   void watch(int pid, ExitFn on_exit, bool kill_group = false, int pidfd = -1,
-             DescriptorGrant grant = {}, InspectFn inspect = {});
+             DescriptorGrant grant = {}, InspectFn inspect = {}, bool pipe_tells = false);
   // A hint that the watched `pid` has exited: its output pipes ended. It is
-  // reaped now if it has; if it runs on (it closed its output, or has not
-  // quite finished exiting), a pidfd watches it from now on, if the budget
-  // allows one.
+  // reaped now if it has; if it has not quite finished exiting, its SIGCHLD
+  // will name it; if it still runs 20 ms later (it closed its output), a
+  // pidfd watches it from then on, if the budget allows one.
   void look(int pid);
   // Reaps until otpd has no child left (then calls done(true)) or `patience`
   // runs out (done(false)): for the end of an orderly stop, when the leftovers

@@ -345,7 +345,8 @@ std::string describe(const OtpdFigures& f, long long n, long long idle_s) {
   out << "    memory:   VmRSS " << fmt("%.1f", static_cast<double>(f.rss_kb) / 1024.0)
       << " MiB after start (" << fmt("%.0f", static_cast<double>(f.rss_kb) * 1024 / per)
       << " bytes per child), VmHWM " << fmt("%.1f", static_cast<double>(f.hwm_kb) / 1024.0)
-      << " MiB; " << f.threads << " threads\n";
+      << " MiB then, " << fmt("%.1f", static_cast<double>(f.idle_hwm_kb) / 1024.0)
+      << " MiB after the idle seconds; " << f.threads << " threads\n";
   out << "    fds:      " << f.fds << " (" << fmt("%.2f", static_cast<double>(f.fds) / per)
       << " per child)\n";
   out << "    idle:     " << f.idle_ticks << " ticks ("

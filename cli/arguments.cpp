@@ -18,7 +18,7 @@ struct OptionName {
   unsigned requires_bit;  // 0 for a global option
 };
 
-constexpr std::array<OptionName, 13> kOptions{{
+constexpr std::array<OptionName, 14> kOptions{{
     {"--socket", 0, true, 0},
     {"--timeout", 0, true, 0},
     {"--no-color", 0, false, 0},
@@ -31,6 +31,7 @@ constexpr std::array<OptionName, 13> kOptions{{
     {"--stderr", 0, false, opt_streams},
     {"--dry-run", 0, false, opt_dry_run},
     {"--file", 0, true, opt_file},
+    {"--live", 0, false, opt_live},
     {"--quiet", 'q', false, opt_quiet},
 }};
 
@@ -164,6 +165,8 @@ class Parser {
       inv_.json = true;
     } else if (name == "--dry-run") {
       inv_.dry_run = true;
+    } else if (name == "--live") {
+      inv_.live = true;
     } else if (name == "--file") {
       if (value->empty()) return fail("option --file needs a file name ('-' for stdin)");
       inv_.spec_file = *value;

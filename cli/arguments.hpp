@@ -27,6 +27,7 @@ struct Invocation {
   bool no_color = false;
   bool follow = false;
   bool dry_run = false;        // reload --dry-run
+  bool live = false;           // health --live
   std::optional<int> backlog;  // -n N
   bool only_stdout = false;    // logs --stdout
   bool only_stderr = false;    // logs --stderr

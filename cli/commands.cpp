@@ -5,7 +5,7 @@
 namespace otpd::ctl {
 namespace {
 
-constexpr std::array<CommandSpec, 18> kSpecs{{
+constexpr std::array<CommandSpec, 19> kSpecs{{
     {Command::status, "status", "[PATH]", "show the tree, or the subtree at PATH", opt_json,
      Operands::optional_path},
     {Command::is_active, "is-active", "[PATH...]",
@@ -40,6 +40,9 @@ constexpr std::array<CommandSpec, 18> kSpecs{{
      opt_json, Operands::path_then_message},
     {Command::whereis, "whereis", "PATH", "show whether and where a worker runs", opt_json,
      Operands::one_path},
+    {Command::health, "health", "",
+     "exit 0 when the tree is ready (or, with --live, when otpd answers)", opt_json | opt_live,
+     Operands::none},
     {Command::help, "help", "[COMMAND]", "show help for otpctl or for one command", 0,
      Operands::optional_command},
 }};

@@ -26,6 +26,7 @@ enum class Command {
   call,
   cast,
   whereis,
+  health,
   help,
 };
 
@@ -37,7 +38,8 @@ enum OptionBit : unsigned {
   opt_streams = 1u << 3,  // --stdout, --stderr
   opt_dry_run = 1u << 4,
   opt_file = 1u << 5,   // start-child --file F
-  opt_quiet = 1u << 6,  // is-active --quiet
+  opt_live = 1u << 6,   // health --live
+  opt_quiet = 1u << 7,  // is-active --quiet
 };
 
 enum class Operands {

@@ -38,6 +38,7 @@ std::string usage_line(const CommandSpec& spec) {
   if (spec.options & opt_lines) line += " [-n N]";
   if (spec.options & opt_streams) line += " [--stdout|--stderr]";
   if (spec.options & opt_dry_run) line += " [--dry-run]";
+  if (spec.options & opt_live) line += " [--live]";
   if (spec.options & opt_quiet) line += " [--quiet]";
   if (spec.options & opt_json) line += " [--json]";
   return line + " [OPTIONS]\n";
@@ -229,6 +230,17 @@ std::string_view details(Command command) {
              "(use call to see why). Exits 1 when PATH is not a running worker.\n"
              "\n"
              "Options:\n"
+             "  --json              print otpd's answer as one line of JSON\n";
+    case Command::health:
+      return "Ask whether the tree is ready, as otpd's /readyz does: it has started,\n"
+             "is not stopping, and every significant child and every child with\n"
+             "ready: runs. Prints \"ready\" or what it waits for. With --live, only\n"
+             "whether otpd's loop answers, as /healthz does. Exit status: 0 ready\n"
+             "(or live), 1 not ready, 3 otpd could not be reached or did not answer\n"
+             "within --timeout.\n"
+             "\n"
+             "Options:\n"
+             "  --live              only check that otpd answers\n"
              "  --json              print otpd's answer as one line of JSON\n";
     case Command::whereis:
       return "Show whether the in-process worker at PATH runs: its path, its kind and\n"

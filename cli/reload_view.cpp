@@ -39,10 +39,18 @@ std::string render_reload(const Json& result) {
     if (bool_field(change, "supervisor")) text += " in place";
     text += "\n";
   }
+  for (const Json& line : array_field(result, "applied")) {
+    if (line.is_string()) text += "~ " + line.get<std::string>() + "\n";
+  }
   const auto count = [&](const char* key) { return array_field(result, key).size(); };
   const bool dry_run = bool_field(result, "dry_run");
   if (count("added") + count("removed") + count("changed") == 0) {
-    text += dry_run ? "no changes: a reload would do nothing\n" : "no changes\n";
+    if (count("applied") > 0) {
+      text += dry_run ? "no changes to the tree (dry run: nothing was done)\n"
+                      : "no changes to the tree\n";
+    } else {
+      text += dry_run ? "no changes: a reload would do nothing\n" : "no changes\n";
+    }
     return text;
   }
   text += std::to_string(count("added")) + " added, " + std::to_string(count("removed")) +

@@ -44,6 +44,8 @@ int run(const Context& context) {
         return run_cast(context);
       case Command::whereis:
         return run_whereis(context);
+      case Command::health:
+        return run_health(context);
       case Command::help:
         break;  // answered before any connection
     }

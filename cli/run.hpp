@@ -32,6 +32,7 @@ bool answers_like_systemctl(Command command);
 int run_status(const Context& context);
 int run_is_active(const Context& context);
 int run_ping(const Context& context);
+int run_health(const Context& context);
 int run_version(const Context& context);
 int run_operation(const Context& context);  // start, stop, restart
 int run_signal(const Context& context);

@@ -91,6 +91,30 @@ int run_ping(const Context& context) {
   return exit_ok;
 }
 
+int run_health(const Context& context) {
+  const Invocation& inv = context.invocation;
+  Client client(context.socket_path, inv.timeout);
+  const auto sent = Clock::now();
+  const Reply reply = client.call("health");
+  const std::chrono::duration<double, std::milli> round_trip = Clock::now() - sent;
+  if (reply.error) {
+    complain(reply.error->message);
+    return exit_refused;
+  }
+  const bool ready = bool_field(reply.result, "ready");
+  if (inv.json) {
+    print(dump(reply.result));
+  } else if (inv.live) {
+    char text[64];
+    std::snprintf(text, sizeof text, "live: otpd answered in %.3f ms\n", round_trip.count());
+    print(text);
+  } else {
+    print(ready ? std::string("ready\n")
+                : "not ready: " + text_field(reply.result, "reason").value_or("") + "\n");
+  }
+  return inv.live || ready ? exit_ok : exit_refused;
+}
+
 int run_version(const Context& context) {
   const bool json = context.invocation.json;
   // otpctl's own version is worth printing even when otpd cannot be reached.

@@ -1,6 +1,8 @@
 #include "cli/tree_view.hpp"
 
 #include <array>
+#include <chrono>
+#include <ctime>
 #include <vector>
 
 #include "cli/duration_text.hpp"
@@ -37,6 +39,26 @@ bool is_supervisor(const Json& node) {
          (node.is_object() && node.contains("children"));
 }
 
+// "14:03:27" for a time in ms since the epoch, in local time; the date too
+// when it is not today.
+std::string clock_time(std::int64_t epoch_ms) {
+  const std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
+  const std::time_t now = std::time(nullptr);
+  std::tm at{}, today{};
+  localtime_r(&seconds, &at);
+  localtime_r(&now, &today);
+  char text[32];
+  const bool same_day = at.tm_yday == today.tm_yday && at.tm_year == today.tm_year;
+  std::strftime(text, sizeof text, same_day ? "%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &at);
+  return text;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string notes_of(const Json& node, const std::string& state_word) {
   std::vector<std::string> notes;
   if (bool_field(node, "held")) notes.push_back("held by otpctl stop");
@@ -46,11 +68,23 @@ std::string notes_of(const Json& node, const std::string& state_word) {
   }
   if (bool_field(node, "announced_stopping")) notes.push_back("announced STOPPING=1");
   const auto restarts = int_field(node, "restarts").value_or(0);
+  if (auto due = int_field(node, "next_restart_at_ms")) {
+    notes.push_back("restart at " + clock_time(*due) + " (in " +
+                    format_exact(std::max<std::int64_t>(0, *due - now_ms())) + ")");
+  }
   if (node.is_object() && node.contains("last_exit") && (state_word != "running" || restarts > 0)) {
     if (auto reason = exit_reason(node["last_exit"])) {
+      const auto at = int_field(node, "last_exit_at_ms");
       const auto why = text_field(node["last_exit"], "stopped_for");
-      notes.push_back("last exit: " + *reason + (why ? " (" + *why + ")" : ""));
+      notes.push_back("last exit" + (at ? " at " + clock_time(*at) : std::string()) + ": " +
+                      *reason + (why ? " (" + *why + ")" : ""));
     }
+  }
+  if (auto health = text_field(node, "health")) notes.push_back("health: " + *health);
+  if (auto cron = text_field(node, "cron")) notes.push_back("cron: " + *cron);
+  if (auto next = int_field(node, "next_run_at_ms")) {
+    notes.push_back("next run at " + clock_time(*next) + " (in " +
+                    format_exact(std::max<std::int64_t>(0, *next - now_ms())) + ")");
   }
   if (is_supervisor(node)) {
     const auto limit = int_field(node, "intensity");

@@ -218,6 +218,8 @@ TreeDiff diff(const Config& before, const Config& after) {
   out.paths.push_back(std::move(root));
   diff_tree(out.paths, "/", before.tree, after.tree);
   out.control_changed = !(without_locations(before.control) == without_locations(after.control));
+  out.http_changed = !(before.http == after.http);
+  out.hooks_changed = !(before.hooks == after.hooks);
   return out;
 }
 

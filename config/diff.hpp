@@ -50,6 +50,8 @@ struct PathChange {
 struct TreeDiff {
   std::vector<PathChange> paths;  // every path of either tree, changes in tree order
   bool control_changed = false;   // the control section, which cannot change live
+  bool http_changed = false;      // the http section: a reload applies it beside the tree
+  bool hooks_changed = false;     // the hooks section: likewise
 
   std::vector<std::string> of(Change change) const;
   bool empty() const;  // nothing to apply (a control change alone cannot be applied)

@@ -4,6 +4,8 @@
 #include <filesystem>
 
 #include "config/control_reader.hpp"
+#include "config/hooks_reader.hpp"
+#include "config/http_reader.hpp"
 #include "config/load_context.hpp"
 #include "config/logs_reader.hpp"
 #include "config/text_file.hpp"
@@ -22,11 +24,13 @@ struct TopLevelKey {
 };
 
 // The sections of a configuration file.
-constexpr std::array<TopLevelKey, 4> kTopLevelKeys{{
+constexpr std::array<TopLevelKey, 6> kTopLevelKeys{{
     {"tree", true, [](const Field& f, Config& c) { c.tree = read_tree(f); }},
     {"control", false, [](const Field& f, Config& c) { c.control = read_control(f); }},
     {"logs", false, [](const Field& f, Config& c) { c.logs = read_logs(f); }},
     {"workers", false, [](const Field& f, Config& c) { c.workers = read_worker_pool(f); }},
+    {"http", false, [](const Field& f, Config& c) { c.http = read_http(f); }},
+    {"hooks", false, [](const Field& f, Config& c) { c.hooks = read_hooks(f); }},
 }};
 
 Source source_of(const std::string& name, const std::string& base_dir, LoadContext& context,

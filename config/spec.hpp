@@ -336,12 +336,44 @@ struct WorkerPoolSpec {
   bool operator==(const WorkerPoolSpec&) const = default;
 };
 
+// The `http:` section (docs/http.md): metrics, probes and the status page.
+// Absent, otpd opens no port.
+struct HttpSpec {
+  // "127.0.0.1:9100", "[::1]:9100" or an absolute Unix socket path; empty:
+  // no listener.
+  std::string listen;
+  std::string host;  // a TCP address's numeric host, without brackets
+  int port = 0;
+  bool unix_socket() const { return !listen.empty() && listen.front() == '/'; }
+  std::string admin_token_file;  // absolute; empty: the page is read-only
+  int max_connections = 256;
+  // Host names besides the listening address and localhost that the page
+  // answers to (what a browser sends in Host:, against DNS rebinding).
+  std::vector<std::string> allowed_hosts;
+  bool operator==(const HttpSpec&) const = default;
+};
+
+// One entry of `hooks:` (docs/http.md, "Hooks"): a command otpd runs, with
+// the event on its stdin and in its environment, when an event matches.
+struct HookSpec {
+  std::string name;
+  std::vector<std::string> events;  // event kinds as events name them; empty: every kind
+  std::vector<std::string> paths;   // fnmatch(3) globs on the event's path; empty: any
+  ProcessSpec command;              // argv, env, cwd, output as a process child's
+  Duration timeout{30000};          // then its process group gets SIGKILL
+  int max_running = 1;              // runs of this hook at once
+  int max_queued = 100;             // events waiting beyond those; more are dropped
+  bool operator==(const HookSpec&) const = default;
+};
+
 struct Config {
   std::string file;  // as given on the command line
   SupervisorSpec tree;
   ControlSpec control;
   LogsSpec logs;
   WorkerPoolSpec workers;
+  HttpSpec http;
+  std::vector<HookSpec> hooks;
 };
 
 const char* to_string(Strategy);

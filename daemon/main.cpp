@@ -25,6 +25,12 @@
 #include "control/event_hub.hpp"
 #include "control/server.hpp"
 #include "control/socket_path.hpp"
+#include "hooks/hook_runner.hpp"
+#include "http/daemon_site.hpp"
+#include "http/event_tally.hpp"
+#include "http/http_side.hpp"
+#include "http/page_feed.hpp"
+#include "http/server.hpp"
 #include "log/event_log.hpp"
 #include "loop/asio_host.hpp"
 #include "loop/readiness_io.hpp"
@@ -49,6 +55,9 @@
 #include "supervise/group_owners.hpp"
 #include "supervise/status_summary.hpp"
 #include "supervise/tree.hpp"
+#include "supervise/tree_health.hpp"
+#include "supervise/worker_node.hpp"
+#include "workers/cron.hpp"
 #include "workers/worker_pool.hpp"
 
 namespace {
@@ -344,6 +353,26 @@ int run(const otpd::Options& options) {
     return exit_tree_failed;
   }
 
+  // Also before the tree: a port in use or an unreadable token stops otpd
+  // here.
+  int http_fd = -1;
+  std::string admin_token;
+  if (!config.http.listen.empty()) {
+    if (!config.http.admin_token_file.empty()) {
+      auto token = otpd::http::read_admin_token(config.http.admin_token_file, error);
+      if (!token) {
+        log.error(error);
+        return exit_usage;
+      }
+      admin_token = std::move(*token);
+    }
+    http_fd = otpd::http::HttpServer::listen(config.http, error);
+    if (http_fd < 0) {
+      log.error("http: " + error);
+      return exit_tree_failed;
+    }
+  }
+
   budget = check_limits(log, counts);
   Containment containment(log, options, socket_path, counts);
   // Before any child exists: it takes NOTIFY_SOCKET out of the environment.
@@ -358,6 +387,23 @@ int run(const otpd::Options& options) {
   otpd::control::EventHub events(log);
   events.observe([&outputs](const otpd::supervise::Event& event) {
     if (event.kind == otpd::supervise::EventKind::removed) outputs.forget(event.path);
+  });
+  // What the HTTP side shows: counts for /metrics, and the open pages'
+  // stream, which reads the tree through `site` once both exist.
+  otpd::http::EventTally event_tally;
+  otpd::control::WorkerStates worker_states;
+  otpd::supervise::TreePhase phase;
+  otpd::http::DaemonSite* site = nullptr;
+  otpd::http::PageFeed page_feed(
+      host, [&site](const std::string& path) { return site ? site->node_json(path) : ""; },
+      [&site] { return site ? site->tree_json() : ""; });
+  events.subscribe(page_feed);
+  events.observe([&](const otpd::supervise::Event& event) {
+    event_tally.count(event);
+    worker_states.observe(event, otpd::log::utc_timestamp());
+    using otpd::supervise::EventKind;
+    page_feed.changed(event.path,
+                      event.kind == EventKind::removed || event.kind == EventKind::reloaded);
   });
   // An orphan is charged to the child whose process group it was in.
   otpd::supervise::GroupOwners groups;
@@ -382,6 +428,13 @@ int run(const otpd::Options& options) {
                          .no_cgroups = containment.no_cgroups,
                          .warn = [&log](const std::string& text) { log.warning(text); }});
 
+  otpd::hooks::HookRunner hooks(host, processes, log, config.hooks);
+  events.observe([&hooks](const otpd::supervise::Event& event) { hooks.on_event(event); });
+  if (!config.hooks.empty()) {
+    log.info(counted(static_cast<int>(config.hooks.size()), "event hook", "event hooks") +
+             " configured");
+  }
+
   // Before the tree, so that they outlive every worker the tree runs.
   // Workers act on the tree (a health check kills what it guards, a file
   // watch restarts its target) once both exist.
@@ -389,6 +442,13 @@ int run(const otpd::Options& options) {
   otpd::workers::WorkerPool workers(&worker_services, config.workers);
   otpd::supervise::Tree tree(host, processes, events, std::move(config), &workers);
   worker_services.act_on(&tree);
+  // A cron job knows its next run on its own thread; status asks it.
+  worker_states.next_run = [&tree](const std::string& path) -> std::optional<std::int64_t> {
+    const otpd::supervise::WorkerNode* node = tree.worker(path);
+    if (node == nullptr) return std::nullopt;
+    const auto* cron = dynamic_cast<const otpd::workers::Cron*>(node->runtime_pid().get());
+    return cron != nullptr ? cron->next_run_at_ms() : std::nullopt;
+  };
   otpd::service::StatusReporter status_reporter(
       host, manager, events, [&tree] { return otpd::supervise::summarize(tree.census()); });
   int exit_code = exit_ok;
@@ -444,6 +504,8 @@ int run(const otpd::Options& options) {
     });
   };
   auto finish = [&] {
+    // Hooks still running die with otpd, as children do.
+    hooks.stop();
     containment.close(log);
     reaper.drain(std::chrono::seconds(2), [&](bool all_gone) {
       if (all_gone) {
@@ -463,6 +525,7 @@ int run(const otpd::Options& options) {
   };
 
   tree.on_exit = [&](const otpd::supervise::ExitReason& reason) {
+    phase.stopping = true;
     status_reporter.stop();
     reloader.stop();
     if (reason.auto_shutdown) {
@@ -486,6 +549,7 @@ int run(const otpd::Options& options) {
       return;
     }
     stopping = true;
+    phase.stopping = true;
     status_reporter.stop();
     reloader.stop();
     log.info(why + ": stopping the tree");
@@ -541,7 +605,36 @@ int run(const otpd::Options& options) {
         reloader.serve(request, std::move(done));
       },
       &json_calls);
+  commands.report_phase(&phase);
+  commands.report_workers(&worker_states);
   otpd::control::Server server(io, std::move(*listening), *policy, commands, events, log);
+
+  otpd::http::DaemonSite http_site(tree, &outputs, event_tally, phase, {});
+  http_site.control_clients = [&server] { return server.connections(); };
+  http_site.hooks = [&hooks] { return hooks.figures(); };
+  http_site.workers = &worker_states;
+  site = &http_site;
+  otpd::http::HttpSide http_side(io, http_site, page_feed, log);
+  http_side.serve(http_fd, config.http, std::move(admin_token));
+  // A reload applies the http and hooks sections too, before the tree.
+  reloader.apply_sections = [&](const otpd::config::Config& next,
+                                otpd::control::ReloadOutcome& outcome) {
+    std::string http_error;
+    const std::string http_done = http_side.apply(next.http, http_error);
+    if (!http_error.empty()) {
+      log.warning(http_error);
+      outcome.warnings.push_back(http_error);
+    } else if (!http_done.empty()) {
+      outcome.applied.push_back(http_done);
+    }
+    if (outcome.diff.hooks_changed) {
+      const std::string what = hooks.reconfigure(next.hooks);
+      const std::string line = "hooks: " + (what.empty() ? std::string("changed") : what);
+      log.info(line);
+      outcome.applied.push_back(line);
+    }
+    tree.applied_sections(http_side.spec(), next.hooks);
+  };
 
   std::string what = options.config_file;
   if (with_command) {
@@ -552,7 +645,8 @@ int run(const otpd::Options& options) {
            counted(counts.processes, "process", "processes") + " " +
            (counts.workers > 0 ? "and " + counted(counts.workers, "worker", "workers") + " " : "") +
            "under " + counted(counts.supervisors, "supervisor", "supervisors") +
-           "; control socket " + socket_path);
+           "; control socket " + socket_path +
+           (http_side.where().empty() ? std::string() : "; http " + http_side.where()));
   tree.start([&](std::string error) {
     if (!error.empty()) {
       if (stopping) return;  // a signal arrived during the start; its stop reports
@@ -568,6 +662,7 @@ int run(const otpd::Options& options) {
                   " started without their output captured, for want of descriptors: they "
                   "write to otpd's own stdout and stderr ('otpctl logs PATH' says which)");
     }
+    phase.started = true;
     status_reporter.ready();
     // Parsing the config and building the tree leave freed heap behind that
     // glibc would otherwise keep for the daemon's whole life.

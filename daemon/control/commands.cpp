@@ -98,6 +98,9 @@ void Commands::answer(const Request& request, std::string& out) {
     case Command::whereis:
       whereis(request, out);
       return;
+    case Command::health:
+      health(request, out);
+      return;
     case Command::start:
     case Command::stop:
     case Command::restart:
@@ -210,17 +213,41 @@ void Commands::call(const Request& request, std::function<void(std::string)> don
                });
 }
 
+// The answer that /readyz gives, for `otpctl health`: that otpd answers at
+// all is the liveness.
+void Commands::health(const Request& request, std::string& out) {
+  supervise::TreePhase phase{.started = tree_.running(), .stopping = false};
+  if (phase_ != nullptr) phase = *phase_;
+  const supervise::TreeReadiness readiness = supervise::readiness_of(phase, tree_);
+  scratch_ = "{\"live\":true,\"ready\":";
+  scratch_ += readiness.ready ? "true" : "false";
+  scratch_ += ",\"reason\":";
+  append_json_string(scratch_, readiness.reason);
+  scratch_ += ",\"waiting\":[";
+  for (std::size_t i = 0; i < readiness.waiting.size(); ++i) {
+    if (i > 0) scratch_ += ',';
+    scratch_ += "{\"path\":";
+    append_json_string(scratch_, readiness.waiting[i].path);
+    scratch_ += ",\"state\":";
+    append_json_string(scratch_, readiness.waiting[i].state);
+    scratch_ += '}';
+  }
+  scratch_ += "]}";
+  append_result(out, request.id, scratch_);
+}
+
 void Commands::not_found(const Request& request, std::string& out) const {
   append_error(out, request.id, ErrorCode::not_found,
                tree_.not_found(std::string(trimmed(request.path))));
 }
 
 void Commands::status(const Request& request, std::string& out) {
-  const auto node = tree_.status(request.path);
+  auto node = tree_.status(request.path);
   if (!node) {
     not_found(request, out);
     return;
   }
+  if (workers_ != nullptr) workers_->annotate(*node);
   scratch_.clear();
   append_node_json(scratch_, *node);
   append_result(out, request.id, scratch_);

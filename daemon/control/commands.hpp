@@ -9,8 +9,10 @@
 #include "control/event_hub.hpp"
 #include "control/reload_json.hpp"
 #include "control/request.hpp"
+#include "control/worker_states.hpp"
 #include "output/output_hub.hpp"
 #include "supervise/tree.hpp"
+#include "supervise/tree_health.hpp"
 #include "workers/json_calls.hpp"
 
 namespace otpd::supervise {
@@ -49,6 +51,11 @@ class Commands {
   void answer_later(const Request& request, std::function<void(std::string)> done);
 
   output::OutputHub* outputs() const { return outputs_; }
+  // Where otpd is in its life, for `health`; without it the tree counts as
+  // started once its root runs.
+  void report_phase(const supervise::TreePhase* phase) { phase_ = phase; }
+  // What workers' events said, added to `status`.
+  void report_workers(const WorkerStates* workers) { workers_ = workers; }
   // Whether `logs` with `follow` for request.path starts a stream: the path
   // is a process whose output is captured.
   bool follows_logs(const Request& request) const;
@@ -60,6 +67,7 @@ class Commands {
   void logs(const Request& request, std::string& out);
   void cast(const Request& request, std::string& out);
   void whereis(const Request& request, std::string& out);
+  void health(const Request& request, std::string& out);
   void call(const Request& request, std::function<void(std::string)> done);
   // The worker node at request.path; otherwise the error to answer, a
   // non-worker's ending with `refusal`.
@@ -82,6 +90,8 @@ class Commands {
   output::OutputHub* outputs_;
   ReloadService reload_;
   workers::JsonCalls* calls_;
+  const supervise::TreePhase* phase_ = nullptr;
+  const WorkerStates* workers_ = nullptr;
   std::string scratch_;  // reused for results built before their envelope
 };
 

@@ -1,5 +1,6 @@
 #include "control/node_json.hpp"
 
+#include <chrono>
 #include <string_view>
 
 #include "config/signals.hpp"
@@ -52,6 +53,14 @@ void append_last_exit(std::string& out, const std::optional<supervise::ExitReaso
   out += '}';
 }
 
+// Milliseconds since the Unix epoch of a moment `ago` before now (negative:
+// after now), for times a script or a page shows as dates.
+long long wall_ms(std::chrono::milliseconds ago) {
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  return (now - ago).count();
+}
+
 }  // namespace
 
 void append_node_json(std::string& out, const supervise::NodeStatus& node) {
@@ -66,6 +75,9 @@ void append_node_json(std::string& out, const supervise::NodeStatus& node) {
   int_member(out, "restarts", node.restarts);
   key(out, "last_exit");
   append_last_exit(out, node.last_exit);
+  if (node.since_exit) int_member(out, "last_exit_at_ms", wall_ms(*node.since_exit));
+  if (node.restart_in) int_member(out, "next_restart_at_ms", wall_ms(-*node.restart_in));
+  if (node.significant) bool_member(out, "significant", true);
   if (node.is_supervisor) {
     string_member(out, "strategy", config::to_string(node.strategy));
     int_member(out, "intensity", node.intensity);
@@ -89,6 +101,9 @@ void append_node_json(std::string& out, const supervise::NodeStatus& node) {
     out += ']';
   } else if (worker) {
     string_member(out, "worker_kind", node.worker_kind);
+    if (!node.health.empty()) string_member(out, "health", node.health);
+    if (!node.cron.empty()) string_member(out, "cron", node.cron);
+    if (node.next_run_at_ms) int_member(out, "next_run_at_ms", *node.next_run_at_ms);
     key(out, "runtime_pid");
     if (node.worker_id != 0) {
       append_json_int(out, static_cast<long long>(node.worker_id));

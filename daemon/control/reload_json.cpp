@@ -19,6 +19,9 @@ std::string reload_json(const ReloadOutcome& outcome) {
   j["changed"] = std::move(changed);
   j["unchanged"] = outcome.diff.of(config::Change::unchanged).size();
   j["control_changed"] = outcome.diff.control_changed;
+  j["http_changed"] = outcome.diff.http_changed;
+  j["hooks_changed"] = outcome.diff.hooks_changed;
+  j["applied"] = outcome.applied;
   Json failed = Json::array();
   for (const supervise::ReloadFailure& f : outcome.failed) {
     failed.push_back({{"path", f.path}, {"error", f.error}});

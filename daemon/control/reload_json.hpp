@@ -21,6 +21,9 @@ struct ReloadOutcome {
   config::TreeDiff diff = {};
   supervise::ReloadFailures failed = {};  // added or changed children that did not start
   std::vector<std::string> warnings = {};
+  // What changed beside the tree (the http and hooks sections), as done or,
+  // in a dry run, as a reload would do it: "http: listening on ...".
+  std::vector<std::string> applied = {};
 };
 
 // Carries out a `reload` request; calls `done` later, from the event loop.

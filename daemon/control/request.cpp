@@ -40,7 +40,7 @@ struct CommandRule {
   unsigned required;
 };
 
-constexpr std::array<CommandRule, 17> kCommands{{
+constexpr std::array<CommandRule, 18> kCommands{{
     {Command::hello, "hello", true, kProtocol | kClient, kProtocol},
     {Command::version, "version", true, 0, 0},
     {Command::ping, "ping", true, 0, 0},
@@ -58,6 +58,7 @@ constexpr std::array<CommandRule, 17> kCommands{{
     {Command::call, "call", false, kPath | kMessage | kTimeout, kPath | kMessage},
     {Command::cast, "cast", false, kPath | kMessage, kPath | kMessage},
     {Command::whereis, "whereis", true, kPath, kPath},
+    {Command::health, "health", true, 0, 0},
 }};
 
 struct ArgName {

@@ -41,6 +41,7 @@ enum class Command {
   call,
   cast,
   whereis,
+  health,  // whether the tree is ready (docs/http.md, "Probes")
 };
 const char* to_string(Command);
 // Read commands are the ones `read_group` may use: they change nothing.

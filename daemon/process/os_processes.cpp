@@ -27,7 +27,20 @@ void OsProcesses::contain(boost::asio::io_context& io, Containment containment) 
 
 supervise::SpawnResult OsProcesses::spawn(const std::string& path, const config::ProcessSpec& spec,
                                           std::function<void(supervise::ExitStatus)> on_exit) {
+  return spawn_contained(path, spec, options_, std::move(on_exit));
+}
+
+supervise::SpawnResult OsProcesses::spawn_with_input(
+    const std::string& path, const config::ProcessSpec& spec, int stdin_fd,
+    std::function<void(supervise::ExitStatus)> on_exit) {
   SpawnOptions options = options_;
+  options.stdin_fd = stdin_fd;
+  return spawn_contained(path, spec, options, std::move(on_exit));
+}
+
+supervise::SpawnResult OsProcesses::spawn_contained(const std::string& path,
+                                                    const config::ProcessSpec& spec,
+                                                    SpawnOptions options, ExitFn on_exit) {
   options.die_with_parent = die_with_otpd_;
   // The child's cgroups, before anything else that would need undoing.
   Cgroups* cgroups = containment_.cgroups;

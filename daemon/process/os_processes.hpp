@@ -56,6 +56,11 @@ class OsProcesses : public supervise::ProcessControl {
 
   supervise::SpawnResult spawn(const std::string& path, const config::ProcessSpec& spec,
                                std::function<void(supervise::ExitStatus)> on_exit) override;
+  // spawn() with `stdin_fd` as the child's standard input (it stays the
+  // caller's to close): event hooks read their event there.
+  supervise::SpawnResult spawn_with_input(const std::string& path, const config::ProcessSpec& spec,
+                                          int stdin_fd,
+                                          std::function<void(supervise::ExitStatus)> on_exit);
   void signal_group(int pgid, int signo) override;
   void signal_process(int pid, int signo) override;
 
@@ -76,6 +81,8 @@ class OsProcesses : public supervise::ProcessControl {
 
  private:
   using ExitFn = std::function<void(supervise::ExitStatus)>;
+  supervise::SpawnResult spawn_contained(const std::string& path, const config::ProcessSpec& spec,
+                                         SpawnOptions options, ExitFn on_exit);
   // Where to look for what the process leaves when it exits: in the cgroup
   // v2 leaf it made, among otpd's orphans (without cgroups, or with cgroup
   // v1 alone), or nowhere (a process in a leaf it shares).

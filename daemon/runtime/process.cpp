@@ -220,6 +220,7 @@ void Process::deliver_or_drop(Envelope* envelope) {
     delete envelope;
     return;
   }
+  received_.fetch_add(1, std::memory_order_relaxed);
   mailbox_.push(envelope);
   // Dekker with run_batch's end: either this sees the process still
   // scheduled (and it will see the message), or it schedules it.
@@ -268,6 +269,7 @@ bool Process::run_batch() {
     const unsigned long long reply_to = envelope->reply_to();
     if (reply_to != 0 && reply_to != waiting_for_) {
       delete envelope;  // the reply (or timeout) of a call that is over
+      count_handled();
       continue;
     }
     if (waiting_for_ != 0 && reply_to == 0 &&
@@ -275,6 +277,7 @@ bool Process::run_batch() {
       save(envelope);
       continue;
     }
+    count_handled();  // taken out of the mailbox, as process_info counts
     handle(envelope);
   }
   running_process = nullptr;

@@ -80,6 +80,17 @@ class Process {
   // Set when the process is started (Scheduler::start).
   Scheduler& scheduler() const { return *scheduler_; }
 
+  // Any thread, as process_info's message counts: messages taken out of
+  // the mailbox to be handled so far (a stale reply dropped counts too), and
+  // those waiting, set-aside ones included. Approximate while messages move;
+  // never below 0.
+  std::uint64_t messages_handled() const { return handled_.load(std::memory_order_relaxed); }
+  std::uint64_t mailbox_length() const {
+    const std::uint64_t handled = handled_.load(std::memory_order_relaxed);
+    const std::uint64_t received = received_.load(std::memory_order_relaxed);
+    return received > handled ? received - handled : 0;
+  }
+
   // The process whose handler runs on this thread, if any.
   static Process* current();
 
@@ -183,6 +194,9 @@ class Process {
   std::atomic<bool> kill_pending_{false};
   RunNode run_node_;  // for the home worker's run queue
   MpscQueue mailbox_;
+  // Beside the mailbox, whose line a sender has just written: one more
+  // relaxed add per message.
+  std::atomic<std::uint64_t> received_{0};
   // Set aside while waiting for a reply, oldest first; an intrusive list,
   // since a std::deque would cost every idle process half a kilobyte.
   Envelope* saved_head_ = nullptr;
@@ -194,6 +208,12 @@ class Process {
   Envelope* take_saved();
   void drop_saved();
   unsigned long long waiting_for_ = 0;
+  // With the other fields only the thread running the process writes, away
+  // from the senders' line: a plain store, no read-modify-write.
+  std::atomic<std::uint64_t> handled_{0};
+  void count_handled() {
+    handled_.store(handled_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   struct ReplyDeadline {
     std::chrono::steady_clock::time_point due{};
     MakeTimeout make_timeout = nullptr;  // null: no limit

@@ -12,6 +12,9 @@ namespace {
 constexpr const char* kControlWarning =
     "the control section changed; the control socket cannot change while otpd runs: restart "
     "otpd to apply it";
+constexpr const char* kHttpWarning =
+    "the http or hooks section changed, and this otpd cannot apply them while it runs: restart "
+    "otpd to apply them";
 
 constexpr const char* kNoFile =
     "otpd runs the command given after -- without a config file: there is nothing to reload";
@@ -78,6 +81,12 @@ void Reloader::reload(const std::string& why, Done done) {
     log_.warning(kControlWarning);
     outcome.warnings.emplace_back(kControlWarning);
   }
+  if (apply_sections) {
+    apply_sections(next, outcome);
+  } else if (outcome.diff.http_changed || outcome.diff.hooks_changed) {
+    log_.warning(kHttpWarning);
+    outcome.warnings.emplace_back(kHttpWarning);
+  }
   log_.info("reloading " + file_ + " (" + why + "): " + counts(outcome.diff));
   tree_.reload(next, [this, outcome = std::move(outcome),
                       done = std::move(done)](supervise::ReloadResult result) mutable {
@@ -86,7 +95,12 @@ void Reloader::reload(const std::string& why, Done done) {
       outcome.error = result.error + "; nothing was reloaded";
       log_.warning("reload: " + outcome.error);
     } else {
+      // The tree's plan compares with sections already applied above.
+      const bool http_changed = outcome.diff.http_changed;
+      const bool hooks_changed = outcome.diff.hooks_changed;
       outcome.diff = std::move(result.diff);
+      outcome.diff.http_changed = http_changed;
+      outcome.diff.hooks_changed = hooks_changed;
       for (const auto& failure : outcome.failed) {
         log_.warning("reload: " + failure.path + " failed to start: " + failure.error);
       }
@@ -119,6 +133,17 @@ void Reloader::dry_run(const control::Request& request, Done done) {
   }
   if (outcome.error.empty() && outcome.diff.control_changed) {
     outcome.warnings.emplace_back(kControlWarning);
+  }
+  if (outcome.error.empty() && !apply_sections &&
+      (outcome.diff.http_changed || outcome.diff.hooks_changed)) {
+    outcome.warnings.emplace_back(kHttpWarning);
+  }
+  if (outcome.error.empty() && apply_sections) {
+    if (outcome.diff.http_changed)
+      outcome.applied.emplace_back("http: changed; a reload applies it");
+    if (outcome.diff.hooks_changed) {
+      outcome.applied.emplace_back("hooks: changed; a reload applies them");
+    }
   }
   finish(std::move(outcome), std::move(done));
 }

@@ -36,6 +36,12 @@ class Reloader {
   // manager hears nothing more from here.
   void stop() { stopping_ = true; }
 
+  // Applies the sections that live beside the tree (http, hooks) at each
+  // reload, before the tree's own changes: adds to the outcome's `applied`
+  // what it did and to its `warnings` what it could not do. Without it a
+  // change of those sections is only warned about.
+  std::function<void(const config::Config& next, control::ReloadOutcome& outcome)> apply_sections;
+
  private:
   void dry_run(const control::Request& request, Done done);
   void finish(control::ReloadOutcome outcome, Done done);

@@ -44,8 +44,11 @@ struct ExitReason {
   std::optional<ExitStatus> cause{};
 };
 
+enum class NodeKind { process, worker, supervisor };
+
 class Node {
  public:
+
   Node(Context& context, std::string path) : context_(context), path_(std::move(path)) {}
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -67,6 +70,9 @@ class Node {
   // (stop() then waits for that). A no-op when no start is waiting.
   virtual void abort_start(const std::string& why) { (void)why; }
   virtual bool running() const = 0;
+  // What the node is, for walks over the whole tree that cannot afford a
+  // dynamic_cast per node.
+  virtual NodeKind node_kind() const = 0;
   // The OS process id, when the node is one and runs.
   virtual int pid() const { return 0; }
   // A reload left the node's spec as it was, but at a new place, which

@@ -26,6 +26,7 @@ class ProcessNode final : public Node {
   void kill() override;
   void abort_start(const std::string& why) override;
   bool running() const override { return pid_ != 0; }
+  NodeKind node_kind() const override { return NodeKind::process; }
   int pid() const override { return pid_; }
 
   const config::ProcessSpec& spec() const { return *spec_; }

@@ -19,8 +19,11 @@ struct NodeStatus {
   std::string state;  // a ChildState name; the root is "running" or "stopping"
   config::RestartType restart = config::RestartType::permanent;
   bool held = false;  // stopped by an operator
+  bool significant = false;
   int restarts = 0;
   std::optional<ExitReason> last_exit;
+  std::optional<Duration> since_exit;  // how long ago last_exit happened
+  std::optional<Duration> restart_in;  // while a backoff delays the next start
 
   // A process.
   std::vector<std::string> command;
@@ -36,6 +39,11 @@ struct NodeStatus {
   // its runtime pid while it runs (0 otherwise). `uptime` is set too.
   std::string worker_kind;
   std::uint64_t worker_id = 0;
+  // What its events said last, filled in by the daemon (WorkerStates): a
+  // health check's "healthy" or "failing: ..."; a cron job's last run.
+  std::string health;
+  std::string cron;
+  std::optional<std::int64_t> next_run_at_ms;  // a cron job's next run, ms since the Unix epoch
 
   // A supervisor.
   config::Strategy strategy = config::Strategy::one_for_one;

@@ -71,7 +71,7 @@ std::vector<Supervisor::ChildView> Supervisor::children() const {
   views.reserve(children_.size());
   for (const auto& c : children_) {
     views.push_back({*c->spec, *c->node, c->state, c->restarts, c->started_at, c->last_exit.get(),
-                     held_.contains(c->spec->name)});
+                     !held_.empty() && held_.contains(c->spec->name), c->exited_at, c->restart_at});
   }
   return views;
 }
@@ -221,6 +221,7 @@ void Supervisor::child_exited(std::uint64_t id, ExitReason reason) {
   if (child == nullptr) return;
   child->state = ChildState::exited;
   child->last_exit = std::make_unique<ExitReason>(reason);
+  child->exited_at = context_.host.now();
   mailbox_.push_back({.kind = Message::Kind::exit,
                       .child_id = id,
                       .incarnation = child->incarnation,
@@ -452,6 +453,7 @@ void Supervisor::finish_stop() {
 
 Task<std::string> Supervisor::start_child(Child& child) {
   child.state = ChildState::starting;
+  child.restart_at.reset();
   ++child.incarnation;
   Event starting{.kind = EventKind::starting};
   starting.path = child.node->path();
@@ -619,6 +621,7 @@ Task<void> Supervisor::restart(Child& failed, std::string why) {
   if (delay.count() > 0) {
     restarting.delay = delay;
     failed.state = ChildState::backoff;
+    failed.restart_at = context_.host.now() + delay;
   }
   context_.events.emit(restarting);
   if (delay.count() > 0) co_await sleep(delay);

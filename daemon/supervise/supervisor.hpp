@@ -55,6 +55,7 @@ class Supervisor final : public Node {
   void kill() override;
   void abort_start(const std::string& why) override;
   bool running() const override { return phase_ != Phase::stopped; }
+  NodeKind node_kind() const override { return NodeKind::supervisor; }
 
   // Operator requests on a direct child, by name. They wait their turn in the
   // mailbox like exits do; `done` gets an empty string or the reason it
@@ -104,8 +105,10 @@ class Supervisor final : public Node {
     ChildState state;
     int restarts;
     TimePoint started_at;
-    const ExitReason* last_exit;  // null: none yet
-    bool held;                    // stopped by an operator
+    const ExitReason* last_exit;          // null: none yet
+    bool held;                            // stopped by an operator
+    std::optional<TimePoint> exited_at;   // when last_exit happened
+    std::optional<TimePoint> restart_at;  // while a backoff delays its restart
   };
   std::vector<ChildView> children() const;
 
@@ -125,6 +128,8 @@ class Supervisor final : public Node {
     BackoffTracker backoff;
     // On the heap: most children of a big tree have none, and it is big.
     std::unique_ptr<ExitReason> last_exit;
+    std::optional<TimePoint> exited_at;
+    std::optional<TimePoint> restart_at;
   };
 
   struct Message {

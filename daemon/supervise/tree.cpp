@@ -39,8 +39,16 @@ NodeStatus status_of(const Supervisor::ChildView& child, TimePoint now) {
   status.state = to_string(child.state);
   status.restart = child.spec.restart;
   status.held = child.held;
+  status.significant = child.spec.significant;
   status.restarts = child.restarts;
   if (child.last_exit != nullptr) status.last_exit = *child.last_exit;
+  if (child.exited_at) {
+    status.since_exit = std::chrono::duration_cast<Duration>(now - *child.exited_at);
+  }
+  if (child.restart_at && child.state == ChildState::backoff) {
+    status.restart_in =
+        std::max(Duration{0}, std::chrono::duration_cast<Duration>(*child.restart_at - now));
+  }
   if (const auto* worker = dynamic_cast<const WorkerNode*>(&child.node)) {
     status.worker_kind = config::to_string(worker->spec().kind());
     status.worker_id = worker->runtime_pid().id();
@@ -91,6 +99,60 @@ void count_states(const Supervisor& supervisor, Census& census) {
   }
 }
 
+void walk_supervisor(const Supervisor& supervisor, TimePoint now, TreeVisitor& visitor) {
+  const auto children = supervisor.children();
+  visitor.supervisor({.path = supervisor.path(),
+                      .running = supervisor.running(),
+                      .intensity = supervisor.spec().intensity,
+                      .intensity_used = supervisor.intensity_used(),
+                      .period = supervisor.spec().period,
+                      .children = children.size()});
+  for (const auto& child : children) {
+    const Supervisor* below = nullptr;
+    ChildGlance glance{.path = child.node.path(),
+                       .supervisor = supervisor.path(),
+                       .state = to_string(child.state)};
+    switch (child.node.node_kind()) {
+      case NodeKind::supervisor:
+        below = static_cast<const Supervisor*>(&child.node);
+        glance.kind = ChildGlance::Kind::supervisor;
+        glance.up = child.state == ChildState::running;
+        break;
+      case NodeKind::worker: {
+        glance.kind = ChildGlance::Kind::worker;
+        const runtime::Process* process =
+            static_cast<const WorkerNode&>(child.node).runtime_pid().get();
+        glance.up = process != nullptr;
+        if (process != nullptr) {
+          glance.messages_handled = process->messages_handled();
+          glance.mailbox_length = process->mailbox_length();
+        }
+        break;
+      }
+      case NodeKind::process:
+        glance.up = child.node.pid() != 0;
+        glance.gates_readiness = child.spec.is_process() &&
+                                 child.spec.process().ready->kind != config::Readiness::Kind::none;
+        break;
+    }
+    glance.gates_readiness = glance.gates_readiness || child.spec.significant;
+    glance.restarts = child.restarts;
+    if (child.last_exit && child.last_exit->status) glance.last_exit = &*child.last_exit->status;
+    if (child.exited_at) {
+      glance.since_exit = std::chrono::duration_cast<Duration>(now - *child.exited_at);
+    }
+    if (glance.up && below == nullptr) {
+      glance.uptime = std::chrono::duration_cast<Duration>(now - child.started_at);
+    }
+    if (child.restart_at && child.state == ChildState::backoff) {
+      glance.restart_in =
+          std::max(Duration{0}, std::chrono::duration_cast<Duration>(*child.restart_at - now));
+    }
+    visitor.child(glance);
+    if (below != nullptr) walk_supervisor(*below, now, visitor);
+  }
+}
+
 void collect_paths(const Supervisor& supervisor, std::vector<std::string>& out) {
   for (const auto& child : supervisor.children()) {
     out.push_back(child.node.path());
@@ -105,7 +167,7 @@ void collect_paths(const Supervisor& supervisor, std::vector<std::string>& out) 
 Tree::Tree(Host& host, ProcessControl& processes, EventSink& events, config::Config config,
            WorkerStarter* workers)
     : context_{host, processes, events, workers},
-      config_(std::make_shared<const config::Config>(std::move(config))),
+      config_(std::make_shared<config::Config>(std::move(config))),
       root_(std::make_unique<Supervisor>(
           context_, "/", std::shared_ptr<const config::SupervisorSpec>(config_, &config_->tree),
           config::Shutdown::infinity())) {
@@ -145,6 +207,11 @@ std::string summary(const ReloadResult& result) {
 
 }  // namespace
 
+void Tree::applied_sections(config::HttpSpec http, std::vector<config::HookSpec> hooks) {
+  config_->http = std::move(http);
+  config_->hooks = std::move(hooks);
+}
+
 void Tree::reload(const config::Config& next, Resume<ReloadResult> done) {
   ReloadResult result;
   if (!root_->running()) {
@@ -160,6 +227,8 @@ void Tree::reload(const config::Config& next, Resume<ReloadResult> done) {
   fresh->control = config_->control;
   fresh->logs = config_->logs;
   fresh->workers = config_->workers;
+  fresh->http = config_->http;    // until applied_sections
+  fresh->hooks = config_->hooks;  // likewise
   fresh->tree = next.tree;
   config_ = fresh;
   root_->reload(
@@ -275,6 +344,10 @@ std::optional<NodeStatus> Tree::status(const std::string& path) const {
     if (child.spec.name == where->name) return status_of(child, now);
   }
   return std::nullopt;
+}
+
+void Tree::walk(TreeVisitor& visitor) const {
+  walk_supervisor(*root_, context_.host.now(), visitor);
 }
 
 void Tree::forward(Request request, const std::string& path, Resume<std::string> done) {

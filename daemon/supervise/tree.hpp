@@ -13,6 +13,7 @@
 #include "supervise/status.hpp"
 #include "supervise/status_summary.hpp"
 #include "supervise/supervisor.hpp"
+#include "supervise/tree_walk.hpp"
 
 namespace otpd::supervise {
 
@@ -63,6 +64,9 @@ class Tree {
   // The configuration the tree runs, reloads included. Its `control` stays
   // the one otpd started with: that section cannot change live.
   const config::Config& config() const { return *config_; }
+  // The http and hooks sections as a reload applied them beside the tree:
+  // what the next reload compares with.
+  void applied_sections(config::HttpSpec http, std::vector<config::HookSpec> hooks);
   // What reload(next) would do, without doing it.
   config::TreeDiff plan(const config::Config& next) const;
   // Applies `next` (docs/reload.md) and emits one `reloaded` event when
@@ -74,6 +78,8 @@ class Tree {
   std::optional<NodeStatus> status(const std::string& path) const;
   // The states of the whole tree, counted without building its status.
   Census census() const;
+  // Every node, as a scrape reads them: nothing copied (tree_walk.hpp).
+  void walk(TreeVisitor& visitor) const;
 
   // Operator requests on the node at `path`: `done` gets an empty string or
   // why it failed (no such node — with the nearest existing path — or the
@@ -122,7 +128,8 @@ class Tree {
   void forward(Request request, const std::string& path, Resume<std::string> done);
 
   Context context_;
-  std::shared_ptr<const config::Config> config_;
+  // Not const: a reload replaces its http and hooks sections in place.
+  std::shared_ptr<config::Config> config_;
   std::unique_ptr<Supervisor> root_;
 };
 

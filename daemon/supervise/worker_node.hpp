@@ -28,6 +28,7 @@ class WorkerNode final : public Node {
   void stop(std::string why, Resume<Done> done) override;
   void kill() override;
   bool running() const override { return static_cast<bool>(pid_); }
+  NodeKind node_kind() const override { return NodeKind::worker; }
 
   const config::WorkerSpec& spec() const { return spec_; }
   // The running worker's runtime pid (empty when it does not run): for

@@ -110,6 +110,12 @@ void Cron::cleanup() {
 // --- the schedule ----------------------------------------------------------------
 
 void Cron::arm_timer() {
+  const auto next = next_run_time();
+  next_run_ms_.store(
+      next == WallClock::time_point::max()
+          ? 0
+          : std::chrono::duration_cast<std::chrono::milliseconds>(next.time_since_epoch()).count(),
+      std::memory_order_relaxed);
   Steady::duration wait = kLongestWait;
   if (!settings_.schedule) {
     wait = std::min<Steady::duration>(wait, next_every_ - Steady::now());

@@ -10,6 +10,7 @@
 //   "run"     a run now, under the overlap policy; replies what became of it
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -33,6 +34,13 @@ class Cron final : public BuiltinWorker<Cron>, public JsonInterface {
   void cleanup();
   Json json_call(const Json& message) override;
   void json_cast(const Json& message) override;
+
+  // Any thread (otpctl status asks from the loop): when the next scheduled
+  // run is due, in ms since the Unix epoch; nothing when none is.
+  std::optional<std::int64_t> next_run_at_ms() const {
+    const std::int64_t at = next_run_ms_.load(std::memory_order_relaxed);
+    return at == 0 ? std::nullopt : std::optional<std::int64_t>(at);
+  }
 
   // From the loop, as casts; `number` tells the run apart from earlier ones.
   void run_started(std::uint64_t number, int pid);
@@ -95,6 +103,8 @@ class Cron final : public BuiltinWorker<Cron>, public JsonInterface {
   std::uint64_t started_ = 0;
   std::uint64_t failed_ = 0;
   std::uint64_t skipped_ = 0;
+  // next_run_time() as the timer was last armed, for other threads; 0: none.
+  std::atomic<std::int64_t> next_run_ms_{0};
 };
 
 }  // namespace otpd::workers

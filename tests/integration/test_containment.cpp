@@ -560,8 +560,9 @@ tree:
     CHECK(box.count_recorded("allocated", "hog") == 0);
 
     const auto status = otpctl(box, {"status"});
-    CHECK_MESSAGE(status.out.find("last exit: killed by the kernel's OOM killer: memory_max 32M") !=
-                      std::string::npos,
-                  status.shown());
+    const bool shown =
+        status.out.find("last exit at ") != std::string::npos &&
+        status.out.find(": killed by the kernel's OOM killer: memory_max 32M") != std::string::npos;
+    CHECK_MESSAGE(shown, status.shown());
   }
 }

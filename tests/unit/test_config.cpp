@@ -324,7 +324,8 @@ tree:
           "t.yaml:1:1: expected a mapping with a top-level 'tree', found a list");
     CHECK(error_of("{}") == "t.yaml:1:1: missing the top-level key 'tree'");
     CHECK(error_of("version: 1\n") ==
-          "t.yaml:1:1: unknown key 'version' (valid keys: tree, control, logs, workers)");
+          "t.yaml:1:1: unknown key 'version' (valid keys: tree, control, logs, workers, http, "
+          "hooks)");
     CHECK(error_of("tree: {}\ntrees: {}\n") ==
           "t.yaml:2:1: unknown key 'trees' (did you mean 'tree'?)");
     CHECK(error_of("tre: {}\n") == "t.yaml:1:1: unknown key 'tre' (did you mean 'tree'?)");

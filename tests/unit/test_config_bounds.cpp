@@ -158,7 +158,7 @@ TEST_SUITE("config bounds") {
     const std::string key(4 << 20, 'k');
     CHECK(error_of("tree: {children: []}\n? " + key + "\n: 1\n") ==
           "t.yaml:2:3: unknown key '" + std::string(40, 'k') +
-              "...' (valid keys: tree, control, logs, workers)");
+              "...' (valid keys: tree, control, logs, workers, http, hooks)");
     const std::string name(200, 'n');
     CHECK_FALSE(nearest(name + "a", {name + "b"}));
     CHECK(nearest(std::string(100, 'n') + "a", {std::string(100, 'n') + "b"}));

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -213,4 +214,44 @@ TEST_CASE("the idle timeout fires after quiet periods only") {
   server.call_blocking(&Lifecycle::idle_after, 0);
   std::this_thread::sleep_for(250ms);
   CHECK(server.call_blocking(&Lifecycle::timeouts) == quiet);
+}
+
+namespace {
+
+// Holds its thread in a handler until the test lets it go.
+class Gate : public GenServer<Gate> {
+ public:
+  explicit Gate(std::shared_future<void> open) : open_(std::move(open)) {}
+  void wait() { open_.wait(); }
+  void ping() {}
+
+ private:
+  std::shared_future<void> open_;
+};
+
+}  // namespace
+
+TEST_CASE("a server's messages handled and waiting are counted, as process_info's") {
+  Scheduler scheduler(2);
+  SUBCASE("handled") {
+    auto counter = start<Counter>(scheduler, 0);
+    const Process& process = *counter.pid().get();
+    CHECK(counter.call_blocking(&Counter::get) == 0);
+    const auto before = process.messages_handled();
+    for (int i = 0; i < 100; ++i) counter.cast(&Counter::add, 1);
+    CHECK(counter.call_blocking(&Counter::get) == 100);
+    CHECK(process.messages_handled() - before == 101);
+    CHECK(process.mailbox_length() == 0);
+  }
+  SUBCASE("waiting") {
+    std::promise<void> open;
+    auto gate = start<Gate>(scheduler, open.get_future().share());
+    const Process& process = *gate.pid().get();
+    gate.cast(&Gate::wait);
+    CHECK(eventually([&] { return process.mailbox_length() == 0; }));
+    for (int i = 0; i < 5; ++i) gate.cast(&Gate::ping);
+    CHECK(process.mailbox_length() == 5);
+    open.set_value();
+    CHECK(eventually([&] { return process.mailbox_length() == 0; }));
+  }
 }

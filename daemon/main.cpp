@@ -615,7 +615,7 @@ int run(const otpd::Options& options) {
   http_site.workers = &worker_states;
   site = &http_site;
   otpd::http::HttpSide http_side(io, http_site, page_feed, log);
-  http_side.serve(http_fd, config.http, std::move(admin_token));
+  http_side.serve(http_fd, tree.config().http, std::move(admin_token));
   // A reload applies the http and hooks sections too, before the tree.
   reloader.apply_sections = [&](const otpd::config::Config& next,
                                 otpd::control::ReloadOutcome& outcome) {

@@ -65,7 +65,8 @@ class IdleClient {
 
 TEST_CASE(
     "a tree bigger than the open-file limit starts what fits and the control socket answers") {
-  LiveDaemon live(big_tree(), limited(kLimit));
+  // 240 spawns take a few seconds, many more under ASan on a busy machine.
+  LiveDaemon live(big_tree(), limited(kLimit), otpd::it::Ms(120'000));
 
   // Said at start, with what to change.
   CHECK(live.otpd.logged("the tree does not fit the open-file limit"));

@@ -38,10 +38,10 @@ it::Options with_socket(it::Options options, const std::string& socket) {
 
 }  // namespace
 
-LiveDaemon::LiveDaemon(std::string_view yaml, it::Options options)
+LiveDaemon::LiveDaemon(std::string_view yaml, it::Options options, it::Ms start_timeout)
     : socket(box.path("otpd.sock")),
       otpd(it::Otpd::run(box, yaml, with_socket(std::move(options), box.path("otpd.sock")))) {
-  REQUIRE_MESSAGE(otpd.wait_message("tree started"), otpd.transcript());
+  REQUIRE_MESSAGE(otpd.wait_message("tree started", start_timeout), otpd.transcript());
   // The socket may be answering a moment after the tree has started.
   Outcome ping;
   for (int attempt = 0; attempt < 100; ++attempt) {

@@ -242,7 +242,10 @@ bool Otpd::wait_exit(int timeout_ms) {
     if (left_ms <= 0 || interrupted()) return false;
     if (pidfd_ >= 0) {
       pollfd pfd{pidfd_, POLLIN, 0};
-      poll(&pfd, 1, static_cast<int>(std::min<std::int64_t>(left_ms, 200)));
+      poll(&pfd, 1, static_cast<int>(std::min<std::int64_t>(left_ms, 20)));
+      if (const auto stat = read_proc_stat(pid_); stat && stat->state != 'Z') {
+        last_cpu_ticks_ = stat->cpu_ticks;
+      }
     } else {
       sleep_ms(1);
     }

@@ -90,6 +90,10 @@ class Otpd {
   std::int64_t started_ns() const { return started_ns_; }
   bool running() const { return pid_ > 0 && !status_; }
   std::optional<int> wait_status() const { return status_; }
+  // otpd's own CPU time (utime + stime) as last read while wait_exit waited,
+  // every 20 ms: its CPU until its exit, less at most the last 20 ms. (The
+  // exit status's rusage would count the children it reaped too.)
+  std::uint64_t last_cpu_ticks() const { return last_cpu_ticks_; }
 
   // Waits for otpd to exit, at most timeout_ms; false on timeout.
   bool wait_exit(int timeout_ms);
@@ -105,6 +109,7 @@ class Otpd {
   int pidfd_ = -1;
   std::int64_t started_ns_ = 0;
   std::optional<int> status_;
+  std::uint64_t last_cpu_ticks_ = 0;
 };
 
 // Pids of every "started" event, in log order.

@@ -8,9 +8,11 @@
 // otpd.
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "bench_util.hpp"
+#include "runit_tree.hpp"
 
 extern char** environ;
 
@@ -34,6 +37,7 @@ const char* const usage =
     "Usage: otpd-bench-scale [--children N] [--nested K] [--child idle|sleep]\n"
     "                        [--shutdown brutal_kill|DURATION] [--idle-seconds S]\n"
     "                        [--output log|file|inherit|discard]\n"
+    "                        [--otpd PATH] [--baseline PATH] [--runit]\n"
     "                        [--timeout SECONDS] [--no-floor] [--force] [--json]\n"
     "                        [--keep-temp]\n"
     "\n"
@@ -46,8 +50,12 @@ const char* const usage =
     "  --child idle     a static program that pause()s (default)\n"
     "  --child sleep    /bin/sleep infinity\n"
     "  --shutdown P     each child's shutdown policy (default 5s: SIGTERM first)\n"
-    "  --output MODE    the children's output (default log: two pipes each, so\n"
-    "                   otpd needs 3 descriptors per child)\n"
+    "  --output MODE    the children's output (default log: captured into otpd's\n"
+    "                   log, stdout and stderr through one pipe per child)\n"
+    "  --otpd PATH      the otpd to measure (default: the one of this build)\n"
+    "  --baseline PATH  measure this otpd too, first, in the same run (\"before\")\n"
+    "  --runit          also start and stop the same children under runsvdir\n"
+    "                   (at most 1000: runsvdir's own limit); --runsvdir PATH\n"
     "  --timeout S      bound on the start and on the shutdown, each (default 120)\n"
     "  --no-floor       skip the floor: the same children started by a bare\n"
     "                   posix_spawn loop and stopped by SIGTERM+waitpid each\n"
@@ -99,8 +107,18 @@ std::string tree_yaml(long long children, long long nested, const std::string& c
 struct Floor {
   double start_s = 0;
   double stop_s = 0;
+  double start_cpu_ms = 0;  // the loop's own CPU time (its side of clone and exec)
   std::size_t spawned = 0;
 };
+
+double own_cpu_ms() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto ms = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3;
+  };
+  return ms(usage.ru_utime) + ms(usage.ru_stime);
+}
 
 // The same N children started and stopped by the least any supervisor could
 // do: posix_spawn (clone(CLONE_VM|CLONE_VFORK) + execve, as otpd) in a loop,
@@ -113,6 +131,7 @@ Floor run_floor(long long n, std::vector<std::string> args) {
   argv.push_back(nullptr);
   std::vector<pid_t> pids;
   pids.reserve(static_cast<std::size_t>(n));
+  const double cpu0 = own_cpu_ms();
   const std::int64_t t0 = monotonic_ns();
   std::string error;
   for (long long i = 0; i < n && !otpd::bench::interrupted(); ++i) {
@@ -125,6 +144,7 @@ Floor run_floor(long long n, std::vector<std::string> args) {
     pids.push_back(pid);
   }
   const std::int64_t t1 = monotonic_ns();
+  floor.start_cpu_ms = own_cpu_ms() - cpu0;
   // Always ends every child it started, whatever happened above.
   for (auto it = pids.rbegin(); it != pids.rend(); ++it) {
     kill(*it, SIGTERM);
@@ -162,6 +182,213 @@ std::string fmt(const char* format, double value) {
   return text;
 }
 
+// One otpd's figures for the tree, or why it failed.
+struct OtpdFigures {
+  std::string label;
+  std::string exe;
+  std::string failure;  // empty on a clean run
+  double start_s = 0;
+  double start_cpu_ms = 0;
+  std::uint64_t rss_kb = 0, hwm_kb = 0, idle_hwm_kb = 0, threads = 0;
+  std::size_t fds = 0;
+  std::uint64_t idle_ticks = 0, idle_switches = 0;
+  std::size_t idle_lines = 0;
+  double shutdown_s = 0;
+  double shutdown_cpu_ms = 0;
+  int exit_status = -1;
+  std::size_t stopped_events = 0;
+  bool stopped_message = false;
+  std::size_t leftovers = 0;
+  int orphans = 0;
+  std::string child_sigblk = "?";
+};
+
+struct Plan {
+  long long n = 0;
+  long long idle_s = 0;
+  long long timeout_s = 0;
+  std::string config_path;
+};
+
+// Starts `exe` on the tree, then measures the start, the tree as it stands,
+// the idle seconds, the shutdown and what is left; on a failure it ends otpd
+// and every child by pid and says why.
+OtpdFigures measure_otpd(const std::string& label, const std::string& exe, const Plan& plan,
+                         otpd::bench::TempDir& dir) {
+  OtpdFigures f;
+  f.label = label;
+  f.exe = exe;
+  const std::string log_path = dir.path() + "/otpd-" + label + ".log";
+  otpd::bench::Otpd otpd(exe, plan.config_path, log_path, dir.path());
+  otpd::bench::LogTail log(log_path);
+  auto fail = [&](const std::string& why) {
+    log.read_new();
+    const int killed = otpd.kill_all(log.all());
+    f.failure =
+        why + "; killed otpd and " + std::to_string(killed) + " child(ren). Log: " + log_path;
+    dir.keep();
+    return f;
+  };
+
+  // Phase 1: the start. Polled every 5 ms: fine enough against seconds,
+  // cheap enough not to compete with otpd for the two cores.
+  const std::int64_t start_deadline = otpd.started_ns() + plan.timeout_s * 1'000'000'000;
+  std::int64_t tree_started_ns = 0;
+  std::size_t started_events = 0;
+  std::string error;
+  while (tree_started_ns == 0) {
+    for (const auto& line : log.read_new()) {
+      if (otpd::bench::is_event(line, "started")) ++started_events;
+      if (otpd::bench::is_message(line, "tree started")) tree_started_ns = monotonic_ns();
+      if (line.value("level", "") == "error") error = "otpd: " + line.value("message", "");
+    }
+    if (tree_started_ns != 0) break;
+    if (!error.empty()) return fail(error);
+    if (otpd.wait_exit(0)) {
+      return fail("otpd exited during the start (" +
+                  otpd::bench::describe_wait_status(*otpd.wait_status()) + ")");
+    }
+    if (otpd::bench::interrupted()) return fail("interrupted");
+    if (monotonic_ns() > start_deadline) {
+      return fail("no \"tree started\" within " + std::to_string(plan.timeout_s) + " s (" +
+                  std::to_string(started_events) + " children started)");
+    }
+    otpd::bench::sleep_ms(5);
+  }
+  f.start_s = static_cast<double>(tree_started_ns - otpd.started_ns()) / 1e9;
+  const auto start_stat = otpd::bench::read_proc_stat(otpd.pid());
+  f.start_cpu_ms = otpd::bench::ticks_to_ms(start_stat ? start_stat->cpu_ticks : 0);
+
+  // Phase 2: the tree as it stands. Every child must be a live child of otpd.
+  f.rss_kb = otpd::bench::read_status_field(otpd.pid(), "VmRSS").value_or(0);
+  f.hwm_kb = otpd::bench::read_status_field(otpd.pid(), "VmHWM").value_or(0);
+  f.threads = otpd::bench::read_status_field(otpd.pid(), "Threads").value_or(0);
+  f.fds = count_fds(otpd.pid());
+  std::vector<Child> children;
+  std::size_t not_running = 0;
+  for (const pid_t pid : otpd::bench::started_pids(log.all())) {
+    const auto stat = otpd::bench::read_proc_stat(pid);
+    if (!stat || stat->ppid != otpd.pid() || stat->state == 'Z') {
+      ++not_running;
+      continue;
+    }
+    children.push_back({pid, stat->start_time});
+  }
+  if (!children.empty()) {
+    f.child_sigblk = otpd::bench::read_status_text(children.front().pid, "SigBlk").value_or("?");
+  }
+  if (children.size() != static_cast<std::size_t>(plan.n)) {
+    return fail(std::to_string(children.size()) + " of " + std::to_string(plan.n) +
+                " children running after \"tree started\" (" + std::to_string(not_running) +
+                " logged pids not running)");
+  }
+
+  // Phase 3: idle. Nothing happens, so otpd should neither run nor wake.
+  const auto idle_before = otpd::bench::read_proc_stat(otpd.pid());
+  const std::uint64_t switches_before = context_switches(otpd.pid());
+  const std::size_t lines_before = log.all().size();
+  const std::int64_t idle_end = monotonic_ns() + plan.idle_s * 1'000'000'000;
+  while (monotonic_ns() < idle_end && !otpd::bench::interrupted()) otpd::bench::sleep_ms(100);
+  if (otpd::bench::interrupted()) return fail("interrupted");
+  const auto idle_after = otpd::bench::read_proc_stat(otpd.pid());
+  const std::uint64_t switches_after = context_switches(otpd.pid());
+  f.idle_hwm_kb = otpd::bench::read_status_field(otpd.pid(), "VmHWM").value_or(0);
+  log.read_new();
+  f.idle_lines = log.all().size() - lines_before;
+  if (!idle_before || !idle_after) return fail("otpd vanished while idle");
+  f.idle_ticks = idle_after->cpu_ticks - idle_before->cpu_ticks;
+  f.idle_switches = switches_after - switches_before;
+
+  // Phase 4: orderly shutdown, timed from SIGTERM to otpd's exit.
+  const std::int64_t term_ns = monotonic_ns();
+  if (!otpd.stop(static_cast<int>(plan.timeout_s * 1000))) {
+    return fail("otpd did not exit within " + std::to_string(plan.timeout_s) + " s of SIGTERM");
+  }
+  f.shutdown_s = static_cast<double>(monotonic_ns() - term_ns) / 1e9;
+  f.shutdown_cpu_ms = otpd::bench::ticks_to_ms(
+      otpd.last_cpu_ticks() - std::min(otpd.last_cpu_ticks(), idle_after->cpu_ticks));
+  log.read_new();
+  f.exit_status = WIFEXITED(*otpd.wait_status()) ? WEXITSTATUS(*otpd.wait_status()) : -1;
+  for (const auto& line : log.all()) {
+    if (otpd::bench::is_message(line, "stopped")) f.stopped_message = true;
+    // Supervisors report "stopped" too, without a pid.
+    if (otpd::bench::is_event(line, "stopped") && line.contains("pid")) ++f.stopped_events;
+  }
+
+  // Phase 5: nothing may survive. A pid that exists with the same start
+  // time is the same process; a zombie re-parented to us counts too.
+  for (const Child& c : children) {
+    const auto stat = otpd::bench::read_proc_stat(c.pid);
+    if (stat && stat->start_time == c.start_time) ++f.leftovers;
+  }
+  f.orphans = otpd::bench::reap_orphans();
+  if (f.leftovers > 0) otpd.kill_all(log.all());
+  if (f.exit_status != 0 || !f.stopped_message || f.leftovers != 0 || f.orphans != 0 ||
+      f.stopped_events != static_cast<std::size_t>(plan.n)) {
+    f.failure = "unclean run: exit status " + std::to_string(f.exit_status) + ", " +
+                std::to_string(f.stopped_events) + " stopped events, " +
+                std::to_string(f.leftovers) + " left running, " + std::to_string(f.orphans) +
+                " orphans. Log: " + log_path;
+    dir.keep();
+  }
+  return f;
+}
+
+std::string describe(const OtpdFigures& f, long long n, long long idle_s) {
+  const double per = static_cast<double>(n);
+  std::ostringstream out;
+  out << "  otpd " << f.label << ": " << f.exe << "\n";
+  if (!f.failure.empty()) out << "    FAILED:   " << f.failure << "\n";
+  out << "    start:    " << fmt("%.3f", f.start_s) << " s from exec to \"tree started\" ("
+      << fmt("%.1f", f.start_s * 1e6 / per) << " us per child; otpd cpu "
+      << fmt("%.0f", f.start_cpu_ms) << " ms)\n";
+  out << "    memory:   VmRSS " << fmt("%.1f", static_cast<double>(f.rss_kb) / 1024.0)
+      << " MiB after start (" << fmt("%.0f", static_cast<double>(f.rss_kb) * 1024 / per)
+      << " bytes per child), VmHWM " << fmt("%.1f", static_cast<double>(f.hwm_kb) / 1024.0)
+      << " MiB then, " << fmt("%.1f", static_cast<double>(f.idle_hwm_kb) / 1024.0)
+      << " MiB after the idle seconds; " << f.threads << " threads\n";
+  out << "    fds:      " << f.fds << " (" << fmt("%.2f", static_cast<double>(f.fds) / per)
+      << " per child)\n";
+  out << "    idle:     " << f.idle_ticks << " ticks ("
+      << fmt("%.0f", otpd::bench::ticks_to_ms(f.idle_ticks)) << " ms) of cpu, " << f.idle_switches
+      << " context switches, " << f.idle_lines << " log lines in " << idle_s << " s\n";
+  out << "    shutdown: " << fmt("%.3f", f.shutdown_s) << " s from SIGTERM to exit (otpd cpu "
+      << fmt("%.0f", f.shutdown_cpu_ms) << " ms); exit status " << f.exit_status << ", "
+      << f.stopped_events << " stopped events"
+      << (f.stopped_message ? ", said \"stopped\"" : ", never said \"stopped\"") << "\n";
+  out << "    after:    " << f.leftovers << " children left running, " << f.orphans
+      << " orphans reaped by the benchmark; a child's SigBlk " << f.child_sigblk << "\n";
+  return out.str();
+}
+
+Json to_json(const OtpdFigures& f) {
+  return Json{{"label", f.label},
+              {"otpd", f.exe},
+              {"failure", f.failure.empty() ? Json(nullptr) : Json(f.failure)},
+              {"start_s", f.start_s},
+              {"start_cpu_ms", f.start_cpu_ms},
+              {"vm_rss_kib", f.rss_kb},
+              {"vm_hwm_kib", f.hwm_kb},
+              {"vm_hwm_after_idle_kib", f.idle_hwm_kb},
+              {"threads", f.threads},
+              {"fds", f.fds},
+              {"idle_cpu_ticks", f.idle_ticks},
+              {"idle_cpu_ms", otpd::bench::ticks_to_ms(f.idle_ticks)},
+              {"idle_context_switches", f.idle_switches},
+              {"idle_log_lines", f.idle_lines},
+              {"shutdown_s", f.shutdown_s},
+              {"shutdown_cpu_ms", f.shutdown_cpu_ms},
+              {"otpd_exit_status", f.exit_status},
+              {"stopped_events", f.stopped_events},
+              {"stopped_message", f.stopped_message},
+              {"leftover_children", f.leftovers},
+              {"orphans_reaped", f.orphans}};
+}
+
+std::string verdict(bool met) {
+  return met ? "met" : "MISSED";
+}
+
 int run(otpd::bench::Args& args) {
   const long long n = args.number("--children", 1000, 1, 1'000'000);
   const long long nested = args.number("--nested", 0, 0, 100'000);
@@ -170,6 +397,10 @@ int run(otpd::bench::Args& args) {
   const std::string output = args.value("--output").value_or("log");
   const long long idle_s = args.number("--idle-seconds", 10, 0, 3600);
   const long long timeout_s = args.number("--timeout", 120, 1, 3600);
+  const std::string otpd_exe = args.value("--otpd").value_or(OTPD_BENCH_OTPD);
+  const std::optional<std::string> baseline = args.value("--baseline");
+  const bool with_runit = args.flag("--runit");
+  const std::string runsvdir = args.value("--runsvdir").value_or("/usr/bin/runsvdir");
   const bool force = args.flag("--force");
   const bool json = args.flag("--json");
   const bool keep = args.flag("--keep-temp");
@@ -181,6 +412,13 @@ int run(otpd::bench::Args& args) {
     throw std::invalid_argument("--child must be idle or sleep");
   }
   if (nested > n) throw std::invalid_argument("--nested cannot exceed --children");
+  if (with_runit && child_kind != "idle") {
+    throw std::invalid_argument("--runit needs --child idle (it says when it has started)");
+  }
+  if (with_runit && n > otpd::bench::kRunsvdirMaxServices) {
+    throw std::invalid_argument("--runit: runsvdir supervises at most " +
+                                std::to_string(otpd::bench::kRunsvdirMaxServices) + " services");
+  }
   const std::string command =
       child_kind == "idle" ? "[" + yaml_quote(OTPD_BENCH_IDLE) + "]" : "[/bin/sleep, infinity]";
   const std::string child_desc =
@@ -216,164 +454,79 @@ int run(otpd::bench::Args& args) {
 
   otpd::bench::install_interrupt_handlers();
   otpd::bench::become_subreaper();
-  alarm(static_cast<unsigned>(2 * timeout_s + idle_s + 60));
+  const int runs = 1 + (baseline ? 1 : 0);
+  alarm(static_cast<unsigned>(runs * (2 * timeout_s + idle_s) + 4 * timeout_s + 60));
 
   otpd::bench::TempDir dir;
   if (keep) dir.keep();
-  const std::string log_path = dir.path() + "/otpd.log";
-  const std::string config_path = dir.path() + "/tree.yaml";
-  otpd::bench::write_file(config_path, tree_yaml(n, nested, command, shutdown, output));
+  Plan plan{n, idle_s, timeout_s, dir.path() + "/tree.yaml"};
+  otpd::bench::write_file(plan.config_path, tree_yaml(n, nested, command, shutdown, output));
 
-  otpd::bench::Otpd otpd(OTPD_BENCH_OTPD, config_path, log_path, dir.path());
-  otpd::bench::LogTail log(log_path);
-  std::string failure;
-  auto fail = [&](const std::string& why) {
-    log.read_new();
-    const int killed = otpd.kill_all(log.all());
-    std::cerr << human.str() << "otpd-bench-scale: " << why << "; killed otpd and " << killed
-              << " child(ren). Log: " << log_path << "\n";
-    dir.keep();
-    return 1;
-  };
-
-  // Phase 1: the start. Polled every 5 ms: fine enough against seconds,
-  // cheap enough not to compete with otpd for the two cores.
-  const std::int64_t start_deadline = otpd.started_ns() + timeout_s * 1'000'000'000;
-  std::int64_t tree_started_ns = 0;
-  std::size_t started_events = 0;
-  while (tree_started_ns == 0) {
-    for (const auto& line : log.read_new()) {
-      if (otpd::bench::is_event(line, "started")) ++started_events;
-      if (otpd::bench::is_message(line, "tree started")) tree_started_ns = monotonic_ns();
-      if (line.value("level", "") == "error") failure = "otpd: " + line.value("message", "");
-    }
-    if (tree_started_ns != 0) break;
-    if (!failure.empty()) return fail(failure);
-    if (otpd.wait_exit(0)) {
-      return fail("otpd exited during the start (" +
-                  otpd::bench::describe_wait_status(*otpd.wait_status()) + ")");
-    }
-    if (otpd::bench::interrupted()) return fail("interrupted");
-    if (monotonic_ns() > start_deadline) {
-      return fail("no \"tree started\" within " + std::to_string(timeout_s) + " s (" +
-                  std::to_string(started_events) + " children started)");
-    }
-    otpd::bench::sleep_ms(5);
-  }
-  const double start_s = static_cast<double>(tree_started_ns - otpd.started_ns()) / 1e9;
-  const auto start_stat = otpd::bench::read_proc_stat(otpd.pid());
-  const double start_cpu_ms = otpd::bench::ticks_to_ms(start_stat ? start_stat->cpu_ticks : 0);
-
-  // Phase 2: the tree as it stands. Every child must be a live child of otpd.
-  const std::uint64_t rss_kb = otpd::bench::read_status_field(otpd.pid(), "VmRSS").value_or(0);
-  const std::uint64_t hwm_kb = otpd::bench::read_status_field(otpd.pid(), "VmHWM").value_or(0);
-  const std::uint64_t threads = otpd::bench::read_status_field(otpd.pid(), "Threads").value_or(0);
-  const std::size_t fds = count_fds(otpd.pid());
-  std::vector<Child> children;
-  std::size_t not_running = 0;
-  for (const pid_t pid : otpd::bench::started_pids(log.all())) {
-    const auto stat = otpd::bench::read_proc_stat(pid);
-    if (!stat || stat->ppid != otpd.pid() || stat->state == 'Z') {
-      ++not_running;
-      continue;
-    }
-    children.push_back({pid, stat->start_time});
-  }
-  std::string child_sigblk = "?";
-  if (!children.empty()) {
-    child_sigblk = otpd::bench::read_status_text(children.front().pid, "SigBlk").value_or("?");
-  }
-  if (children.size() != static_cast<std::size_t>(n)) {
-    return fail(std::to_string(children.size()) + " of " + std::to_string(n) +
-                " children running after \"tree started\" (" + std::to_string(not_running) +
-                " logged pids not running)");
-  }
-
-  // Phase 3: idle. Nothing happens, so otpd should neither run nor wake.
-  const auto idle_before = otpd::bench::read_proc_stat(otpd.pid());
-  const std::uint64_t switches_before = context_switches(otpd.pid());
-  const std::size_t lines_before = log.all().size();
-  const std::int64_t idle_end = monotonic_ns() + idle_s * 1'000'000'000;
-  while (monotonic_ns() < idle_end && !otpd::bench::interrupted()) otpd::bench::sleep_ms(100);
-  if (otpd::bench::interrupted()) return fail("interrupted");
-  const auto idle_after = otpd::bench::read_proc_stat(otpd.pid());
-  const std::uint64_t switches_after = context_switches(otpd.pid());
-  log.read_new();
-  const std::size_t idle_lines = log.all().size() - lines_before;
-  if (!idle_before || !idle_after) return fail("otpd vanished while idle");
-  const std::uint64_t idle_ticks = idle_after->cpu_ticks - idle_before->cpu_ticks;
-  const std::uint64_t idle_switches = switches_after - switches_before;
-
-  // Phase 4: orderly shutdown, timed from SIGTERM to otpd's exit.
-  const std::int64_t term_ns = monotonic_ns();
-  if (!otpd.stop(static_cast<int>(timeout_s * 1000))) {
-    return fail("otpd did not exit within " + std::to_string(timeout_s) + " s of SIGTERM");
-  }
-  const double shutdown_s = static_cast<double>(monotonic_ns() - term_ns) / 1e9;
-  log.read_new();
-  const int exit_status = WIFEXITED(*otpd.wait_status()) ? WEXITSTATUS(*otpd.wait_status()) : -1;
-  bool stopped_message = false;
-  std::size_t stopped_events = 0;
-  for (const auto& line : log.all()) {
-    if (otpd::bench::is_message(line, "stopped")) stopped_message = true;
-    // Supervisors report "stopped" too, without a pid.
-    if (otpd::bench::is_event(line, "stopped") && line.contains("pid")) ++stopped_events;
-  }
-
-  // Phase 5: nothing may survive. A pid that exists with the same start
-  // time is the same process; a zombie re-parented to us counts too.
-  std::size_t leftovers = 0;
-  for (const Child& c : children) {
-    const auto stat = otpd::bench::read_proc_stat(c.pid);
-    if (stat && stat->start_time == c.start_time) ++leftovers;
-  }
-  const int orphans = otpd::bench::reap_orphans();
-  if (leftovers > 0) otpd.kill_all(log.all());
-
-  const double rss_mib = static_cast<double>(rss_kb) / 1024.0;
-  const double hwm_mib = static_cast<double>(hwm_kb) / 1024.0;
-  const bool start_target = n < 10000 || start_s < 5.0;
-  const bool rss_target = rss_mib < 100.0 && hwm_mib < 100.0;
-  const bool idle_target = idle_ticks == 0;
+  // The baseline goes first, so that "after" is never the one measured on
+  // a machine still warm from the other.
+  std::vector<OtpdFigures> measured;
+  if (baseline) measured.push_back(measure_otpd("before", *baseline, plan, dir));
+  measured.push_back(measure_otpd(baseline ? "after" : "this", otpd_exe, plan, dir));
 
   std::optional<Floor> floor;
-  if (with_floor) {
+  if (with_floor && !otpd::bench::interrupted()) {
     floor = run_floor(n, child_kind == "idle" ? std::vector<std::string>{OTPD_BENCH_IDLE}
                                               : std::vector<std::string>{"/bin/sleep", "infinity"});
   }
+  std::optional<otpd::bench::RunitFigures> runit;
+  if (with_runit && !otpd::bench::interrupted()) {
+    runit = otpd::bench::run_runit(n, runsvdir, OTPD_BENCH_IDLE, dir.path(),
+                                   static_cast<int>(timeout_s));
+    if (!runit->failure.empty()) dir.keep();
+  }
 
   const double load_end = otpd::bench::describe_machine().load1;
-  human << "  load:     " << fmt("%.2f", load_end) << " at end\n";
-  human << "  start:    " << fmt("%.3f", start_s) << " s from exec to \"tree started\" ("
-        << fmt("%.1f", start_s * 1e6 / static_cast<double>(n)) << " us per child; otpd cpu "
-        << fmt("%.0f", start_cpu_ms) << " ms)\n";
-  human << "  memory:   VmRSS " << fmt("%.1f", rss_mib) << " MiB, VmHWM " << fmt("%.1f", hwm_mib)
-        << " MiB (" << fmt("%.0f", static_cast<double>(hwm_kb) * 1024 / static_cast<double>(n))
-        << " bytes per child); " << threads << " threads, " << fds << " fds\n";
-  human << "  idle:     " << idle_ticks << " ticks ("
-        << fmt("%.0f", otpd::bench::ticks_to_ms(idle_ticks)) << " ms) of cpu, " << idle_switches
-        << " context switches, " << idle_lines << " log lines in " << idle_s << " s\n";
-  human << "  shutdown: " << fmt("%.3f", shutdown_s) << " s from SIGTERM to exit; exit status "
-        << exit_status << ", " << stopped_events << " stopped events"
-        << (stopped_message ? ", said \"stopped\"" : ", never said \"stopped\"") << "\n";
+  human << "  load:    " << fmt("%.2f", load_end) << " at end\n";
+  for (const auto& f : measured) human << describe(f, n, idle_s);
   if (floor) {
-    human << "  floor:    a posix_spawn loop starts the same " << floor->spawned << " children in "
-          << fmt("%.3f", floor->start_s) << " s; SIGTERM+waitpid each, newest first, takes "
-          << fmt("%.3f", floor->stop_s) << " s\n";
+    human << "  floor:   a posix_spawn loop starts the same " << floor->spawned << " children in "
+          << fmt("%.3f", floor->start_s) << " s (its cpu " << fmt("%.0f", floor->start_cpu_ms)
+          << " ms); SIGTERM+waitpid each, newest first, takes " << fmt("%.3f", floor->stop_s)
+          << " s\n";
   }
-  human << "  after:    " << leftovers << " of " << children.size() << " children left running, "
-        << orphans << " orphans reaped by the benchmark; a child's SigBlk " << child_sigblk << "\n";
-  human << "  targets:  10000 started in < 5 s: "
-        << (n < 10000      ? "n/a (N < 10000)"
-            : start_target ? "met"
-                           : "MISSED")
-        << "; RSS and peak < 100 MiB: " << (rss_target ? "met" : "MISSED")
-        << "; idle cpu 0: " << (idle_target ? "met" : "MISSED") << "\n";
+  if (runit) {
+    human << "  runit:   runsvdir starts the same " << runit->started << " children in "
+          << fmt("%.3f", runit->start_s) << " s (until each reached main); SIGHUP to all gone "
+          << fmt("%.3f", runit->stop_s) << " s"
+          << (runit->failure.empty() ? "" : "; FAILED: " + runit->failure) << "\n";
+  }
+  // The targets of docs/benchmarks.md, against the references of this run.
+  const OtpdFigures& ours = measured.back();
+  Json targets = Json::object();
+  std::ostringstream said;
+  auto target = [&](const std::string& name, bool met) {
+    targets[name] = met;
+    said << (said.tellp() > 0 ? "; " : "") << name << ": " << verdict(met);
+  };
+  if (n >= 10000) {
+    target("rss_after_start_le_24mib", ours.rss_kb <= 24 * 1024);
+    target("peak_le_32mib", std::max(ours.hwm_kb, ours.idle_hwm_kb) <= 32 * 1024);
+  }
+  if (floor && n >= 10000) {
+    target("start_le_1.3x_floor", ours.start_s <= 1.3 * floor->start_s);
+    target("stop_le_1.5x_floor", ours.shutdown_s <= 1.5 * floor->stop_s);
+  }
+  if (runit && runit->failure.empty()) target("start_le_runit", ours.start_s <= runit->start_s);
+  target("idle_cpu_0", ours.idle_ticks == 0);
+  human << "  targets: " << said.str() << "\n";
+  if (floor) {
+    human << "  ratios:  start " << fmt("%.2f", ours.start_s / floor->start_s)
+          << "x the floor, stop " << fmt("%.2f", ours.shutdown_s / floor->stop_s) << "x the floor";
+    if (runit) human << ", start " << fmt("%.2f", ours.start_s / runit->start_s) << "x runit's";
+    human << "\n";
+  }
 
-  const bool clean = exit_status == 0 && stopped_message && leftovers == 0 && orphans == 0 &&
-                     stopped_events == static_cast<std::size_t>(n);
+  bool clean = !runit || runit->failure.empty();
+  for (const auto& f : measured) clean = clean && f.failure.empty();
   if (json) {
     std::cerr << human.str();
+    Json runs_json = Json::array();
+    for (const auto& f : measured) runs_json.push_back(to_json(f));
     Json j{{"benchmark", "tree_scale"},
            {"machine",
             {{"nproc", machine.nproc},
@@ -385,29 +538,15 @@ int run(otpd::bench::Args& args) {
            {"nested", nested},
            {"child", child_desc},
            {"shutdown_policy", shutdown},
-           {"start_s", start_s},
-           {"start_cpu_ms", start_cpu_ms},
-           {"vm_rss_kib", rss_kb},
-           {"vm_hwm_kib", hwm_kb},
-           {"threads", threads},
-           {"fds", fds},
+           {"output", output},
            {"idle_seconds", idle_s},
-           {"idle_cpu_ticks", idle_ticks},
-           {"idle_cpu_ms", otpd::bench::ticks_to_ms(idle_ticks)},
-           {"idle_context_switches", idle_switches},
-           {"idle_log_lines", idle_lines},
-           {"shutdown_s", shutdown_s},
-           {"otpd_exit_status", exit_status},
-           {"stopped_events", stopped_events},
-           {"stopped_message", stopped_message},
+           {"runs", runs_json},
            {"floor_start_s", floor ? Json(floor->start_s) : Json(nullptr)},
            {"floor_stop_s", floor ? Json(floor->stop_s) : Json(nullptr)},
-           {"leftover_children", leftovers},
-           {"orphans_reaped", orphans},
-           {"targets",
-            {{"start_under_5s_for_10000", n < 10000 ? Json(nullptr) : Json(start_target)},
-             {"rss_under_100mib", rss_target},
-             {"idle_cpu_zero", idle_target}}}};
+           {"floor_start_cpu_ms", floor ? Json(floor->start_cpu_ms) : Json(nullptr)},
+           {"runit_start_s", runit ? Json(runit->start_s) : Json(nullptr)},
+           {"runit_stop_s", runit ? Json(runit->stop_s) : Json(nullptr)},
+           {"targets", targets}};
     std::cout << j.dump() << "\n";
   } else {
     std::cout << human.str();

@@ -59,6 +59,11 @@ int run_logs(const Context& context) {
   const Json& result = reply.result;
   if (result.is_object() && result.contains("captured") && result["captured"] == false) {
     const std::string mode = text_field(result, "output").value_or("?");
+    if (const auto why = text_field(result, "not_captured")) {
+      complain("the output of '" + inv.paths.front() + "' is not captured: " + *why +
+               "; it goes to otpd's own stdout and stderr");
+      return exit_refused;
+    }
     complain("the output of '" + inv.paths.front() + "' is not captured (output: " + mode +
              (mode == "inherit" ? "): it goes to otpd's own stdout and stderr"
                                 : "): it goes to /dev/null"));

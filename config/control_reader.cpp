@@ -16,7 +16,7 @@ struct ControlKey {
 
 void read_socket(const Field& field, ControlSpec& control) {
   std::filesystem::path path(field.non_empty_text());
-  if (path.is_relative()) path = std::filesystem::path(field.source().base_dir) / path;
+  if (path.is_relative()) path = std::filesystem::path(field.source().base_dir.str()) / path;
   const std::string text = path.lexically_normal().string();
   if (text.size() > kMaxSocketPath) {
     field.fail("'" + text + "' is " + std::to_string(text.size()) +

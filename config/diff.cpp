@@ -149,9 +149,9 @@ std::vector<std::string> what_differs(const ChildSpec& before, const ChildSpec& 
     add_if(out, a.credentials != b.credentials, "user");
     add_if(out, a.umask != b.umask, "umask");
     add_if(out, a.rlimits != b.rlimits, "rlimits");
-    add_if(out, a.limits.memory_max != b.limits.memory_max, "memory_max");
-    add_if(out, a.limits.cpu_max != b.limits.cpu_max, "cpu_max");
-    add_if(out, a.limits.pids_max != b.limits.pids_max, "pids_max");
+    add_if(out, a.limits->memory_max != b.limits->memory_max, "memory_max");
+    add_if(out, a.limits->cpu_max != b.limits->cpu_max, "cpu_max");
+    add_if(out, a.limits->pids_max != b.limits->pids_max, "pids_max");
     add_if(out, a.stop_signal != b.stop_signal, "stop_signal");
     add_if(out, a.kill_mode != b.kill_mode, "kill_mode");
     add_if(out, a.cwd != b.cwd, "cwd");

@@ -75,8 +75,9 @@ void ErrorList::raise(bool stopped_early) const {
                    [&](const ConfigError& a, const ConfigError& b) { return rank(a) < rank(b); });
   // Reading stopped in the file being loaded, whichever file it included
   // held the errors.
-  throw ConfigErrors(std::move(sorted),
-                     stopped_early ? (file_.empty() ? errors_.front().where().file : file_) : "");
+  throw ConfigErrors(
+      std::move(sorted),
+      stopped_early ? (file_.empty() ? errors_.front().where().file.str() : file_) : "");
 }
 
 std::string describe_failure(const std::exception& error) {

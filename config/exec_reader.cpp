@@ -192,7 +192,7 @@ std::string read_env_text(const Field& field, const std::string& path) {
 
 void read_one_env_file(const Field& field, ProcessSpec& process) {
   std::filesystem::path path(field.non_empty_text());
-  if (path.is_relative()) path = std::filesystem::path(field.source().base_dir) / path;
+  if (path.is_relative()) path = std::filesystem::path(field.source().base_dir.str()) / path;
   const std::string file = path.lexically_normal().string();
   const EnvVariables variables = parse_env_file(read_env_text(field, file), file);
   process.file_env.insert(process.file_env.end(), variables.begin(), variables.end());
@@ -216,7 +216,7 @@ void read_user(const Field& field, ProcessSpec& process, ExecDraft& draft) {
   if (!running_as_root() && uid != geteuid()) {
     field.fail("only root can run a child as another user; otpd runs as " + own_user());
   }
-  Credentials& credentials = process.credentials;
+  Credentials& credentials = process.credentials.edit();
   credentials.uid = uid;
   credentials.user = entry ? entry->name : written;
   credentials.login = entry ? entry->name : "";
@@ -231,8 +231,8 @@ void read_group(const Field& field, ProcessSpec& process) {
   if (!running_as_root() && group.gid != getegid()) {
     field.fail("only root can run a child in another group; otpd runs in " + own_group());
   }
-  process.credentials.gid = group.gid;
-  process.credentials.group = group.shown;
+  process.credentials.edit().gid = group.gid;
+  process.credentials.edit().group = group.shown;
 }
 
 void read_groups(const Field& field, ProcessSpec& process) {
@@ -257,7 +257,7 @@ void read_groups(const Field& field, ProcessSpec& process) {
     if (wanted != own) field.fail("only root can set the supplementary groups of a child");
     return;
   }
-  process.credentials.groups = std::move(gids);
+  process.credentials.edit().groups = std::move(gids);
 }
 
 void read_umask(const Field& field, ProcessSpec& process) {
@@ -326,9 +326,10 @@ void read_kill_mode(const Field& field, ProcessSpec& process) {
 }
 
 void finish_exec(const ExecDraft& draft, ProcessSpec& process) {
-  Credentials& credentials = process.credentials;
   // Without root, a user can only be otpd's own: there is nothing to switch.
-  if (!credentials.uid || !running_as_root()) return;
+  // Read first: a child without `user` keeps no box of credentials.
+  if (!process.credentials->uid || !running_as_root()) return;
+  Credentials& credentials = process.credentials.edit();
   if (!credentials.gid) {
     if (!draft.primary_gid) {
       throw ConfigError(draft.user_where,

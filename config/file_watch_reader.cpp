@@ -21,7 +21,7 @@ FileWatchSettings::Path read_path(const Field& field) {
   if (!field.node().IsScalar()) field.fail_expected("a path to a file or a directory");
   const std::string written = field.non_empty_text();
   std::filesystem::path path(written);
-  if (path.is_relative()) path = std::filesystem::path(field.source().base_dir) / path;
+  if (path.is_relative()) path = std::filesystem::path(field.source().base_dir.str()) / path;
   path = path.lexically_normal();
   const bool says_directory = !path.has_filename();  // written with a trailing '/'
   std::string absolute = path.string();

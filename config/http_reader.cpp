@@ -20,7 +20,7 @@ struct HttpKey {
 
 std::string absolute(const Field& field, const std::string& written) {
   std::filesystem::path path(written);
-  if (path.is_relative()) path = std::filesystem::path(field.source().base_dir) / path;
+  if (path.is_relative()) path = std::filesystem::path(field.source().base_dir.str()) / path;
   return path.lexically_normal().string();
 }
 

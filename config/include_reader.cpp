@@ -62,7 +62,7 @@ std::vector<std::string> matching_files(const Field& pattern) {
   look_at_one(pattern);
   const std::string written = pattern.non_empty_text();
   fs::path path(written);
-  if (path.is_relative()) path = fs::path(pattern.source().base_dir) / path;
+  if (path.is_relative()) path = fs::path(pattern.source().base_dir.str()) / path;
   path = path.lexically_normal();
   const fs::path dir = path.parent_path();
   const std::string last = path.filename().string();
@@ -148,8 +148,9 @@ void include_file(const Field& pattern, const std::string& path,
   YamlLimits limits = kFileLimits;
   limits.max_values = context.values_left;
   std::size_t values = 0;
-  const YAML::Node root = parse_single_document(
-      kept, source, "the file is empty; it needs 'children', a list of children", limits, &values);
+  const YamlTree& tree = *context.trees.emplace_back(parse_single_document(
+      kept, source, "the file is empty; it needs 'children', a list of children", limits, &values));
+  const YamlNode root = tree.root();
   context.values_left -= std::min(values, context.values_left);
   const Field document = document_field(source, root);
   if (!root.IsMap()) {

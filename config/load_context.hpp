@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,10 +42,11 @@ struct LoadContext {
   // The files being read, the config first (canonical paths, empty when
   // unknown): an include of one of them is a cycle.
   std::vector<std::string> chain;
-  // The included files' texts and sources; the Fields read from them point
-  // here, so they live as long as the load.
+  // The included files' texts, sources and parsed trees; the Fields read
+  // from them point here, so they live as long as the load.
   std::deque<std::string> texts;
   std::deque<Source> sources;
+  std::deque<std::unique_ptr<const YamlTree>> trees;
 };
 
 }  // namespace otpd::config

@@ -64,8 +64,9 @@ Config load_string(const std::string& yaml_text, const std::string& file_name,
   context.chain.push_back(canonical_name(file_name));
   const Source source = source_of(file_name, base_dir, context, yaml_text);
   std::size_t values = 0;
-  const YAML::Node root = parse_single_document(
+  const auto parsed = parse_single_document(
       yaml_text, source, "the file is empty; it needs a top-level 'tree'", kFileLimits, &values);
+  const YamlNode root = parsed->root();
   context.values_left -= std::min(values, context.values_left);
   context.bytes_left -= std::min(yaml_text.size(), context.bytes_left);
   const Field document = document_field(source, root);
@@ -114,12 +115,13 @@ Config load_string(const std::string& yaml_text, const std::string& file_name,
   }
   errors.raise();
   // After every section: `logs` may come after `tree` in the file.
-  apply_default_output(config.tree, config.logs.output);
+  apply_default_output(config.tree, config.logs.output, config.logs.streams);
   return config;
 }
 
 ChildSpec load_child_string(const std::string& text, const std::string& source_name,
-                            const std::string& base_dir, Output default_output) {
+                            const std::string& base_dir, Output default_output,
+                            Streams default_streams) {
   LoadContext context;
   ErrorList& errors = context.errors;
   errors.set_file(source_name);
@@ -128,9 +130,10 @@ ChildSpec load_child_string(const std::string& text, const std::string& source_n
   context.bytes_left = kChildSpecLimits.max_bytes;
   const Source source = source_of(source_name, base_dir, context, text);
   std::size_t values = 0;
-  const YAML::Node root = parse_single_document(
+  const auto parsed = parse_single_document(
       text, source, "the child spec is empty; it needs at least a 'name' and a 'command'",
       kChildSpecLimits, &values);
+  const YamlNode root = parsed->root();
   context.values_left -= std::min(values, context.values_left);
   ChildSpec child;
   try {
@@ -141,7 +144,7 @@ ChildSpec load_child_string(const std::string& text, const std::string& source_n
   errors.raise();
   SupervisorSpec holder;
   holder.children.push_back(std::move(child));
-  apply_default_output(holder, default_output);
+  apply_default_output(holder, default_output, default_streams);
   return std::move(holder.children.front());
 }
 

@@ -20,8 +20,10 @@ Config load_string(const std::string& yaml_text, const std::string& file_name,
 
 // One child spec, YAML or JSON (a mapping such as an element of `children:`),
 // read by the same rules as the file; errors name `source_name` and a line
-// and column in `text`. A process without `output` gets `default_output`.
+// and column in `text`. A process without `output` gets `default_output`,
+// one without `streams` `default_streams`.
 ChildSpec load_child_string(const std::string& text, const std::string& source_name,
-                            const std::string& base_dir, Output default_output);
+                            const std::string& base_dir, Output default_output,
+                            Streams default_streams = Streams::merged);
 
 }  // namespace otpd::config

@@ -40,7 +40,7 @@ void read_dir(const Field& field, LogsSpec& logs) {
   const std::string written = field.non_empty_text();
   if (written.front() == '~') field.fail("'~' is not expanded: write an absolute path");
   std::filesystem::path path(written);
-  if (path.is_relative()) path = std::filesystem::path(field.source().base_dir) / path;
+  if (path.is_relative()) path = std::filesystem::path(field.source().base_dir.str()) / path;
   std::string normal = path.lexically_normal().string();
   if (normal.size() > 1 && normal.back() == '/') normal.pop_back();
   logs.dir = std::move(normal);
@@ -57,12 +57,13 @@ void read_max_size(const Field& field, LogsSpec& logs) {
   logs.max_size = *size;
 }
 
-constexpr std::array<LogsKey, 5> kLogsKeys{{
+constexpr std::array<LogsKey, 6> kLogsKeys{{
     {"dir", read_dir},
     {"max_size", read_max_size},
     {"keep",
      [](const Field& f, LogsSpec& l) { l.keep = static_cast<int>(f.integer(0, kMaxKeep)); }},
     {"output", [](const Field& f, LogsSpec& l) { l.output = choose<Output>(f, kOutputs); }},
+    {"streams", [](const Field& f, LogsSpec& l) { l.streams = choose<Streams>(f, kStreams); }},
     {"buffer",
      [](const Field& f, LogsSpec& l) { l.buffer = static_cast<int>(f.integer(0, kMaxBuffer)); }},
 }};
@@ -90,7 +91,7 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
 }
 
 LogsSpec read_logs(const Field& field) {
-  field.require_mapping("a mapping with dir, max_size, keep, output and buffer");
+  field.require_mapping("a mapping with dir, max_size, keep, output, streams and buffer");
   std::vector<std::string_view> names;
   for (const LogsKey& key : kLogsKeys) names.push_back(key.name);
 
@@ -106,19 +107,20 @@ LogsSpec read_logs(const Field& field) {
   return logs;
 }
 
-void apply_default_output(SupervisorSpec& tree, Output fallback) {
+void apply_default_output(SupervisorSpec& tree, Output fallback, Streams streams) {
   for (ChildSpec& child : tree.children) {
     if (child.is_supervisor()) {
-      apply_default_output(std::get<SupervisorSpec>(child.body), fallback);
-    } else if (child.is_worker()) {
-      // A worker's command (a health check's probe, a cron job) writes where
-      // processes do.
-      ProcessSpec* command = std::get<WorkerSpec>(child.body).command();
-      if (command != nullptr && !command->output) command->output = fallback;
-    } else {
-      auto& process = std::get<ProcessSpec>(child.body);
-      if (!process.output) process.output = fallback;
+      apply_default_output(std::get<SupervisorSpec>(child.body), fallback, streams);
+      continue;
     }
+    // A worker's command (a health check's probe, a cron job) writes where
+    // processes do.
+    ProcessSpec* process = child.is_worker()
+                               ? std::get<Boxed<WorkerSpec>>(child.body).edit().command()
+                               : &std::get<ProcessSpec>(child.body);
+    if (process == nullptr) continue;
+    if (!process->output) process->output = fallback;
+    if (!process->streams) process->streams = streams;
   }
 }
 

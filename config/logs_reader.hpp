@@ -20,6 +20,11 @@ inline constexpr std::array<Choice<Output>, 4> kOutputs{{
     {"discard", Output::discard},
 }};
 
+inline constexpr std::array<Choice<Streams>, 2> kStreams{{
+    {"merged", Streams::merged},
+    {"separate", Streams::separate},
+}};
+
 LogsSpec read_logs(const Field& logs);
 
 // "10MiB", "512KiB", "1G", "4096": a byte count. K, M, G and KiB, MiB, GiB
@@ -27,7 +32,8 @@ LogsSpec read_logs(const Field& logs);
 // Nothing when the text is not such a size or overflows.
 std::optional<std::uint64_t> parse_size(std::string_view text);
 
-// Every process child that did not choose an `output` gets `fallback`.
-void apply_default_output(SupervisorSpec& tree, Output fallback);
+// Every process child that did not choose an `output` gets `fallback`, and
+// one that did not choose its `streams` gets `streams`.
+void apply_default_output(SupervisorSpec& tree, Output fallback, Streams streams = Streams::merged);
 
 }  // namespace otpd::config

@@ -12,7 +12,7 @@ namespace otpd::config {
 namespace {
 
 constexpr int kHighestExitCode = 255;
-void add_once(std::vector<int>& values, int value) {
+void add_once(LeanVector<int>& values, int value) {
   if (std::find(values.begin(), values.end(), value) == values.end()) values.push_back(value);
 }
 
@@ -62,7 +62,7 @@ void read_memory_max(const Field& field, ProcessSpec& process) {
   if (!field.node().IsScalar()) field.fail_expected(expected);
   const std::string written = field.text();
   if (written == "max") {
-    process.limits.memory_max = CgroupLimits::unlimited;
+    process.limits.edit().memory_max = CgroupLimits::unlimited;
     return;
   }
   const auto bytes = parse_size(written);
@@ -70,7 +70,7 @@ void read_memory_max(const Field& field, ProcessSpec& process) {
   if (*bytes < kLeastMemoryMax) {
     field.fail("must be at least 1M (a program needs room to start), found '" + written + "'");
   }
-  process.limits.memory_max = *bytes;
+  process.limits.edit().memory_max = *bytes;
 }
 
 void read_cpu_max(const Field& field, ProcessSpec& process) {
@@ -81,7 +81,7 @@ void read_cpu_max(const Field& field, ProcessSpec& process) {
   const std::string written = field.text();
   CgroupLimits::Cpu cpu;
   if (written == "max") {
-    process.limits.cpu_max = cpu;
+    process.limits.edit().cpu_max = cpu;
     return;
   }
   if (const auto tenths = percent_tenths(written)) {
@@ -89,7 +89,7 @@ void read_cpu_max(const Field& field, ProcessSpec& process) {
     if (cpu.quota < kLeastCpuQuota) {
       field.fail("must be at least 1% (the kernel's least quota is 1ms), found '" + written + "'");
     }
-    process.limits.cpu_max = cpu;
+    process.limits.edit().cpu_max = cpu;
     return;
   }
   const std::size_t space = written.find(' ');
@@ -107,18 +107,18 @@ void read_cpu_max(const Field& field, ProcessSpec& process) {
   }
   cpu.quota = *quota;
   cpu.period = *period;
-  process.limits.cpu_max = cpu;
+  process.limits.edit().cpu_max = cpu;
 }
 
 void read_pids_max(const Field& field, ProcessSpec& process) {
   if (field.node().IsScalar() && field.node().Scalar() == "max") {
-    process.limits.pids_max = CgroupLimits::unlimited;
+    process.limits.edit().pids_max = CgroupLimits::unlimited;
     return;
   }
   if (!field.node().IsScalar() || !all_digits(field.node().Scalar())) {
     field.fail_expected("a number of processes (at least 1), or max");
   }
-  process.limits.pids_max = static_cast<std::uint64_t>(field.integer(1, 4194304));
+  process.limits.edit().pids_max = static_cast<std::uint64_t>(field.integer(1, 4194304));
 }
 
 void read_command(const Field& field, ProcessSpec& process) {
@@ -163,7 +163,7 @@ void read_cwd(const Field& field, ProcessSpec& process) {
   const std::string written = field.non_empty_text();
   if (written.front() == '~') field.fail("'~' is not expanded: write an absolute path");
   std::filesystem::path path(written);
-  if (path.is_relative()) path = std::filesystem::path(field.source().base_dir) / path;
+  if (path.is_relative()) path = std::filesystem::path(field.source().base_dir.str()) / path;
   std::string normal = path.lexically_normal().string();
   if (normal.size() > 1 && normal.back() == '/') normal.pop_back();
   // Checked now so that a typo stops otpd (and `otpd check`) at this line

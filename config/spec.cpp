@@ -109,6 +109,10 @@ const char* to_string(Readiness::Kind kind) {
   return "unknown";
 }
 
+const char* to_string(Streams streams) {
+  return streams == Streams::merged ? "merged" : "separate";
+}
+
 const char* to_string(Output output) {
   switch (output) {
     case Output::log:

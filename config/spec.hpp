@@ -11,7 +11,10 @@
 #include <variant>
 #include <vector>
 
+#include "config/boxed.hpp"
 #include "config/cron_expression.hpp"
+#include "config/lean_vector.hpp"
+#include "config/shared_string.hpp"
 #include "config/supervision_terms.hpp"
 #include "protocol/duration.hpp"
 
@@ -35,9 +38,9 @@ struct Backoff {
 
 // Where a node was written, for error messages.
 struct SourceLocation {
-  std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based
+  SharedString file;  // shared: every child of a file has its location
+  int line = 0;       // 1-based; 0 when unknown
+  int column = 0;     // 1-based
   bool operator==(const SourceLocation&) const = default;
 };
 
@@ -70,7 +73,7 @@ struct Credentials {
 
 // What a shutdown's first signal reaches: the child's whole process group,
 // or its main process alone (SIGKILL still goes to the group).
-enum class KillMode { group, process };
+enum class KillMode : std::uint8_t { group, process };
 
 // How otpd learns that a started process is ready for its dependants: the
 // child says so (sd_notify READY=1, or a newline on a descriptor), a probe
@@ -113,40 +116,47 @@ struct CgroupLimits {
 // Where a process's stdout and stderr go (docs/output.md): captured into
 // otpd's own log or a rotated file per child, left on otpd's own stdout and
 // stderr, or thrown away.
-enum class Output { log, file, inherit, discard };
+enum class Output : std::uint8_t { log, file, inherit, discard };
+// Whether captured stdout and stderr are one stream (one pipe, as systemd
+// gives a service) or two that otpd keeps apart (two pipes).
+enum class Streams : std::uint8_t { merged, separate };
 
 struct ProcessSpec {
   // argv[0] is the program as written: an absolute path, a path relative to
   // `cwd` (contains a '/'), or a bare name looked up in PATH at spawn time.
   std::vector<std::string> argv;
-  bool via_shell = false;  // argv is {"/bin/sh", "-c", script}
+  // The settings and lists most children leave alone are boxed or lean, and
+  // the small fields are packed at the end: a 10,000-child tree keeps a
+  // spec per child.
   // Added to (or replacing entries of) otpd's own environment, in file order.
-  std::vector<std::pair<std::string, std::string>> env;
-  std::string cwd;  // absolute; defaults to the config file's directory
+  LeanVector<std::pair<std::string, std::string>> env;
+  SharedString cwd;  // absolute; defaults to the config file's directory (shared)
   // Exit codes (besides 0) and signals that count as a normal exit for a
   // transient child.
-  std::vector<int> normal_exit_codes;
-  std::vector<int> normal_exit_signals;
+  LeanVector<int> normal_exit_codes;
+  LeanVector<int> normal_exit_signals;
 
   // Execution settings, applied in the child before exec (docs/spawning.md).
-  Credentials credentials;
+  Boxed<Credentials> credentials;
   std::optional<unsigned> umask;
-  std::vector<ResourceLimit> rlimits;  // in file order
+  LeanVector<ResourceLimit> rlimits;  // in file order
   // Variables read from `env_file`s when the config was loaded, in order;
   // `env` is applied after them and wins.
-  std::vector<std::string> env_files;  // absolute paths
-  std::vector<std::pair<std::string, std::string>> file_env;
-  bool inherit_env = true;  // false: start from an empty environment
-  int stop_signal = SIGTERM;
-  KillMode kill_mode = KillMode::group;
-  Readiness ready{};
+  LeanVector<std::string> env_files;  // absolute paths
+  LeanVector<std::pair<std::string, std::string>> file_env;
+  Boxed<Readiness> ready{};
+  Boxed<CgroupLimits> limits;  // memory_max, cpu_max, pids_max
   // How long a child with `ready` may take to become ready; none = forever.
   std::optional<Duration> start_timeout = Duration{60000};
   // With ready: notify, the longest time between two WATCHDOG=1.
   std::optional<Duration> watchdog{};
-  // Unset in the file: the loader fills in `logs.output`.
+  int stop_signal = SIGTERM;
+  KillMode kill_mode = KillMode::group;
+  bool via_shell = false;   // argv is {"/bin/sh", "-c", script}
+  bool inherit_env = true;  // false: start from an empty environment
+  // Unset in the file: the loader fills in `logs.output` and `logs.streams`.
   std::optional<Output> output;
-  CgroupLimits limits;  // memory_max, cpu_max, pids_max
+  std::optional<Streams> streams;
   bool operator==(const ProcessSpec&) const = default;
 };
 
@@ -238,7 +248,7 @@ struct SupervisorSpec {
   int intensity = kDefaultIntensity;
   Duration period = kDefaultPeriod;
   // Default backoff for this supervisor's children; none = restart at once.
-  std::optional<Backoff> backoff;
+  BoxedOptional<Backoff> backoff;
   AutoShutdown auto_shutdown = AutoShutdown::never;
   std::vector<ChildSpec> children;
   // A dynamic supervisor (`worker: {kind: dynamic_supervisor}`, OTP's
@@ -252,22 +262,23 @@ struct SupervisorSpec {
 
 struct ChildSpec {
   std::string name;
-  RestartType restart = RestartType::permanent;
+  SourceLocation where;
   // Defaults: 5 s for a process or a worker, infinity for a supervisor.
   Shutdown shutdown;
-  std::optional<Backoff> backoff;  // overrides the supervisor's default
+  BoxedOptional<Backoff> backoff;  // overrides the supervisor's default
+  RestartType restart = RestartType::permanent;
   // Its end (without a restart) can shut its supervisor down; only for
   // transient and temporary children of a supervisor with auto_shutdown.
   bool significant = false;
-  SourceLocation where;
-  std::variant<ProcessSpec, SupervisorSpec, WorkerSpec> body;
+  // A worker, rare and large, is boxed.
+  std::variant<ProcessSpec, SupervisorSpec, Boxed<WorkerSpec>> body;
 
   bool is_supervisor() const { return std::holds_alternative<SupervisorSpec>(body); }
   bool is_process() const { return std::holds_alternative<ProcessSpec>(body); }
-  bool is_worker() const { return std::holds_alternative<WorkerSpec>(body); }
+  bool is_worker() const { return std::holds_alternative<Boxed<WorkerSpec>>(body); }
   const ProcessSpec& process() const { return std::get<ProcessSpec>(body); }
   const SupervisorSpec& supervisor() const { return std::get<SupervisorSpec>(body); }
-  const WorkerSpec& worker() const { return std::get<WorkerSpec>(body); }
+  const WorkerSpec& worker() const { return *std::get<Boxed<WorkerSpec>>(body); }
   bool operator==(const ChildSpec&) const = default;
 };
 
@@ -298,6 +309,7 @@ struct LogsSpec {
   std::uint64_t max_size = 10 * 1024 * 1024;  // bytes per file before rotation
   int keep = 5;                               // rotated files kept: X.log.1 .. X.log.KEEP
   Output output = Output::log;                // for processes that do not say
+  Streams streams = Streams::merged;          // likewise
   int buffer = 1000;                          // lines per child kept in memory
   bool operator==(const LogsSpec&) const = default;
 };
@@ -356,6 +368,7 @@ const char* to_string(AutoShutdown);
 const char* to_string(KillMode);
 const char* to_string(Readiness::Kind);
 const char* to_string(Output);
+const char* to_string(Streams);
 const char* to_string(WorkerKind);
 const char* to_string(HealthCheckSettings::Probe);
 const char* to_string(CronSettings::Overlap);

@@ -156,6 +156,8 @@ constexpr KeyRule kKeys[] = {
      }},
     {"output", kProcess, false,
      [](const Field& f, NodeDraft& n) { n.process.output = choose<Output>(f, kOutputs); }},
+    {"streams", kProcess, false,
+     [](const Field& f, NodeDraft& n) { n.process.streams = choose<Streams>(f, kStreams); }},
     {"memory_max", kProcess, false,
      [](const Field& f, NodeDraft& n) { read_memory_max(f, n.process); }},
     {"cpu_max", kProcess, false, [](const Field& f, NodeDraft& n) { read_cpu_max(f, n.process); }},
@@ -215,7 +217,7 @@ std::string describe_kinds(unsigned kinds) {
 // A dynamic supervisor is a supervisor written under `worker:`; every other
 // kind is an in-process worker, whose reader checks the kind.
 Kind worker_kind(const Field& worker) {
-  const YAML::Node kind = worker.node().IsMap() ? worker.node()["kind"] : YAML::Node();
+  const YamlNode kind = worker.node().IsMap() ? worker.node()["kind"] : YamlNode();
   if (kind && kind.IsScalar() && kind.Scalar() == kDynamicSupervisorKind) return kDynamicSupervisor;
   return kWorker;
 }
@@ -393,7 +395,7 @@ NodeDraft read_node(const Field& mapping, std::optional<Kind> fixed) {
 }
 
 void check_readiness(const NodeDraft& node) {
-  const auto kind = node.process.ready.kind;
+  const auto kind = node.process.ready->kind;
   if (node.watchdog_where && kind != Readiness::Kind::notify) {
     throw ConfigError(*node.watchdog_where,
                       "watchdog: needs 'ready: notify' (the child pings with WATCHDOG=1 on "
@@ -472,7 +474,7 @@ void read_worker_entry(const Field& field, NodeDraft& node) {
 
 // The field of a sibling's worker setting, for an error at its place.
 Field worker_setting(const Field& element, const char* key) {
-  const YAML::Node setting = element.node()["worker"][key];
+  const YamlNode setting = element.node()["worker"][key];
   return Field(element.source(), std::string("worker.") + key, setting, setting);
 }
 
@@ -542,14 +544,14 @@ std::string first_used(const SourceLocation& first, const SourceLocation& here) 
 
 // Values in `node` once its aliases are expanded: what one more copy of it
 // costs a reader. Nesting is bounded by the document's limits.
-std::size_t count_values(const YAML::Node& node) {
+std::size_t count_values(const YamlNode& node) {
   std::size_t count = 1;
   if (node.IsMap()) {
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      count += count_values(it->first) + count_values(it->second);
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      count += count_values(node.key(i)) + count_values(node.value(i));
     }
   } else if (node.IsSequence()) {
-    for (const YAML::Node& element : node) count += count_values(element);
+    for (std::size_t i = 0; i < node.size(); ++i) count += count_values(node.element(i));
   }
   return count;
 }
@@ -577,7 +579,7 @@ int copies_of(const Field& element) {
 }
 
 bool names_its_copies(const Field& element) {
-  const YAML::Node name = element.node()["name"];
+  const YamlNode name = element.node()["name"];
   return name && name.IsScalar() && name.Scalar().find("{{i}}") != std::string::npos;
 }
 
@@ -647,6 +649,8 @@ void read_child_list(const Field& list, Siblings& siblings) {
 void read_children(const Field& field, NodeDraft& node) {
   Siblings siblings{node};
   read_child_list(field, siblings);
+  // A big tree's specs are kept for its whole life: no room to spare.
+  node.supervisor.children.shrink_to_fit();
   // Sibling references name children that may be missing only because they
   // had errors: checked when every child was read whole.
   if (siblings.all_whole) check_sibling_references(siblings.read, node.supervisor.children);

@@ -93,7 +93,7 @@ const char* const kNotUtf8 = "not valid UTF-8 text, which a JSON value must be";
 // A plain (unquoted) scalar as YAML 1.2's core schema types it; a quoted one
 // is always a string.
 Json scalar_to_json(const Field& field) {
-  const YAML::Node& node = field.node();
+  const YamlNode& node = field.node();
   const std::string& text = node.Scalar();
   if (!is_utf8(text)) field.fail(kNotUtf8);
   if (node.Tag() == "!") return text;  // quoted
@@ -110,7 +110,7 @@ Json scalar_to_json(const Field& field) {
 }
 
 Json to_json(const Field& field) {
-  const YAML::Node& node = field.node();
+  const YamlNode& node = field.node();
   if (node.IsNull()) return nullptr;
   if (node.IsScalar()) return scalar_to_json(field);
   if (node.IsSequence()) {

@@ -1,6 +1,7 @@
 #include "config/yaml_document.hpp"
 
 #include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
 
 #include <sstream>
 #include <unordered_map>
@@ -24,6 +25,11 @@ struct DocumentSeen {
   YAML::Mark start;
   YAML::Mark first_value;
   bool has_value = false;
+  // What building it takes: nodes (aliases are none), scalars, and places
+  // in containers.
+  std::size_t nodes = 0;
+  std::size_t scalars = 0;
+  std::size_t links = 0;
 };
 
 std::string mebibytes(std::size_t bytes) {
@@ -54,6 +60,7 @@ class BoundedEvents : public YAML::EventHandler {
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor); }
   void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                 const std::string&) override {
+    if (!documents_.empty()) ++documents_.back().scalars;
     leaf(mark, anchor);
   }
 
@@ -66,6 +73,7 @@ class BoundedEvents : public YAML::EventHandler {
     const auto found = sizes_.find(anchor);
     // yaml-cpp itself refuses an unknown anchor; count it as one value.
     add(mark, found == sizes_.end() ? 1 : found->second);
+    if (!documents_.empty()) --documents_.back().nodes;  // the node is its anchor's
   }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
@@ -97,6 +105,8 @@ class BoundedEvents : public YAML::EventHandler {
   // and in every container open around it.
   void add(const YAML::Mark& mark, std::size_t size) {
     if (documents_.empty()) return;
+    ++documents_.back().nodes;
+    if (!open_.empty()) ++documents_.back().links;
     first_value(mark);
     total_ += size;
     if (total_ > limits_.max_values) {
@@ -135,6 +145,47 @@ class BoundedEvents : public YAML::EventHandler {
   std::vector<Open> open_;
   std::unordered_map<YAML::anchor_t, std::size_t> sizes_;
   std::size_t total_ = 0;
+};
+
+// Keeps one document's events as a YamlTree. The text has passed
+// BoundedEvents: aliases name anchors defined before, of closed nodes.
+class TreeBuilder : public YAML::EventHandler {
+ public:
+  explicit TreeBuilder(YamlTree& tree) : tree_(tree) {}
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    name(anchor, tree_.add_null(mark));
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    name(anchor, tree_.add_scalar(mark, tag, value));
+  }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t anchor) override {
+    if (anchor < anchors_.size()) tree_.add_alias(anchors_[anchor]);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    name(anchor, tree_.begin_container(mark, YAML::NodeType::Sequence));
+  }
+  void OnSequenceEnd() override { tree_.end_container(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    name(anchor, tree_.begin_container(mark, YAML::NodeType::Map));
+  }
+  void OnMapEnd() override { tree_.end_container(); }
+
+ private:
+  // yaml-cpp numbers anchors 1, 2, 3... in the order they are defined.
+  void name(YAML::anchor_t anchor, std::uint32_t index) {
+    if (anchor == YAML::NullAnchor) return;
+    if (anchors_.size() <= anchor) anchors_.resize(anchor + 1);
+    anchors_[anchor] = index;
+  }
+
+  YamlTree& tree_;
+  std::vector<std::uint32_t> anchors_;
 };
 
 // "unexpected ','" rather than yaml-cpp's silence about what it stopped at.
@@ -189,9 +240,10 @@ std::vector<DocumentSeen> check_events(const std::string& text, const Source& so
 
 }  // namespace
 
-YAML::Node parse_single_document(const std::string& text, const Source& source,
-                                 const std::string& when_empty, const YamlLimits& limits,
-                                 std::size_t* values) {
+std::unique_ptr<const YamlTree> parse_single_document(const std::string& text, const Source& source,
+                                                      const std::string& when_empty,
+                                                      const YamlLimits& limits,
+                                                      std::size_t* values) {
   if (text.size() > limits.max_bytes) {
     throw ConfigError({source.file, 0, 0}, "the text is larger than " +
                                                mebibytes(limits.max_bytes) + "; nothing was read");
@@ -203,16 +255,23 @@ YAML::Node parse_single_document(const std::string& text, const Source& source,
                       "only one YAML document is allowed; remove this second one");
   }
   if (documents.empty()) throw ConfigError({source.file, 0, 0}, when_empty);
-  YAML::Node root;
+  auto tree = std::make_unique<YamlTree>();
+  const DocumentSeen& first = documents.front();
+  tree->reserve(first.nodes, first.scalars, first.links);
+  TreeBuilder builder(*tree);
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
   try {
-    // The events above were the first document's; building it takes the
-    // same path through yaml-cpp, one document and no more.
-    root = YAML::Load(text);
+    // The events above were the first document's: the same ones again,
+    // now kept.
+    parser.HandleNextDocument(builder);
   } catch (const YAML::Exception& error) {
     throw_invalid(text, source, error);
   }
-  if (root.IsNull()) throw ConfigError({source.file, 0, 0}, when_empty);
-  return root;
+  if (!tree->root() || tree->root().IsNull()) {
+    throw ConfigError({source.file, 0, 0}, when_empty);
+  }
+  return tree;
 }
 
 }  // namespace otpd::config

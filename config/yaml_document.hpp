@@ -3,15 +3,16 @@
 // with such text on its own (a lone ',' makes YAML::LoadAll build null
 // documents until memory runs out; an alias may refer to the node that
 // contains it; aliases multiply what a reader walks), so the text is first
-// read as a stream of events, within limits, and only then built into nodes.
+// read as a stream of events, within limits, and only then built, into a
+// compact tree of its own (yaml_tree.hpp).
 #pragma once
 
-#include <yaml-cpp/yaml.h>
-
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include "config/yaml_reader.hpp"
+#include "config/yaml_tree.hpp"
 
 namespace otpd::config {
 
@@ -36,9 +37,9 @@ inline constexpr YamlLimits kChildSpecLimits{std::size_t{1} << 20, 128, 100'000}
 // `when_empty`.
 // `values`, when given, is set to the number of values the document holds
 // once its aliases are expanded.
-YAML::Node parse_single_document(const std::string& text, const Source& source,
-                                 const std::string& when_empty,
-                                 const YamlLimits& limits = kFileLimits,
-                                 std::size_t* values = nullptr);
+std::unique_ptr<const YamlTree> parse_single_document(const std::string& text, const Source& source,
+                                                      const std::string& when_empty,
+                                                      const YamlLimits& limits = kFileLimits,
+                                                      std::size_t* values = nullptr);
 
 }  // namespace otpd::config

@@ -38,11 +38,11 @@ SourceLocation locate(const Source& source, const YAML::Mark& mark) {
   return {source.file, mark.line + 1, mark.column + 1};
 }
 
-SourceLocation locate(const Source& source, const YAML::Node& node) {
+SourceLocation locate(const Source& source, const YamlNode& node) {
   return locate(source, node.Mark());
 }
 
-std::string kind_of(const YAML::Node& node) {
+std::string kind_of(const YamlNode& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map:
       return "a mapping";
@@ -56,7 +56,7 @@ std::string kind_of(const YAML::Node& node) {
   }
 }
 
-std::string describe(const YAML::Node& node) {
+std::string describe(const YamlNode& node) {
   if (node.IsScalar()) return quoted(node.Scalar());
   return kind_of(node);
 }
@@ -70,10 +70,10 @@ std::string join(const std::vector<std::string_view>& words, std::string_view la
   return result;
 }
 
-Field::Field(const Source& source, std::string label, YAML::Node key, YAML::Node value)
+Field::Field(const Source& source, std::string label, YamlNode key, YamlNode value)
     : source_(&source), label_(std::move(label)), key_(std::move(key)), value_(std::move(value)) {}
 
-Field document_field(const Source& source, const YAML::Node& root) {
+Field document_field(const Source& source, const YamlNode& root) {
   return Field(source, "", root, root);
 }
 
@@ -231,8 +231,8 @@ std::vector<Field> Field::entries(Labels labels) const {
   // Each key's index in `result`, so that a mapping of any size is checked
   // for duplicates in one pass.
   std::unordered_map<std::string_view, std::size_t> seen;
-  for (auto it = value_.begin(); it != value_.end(); ++it) {
-    const YAML::Node key = it->first;
+  for (std::size_t i = 0; i < value_.size() && value_.IsMap(); ++i) {
+    const YamlNode key = value_.key(i);
     if (!key.IsScalar()) {
       throw ConfigError(locate(*source_, key), "a key must be a plain word, found " + kind_of(key));
     }
@@ -245,14 +245,18 @@ std::vector<Field> Field::entries(Labels labels) const {
                             std::to_string(result[first->second].key_location().line) + ")");
     }
     std::string label = labels == Labels::plain || label_.empty() ? name : label_ + "." + name;
-    result.emplace_back(*source_, std::move(label), key, it->second);
+    result.emplace_back(*source_, std::move(label), key, value_.value(i));
   }
   return result;
 }
 
 std::vector<Field> Field::elements() const {
   std::vector<Field> result;
-  for (const YAML::Node& element : value_) result.emplace_back(*source_, label_, element, element);
+  result.reserve(value_.size());
+  for (std::size_t i = 0; i < value_.size(); ++i) {
+    const YamlNode element = value_.element(i);
+    result.emplace_back(*source_, label_, element, element);
+  }
   return result;
 }
 

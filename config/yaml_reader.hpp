@@ -3,7 +3,7 @@
 // saying what was expected and what was found.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
+#include <yaml-cpp/mark.h>
 
 #include <span>
 #include <string>
@@ -14,6 +14,7 @@
 #include "config/expansion.hpp"
 #include "config/spec.hpp"
 #include "protocol/suggest.hpp"
+#include "config/yaml_tree.hpp"
 
 namespace otpd::config {
 
@@ -21,8 +22,9 @@ struct LoadContext;
 
 // What every parser needs to know about the file being read.
 struct Source {
-  std::string file;      // as it should appear in messages
-  std::string base_dir;  // absolute; relative paths in the file resolve against it
+  // Shared with the locations and specs read from the file.
+  SharedString file;      // as it should appear in messages
+  SharedString base_dir;  // absolute; relative paths in the file resolve against it
   // Where readers record an error and go on, so that one run reports all
   // of a file's errors; without it the first error is thrown.
   ErrorList* errors = nullptr;
@@ -66,28 +68,28 @@ inline std::size_t error_count(const Source& source) {
 }
 
 SourceLocation locate(const Source& source, const YAML::Mark& mark);
-SourceLocation locate(const Source& source, const YAML::Node& node);
+SourceLocation locate(const Source& source, const YamlNode& node);
 
 // 'TEXT' in quotes, cut after 40 characters: a value named in a message.
 std::string quoted(const std::string& text);
 
 // "a mapping", "a list", "a number", "a string" or "nothing".
-std::string kind_of(const YAML::Node& node);
+std::string kind_of(const YamlNode& node);
 // Like kind_of, but a scalar is shown as its quoted text.
-std::string describe(const YAML::Node& node);
+std::string describe(const YamlNode& node);
 
 // A value in the file together with the key it was written under (a list
 // element is its own key). Parsers read values only through a Field.
 class Field {
  public:
-  Field(const Source& source, std::string label, YAML::Node key, YAML::Node value);
+  Field(const Source& source, std::string label, YamlNode key, YamlNode value);
 
   const Source& source() const { return *source_; }
   // How messages name the value: "restart", "backoff.initial", "env.PATH".
   const std::string& label() const { return label_; }
   // The key as written, e.g. "initial" for label "backoff.initial".
   std::string key() const { return key_.Scalar(); }
-  const YAML::Node& node() const { return value_; }
+  const YamlNode& node() const { return value_; }
 
   SourceLocation key_location() const { return locate(*source_, key_); }
   // An empty value has no place of its own (yaml-cpp marks the next token),
@@ -135,12 +137,12 @@ class Field {
 
   const Source* source_;
   std::string label_;
-  YAML::Node key_;
-  YAML::Node value_;
+  YamlNode key_;
+  YamlNode value_;
 };
 
 // Reads the top of a document as a Field with an empty label.
-Field document_field(const Source& source, const YAML::Node& root);
+Field document_field(const Source& source, const YamlNode& root);
 
 [[noreturn]] void fail_unknown_key(const Field& entry, const std::vector<std::string_view>& valid);
 

@@ -76,8 +76,17 @@ struct TreeCounts {
   int processes = 0;
   int workers = 0;
   int supervisors = 1;
-  int captured = 0;  // processes whose output otpd reads through two pipes
+  int captured = 0;  // processes whose output otpd reads through a pipe
+  int separate = 0;  // of those, with stdout and stderr apart (two pipes)
+  int files = 0;     // of those, into a log file of their own
   int limited = 0;   // processes with memory_max, cpu_max or pids_max
+  // Descriptors otpd holds for each process, in start order: a pipe per
+  // captured stream and a log file, or a pidfd for one without a pipe.
+  struct Need {
+    int descriptors;
+    bool captured;
+  };
+  std::vector<Need> needs;
 };
 
 // "1 process", "7 processes".
@@ -94,24 +103,36 @@ TreeCounts count(const otpd::config::SupervisorSpec& spec) {
       counts.workers += below.workers;
       counts.supervisors += below.supervisors;
       counts.captured += below.captured;
+      counts.separate += below.separate;
+      counts.files += below.files;
       counts.limited += below.limited;
+      counts.needs.insert(counts.needs.end(), below.needs.begin(), below.needs.end());
     } else if (child.is_worker()) {
       ++counts.workers;
     } else {
+      const auto& process = child.process();
       ++counts.processes;
-      if (!child.process().limits.empty()) ++counts.limited;
-      const auto output = child.process().output.value_or(otpd::config::Output::log);
-      if (output == otpd::config::Output::log || output == otpd::config::Output::file) {
-        ++counts.captured;
+      if (!process.limits->empty()) ++counts.limited;
+      const auto output = process.output.value_or(otpd::config::Output::log);
+      const bool file = output == otpd::config::Output::file;
+      if (output != otpd::config::Output::log && !file) {
+        counts.needs.push_back({1, false});  // a pidfd
+        continue;
       }
+      const bool separate = process.streams == otpd::config::Streams::separate;
+      ++counts.captured;
+      counts.separate += separate ? 1 : 0;
+      counts.files += file ? 1 : 0;
+      counts.needs.push_back({1 + (separate ? 1 : 0) + (file ? 1 : 0), true});
     }
   }
   return counts;
 }
 
-// otpd holds one descriptor (a pidfd) per process child, and two pipes per
-// child whose output it captures; the process limit bounds the tree itself.
-void check_limits(otpd::log::EventLog& log, const TreeCounts& counts) {
+// otpd holds a descriptor or two per process child (docs/spawning.md, "The
+// open-file limit"), out of a share of the open-file limit that leaves the
+// control socket its reserve; the process limit bounds the tree itself.
+otpd::process::DescriptorBudget check_limits(otpd::log::EventLog& log, const TreeCounts& counts) {
   const auto fds = otpd::process::raise_fd_limit();
   if (!fds.error.empty()) {
     log.warning("cannot raise the open-file limit: " + fds.error);
@@ -119,15 +140,43 @@ void check_limits(otpd::log::EventLog& log, const TreeCounts& counts) {
     log.info("open-file limit raised from " + std::to_string(fds.original_soft) + " to " +
              std::to_string(fds.soft) + "; children get " + std::to_string(fds.original_soft));
   }
-  constexpr rlim_t reserve = 64;  // sockets, signalfds, the log
-  const auto needed = static_cast<rlim_t>(counts.processes) + 2 * counts.captured;
-  if (needed + reserve > fds.soft) {
-    log.warning("the tree has " + std::to_string(counts.processes) + " processes (" +
-                std::to_string(counts.captured) + " with captured output) but the open-file " +
-                "limit is " + std::to_string(fds.soft) +
-                ": children beyond it are watched through SIGCHLD alone, whose cost grows "
-                "with the tree, and some cannot start for want of pipes; raise the hard limit "
-                "(LimitNOFILE=) to avoid it");
+  otpd::process::DescriptorBudget budget(fds.soft);
+  // In start order, as the descriptors will be taken.
+  std::uint64_t needed = 0;
+  int uncaptured = 0;
+  int unwatched = 0;
+  for (const TreeCounts::Need& need : counts.needs) {
+    needed += static_cast<std::uint64_t>(need.descriptors);
+    if (needed > budget.capacity()) ++(need.captured ? uncaptured : unwatched);
+  }
+  if (needed > budget.capacity()) {
+    const std::uint64_t enough = otpd::process::DescriptorBudget::limit_for(needed);
+    std::string what = std::to_string(counts.processes) + " processes need " +
+                       std::to_string(needed) + " descriptors (" + std::to_string(counts.captured) +
+                       " with captured output: a pipe each";
+    if (counts.separate > 0)
+      what += ", 2 for the " + std::to_string(counts.separate) + " with 'streams: separate'";
+    if (counts.files > 0)
+      what += ", 1 more for each of the " + std::to_string(counts.files) + " log files";
+    if (counts.captured < counts.processes) what += "; a pidfd for each of the others";
+    what += ")";
+    log.warning(
+        "the tree does not fit the open-file limit: its " + what + ", but the limit is " +
+        std::to_string(fds.soft) + " and otpd keeps " +
+        std::to_string(fds.soft - budget.capacity()) +
+        " of them for the control socket and its own files. " + "About " +
+        std::to_string(uncaptured + unwatched) + " children will not fit: " +
+        (uncaptured > 0 ? std::to_string(uncaptured) +
+                              " will write to otpd's own stdout and stderr instead of having "
+                              "their output captured"
+                        : std::string()) +
+        (uncaptured > 0 && unwatched > 0 ? ", and " : "") +
+        (unwatched > 0
+             ? std::to_string(unwatched) + " will be watched through SIGCHLD alone, with no pidfd"
+             : std::string()) +
+        ". Raise the hard open-file limit to at least " + std::to_string(enough) +
+        " (LimitNOFILE= in the unit, ulimit -Hn in a shell)" +
+        (counts.separate > 0 ? ", or give children 'streams: merged'" : ""));
   }
   rlimit procs{};
   if (getuid() != 0 && getrlimit(RLIMIT_NPROC, &procs) == 0 && procs.rlim_cur != RLIM_INFINITY &&
@@ -136,6 +185,7 @@ void check_limits(otpd::log::EventLog& log, const TreeCounts& counts) {
                 " processes but this user may run only " + std::to_string(procs.rlim_cur) +
                 " (RLIMIT_NPROC): some children will fail to start");
   }
+  return budget;
 }
 
 // How long otpd waits at start for what a killed predecessor left to die.
@@ -280,9 +330,12 @@ int run(const otpd::Options& options) {
   const TreeCounts counts = count(config.tree);
 
   boost::asio::io_context io;
+  // The share of the open-file limit for children's descriptors, once the
+  // limit is known (check_limits).
+  otpd::process::DescriptorBudget budget;
   // Early, while descriptor numbers are small: children's pipes are passed
   // on descriptors it reserves now (docs/spawning.md).
-  otpd::output::OutputHub outputs(io, log, config);
+  otpd::output::OutputHub outputs(io, log, config, &budget);
 
   std::string error;
   const auto policy = otpd::control::resolve_access(config.control, geteuid(), error);
@@ -320,7 +373,7 @@ int run(const otpd::Options& options) {
     }
   }
 
-  check_limits(log, counts);
+  budget = check_limits(log, counts);
   Containment containment(log, options, socket_path, counts);
   // Before any child exists: it takes NOTIFY_SOCKET out of the environment.
   otpd::service::Notifier manager;
@@ -356,18 +409,20 @@ int run(const otpd::Options& options) {
   otpd::supervise::GroupOwners groups;
   events.observe([&groups](const otpd::supervise::Event& event) { groups.observe(event); });
   otpd::process::Reaper reaper(
-      io, [&events, &groups](int pid, int group, otpd::supervise::ExitStatus status) {
+      io,
+      [&events, &groups](int pid, int group, otpd::supervise::ExitStatus status) {
         events.emit({.kind = otpd::supervise::EventKind::orphan_reaped,
                      .path = groups.owner(group),
                      .pid = pid,
                      .status = status,
                      .reason = describe(status)});
-      });
+      },
+      &budget);
   otpd::loop::ReadinessIo readiness(io);
   if (!readiness.notify().error().empty()) {
     log.warning(readiness.notify().error() + "; children with 'ready: notify' will fail to start");
   }
-  otpd::process::OsProcesses processes(reaper, {}, &readiness, &outputs);
+  otpd::process::OsProcesses processes(reaper, {}, &readiness, &outputs, &budget);
   processes.contain(io, {.cgroups = containment.cgroups.get(),
                          .records = containment.records.is_open() ? &containment.records : nullptr,
                          .no_cgroups = containment.no_cgroups,
@@ -385,7 +440,7 @@ int run(const otpd::Options& options) {
   // watch restarts its target) once both exist.
   otpd::loop::WorkerServices worker_services(io, host, processes, events);
   otpd::workers::WorkerPool workers(&worker_services, config.workers);
-  otpd::supervise::Tree tree(host, processes, events, config, &workers);
+  otpd::supervise::Tree tree(host, processes, events, std::move(config), &workers);
   worker_services.act_on(&tree);
   // A cron job knows its next run on its own thread; status asks it.
   worker_states.next_run = [&tree](const std::string& path) -> std::optional<std::int64_t> {
@@ -394,10 +449,8 @@ int run(const otpd::Options& options) {
     const auto* cron = dynamic_cast<const otpd::workers::Cron*>(node->runtime_pid().get());
     return cron != nullptr ? cron->next_run_at_ms() : std::nullopt;
   };
-  otpd::service::StatusReporter status_reporter(host, manager, events, [&tree] {
-    const auto root = tree.status("/");
-    return root ? otpd::supervise::summarize(*root) : std::string();
-  });
+  otpd::service::StatusReporter status_reporter(
+      host, manager, events, [&tree] { return otpd::supervise::summarize(tree.census()); });
   int exit_code = exit_ok;
   bool stopping = false;
   otpd::service::Reloader reloader(
@@ -407,8 +460,7 @@ int run(const otpd::Options& options) {
           status_reporter.ready();
           return;
         }
-        const auto root = tree.status("/");
-        manager.ready((root ? otpd::supervise::summarize(*root) : std::string()) + "; " + failed);
+        manager.ready(otpd::supervise::summarize(tree.census()) + "; " + failed);
       },
       complete);
 
@@ -563,7 +615,7 @@ int run(const otpd::Options& options) {
   http_site.workers = &worker_states;
   site = &http_site;
   otpd::http::HttpSide http_side(io, http_site, page_feed, log);
-  http_side.serve(http_fd, config.http, std::move(admin_token));
+  http_side.serve(http_fd, tree.config().http, std::move(admin_token));
   // A reload applies the http and hooks sections too, before the tree.
   reloader.apply_sections = [&](const otpd::config::Config& next,
                                 otpd::control::ReloadOutcome& outcome) {
@@ -605,6 +657,11 @@ int run(const otpd::Options& options) {
       return;
     }
     log.info("tree started");
+    if (const std::size_t starved = outputs.starved(); starved > 0) {
+      log.warning(counted(static_cast<int>(starved), "child", "children") +
+                  " started without their output captured, for want of descriptors: they "
+                  "write to otpd's own stdout and stderr ('otpctl logs PATH' says which)");
+    }
     phase.started = true;
     status_reporter.ready();
     // Parsing the config and building the tree leave freed heap behind that

@@ -311,12 +311,21 @@ bool is_captured(config::Output mode) {
   return mode == config::Output::log || mode == config::Output::file;
 }
 
+// One stream asked of a child whose two are one: nothing could answer
+// what was asked.
+std::string one_of_merged(const std::string& path) {
+  return "the stdout and stderr of '" + path +
+         "' are one stream ('streams: merged', the default); give it 'streams: separate' to "
+         "read them apart";
+}
+
 }  // namespace
 
 bool Commands::follows_logs(const ClientRequest& request) const {
   if (outputs_ == nullptr || !tree_.contains(request.path)) return false;
   const auto mode = outputs_->mode_of(request.path);
-  return mode && is_captured(*mode);
+  if (!mode || !is_captured(*mode)) return false;
+  return request.streams == ClientRequest::Streams::both || !outputs_->merged(request.path);
 }
 
 // The reply names where the output goes besides the buffer, so that
@@ -339,11 +348,24 @@ void Commands::logs(const ClientRequest& request, std::string& out) {
     return;
   }
   const bool captured = is_captured(*mode);
+  const bool merged = outputs_->merged(path);
+  if (captured && merged && request.streams != ClientRequest::Streams::both) {
+    append_error(out, request.id, ErrorCode::failed, one_of_merged(path));
+    return;
+  }
   scratch_ = "{\"path\":";
   append_json_string(scratch_, path);
   scratch_ += ",\"output\":";
   append_json_string(scratch_, config::to_string(*mode));
   scratch_ += captured ? ",\"captured\":true" : ",\"captured\":false";
+  if (captured) {
+    scratch_ += ",\"streams\":";
+    append_json_string(scratch_, merged ? "merged" : "separate");
+  }
+  if (const std::string why = outputs_->not_captured_because(path); !why.empty()) {
+    scratch_ += ",\"not_captured\":";
+    append_json_string(scratch_, why);
+  }
   if (const std::string file = outputs_->file_of(path); !file.empty()) {
     scratch_ += ",\"file\":";
     append_json_string(scratch_, file);
@@ -381,7 +403,7 @@ void Commands::start_child(const ClientRequest& request, std::function<void(std:
         std::filesystem::absolute(running.file).lexically_normal().parent_path().string();
     child =
         config::load_child_string(request.spec, request.file.empty() ? "start_child" : request.file,
-                                  base_dir, running.logs.output);
+                                  base_dir, running.logs.output, running.logs.streams);
   } catch (const std::exception& error) {
     std::string line;
     append_error(line, request.id, ErrorCode::invalid_request, error.what());

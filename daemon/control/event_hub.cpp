@@ -22,14 +22,7 @@ void EventHub::emit(const supervise::Event& event) {
   next_ = (next_ + 1) % ring_.size();
   stored_ = std::min(stored_ + 1, ring_.size());
 
-  // A subscriber may leave (or be dropped) while it is told; its slot is
-  // cleared then, and swept once everyone has been told.
-  fanning_out_ = true;
-  for (std::size_t i = 0; i < subscribers_.size(); ++i) {
-    if (subscribers_[i] != nullptr) subscribers_[i]->on_event(slot);
-  }
-  fanning_out_ = false;
-  std::erase(subscribers_, nullptr);
+  subscribers_.tell_each([&slot](EventSubscriber& subscriber) { subscriber.on_event(slot); });
 }
 
 void EventHub::recent(std::size_t count, const std::function<void(std::string_view)>& fn) const {
@@ -39,22 +32,15 @@ void EventHub::recent(std::size_t count, const std::function<void(std::string_vi
 }
 
 void EventHub::subscribe(EventSubscriber& subscriber) {
-  subscribers_.push_back(&subscriber);
+  subscribers_.join(subscriber);
 }
 
 void EventHub::unsubscribe(EventSubscriber& subscriber) {
-  const auto found = std::find(subscribers_.begin(), subscribers_.end(), &subscriber);
-  if (found == subscribers_.end()) return;
-  if (fanning_out_) {
-    *found = nullptr;
-  } else {
-    subscribers_.erase(found);
-  }
+  subscribers_.leave(subscriber);
 }
 
 std::size_t EventHub::subscribers() const {
-  return static_cast<std::size_t>(std::count_if(subscribers_.begin(), subscribers_.end(),
-                                                [](auto* s) { return s != nullptr; }));
+  return subscribers_.size();
 }
 
 }  // namespace otpd::control

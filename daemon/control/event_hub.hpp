@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "control/fan_out_list.hpp"
 #include "log/event_log.hpp"
 #include "supervise/event.hpp"
 
@@ -46,8 +47,7 @@ class EventHub final : public supervise::EventSink {
   std::vector<std::string> ring_;  // the oldest event is overwritten first
   std::size_t next_ = 0;           // the slot the next event goes to
   std::size_t stored_ = 0;
-  std::vector<EventSubscriber*> subscribers_;  // nullptr: left during a fan-out
-  bool fanning_out_ = false;
+  FanOutList<EventSubscriber> subscribers_;
 };
 
 }  // namespace otpd::control

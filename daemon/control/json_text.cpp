@@ -7,8 +7,8 @@ namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 
-}  // namespace
-
+// The length of the valid UTF-8 sequence that starts at text[i], or 0 when
+// none does there (text[i] must be at least 0x80).
 std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
   const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
   const unsigned char lead = byte(i);
@@ -35,6 +35,19 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
   return length;
 }
 
+}  // namespace
+
+void append_utf8_sequence(std::string& out, std::string_view text, std::size_t& i) {
+  const std::size_t length = utf8_sequence_length(text, i);
+  if (length == 0) {
+    out += kReplacement;
+    ++i;
+  } else {
+    out.append(text.substr(i, length));
+    i += length;
+  }
+}
+
 void append_json_string(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
@@ -42,14 +55,7 @@ void append_json_string(std::string& out, std::string_view text) {
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
-      const std::size_t length = utf8_sequence_length(text, i);
-      if (length == 0) {
-        out += kReplacement;
-        ++i;
-      } else {
-        out.append(text.substr(i, length));
-        i += length;
-      }
+      append_utf8_sequence(out, text, i);
       continue;
     }
     switch (c) {

@@ -14,8 +14,9 @@ void append_json_string(std::string& out, std::string_view text);
 
 void append_json_int(std::string& out, long long value);
 
-// The length of the valid UTF-8 sequence that starts at text[i], or 0 when
-// none does there (text[i] must be at least 0x80).
-std::size_t utf8_sequence_length(std::string_view text, std::size_t i);
+// At a byte text[i] of 0x80 or more: appends the valid UTF-8 sequence that
+// starts there, or U+FFFD when none does, and moves `i` past what it took.
+// The escapers of JSON and of Prometheus labels share it.
+void append_utf8_sequence(std::string& out, std::string_view text, std::size_t& i);
 
 }  // namespace otpd::control

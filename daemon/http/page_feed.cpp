@@ -102,32 +102,20 @@ void PageFeed::flush() {
 }
 
 void PageFeed::broadcast(const std::string& messages) {
-  broadcasting_ = true;
-  for (std::size_t i = 0; i < readers_.size(); ++i) {
-    if (readers_[i] != nullptr) readers_[i]->send(messages);
-  }
-  broadcasting_ = false;
-  std::erase(readers_, nullptr);
+  readers_.tell_each([&messages](StreamReader& reader) { reader.send(messages); });
 }
 
 void PageFeed::join(StreamReader& reader) {
-  readers_.push_back(&reader);
+  readers_.join(reader);
   reader.send(message("tree", tree_json_()));
 }
 
 void PageFeed::leave(StreamReader& reader) {
-  const auto found = std::find(readers_.begin(), readers_.end(), &reader);
-  if (found == readers_.end()) return;
-  if (broadcasting_) {
-    *found = nullptr;
-  } else {
-    readers_.erase(found);
-  }
+  readers_.leave(reader);
 }
 
 std::size_t PageFeed::readers() const {
-  return static_cast<std::size_t>(
-      std::count_if(readers_.begin(), readers_.end(), [](auto* r) { return r != nullptr; }));
+  return readers_.size();
 }
 
 }  // namespace otpd::http

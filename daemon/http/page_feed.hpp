@@ -59,8 +59,7 @@ class PageFeed final : public control::EventSubscriber {
   supervise::Host& host_;
   std::function<std::string(const std::string&)> node_json_;
   std::function<std::string()> tree_json_;
-  std::vector<StreamReader*> readers_;  // nullptr: left during a broadcast
-  bool broadcasting_ = false;
+  control::FanOutList<StreamReader> readers_;
   // Children changed since the last flush, and for how many more turns
   // each is looked at again, with what was sent of it last.
   std::vector<std::string> dirty_;

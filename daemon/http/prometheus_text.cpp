@@ -12,14 +12,7 @@ void append_label_value(std::string& out, std::string_view value) {
   while (i < value.size()) {
     const auto c = static_cast<unsigned char>(value[i]);
     if (c >= 0x80) {
-      const std::size_t length = control::utf8_sequence_length(value, i);
-      if (length == 0) {
-        out += "\xEF\xBF\xBD";
-        ++i;
-      } else {
-        out.append(value.substr(i, length));
-        i += length;
-      }
+      control::append_utf8_sequence(out, value, i);
       continue;
     }
     switch (c) {

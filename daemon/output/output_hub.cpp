@@ -13,12 +13,14 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
 #include "output/line_ring.hpp"
 #include "output/line_splitter.hpp"
 #include "output/log_dir.hpp"
+#include "output/pipe_set.hpp"
 #include "output/rotating_file.hpp"
 
 namespace otpd::output {
@@ -32,6 +34,8 @@ namespace asio = boost::asio;
 constexpr std::size_t kReadChunk = 64 * 1024;
 // A line begun and left without its newline is shown after this long.
 constexpr std::chrono::milliseconds kPartialPatience{1000};
+constexpr const char* kNoDescriptorForFile =
+    "cannot open its log file: otpd's share of descriptors for children is used up";
 
 std::string because(std::string_view what, int error) {
   return std::string(what) + ": " + std::strerror(error);
@@ -42,20 +46,17 @@ std::string_view trimmed(std::string_view path) {
   return path;
 }
 
-void collect_modes(const config::SupervisorSpec& spec, const std::string& prefix,
-                   std::unordered_map<std::string, config::Output>& modes,
-                   config::Output fallback) {
-  for (const config::ChildSpec& child : spec.children) {
-    const std::string path = prefix.empty() ? child.name : prefix + "/" + child.name;
-    if (child.is_supervisor()) {
-      collect_modes(child.supervisor(), path, modes, fallback);
-    } else if (child.is_process()) {
-      modes[path] = child.process().output.value_or(fallback);
-    } else if (const config::ProcessSpec* command = child.worker().command()) {
-      // A worker's commands (health check probes, cron jobs) run under its path.
-      modes[path] = command->output.value_or(fallback);
-    }
-  }
+// How the output of one child path is handled now.
+struct Route {
+  config::Output output = config::Output::log;
+  config::Streams streams = config::Streams::merged;
+  // Captured output that is not, for want of descriptors: it goes to
+  // otpd's own stdout and stderr.
+  bool starved = false;
+};
+
+Route route_of(const config::ProcessSpec& spec, const config::LogsSpec& logs) {
+  return {spec.output.value_or(logs.output), spec.streams.value_or(logs.streams)};
 }
 
 // mkdir -p with mode 0750 for what it creates.
@@ -88,36 +89,80 @@ bool make_directories(const std::string& dir, std::string& error) {
   return true;
 }
 
-// Everything kept per child path, across its incarnations.
-struct Channel {
-  Channel(std::string path, std::size_t buffer) : path(std::move(path)), ring(buffer) {}
+// A child's `output: file`: the file, or why its lines go to otpd's log.
+struct FileOutput {
+  std::unique_ptr<RotatingFile> file;
+  process::DescriptorGrant grant;  // for the file's descriptor
+  std::string problem;
+  bool warned_write = false;
+};
 
-  std::string path;
+// Captured output of one child path, across its incarnations.
+struct Channel {
+  Channel(const std::string& path, std::size_t buffer) : path(path), ring(buffer) {}
+
+  const std::string& path;  // the key of its PathState
   config::Output mode = config::Output::log;
   LineRing ring;
-  std::unique_ptr<RotatingFile> file;
-  std::string file_problem;  // why `file` output goes to otpd's log instead
-  bool warned_write = false;
+  std::unique_ptr<FileOutput> file;      // with `output: file`
   std::vector<LineFollower*> followers;  // nullptr: left during a fan-out
+  int readers = 0;                       // pipes being read into it
   bool fanning_out = false;
-  std::vector<log::OutputLine> batch;  // lines read, not yet delivered
-  bool forgotten = false;              // its child left the tree while it was followed
 };
+
+bool followed(const Channel& ch) {
+  return std::any_of(ch.followers.begin(), ch.followers.end(),
+                     [](const LineFollower* f) { return f != nullptr; });
+}
+
+// Whether a channel is in use beyond its child: followed, or a pipe of an
+// earlier incarnation (held open by what it left running) still read.
+bool in_use(const Channel& ch) {
+  return followed(ch) || ch.fanning_out || ch.readers > 0;
+}
+
+// Everything kept per child path: how its output goes, and for captured
+// output, its channel, in place (an unordered_map's values stay where they
+// are). One map of these, since a tree may be big.
+struct PathState {
+  Route route;
+  // The child left the tree while its channel was in use: kept for that,
+  // but no longer a child's.
+  bool forgotten = false;
+  std::optional<Channel> channel;
+};
+
+void collect_modes(const config::SupervisorSpec& spec, const std::string& prefix,
+                   std::unordered_map<std::string, PathState>& paths,
+                   const config::LogsSpec& logs) {
+  for (const config::ChildSpec& child : spec.children) {
+    const std::string path = prefix.empty() ? child.name : prefix + "/" + child.name;
+    if (child.is_supervisor()) {
+      collect_modes(child.supervisor(), path, paths, logs);
+    } else if (child.is_process()) {
+      paths[path].route = route_of(child.process(), logs);
+    } else if (const config::ProcessSpec* command = child.worker().command()) {
+      // A worker's commands (health check probes, cron jobs) run under its path.
+      paths[path].route = route_of(*command, logs);
+    }
+  }
+}
 
 struct Reader;
 
 }  // namespace
 
-struct OutputHub::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io, log::EventLog& log, const config::Config& config)
-      : io(io), log(log), logs(config.logs) {
-    collect_modes(config.tree, "", modes, config.logs.output);
+struct OutputHub::Impl {
+  Impl(asio::io_context& io, log::EventLog& log, const config::Config& config,
+       process::DescriptorBudget* budget)
+      : io(io), log(log), logs(config.logs), budget(budget) {
+    collect_modes(config.tree, "", paths, config.logs);
     reserve_slots();
     dir = logs.dir.empty()
               ? default_log_dir(geteuid() == 0, std::getenv("XDG_STATE_HOME"), std::getenv("HOME"))
               : logs.dir;
-    const bool files_wanted = std::any_of(modes.begin(), modes.end(), [](const auto& entry) {
-      return entry.second == config::Output::file;
+    const bool files_wanted = std::any_of(paths.begin(), paths.end(), [](const auto& entry) {
+      return entry.second.route.output == config::Output::file;
     });
     if (files_wanted) open_log_dir();
   }
@@ -135,11 +180,7 @@ struct OutputHub::Impl : std::enable_shared_from_this<Impl> {
     return false;
   }
 
-  ~Impl() {
-    for (int fd : {slot_out, slot_err, placeholder}) {
-      if (fd >= 0) ::close(fd);
-    }
-  }
+  ~Impl();
 
   // Three descriptors as low as they come: /dev/null, and two copies of it
   // that a pipe's write end replaces just for the time of a spawn.
@@ -152,22 +193,23 @@ struct OutputHub::Impl : std::enable_shared_from_this<Impl> {
 
   bool slots_ready() const { return placeholder >= 0 && slot_out >= 0 && slot_err >= 0; }
 
-  Channel& channel(const std::string& path) {
-    auto found = channels.find(path);
-    if (found == channels.end()) {
-      found =
-          channels
-              .emplace(path, std::make_shared<Channel>(path, static_cast<std::size_t>(logs.buffer)))
-              .first;
-    }
-    found->second->forgotten = false;  // a child at that path again
-    return *found->second;
+  // The state of `path`, made if it is new, and its channel.
+  PathState& state(const std::string& path) {
+    auto& [key, state] = *paths.try_emplace(path).first;
+    state.forgotten = false;  // a child at that path again
+    if (!state.channel) state.channel.emplace(key, static_cast<std::size_t>(logs.buffer));
+    return state;
   }
 
-  static bool followed(const Channel& ch) {
-    return std::any_of(ch.followers.begin(), ch.followers.end(),
-                       [](const LineFollower* f) { return f != nullptr; });
+  // A reader of `ch` is done: a channel forgotten meanwhile goes once
+  // nothing uses it.
+  void release(Channel& ch) {
+    --ch.readers;
+    if (in_use(ch)) return;
+    const auto found = paths.find(ch.path);
+    if (found != paths.end() && found->second.forgotten) paths.erase(found);
   }
+  Channel& channel(const std::string& path) { return *state(path).channel; }
 
   // The child at `path`, and every child under it, left the tree.
   void forget(const std::string& path) {
@@ -175,116 +217,156 @@ struct OutputHub::Impl : std::enable_shared_from_this<Impl> {
       return path.empty() || key == path ||
              (key.size() > path.size() && key.starts_with(path) && key[path.size()] == '/');
     };
-    std::erase_if(modes, [&](const auto& entry) { return gone(entry.first); });
-    std::erase_if(channels, [&](auto& entry) {
-      if (!gone(entry.first)) return false;
-      Channel& ch = *entry.second;
-      // A follower stays attached until it leaves; a pipe still being read
-      // keeps the channel alive on its own.
-      if (followed(ch) || ch.fanning_out) {
-        ch.forgotten = true;
-        return false;
+    for (auto it = paths.begin(); it != paths.end();) {
+      if (!gone(it->first)) {
+        ++it;
+        continue;
       }
-      return true;
-    });
+      // A follower stays attached until it leaves, a pipe until its end.
+      const std::optional<Channel>& ch = it->second.channel;
+      if (ch && in_use(*ch)) {
+        it->second.forgotten = true;
+        ++it;
+      } else {
+        it = paths.erase(it);
+      }
+    }
   }
 
   // Opens the child's file on its first `file` spawn, or says why it cannot.
   bool use_file(Channel& ch) {
-    if (ch.file && ch.file->is_open()) return true;
+    if (!ch.file) ch.file = std::make_unique<FileOutput>();
+    FileOutput& out = *ch.file;
+    if (out.file && out.file->is_open()) return true;
     if (!open_log_dir()) {
-      ch.file_problem = dir_problem;
+      out.problem = dir_problem;
+      return false;
+    }
+    process::DescriptorGrant grant = process::DescriptorGrant::take(budget);
+    if (!grant) {
+      if (out.problem.empty()) {
+        log.warning("output of " + ch.path + ": " + kNoDescriptorForFile +
+                    "; it goes to otpd's own log instead");
+      }
+      out.problem = kNoDescriptorForFile;
       return false;
     }
     auto file =
         std::make_unique<RotatingFile>(log_dir, log_file_name(ch.path), logs.max_size, logs.keep);
     std::string error;
     if (!file->open(error)) {
-      if (ch.file_problem.empty()) {
+      if (out.problem.empty()) {
         log.error("output of " + ch.path + ": " + error + "; it goes to otpd's own log instead");
       }
-      ch.file_problem = error;
+      out.problem = error;
       return false;
     }
-    ch.file_problem.clear();
-    ch.file = std::move(file);
+    out.problem.clear();
+    out.file = std::move(file);
+    out.grant = std::move(grant);
     return true;
   }
 
   process::ChildStdio prepare(const std::string& path, const config::ProcessSpec& spec) {
-    const config::Output mode = spec.output.value_or(logs.output);
-    modes[path] = mode;
-    if (mode == config::Output::inherit) return {};
+    Route& route = paths[path].route;
+    route = route_of(spec, logs);
+    if (route.output == config::Output::inherit) return {};
     if (!slots_ready()) {
       return {1, 2, "cannot capture its output: no descriptor for /dev/null"};
     }
-    if (mode == config::Output::discard) return {slot_out, slot_err, {}};
+    if (route.output == config::Output::discard) return {slot_out, slot_err, {}};
 
-    Channel& ch = channel(path);
-    ch.mode = mode;
-    if (mode == config::Output::file) use_file(ch);
+    // One pipe, which the child gets as both 1 and 2, unless it wants its
+    // streams apart.
+    const bool separate = route.streams == config::Streams::separate;
+    process::DescriptorGrant grant = process::DescriptorGrant::take(budget, separate ? 2 : 1);
+    if (!grant) return starve(path, route);
+    PathState& here = state(path);
+    Channel& ch = *here.channel;
+    ch.mode = route.output;
+    if (route.output == config::Output::file) use_file(ch);
 
     int out[2] = {-1, -1};
     int err[2] = {-1, -1};
-    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+    if (::pipe2(out, O_CLOEXEC) != 0 || (separate && ::pipe2(err, O_CLOEXEC) != 0)) {
       const int error = errno;
       for (int fd : {out[0], out[1], err[0], err[1]}) {
         if (fd >= 0) ::close(fd);
       }
-      if (error == EMFILE || error == ENFILE) {
-        // Out of descriptors: the child runs with otpd's own output rather
-        // than not at all, as a child beyond the pidfd budget is still
-        // watched through SIGCHLD.
-        if (!warned_fd_shortage) {
-          warned_fd_shortage = true;
-          log.warning(because("cannot capture the output of " + path, error) +
-                      "; it and any other child that meets the open-file limit write to otpd's "
-                      "own output instead (raise LimitNOFILE=; each captured child needs 3 "
-                      "descriptors)");
-        }
-        modes[path] = config::Output::inherit;
-        return {};
-      }
+      // Out of descriptors all the same (something else holds them): the
+      // child runs with otpd's own output rather than not at all.
+      if (error == EMFILE || error == ENFILE) return starve(path, route);
       return {1, 2, because("cannot create a pipe for its output", error)};
     }
     // The write ends go onto the low slots (dup3 replaces /dev/null there
     // atomically); the child receives them as 1 and 2. otpd keeps only the
     // read ends, non-blocking.
     ::dup3(out[1], slot_out, O_CLOEXEC);
-    ::dup3(err[1], slot_err, O_CLOEXEC);
     ::close(out[1]);
-    ::close(err[1]);
     fcntl(out[0], F_SETFL, O_NONBLOCK);
-    fcntl(err[0], F_SETFL, O_NONBLOCK);
     pending_out = out[0];
-    pending_err = err[0];
-    pending_channel = channels[path];
-    return {slot_out, slot_err, {}};
+    if (separate) {
+      ::dup3(err[1], slot_err, O_CLOEXEC);
+      ::close(err[1]);
+      fcntl(err[0], F_SETFL, O_NONBLOCK);
+      pending_err = err[0];
+    }
+    pending_grant = std::move(grant);
+    pending_channel = &*here.channel;
+    if (starving) {
+      starving = false;
+      log.info("the output of " + path + " is captured again: descriptors are free");
+    }
+    return {slot_out, separate ? slot_err : slot_out, {}, /*ends_at_exit=*/true};
+  }
+
+  // No descriptor for the child's pipes: it runs with otpd's own output
+  // rather than not at all, and says so once for each time it happens.
+  process::ChildStdio starve(const std::string& path, Route& route) {
+    route.starved = true;
+    ++starved;
+    if (!starving) {
+      starving = true;
+      log.warning("the output of " + path + " is not captured: " + descriptors_used_up() +
+                  "; it and the children started while none is free write to otpd's own stdout and "
+                  "stderr (raise the open-file limit, LimitNOFILE=; a captured child needs 1 "
+                  "descriptor, 2 with 'streams: separate', 1 more with 'output: file')");
+    }
+    return {};
+  }
+
+  std::string descriptors_used_up() const {
+    if (budget == nullptr || !budget->limited()) return "otpd had no descriptor left";
+    return "otpd's share of the open-file limit for children's descriptors (" +
+           std::to_string(budget->capacity()) + " of " + std::to_string(budget->open_files()) +
+           ") was used up";
   }
 
   void spawned(const std::string& path, int pid);
 
-  // Delivers the lines read into ch.batch: file or log, followers, buffer.
+  // Delivers the lines read into `batch` (all of `ch`): file or log,
+  // followers, buffer.
   void commit(Channel& ch) {
-    if (ch.batch.empty()) return;
-    if (ch.mode == config::Output::file && ch.file && ch.file->is_open()) {
+    if (batch.empty()) return;
+    if (ch.mode == config::Output::file && ch.file && ch.file->file && ch.file->file->is_open()) {
+      FileOutput& out = *ch.file;
       std::string error;
       bool ok = true;
       line_text.clear();
-      for (const log::OutputLine& line : ch.batch) {
+      for (const log::OutputLine& line : batch) {
         line_text.clear();
         log::append_file_line(line_text, line);
-        ok = ch.file->add_line(line_text, error) && ok;
+        ok = out.file->add_line(line_text, error) && ok;
       }
-      ok = ch.file->flush(error) && ok;
-      if (!ok && !ch.warned_write) log.warning("output of " + ch.path + ": " + error);
-      ch.warned_write = !ok;
+      ok = out.file->flush(error) && ok;
+      if (!ok && !out.warned_write) log.warning("output of " + ch.path + ": " + error);
+      out.warned_write = !ok;
     } else if (ch.mode != config::Output::discard) {
-      log.child_output(ch.path, ch.batch);
+      log.child_output(ch.path, batch);
     }
     if (!ch.followers.empty()) {
       ch.fanning_out = true;
-      for (const log::OutputLine& line : ch.batch) {
+      for (const log::OutputLine& line : batch) {
         line_text.clear();
         log::append_line_json(line_text, ch.path, line);
         for (std::size_t i = 0; i < ch.followers.size(); ++i) {
@@ -294,8 +376,8 @@ struct OutputHub::Impl : std::enable_shared_from_this<Impl> {
       ch.fanning_out = false;
       std::erase(ch.followers, nullptr);
     }
-    for (log::OutputLine& line : ch.batch) ch.ring.push(std::move(line));
-    ch.batch.clear();
+    for (log::OutputLine& line : batch) ch.ring.push(std::move(line));
+    batch.clear();
   }
 
   asio::io_context& io;
@@ -304,77 +386,74 @@ struct OutputHub::Impl : std::enable_shared_from_this<Impl> {
   std::string dir;
   std::string dir_problem;
   std::shared_ptr<const LogDir> log_dir;  // when a child logs to a file and `dir` could be opened
-  std::unordered_map<std::string, config::Output> modes;
-  std::unordered_map<std::string, std::shared_ptr<Channel>> channels;
+  process::DescriptorBudget* budget;
+  std::function<void(int)> ended;  // a pipe of this pid reached its end
+  std::unordered_map<std::string, PathState> paths;
+  PipeSet pipe_set{io};
+  Reader* readers = nullptr;  // those reading now, linked through Reader::next
   int placeholder = -1;
   int slot_out = -1;
   int slot_err = -1;
   int pending_out = -1;
   int pending_err = -1;
-  std::shared_ptr<Channel> pending_channel;
+  process::DescriptorGrant pending_grant;
+  Channel* pending_channel = nullptr;
   std::array<char, kReadChunk> buffer{};  // shared: each read is consumed at once
+  std::vector<log::OutputLine> batch;     // lines read, not yet delivered
   std::string line_text;
   std::size_t pipes = 0;
-  bool warned_fd_shortage = false;
+  bool starving = false;    // the last capture failed for want of descriptors
+  std::size_t starved = 0;  // captures that failed so
 };
 
 namespace {
 
-// One pipe of one incarnation, read until its end.
-struct Reader : std::enable_shared_from_this<Reader> {
-  Reader(std::shared_ptr<OutputHub::Impl> hub, std::shared_ptr<Channel> channel, int fd, int pid,
-         log::Stream stream)
-      : hub(std::move(hub)),
-        channel(std::move(channel)),
-        pipe(this->hub->io, fd),
-        pid(pid),
-        stream(stream) {
-    ++this->hub->pipes;
+// One pipe of one incarnation, read until its end. The hub owns it from
+// the spawn until the end of the pipe (or the hub's own end).
+struct Reader final : PipeSet::Pipe {
+  Reader(OutputHub::Impl& hub, Channel& channel, int fd, int pid, log::Stream stream,
+         process::DescriptorGrant grant)
+      : hub(hub), channel(channel), grant(std::move(grant)), fd(fd), pid(pid), stream(stream) {
+    ++channel.readers;
+    ++hub.pipes;
+    next = hub.readers;
+    if (next != nullptr) next->prev = this;
+    hub.readers = this;
   }
-  ~Reader() { --hub->pipes; }
-
-  // The first read comes through the queue: the child may have written
-  // already, before the pipe was known to the reactor.
-  void start() { read_later(); }
-
-  void read_later() {
-    asio::post(hub->io, [self = shared_from_this()] { self->read(); });
-  }
-
-  void wait() {
-    pipe.async_wait(asio::posix::descriptor_base::wait_read,
-                    [self = shared_from_this()](const boost::system::error_code& error) {
-                      if (!error) self->read();
-                    });
+  ~Reader() override {
+    if (fd >= 0) {
+      hub.pipe_set.remove(fd);
+      ::close(fd);
+    }
+    if (prev != nullptr) prev->next = next;
+    if (next != nullptr) next->prev = prev;
+    if (hub.readers == this) hub.readers = next;
+    --hub.pipes;
+    hub.release(channel);
   }
 
-  void read() {
-    const ssize_t n = ::read(pipe.native_handle(), hub->buffer.data(), hub->buffer.size());
-    if (n < 0 && errno == EINTR) return read_later();
-    // The reactor reports a pipe by its edges, so it is waited on again only
-    // once a read found it empty (short read or EAGAIN); after a full chunk
-    // the next read is queued behind the rest of the loop's work instead.
-    if (n < 0 && errno == EAGAIN) return wait();
-    if (n <= 0) return finish();
+  // The first read comes from the set's next round: the child may have
+  // written already.
+  bool start() { return hub.pipe_set.add(fd, *this); }
+
+  void readable() override {
+    const ssize_t n = ::read(fd, hub.buffer.data(), hub.buffer.size());
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (n <= 0) return finish();  // deletes this
     const std::int64_t now = log::realtime_us();
     last_read_us = now;
-    splitter.feed(std::string_view(hub->buffer.data(), static_cast<std::size_t>(n)),
+    splitter.feed(std::string_view(hub.buffer.data(), static_cast<std::size_t>(n)),
                   [&](std::string_view text, bool continued) { add(now, text, continued); });
-    hub->commit(*channel);
+    hub.commit(channel);
     if (splitter.has_partial()) watch_partial();
-    if (static_cast<std::size_t>(n) == hub->buffer.size()) {
-      read_later();
-    } else {
-      wait();
-    }
   }
 
   void add(std::int64_t time, std::string_view text, bool continued) {
-    channel->batch.push_back({.time_us = time,
-                              .pid = pid,
-                              .stream = stream,
-                              .continued = continued,
-                              .text = std::string(text)});
+    hub.batch.push_back({.time_us = time,
+                         .pid = pid,
+                         .stream = stream,
+                         .continued = continued,
+                         .text = std::string(text)});
   }
 
   // End of the stream: the child and everything that shared the pipe have
@@ -384,24 +463,26 @@ struct Reader : std::enable_shared_from_this<Reader> {
     splitter.flush(false, [&](std::string_view text, bool continued) {
       add(log::realtime_us(), text, continued);
     });
-    hub->commit(*channel);
-    boost::system::error_code ignored;
-    pipe.close(ignored);
+    hub.commit(channel);
+    // Usually the child has exited: the reaper looks, from the loop.
+    if (hub.ended) {
+      asio::post(hub.io, [ended = hub.ended, pid = pid] { ended(pid); });
+    }
+    delete this;
   }
 
+  // The timer goes with the reader; a wait it cancels finds nothing.
   void watch_partial() {
     if (idle) return;
-    idle = std::make_unique<asio::steady_timer>(hub->io, kPartialPatience);
-    idle->async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
-      auto self = weak.lock();
-      if (error || !self) return;
-      self->partial_waited();
+    idle = std::make_unique<asio::steady_timer>(hub.io, kPartialPatience);
+    idle->async_wait([this](const boost::system::error_code& error) {
+      if (!error) partial_waited();
     });
   }
 
   void partial_waited() {
     idle.reset();
-    if (!splitter.has_partial() || !pipe.is_open()) return;
+    if (!splitter.has_partial()) return;
     const auto quiet = std::chrono::microseconds(log::realtime_us() - last_read_us);
     if (quiet + std::chrono::milliseconds(10) < kPartialPatience) {
       watch_partial();  // more arrived meanwhile; a new wait from now
@@ -410,20 +491,30 @@ struct Reader : std::enable_shared_from_this<Reader> {
     splitter.flush(true, [&](std::string_view text, bool continued) {
       add(log::realtime_us(), text, continued);
     });
-    hub->commit(*channel);
+    hub.commit(channel);
   }
 
-  std::shared_ptr<OutputHub::Impl> hub;
-  std::shared_ptr<Channel> channel;
-  asio::posix::stream_descriptor pipe;
+  OutputHub::Impl& hub;
+  Channel& channel;
+  process::DescriptorGrant grant;  // for the pipe's read end
+  int fd;
   int pid;
   log::Stream stream;
   LineSplitter splitter;
   std::unique_ptr<asio::steady_timer> idle;
   std::int64_t last_read_us = 0;
+  Reader* prev = nullptr;
+  Reader* next = nullptr;
 };
 
 }  // namespace
+
+OutputHub::Impl::~Impl() {
+  while (readers != nullptr) delete readers;
+  for (int fd : {slot_out, slot_err, placeholder}) {
+    if (fd >= 0) ::close(fd);
+  }
+}
 
 void OutputHub::Impl::spawned(const std::string& /*path*/, int pid) {
   if (pending_out < 0) return;
@@ -433,15 +524,22 @@ void OutputHub::Impl::spawned(const std::string& /*path*/, int pid) {
   ::dup3(placeholder, slot_err, O_CLOEXEC);
   const int out = std::exchange(pending_out, -1);
   const int err = std::exchange(pending_err, -1);
-  std::shared_ptr<Channel> ch = std::move(pending_channel);
+  Channel* ch = std::exchange(pending_channel, nullptr);
+  process::DescriptorGrant grant = std::move(pending_grant);
   if (pid <= 0) {
     ::close(out);
-    ::close(err);
+    if (err >= 0) ::close(err);
     return;
   }
-  auto self = shared_from_this();
-  std::make_shared<Reader>(self, ch, out, pid, log::Stream::out)->start();
-  std::make_shared<Reader>(self, ch, err, pid, log::Stream::err)->start();
+  // A merged stream is the child's stdout, with its stderr in it.
+  for (const auto& [fd, stream] : {std::pair{out, log::Stream::out}, {err, log::Stream::err}}) {
+    if (fd < 0) continue;
+    auto* reader = new Reader(*this, *ch, fd, pid, stream, grant.split_one());
+    if (!reader->start()) {
+      log.warning(because("cannot watch the output of pid " + std::to_string(pid), errno));
+      delete reader;
+    }
+  }
 }
 
 std::string default_log_dir(bool root, const char* xdg_state_home, const char* home) {
@@ -464,8 +562,9 @@ bool accepts(StreamFilter filter, log::Stream stream) {
          (filter == StreamFilter::out) == (stream == log::Stream::out);
 }
 
-OutputHub::OutputHub(asio::io_context& io, log::EventLog& log, const config::Config& config)
-    : impl_(std::make_shared<Impl>(io, log, config)) {}
+OutputHub::OutputHub(asio::io_context& io, log::EventLog& log, const config::Config& config,
+                     process::DescriptorBudget* budget)
+    : impl_(std::make_shared<Impl>(io, log, config, budget)) {}
 
 OutputHub::~OutputHub() = default;
 
@@ -477,23 +576,57 @@ void OutputHub::spawned(const std::string& path, int pid) {
   impl_->spawned(path, pid);
 }
 
+void OutputHub::when_ended(std::function<void(int)> fn) {
+  impl_->ended = std::move(fn);
+}
+
 const std::string& OutputHub::dir() const {
   return impl_->dir;
 }
 
+namespace {
+
+// The state of a child's path in the tree; nothing for a path that is not
+// a child's (any more).
+const PathState* known(const std::unordered_map<std::string, PathState>& paths,
+                       const std::string& path) {
+  const auto found = paths.find(std::string(trimmed(path)));
+  if (found == paths.end() || found->second.forgotten) return nullptr;
+  return &found->second;
+}
+
+}  // namespace
+
 std::optional<config::Output> OutputHub::mode_of(const std::string& path) const {
-  const auto found = impl_->modes.find(std::string(trimmed(path)));
-  if (found == impl_->modes.end()) return std::nullopt;
-  return found->second;
+  const PathState* state = known(impl_->paths, path);
+  if (state == nullptr) return std::nullopt;
+  return state->route.starved ? config::Output::inherit : state->route.output;
+}
+
+bool OutputHub::merged(const std::string& path) const {
+  const PathState* state = known(impl_->paths, path);
+  return state != nullptr && state->route.streams == config::Streams::merged;
+}
+
+std::string OutputHub::not_captured_because(const std::string& path) const {
+  const PathState* state = known(impl_->paths, path);
+  if (state == nullptr || !state->route.starved) return {};
+  return impl_->descriptors_used_up() +
+         " when it started (its output: " + config::to_string(state->route.output) + ")";
+}
+
+std::size_t OutputHub::starved() const {
+  return impl_->starved;
 }
 
 std::string OutputHub::file_of(const std::string& path) const {
   const std::string key(trimmed(path));
   const auto mode = mode_of(key);
   if (!mode || *mode != config::Output::file) return {};
-  const auto found = impl_->channels.find(key);
-  if (found != impl_->channels.end() && !found->second->file_problem.empty()) {
-    return "otpd's own log (" + found->second->file_problem + ")";
+  const PathState* state = known(impl_->paths, key);
+  const Channel* ch = state != nullptr && state->channel ? &*state->channel : nullptr;
+  if (ch != nullptr && ch->file && !ch->file->problem.empty()) {
+    return "otpd's own log (" + ch->file->problem + ")";
   }
   if (!impl_->dir_problem.empty()) return "otpd's own log (" + impl_->dir_problem + ")";
   return impl_->dir + "/" + log_file_name(key);
@@ -501,9 +634,9 @@ std::string OutputHub::file_of(const std::string& path) const {
 
 void OutputHub::last_lines(const std::string& path, std::size_t count, StreamFilter filter,
                            const std::function<void(const log::OutputLine&)>& fn) const {
-  const auto found = impl_->channels.find(std::string(trimmed(path)));
-  if (found == impl_->channels.end()) return;
-  found->second->ring.last(
+  const auto found = impl_->paths.find(std::string(trimmed(path)));
+  if (found == impl_->paths.end() || !found->second.channel) return;
+  found->second.channel->ring.last(
       count, [filter](const log::OutputLine& line) { return accepts(filter, line.stream); }, fn);
 }
 
@@ -512,16 +645,16 @@ void OutputHub::follow(const std::string& path, LineFollower& follower) {
 }
 
 void OutputHub::unfollow(const std::string& path, LineFollower& follower) {
-  const auto found = impl_->channels.find(std::string(trimmed(path)));
-  if (found == impl_->channels.end()) return;
-  Channel& ch = *found->second;
+  const auto found = impl_->paths.find(std::string(trimmed(path)));
+  if (found == impl_->paths.end() || !found->second.channel) return;
+  Channel& ch = *found->second.channel;
   const auto it = std::find(ch.followers.begin(), ch.followers.end(), &follower);
   if (it == ch.followers.end()) return;
   if (ch.fanning_out) {
     *it = nullptr;
   } else {
     ch.followers.erase(it);
-    if (ch.forgotten && ch.followers.empty()) impl_->channels.erase(found);
+    if (found->second.forgotten && !in_use(ch)) impl_->paths.erase(found);
   }
 }
 
@@ -530,7 +663,9 @@ void OutputHub::forget(const std::string& path) {
 }
 
 std::size_t OutputHub::channels() const {
-  return impl_->channels.size();
+  return static_cast<std::size_t>(
+      std::count_if(impl_->paths.begin(), impl_->paths.end(),
+                    [](const auto& entry) { return entry.second.channel.has_value(); }));
 }
 
 std::size_t OutputHub::open_pipes() const {

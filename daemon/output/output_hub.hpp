@@ -15,6 +15,7 @@
 #include "log/event_log.hpp"
 #include "log/output_line.hpp"
 #include "process/child_stdio.hpp"
+#include "process/descriptor_budget.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -46,19 +47,31 @@ class OutputHub final : public process::ChildStdioRouting {
   // Reserves the low descriptors that children's pipes are passed on (see
   // docs/spawning.md); construct it early, before otpd holds many
   // descriptors. Checks the log directory when a child logs to a file.
-  OutputHub(boost::asio::io_context& io, log::EventLog& log, const config::Config& config);
+  // The descriptors it holds for children (pipes, log files) come out of
+  // `budget`; a child that does not fit in it runs with otpd's own output.
+  OutputHub(boost::asio::io_context& io, log::EventLog& log, const config::Config& config,
+            process::DescriptorBudget* budget = nullptr);
   ~OutputHub() override;
   OutputHub(const OutputHub&) = delete;
   OutputHub& operator=(const OutputHub&) = delete;
 
   process::ChildStdio prepare(const std::string& path, const config::ProcessSpec& spec) override;
   void spawned(const std::string& path, int pid) override;
+  void when_ended(std::function<void(int pid)> fn) override;
 
   // The directory of the log files, as resolved.
   const std::string& dir() const;
-  // How the process at `path` is configured to output; nothing for a path
-  // that is not a process of the tree.
+  // How the process at `path` outputs: as configured, or `inherit` when
+  // its output could not be captured for want of descriptors; nothing for
+  // a path that is not a process of the tree.
   std::optional<config::Output> mode_of(const std::string& path) const;
+  // Whether its stdout and stderr are one stream (streams: merged).
+  bool merged(const std::string& path) const;
+  // Why its captured output is not captured (no descriptor was left for
+  // it), or "" when it is, or never was to be.
+  std::string not_captured_because(const std::string& path) const;
+  // Spawns whose output could not be captured for want of descriptors.
+  std::size_t starved() const;
   // Where `file` output of `path` goes, or why it goes to otpd's log
   // instead; empty when the child does not log to a file.
   std::string file_of(const std::string& path) const;

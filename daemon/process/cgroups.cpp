@@ -199,6 +199,20 @@ std::string Cgroups::no_cgroups_message(const config::CgroupLimits& limits,
   return {};
 }
 
+std::string Cgroups::Leaf::dir() const {
+  return tree == nullptr ? std::string() : *tree + "/" + cgroupfs::relative_dir(path);
+}
+
+const std::vector<std::string>& Cgroups::Leaf::v1_dirs() const {
+  static const std::vector<std::string> none;
+  return limited ? limited->v1_dirs : none;
+}
+
+const config::CgroupLimits& Cgroups::Leaf::limits() const {
+  static const config::CgroupLimits none;
+  return limited ? limited->limits : none;
+}
+
 bool Cgroups::enable_on_path(const std::string& relative, const char* controller,
                              std::string& error) {
   // The tree's cgroup and every cgroup between it and the leaf: none of
@@ -234,11 +248,12 @@ std::shared_ptr<Cgroups::Leaf> Cgroups::enter(const std::string& path,
   if (auto found = leaves_.find(path); found != leaves_.end()) {
     std::shared_ptr<Leaf> leaf = found->second;
     if (!leaf->resting) return leaf;
-    if (leaf->limits == limits) {
+    if (leaf->limits() == limits) {
       leaf->resting = false;
       created = true;
-      if (!leaf->oom_file.empty()) {
-        leaf->oom_base = cgroupfs::read_keyed(leaf->oom_file, cgroupfs::kOomKey).value_or(0);
+      if (leaf->limited && !leaf->limited->oom_file.empty()) {
+        leaf->limited->oom_base =
+            cgroupfs::read_keyed(leaf->limited->oom_file, cgroupfs::kOomKey).value_or(0);
       }
       return leaf;
     }
@@ -248,7 +263,10 @@ std::shared_ptr<Cgroups::Leaf> Cgroups::enter(const std::string& path,
   }
 
   auto leaf = std::make_shared<Leaf>();
-  leaf->limits = limits;
+  if (!limits.empty()) {
+    leaf->limited = std::make_unique<LeafLimits>();
+    leaf->limited->limits = limits;
+  }
   leaf->path = path;
   const std::string relative = cgroupfs::relative_dir(path);
   auto undo = [&] { remove(*leaf); };
@@ -262,7 +280,7 @@ std::shared_ptr<Cgroups::Leaf> Cgroups::enter(const std::string& path,
       error = "cannot create the cgroup " + tree_ + "/" + relative + ": " + reason(failed);
       return nullptr;
     }
-    leaf->dir = tree_ + "/" + relative;
+    leaf->tree = &tree_;
   }
   for (Controller controller : cgroupfs::kControllers) {
     if (!cgroupfs::needs(limits, controller)) continue;
@@ -273,7 +291,7 @@ std::shared_ptr<Cgroups::Leaf> Cgroups::enter(const std::string& path,
         undo();
         return nullptr;
       }
-      dir = leaf->dir;
+      dir = leaf->dir();
     } else {
       if (int failed =
               cgroupfs::make_dirs(parent_of(home.base), settings_.instance + "/" + relative)) {
@@ -283,8 +301,8 @@ std::shared_ptr<Cgroups::Leaf> Cgroups::enter(const std::string& path,
       }
       dir = home.base + "/" + relative;
       bool known = false;
-      for (const std::string& other : leaf->v1_dirs) known = known || other == dir;
-      if (!known) leaf->v1_dirs.push_back(dir);
+      for (const std::string& other : leaf->v1_dirs()) known = known || other == dir;
+      if (!known) leaf->limited->v1_dirs.push_back(dir);
     }
     std::string file;
     if (int failed = cgroupfs::write_limit(dir, !home.v2, limits, controller, file)) {
@@ -294,9 +312,10 @@ std::shared_ptr<Cgroups::Leaf> Cgroups::enter(const std::string& path,
       return nullptr;
     }
     if (controller == Controller::memory) {
-      leaf->oom_file = cgroupfs::oom_file(dir, !home.v2);
-      leaf->oom_base = cgroupfs::read_keyed(leaf->oom_file, cgroupfs::kOomKey).value_or(0);
-      leaf->oom_limit = cgroupfs::limit_text(limits, controller);
+      LeafLimits& limited = *leaf->limited;
+      limited.oom_file = cgroupfs::oom_file(dir, !home.v2);
+      limited.oom_base = cgroupfs::read_keyed(limited.oom_file, cgroupfs::kOomKey).value_or(0);
+      limited.oom_limit = cgroupfs::limit_text(limits, controller);
     }
   }
   leaves_[path] = leaf;
@@ -313,13 +332,16 @@ bool Cgroups::open_procs(const Leaf& leaf, SpawnOptions& options, std::string& e
       error = "cannot open " + dir + "/cgroup.procs: " + reason(errno);
       return false;
     }
+    std::string& kept = procs_dirs_[static_cast<std::size_t>(options.cgroup_count)];
+    kept = dir;
     options.cgroup_fds[options.cgroup_count] = fd;
-    options.cgroup_dirs[options.cgroup_count] = dir.c_str();
+    options.cgroup_dirs[options.cgroup_count] = kept.c_str();
     ++options.cgroup_count;
     return true;
   };
-  bool ok = leaf.dir.empty() || add(leaf.dir);
-  for (const std::string& dir : leaf.v1_dirs) ok = ok && add(dir);
+  const std::string dir = leaf.dir();
+  bool ok = dir.empty() || add(dir);
+  for (const std::string& v1_dir : leaf.v1_dirs()) ok = ok && add(v1_dir);
   if (!ok) close_procs(options);
   return ok;
 }
@@ -334,9 +356,10 @@ void Cgroups::close_procs(SpawnOptions& options) {
 }
 
 std::string Cgroups::oom_killed(const Leaf& leaf) const {
-  if (leaf.oom_file.empty()) return {};
-  const auto count = cgroupfs::read_keyed(leaf.oom_file, cgroupfs::kOomKey);
-  return count && *count > leaf.oom_base ? leaf.oom_limit : std::string();
+  if (!leaf.limited || leaf.limited->oom_file.empty()) return {};
+  const LeafLimits& limited = *leaf.limited;
+  const auto count = cgroupfs::read_keyed(limited.oom_file, cgroupfs::kOomKey);
+  return count && *count > limited.oom_base ? limited.oom_limit : std::string();
 }
 
 void Cgroups::kill_members(const std::string& dir) const {
@@ -358,18 +381,19 @@ void Cgroups::kill_members(const std::string& dir) const {
 }
 
 void Cgroups::kill(const Leaf& leaf) {
-  if (!leaf.dir.empty()) {
-    if (has_kill_ && cgroupfs::write_file(leaf.dir + "/cgroup.kill", "1") == 0) return;
-    kill_members(leaf.dir);
+  if (const std::string dir = leaf.dir(); !dir.empty()) {
+    if (has_kill_ && cgroupfs::write_file(dir + "/cgroup.kill", "1") == 0) return;
+    kill_members(dir);
     return;
   }
   // cgroup v1 alone: the members of its hierarchies are the child's too.
-  for (const std::string& dir : leaf.v1_dirs) kill_members(dir);
+  for (const std::string& dir : leaf.v1_dirs()) kill_members(dir);
 }
 
 bool Cgroups::remove(const Leaf& leaf) {
-  bool gone = leaf.dir.empty() || cgroupfs::remove_leaf(leaf.dir, tree_);
-  for (const std::string& dir : leaf.v1_dirs) {
+  const std::string v2_dir = leaf.dir();
+  bool gone = v2_dir.empty() || cgroupfs::remove_leaf(v2_dir, tree_);
+  for (const std::string& dir : leaf.v1_dirs()) {
     std::string base;
     for (const auto& [controller, home] : limits_) {
       if (!home.base.empty() && dir.compare(0, home.base.size() + 1, home.base + "/") == 0) {
@@ -377,19 +401,19 @@ bool Cgroups::remove(const Leaf& leaf) {
       }
     }
     const bool removed = cgroupfs::remove_leaf(dir, base);
-    if (leaf.dir.empty()) gone = gone && removed;
+    if (v2_dir.empty()) gone = gone && removed;
   }
   return gone;
 }
 
 bool Cgroups::empty(const Leaf& leaf) const {
-  if (!leaf.dir.empty()) {
+  if (const std::string v2_dir = leaf.dir(); !v2_dir.empty()) {
     int error = 0;
-    const auto text = cgroupfs::read_file(leaf.dir + "/cgroup.events", &error);
+    const auto text = cgroupfs::read_file(v2_dir + "/cgroup.events", &error);
     if (!text) return error == ENOENT;
     return cgroupfs::keyed_value(*text, "populated").value_or(1) == 0;
   }
-  for (const std::string& dir : leaf.v1_dirs) {
+  for (const std::string& dir : leaf.v1_dirs()) {
     if (!cgroupfs::read_pids(dir + "/cgroup.procs").empty()) return false;
   }
   return true;

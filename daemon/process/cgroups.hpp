@@ -24,11 +24,13 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "config/spec.hpp"
@@ -80,20 +82,32 @@ class Cgroups {
   };
   Leftovers end_leftovers(std::chrono::milliseconds patience);
 
-  // The cgroups of one process child, named by its path in the tree.
-  struct Leaf {
-    std::string path;
-    std::string dir;                   // cgroup v2, empty without containment
+  // What a leaf with limits keeps besides.
+  struct LeafLimits {
+    config::CgroupLimits limits;
     std::vector<std::string> v1_dirs;  // cgroup v1 hierarchies holding its limits
     // The OOM killer's count where memory_max applies, and its value then.
     std::string oom_file;
     std::uint64_t oom_base = 0;
     std::string oom_limit;  // "memory_max 64M"
-    config::CgroupLimits limits;
+  };
+  // The cgroups of one process child, named by its path in the tree. A
+  // big tree has one per child, so a leaf keeps little: its directory is
+  // made from the path when asked for, and what only limits need is apart.
+  struct Leaf {
+    std::string path;
+    // The tree's cgroup v2 directory; null without containment.
+    const std::string* tree = nullptr;
+    std::unique_ptr<LeafLimits> limited;  // null: no limits
     // Empty and kept a while for the next process of its path, which then
     // needs no new cgroup (see rest()).
     bool resting = false;
     std::chrono::steady_clock::time_point rested_since{};
+
+    // The cgroup v2 directory; empty without containment.
+    std::string dir() const;
+    const std::vector<std::string>& v1_dirs() const;
+    const config::CgroupLimits& limits() const;
   };
   // The leaf for `path`, with `limits` written; `created` says whether it is
   // new or resting (its process is then the one whose exit ends the leaf)
@@ -158,7 +172,10 @@ class Cgroups {
   std::string unavailable_;
   bool has_kill_ = true;  // cgroup.kill exists (kernel 5.14)
   std::map<cgroupfs::Controller, LimitHome> limits_;
-  std::map<std::string, std::shared_ptr<Leaf>> leaves_;
+  std::unordered_map<std::string, std::shared_ptr<Leaf>> leaves_;
+  // The directories of the cgroup.procs files open_procs() opened, which
+  // SpawnOptions points into until close_procs().
+  mutable std::array<std::string, SpawnOptions::kMaxCgroups> procs_dirs_;
   std::vector<std::string> warnings_;
 };
 

@@ -3,6 +3,7 @@
 // knows nothing of pipes, files or the event loop.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "config/spec.hpp"
@@ -16,6 +17,10 @@ struct ChildStdio {
   int out = 1;
   int err = 2;
   std::string error;  // non-empty: the child cannot be started, and why
+  // otpd reads what the child writes through a pipe whose end it reports
+  // (see ChildStdioRouting::when_ended): that tells when the child exits,
+  // and the child needs no pidfd.
+  bool ends_at_exit = false;
 };
 
 class ChildStdioRouting {
@@ -26,6 +31,10 @@ class ChildStdioRouting {
   virtual ChildStdio prepare(const std::string& path, const config::ProcessSpec& spec) = 0;
   // Right after the spawn: the new child's pid, or 0 when it did not start.
   virtual void spawned(const std::string& path, int pid) = 0;
+  // `fn` is called, from the loop, with the pid of a child whose output
+  // pipe has ended: the child, and whatever it passed the pipe to, closed
+  // it, which is usually because it exited.
+  virtual void when_ended(std::function<void(int pid)> fn) = 0;
 };
 
 }  // namespace otpd::process

@@ -11,8 +11,10 @@
 namespace otpd::process {
 
 OsProcesses::OsProcesses(Reaper& reaper, SpawnOptions options, loop::ReadinessIo* readiness,
-                         ChildStdioRouting* stdio)
-    : reaper_(reaper), options_(options), readiness_(readiness), stdio_(stdio) {}
+                         ChildStdioRouting* stdio, DescriptorBudget* budget)
+    : reaper_(reaper), options_(options), readiness_(readiness), stdio_(stdio), budget_(budget) {
+  if (stdio_ != nullptr) stdio_->when_ended([&reaper](int pid) { reaper.look(pid); });
+}
 
 OsProcesses::~OsProcesses() = default;
 
@@ -52,11 +54,11 @@ supervise::SpawnResult OsProcesses::spawn_contained(const std::string& path,
     leaf.reset();
     owns_leaf = false;
   };
-  if (cgroups != nullptr && (cgroups->contains() || !spec.limits.empty())) {
+  if (cgroups != nullptr && (cgroups->contains() || !spec.limits->empty())) {
     std::string error;
-    leaf = cgroups->enter(path, spec.limits, owns_leaf, error);
+    leaf = cgroups->enter(path, *spec.limits, owns_leaf, error);
     if (leaf && !cgroups->open_procs(*leaf, options, error)) let_go();
-    if (!leaf && !spec.limits.empty()) return {0, error};
+    if (!leaf && !spec.limits->empty()) return {0, error};
     if (!leaf) {
       // A cgroupfs that went odd under otpd must not stop the tree: the
       // child runs as it would without cgroups.
@@ -65,10 +67,10 @@ supervise::SpawnResult OsProcesses::spawn_contained(const std::string& path,
       }
       options.die_with_parent = true;
     }
-  } else if (!spec.limits.empty()) {
-    return {0, Cgroups::no_cgroups_message(spec.limits, containment_.no_cgroups.empty()
-                                                            ? "cgroups are not set up"
-                                                            : containment_.no_cgroups)};
+  } else if (!spec.limits->empty()) {
+    return {0, Cgroups::no_cgroups_message(*spec.limits, containment_.no_cgroups.empty()
+                                                             ? "cgroups are not set up"
+                                                             : containment_.no_cgroups)};
   }
   // The process that made the leaf ends it: its exit is reported once
   // nothing of the leaf runs any more.
@@ -79,13 +81,13 @@ supervise::SpawnResult OsProcesses::spawn_contained(const std::string& path,
   }
   // A process that shares a leaf it did not make (a readiness probe beside
   // its child) has nothing of its own to leave behind there.
-  std::optional<std::string> leftovers_in;
+  Leftovers leftovers = Leftovers::nowhere;
   if (owns_leaf) {
-    leftovers_in = leaf->dir;  // empty for a cgroup v1 leaf: orphans, then
+    leftovers = leaf->tree != nullptr ? Leftovers::in_leaf : Leftovers::orphans;
   } else if (!leaf) {
-    leftovers_in = "";
+    leftovers = Leftovers::orphans;
   }
-  supervise::SpawnResult result = spawn_prepared(path, spec, options, on_exit, leftovers_in);
+  supervise::SpawnResult result = spawn_prepared(path, spec, options, on_exit, leftovers, leaf);
   Cgroups::close_procs(options);
   if (result.pid == 0) let_go();
   return result;
@@ -94,16 +96,17 @@ supervise::SpawnResult OsProcesses::spawn_contained(const std::string& path,
 supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
                                                    const config::ProcessSpec& spec,
                                                    SpawnOptions& options, ExitFn& on_exit,
-                                                   const std::optional<std::string>& leftovers_in) {
+                                                   Leftovers leftovers,
+                                                   const std::shared_ptr<Cgroups::Leaf>& leaf) {
   int write_end = -1;
-  const bool ready_fd = spec.ready.kind == config::Readiness::Kind::fd;
+  const bool ready_fd = spec.ready->kind == config::Readiness::Kind::fd;
   if (ready_fd) {
     if (readiness_ == nullptr) return {0, "readiness descriptors are not available"};
     std::string error;
     write_end = readiness_->open_ready_pipe(error);
     if (write_end < 0) return {0, error};
     options.passed_fd = place_low_fd(write_end);
-    options.passed_fd_target = spec.ready.fd;
+    options.passed_fd_target = spec.ready->fd;
   }
   ChildStdio stdio;
   if (stdio_ != nullptr) {
@@ -111,9 +114,13 @@ supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
     options.stdout_fd = stdio.out;
     options.stderr_fd = stdio.err;
   }
+  // A pidfd only for a child whose exit no pipe will tell.
   int pidfd = -1;
-  supervise::SpawnResult result = stdio.error.empty() ? spawn_process(spec, options, &pidfd)
-                                                      : supervise::SpawnResult{0, stdio.error};
+  DescriptorGrant pidfd_grant;
+  if (!stdio.ends_at_exit) pidfd_grant = DescriptorGrant::take(budget_);
+  supervise::SpawnResult result = stdio.error.empty()
+                                      ? spawn_process(spec, options, pidfd_grant ? &pidfd : nullptr)
+                                      : supervise::SpawnResult{0, stdio.error};
   if (stdio_ != nullptr) stdio_->spawned(path, result.pid);
   if (ready_fd) {
     // Only the child keeps a write end, so otpd sees end of file when it closes its own.
@@ -137,35 +144,30 @@ supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
       on_exit(std::move(status));
     };
   }
-  Reaper::InspectFn inspect;
-  if (leftovers_in) {
-    auto found = std::make_shared<supervise::ExitStatus>();
-    inspect = look_for_leftovers(result.pid, *leftovers_in, found);
-    on_exit = [found, on_exit = std::move(on_exit)](supervise::ExitStatus status) {
-      status.left_behind = std::move(found->left_behind);
-      status.left_unlisted = found->left_unlisted;
-      on_exit(std::move(status));
-    };
-  }
   // Before returning to the loop, so the exit cannot be taken for an orphan's.
-  reaper_.watch(result.pid, std::move(on_exit), /*kill_group=*/true, pidfd, std::move(inspect));
+  reaper_.watch(result.pid, std::move(on_exit), /*kill_group=*/true, pidfd,
+                pidfd >= 0 ? std::move(pidfd_grant) : DescriptorGrant{},
+                look_for_leftovers(leftovers, leaf), stdio.ends_at_exit);
   return result;
 }
 
 // Only after an exit with status 0: a program that daemonizes exits so,
 // and anything else that ends with processes left is a crash whose
 // leftovers are ended as ever, without a look that costs a scan of /proc.
-Reaper::InspectFn OsProcesses::look_for_leftovers(
-    int pid, const std::string& leaf_dir,
-    std::shared_ptr<supervise::ExitStatus> found) {
-  return [this, pid, leaf_dir, found](const supervise::ExitStatus& status) {
+Reaper::InspectFn OsProcesses::look_for_leftovers(Leftovers leftovers,
+                                                  const std::shared_ptr<Cgroups::Leaf>& leaf) {
+  if (leftovers == Leftovers::nowhere) return {};
+  // Small enough for std::function to hold without an allocation of its own.
+  if (leftovers == Leftovers::in_leaf) {
+    return [leaf](int pid, supervise::ExitStatus& status) {
+      if (!status.clean()) return;
+      status.left_behind = LeftBehind::in_cgroup(leaf->dir(), pid, status.left_unlisted);
+    };
+  }
+  return [this](int pid, supervise::ExitStatus& status) {
     if (!status.clean()) return;
-    if (!leaf_dir.empty()) {
-      found->left_behind = LeftBehind::in_cgroup(leaf_dir, pid, found->left_unlisted);
-    } else {
-      found->left_behind =
-          left_behind_.orphaned_by(pid, [this](pid_t p) { return reaper_.watches(p); });
-    }
+    status.left_behind =
+        left_behind_.orphaned_by(pid, [this](pid_t p) { return reaper_.watches(p); });
   };
 }
 
@@ -182,7 +184,7 @@ void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise
   }
   // Something it started is still there, in its process group or not.
   cgroups.kill(*leaf);
-  if (!drain_ || leaf->dir.empty()) {
+  if (!drain_ || leaf->tree == nullptr) {
     // cgroup v1 alone tells nothing when it is empty: the leaf goes now,
     // or (if its processes are still dying) at otpd's exit.
     cgroups.remove(*leaf);
@@ -191,7 +193,7 @@ void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise
     return;
   }
   drain_->wait(
-      leaf->dir, kLeafPatience,
+      leaf->dir(), kLeafPatience,
       [this, leaf, status = std::move(status), on_exit = std::move(on_exit)](bool emptied) {
         if (emptied) {
           rest_leaf(*leaf);
@@ -199,7 +201,7 @@ void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise
           if (containment_.warn) {
             containment_.warn("processes of " + leaf->path + " still run " +
                               std::to_string(kLeafPatience.count() / 1000) +
-                              "s after SIGKILL; its cgroup " + leaf->dir + " stays");
+                              "s after SIGKILL; its cgroup " + leaf->dir() + " stays");
           }
           containment_.cgroups->forget(*leaf);
         }
@@ -261,9 +263,9 @@ std::string OsProcesses::foreign_listener(int pid, const std::string& host, int 
   }
   const auto holder = holder_of(sockets);
   const std::string name = holder ? process_name(*holder) : std::string();
-  std::string answer = !holder ? std::string("a process otpd cannot see")
-                               : "pid " + std::to_string(*holder) +
-                                     (name.empty() ? "" : " (" + name + ")");
+  std::string answer =
+      !holder ? std::string("a process otpd cannot see")
+              : "pid " + std::to_string(*holder) + (name.empty() ? "" : " (" + name + ")");
   last_foreign_ = {pid, std::move(sockets), answer};
   return answer;
 }

@@ -11,6 +11,7 @@
 #include "process/cgroups.hpp"
 #include "process/child_records.hpp"
 #include "process/child_stdio.hpp"
+#include "process/descriptor_budget.hpp"
 #include "process/left_behind.hpp"
 #include "process/listeners.hpp"
 #include "process/reaper.hpp"
@@ -28,9 +29,12 @@ class CgroupDrain;
 class OsProcesses : public supervise::ProcessControl {
  public:
   // With `readiness`, `ready:` works; with `stdio`, each child's stdout and
-  // stderr are whatever it chooses, else otpd's own.
+  // stderr are whatever it chooses, else otpd's own. A child whose output
+  // pipe tells when it ends needs no pidfd; the pidfds of the others come
+  // out of `budget`.
   explicit OsProcesses(Reaper& reaper, SpawnOptions options = {},
-                       loop::ReadinessIo* readiness = nullptr, ChildStdioRouting* stdio = nullptr);
+                       loop::ReadinessIo* readiness = nullptr, ChildStdioRouting* stdio = nullptr,
+                       DescriptorBudget* budget = nullptr);
   ~OsProcesses() override;
 
   // What keeps children from outliving otpd (docs/spawning.md). With
@@ -79,14 +83,15 @@ class OsProcesses : public supervise::ProcessControl {
   using ExitFn = std::function<void(supervise::ExitStatus)>;
   supervise::SpawnResult spawn_contained(const std::string& path, const config::ProcessSpec& spec,
                                          SpawnOptions options, ExitFn on_exit);
-  // `leftovers_in`: where to look for what the process leaves when it
-  // exits: the cgroup v2 leaf it made, "" for otpd's orphans (without
-  // cgroups), nothing for a process in a leaf it shares.
+  // Where to look for what the process leaves when it exits: in the cgroup
+  // v2 leaf it made, among otpd's orphans (without cgroups, or with cgroup
+  // v1 alone), or nowhere (a process in a leaf it shares).
+  enum class Leftovers { nowhere, in_leaf, orphans };
   supervise::SpawnResult spawn_prepared(const std::string& path, const config::ProcessSpec& spec,
-                                        SpawnOptions& options, ExitFn& on_exit,
-                                        const std::optional<std::string>& leftovers_in);
-  Reaper::InspectFn look_for_leftovers(int pid, const std::string& leaf_dir,
-                                       std::shared_ptr<supervise::ExitStatus> found);
+                                        SpawnOptions& options, ExitFn& on_exit, Leftovers leftovers,
+                                        const std::shared_ptr<Cgroups::Leaf>& leaf);
+  Reaper::InspectFn look_for_leftovers(Leftovers leftovers,
+                                       const std::shared_ptr<Cgroups::Leaf>& leaf);
   void end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise::ExitStatus status,
                 ExitFn on_exit);
   void rest_leaf(Cgroups::Leaf& leaf);
@@ -96,6 +101,7 @@ class OsProcesses : public supervise::ProcessControl {
   SpawnOptions options_;
   loop::ReadinessIo* readiness_;
   ChildStdioRouting* stdio_;
+  DescriptorBudget* budget_;
   Containment containment_;
   bool die_with_otpd_ = false;
   std::unique_ptr<CgroupDrain> drain_;

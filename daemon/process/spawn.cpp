@@ -60,7 +60,7 @@ std::string shown_groups(const std::vector<unsigned>& groups) {
 std::string explain(const ChildFailure& failure, const std::string& program,
                     const config::ProcessSpec& spec, const SpawnOptions& opts) {
   const std::string& cwd = spec.cwd;
-  const config::Credentials& who = spec.credentials;
+  const config::Credentials& who = *spec.credentials;
   switch (failure.step) {
     case ChildStep::cgroup: {
       const char* dir = failure.index >= 0 && failure.index < opts.cgroup_count
@@ -121,7 +121,7 @@ std::string explain(const ChildFailure& failure, const std::string& program,
 // then `env` (ChildEnvironment lets later ones win).
 ChildEnvironment::Overrides environment_of(const config::ProcessSpec& spec) {
   ChildEnvironment::Overrides variables;
-  const config::Credentials& who = spec.credentials;
+  const config::Credentials& who = *spec.credentials;
   if (!who.login.empty()) {
     variables.emplace_back("HOME", who.home.empty() ? "/" : who.home);
     variables.emplace_back("USER", who.login);
@@ -185,7 +185,7 @@ supervise::SpawnResult spawn_process(const config::ProcessSpec& spec, const Spaw
   plan.limits = limits.data();
   plan.limit_count = static_cast<int>(limits.size());
 
-  const config::Credentials& who = spec.credentials;
+  const config::Credentials& who = *spec.credentials;
   std::vector<gid_t> groups;
   if (who.groups) {
     groups.assign(who.groups->begin(), who.groups->end());

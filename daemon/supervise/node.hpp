@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "config/spec.hpp"
 #include "supervise/event.hpp"
 #include "supervise/exit_status.hpp"
 #include "supervise/host.hpp"
@@ -75,9 +76,17 @@ class Node {
   virtual NodeKind node_kind() const = 0;
   // The OS process id, when the node is one and runs.
   virtual int pid() const { return 0; }
+  // A reload left the node's spec as it was, but at a new place, which
+  // `owner` keeps alive: a node that points into its spec moves over, so
+  // that the old configuration can be freed.
+  virtual void respec(const config::ChildSpec& spec, const std::shared_ptr<const void>& owner) {
+    (void)spec;
+    (void)owner;
+  }
   // How the node ended the last time stop() ended it ("killed by SIGTERM"),
-  // for its supervisor's record of its last exit.
-  const std::optional<ChildExit>& stopped_with() const { return stopped_with_; }
+  // taken by its supervisor for its record of the last exit; null when no
+  // stop ended it since.
+  std::unique_ptr<ChildExit> take_stopped_with() { return std::move(stopped_with_); }
 
   // Set by the parent: called from the event loop when the node ends on its
   // own while running.
@@ -98,8 +107,8 @@ class Node {
                      std::string killing);
 
   void record_stop(std::optional<ExitStatus> status, std::string text) {
-    stopped_with_ =
-        ChildExit{.kind = ChildExit::Kind::shutdown, .status = status, .text = std::move(text)};
+    stopped_with_ = std::make_unique<ChildExit>(
+        ChildExit{.kind = ChildExit::Kind::shutdown, .status = status, .text = std::move(text)});
   }
 
   Context& context_;
@@ -107,7 +116,7 @@ class Node {
 
  private:
   std::string path_;
-  std::optional<ChildExit> stopped_with_;
+  std::unique_ptr<ChildExit> stopped_with_;  // on the heap: a big tree has many nodes
 };
 
 }  // namespace otpd::supervise

@@ -33,21 +33,25 @@ std::string address_of(const config::Readiness& ready) {
 
 }  // namespace
 
-ProcessNode::ProcessNode(Context& context, std::string path, config::ProcessSpec spec,
+ProcessNode::ProcessNode(Context& context, std::string path, const config::ProcessSpec& spec,
                          config::Shutdown shutdown)
     : Node(context, std::move(path)),
-      spec_(std::move(spec)),
+      spec_(&spec),
       shutdown_(shutdown),
       self_(std::make_shared<ProcessNode*>(this)) {
-  if (spec_.ready.kind == Kind::exec) {
+  if (spec.ready->kind == Kind::exec) {
     // The probe runs like the child (directory, environment, and whatever
     // else the spec says about how to run it), without readiness of its own.
-    probe_spec_ = spec_;
-    probe_spec_.argv = spec_.ready.argv;
-    probe_spec_.via_shell = spec_.ready.via_shell;
-    probe_spec_.ready = {};
-    probe_spec_.watchdog.reset();
+    probe_spec_ = std::make_unique<config::ProcessSpec>(spec);
+    probe_spec_->argv = spec.ready->argv;
+    probe_spec_->via_shell = spec.ready->via_shell;
+    probe_spec_->ready = config::Readiness{};
+    probe_spec_->watchdog.reset();
   }
+}
+
+void ProcessNode::respec(const config::ChildSpec& spec, const std::shared_ptr<const void>&) {
+  spec_ = &spec.process();
 }
 
 ProcessNode::~ProcessNode() {
@@ -55,22 +59,21 @@ ProcessNode::~ProcessNode() {
   // The tree is stopped before it is destroyed; this only guards a process
   // that would otherwise outlive its supervisor.
   if (pid_ != 0) context_.processes.signal_group(pid_, SIGKILL);
-  if (probe_pid_ != 0) context_.processes.signal_group(probe_pid_, SIGKILL);
+  if (wait_ && wait_->probe_pid != 0) context_.processes.signal_group(wait_->probe_pid, SIGKILL);
+}
+
+const std::string& ProcessNode::notify_status() const {
+  static const std::string none;
+  return notified_ ? notified_->status : none;
 }
 
 void ProcessNode::start(Resume<std::string> done) {
-  notify_status_.clear();
-  main_pid_ = 0;
-  announced_stopping_ = false;
-  watchdog_failure_.clear();
-  start_failure_.clear();
-  probe_gap_ = spec_.ready.interval;
-  last_probe_.clear();
-  notify_messages_ = 0;
+  notified_.reset();
+  wait_.reset();
 
-  const config::ProcessSpec* launched = &spec_;
+  const config::ProcessSpec* launched = spec_;
   config::ProcessSpec with_socket;
-  if (spec_.ready.kind == Kind::notify) {
+  if (spec_->ready->kind == Kind::notify) {
     const std::string socket = context_.processes.notify_socket();
     if (socket.empty()) {
       context_.host.post([done = std::move(done)] {
@@ -79,74 +82,79 @@ void ProcessNode::start(Resume<std::string> done) {
       return;
     }
     // Last, so that they win over the spec's own.
-    with_socket = spec_;
+    with_socket = *spec_;
     with_socket.env.emplace_back("NOTIFY_SOCKET", socket);
-    if (spec_.watchdog) {
-      with_socket.env.emplace_back("WATCHDOG_USEC", std::to_string(spec_.watchdog->count() * 1000));
+    if (spec_->watchdog) {
+      with_socket.env.emplace_back("WATCHDOG_USEC",
+                                   std::to_string(spec_->watchdog->count() * 1000));
     }
     launched = &with_socket;
   }
 
   std::weak_ptr<ProcessNode*> token = self_;
-  // The pid is only known after spawn() returns, so the exit callback reads
-  // it from a cell filled in right after.
-  auto pid_cell = std::make_shared<int>(0);
+  // The exit callback names the start it belongs to, since the pid is only
+  // known after spawn() returns (and a number is smaller than a cell for it).
+  const std::uint32_t start = ++starts_;
   SpawnResult result =
-      context_.processes.spawn(path(), *launched, [token, pid_cell](ExitStatus status) {
-        if (auto self = token.lock(); self && *self) (*self)->exited(*pid_cell, status);
+      context_.processes.spawn(path(), *launched, [token, start](ExitStatus status) {
+        if (auto self = token.lock(); self && *self) (*self)->exited(start, status);
       });
-  *pid_cell = result.pid;
   pid_ = result.pid;
   if (pid_ == 0) {
     context_.host.post([done = std::move(done), error = std::move(result.error)] { done(error); });
     return;
   }
   emit({.kind = EventKind::started, .pid = pid_});
-  if (spec_.ready.kind == Kind::notify) {
+  if (spec_->ready->kind == Kind::notify) {
     // For the whole life of the process: STATUS= and WATCHDOG=1 come later.
-    notify_watch_ = context_.processes.watch_notify(
+    notified_ = std::make_unique<Notified>();
+    notified_->watch = context_.processes.watch_notify(
         pid_, [this](const std::string& datagram) { notified(datagram); });
   }
-  if (spec_.ready.kind == Kind::none) {
+  if (spec_->ready->kind == Kind::none) {
     context_.host.post([done = std::move(done)] { done(""); });
     return;
   }
   start_done_ = std::move(done);
+  wait_ = std::make_unique<Wait>();
+  wait_->probe_gap = spec_->ready->interval;
   await_readiness();
 }
 
 void ProcessNode::await_readiness() {
-  if (spec_.start_timeout) {
-    start_deadline_ = context_.host.now() + *spec_.start_timeout;
-    start_timer_ = context_.host.start_timer(*spec_.start_timeout, [this] {
-      fail_start(not_ready(config::format_duration(*spec_.start_timeout)));
+  if (spec_->start_timeout) {
+    wait_->deadline = context_.host.now() + *spec_->start_timeout;
+    wait_->start_timer = context_.host.start_timer(*spec_->start_timeout, [this] {
+      fail_start(not_ready(config::format_duration(*spec_->start_timeout)));
     });
   }
-  const config::Readiness& ready = spec_.ready;
+  const config::Readiness& ready = *spec_->ready;
   switch (ready.kind) {
     case Kind::none:
       break;
     case Kind::notify:
-      if (!notify_watch_) fail_start("otpd cannot receive sd_notify messages here");
+      if (!notified_->watch) fail_start("otpd cannot receive sd_notify messages here");
       break;
     case Kind::fd:
-      ready_fd_watch_ = context_.processes.watch_ready_fd(pid_, [this](bool ready) {
-        const std::string fd = std::to_string(spec_.ready.fd);
+      wait_->ready_fd_watch = context_.processes.watch_ready_fd(pid_, [this](bool ready) {
+        const std::string fd = std::to_string(spec_->ready->fd);
         if (ready) {
           became_ready("wrote a newline to fd " + fd);
         } else {
           fail_start("closed its readiness descriptor (fd " + fd + ") without writing a newline");
         }
       });
-      if (!ready_fd_watch_) fail_start("otpd cannot watch a readiness descriptor here");
+      if (wait_ && !wait_->ready_fd_watch) {
+        fail_start("otpd cannot watch a readiness descriptor here");
+      }
       break;
     case Kind::tcp:
     case Kind::exec:
       probe();
       break;
     case Kind::delay:
-      probe_timer_ = context_.host.start_timer(ready.delay, [this] {
-        became_ready("up for " + config::format_duration(spec_.ready.delay));
+      wait_->probe_timer = context_.host.start_timer(ready.delay, [this] {
+        became_ready("up for " + config::format_duration(spec_->ready->delay));
       });
       break;
   }
@@ -154,27 +162,28 @@ void ProcessNode::await_readiness() {
 
 void ProcessNode::probe() {
   if (!awaiting_ready()) return;
-  if (spec_.ready.kind == Kind::tcp) {
-    connect_watch_ = context_.processes.try_connect(
-        spec_.ready.host, spec_.ready.port, kProbeRunLimit, [this](bool accepted) {
+  if (spec_->ready->kind == Kind::tcp) {
+    wait_->connect_watch = context_.processes.try_connect(
+        spec_->ready->host, spec_->ready->port, kProbeRunLimit, [this](bool accepted) {
+          if (!awaiting_ready()) return;
           if (!accepted) {
-            last_probe_ = address_of(spec_.ready) + " refused or did not answer";
+            wait_->last_probe = address_of(*spec_->ready) + " refused or did not answer";
             probe_later();
             return;
           }
           // An earlier copy left running (a program that daemonizes) may
           // hold the port: its answer says nothing of this one.
           const std::string holder =
-              context_.processes.foreign_listener(pid_, spec_.ready.host, spec_.ready.port);
+              context_.processes.foreign_listener(pid_, spec_->ready->host, spec_->ready->port);
           if (holder.empty()) {
-            became_ready(address_of(spec_.ready) + " accepts connections");
+            became_ready(address_of(*spec_->ready) + " accepts connections");
             return;
           }
-          last_probe_ = address_of(spec_.ready) + " answered, but its listener is " + holder +
-                        "'s, not this child's";
+          wait_->last_probe = address_of(*spec_->ready) + " answered, but its listener is " +
+                              holder + "'s, not this child's";
           probe_later();
         });
-    if (!connect_watch_) fail_start("otpd cannot make TCP connections here");
+    if (wait_ && !wait_->connect_watch) fail_start("otpd cannot make TCP connections here");
     return;
   }
   std::weak_ptr<ProcessNode*> token = self_;
@@ -182,7 +191,7 @@ void ProcessNode::probe() {
   // The probe is a copy of the child's spec: its output goes where the
   // child's does, under the child's path, with the probe's pid.
   SpawnResult result =
-      context_.processes.spawn(path(), probe_spec_, [token, pid_cell](ExitStatus status) {
+      context_.processes.spawn(path(), *probe_spec_, [token, pid_cell](ExitStatus status) {
         if (auto self = token.lock(); self && *self) (*self)->probe_exited(*pid_cell, status);
       });
   *pid_cell = result.pid;
@@ -190,23 +199,29 @@ void ProcessNode::probe() {
     fail_start("cannot run the readiness probe: " + result.error);
     return;
   }
-  probe_pid_ = result.pid;
-  probe_kill_timer_ = context_.host.start_timer(kProbeRunLimit, [this] {
-    if (probe_pid_ != 0) context_.processes.signal_group(probe_pid_, SIGKILL);
+  if (!wait_) return;  // the spawn's failure of the probe ended the wait
+  wait_->probe_pid = result.pid;
+  wait_->probe_kill_timer = context_.host.start_timer(kProbeRunLimit, [this] {
+    if (wait_ && wait_->probe_pid != 0) {
+      context_.processes.signal_group(wait_->probe_pid, SIGKILL);
+    }
   });
 }
 
 void ProcessNode::probe_exited(int pid, ExitStatus status) {
-  if (pid != probe_pid_ || pid == 0) return;  // a probe abandoned earlier
-  probe_pid_ = 0;
-  probe_kill_timer_.reset();
+  // A probe abandoned earlier.
+  if (!wait_ || pid != wait_->probe_pid || pid == 0) return;
+  wait_->probe_pid = 0;
+  wait_->probe_kill_timer.reset();
   const std::string command =
       "'" +
-      joined(spec_.ready.via_shell ? std::vector{spec_.ready.argv.back()} : spec_.ready.argv) + "'";
+      joined(spec_->ready->via_shell ? std::vector{spec_->ready->argv.back()}
+                                     : spec_->ready->argv) +
+      "'";
   if (!status.signaled && status.code == 0) {
     became_ready(command + " succeeded");
   } else {
-    last_probe_ = command + " " + describe(status);
+    wait_->last_probe = command + " " + describe(status);
     probe_later();
   }
 }
@@ -216,46 +231,50 @@ void ProcessNode::probe_exited(int pid, ExitStatus status) {
 // a database in recovery is not asked ten times a second.
 void ProcessNode::probe_later() {
   if (!awaiting_ready()) return;
-  const Duration gap = probe_gap_;
-  const Duration most = std::max(spec_.ready.interval, spec_.ready.max_interval);
-  probe_gap_ = std::min(gap * 2, most);
-  probe_timer_ = context_.host.start_timer(gap, [this] { probe(); });
+  const Duration gap = wait_->probe_gap;
+  const Duration most = std::max(spec_->ready->interval, spec_->ready->max_interval);
+  wait_->probe_gap = std::min(gap * 2, most);
+  wait_->probe_timer = context_.host.start_timer(gap, [this] { probe(); });
 }
 
 // "not ready after 3s: no READY=1 arrived (...)": what the wait saw, so
 // that the operator need not guess.
 std::string ProcessNode::not_ready(const std::string& when) const {
   std::string text = "not ready after " + when;
-  if (spec_.ready.kind == Kind::notify) {
+  if (spec_->ready->kind == Kind::notify) {
+    const int messages = notified_ ? notified_->messages : 0;
     text += ": no READY=1 arrived (";
-    text += notify_messages_ == 0 ? std::string("no sd_notify message at all")
-                                  : std::to_string(notify_messages_) + " other sd_notify message" +
-                                        (notify_messages_ == 1 ? " did" : "s did");
-    text += "); " + notify_advice(program_name(spec_));
-  } else if (!last_probe_.empty()) {
-    text += ": " + last_probe_;
+    text += messages == 0 ? std::string("no sd_notify message at all")
+                          : std::to_string(messages) + " other sd_notify message" +
+                                (messages == 1 ? " did" : "s did");
+    text += "); " + notify_advice(program_name(*spec_));
+  } else if (wait_ && !wait_->last_probe.empty()) {
+    text += ": " + wait_->last_probe;
   }
   return text;
 }
 
-// Ends every way of waiting for readiness; the notify watch stays.
+// Ends every way of waiting for readiness (the notify watch stays); a
+// failure being reported is kept.
 void ProcessNode::end_wait() {
-  start_timer_.reset();
-  probe_timer_.reset();
-  probe_kill_timer_.reset();
-  ready_fd_watch_.reset();
-  connect_watch_.reset();
-  if (probe_pid_ != 0) {
-    context_.processes.signal_group(probe_pid_, SIGKILL);
-    probe_pid_ = 0;  // its exit is ignored
+  if (!wait_) return;
+  if (wait_->probe_pid != 0) {
+    context_.processes.signal_group(wait_->probe_pid, SIGKILL);  // its exit is ignored
   }
+  if (wait_->failure.empty()) {
+    wait_.reset();
+    return;
+  }
+  std::string failure = std::move(wait_->failure);
+  wait_ = std::make_unique<Wait>();
+  wait_->failure = std::move(failure);
 }
 
 void ProcessNode::became_ready(std::string how) {
   if (!awaiting_ready() || pid_ == 0) return;
   end_wait();
   emit({.kind = EventKind::ready, .pid = pid_, .reason = std::move(how)});
-  if (spec_.watchdog) arm_watchdog();
+  if (spec_->watchdog) arm_watchdog();
   context_.host.post([done = std::exchange(start_done_, nullptr)] { done(""); });
 }
 
@@ -264,8 +283,9 @@ void ProcessNode::became_ready(std::string how) {
 void ProcessNode::fail_start(std::string why) {
   if (!awaiting_ready() || pid_ == 0) return;
   end_wait();
-  start_failure_ = std::move(why);
-  emit({.kind = EventKind::stopping, .pid = pid_, .reason = start_failure_ + ", sending SIGKILL"});
+  wait_ = std::make_unique<Wait>();
+  wait_->failure = std::move(why);
+  emit({.kind = EventKind::stopping, .pid = pid_, .reason = wait_->failure + ", sending SIGKILL"});
   context_.processes.signal_group(pid_, SIGKILL);
 }
 
@@ -278,45 +298,48 @@ void ProcessNode::abort_start(const std::string& why) {
 
 void ProcessNode::notified(const std::string& datagram) {
   if (pid_ == 0) return;
+  if (!notified_) return;
   const NotifyMessage message = parse_notify(datagram);
-  ++notify_messages_;
-  if (message.main_pid != 0) main_pid_ = message.main_pid;
-  if (message.status) notify_status_ = *message.status;
-  if (message.stopping) announced_stopping_ = true;
-  if (message.extend_timeout && awaiting_ready() && start_timer_) {
+  Notified& notified = *notified_;
+  ++notified.messages;
+  if (message.main_pid != 0) notified.main_pid = message.main_pid;
+  if (message.status) notified.status = *message.status;
+  if (message.stopping) notified.announced_stopping = true;
+  if (message.extend_timeout && awaiting_ready() && wait_ && wait_->start_timer) {
     // As systemd does: the start may now take until `extend` from now, if
     // that is later than the deadline so far.
     const TimePoint wanted = context_.host.now() + *message.extend_timeout;
-    if (wanted > start_deadline_) {
-      start_deadline_ = wanted;
-      start_timer_ = context_.host.start_timer(*message.extend_timeout, [this] {
-        fail_start(not_ready(config::format_duration(*spec_.start_timeout) +
+    if (wanted > wait_->deadline) {
+      wait_->deadline = wanted;
+      wait_->start_timer = context_.host.start_timer(*message.extend_timeout, [this] {
+        fail_start(not_ready(config::format_duration(*spec_->start_timeout) +
                              " and the extensions it asked for"));
       });
     }
   }
   if (message.ready) became_ready("READY=1");
-  if (!spec_.watchdog || !start_failure_.empty()) return;
+  if (!spec_->watchdog || (wait_ && !wait_->failure.empty()) || !notified_) return;
   if (message.watchdog_trigger) {
     watchdog_failed("watchdog triggered by the child (WATCHDOG=trigger)");
-  } else if (message.watchdog && watchdog_timer_) {
+  } else if (message.watchdog && notified_->watchdog_timer) {
     arm_watchdog();
   }
 }
 
 void ProcessNode::arm_watchdog() {
-  watchdog_timer_ = context_.host.start_timer(*spec_.watchdog, [this] {
+  if (!notified_) return;
+  notified_->watchdog_timer = context_.host.start_timer(*spec_->watchdog, [this] {
     watchdog_failed("watchdog timeout (no WATCHDOG=1 for " +
-                    config::format_duration(*spec_.watchdog) + ")");
+                    config::format_duration(*spec_->watchdog) + ")");
   });
 }
 
 // SIGABRT, so that the hung program can leave a core dump, then SIGKILL
 // after its shutdown timeout; the exit is then a crash.
 void ProcessNode::watchdog_failed(std::string why) {
-  if (pid_ == 0 || stopping_ || !watchdog_failure_.empty()) return;
-  watchdog_timer_.reset();
-  watchdog_failure_ = std::move(why);
+  if (pid_ == 0 || stopping_ || !notified_ || !notified_->watchdog_failure.empty()) return;
+  notified_->watchdog_timer.reset();
+  notified_->watchdog_failure = std::move(why);
   if (shutdown_.kind == config::Shutdown::Kind::brutal_kill) {
     kill();
     return;
@@ -336,7 +359,7 @@ void ProcessNode::stop(std::string why, Resume<Done> done) {
   stop_waiters_.push_back(std::move(done));
   if (stopping_) return;
   stopping_ = true;
-  watchdog_timer_.reset();
+  if (notified_) notified_->watchdog_timer.reset();
   emit({.kind = EventKind::stopping, .pid = pid_, .reason = std::move(why)});
   escalate_stop(
       shutdown_, [this] { send_stop_signal(); }, "sending SIGKILL");
@@ -345,10 +368,10 @@ void ProcessNode::stop(std::string why, Resume<Done> done) {
 // With kill_mode process the rest of the group is left to the main process;
 // whatever of it remains is killed once the main process has been reaped.
 void ProcessNode::send_stop_signal() {
-  if (spec_.kill_mode == config::KillMode::process) {
-    context_.processes.signal_process(pid_, spec_.stop_signal);
+  if (spec_->kill_mode == config::KillMode::process) {
+    context_.processes.signal_process(pid_, spec_->stop_signal);
   } else {
-    context_.processes.signal_group(pid_, spec_.stop_signal);
+    context_.processes.signal_group(pid_, spec_->stop_signal);
   }
 }
 
@@ -356,24 +379,29 @@ void ProcessNode::kill() {
   if (pid_ != 0) context_.processes.signal_group(pid_, SIGKILL);
 }
 
-void ProcessNode::exited(int pid, ExitStatus status) {
-  if (pid != pid_ || pid == 0) return;
+void ProcessNode::exited(std::uint32_t start, ExitStatus status) {
+  if (start != starts_ || pid_ == 0) return;
+  const int pid = pid_;
   pid_ = 0;
   kill_timer_.reset();
-  watchdog_timer_.reset();
-  notify_watch_.reset();
+  // What a notify child said stays for the exit's report; its watch ends.
+  if (notified_) {
+    notified_->watchdog_timer.reset();
+    notified_->watch.reset();
+  }
   end_wait();
+  const std::string failure = wait_ ? std::move(wait_->failure) : std::string();
+  wait_.reset();
 
   if (start_done_) {
     // Died while its start waited for readiness: the start failed, and the
     // exit is not reported again as a crash.
-    std::string error = start_failure_.empty()
-                            ? "exited before it was ready (" + describe(status) + ")"
-                            : start_failure_;
-    if (start_failure_.empty() && !stopping_ && status.clean() && !status.left_behind.empty()) {
-      error += "; " + daemonize_advice(program_name(spec_));
+    std::string error =
+        failure.empty() ? "exited before it was ready (" + describe(status) + ")" : failure;
+    if (failure.empty() && !stopping_ && status.clean() && !status.left_behind.empty()) {
+      error += "; " + daemonize_advice(program_name(*spec_));
     }
-    emit({.kind = stopping_ || !start_failure_.empty() ? EventKind::stopped : EventKind::exited,
+    emit({.kind = stopping_ || !failure.empty() ? EventKind::stopped : EventKind::exited,
           .pid = pid,
           .status = status,
           .reason = describe(status)});
@@ -396,12 +424,12 @@ void ProcessNode::exited(int pid, ExitStatus status) {
   }
   ChildExit reason = reason_for(status);
   if (status.clean() && !status.left_behind.empty()) {
-    reason.text += "; " + daemonize_advice(program_name(spec_));
+    reason.text += "; " + daemonize_advice(program_name(*spec_));
   }
-  if (!watchdog_failure_.empty()) {
+  if (notified_ && !notified_->watchdog_failure.empty()) {
     reason.kind = ChildExit::Kind::abnormal;
-    reason.text = watchdog_failure_ + ", " + reason.text;
-  } else if (announced_stopping_) {
+    reason.text = notified_->watchdog_failure + ", " + reason.text;
+  } else if (notified_ && notified_->announced_stopping) {
     reason.text += " (after announcing STOPPING=1)";
   }
   emit({.kind = EventKind::exited, .pid = pid, .status = status, .reason = reason.text});
@@ -409,7 +437,7 @@ void ProcessNode::exited(int pid, ExitStatus status) {
 }
 
 ChildExit ProcessNode::reason_for(const ExitStatus& status) const {
-  const auto& listed = status.signaled ? spec_.normal_exit_signals : spec_.normal_exit_codes;
+  const auto& listed = status.signaled ? spec_->normal_exit_signals : spec_->normal_exit_codes;
   const bool normal = (!status.signaled && status.code == 0) ||
                       std::find(listed.begin(), listed.end(), status.code) != listed.end();
   return {normal ? ChildExit::Kind::normal : ChildExit::Kind::abnormal, status, describe(status)};

@@ -4,6 +4,7 @@
 // (docs/supervision.md, "Readiness"); with `watchdog:` it must keep pinging.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -14,7 +15,9 @@ namespace otpd::supervise {
 
 class ProcessNode final : public Node {
  public:
-  ProcessNode(Context& context, std::string path, config::ProcessSpec spec,
+  // `spec` is not copied: it must outlive the node, or be replaced through
+  // respec() (the supervisor's spec holds it).
+  ProcessNode(Context& context, std::string path, const config::ProcessSpec& spec,
               config::Shutdown shutdown);
   ~ProcessNode() override;
 
@@ -26,15 +29,42 @@ class ProcessNode final : public Node {
   NodeKind node_kind() const override { return NodeKind::process; }
   int pid() const override { return pid_; }
 
-  const config::ProcessSpec& spec() const { return spec_; }
+  const config::ProcessSpec& spec() const { return *spec_; }
+  void respec(const config::ChildSpec& spec, const std::shared_ptr<const void>& owner) override;
   // What the running process said through sd_notify.
-  const std::string& notify_status() const { return notify_status_; }
-  int main_pid() const { return main_pid_; }
-  bool announced_stopping() const { return announced_stopping_; }
+  const std::string& notify_status() const;
+  int main_pid() const { return notified_ ? notified_->main_pid : 0; }
+  bool announced_stopping() const { return notified_ && notified_->announced_stopping; }
 
  private:
+  // A start that waits for readiness (a child with `ready:`), from the
+  // spawn until the process is ready or gone. Most children of a big tree
+  // have no `ready:`, so this is on the heap, and only while it lasts.
+  struct Wait {
+    std::string failure;  // set once a failed start is killing the process
+    TimePoint deadline{};
+    std::unique_ptr<TimerHandle> start_timer;
+    std::unique_ptr<TimerHandle> probe_timer;
+    std::unique_ptr<TimerHandle> probe_kill_timer;
+    std::unique_ptr<Watch> ready_fd_watch;
+    std::unique_ptr<Watch> connect_watch;
+    int probe_pid = 0;
+    Duration probe_gap{0};   // the wait before the next probe, which grows
+    std::string last_probe;  // how the last probe failed, for the timeout's message
+  };
+  // What a child with `ready: notify` says while it runs, and its watchdog.
+  struct Notified {
+    std::unique_ptr<Watch> watch;
+    std::unique_ptr<TimerHandle> watchdog_timer;
+    std::string watchdog_failure;  // set once the watchdog is killing the process
+    std::string status;
+    int main_pid = 0;
+    int messages = 0;  // sd_notify datagrams since the start
+    bool announced_stopping = false;
+  };
+
   void send_stop_signal();
-  bool awaiting_ready() const { return start_done_ && start_failure_.empty(); }
+  bool awaiting_ready() const { return start_done_ && wait_ && wait_->failure.empty(); }
   void await_readiness();
   void became_ready(std::string how);
   void fail_start(std::string why);
@@ -46,38 +76,23 @@ class ProcessNode final : public Node {
   void notified(const std::string& datagram);
   void arm_watchdog();
   void watchdog_failed(std::string why);
-  void exited(int pid, ExitStatus status);
+  void exited(std::uint32_t start, ExitStatus status);
   ChildExit reason_for(const ExitStatus& status) const;
 
-  config::ProcessSpec spec_;
-  config::ProcessSpec probe_spec_;  // ready: exec, the probe to run
+  const config::ProcessSpec* spec_;
+  std::unique_ptr<config::ProcessSpec> probe_spec_;  // ready: exec, the probe to run
   config::Shutdown shutdown_;
   int pid_ = 0;
+  std::uint32_t starts_ = 0;  // spawns so far: which one an exit belongs to
   bool stopping_ = false;
   std::vector<Resume<Done>> stop_waiters_;
 
   // Waiting for readiness: start()'s `done`, until the process is ready or
   // its start has failed.
   Resume<std::string> start_done_;
-  std::string start_failure_;  // set once a failed start is killing the process
-  TimePoint start_deadline_{};
-  std::unique_ptr<TimerHandle> start_timer_;
-  std::unique_ptr<TimerHandle> probe_timer_;
-  std::unique_ptr<TimerHandle> probe_kill_timer_;
-  std::unique_ptr<Watch> ready_fd_watch_;
-  std::unique_ptr<Watch> connect_watch_;
-  int probe_pid_ = 0;
-  Duration probe_gap_{0};    // the wait before the next probe, which grows
-  std::string last_probe_;   // how the last probe failed, for the timeout's message
-  int notify_messages_ = 0;  // sd_notify datagrams since the start
-
-  // While it runs.
-  std::unique_ptr<Watch> notify_watch_;
-  std::unique_ptr<TimerHandle> watchdog_timer_;
-  std::string watchdog_failure_;  // set once the watchdog is killing the process
-  std::string notify_status_;
-  int main_pid_ = 0;
-  bool announced_stopping_ = false;
+  std::unique_ptr<Wait> wait_;
+  // With `ready: notify`, from the spawn on.
+  std::unique_ptr<Notified> notified_;
 
   // Exit callbacks outlive nothing: they check this token before touching
   // the node.

@@ -1,36 +1,33 @@
 #include "supervise/status_summary.hpp"
 
-#include <map>
-
 namespace otpd::supervise {
 namespace {
 
-struct Counts {
-  int processes = 0;
-  int workers = 0;
-};
-
-void count_children(const NodeStatus& node, std::map<std::string, int>& states, Counts& counts) {
+void count_children(const NodeStatus& node, Census& census) {
   for (const NodeStatus& child : node.children) {
     if (child.is_supervisor) {
-      count_children(child, states, counts);
+      count_children(child, census);
       continue;
     }
-    ++(child.worker_kind.empty() ? counts.processes : counts.workers);
-    ++states[child.held ? "held" : child.state];
+    ++(child.worker_kind.empty() ? census.processes : census.workers);
+    ++census.states[child.held ? "held" : child.state];
   }
 }
 
 }  // namespace
 
-std::string summarize(const NodeStatus& root) {
-  std::map<std::string, int> states;
-  Counts counts;
-  count_children(root, states, counts);
+Census census_of(const NodeStatus& root) {
+  Census census;
+  count_children(root, census);
+  return census;
+}
+
+std::string summarize(const Census& census) {
+  std::map<std::string, int> states = census.states;
   std::string line =
-      std::to_string(counts.processes) + (counts.processes == 1 ? " process" : " processes");
-  if (counts.workers > 0) {
-    line += ", " + std::to_string(counts.workers) + (counts.workers == 1 ? " worker" : " workers");
+      std::to_string(census.processes) + (census.processes == 1 ? " process" : " processes");
+  if (census.workers > 0) {
+    line += ", " + std::to_string(census.workers) + (census.workers == 1 ? " worker" : " workers");
   }
   // Running first: it is the state an operator hopes to see.
   std::string parts;
@@ -43,6 +40,10 @@ std::string summarize(const NodeStatus& root) {
   }
   for (const auto& [state, count] : states) add(state, count);
   return line + parts;
+}
+
+std::string summarize(const NodeStatus& root) {
+  return summarize(census_of(root));
 }
 
 }  // namespace otpd::supervise

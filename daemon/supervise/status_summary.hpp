@@ -3,12 +3,23 @@
 // running" with in-process workers): what `systemctl status` shows.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "supervise/status.hpp"
 
 namespace otpd::supervise {
 
+// How many processes and workers a tree has, and how many are in each state
+// ("held" for those an operator stopped).
+struct Census {
+  int processes = 0;
+  int workers = 0;
+  std::map<std::string, int> states;
+};
+
+Census census_of(const NodeStatus& root);
+std::string summarize(const Census& census);
 std::string summarize(const NodeStatus& root);
 
 }  // namespace otpd::supervise

@@ -35,9 +35,13 @@ using runtime::RestartDecision;
 
 namespace {
 
-std::unique_ptr<Node> make_node(Context& context, std::string path, const config::ChildSpec& spec) {
+// `owner` keeps `spec` alive: a nested supervisor shares it.
+std::unique_ptr<Node> make_node(Context& context, std::string path, const config::ChildSpec& spec,
+                                const std::shared_ptr<const void>& owner) {
   if (spec.is_supervisor()) {
-    return std::make_unique<Supervisor>(context, std::move(path), spec.supervisor(), spec.shutdown);
+    return std::make_unique<Supervisor>(
+        context, std::move(path),
+        std::shared_ptr<const config::SupervisorSpec>(owner, &spec.supervisor()), spec.shutdown);
   }
   if (spec.is_worker()) {
     return std::make_unique<WorkerNode>(context, std::move(path), spec.worker(), spec.shutdown);
@@ -51,12 +55,13 @@ std::string quoted(const std::string& name) {
 
 }  // namespace
 
-Supervisor::Supervisor(Context& context, std::string path, config::SupervisorSpec spec,
+Supervisor::Supervisor(Context& context, std::string path,
+                       std::shared_ptr<const config::SupervisorSpec> spec,
                        config::Shutdown shutdown)
     : Node(context, std::move(path)),
       spec_(std::move(spec)),
       shutdown_(shutdown),
-      window_(spec_.intensity, spec_.period),
+      window_(spec_->intensity, spec_->period),
       alive_(std::make_shared<Supervisor*>(this)) {}
 
 Supervisor::~Supervisor() {
@@ -69,7 +74,7 @@ std::vector<Supervisor::ChildView> Supervisor::children() const {
   std::vector<ChildView> views;
   views.reserve(children_.size());
   for (const auto& c : children_) {
-    views.push_back({*c->spec, *c->node, c->state, c->restarts, c->started_at, c->last_exit,
+    views.push_back({*c->spec, *c->node, c->state, c->restarts, c->started_at, c->last_exit.get(),
                      !held_.empty() && held_.contains(c->spec->name), c->exited_at, c->restart_at});
   }
   return views;
@@ -86,19 +91,21 @@ void Supervisor::build_children() {
   children_.clear();
   by_id_.clear();
   std::erase_if(held_, [&](const std::string& name) {
-    return std::none_of(spec_.children.begin(), spec_.children.end(),
+    return std::none_of(spec_->children.begin(), spec_->children.end(),
                         [&](const auto& c) { return c.name == name; });
   });
-  for (const auto& spec : spec_.children) children_.push_back(make_child(spec));
+  children_.reserve(spec_->children.size());
+  for (const auto& spec : spec_->children) children_.push_back(make_child(spec, spec_));
   window_.clear();
   clear_mailbox();
 }
 
-std::unique_ptr<Supervisor::Child> Supervisor::make_child(const config::ChildSpec& spec) {
+std::unique_ptr<Supervisor::Child> Supervisor::make_child(
+    const config::ChildSpec& spec, const std::shared_ptr<const void>& owner) {
   auto child = std::make_unique<Child>();
   child->id = next_child_id_++;
   child->spec = &spec;
-  child->node = make_node(context_, child_path(spec), spec);
+  child->node = make_node(context_, child_path(spec), spec, owner);
   child->node->on_exit = [this, id = child->id](ChildExit reason) {
     child_exited(id, std::move(reason));
   };
@@ -108,10 +115,27 @@ std::unique_ptr<Supervisor::Child> Supervisor::make_child(const config::ChildSpe
 
 // A stopped supervisor has no job that could hold pointers into its spec:
 // the new one replaces it at once, children and all.
-void Supervisor::take_spec(config::SupervisorSpec next) {
+void Supervisor::take_spec(std::shared_ptr<const config::SupervisorSpec> next) {
   spec_ = std::move(next);
-  window_.reconfigure(spec_.intensity, spec_.period);
+  window_.reconfigure(spec_->intensity, spec_->period);
   build_children();
+}
+
+void Supervisor::respec(const config::ChildSpec& spec, const std::shared_ptr<const void>& owner) {
+  const auto next = std::shared_ptr<const config::SupervisorSpec>(owner, &spec.supervisor());
+  if (next.get() == spec_.get()) return;
+  // Equal specs: the same children under the same names.
+  for (auto& c : children_) {
+    if (c->own_spec) continue;
+    const auto found =
+        std::find_if(next->children.begin(), next->children.end(),
+                     [&](const config::ChildSpec& s) { return s.name == c->spec->name; });
+    if (found == next->children.end()) continue;
+    c->spec = &*found;
+    c->node->respec(*found, next);
+  }
+  if (pending_spec_ == spec_) pending_spec_ = next;
+  spec_ = next;
 }
 
 Supervisor::Child* Supervisor::find(std::uint64_t id) {
@@ -145,10 +169,7 @@ void Supervisor::start(Resume<std::string> done) {
   assert(phase_ == Phase::stopped && !busy_);
   stop_requested_ = false;
   clear_mailbox();  // may leave a reload's spec in pending_spec_
-  if (pending_spec_) {
-    take_spec(std::move(*pending_spec_));
-    pending_spec_.reset();
-  }
+  if (pending_spec_) take_spec(std::exchange(pending_spec_, nullptr));
   build_children();
   phase_ = Phase::starting;
   busy_ = true;
@@ -190,7 +211,7 @@ void Supervisor::child_exited(std::uint64_t id, ChildExit reason) {
   Child* child = find(id);
   if (child == nullptr) return;
   child->state = ChildState::exited;
-  child->last_exit = reason;
+  child->last_exit = std::make_unique<ChildExit>(reason);
   child->exited_at = context_.host.now();
   mailbox_.push_back({.kind = Message::Kind::exit,
                       .child_id = id,
@@ -212,7 +233,7 @@ void Supervisor::restart_child(const std::string& name, Resume<std::string> done
 }
 
 std::string Supervisor::refuse_unless_dynamic() const {
-  if (!spec_.dynamic) {
+  if (!spec_->dynamic) {
     return "'" + path() +
            "' is not a dynamic supervisor (only a child with 'worker: {kind: "
            "dynamic_supervisor}' takes children at run time)";
@@ -242,8 +263,8 @@ void Supervisor::terminate_child(const std::string& name, Resume<std::string> do
   request(Message::Kind::terminate, name, std::move(done));
 }
 
-void Supervisor::reload(config::SupervisorSpec next, config::Shutdown shutdown,
-                        Resume<ReloadFailures> done) {
+void Supervisor::reload(std::shared_ptr<const config::SupervisorSpec> next,
+                        config::Shutdown shutdown, Resume<ReloadFailures> done) {
   if ((phase_ == Phase::stopped && !busy_) || phase_ == Phase::stopping || stop_requested_) {
     shutdown_ = shutdown;
     if (phase_ == Phase::stopped && !busy_) {
@@ -256,7 +277,7 @@ void Supervisor::reload(config::SupervisorSpec next, config::Shutdown shutdown,
   }
   mailbox_.push_back({.kind = Message::Kind::reload,
                       .child_id = 0,
-                      .next = std::make_shared<const config::SupervisorSpec>(std::move(next)),
+                      .next = std::move(next),
                       .next_shutdown = shutdown,
                       .reloaded = std::move(done)});
   work_if_idle();
@@ -291,7 +312,7 @@ void Supervisor::clear_mailbox() {
   for (auto& message : mailbox_) {
     // A reload that never ran still takes effect: at the next start.
     if (message.kind == Message::Kind::reload) {
-      pending_spec_ = *message.next;
+      pending_spec_ = message.next;
       shutdown_ = message.next_shutdown;
       context_.host.post([done = std::move(message.reloaded)] { done({}); });
       continue;
@@ -383,7 +404,7 @@ Job Supervisor::run_work() {
       }
       case Message::Kind::reload: {
         shutdown_ = message.next_shutdown;
-        ReloadFailures failures = co_await apply_reload(*message.next);
+        ReloadFailures failures = co_await apply_reload(message.next);
         context_.host.post(
             [done = std::move(message.reloaded), failures = std::move(failures)]() mutable {
               done(std::move(failures));
@@ -456,8 +477,8 @@ Step<void> Supervisor::stop_child(Child& child, std::string why) {
   child.state = ChildState::stopped;
   // What `otpctl status` shows as the last exit: this stop and why it was
   // made, not an older crash.
-  if (const auto& ended = child.node->stopped_with()) {
-    child.last_exit = *ended;
+  if (auto ended = child.node->take_stopped_with()) {
+    child.last_exit = std::move(ended);
     child.last_exit->stopped_for = why;
   }
 }
@@ -484,7 +505,7 @@ std::vector<ChildFacts> facts_of(const Children& children) {
 }
 
 Step<void> Supervisor::handle_exit(Child& child, ChildExit reason) {
-  const RestartDecision decision = decide_exit(spec_.strategy, facts_of(children_), child.id,
+  const RestartDecision decision = decide_exit(spec_->strategy, facts_of(children_), child.id,
                                                reason.kind, window_, context_.host.now());
   const bool significant = child.spec->significant;
   const bool transient = child.spec->restart == config::RestartType::transient;
@@ -527,12 +548,12 @@ Step<std::string> Supervisor::handle_add(const config::ChildSpec& spec) {
   if (find(spec.name) != nullptr) {
     co_return "supervisor " + path() + " already has a child " + quoted(spec.name);
   }
-  if (spec_.max_children && static_cast<int>(children_.size()) >= *spec_.max_children) {
+  if (spec_->max_children && static_cast<int>(children_.size()) >= *spec_->max_children) {
     co_return "supervisor " + path() + " already has max_children (" +
-        std::to_string(*spec_.max_children) + ") children";
+        std::to_string(*spec_->max_children) + ") children";
   }
-  auto owned = std::make_unique<const config::ChildSpec>(spec);
-  std::unique_ptr<Child> child = make_child(*owned);
+  auto owned = std::make_shared<const config::ChildSpec>(spec);
+  std::unique_ptr<Child> child = make_child(*owned, owned);
   child->own_spec = std::move(owned);
   Child& added = *child;
   children_.push_back(std::move(child));
@@ -552,13 +573,13 @@ Step<void> Supervisor::handle_terminate(Child& child) {
 // is to be restarted: the same whatever the exit.
 Step<void> Supervisor::restart(Child& failed, std::string why) {
   const RestartDecision decision =
-      decide_retry(spec_.strategy, facts_of(children_), failed.id, window_, context_.host.now());
+      decide_retry(spec_->strategy, facts_of(children_), failed.id, window_, context_.host.now());
   ++failed.restarts;
   window_.add(context_.host.now());
   if (decision.action == RestartDecision::Action::give_up) {
     emit({.kind = EventKind::intensity_exceeded,
-          .reason = "more than " + std::to_string(spec_.intensity) + " restarts in " +
-                    config::format_duration(spec_.period) + " (last: " + why + ")"});
+          .reason = "more than " + std::to_string(spec_->intensity) + " restarts in " +
+                    config::format_duration(spec_->period) + " (last: " + why + ")"});
     co_await give_up();
     co_return;
   }
@@ -568,14 +589,14 @@ Step<void> Supervisor::restart(Child& failed, std::string why) {
     if (Child* c = find(id)) to_stop.push_back(c);
   }
   const std::string stop_why =
-      std::string(config::to_string(spec_.strategy)) + " restart after " + why;
+      std::string(config::to_string(spec_->strategy)) + " restart after " + why;
   co_await stop_running(to_stop, stop_why);
   for (std::uint64_t id : decision.drop) {
     if (Child* c = find(id)) remove(*c, "temporary child is not restarted");
   }
 
   Duration delay{0};
-  if (const auto& policy = failed.spec->backoff ? failed.spec->backoff : spec_.backoff) {
+  if (const auto& policy = failed.spec->backoff ? failed.spec->backoff : spec_->backoff) {
     delay = failed.backoff.next_delay(*policy, failed.started_at, context_.host.now());
   }
   Event restarting{.kind = EventKind::restarting, .reason = why};
@@ -608,17 +629,17 @@ Step<void> Supervisor::restart(Child& failed, std::string why) {
   }
 }
 
-Step<ReloadFailures> Supervisor::apply_reload(const config::SupervisorSpec& next) {
-  const config::LevelDiff level = config::diff_level(spec_, next);
+Step<ReloadFailures> Supervisor::apply_reload(std::shared_ptr<const config::SupervisorSpec> next) {
+  const config::LevelDiff level = config::diff_level(*spec_, *next);
   auto listed = [](const std::vector<std::string>& names, const std::string& name) {
     return std::find(names.begin(), names.end(), name) != names.end();
   };
   // Every change to the children's bookkeeping happens here, before the
   // first suspension, so that whatever this job is interrupted by sees every
-  // child pointing into the new spec. The old spec lives on (moving a vector
-  // keeps its elements in place) for the children that are leaving.
-  const config::SupervisorSpec old = std::exchange(spec_, next);
-  window_.reconfigure(spec_.intensity, spec_.period);
+  // child pointing into the new spec. The old spec lives on, held here, for
+  // the children that are leaving.
+  const std::shared_ptr<const config::SupervisorSpec> old = std::exchange(spec_, std::move(next));
+  window_.reconfigure(spec_->intensity, spec_->period);
 
   std::vector<std::unique_ptr<Child>> leaving;  // old start order
   for (auto& c : children_) {
@@ -630,9 +651,9 @@ Step<ReloadFailures> Supervisor::apply_reload(const config::SupervisorSpec& next
   std::erase(children_, nullptr);
 
   std::vector<std::unique_ptr<Child>> ordered;
-  for (const config::ChildSpec& spec : spec_.children) {
+  for (const config::ChildSpec& spec : spec_->children) {
     if (listed(level.added, spec.name)) {
-      ordered.push_back(make_child(spec));
+      ordered.push_back(make_child(spec, spec_));
       continue;
     }
     const auto found = std::find_if(children_.begin(), children_.end(),
@@ -640,6 +661,11 @@ Step<ReloadFailures> Supervisor::apply_reload(const config::SupervisorSpec& next
     // A temporary child that ended was dropped from the tree; it stays so.
     if (found == children_.end()) continue;
     (*found)->spec = &spec;
+    // Unchanged (or changed, and about to get a new node): either way the
+    // old spec must not be needed once the leaving children are gone.
+    if (!listed(level.changed, spec.name) && !listed(level.nested, spec.name)) {
+      (*found)->node->respec(spec, spec_);
+    }
     ordered.push_back(std::move(*found));
   }
   // Children added at run time are not in any file: a reload keeps them.
@@ -672,7 +698,7 @@ Step<ReloadFailures> Supervisor::apply_reload(const config::SupervisorSpec& next
     } else if (listed(level.changed, name)) {
       const bool due = child->state != ChildState::stopped;
       co_await stop_child(*child, "changed in the configuration");
-      child->node = make_node(context_, child_path(*child->spec), *child->spec);
+      child->node = make_node(context_, child_path(*child->spec), *child->spec, spec_);
       child->node->on_exit = [this, id](ChildExit reason) { child_exited(id, std::move(reason)); };
       child->state = ChildState::stopped;
       // A child an operator stopped, or a transient one that completed,
@@ -681,7 +707,9 @@ Step<ReloadFailures> Supervisor::apply_reload(const config::SupervisorSpec& next
     } else if (listed(level.nested, name)) {
       auto* below = dynamic_cast<Supervisor*>(child->node.get());
       ReloadFailures nested = co_await until<ReloadFailures>([&](Resume<ReloadFailures> resume) {
-        below->reload(child->spec->supervisor(), child->spec->shutdown, std::move(resume));
+        below->reload(
+            std::shared_ptr<const config::SupervisorSpec>(spec_, &child->spec->supervisor()),
+            child->spec->shutdown, std::move(resume));
       });
       failures.insert(failures.end(), nested.begin(), nested.end());
     }
@@ -720,11 +748,11 @@ Step<void> Supervisor::give_up() {
 // the supervisor or an operator caused, and never one followed by a restart.
 Step<void> Supervisor::significant_ended(const std::string& name, const ChildExit& reason) {
   const bool shut_down =
-      spec_.auto_shutdown == config::AutoShutdown::any_significant ||
-      (spec_.auto_shutdown == config::AutoShutdown::all_significant && !any_significant_active());
+      spec_->auto_shutdown == config::AutoShutdown::any_significant ||
+      (spec_->auto_shutdown == config::AutoShutdown::all_significant && !any_significant_active());
   if (!shut_down) co_return;
   std::string why = "significant child " + quoted(name) + " " + reason.text;
-  if (spec_.auto_shutdown == config::AutoShutdown::all_significant) {
+  if (spec_->auto_shutdown == config::AutoShutdown::all_significant) {
     why = "the last " + why;
   }
   co_await shut_down_automatically(std::move(why),

@@ -44,7 +44,9 @@ using ReloadFailures = std::vector<ReloadFailure>;
 
 class Supervisor final : public Node {
  public:
-  Supervisor(Context& context, std::string path, config::SupervisorSpec spec,
+  // `spec` is shared, not copied: a nested supervisor's spec lives inside
+  // its parent's, and a big tree's specs exist once (docs/design.md).
+  Supervisor(Context& context, std::string path, std::shared_ptr<const config::SupervisorSpec> spec,
              config::Shutdown shutdown);
   ~Supervisor() override;
 
@@ -87,9 +89,13 @@ class Supervisor final : public Node {
   // changed children that failed to start (each then retried like a failed
   // restart). A supervisor that is not running takes the spec for its next
   // start.
-  void reload(config::SupervisorSpec next, config::Shutdown shutdown, Resume<ReloadFailures> done);
+  void reload(std::shared_ptr<const config::SupervisorSpec> next, config::Shutdown shutdown,
+              Resume<ReloadFailures> done);
+  // An equal spec at another place (a reload that left this supervisor
+  // alone): the old one can go.
+  void respec(const config::ChildSpec& spec, const std::shared_ptr<const void>& owner) override;
 
-  const config::SupervisorSpec& spec() const { return spec_; }
+  const config::SupervisorSpec& spec() const { return *spec_; }
   // Restarts that count against the intensity right now.
   int intensity_used() const { return window_.used(context_.host.now()); }
 
@@ -99,7 +105,7 @@ class Supervisor final : public Node {
     ChildState state;
     int restarts;
     TimePoint started_at;
-    const std::optional<ChildExit>& last_exit;
+    const ChildExit* last_exit;           // null: none yet
     bool held;                            // stopped by an operator
     std::optional<TimePoint> exited_at;   // when last_exit happened
     std::optional<TimePoint> restart_at;  // while a backoff delays its restart
@@ -113,14 +119,15 @@ class Supervisor final : public Node {
     std::uint64_t id;
     // Into spec_, which only a reload replaces, or into own_spec.
     const config::ChildSpec* spec;
-    std::unique_ptr<const config::ChildSpec> own_spec;  // a child added at run time
+    std::shared_ptr<const config::ChildSpec> own_spec;  // a child added at run time
     std::unique_ptr<Node> node;
     ChildState state = ChildState::stopped;
     std::uint64_t incarnation = 0;
     int restarts = 0;
     TimePoint started_at{};
     BackoffTracker backoff;
-    std::optional<ChildExit> last_exit;
+    // On the heap: most children of a big tree have none, and it is big.
+    std::unique_ptr<ChildExit> last_exit;
     std::optional<TimePoint> exited_at;
     std::optional<TimePoint> restart_at;
   };
@@ -158,8 +165,9 @@ class Supervisor final : public Node {
   void request(Message::Kind kind, const std::string& name, Resume<std::string> done);
   void clear_mailbox();
   void post_alive(std::function<void()> fn);
-  void take_spec(config::SupervisorSpec next);
-  std::unique_ptr<Child> make_child(const config::ChildSpec& spec);
+  void take_spec(std::shared_ptr<const config::SupervisorSpec> next);
+  std::unique_ptr<Child> make_child(const config::ChildSpec& spec,
+                                    const std::shared_ptr<const void>& owner);
 
   Job run_init(Resume<std::string> done);
   Job run_work();
@@ -174,7 +182,7 @@ class Supervisor final : public Node {
   Step<std::string> handle_add(const config::ChildSpec& spec);
   Step<void> handle_terminate(Child& child);
   Step<void> restart(Child& failed, std::string why);
-  Step<ReloadFailures> apply_reload(const config::SupervisorSpec& next);
+  Step<ReloadFailures> apply_reload(std::shared_ptr<const config::SupervisorSpec> next);
   Step<void> give_up();
   Step<void> significant_ended(const std::string& name, const ChildExit& reason);
   bool any_significant_active() const;
@@ -183,7 +191,7 @@ class Supervisor final : public Node {
   void wake();
   void finish_stop();
 
-  config::SupervisorSpec spec_;
+  std::shared_ptr<const config::SupervisorSpec> spec_;
   config::Shutdown shutdown_;
   std::vector<std::unique_ptr<Child>> children_;  // start order
   std::unordered_map<std::uint64_t, Child*> by_id_;
@@ -193,7 +201,7 @@ class Supervisor final : public Node {
   std::set<std::string> held_;  // names of children stopped by an operator
   // A reload that arrived while this supervisor was stopping: its next start
   // takes it.
-  std::optional<config::SupervisorSpec> pending_spec_;
+  std::shared_ptr<const config::SupervisorSpec> pending_spec_;
 
   Phase phase_ = Phase::stopped;
   bool busy_ = false;  // a job owns the children

@@ -41,7 +41,7 @@ NodeStatus status_of(const Supervisor::ChildView& child, TimePoint now) {
   status.held = child.held;
   status.significant = child.spec.significant;
   status.restarts = child.restarts;
-  status.last_exit = child.last_exit;
+  if (child.last_exit != nullptr) status.last_exit = *child.last_exit;
   if (child.exited_at) {
     status.since_exit = std::chrono::duration_cast<Duration>(now - *child.exited_at);
   }
@@ -61,7 +61,7 @@ NodeStatus status_of(const Supervisor::ChildView& child, TimePoint now) {
     if (status.pid != 0) {
       status.uptime = std::chrono::duration_cast<Duration>(now - child.started_at);
     }
-    const auto& ready = child.spec.process().ready;
+    const auto& ready = *child.spec.process().ready;
     if (ready.kind != config::Readiness::Kind::none) status.ready = config::to_string(ready.kind);
     if (const auto* process = dynamic_cast<const ProcessNode*>(&child.node)) {
       status.notify_status = process->notify_status();
@@ -86,6 +86,17 @@ NodeStatus status_of(const Supervisor& supervisor, TimePoint now) {
   status.max_children = supervisor.spec().max_children;
   for (const auto& child : supervisor.children()) status.children.push_back(status_of(child, now));
   return status;
+}
+
+void count_states(const Supervisor& supervisor, Census& census) {
+  for (const auto& child : supervisor.children()) {
+    if (const auto* below = dynamic_cast<const Supervisor*>(&child.node)) {
+      count_states(*below, census);
+      continue;
+    }
+    ++(dynamic_cast<const WorkerNode*>(&child.node) != nullptr ? census.workers : census.processes);
+    ++census.states[child.held ? "held" : to_string(child.state)];
+  }
 }
 
 void walk_supervisor(const Supervisor& supervisor, TimePoint now, TreeVisitor& visitor) {
@@ -121,7 +132,7 @@ void walk_supervisor(const Supervisor& supervisor, TimePoint now, TreeVisitor& v
       case NodeKind::process:
         glance.up = child.node.pid() != 0;
         glance.gates_readiness = child.spec.is_process() &&
-                                 child.spec.process().ready.kind != config::Readiness::Kind::none;
+                                 child.spec.process().ready->kind != config::Readiness::Kind::none;
         break;
     }
     glance.gates_readiness = glance.gates_readiness || child.spec.significant;
@@ -153,12 +164,13 @@ void collect_paths(const Supervisor& supervisor, std::vector<std::string>& out) 
 
 }  // namespace
 
-Tree::Tree(Host& host, ProcessControl& processes, EventSink& events, const config::Config& config,
+Tree::Tree(Host& host, ProcessControl& processes, EventSink& events, config::Config config,
            WorkerStarter* workers)
     : context_{host, processes, events, workers},
-      config_(config),
-      root_(
-          std::make_unique<Supervisor>(context_, "/", config.tree, config::Shutdown::infinity())) {
+      config_(std::make_shared<config::Config>(std::move(config))),
+      root_(std::make_unique<Supervisor>(
+          context_, "/", std::shared_ptr<const config::SupervisorSpec>(config_, &config_->tree),
+          config::Shutdown::infinity())) {
   root_->on_exit = [this](ChildExit reason) {
     if (on_exit) on_exit(reason);
   };
@@ -177,7 +189,7 @@ void Tree::kill() {
 }
 
 config::TreeDiff Tree::plan(const config::Config& next) const {
-  return config::diff(config_, next);
+  return config::diff(*config_, next);
 }
 
 namespace {
@@ -195,6 +207,11 @@ std::string summary(const ReloadResult& result) {
 
 }  // namespace
 
+void Tree::applied_sections(config::HttpSpec http, std::vector<config::HookSpec> hooks) {
+  config_->http = std::move(http);
+  config_->hooks = std::move(hooks);
+}
+
 void Tree::reload(const config::Config& next, Resume<ReloadResult> done) {
   ReloadResult result;
   if (!root_->running()) {
@@ -203,9 +220,20 @@ void Tree::reload(const config::Config& next, Resume<ReloadResult> done) {
     return;
   }
   result.diff = plan(next);
-  config_.tree = next.tree;  // the next reload compares with this one
+  // The next reload compares with this one. The control section stays the
+  // one otpd started with.
+  auto fresh = std::make_shared<config::Config>();
+  fresh->file = config_->file;
+  fresh->control = config_->control;
+  fresh->logs = config_->logs;
+  fresh->workers = config_->workers;
+  fresh->http = config_->http;    // until applied_sections
+  fresh->hooks = config_->hooks;  // likewise
+  fresh->tree = next.tree;
+  config_ = fresh;
   root_->reload(
-      next.tree, config::Shutdown::infinity(),
+      std::shared_ptr<const config::SupervisorSpec>(config_, &config_->tree),
+      config::Shutdown::infinity(),
       [this, done = std::move(done), result = std::move(result)](ReloadFailures failed) mutable {
         result.failed = std::move(failed);
         context_.events.emit({.kind = EventKind::reloaded,
@@ -216,6 +244,12 @@ void Tree::reload(const config::Config& next, Resume<ReloadResult> done) {
                               .changed = result.diff.of(config::Change::changed)});
         done(std::move(result));
       });
+}
+
+Census Tree::census() const {
+  Census census;
+  count_states(*root_, census);
+  return census;
 }
 
 std::vector<std::string> Tree::paths() const {

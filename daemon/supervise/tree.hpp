@@ -11,6 +11,7 @@
 #include "config/diff.hpp"
 #include "config/spec.hpp"
 #include "supervise/status.hpp"
+#include "supervise/status_summary.hpp"
 #include "supervise/supervisor.hpp"
 #include "supervise/tree_walk.hpp"
 
@@ -37,7 +38,9 @@ class Tree {
  public:
   // `workers` starts the tree's in-process workers; without it they fail
   // to start.
-  Tree(Host& host, ProcessControl& processes, EventSink& events, const config::Config& config,
+  // The tree keeps `config` (move it in: a big tree's specs are big) and
+  // its supervisors share their parts of it.
+  Tree(Host& host, ProcessControl& processes, EventSink& events, config::Config config,
        WorkerStarter* workers = nullptr);
 
   // `done` gets an empty string once every child has started, or the reason
@@ -60,13 +63,10 @@ class Tree {
 
   // The configuration the tree runs, reloads included. Its `control` stays
   // the one otpd started with: that section cannot change live.
-  const config::Config& config() const { return config_; }
+  const config::Config& config() const { return *config_; }
   // The http and hooks sections as a reload applied them beside the tree:
   // what the next reload compares with.
-  void applied_sections(config::HttpSpec http, std::vector<config::HookSpec> hooks) {
-    config_.http = std::move(http);
-    config_.hooks = std::move(hooks);
-  }
+  void applied_sections(config::HttpSpec http, std::vector<config::HookSpec> hooks);
   // What reload(next) would do, without doing it.
   config::TreeDiff plan(const config::Config& next) const;
   // Applies `next` (docs/reload.md) and emits one `reloaded` event when
@@ -76,6 +76,8 @@ class Tree {
   // The status of the node at `path` ("/" or "" for the whole tree) and
   // everything below it; nothing when there is no such node.
   std::optional<NodeStatus> status(const std::string& path) const;
+  // The states of the whole tree, counted without building its status.
+  Census census() const;
   // Every node, as a scrape reads them: nothing copied (tree_walk.hpp).
   void walk(TreeVisitor& visitor) const;
 
@@ -126,7 +128,8 @@ class Tree {
   void forward(OperatorRequest request, const std::string& path, Resume<std::string> done);
 
   Context context_;
-  config::Config config_;
+  // Not const: a reload replaces its http and hooks sections in place.
+  std::shared_ptr<config::Config> config_;
   std::unique_ptr<Supervisor> root_;
 };
 

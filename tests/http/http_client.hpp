@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace otpd::http_test {
@@ -27,6 +28,16 @@ struct Reply {
 
 // A port on 127.0.0.1 that nothing listens on right now.
 int free_port();
+
+// A config's line "http: {listen: 127.0.0.1:PORT<extra>}", `extra` being
+// more keys (", max_connections: 4").
+inline std::string http_section(int port, std::string_view extra = "") {
+  return "http: {listen: 127.0.0.1:" + std::to_string(port) + std::string(extra) + "}\n";
+}
+
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 // Connects (blocking, with the deadline); -1 on failure. A receive buffer
 // other than 0 is set before connecting, so that the window stays small.

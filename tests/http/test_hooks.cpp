@@ -38,10 +38,6 @@ bool wait_file(const std::string& path, std::size_t min_size = 1) {
   return false;
 }
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 std::string children_ab() {
   return "tree:\n"
          "  intensity: 100\n"
@@ -105,8 +101,7 @@ TEST_CASE("A hook that outlasts its timeout is killed, and its output is capture
 
 TEST_CASE("Hooks never hold up restarts: runs are bounded and extra events dropped") {
   const int port = free_port();
-  LiveDaemon d("http: {listen: 127.0.0.1:" + std::to_string(port) +
-               "}\n"
+  LiveDaemon d(http_section(port) +
                "hooks:\n"
                "  - name: busy\n"
                "    on: [exited]\n"

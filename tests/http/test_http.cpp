@@ -23,18 +23,13 @@ using otpd::ctl_test::LiveDaemon;
 namespace it = otpd::it;
 
 std::string two_children(int port, std::string_view http_extra = "") {
-  return "http: {listen: 127.0.0.1:" + std::to_string(port) + std::string(http_extra) +
-         "}\n"
+  return http_section(port, http_extra) +
          "tree:\n"
          "  children:\n"
          "    - name: a\n"
          "      command: [@CHILD@, --name, a, --print, 3]\n"
          "    - name: b\n"
          "      command: [@CHILD@, --name, b]\n";
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 // Asks until `done(reply)` holds or 10 s pass.
@@ -95,8 +90,7 @@ TEST_CASE("/healthz and /readyz answer probes, and otpctl health says the same")
   const std::string socket = box.path("otpd.sock");
   // db says it is ready when its port accepts, which it never does.
   it::Otpd otpd = it::Otpd::run(box,
-                                "http: {listen: 127.0.0.1:" + std::to_string(port) +
-                                    "}\n"
+                                http_section(port) +
                                     "tree:\n"
                                     "  children:\n"
                                     "    - name: db\n"
@@ -133,8 +127,7 @@ TEST_CASE("/healthz and /readyz answer probes, and otpctl health says the same")
 TEST_CASE("/readyz waits for ready-gated children, and fails again while one is down") {
   const int port = free_port();
   const int db_port = free_port();
-  LiveDaemon d("http: {listen: 127.0.0.1:" + std::to_string(port) +
-               "}\n"
+  LiveDaemon d(http_section(port) +
                "tree:\n"
                "  children:\n"
                "    - name: db\n"
@@ -308,8 +301,7 @@ double sample_of(const std::string& metrics, const std::string& line) {
 
 TEST_CASE("/metrics counts an in-process worker's messages and what waits in its mailbox") {
   const int port = free_port();
-  LiveDaemon d("http: {listen: 127.0.0.1:" + std::to_string(port) +
-               "}\n"
+  LiveDaemon d(http_section(port) +
                "tree:\n"
                "  children:\n"
                "    - name: settings\n"

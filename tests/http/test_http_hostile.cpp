@@ -22,16 +22,11 @@ using otpd::ctl_test::LiveDaemon;
 namespace it = otpd::it;
 
 std::string config(int port, std::string_view http_extra = "") {
-  return "http: {listen: 127.0.0.1:" + std::to_string(port) + std::string(http_extra) +
-         "}\n"
+  return http_section(port, http_extra) +
          "tree:\n"
          "  children:\n"
          "    - name: a\n"
          "      command: [@CHILD@, --name, a]\n";
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 // otpd still supervises: a killed child comes back, and both listeners answer.
@@ -212,8 +207,7 @@ TEST_CASE("Short of descriptors, HTTP answers 503 and leaves the rest to the con
 
 TEST_CASE("An event stream whose reader never reads is dropped, not buffered without end") {
   const int port = free_port();
-  LiveDaemon d("http: {listen: 127.0.0.1:" + std::to_string(port) +
-               "}\n"
+  LiveDaemon d(http_section(port) +
                "tree:\n"
                "  intensity: 1000000\n"
                "  period: 1s\n"

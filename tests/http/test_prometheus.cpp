@@ -150,11 +150,11 @@ class Prometheus {
 }  // namespace
 
 TEST_CASE("Prometheus scrapes otpd and sees a restart counter move after a kill") {
-  REQUIRE_MESSAGE(::access(kPrometheus, X_OK) == 0,
-                  "Debian's prometheus package is needed: scripts/install-deps --tests installs it");
+  REQUIRE_MESSAGE(
+      ::access(kPrometheus, X_OK) == 0,
+      "Debian's prometheus package is needed: scripts/install-deps --tests installs it");
   const int port = free_port();
-  LiveDaemon d("http: {listen: 127.0.0.1:" + std::to_string(port) +
-               "}\n"
+  LiveDaemon d(http_section(port) +
                "tree:\n"
                "  children:\n"
                "    - name: web\n"
@@ -191,11 +191,11 @@ TEST_CASE("Prometheus scrapes otpd and sees a restart counter move after a kill"
 }
 
 TEST_CASE("promtool check metrics passes on otpd's exposition") {
-  REQUIRE_MESSAGE(::access(kPromtool, X_OK) == 0,
-                  "Debian's prometheus package is needed: scripts/install-deps --tests installs it");
+  REQUIRE_MESSAGE(
+      ::access(kPromtool, X_OK) == 0,
+      "Debian's prometheus package is needed: scripts/install-deps --tests installs it");
   const int port = free_port();
-  LiveDaemon d("http: {listen: 127.0.0.1:" + std::to_string(port) +
-               "}\n"
+  LiveDaemon d(http_section(port) +
                "tree:\n"
                "  children:\n"
                "    - name: a\n"

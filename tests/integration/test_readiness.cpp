@@ -8,10 +8,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -146,19 +148,24 @@ tree:
   children:
     - name: a
       command: [@CHILD@, --name, a]
-      ready: {exec: "test -e @DIR@/flag", interval: 50ms}
+      ready: {exec: "echo probe >> @DIR@/probes; test -e @DIR@/flag", interval: 50ms}
       start_timeout: 10s
     - name: b
       command: [@CHILD@, --name, b]
 )");
   REQUIRE(otpd.wait_recorded(box, "start", "a"));
-  // Several probes fail meanwhile; b must still wait.
-  std::this_thread::sleep_for(Ms(300));
+  // Three probes fail meanwhile (each leaves a line); b must still wait.
+  const auto probes = [&] {
+    std::ifstream in(box.path("probes"));
+    return std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n');
+  };
+  REQUIRE_MESSAGE(otpd.wait_for([&] { return probes() >= 3; }), otpd.transcript());
   CHECK(box.count_recorded("start", "b") == 0);
   std::ofstream(box.path("flag")) << "";
   REQUIRE_MESSAGE(otpd.wait_event("b", "started"), otpd.transcript());
   REQUIRE(otpd.wait_event("a", "ready"));
-  CHECK(otpd.event("a", "ready")->str("reason") == "'test -e " + box.dir() + "/flag' succeeded");
+  CHECK(otpd.event("a", "ready")->str("reason") ==
+        "'echo probe >> " + box.dir() + "/probes; test -e " + box.dir() + "/flag' succeeded");
 }
 
 namespace {

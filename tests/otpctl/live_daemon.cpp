@@ -28,10 +28,19 @@ void test_children(const nlohmann::json& node, std::vector<std::pair<std::string
 
 }  // namespace
 
-LiveDaemon::LiveDaemon(std::string_view yaml)
+namespace {
+
+it::Options with_socket(it::Options options, const std::string& socket) {
+  options.env.push_back("OTPD_SOCKET=" + socket);
+  return options;
+}
+
+}  // namespace
+
+LiveDaemon::LiveDaemon(std::string_view yaml, it::Options options, it::Ms start_timeout)
     : socket(box.path("otpd.sock")),
-      otpd(it::Otpd::run(box, yaml, it::Options{{"OTPD_SOCKET=" + box.path("otpd.sock")}})) {
-  REQUIRE_MESSAGE(otpd.wait_message("tree started"), otpd.transcript());
+      otpd(it::Otpd::run(box, yaml, with_socket(std::move(options), box.path("otpd.sock")))) {
+  REQUIRE_MESSAGE(otpd.wait_message("tree started", start_timeout), otpd.transcript());
   // otpd listens on its socket before it starts the tree: it answers now.
   const Outcome ping = ctl({"ping"});
   if (ping.code != 0) {

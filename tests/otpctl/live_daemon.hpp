@@ -14,7 +14,11 @@ class LiveDaemon {
  public:
   // Starts otpd on `yaml` (see Sandbox::write) with OTPD_SOCKET in the
   // sandbox, and waits until otpctl gets an answer from it.
-  explicit LiveDaemon(std::string_view yaml);
+  explicit LiveDaemon(std::string_view yaml) : LiveDaemon(yaml, {}) {}
+  // The same with `options` for otpd (a wrapper, more arguments), waiting
+  // up to `start_timeout` for the tree to start (a big tree under ASan).
+  LiveDaemon(std::string_view yaml, it::Options options,
+             it::Ms start_timeout = it::default_timeout);
 
   it::Sandbox box;
   const std::string socket;

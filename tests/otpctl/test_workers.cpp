@@ -307,10 +307,21 @@ tree:
   // The process stays alive but closes its port: three failed probes, then
   // the check kills it and the strategy restarts it and the check after it.
   REQUIRE_MESSAGE(live.otpd.wait_event("web-health", "unhealthy"), live.otpd.transcript());
-  CHECK(live.otpd.count("web-health", "health_failed") == 3);
-  CHECK(live.otpd.event("web-health", "health_failed")->str("reason") ==
-        "tcp 127.0.0.1:" + std::to_string(port) +
-            ": connection refused or not accepted in time (1/3)");
+  // On a loaded machine a probe of the listening port may also time out
+  // once and be followed by a success: what counts is the run of three
+  // failures right before "unhealthy".
+  const auto events = live.otpd.events({"health_failed", "unhealthy"});
+  const auto unhealthy = std::find(events.begin(), events.end(), "unhealthy web-health");
+  REQUIRE(unhealthy != events.end());
+  const int failures_before = static_cast<int>(
+      std::count(events.begin(), unhealthy, std::string("health_failed web-health")));
+  REQUIRE(failures_before >= 3);
+  for (int run = 1; run <= 3; ++run) {
+    CHECK(
+        live.otpd.event("web-health", "health_failed", failures_before - 4 + run)->str("reason") ==
+        "tcp 127.0.0.1:" + std::to_string(port) + ": connection refused or not accepted in time (" +
+            std::to_string(run) + "/3)");
+  }
   CHECK(live.otpd.event("web-health", "unhealthy")->str("reason") ==
         "3 failed probes in a row; killing web");
   REQUIRE(live.otpd.wait_event("web", "exited"));

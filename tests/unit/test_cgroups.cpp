@@ -197,14 +197,14 @@ TEST_SUITE("cgroups: limits in a directory laid out like cgroupfs") {
     auto leaf = cgroups.enter("app/api", limits, created, error);
     REQUIRE_MESSAGE(leaf, error);
     CHECK(created);
-    CHECK(leaf->dir == tree + "/app/api");
-    CHECK(leaf->v1_dirs.empty());
+    CHECK(leaf->dir() == tree + "/app/api");
+    CHECK(leaf->v1_dirs().empty());
     CHECK(read(tree + "/cgroup.subtree_control") == "+pids");  // the last written
     CHECK(read(tree + "/app/cgroup.subtree_control") == "+pids");
     CHECK(read(tree + "/app/api/memory.max") == "33554432");
     CHECK(read(tree + "/app/api/pids.max") == "5");
     // The OOM killer's count from here on is what counts.
-    CHECK(leaf->oom_base == 2);
+    CHECK(leaf->limited->oom_base == 2);
     CHECK(cgroups.oom_killed(*leaf).empty());
     std::ofstream(tree + "/app/api/memory.events") << "oom 1\noom_kill 3\n";
     CHECK(cgroups.oom_killed(*leaf) == "memory_max 32M");
@@ -246,10 +246,10 @@ TEST_SUITE("cgroups: limits in a directory laid out like cgroupfs") {
     std::string error;
     auto leaf = cgroups.enter("api", limits, created, error);
     REQUIRE_MESSAGE(leaf, error);
-    CHECK(leaf->dir == v2 + "/otpd-x/api");
-    CHECK(leaf->v1_dirs == std::vector<std::string>{memory + "/otpd-x/api"});
+    CHECK(leaf->dir() == v2 + "/otpd-x/api");
+    CHECK(leaf->v1_dirs() == std::vector<std::string>{memory + "/otpd-x/api"});
     CHECK(read(memory + "/otpd-x/api/memory.limit_in_bytes") == "67108864");
-    CHECK(leaf->oom_file == memory + "/otpd-x/api/memory.oom_control");
+    CHECK(leaf->limited->oom_file == memory + "/otpd-x/api/memory.oom_control");
 
     // pids has neither: the error says why.
     limits = {};
@@ -317,7 +317,7 @@ TEST_SUITE("cgroups: a real cgroup2") {
     const pid_t leader = fork();
     REQUIRE(leader >= 0);
     if (leader == 0) {
-      std::ofstream(leaf->dir + "/cgroup.procs") << "0" << std::flush;
+      std::ofstream(leaf->dir() + "/cgroup.procs") << "0" << std::flush;
       if (fork() == 0) {
         setsid();
         const pid_t self = getpid();
@@ -330,7 +330,7 @@ TEST_SUITE("cgroups: a real cgroup2") {
     REQUIRE(read(ready[0], &escaped, sizeof escaped) == sizeof escaped);
     close(ready[0]);
     close(ready[1]);
-    CHECK(cgroupfs::read_pids(leaf->dir + "/cgroup.procs").size() == 2);
+    CHECK(cgroupfs::read_pids(leaf->dir() + "/cgroup.procs").size() == 2);
     CHECK(!cgroups.empty(*leaf));
 
     cgroups.kill(*leaf);

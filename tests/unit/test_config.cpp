@@ -361,8 +361,8 @@ tree:
        "worker, restart, shutdown, backoff, strategy, intensity, period, auto_shutdown, "
        "significant, env, "
        "cwd, normal_exit, user, group, groups, umask, rlimits, env_file, inherit_env, "
-       "stop_signal, kill_mode, ready, start_timeout, watchdog, output, memory_max, cpu_max, "
-       "pids_max, instances)");
+       "stop_signal, kill_mode, ready, start_timeout, watchdog, output, streams, memory_max, "
+       "cpu_max, pids_max, instances)");
     CHECK(error_of(R"(
 tree:
   children:
@@ -713,7 +713,7 @@ TEST_SUITE("loader: files") {
     const auto& app = config.tree.children.at(2);
     REQUIRE(app.is_supervisor());
     CHECK(app.supervisor().strategy == Strategy::rest_for_one);
-    const auto api_cwd = std::filesystem::path(app.supervisor().children.at(0).process().cwd);
+    const auto api_cwd = std::filesystem::path(app.supervisor().children.at(0).process().cwd.str());
     CHECK(api_cwd.is_absolute());
     CHECK(api_cwd.filename() == "examples");
   }

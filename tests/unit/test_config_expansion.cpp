@@ -103,7 +103,7 @@ TEST_SUITE("config: ${VAR}") {
       ready: {exec: 'test -n "${UNSET_TOO}"'}
 )");
     CHECK(process(config).argv.back() == "echo ${OTPD_TEST_V} $$ ${UNSET_IN_OTPD}");
-    CHECK(process(config).ready.argv.back() == "test -n \"${UNSET_TOO}\"");
+    CHECK(process(config).ready->argv.back() == "test -n \"${UNSET_TOO}\"");
   }
 
   TEST_CASE("an unset variable is an error at its place inside the value") {

@@ -32,16 +32,16 @@ constexpr std::uint64_t MiB = 1024 * 1024;
 
 TEST_SUITE("config: cgroup limits") {
   TEST_CASE("none by default") {
-    CHECK(load_process("").limits.empty());
+    CHECK(load_process("").limits->empty());
   }
 
   TEST_CASE("memory_max: sizes and max") {
-    CHECK(load_process("      memory_max: 64M\n").limits.memory_max == 64 * MiB);
-    CHECK(load_process("      memory_max: 2G\n").limits.memory_max == 2048 * MiB);
-    CHECK(load_process("      memory_max: 1536KiB\n").limits.memory_max == 1536 * 1024);
-    CHECK(load_process("      memory_max: 100MB\n").limits.memory_max == 100'000'000);
-    CHECK(load_process("      memory_max: 1048576\n").limits.memory_max == MiB);
-    CHECK(load_process("      memory_max: max\n").limits.memory_max == CgroupLimits::unlimited);
+    CHECK(load_process("      memory_max: 64M\n").limits->memory_max == 64 * MiB);
+    CHECK(load_process("      memory_max: 2G\n").limits->memory_max == 2048 * MiB);
+    CHECK(load_process("      memory_max: 1536KiB\n").limits->memory_max == 1536 * 1024);
+    CHECK(load_process("      memory_max: 100MB\n").limits->memory_max == 100'000'000);
+    CHECK(load_process("      memory_max: 1048576\n").limits->memory_max == MiB);
+    CHECK(load_process("      memory_max: max\n").limits->memory_max == CgroupLimits::unlimited);
     CHECK(error_of("      memory_max: 64 potatoes\n") ==
           "t.yaml:5:19: memory_max: expected a size such as 512M or 2G, or max, found "
           "'64 potatoes'");
@@ -52,15 +52,15 @@ TEST_SUITE("config: cgroup limits") {
   }
 
   TEST_CASE("cpu_max: shares of a CPU, the kernel's own form, max") {
-    CHECK(load_process("      cpu_max: 50%\n").limits.cpu_max == CgroupLimits::Cpu{50000, 100000});
-    CHECK(load_process("      cpu_max: 150%\n").limits.cpu_max ==
+    CHECK(load_process("      cpu_max: 50%\n").limits->cpu_max == CgroupLimits::Cpu{50000, 100000});
+    CHECK(load_process("      cpu_max: 150%\n").limits->cpu_max ==
           CgroupLimits::Cpu{150000, 100000});
-    CHECK(load_process("      cpu_max: 2.5%\n").limits.cpu_max == CgroupLimits::Cpu{2500, 100000});
-    CHECK(load_process("      cpu_max: 25000 50000\n").limits.cpu_max ==
+    CHECK(load_process("      cpu_max: 2.5%\n").limits->cpu_max == CgroupLimits::Cpu{2500, 100000});
+    CHECK(load_process("      cpu_max: 25000 50000\n").limits->cpu_max ==
           CgroupLimits::Cpu{25000, 50000});
-    CHECK(load_process("      cpu_max: max\n").limits.cpu_max ==
+    CHECK(load_process("      cpu_max: max\n").limits->cpu_max ==
           CgroupLimits::Cpu{CgroupLimits::unlimited, 100000});
-    CHECK(load_process("      cpu_max: max 50000\n").limits.cpu_max ==
+    CHECK(load_process("      cpu_max: max 50000\n").limits->cpu_max ==
           CgroupLimits::Cpu{CgroupLimits::unlimited, 50000});
     CHECK(error_of("      cpu_max: 0.5%\n") ==
           "t.yaml:5:16: cpu_max: must be at least 1% (the kernel's least quota is 1ms), found "
@@ -76,8 +76,8 @@ TEST_SUITE("config: cgroup limits") {
   }
 
   TEST_CASE("pids_max: a count or max") {
-    CHECK(load_process("      pids_max: 64\n").limits.pids_max == 64u);
-    CHECK(load_process("      pids_max: max\n").limits.pids_max == CgroupLimits::unlimited);
+    CHECK(load_process("      pids_max: 64\n").limits->pids_max == 64u);
+    CHECK(load_process("      pids_max: max\n").limits->pids_max == CgroupLimits::unlimited);
     CHECK(error_of("      pids_max: 0\n") ==
           "t.yaml:5:17: pids_max: must be at least 1, found '0'");
     CHECK(error_of("      pids_max: -3\n") ==

@@ -31,7 +31,7 @@ std::string error_of(const std::string& keys) {
 TEST_SUITE("config readiness") {
   TEST_CASE("no ready key: ready at exec, start timeout 60s, no watchdog") {
     const ProcessSpec p = process_of("");
-    CHECK(p.ready.kind == Readiness::Kind::none);
+    CHECK(p.ready->kind == Readiness::Kind::none);
     CHECK(p.start_timeout == Duration{60s});
     CHECK_FALSE(p.watchdog.has_value());
   }
@@ -39,7 +39,7 @@ TEST_SUITE("config readiness") {
   TEST_CASE("ready: notify, with a watchdog and a start timeout") {
     const ProcessSpec p =
         process_of("      ready: notify\n      watchdog: 10s\n      start_timeout: 30s\n");
-    CHECK(p.ready.kind == Readiness::Kind::notify);
+    CHECK(p.ready->kind == Readiness::Kind::notify);
     CHECK(p.watchdog == Duration{10s});
     CHECK(p.start_timeout == Duration{30s});
   }
@@ -51,47 +51,47 @@ TEST_SUITE("config readiness") {
 
   TEST_CASE("ready: fd") {
     const ProcessSpec p = process_of("      ready: {fd: 3}\n");
-    CHECK(p.ready.kind == Readiness::Kind::fd);
-    CHECK(p.ready.fd == 3);
+    CHECK(p.ready->kind == Readiness::Kind::fd);
+    CHECK(p.ready->fd == 3);
   }
 
   TEST_CASE("ready: tcp, a port alone means the IPv4 loopback") {
     const ProcessSpec p = process_of("      ready: {tcp: 8080, interval: 50ms}\n");
-    CHECK(p.ready.kind == Readiness::Kind::tcp);
-    CHECK(p.ready.host == "127.0.0.1");
-    CHECK(p.ready.port == 8080);
-    CHECK(p.ready.interval == 50ms);
+    CHECK(p.ready->kind == Readiness::Kind::tcp);
+    CHECK(p.ready->host == "127.0.0.1");
+    CHECK(p.ready->port == 8080);
+    CHECK(p.ready->interval == 50ms);
   }
 
   TEST_CASE("ready: tcp with an address") {
     const ProcessSpec v4 = process_of("      ready: {tcp: \"10.0.0.2:5432\"}\n");
-    CHECK(v4.ready.host == "10.0.0.2");
-    CHECK(v4.ready.port == 5432);
-    CHECK(v4.ready.interval == 100ms);
+    CHECK(v4.ready->host == "10.0.0.2");
+    CHECK(v4.ready->port == 5432);
+    CHECK(v4.ready->interval == 100ms);
     const ProcessSpec v6 = process_of("      ready: {tcp: \"[::1]:80\"}\n");
-    CHECK(v6.ready.host == "::1");
-    CHECK(v6.ready.port == 80);
+    CHECK(v6.ready->host == "::1");
+    CHECK(v6.ready->port == 80);
   }
 
   TEST_CASE("ready: exec, a command or a shell line") {
     const ProcessSpec list = process_of("      ready: {exec: [pg_isready, -q]}\n");
-    CHECK(list.ready.kind == Readiness::Kind::exec);
-    CHECK(list.ready.argv == std::vector<std::string>{"pg_isready", "-q"});
-    CHECK_FALSE(list.ready.via_shell);
+    CHECK(list.ready->kind == Readiness::Kind::exec);
+    CHECK(list.ready->argv == std::vector<std::string>{"pg_isready", "-q"});
+    CHECK_FALSE(list.ready->via_shell);
     const ProcessSpec line = process_of("      ready: {exec: \"test -e /run/x\", interval: 1s}\n");
-    CHECK(line.ready.argv == std::vector<std::string>{"/bin/sh", "-c", "test -e /run/x"});
-    CHECK(line.ready.via_shell);
-    CHECK(line.ready.interval == 1s);
+    CHECK(line.ready->argv == std::vector<std::string>{"/bin/sh", "-c", "test -e /run/x"});
+    CHECK(line.ready->via_shell);
+    CHECK(line.ready->interval == 1s);
   }
 
   TEST_CASE("ready: the probes' backoff, by default for exec and not for tcp") {
-    CHECK(process_of("      ready: {exec: [pg_isready]}\n").ready.max_interval == 2s);
-    CHECK(process_of("      ready: {tcp: 8080}\n").ready.max_interval == 0ms);
+    CHECK(process_of("      ready: {exec: [pg_isready]}\n").ready->max_interval == 2s);
+    CHECK(process_of("      ready: {tcp: 8080}\n").ready->max_interval == 0ms);
     const ProcessSpec both =
         process_of("      ready: {exec: [pg_isready], interval: 250ms, max_interval: 5s}\n");
-    CHECK(both.ready.interval == 250ms);
-    CHECK(both.ready.max_interval == 5s);
-    CHECK(process_of("      ready: {tcp: 8080, max_interval: 1s}\n").ready.max_interval == 1s);
+    CHECK(both.ready->interval == 250ms);
+    CHECK(both.ready->max_interval == 5s);
+    CHECK(process_of("      ready: {tcp: 8080, max_interval: 1s}\n").ready->max_interval == 1s);
     CHECK(process_of("      ready: {exec: [a], max_interval: 3s}\n") !=
           process_of("      ready: {exec: [a], max_interval: 4s}\n"));
     CHECK(error_of("      ready: {exec: [a], interval: 2s, max_interval: 1s}\n") ==
@@ -102,8 +102,8 @@ TEST_SUITE("config readiness") {
 
   TEST_CASE("ready: delay") {
     const ProcessSpec p = process_of("      ready: {delay: 2s}\n");
-    CHECK(p.ready.kind == Readiness::Kind::delay);
-    CHECK(p.ready.delay == 2s);
+    CHECK(p.ready->kind == Readiness::Kind::delay);
+    CHECK(p.ready->delay == 2s);
   }
 
   TEST_CASE("ready takes part in comparing specs") {

@@ -6,6 +6,7 @@
 
 #include "engine_world.hpp"
 #include "fake_host.hpp"
+#include "supervise/process_node.hpp"
 #include "supervise/tree.hpp"
 
 using namespace std::chrono_literals;
@@ -100,6 +101,28 @@ TEST_CASE("reload: an identical config touches nothing") {
   CHECK(result->diff.empty());
   CHECK(w.take_history().empty());
   CHECK(w.sink.events.back().reason == "0 added, 0 removed, 0 changed");
+}
+
+TEST_CASE("reload: every node moves to the new configuration, so the old one can be freed") {
+  const auto spec = supervisor_spec(
+      Strategy::one_for_one,
+      {proc("a"), supervisor_child("s", supervisor_spec(Strategy::one_for_one, {proc("x")}))});
+  World w(spec);
+  REQUIRE(w.reload(spec));
+  // Nodes point into the spec they run rather than copy it: after a reload
+  // that changed nothing, into the new one.
+  const SupervisorSpec& now = w.tree->config().tree;
+  const auto top = w.tree->root().children();
+  REQUIRE(top.size() == 2);
+  CHECK(&top[0].spec == &now.children[0]);
+  const auto& a = dynamic_cast<const otpd::supervise::ProcessNode&>(top[0].node);
+  CHECK(&a.spec() == &now.children[0].process());
+  const auto& s = dynamic_cast<const otpd::supervise::Supervisor&>(top[1].node);
+  CHECK(&s.spec() == &now.children[1].supervisor());
+  const auto below = s.children();
+  REQUIRE(below.size() == 1);
+  const auto& x = dynamic_cast<const otpd::supervise::ProcessNode&>(below[0].node);
+  CHECK(&x.spec() == &now.children[1].supervisor().children[0].process());
 }
 
 TEST_CASE("reload: a supervisor's own settings change in place, its children keep running") {

@@ -74,7 +74,7 @@ TEST_SUITE("config: identity") {
       return;
     }
     const ProcessSpec process = load_process("      user: nobody\n");
-    const Credentials& who = process.credentials;
+    const Credentials& who = *process.credentials;
     CHECK(who.uid == 65534u);
     CHECK(who.gid == 65534u);
     CHECK(who.user == "nobody");
@@ -92,7 +92,7 @@ TEST_SUITE("config: identity") {
     }
     const ProcessSpec process = load_process(
         "      user: 65534\n      group: \"0\"\n      groups: [daemon, 4, daemon, nogroup]\n");
-    const Credentials& who = process.credentials;
+    const Credentials& who = *process.credentials;
     CHECK(who.uid == 65534u);
     CHECK(who.user == "nobody");
     CHECK(who.gid == 0u);
@@ -109,11 +109,11 @@ TEST_SUITE("config: identity") {
           "t.yaml:5:13: user: uid 4000000 has no entry in the user database, hence no primary "
           "group: name its 'group' too");
     const ProcessSpec process = load_process("      user: 4000000\n      group: 4000000\n");
-    CHECK(process.credentials.uid == 4000000u);
-    CHECK(process.credentials.user == "4000000");
-    CHECK(process.credentials.group == "4000000");
-    CHECK(process.credentials.groups == std::vector<unsigned>{});
-    CHECK(process.credentials.login.empty());
+    CHECK(process.credentials->uid == 4000000u);
+    CHECK(process.credentials->user == "4000000");
+    CHECK(process.credentials->group == "4000000");
+    CHECK(process.credentials->groups == std::vector<unsigned>{});
+    CHECK(process.credentials->login.empty());
   }
 
   TEST_CASE("group alone switches the group and leaves the supplementary groups") {
@@ -122,16 +122,16 @@ TEST_SUITE("config: identity") {
       return;
     }
     const ProcessSpec process = load_process("      group: nogroup\n");
-    CHECK_FALSE(process.credentials.uid.has_value());
-    CHECK(process.credentials.gid == 65534u);
-    CHECK_FALSE(process.credentials.groups.has_value());
+    CHECK_FALSE(process.credentials->uid.has_value());
+    CHECK(process.credentials->gid == 65534u);
+    CHECK_FALSE(process.credentials->groups.has_value());
   }
 
   TEST_CASE("otpd's own user and group are accepted without root") {
     const ProcessSpec process = load_process("      user: " + std::to_string(geteuid()) +
                                              "\n      group: " + std::to_string(getegid()) + "\n");
-    CHECK(process.credentials.uid == geteuid());
-    CHECK(process.credentials.gid == getegid());
+    CHECK(process.credentials->uid == geteuid());
+    CHECK(process.credentials->gid == getegid());
   }
 
   TEST_CASE("no identity key: nothing changes") {
@@ -410,7 +410,7 @@ TEST_SUITE("config: execution settings") {
     }
     CHECK_FALSE(load_process("      user: " + std::to_string(geteuid()) + "\n") == base);
     ProcessSpec other = base;
-    other.credentials.groups = std::vector<unsigned>{};
+    other.credentials.edit().groups = std::vector<unsigned>{};
     CHECK_FALSE(other == base);
     other = base;
     other.file_env = {{"A", "1"}};

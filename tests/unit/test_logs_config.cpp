@@ -1,4 +1,4 @@
-// The `logs:` section and the per-process `output` key.
+// The `logs:` section and the per-process `output` and `streams` keys.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -57,7 +57,32 @@ TEST_SUITE("logs config") {
     CHECK(config.logs.keep == 5);
     CHECK(config.logs.buffer == 1000);
     CHECK(config.logs.output == Output::log);
+    CHECK(config.logs.streams == Streams::merged);
     CHECK(process(config, 0).output == Output::log);
+    CHECK(process(config, 0).streams == Streams::merged);
+  }
+
+  TEST_CASE("streams: merged by default, apart for a child that asks, or for all") {
+    const std::string children =
+        "tree:\n"
+        "  children:\n"
+        "    - name: a\n      command: [x]\n"
+        "    - name: b\n      command: [x]\n      streams: separate\n"
+        "    - name: s\n      children:\n        - name: c\n          command: [x]\n";
+    const Config merged = load(children);
+    CHECK(process(merged, 0).streams == Streams::merged);
+    CHECK(process(merged, 1).streams == Streams::separate);
+    const Config apart = load(children + "logs:\n  streams: separate\n");
+    CHECK(apart.logs.streams == Streams::separate);
+    CHECK(process(apart, 0).streams == Streams::separate);
+    CHECK(apart.tree.children.at(2).supervisor().children.at(0).process().streams ==
+          Streams::separate);
+    // A change of streams is a change of the process (a reload restarts it).
+    CHECK_FALSE(merged.tree == apart.tree);
+    CHECK(error_of(children + "logs:\n  streams: seperate\n").find("did you mean 'separate'") !=
+          std::string::npos);
+    CHECK(error_of("tree:\n  children:\n    - name: a\n      command: [x]\n      streams: 2\n")
+              .starts_with("t.yaml:5:16: streams: expected one of merged, separate"));
   }
 
   TEST_CASE("every logs key, and the default output filled in after the tree") {

@@ -1,12 +1,14 @@
 // The Reaper, OsProcesses, AsioHost and SignalWatcher on a real io_context.
 #include <doctest/doctest.h>
 #include <poll.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -19,11 +21,14 @@
 
 #include "loop/asio_host.hpp"
 #include "loop/signals.hpp"
+#include "process/descriptor_budget.hpp"
 #include "process/os_processes.hpp"
 #include "process/reaper.hpp"
 
 namespace fs = std::filesystem;
 using otpd::config::ProcessSpec;
+using otpd::process::DescriptorBudget;
+using otpd::process::DescriptorGrant;
 using otpd::process::OsProcesses;
 using otpd::process::Reaper;
 using otpd::supervise::ExitStatus;
@@ -248,6 +253,160 @@ TEST_CASE_FIXTURE(Fixture, "an exit callback may start the replacement") {
   started.add(first.pid);
   REQUIRE(run_until(io, [&] { return restarts == 3; }));
   CHECK(reaper.watched() == 0);
+}
+
+namespace {
+
+// Output as otpd's output hub routes it, reduced to what the reaper needs:
+// one pipe the child gets as stdout and stderr, read to its end on the
+// loop, which then reports the child's pid.
+class PipeRouting : public otpd::process::ChildStdioRouting {
+ public:
+  explicit PipeRouting(boost::asio::io_context& io) : io_(io) {}
+  ~PipeRouting() override {
+    if (pending_read_ >= 0) close(pending_read_);
+  }
+
+  otpd::process::ChildStdio prepare(const std::string&, const ProcessSpec&) override {
+    int ends[2];
+    REQUIRE(pipe2(ends, O_CLOEXEC) == 0);
+    pending_read_ = ends[0];
+    write_end_ = ends[1];
+    return {ends[1], ends[1], {}, /*ends_at_exit=*/true};
+  }
+  void spawned(const std::string&, int pid) override {
+    close(write_end_);
+    auto pipe = std::make_shared<boost::asio::posix::stream_descriptor>(io_, pending_read_);
+    pending_read_ = -1;
+    read(pipe, pid);
+  }
+  void when_ended(std::function<void(int)> fn) override { ended_ = std::move(fn); }
+
+ private:
+  void read(std::shared_ptr<boost::asio::posix::stream_descriptor> pipe, int pid) {
+    pipe->async_wait(boost::asio::posix::descriptor_base::wait_read,
+                     [this, pipe, pid](const boost::system::error_code& error) {
+                       char buffer[256];
+                       const ssize_t n =
+                           error ? 0 : ::read(pipe->native_handle(), buffer, sizeof buffer);
+                       if (n > 0 || (n < 0 && errno == EAGAIN)) return read(pipe, pid);
+                       pipe->close();
+                       ended_(pid);
+                     });
+  }
+
+  boost::asio::io_context& io_;
+  int pending_read_ = -1;
+  int write_end_ = -1;
+  std::function<void(int)> ended_;
+};
+
+struct PipedFixture {
+  PipedFixture() { otpd::loop::block_supervisor_signals(); }
+  boost::asio::io_context io;
+  Reaper reaper{io};
+  PipeRouting routing{io};
+  OsProcesses processes{reaper, {}, nullptr, &routing};
+  Started started;
+
+  int spawn(const ProcessSpec& spec, std::optional<ExitStatus>& status) {
+    const auto result = processes.spawn("test", spec, [&status](ExitStatus s) { status = s; });
+    REQUIRE_MESSAGE(result.pid > 0, result.error);
+    started.add(result.pid);
+    return result.pid;
+  }
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(PipedFixture, "a child whose output pipe tells of its exit needs no pidfd") {
+  std::optional<ExitStatus> status;
+  spawn(shell("echo hello; exit 3"), status);
+  CHECK(reaper.pidfds() == 0);
+  REQUIRE(run_until(io, [&] { return status.has_value(); }));
+  CHECK(*status == ExitStatus::exited(3));
+  CHECK(reaper.watched() == 0);
+}
+
+TEST_CASE_FIXTURE(PipedFixture, "a child that closes its output and runs on is watched by pidfd") {
+  std::optional<ExitStatus> status;
+  spawn(shell("exec >&- 2>&-; sleep 0.3; exit 4"), status);
+  // The pipe ends long before the child: from then on a pidfd watches it.
+  REQUIRE(run_until(io, [&] { return reaper.pidfds() == 1 || status.has_value(); }));
+  CHECK_FALSE(status.has_value());
+  REQUIRE(run_until(io, [&] { return status.has_value(); }));
+  CHECK(*status == ExitStatus::exited(4));
+  CHECK(reaper.pidfds() == 0);
+}
+
+TEST_CASE("with no room in the descriptor budget a child has no pidfd and is reaped all the same") {
+  otpd::loop::block_supervisor_signals();
+  boost::asio::io_context io;
+  // A limit of 64 is all reserve: nothing is left for children.
+  DescriptorBudget budget(64);
+  Reaper reaper{io, {}, &budget};
+  OsProcesses processes{reaper, {}, nullptr, nullptr, &budget};
+  Started started;
+  std::vector<std::optional<ExitStatus>> statuses(5);
+  for (int i = 0; i < 5; ++i) {
+    const auto result = processes.spawn("test", shell("sleep 0.1; exit " + std::to_string(i)),
+                                        [&statuses, i](ExitStatus s) { statuses[i] = s; });
+    REQUIRE_MESSAGE(result.pid > 0, result.error);
+    started.add(result.pid);
+  }
+  CHECK(reaper.pidfds() == 0);
+  CHECK(budget.held() == 0);
+  REQUIRE(run_until(io, [&] { return reaper.watched() == 0; }));
+  for (int i = 0; i < 5; ++i) CHECK(statuses[i] == ExitStatus::exited(i));
+}
+
+TEST_CASE("a child's pidfd comes out of the budget and goes back to it") {
+  otpd::loop::block_supervisor_signals();
+  boost::asio::io_context io;
+  DescriptorBudget budget(1000);
+  Reaper reaper{io, {}, &budget};
+  OsProcesses processes{reaper, {}, nullptr, nullptr, &budget};
+  Started started;
+  std::optional<ExitStatus> status;
+  const auto result =
+      processes.spawn("test", shell("sleep 0.1; exit 2"), [&](ExitStatus s) { status = s; });
+  REQUIRE(result.pid > 0);
+  started.add(result.pid);
+  CHECK(reaper.pidfds() == 1);
+  CHECK(budget.held() == 1);
+  REQUIRE(run_until(io, [&] { return status.has_value(); }));
+  CHECK(*status == ExitStatus::exited(2));
+  CHECK(budget.held() == 0);
+}
+
+TEST_CASE("the descriptor budget keeps a reserve out of the open-file limit") {
+  CHECK(DescriptorBudget::reserve_for(256) == 64);
+  CHECK(DescriptorBudget::reserve_for(4096) == 512);
+  CHECK(DescriptorBudget::reserve_for(20000) == 1024);
+  CHECK(DescriptorBudget(20000).capacity() == 18976);
+  CHECK(DescriptorBudget(10).capacity() == 0);
+  // The least limit that holds a number of descriptors.
+  for (std::uint64_t needed : {1u, 192u, 900u, 10000u, 30000u}) {
+    const std::uint64_t limit = DescriptorBudget::limit_for(needed);
+    CHECK(DescriptorBudget(limit).capacity() >= needed);
+    CHECK(DescriptorBudget(limit - 1).capacity() < needed);
+  }
+  DescriptorBudget budget(256);
+  CHECK(budget.take(190));
+  CHECK_FALSE(budget.take(3));  // none of the three, then
+  CHECK(budget.held() == 190);
+  {
+    DescriptorGrant two = DescriptorGrant::take(&budget, 2);
+    CHECK(two);
+    CHECK(budget.held() == 192);
+    CHECK_FALSE(DescriptorGrant::take(&budget));
+    DescriptorGrant one = two.split_one();
+    two.release();
+    CHECK(budget.held() == 191);
+  }
+  CHECK(budget.held() == 190);
+  // Without a budget, everything is granted.
+  CHECK(DescriptorGrant::take(nullptr, 5));
 }
 
 TEST_CASE("AsioHost timers fire after their delay, never once their handle is gone") {

@@ -365,9 +365,9 @@ TEST_CASE("inherit_env false: the user's variables < env files < env, and nothin
   ProcessSpec spec = command({kProbe, "OTPD_TEST_INHERITED", "HOME", "USER", "LOGNAME", "SHELL",
                               "OTPD_TEST_FILE", "PATH"});
   spec.inherit_env = false;
-  spec.credentials.login = "someone";
-  spec.credentials.home = "/home/someone";
-  spec.credentials.shell = "";
+  spec.credentials.edit().login = "someone";
+  spec.credentials.edit().home = "/home/someone";
+  spec.credentials.edit().shell = "";
   spec.file_env = {{"OTPD_TEST_FILE", "first"}, {"USER", "from-file"}, {"OTPD_TEST_FILE", "last"}};
   spec.env = {{"HOME", "/from-env"}};
   const Facts facts = probe(spec, dir);
@@ -397,9 +397,9 @@ TEST_CASE("the child switches groups, group and user, in that order") {
   chmod(dir.str().c_str(), 0777);
   // nobody must reach the probe, wherever the build tree is.
   ProcessSpec spec = command({otpd::test::reachable_by_all(kProbe)});
-  spec.credentials.uid = 65534;
-  spec.credentials.gid = 65534;
-  spec.credentials.groups = std::vector<unsigned>{4, 1};
+  spec.credentials.edit().uid = 65534;
+  spec.credentials.edit().gid = 65534;
+  spec.credentials.edit().groups = std::vector<unsigned>{4, 1};
   const Facts facts = probe(spec, dir);
   CHECK(facts.at("uids") == "65534,65534,65534");
   CHECK(facts.at("gids") == "65534,65534,65534");
@@ -427,13 +427,13 @@ TEST_CASE("a refused identity switch names the step, the id and the reason") {
       _exit(3);
     }
     ProcessSpec spec = command({kProbe});
-    spec.credentials.user = "root";
-    spec.credentials.uid = 0;
+    spec.credentials.edit().user = "root";
+    spec.credentials.edit().uid = 0;
     std::string report = spawn_process(spec).error + "\n";
-    spec.credentials.group = "root";
-    spec.credentials.gid = 0;
+    spec.credentials.edit().group = "root";
+    spec.credentials.edit().gid = 0;
     report += spawn_process(spec).error + "\n";
-    spec.credentials.groups = std::vector<unsigned>{0, 1};
+    spec.credentials.edit().groups = std::vector<unsigned>{0, 1};
     report += spawn_process(spec).error + "\n";
     const bool written =
         write(out[1], report.data(), report.size()) == static_cast<ssize_t>(report.size());

@@ -474,6 +474,10 @@ Step<void> Supervisor::stop_child(Child& child, std::string why) {
   child.state = ChildState::stopping;
   co_await until<Done>(
       [&child, &why](Resume<Done> resume) { child.node->stop(why, std::move(resume)); });
+  record_stopped(child, why);
+}
+
+void Supervisor::record_stopped(Child& child, const std::string& why) {
   child.state = ChildState::stopped;
   // What `otpctl status` shows as the last exit: this stop and why it was
   // made, not an older crash.
@@ -487,7 +491,40 @@ Step<void> Supervisor::stop_running(std::vector<Child*> in_stop_order, std::stri
   for (Child* child : in_stop_order) co_await stop_child(*child, why);
 }
 
+// A dynamic supervisor's children have no order among them: as OTP does,
+// it asks them all to stop at once and waits for the last one, so that its
+// stop takes as long as the slowest child rather than the sum of them all.
+Step<void> Supervisor::stop_together(std::string why) {
+  std::vector<Child*> running;
+  for (auto& child : children_) {
+    if (child->node->running()) running.push_back(child.get());
+  }
+  if (running.empty()) co_return;
+  for (Child* child : running) child->state = ChildState::stopping;
+  co_await until<Done>([this, &running, &why](Resume<Done> resume) {
+    auto left = std::make_shared<std::size_t>(running.size());
+    auto last_stopped = std::make_shared<Resume<Done>>(std::move(resume));
+    auto asking = std::make_shared<bool>(true);
+    auto one_stopped = [this, left, last_stopped, asking](Done) {
+      if (--*left > 0) return;
+      // until<> must be resumed from the loop, not while stops are asked.
+      if (*asking) {
+        context_.host.post([last_stopped] { (*last_stopped)(Done{}); });
+      } else {
+        (*last_stopped)(Done{});
+      }
+    };
+    for (Child* child : running) child->node->stop(why, one_stopped);
+    *asking = false;
+  });
+  for (Child* child : running) record_stopped(*child, why);
+}
+
 Step<void> Supervisor::stop_all(std::string why) {
+  if (spec_->dynamic) {
+    co_await stop_together(std::move(why));
+    co_return;
+  }
   std::vector<Child*> order;
   for (auto it = children_.rbegin(); it != children_.rend(); ++it) order.push_back(it->get());
   co_await stop_running(std::move(order), std::move(why));

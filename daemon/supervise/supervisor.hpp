@@ -177,6 +177,8 @@ class Supervisor final : public Node {
   Step<void> stop_child(Child& child, std::string why);
   Step<void> stop_running(std::vector<Child*> in_stop_order, std::string why);
   Step<void> stop_all(std::string why);
+  Step<void> stop_together(std::string why);
+  void record_stopped(Child& child, const std::string& why);
   Step<void> handle_exit(Child& child, ChildExit reason);
   Step<std::string> handle_request(Child& child, Message::Kind kind);
   Step<std::string> handle_add(const config::ChildSpec& spec);

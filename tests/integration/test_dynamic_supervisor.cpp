@@ -234,3 +234,29 @@ TEST_CASE("a child that leaves the tree leaves no buffer or log file open behind
   CHECK(job_log_files_become(r, 0));
   CHECK(r.otpd.wait_event("jobs", "removed"));
 }
+
+TEST_CASE("a dynamic supervisor asks all its children to stop at once, as OTP does") {
+  Running r(tree_with_jobs("max_children: 3"));
+  for (const std::string name : {"job1", "job2", "job3"}) {
+    // Each takes 300 ms to end after SIGTERM: one after another would show
+    // a stopped job before the next is asked.
+    const std::string spec =
+        Json({{"name", name},
+              {"command", {OTPD_TEST_CHILD_PATH, "--name", name, "--term-delay", "300"}}})
+            .dump();
+    const Outcome added = r.ctl({"start-child", "jobs", spec});
+    REQUIRE_MESSAGE(added.code == 0, added.shown() << r.otpd.transcript());
+    REQUIRE(r.otpd.wait_recorded(r.box, "start", name));
+  }
+  r.otpd.signal(SIGTERM);
+  REQUIRE(r.otpd.wait_exit() == 0);
+  std::vector<std::string> jobs;
+  for (const std::string& event : r.otpd.events({"stopping", "stopped"})) {
+    if (event.find(" jobs/") != std::string::npos) jobs.push_back(event.substr(0, event.find(' ')));
+  }
+  CHECK(jobs == std::vector<std::string>{"stopping", "stopping", "stopping", "stopped", "stopped",
+                                         "stopped"});
+  for (const std::string name : {"job1", "job2", "job3"}) {
+    CHECK(r.box.count_recorded("term", name) == 1);
+  }
+}

@@ -495,9 +495,9 @@ Step<void> Supervisor::stop_running(std::vector<Child*> in_stop_order, std::stri
 // it asks them all to stop at once and waits for the last one, so that its
 // stop takes as long as the slowest child rather than the sum of them all.
 Step<void> Supervisor::stop_together(std::string why) {
-  std::vector<Child*> running;
-  for (auto& child : children_) {
-    if (child->node->running()) running.push_back(child.get());
+  std::vector<Child*> running;  // asked newest first, like any stop
+  for (auto it = children_.rbegin(); it != children_.rend(); ++it) {
+    if ((*it)->node->running()) running.push_back(it->get());
   }
   if (running.empty()) co_return;
   for (Child* child : running) child->state = ChildState::stopping;

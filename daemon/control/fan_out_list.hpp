@@ -12,11 +12,15 @@ namespace otpd::control {
 template <typename Listener>
 class FanOutList {
  public:
-  void join(Listener& listener) { listeners_.push_back(&listener); }
+  void join(Listener& listener) {
+    listeners_.push_back(&listener);
+    ++present_;
+  }
 
   void leave(Listener& listener) {
     const auto found = std::find(listeners_.begin(), listeners_.end(), &listener);
     if (found == listeners_.end()) return;
+    --present_;
     if (telling_) {
       *found = nullptr;
     } else {
@@ -35,15 +39,14 @@ class FanOutList {
     std::erase(listeners_, nullptr);
   }
 
-  std::size_t size() const {
-    return static_cast<std::size_t>(std::count_if(listeners_.begin(), listeners_.end(),
-                                                  [](const Listener* l) { return l != nullptr; }));
-  }
+  // Counted, not searched: every event asks whether anyone listens.
+  std::size_t size() const { return present_; }
   bool empty() const { return size() == 0; }
 
  private:
   std::vector<Listener*> listeners_;  // nullptr: left while being told
   bool telling_ = false;
+  std::size_t present_ = 0;  // the listeners_ that are not nullptr
 };
 
 }  // namespace otpd::control

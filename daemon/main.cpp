@@ -17,6 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "asio/asio_host.hpp"
+#include "asio/readiness_io.hpp"
+#include "asio/signals.hpp"
+#include "asio/worker_services.hpp"
 #include "check_diff.hpp"
 #include "command_child.hpp"
 #include "config/loader.hpp"
@@ -32,10 +36,6 @@
 #include "http/page_feed.hpp"
 #include "http/server.hpp"
 #include "log/event_log.hpp"
-#include "loop/asio_host.hpp"
-#include "loop/readiness_io.hpp"
-#include "loop/signals.hpp"
-#include "loop/worker_services.hpp"
 #include "options.hpp"
 #include "output/output_hub.hpp"
 #include "process/cgroup_fs.hpp"
@@ -378,7 +378,7 @@ int run(const otpd::Options& options) {
   // Before any child exists: it takes NOTIFY_SOCKET out of the environment.
   otpd::service::Notifier manager;
 
-  otpd::loop::AsioHost host(io);
+  otpd::on_asio::AsioHost host(io);
   otpd::service::WatchdogPinger watchdog(host, manager);
   if (watchdog.active()) {
     log.info("the service manager watches otpd: WATCHDOG=1 every " +
@@ -418,7 +418,7 @@ int run(const otpd::Options& options) {
                      .reason = describe(status)});
       },
       &budget);
-  otpd::loop::ReadinessIo readiness(io);
+  otpd::on_asio::ReadinessIo readiness(io);
   if (!readiness.notify().error().empty()) {
     log.warning(readiness.notify().error() + "; children with 'ready: notify' will fail to start");
   }
@@ -438,7 +438,7 @@ int run(const otpd::Options& options) {
   // Before the tree, so that they outlive every worker the tree runs.
   // Workers act on the tree (a health check kills what it guards, a file
   // watch restarts its target) once both exist.
-  otpd::loop::WorkerServices worker_services(io, host, processes, events);
+  otpd::on_asio::WorkerServices worker_services(io, host, processes, events);
   otpd::workers::WorkerPool workers(&worker_services, config.workers);
   otpd::supervise::Tree tree(host, processes, events, std::move(config), &workers);
   worker_services.act_on(&tree);
@@ -575,7 +575,7 @@ int run(const otpd::Options& options) {
       log.warning("received " + name + " for the command, which is not running: " + error);
     }
   };
-  otpd::loop::SignalWatcher signals(io, [&](int signo) {
+  otpd::on_asio::SignalWatcher signals(io, [&](int signo) {
     if (signo == SIGHUP && options.config_file.empty()) {
       pass_on(signo);
       return;
@@ -677,7 +677,7 @@ int run(const otpd::Options& options) {
 
 int main(int argc, char** argv) {
   // Before anything else, so that every thread and every child inherits it.
-  otpd::loop::block_supervisor_signals();
+  otpd::on_asio::block_supervisor_signals();
   // While the descriptor table is still nearly empty.
   otpd::process::reserve_low_fd();
 

@@ -10,7 +10,7 @@
 
 namespace otpd::process {
 
-OsProcesses::OsProcesses(Reaper& reaper, SpawnOptions options, loop::ReadinessIo* readiness,
+OsProcesses::OsProcesses(Reaper& reaper, SpawnOptions options, on_asio::ReadinessIo* readiness,
                          ChildStdioRouting* stdio, DescriptorBudget* budget)
     : reaper_(reaper), options_(options), readiness_(readiness), stdio_(stdio), budget_(budget) {
   if (stdio_ != nullptr) stdio_->when_ended([&reaper](int pid) { reaper.look(pid); });

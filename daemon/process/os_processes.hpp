@@ -7,7 +7,7 @@
 #include <functional>
 #include <memory>
 
-#include "loop/readiness_io.hpp"
+#include "asio/readiness_io.hpp"
 #include "process/cgroups.hpp"
 #include "process/child_records.hpp"
 #include "process/child_stdio.hpp"
@@ -33,8 +33,8 @@ class OsProcesses : public supervise::ProcessControl {
   // pipe tells when it ends needs no pidfd; the pidfds of the others come
   // out of `budget`.
   explicit OsProcesses(Reaper& reaper, SpawnOptions options = {},
-                       loop::ReadinessIo* readiness = nullptr, ChildStdioRouting* stdio = nullptr,
-                       DescriptorBudget* budget = nullptr);
+                       on_asio::ReadinessIo* readiness = nullptr,
+                       ChildStdioRouting* stdio = nullptr, DescriptorBudget* budget = nullptr);
   ~OsProcesses() override;
 
   // What keeps children from outliving otpd (docs/spawning.md). With
@@ -99,7 +99,7 @@ class OsProcesses : public supervise::ProcessControl {
 
   Reaper& reaper_;
   SpawnOptions options_;
-  loop::ReadinessIo* readiness_;
+  on_asio::ReadinessIo* readiness_;
   ChildStdioRouting* stdio_;
   DescriptorBudget* budget_;
   Containment containment_;

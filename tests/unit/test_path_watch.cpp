@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "loop/path_watch.hpp"
+#include "asio/path_watch.hpp"
 #include "temp_dir.hpp"
 
 using otpd::config::FileWatchSettings;
-using otpd::loop::PathWatch;
+using otpd::on_asio::PathWatch;
 using otpd::test::TempDir;
 using otpd::workers::PathChanges;
 namespace fs = std::filesystem;

@@ -1,7 +1,7 @@
 // The Reaper, OsProcesses, AsioHost and SignalWatcher on a real io_context.
 #include <doctest/doctest.h>
-#include <poll.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include "loop/asio_host.hpp"
-#include "loop/signals.hpp"
+#include "asio/asio_host.hpp"
+#include "asio/signals.hpp"
 #include "process/descriptor_budget.hpp"
 #include "process/os_processes.hpp"
 #include "process/reaper.hpp"
@@ -72,7 +72,7 @@ class Started {
 };
 
 struct Fixture {
-  Fixture() { otpd::loop::block_supervisor_signals(); }
+  Fixture() { otpd::on_asio::block_supervisor_signals(); }
   boost::asio::io_context io;
   std::vector<std::pair<int, ExitStatus>> orphans;
   Reaper reaper{io, [this](int pid, int, ExitStatus s) { orphans.emplace_back(pid, s); }};
@@ -302,7 +302,7 @@ class PipeRouting : public otpd::process::ChildStdioRouting {
 };
 
 struct PipedFixture {
-  PipedFixture() { otpd::loop::block_supervisor_signals(); }
+  PipedFixture() { otpd::on_asio::block_supervisor_signals(); }
   boost::asio::io_context io;
   Reaper reaper{io};
   PipeRouting routing{io};
@@ -340,7 +340,7 @@ TEST_CASE_FIXTURE(PipedFixture, "a child that closes its output and runs on is w
 }
 
 TEST_CASE("with no room in the descriptor budget a child has no pidfd and is reaped all the same") {
-  otpd::loop::block_supervisor_signals();
+  otpd::on_asio::block_supervisor_signals();
   boost::asio::io_context io;
   // A limit of 64 is all reserve: nothing is left for children.
   DescriptorBudget budget(64);
@@ -361,7 +361,7 @@ TEST_CASE("with no room in the descriptor budget a child has no pidfd and is rea
 }
 
 TEST_CASE("a child's pidfd comes out of the budget and goes back to it") {
-  otpd::loop::block_supervisor_signals();
+  otpd::on_asio::block_supervisor_signals();
   boost::asio::io_context io;
   DescriptorBudget budget(1000);
   Reaper reaper{io, {}, &budget};
@@ -411,7 +411,7 @@ TEST_CASE("the descriptor budget keeps a reserve out of the open-file limit") {
 
 TEST_CASE("AsioHost timers fire after their delay, never once their handle is gone") {
   boost::asio::io_context io;
-  otpd::loop::AsioHost host(io);
+  otpd::on_asio::AsioHost host(io);
   const auto start = host.now();
 
   std::optional<otpd::supervise::TimePoint> fired_at;
@@ -439,7 +439,7 @@ TEST_CASE("AsioHost timers fire after their delay, never once their handle is go
 
 TEST_CASE("AsioHost::post runs the function later, from the loop") {
   boost::asio::io_context io;
-  otpd::loop::AsioHost host(io);
+  otpd::on_asio::AsioHost host(io);
   std::vector<int> order;
   host.post([&] { order.push_back(2); });
   order.push_back(1);
@@ -448,10 +448,10 @@ TEST_CASE("AsioHost::post runs the function later, from the loop") {
 }
 
 TEST_CASE("SignalWatcher delivers SIGHUP and SIGTERM to the loop") {
-  otpd::loop::block_supervisor_signals();
+  otpd::on_asio::block_supervisor_signals();
   boost::asio::io_context io;
   std::vector<int> received;
-  otpd::loop::SignalWatcher watcher(io, [&](int signo) { received.push_back(signo); });
+  otpd::on_asio::SignalWatcher watcher(io, [&](int signo) { received.push_back(signo); });
 
   raise(SIGHUP);
   REQUIRE(run_until(io, [&] { return received.size() == 1; }));

@@ -21,7 +21,7 @@
 #include <string>
 
 #include "../helpers/reachable.hpp"
-#include "loop/signals.hpp"
+#include "asio/signals.hpp"
 #include "process/cgroup_fs.hpp"
 #include "process/fd_limit.hpp"
 #include "process/low_fd.hpp"
@@ -164,7 +164,7 @@ void check_fails(const ProcessSpec& spec, const std::string& error) {
 }  // namespace
 
 TEST_CASE("the child gets its own group and none of otpd's fds, signal state or stdin") {
-  otpd::loop::block_supervisor_signals();
+  otpd::on_asio::block_supervisor_signals();
   // What the child must not inherit is really there in the parent.
   struct sigaction pipe_action {};
   sigaction(SIGPIPE, nullptr, &pipe_action);
@@ -278,7 +278,7 @@ TEST_CASE("a bare name is searched in the child's PATH") {
 }
 
 TEST_CASE("a program that cannot be started is a clear error and leaves nothing behind") {
-  otpd::loop::block_supervisor_signals();
+  otpd::on_asio::block_supervisor_signals();
   TempDir dir;
   check_nothing_left_behind();
 

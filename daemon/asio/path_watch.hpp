@@ -27,7 +27,7 @@ namespace boost::asio {
 class io_context;
 }
 
-namespace otpd::loop {
+namespace otpd::on_asio {
 
 class PathWatch : public std::enable_shared_from_this<PathWatch> {
  public:
@@ -85,4 +85,4 @@ class PathWatch : public std::enable_shared_from_this<PathWatch> {
   std::string open_failure_;  // reported by start()
 };
 
-}  // namespace otpd::loop
+}  // namespace otpd::on_asio

@@ -1,4 +1,4 @@
-#include "loop/path_watch.hpp"
+#include "asio/path_watch.hpp"
 
 #include <fnmatch.h>
 #include <sys/inotify.h>
@@ -12,7 +12,7 @@
 #include <cstring>
 #include <filesystem>
 
-namespace otpd::loop {
+namespace otpd::on_asio {
 
 namespace asio = boost::asio;
 
@@ -235,4 +235,4 @@ void PathWatch::retry() {
   if (!changes.paths.empty() && changed_) changed_(std::move(changes));
 }
 
-}  // namespace otpd::loop
+}  // namespace otpd::on_asio

@@ -21,7 +21,7 @@ namespace otpd::supervise {
 class Tree;
 }
 
-namespace otpd::loop {
+namespace otpd::on_asio {
 
 class PathWatch;
 
@@ -74,4 +74,4 @@ class WorkerServices final : public workers::LoopServices {
   std::map<workers::WatchId, std::shared_ptr<PathWatch>> watches_;  // on the loop only
 };
 
-}  // namespace otpd::loop
+}  // namespace otpd::on_asio

@@ -1,4 +1,4 @@
-#include "loop/worker_services.hpp"
+#include "asio/worker_services.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -10,11 +10,11 @@
 #include <boost/asio/write.hpp>
 #include <memory>
 
+#include "asio/path_watch.hpp"
 #include "config/signals.hpp"
-#include "loop/path_watch.hpp"
 #include "supervise/tree.hpp"
 
-namespace otpd::loop {
+namespace otpd::on_asio {
 namespace {
 
 namespace asio = boost::asio;
@@ -256,4 +256,4 @@ void WorkerServices::signal_child(const std::string& path, int signo,
   });
 }
 
-}  // namespace otpd::loop
+}  // namespace otpd::on_asio

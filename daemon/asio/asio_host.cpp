@@ -1,10 +1,10 @@
-#include "loop/asio_host.hpp"
+#include "asio/asio_host.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-namespace otpd::loop {
+namespace otpd::on_asio {
 namespace {
 
 namespace asio = boost::asio;
@@ -54,4 +54,4 @@ void AsioHost::post(std::function<void()> fn) {
   asio::post(io_, std::move(fn));
 }
 
-}  // namespace otpd::loop
+}  // namespace otpd::on_asio

@@ -1,4 +1,4 @@
-#include "loop/signals.hpp"
+#include "asio/signals.hpp"
 
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <system_error>
 
-namespace otpd::loop {
+namespace otpd::on_asio {
 namespace {
 
 namespace asio = boost::asio;
@@ -81,4 +81,4 @@ SignalWatcher::~SignalWatcher() {
   impl_->signals.cancel(ignored);
 }
 
-}  // namespace otpd::loop
+}  // namespace otpd::on_asio

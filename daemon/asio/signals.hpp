@@ -11,7 +11,7 @@ namespace boost::asio {
 class io_context;
 }
 
-namespace otpd::loop {
+namespace otpd::on_asio {
 
 // Blocks SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 in
 // the calling thread
@@ -35,4 +35,4 @@ class SignalWatcher {
   std::shared_ptr<Impl> impl_;
 };
 
-}  // namespace otpd::loop
+}  // namespace otpd::on_asio

@@ -16,7 +16,7 @@ namespace boost::asio {
 class io_context;
 }
 
-namespace otpd::loop {
+namespace otpd::on_asio {
 
 class NotifySocket {
  public:
@@ -51,4 +51,4 @@ class NotifySocket {
   std::size_t dropped_ = 0;
 };
 
-}  // namespace otpd::loop
+}  // namespace otpd::on_asio

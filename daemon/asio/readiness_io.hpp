@@ -7,14 +7,14 @@
 #include <memory>
 #include <string>
 
-#include "loop/notify_socket.hpp"
+#include "asio/notify_socket.hpp"
 #include "supervise/host.hpp"
 
 namespace boost::asio {
 class io_context;
 }
 
-namespace otpd::loop {
+namespace otpd::on_asio {
 
 class ReadinessIo {
  public:
@@ -47,4 +47,4 @@ class ReadinessIo {
   std::shared_ptr<Pipes> pipes_;
 };
 
-}  // namespace otpd::loop
+}  // namespace otpd::on_asio

@@ -1,4 +1,4 @@
-#include "loop/readiness_io.hpp"
+#include "asio/readiness_io.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include <cstring>
 #include <unordered_map>
 
-namespace otpd::loop {
+namespace otpd::on_asio {
 namespace asio = boost::asio;
 
 namespace {
@@ -177,4 +177,4 @@ std::unique_ptr<supervise::Watch> ReadinessIo::try_connect(const std::string& ho
   return std::make_unique<ConnectWatch>(std::move(attempt));
 }
 
-}  // namespace otpd::loop
+}  // namespace otpd::on_asio

@@ -1,4 +1,4 @@
-#include "loop/notify_socket.hpp"
+#include "asio/notify_socket.hpp"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -11,7 +11,7 @@
 #include <cstring>
 #include <vector>
 
-namespace otpd::loop {
+namespace otpd::on_asio {
 namespace asio = boost::asio;
 
 namespace {
@@ -169,4 +169,4 @@ std::unique_ptr<supervise::Watch> NotifySocket::watch(int pgid, Listener fn) {
   return std::make_unique<NotifyWatch>(impl_, pgid, std::move(listener));
 }
 
-}  // namespace otpd::loop
+}  // namespace otpd::on_asio

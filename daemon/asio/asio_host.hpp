@@ -8,7 +8,7 @@ namespace boost::asio {
 class io_context;
 }
 
-namespace otpd::loop {
+namespace otpd::on_asio {
 
 // All calls, and the destruction of timer handles, happen on the thread that
 // runs the io_context.
@@ -25,4 +25,4 @@ class AsioHost : public supervise::Host {
   boost::asio::io_context& io_;
 };
 
-}  // namespace otpd::loop
+}  // namespace otpd::on_asio

@@ -48,15 +48,15 @@
 #include "process/os_processes.hpp"
 #include "process/reaper.hpp"
 #include "program_check.hpp"
-#include "service/notify.hpp"
+#include "sd_notify/notify.hpp"
 #include "service/reloader.hpp"
-#include "service/status_reporter.hpp"
-#include "service/watchdog.hpp"
 #include "supervise/group_owners.hpp"
 #include "supervise/status_summary.hpp"
 #include "supervise/tree.hpp"
 #include "supervise/tree_health.hpp"
 #include "supervise/worker_node.hpp"
+#include "systemd/status_reporter.hpp"
+#include "systemd/watchdog.hpp"
 #include "workers/cron.hpp"
 #include "workers/worker_pool.hpp"
 
@@ -376,10 +376,10 @@ int run(const otpd::Options& options) {
   budget = check_limits(log, counts);
   Containment containment(log, options, socket_path, counts);
   // Before any child exists: it takes NOTIFY_SOCKET out of the environment.
-  otpd::service::Notifier manager;
+  otpd::sd_notify::Notifier manager;
 
   otpd::on_asio::AsioHost host(io);
-  otpd::service::WatchdogPinger watchdog(host, manager);
+  otpd::systemd::WatchdogPinger watchdog(host, manager);
   if (watchdog.active()) {
     log.info("the service manager watches otpd: WATCHDOG=1 every " +
              otpd::config::format_duration(watchdog.interval()));
@@ -449,7 +449,7 @@ int run(const otpd::Options& options) {
     const auto* cron = dynamic_cast<const otpd::workers::Cron*>(node->runtime_pid().get());
     return cron != nullptr ? cron->next_run_at_ms() : std::nullopt;
   };
-  otpd::service::StatusReporter status_reporter(
+  otpd::systemd::StatusReporter status_reporter(
       host, manager, events, [&tree] { return otpd::supervise::summarize(tree.census()); });
   int exit_code = exit_ok;
   bool stopping = false;

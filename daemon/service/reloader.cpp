@@ -28,7 +28,7 @@ std::string counts(const config::TreeDiff& diff) {
 }  // namespace
 
 Reloader::Reloader(supervise::Host& host, supervise::Tree& tree, log::EventLog& log,
-                   Notifier& manager, std::string file,
+                   sd_notify::Notifier& manager, std::string file,
                    std::function<void(const std::string& failed)> ready, Complete complete)
     : host_(host),
       tree_(tree),

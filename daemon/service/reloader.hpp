@@ -10,7 +10,7 @@
 #include "control/reload_json.hpp"
 #include "control/request.hpp"
 #include "log/event_log.hpp"
-#include "service/notify.hpp"
+#include "sd_notify/notify.hpp"
 #include "supervise/tree.hpp"
 
 namespace otpd::service {
@@ -23,9 +23,9 @@ class Reloader {
   // `ready` sends READY=1 when no reload is under way any more; `failed`
   // is empty, or says that the last reload failed and why. An empty `file`
   // (otpd -- COMMAND alone) has nothing to reload: reloads are refused.
-  Reloader(supervise::Host& host, supervise::Tree& tree, log::EventLog& log, Notifier& manager,
-           std::string file, std::function<void(const std::string& failed)> ready,
-           Complete complete = {});
+  Reloader(supervise::Host& host, supervise::Tree& tree, log::EventLog& log,
+           sd_notify::Notifier& manager, std::string file,
+           std::function<void(const std::string& failed)> ready, Complete complete = {});
 
   // Re-reads and applies the file; `why` says who asked ("SIGHUP").
   // `done` is called later, from the event loop.
@@ -50,7 +50,7 @@ class Reloader {
   supervise::Host& host_;
   supervise::Tree& tree_;
   log::EventLog& log_;
-  Notifier& manager_;
+  sd_notify::Notifier& manager_;
   std::string file_;
   std::function<void(const std::string& failed)> ready_;
   Complete complete_;

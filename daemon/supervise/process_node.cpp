@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "config/signals.hpp"
-#include "supervise/notify_message.hpp"
+#include "sd_notify/notify_message.hpp"
 #include "supervise/program_hints.hpp"
 
 namespace otpd::supervise {
@@ -299,7 +299,7 @@ void ProcessNode::abort_start(const std::string& why) {
 void ProcessNode::notified(const std::string& datagram) {
   if (pid_ == 0) return;
   if (!notified_) return;
-  const NotifyMessage message = parse_notify(datagram);
+  const sd_notify::NotifyMessage message = sd_notify::parse_notify(datagram);
   Notified& notified = *notified_;
   ++notified.messages;
   if (message.main_pid != 0) notified.main_pid = message.main_pid;

@@ -9,7 +9,7 @@
 
 #include "engine_world.hpp"
 #include "fake_host.hpp"
-#include "supervise/notify_message.hpp"
+#include "sd_notify/notify_message.hpp"
 #include "supervise/tree.hpp"
 
 using namespace std::chrono_literals;
@@ -368,7 +368,7 @@ TEST_SUITE("readiness") {
 }
 
 TEST_SUITE("sd_notify messages") {
-  using otpd::supervise::parse_notify;
+  using otpd::sd_notify::parse_notify;
 
   TEST_CASE("several assignments in one datagram; unknown ones and junk are ignored") {
     const auto m = parse_notify("READY=1\nSTATUS=up: 3 workers\nFDSTORE=1\njunk\nMAINPID=17\n");
@@ -395,6 +395,6 @@ TEST_SUITE("sd_notify messages") {
   TEST_CASE("STATUS is bounded and has no control characters") {
     CHECK(parse_notify("STATUS=a\x1b[2Jb\tc").status == "a [2Jb c");
     CHECK(parse_notify("STATUS=" + std::string(2000, 'x')).status->size() ==
-          otpd::supervise::kMaxNotifyStatus);
+          otpd::sd_notify::kMaxNotifyStatus);
   }
 }

@@ -1,15 +1,15 @@
-#include "service/status_reporter.hpp"
+#include "systemd/status_reporter.hpp"
 
 #include <chrono>
 
-namespace otpd::service {
+namespace otpd::systemd {
 
 namespace {
 constexpr std::chrono::milliseconds kSettle{1000};
 }  // namespace
 
-StatusReporter::StatusReporter(supervise::Host& host, Notifier& notifier, control::EventHub& events,
-                               std::function<std::string()> summary)
+StatusReporter::StatusReporter(supervise::Host& host, sd_notify::Notifier& notifier,
+                               control::EventHub& events, std::function<std::string()> summary)
     : host_(host), notifier_(notifier), events_(events), summary_(std::move(summary)) {
   if (!notifier_.active()) return;
   events_.subscribe(*this);
@@ -45,4 +45,4 @@ void StatusReporter::report() {
   notifier_.status(last_);
 }
 
-}  // namespace otpd::service
+}  // namespace otpd::systemd

@@ -6,15 +6,15 @@
 #include <chrono>
 #include <memory>
 
-#include "service/notify.hpp"
+#include "sd_notify/notify.hpp"
 #include "supervise/host.hpp"
 
-namespace otpd::service {
+namespace otpd::systemd {
 
 class WatchdogPinger {
  public:
   // Does nothing when the manager does not watch otpd.
-  WatchdogPinger(supervise::Host& host, Notifier& notifier);
+  WatchdogPinger(supervise::Host& host, sd_notify::Notifier& notifier);
   WatchdogPinger(const WatchdogPinger&) = delete;
   WatchdogPinger& operator=(const WatchdogPinger&) = delete;
 
@@ -25,9 +25,9 @@ class WatchdogPinger {
   void ping();
 
   supervise::Host& host_;
-  Notifier& notifier_;
+  sd_notify::Notifier& notifier_;
   std::chrono::milliseconds interval_{0};
   std::unique_ptr<supervise::TimerHandle> timer_;
 };
 
-}  // namespace otpd::service
+}  // namespace otpd::systemd

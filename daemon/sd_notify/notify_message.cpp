@@ -1,9 +1,9 @@
-#include "supervise/notify_message.hpp"
+#include "sd_notify/notify_message.hpp"
 
 #include <charconv>
 #include <cstdint>
 
-namespace otpd::supervise {
+namespace otpd::sd_notify {
 namespace {
 
 template <typename Number>
@@ -44,7 +44,7 @@ NotifyMessage parse_notify(std::string_view datagram) {
       if (auto pid = number<int>(value); pid && *pid > 0) message.main_pid = *pid;
     } else if (name == "EXTEND_TIMEOUT_USEC") {
       if (auto usec = number<std::uint64_t>(value)) {
-        message.extend_timeout = std::chrono::duration_cast<Duration>(
+        message.extend_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::microseconds(static_cast<std::int64_t>(*usec)));
       }
     }
@@ -52,4 +52,4 @@ NotifyMessage parse_notify(std::string_view datagram) {
   return message;
 }
 
-}  // namespace otpd::supervise
+}  // namespace otpd::sd_notify

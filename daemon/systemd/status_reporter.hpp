@@ -9,16 +9,16 @@
 #include <string_view>
 
 #include "control/event_hub.hpp"
-#include "service/notify.hpp"
+#include "sd_notify/notify.hpp"
 #include "supervise/host.hpp"
 
-namespace otpd::service {
+namespace otpd::systemd {
 
 class StatusReporter final : public control::EventSubscriber {
  public:
   // `summary` is called when a STATUS= is due. Does nothing when no
   // manager listens.
-  StatusReporter(supervise::Host& host, Notifier& notifier, control::EventHub& events,
+  StatusReporter(supervise::Host& host, sd_notify::Notifier& notifier, control::EventHub& events,
                  std::function<std::string()> summary);
   ~StatusReporter() override;
   StatusReporter(const StatusReporter&) = delete;
@@ -34,7 +34,7 @@ class StatusReporter final : public control::EventSubscriber {
   void report();
 
   supervise::Host& host_;
-  Notifier& notifier_;
+  sd_notify::Notifier& notifier_;
   control::EventHub& events_;
   std::function<std::string()> summary_;
   bool subscribed_ = false;
@@ -42,4 +42,4 @@ class StatusReporter final : public control::EventSubscriber {
   std::unique_ptr<supervise::TimerHandle> pending_;
 };
 
-}  // namespace otpd::service
+}  // namespace otpd::systemd

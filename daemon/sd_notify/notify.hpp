@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace otpd::service {
+namespace otpd::sd_notify {
 
 class Notifier {
  public:
@@ -43,4 +43,4 @@ class Notifier {
   std::string address_;  // sun_path; a leading '\0' for the abstract namespace
 };
 
-}  // namespace otpd::service
+}  // namespace otpd::sd_notify

@@ -1,4 +1,4 @@
-#include "service/notify.hpp"
+#include "sd_notify/notify.hpp"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -10,7 +10,7 @@
 #include <ctime>
 #include <string>
 
-namespace otpd::service {
+namespace otpd::sd_notify {
 
 namespace {
 
@@ -88,4 +88,4 @@ void Notifier::send(const std::string& message) {
          reinterpret_cast<const sockaddr*>(&address), length);
 }
 
-}  // namespace otpd::service
+}  // namespace otpd::sd_notify

@@ -1,10 +1,10 @@
-#include "service/watchdog.hpp"
+#include "systemd/watchdog.hpp"
 
 #include <algorithm>
 
-namespace otpd::service {
+namespace otpd::systemd {
 
-WatchdogPinger::WatchdogPinger(supervise::Host& host, Notifier& notifier)
+WatchdogPinger::WatchdogPinger(supervise::Host& host, sd_notify::Notifier& notifier)
     : host_(host), notifier_(notifier) {
   const auto timeout = notifier.watchdog_timeout();
   if (!notifier.active() || !timeout) return;
@@ -19,4 +19,4 @@ void WatchdogPinger::ping() {
   timer_ = host_.start_timer(interval_, [this] { ping(); });
 }
 
-}  // namespace otpd::service
+}  // namespace otpd::systemd

@@ -48,8 +48,8 @@
 #include "process/os_processes.hpp"
 #include "process/reaper.hpp"
 #include "program_check.hpp"
+#include "reload/reloader.hpp"
 #include "sd_notify/notify.hpp"
-#include "service/reloader.hpp"
 #include "supervise/group_owners.hpp"
 #include "supervise/status_summary.hpp"
 #include "supervise/tree.hpp"
@@ -313,7 +313,7 @@ int run(const otpd::Options& options) {
   otpd::log::EventLog log(options.log_format);
   const bool with_command = !options.command.empty();
   // The command after --, added to the file's tree at every reading of it.
-  otpd::service::Reloader::Complete complete;
+  otpd::reload::Reloader::Complete complete;
   if (with_command) {
     complete = [command = options.command, cwd = std::filesystem::current_path().string()](
                    otpd::config::Config& config) { otpd::add_command_child(config, command, cwd); };
@@ -453,7 +453,7 @@ int run(const otpd::Options& options) {
       host, manager, events, [&tree] { return otpd::supervise::summarize(tree.census()); });
   int exit_code = exit_ok;
   bool stopping = false;
-  otpd::service::Reloader reloader(
+  otpd::reload::Reloader reloader(
       host, tree, log, manager, options.config_file,
       [&](const std::string& failed) {
         if (failed.empty()) {
@@ -601,7 +601,7 @@ int run(const otpd::Options& options) {
         if (!stopping) stop_tree("shutdown requested on the control socket");
       },
       &outputs,
-      [&](const otpd::control::ClientRequest& request, otpd::service::Reloader::Done done) {
+      [&](const otpd::control::ClientRequest& request, otpd::reload::Reloader::Done done) {
         reloader.serve(request, std::move(done));
       },
       &json_calls);

@@ -13,7 +13,7 @@
 #include "sd_notify/notify.hpp"
 #include "supervise/tree.hpp"
 
-namespace otpd::service {
+namespace otpd::reload {
 
 class Reloader {
  public:
@@ -58,4 +58,4 @@ class Reloader {
   bool stopping_ = false;
 };
 
-}  // namespace otpd::service
+}  // namespace otpd::reload

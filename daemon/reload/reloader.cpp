@@ -1,4 +1,4 @@
-#include "service/reloader.hpp"
+#include "reload/reloader.hpp"
 
 #include <filesystem>
 #include <stdexcept>
@@ -6,7 +6,7 @@
 #include "config/error.hpp"
 #include "config/loader.hpp"
 
-namespace otpd::service {
+namespace otpd::reload {
 namespace {
 
 constexpr const char* kControlWarning =
@@ -155,4 +155,4 @@ void Reloader::finish(control::ReloadOutcome outcome, Done done) {
   });
 }
 
-}  // namespace otpd::service
+}  // namespace otpd::reload

@@ -4,7 +4,9 @@
 // as they do there). The record of children kept without cgroups, against
 // real processes. The real cgroups are tested in tests/integration.
 #include <doctest/doctest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -14,7 +16,6 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <thread>
 
 #include "process/cgroup_fs.hpp"
 #include "process/cgroups.hpp"
@@ -32,6 +33,32 @@ namespace {
 std::string read(const std::string& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Whether the leaf is empty, or becomes so within `bound`. The kernel
+// rewrites cgroup.events ("populated 0") when the last process of the
+// cgroup has gone, which inotify reports as a modification; the file is
+// read again at each one.
+bool emptied_within(const Cgroups& cgroups, const Cgroups::Leaf& leaf,
+                    std::chrono::milliseconds bound) {
+  const int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (fd < 0) return false;
+  const bool watched =
+      inotify_add_watch(fd, (leaf.dir() + "/cgroup.events").c_str(), IN_MODIFY) >= 0;
+  const auto until = std::chrono::steady_clock::now() + bound;
+  bool empty = cgroups.empty(leaf);
+  while (!empty && watched) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    pollfd changed{fd, POLLIN, 0};
+    if (left.count() <= 0 || poll(&changed, 1, static_cast<int>(left.count())) <= 0) break;
+    char events[4096];
+    while (::read(fd, events, sizeof events) > 0) {
+    }
+    empty = cgroups.empty(leaf);
+  }
+  close(fd);
+  return empty;
 }
 
 // A directory that looks like a cgroup: the files written to exist.
@@ -339,11 +366,7 @@ TEST_SUITE("cgroups: a real cgroup2") {
     CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
     CHECK(waitpid(escaped, &status, 0) == escaped);
     CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!cgroups.empty(*leaf) && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    CHECK(cgroups.empty(*leaf));
+    CHECK(emptied_within(cgroups, *leaf, std::chrono::seconds(5)));
     CHECK(cgroups.close(std::chrono::seconds(2)));
     CHECK(!std::filesystem::exists(cgroups.tree_dir()));
   }

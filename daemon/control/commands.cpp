@@ -375,19 +375,19 @@ void Commands::logs(const ClientRequest& request, std::string& out) {
   if (request.follow && captured) {
     scratch_ += ",\"stream\":\"logs\"}";
     append_result(out, request.id, scratch_);
-    outputs_->last_lines(path, count, filter_of(request), [&](const log::OutputLine& line) {
+    outputs_->last_lines(path, count, filter_of(request), [&](const output::OutputLine& line) {
       line_json.clear();
-      log::append_line_json(line_json, path, line);
+      output::append_line_json(line_json, path, line);
       append_line(out, request.id, line_json);
     });
     return;
   }
   scratch_ += ",\"lines\":[";
   bool first = true;
-  outputs_->last_lines(path, count, filter_of(request), [&](const log::OutputLine& line) {
+  outputs_->last_lines(path, count, filter_of(request), [&](const output::OutputLine& line) {
     if (!first) scratch_ += ',';
     first = false;
-    log::append_line_json(scratch_, path, line);
+    output::append_line_json(scratch_, path, line);
   });
   scratch_ += "]}";
   append_result(out, request.id, scratch_);

@@ -228,7 +228,7 @@ void Session::handle_request() {
   }
 }
 
-void Session::on_line(const log::OutputLine& line, std::string_view json) {
+void Session::on_line(const output::OutputLine& line, std::string_view json) {
   if (closed_ || closing_ || !logs_id_ || !output::accepts(logs_filter_, line.stream)) return;
   if (queued() >= kMaxQueued) {
     drop_slow_subscriber();

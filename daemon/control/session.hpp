@@ -54,7 +54,7 @@ class Session final : public std::enable_shared_from_this<Session>,
   void close();
 
   void on_event(std::string_view event) override;
-  void on_line(const log::OutputLine& line, std::string_view json) override;
+  void on_line(const output::OutputLine& line, std::string_view json) override;
 
  private:
   void read_more();

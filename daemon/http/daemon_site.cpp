@@ -8,7 +8,7 @@
 #include "control/json_text.hpp"
 #include "control/node_json.hpp"
 #include "http/server.hpp"
-#include "log/output_line.hpp"
+#include "output/output_line.hpp"
 
 namespace otpd::http {
 namespace {
@@ -123,10 +123,10 @@ std::optional<std::string> DaemonSite::logs_json(const std::string& path, int li
   out += ",\"lines\":[";
   bool first = true;
   outputs_->last_lines(child, static_cast<std::size_t>(lines), output::StreamFilter::both,
-                       [&](const log::OutputLine& line) {
+                       [&](const output::OutputLine& line) {
                          if (!first) out += ',';
                          first = false;
-                         log::append_line_json(out, child, line);
+                         output::append_line_json(out, child, line);
                        });
   out += "]}";
   return out;

@@ -115,26 +115,21 @@ void EventLog::write_message(std::string_view level, std::string_view message) {
   }
 }
 
-void EventLog::child_output(std::string_view path, std::span<const OutputLine> lines) {
-  std::string batch;
-  for (const OutputLine& line : lines) {
-    if (journal_) batch += "<6>";
-    if (format_ == Format::json) {
-      append_line_json(batch, path, line);
-    } else {
-      append_rfc3339(batch, line.time_us);
-      batch += ' ';
-      batch += path;
-      batch += '[';
-      batch += std::to_string(line.pid);
-      batch += "] ";
-      batch += short_name(line.stream);
-      batch += line.continued ? "+: " : ": ";
-      batch += line.text;
-    }
-    batch += '\n';
+void EventLog::pass_on(std::string_view lines) {
+  if (!journal_) {
+    write_all(lines);
+    return;
   }
-  write_all(batch);
+  std::string prefixed;
+  prefixed.reserve(lines.size() + lines.size() / 16);
+  for (std::size_t at = 0; at < lines.size();) {
+    const std::size_t end = lines.find('\n', at);
+    const std::size_t next = end == std::string_view::npos ? lines.size() : end + 1;
+    prefixed += "<6>";
+    prefixed += lines.substr(at, next - at);
+    at = next;
+  }
+  write_all(prefixed);
 }
 
 // One write(2) per line: lines from otpd never interleave with each other,

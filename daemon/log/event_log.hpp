@@ -2,11 +2,9 @@
 // human-readable by default or one JSON object per line for log shippers.
 #pragma once
 
-#include <span>
 #include <string>
 #include <string_view>
 
-#include "log/output_line.hpp"
 #include "supervise/event.hpp"
 
 namespace otpd::log {
@@ -26,10 +24,11 @@ class EventLog final : public supervise::EventSink {
   void warning(std::string_view message) { write_message("warning", message); }
   void error(std::string_view message) { write_message("error", message); }
 
-  // Captured output of the child at `path` (its `output: log`), in one
-  // write: "TIME PATH[PID] out: TEXT" per line, or one JSON object per line
-  // (log/output_line.hpp).
-  void child_output(std::string_view path, std::span<const OutputLine> lines);
+  // Lines that others wrote for this log in its format(), passed on in one
+  // write; each ends with '\n'. A child's captured output comes this way
+  // (output/output_line.hpp); in the journal each line is "info".
+  void pass_on(std::string_view lines);
+  Format format() const { return format_; }
 
   // The line emit() writes, without the trailing newline.
   std::string format(const supervise::Event& event, std::string_view time) const;

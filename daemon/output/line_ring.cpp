@@ -2,7 +2,7 @@
 
 namespace otpd::output {
 
-void LineRing::push(log::OutputLine line) {
+void LineRing::push(OutputLine line) {
   ++pushed_;
   if (capacity_ == 0) return;
   if (lines_.size() < capacity_) {
@@ -10,7 +10,7 @@ void LineRing::push(log::OutputLine line) {
     return;
   }
   // Assigning into the old slot reuses its string's capacity.
-  log::OutputLine& slot = lines_[oldest_];
+  OutputLine& slot = lines_[oldest_];
   slot.time_us = line.time_us;
   slot.pid = line.pid;
   slot.stream = line.stream;

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "log/output_line.hpp"
+#include "output/output_line.hpp"
 
 namespace otpd::output {
 
@@ -15,7 +15,7 @@ class LineRing {
  public:
   explicit LineRing(std::size_t capacity) : capacity_(capacity) {}
 
-  void push(log::OutputLine line);
+  void push(OutputLine line);
 
   std::size_t size() const { return lines_.size(); }
   std::size_t capacity() const { return capacity_; }
@@ -41,10 +41,10 @@ class LineRing {
 
  private:
   // The i-th oldest stored line.
-  const log::OutputLine& at(std::size_t i) const { return lines_[(oldest_ + i) % lines_.size()]; }
+  const OutputLine& at(std::size_t i) const { return lines_[(oldest_ + i) % lines_.size()]; }
 
   std::size_t capacity_;
-  std::vector<log::OutputLine> lines_;
+  std::vector<OutputLine> lines_;
   std::size_t oldest_ = 0;  // once full, the slot overwritten next
   std::uint64_t pushed_ = 0;
 };

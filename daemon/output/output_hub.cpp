@@ -353,22 +353,31 @@ struct OutputHub::Impl {
       std::string error;
       bool ok = true;
       line_text.clear();
-      for (const log::OutputLine& line : batch) {
+      for (const OutputLine& line : batch) {
         line_text.clear();
-        log::append_file_line(line_text, line);
+        append_file_line(line_text, line);
         ok = out.file->add_line(line_text, error) && ok;
       }
       ok = out.file->flush(error) && ok;
       if (!ok && !out.warned_write) log.warning("output of " + ch.path + ": " + error);
       out.warned_write = !ok;
     } else if (ch.mode != config::Output::discard) {
-      log.child_output(ch.path, batch);
+      line_text.clear();
+      for (const OutputLine& line : batch) {
+        if (log.format() == log::Format::json) {
+          append_line_json(line_text, ch.path, line);
+        } else {
+          append_log_line(line_text, ch.path, line);
+        }
+        line_text += '\n';
+      }
+      log.pass_on(line_text);
     }
     if (!ch.followers.empty()) {
       ch.fanning_out = true;
-      for (const log::OutputLine& line : batch) {
+      for (const OutputLine& line : batch) {
         line_text.clear();
-        log::append_line_json(line_text, ch.path, line);
+        append_line_json(line_text, ch.path, line);
         for (std::size_t i = 0; i < ch.followers.size(); ++i) {
           if (ch.followers[i] != nullptr) ch.followers[i]->on_line(line, line_text);
         }
@@ -376,7 +385,7 @@ struct OutputHub::Impl {
       ch.fanning_out = false;
       std::erase(ch.followers, nullptr);
     }
-    for (log::OutputLine& line : batch) ch.ring.push(std::move(line));
+    for (OutputLine& line : batch) ch.ring.push(std::move(line));
     batch.clear();
   }
 
@@ -399,7 +408,7 @@ struct OutputHub::Impl {
   process::DescriptorGrant pending_grant;
   Channel* pending_channel = nullptr;
   std::array<char, kReadChunk> buffer{};  // shared: each read is consumed at once
-  std::vector<log::OutputLine> batch;     // lines read, not yet delivered
+  std::vector<OutputLine> batch;          // lines read, not yet delivered
   std::string line_text;
   std::size_t pipes = 0;
   bool starving = false;    // the last capture failed for want of descriptors
@@ -411,7 +420,7 @@ namespace {
 // One pipe of one incarnation, read until its end. The hub owns it from
 // the spawn until the end of the pipe (or the hub's own end).
 struct Reader final : PipeSet::Pipe {
-  Reader(OutputHub::Impl& hub, Channel& channel, int fd, int pid, log::Stream stream,
+  Reader(OutputHub::Impl& hub, Channel& channel, int fd, int pid, Stream stream,
          process::DescriptorGrant grant)
       : hub(hub), channel(channel), grant(std::move(grant)), fd(fd), pid(pid), stream(stream) {
     ++channel.readers;
@@ -440,7 +449,7 @@ struct Reader final : PipeSet::Pipe {
     const ssize_t n = ::read(fd, hub.buffer.data(), hub.buffer.size());
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
     if (n <= 0) return finish();  // deletes this
-    const std::int64_t now = log::realtime_us();
+    const std::int64_t now = realtime_us();
     last_read_us = now;
     splitter.feed(std::string_view(hub.buffer.data(), static_cast<std::size_t>(n)),
                   [&](std::string_view text, bool continued) { add(now, text, continued); });
@@ -460,9 +469,8 @@ struct Reader final : PipeSet::Pipe {
   // closed it. A last line without its newline is delivered as it is.
   void finish() {
     idle.reset();
-    splitter.flush(false, [&](std::string_view text, bool continued) {
-      add(log::realtime_us(), text, continued);
-    });
+    splitter.flush(
+        false, [&](std::string_view text, bool continued) { add(realtime_us(), text, continued); });
     hub.commit(channel);
     // Usually the child has exited: the reaper looks, from the loop.
     if (hub.ended) {
@@ -483,14 +491,13 @@ struct Reader final : PipeSet::Pipe {
   void partial_waited() {
     idle.reset();
     if (!splitter.has_partial()) return;
-    const auto quiet = std::chrono::microseconds(log::realtime_us() - last_read_us);
+    const auto quiet = std::chrono::microseconds(realtime_us() - last_read_us);
     if (quiet + std::chrono::milliseconds(10) < kPartialPatience) {
       watch_partial();  // more arrived meanwhile; a new wait from now
       return;
     }
-    splitter.flush(true, [&](std::string_view text, bool continued) {
-      add(log::realtime_us(), text, continued);
-    });
+    splitter.flush(
+        true, [&](std::string_view text, bool continued) { add(realtime_us(), text, continued); });
     hub.commit(channel);
   }
 
@@ -499,7 +506,7 @@ struct Reader final : PipeSet::Pipe {
   process::DescriptorGrant grant;  // for the pipe's read end
   int fd;
   int pid;
-  log::Stream stream;
+  Stream stream;
   LineSplitter splitter;
   std::unique_ptr<asio::steady_timer> idle;
   std::int64_t last_read_us = 0;
@@ -532,7 +539,7 @@ void OutputHub::Impl::spawned(const std::string& /*path*/, int pid) {
     return;
   }
   // A merged stream is the child's stdout, with its stderr in it.
-  for (const auto& [fd, stream] : {std::pair{out, log::Stream::out}, {err, log::Stream::err}}) {
+  for (const auto& [fd, stream] : {std::pair{out, Stream::out}, {err, Stream::err}}) {
     if (fd < 0) continue;
     auto* reader = new Reader(*this, *ch, fd, pid, stream, grant.split_one());
     if (!reader->start()) {
@@ -557,9 +564,8 @@ std::string log_file_name(std::string_view path) {
   return name + ".log";
 }
 
-bool accepts(StreamFilter filter, log::Stream stream) {
-  return filter == StreamFilter::both ||
-         (filter == StreamFilter::out) == (stream == log::Stream::out);
+bool accepts(StreamFilter filter, Stream stream) {
+  return filter == StreamFilter::both || (filter == StreamFilter::out) == (stream == Stream::out);
 }
 
 OutputHub::OutputHub(asio::io_context& io, log::EventLog& log, const config::Config& config,
@@ -633,11 +639,11 @@ std::string OutputHub::file_of(const std::string& path) const {
 }
 
 void OutputHub::last_lines(const std::string& path, std::size_t count, StreamFilter filter,
-                           const std::function<void(const log::OutputLine&)>& fn) const {
+                           const std::function<void(const OutputLine&)>& fn) const {
   const auto found = impl_->paths.find(std::string(trimmed(path)));
   if (found == impl_->paths.end() || !found->second.channel) return;
   found->second.channel->ring.last(
-      count, [filter](const log::OutputLine& line) { return accepts(filter, line.stream); }, fn);
+      count, [filter](const OutputLine& line) { return accepts(filter, line.stream); }, fn);
 }
 
 void OutputHub::follow(const std::string& path, LineFollower& follower) {

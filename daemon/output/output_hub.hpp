@@ -13,7 +13,7 @@
 
 #include "config/spec.hpp"
 #include "log/event_log.hpp"
-#include "log/output_line.hpp"
+#include "output/output_line.hpp"
 #include "process/child_stdio.hpp"
 #include "process/descriptor_budget.hpp"
 
@@ -27,9 +27,9 @@ class LineFollower {
  public:
   virtual ~LineFollower() = default;
   // One captured line of the followed child; `json` is its JSON object
-  // (log/output_line.hpp). Called on the event loop; a follower must not
+  // (output/output_line.hpp). Called on the event loop; a follower must not
   // block, and may unfollow from here.
-  virtual void on_line(const log::OutputLine& line, std::string_view json) = 0;
+  virtual void on_line(const OutputLine& line, std::string_view json) = 0;
 };
 
 // Which lines a reader wants.
@@ -77,7 +77,7 @@ class OutputHub final : public process::ChildStdioRouting {
   std::string file_of(const std::string& path) const;
   // The last `count` buffered lines of `path` that `filter` accepts.
   void last_lines(const std::string& path, std::size_t count, StreamFilter filter,
-                  const std::function<void(const log::OutputLine&)>& fn) const;
+                  const std::function<void(const OutputLine&)>& fn) const;
   void follow(const std::string& path, LineFollower& follower);
   void unfollow(const std::string& path, LineFollower& follower);
   // The child at `path` and those under it have left the tree (removed by
@@ -99,6 +99,6 @@ class OutputHub final : public process::ChildStdioRouting {
   std::shared_ptr<Impl> impl_;
 };
 
-bool accepts(StreamFilter filter, log::Stream stream);
+bool accepts(StreamFilter filter, Stream stream);
 
 }  // namespace otpd::output

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "log/event_log.hpp"
+#include "output/output_line.hpp"
 
 using otpd::log::EventLog;
 using otpd::log::Format;
@@ -56,6 +57,20 @@ TEST_CASE("under the journal each line carries its syslog priority") {
   CHECK(stream.written().rfind("<6>", 0) == 0);
 }
 
+TEST_CASE("lines passed on are written whole, each with priority info under the journal") {
+  Stream journal(true);
+  EventLog in_journal(Format::human, journal.fds[1]);
+  in_journal.pass_on("a[7] out: one\na[7] err: two\n");
+  CHECK(journal.written() == "<6>a[7] out: one\n<6>a[7] err: two\n");
+}
+
+TEST_CASE("lines passed on elsewhere are written as they are") {
+  Stream plain(false);
+  EventLog log(Format::human, plain.fds[1]);
+  log.pass_on("a[7] out: one\na[7] err: two\n");
+  CHECK(plain.written() == "a[7] out: one\na[7] err: two\n");
+}
+
 TEST_CASE("elsewhere lines carry no priority, also when JOURNAL_STREAM names another stream") {
   Stream stream(false);
   EventLog log(Format::json, stream.fds[1]);
@@ -81,11 +96,13 @@ TEST_CASE("event lines and child output lines carry one timestamp form, in milli
   EventLog log(Format::human, stream.fds[1]);
   log.emit({.kind = EventKind::started, .path = "a", .pid = 7});
   const std::string event = stream.written();
-  otpd::log::OutputLine output;
+  otpd::output::OutputLine output;
   output.pid = 7;
   output.text = "hello";
-  output.time_us = otpd::log::realtime_us();
-  log.child_output("a", std::span<const otpd::log::OutputLine>(&output, 1));
+  output.time_us = otpd::output::realtime_us();
+  std::string lines;
+  otpd::output::append_log_line(lines, "a", output);
+  log.pass_on(lines + '\n');
   const std::string line = stream.written();
   // "2026-11-24T12:00:00.123Z " in both: 24 characters and a blank.
   auto is_timestamp = [](const std::string& text) {

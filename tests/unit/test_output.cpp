@@ -10,19 +10,19 @@
 #include <string>
 #include <vector>
 
-#include "log/output_line.hpp"
 #include "output/line_ring.hpp"
 #include "output/line_splitter.hpp"
 #include "output/log_dir.hpp"
 #include "output/output_hub.hpp"
+#include "output/output_line.hpp"
 #include "output/rotating_file.hpp"
 
-using otpd::log::OutputLine;
-using otpd::log::Stream;
 using otpd::output::LineRing;
 using otpd::output::LineSplitter;
 using otpd::output::LogDir;
+using otpd::output::OutputLine;
 using otpd::output::RotatingFile;
+using otpd::output::Stream;
 
 namespace {
 
@@ -191,17 +191,17 @@ TEST_SUITE("log lines") {
     std::string out;
     OutputLine l = line("hello");
     l.time_us = 1'795'533'442'123'456;  // 2026-11-24T15:17:22.123Z
-    otpd::log::append_file_line(out, l);
+    otpd::output::append_file_line(out, l);
     l.stream = Stream::err;
     l.continued = true;
-    otpd::log::append_file_line(out, l);
+    otpd::output::append_file_line(out, l);
     CHECK(out == "2026-11-24T15:17:22.123Z out hello\n2026-11-24T15:17:22.123Z err+ hello\n");
   }
 
   TEST_CASE("JSON replaces invalid UTF-8 and keeps control bytes escaped") {
     std::string out;
     OutputLine l = line(std::string("a\xff\x01z", 4));
-    otpd::log::append_line_json(out, "app/web", l);
+    otpd::output::append_line_json(out, "app/web", l);
     CHECK(out ==
           "{\"time\":\"1970-01-01T00:00:00.000Z\",\"path\":\"app/web\",\"pid\":1,"
           "\"stream\":\"stdout\",\"line\":\"a\xef\xbf\xbd\\u0001z\"}");

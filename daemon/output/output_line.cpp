@@ -1,11 +1,11 @@
-#include "log/output_line.hpp"
+#include "output/output_line.hpp"
 
 #include <time.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-namespace otpd::log {
+namespace otpd::output {
 
 std::string_view short_name(Stream stream) {
   return stream == Stream::out ? "out" : "err";
@@ -61,6 +61,18 @@ void append_file_line(std::string& out, const OutputLine& line) {
   out += '\n';
 }
 
+void append_log_line(std::string& out, std::string_view path, const OutputLine& line) {
+  append_rfc3339(out, line.time_us);
+  out += ' ';
+  out += path;
+  out += '[';
+  out += std::to_string(line.pid);
+  out += "] ";
+  out += short_name(line.stream);
+  out += line.continued ? "+: " : ": ";
+  out += line.text;
+}
+
 void append_line_json(std::string& out, std::string_view path, const OutputLine& line) {
   std::string time;
   append_rfc3339(time, line.time_us);
@@ -76,4 +88,4 @@ void append_line_json(std::string& out, std::string_view path, const OutputLine&
   out += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-}  // namespace otpd::log
+}  // namespace otpd::output

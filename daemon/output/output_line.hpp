@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace otpd::log {
+namespace otpd::output {
 
 enum class Stream : std::uint8_t { out, err };
 
@@ -34,8 +34,11 @@ void append_rfc3339(std::string& out, std::int64_t time_us);
 
 // "2026-11-24T15:17:22.123Z out hello\n"; a continued piece says "out+".
 void append_file_line(std::string& out, const OutputLine& line);
+// "2026-11-24T15:17:22.123Z app/web[42] out: hello" in otpd's own log;
+// a continued piece says "out+:". No newline.
+void append_log_line(std::string& out, std::string_view path, const OutputLine& line);
 // {"time":...,"path":...,"pid":...,"stream":"stdout","line":...} plus
 // "continued":true for a continued piece; no newline.
 void append_line_json(std::string& out, std::string_view path, const OutputLine& line);
 
-}  // namespace otpd::log
+}  // namespace otpd::output

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -58,11 +59,11 @@ int main(int argc, char** argv) {
                         choose_style(invocation.no_color, isatty(STDOUT_FILENO) == 1, getenv)};
   const char* socket_env = getenv(otpd::protocol::kSocketVariable);
   const bool chosen = invocation.socket || (socket_env != nullptr && *socket_env != '\0');
-  const std::string why = invocation.command == Command::help
-                              ? std::string()
-                              : socket_distrust(context.socket_path, chosen, getuid());
-  if (!why.empty()) {
-    complain(why);
+  const std::optional<std::string> distrust =
+      invocation.command == Command::help ? std::nullopt
+                                          : socket_distrust(context.socket_path, chosen, getuid());
+  if (distrust) {
+    complain(*distrust);
     return answers_like_systemctl(invocation.command) ? exit_unknown : exit_unreachable;
   }
   return run(context);

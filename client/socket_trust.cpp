@@ -19,13 +19,13 @@ bool ours(uid_t owner, uid_t uid) {
 
 }  // namespace
 
-std::string socket_distrust(const std::string& path, bool chosen, uid_t uid) {
+std::optional<std::string> socket_distrust(const std::string& path, bool chosen, uid_t uid) {
   const std::size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "."
                           : slash == 0               ? "/"
                                                      : path.substr(0, slash);
   struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) return {};
+  if (::stat(dir.c_str(), &st) != 0) return std::nullopt;
   const std::string refusing =
       "refusing to use the socket " + path + ": its directory " + described(dir, st);
   const std::string remedy =
@@ -44,7 +44,7 @@ std::string socket_distrust(const std::string& path, bool chosen, uid_t uid) {
   if (!chosen && !ours(st.st_uid, uid)) {
     return refusing + " belongs to another user, who could put any socket there" + remedy;
   }
-  return {};
+  return std::nullopt;
 }
 
 }  // namespace otpd::client

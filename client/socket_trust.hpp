@@ -5,16 +5,17 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 
 namespace otpd::client {
 
-// Empty when the socket at `path` may be used by `uid`; otherwise why not.
+// Why the socket at `path` may not be used by `uid`; none when it may.
 // Refused: a directory group or others may write to (unless sticky, like
 // /tmp, and the socket is root's or uid's own), and for the default path
 // (`chosen` false: neither --socket nor OTPD_SOCKET) a directory that
 // belongs to neither uid nor root. A path that cannot be examined is left
 // to the connection to report.
-std::string socket_distrust(const std::string& path, bool chosen, uid_t uid);
+std::optional<std::string> socket_distrust(const std::string& path, bool chosen, uid_t uid);
 
 }  // namespace otpd::client

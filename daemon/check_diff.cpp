@@ -53,8 +53,8 @@ int check_diff(const std::string& file, const std::string& socket, bool json) {
   const std::string path = client::choose_socket(flag, getenv, getuid()).path;
   const char* socket_env = getenv(protocol::kSocketVariable);
   const bool chosen = flag || (socket_env != nullptr && *socket_env != '\0');
-  if (const std::string why = client::socket_distrust(path, chosen, getuid()); !why.empty()) {
-    std::cerr << "otpd: " << why << '\n';
+  if (const auto distrust = client::socket_distrust(path, chosen, getuid())) {
+    std::cerr << "otpd: " << *distrust << '\n';
     return check_here(file) == exit_ok ? exit_unreachable : exit_invalid;
   }
   try {

@@ -134,8 +134,8 @@ TreeCounts count(const otpd::config::SupervisorSpec& spec) {
 // control socket its reserve; the process limit bounds the tree itself.
 otpd::process::DescriptorBudget check_limits(otpd::log::EventLog& log, const TreeCounts& counts) {
   const auto fds = otpd::process::raise_fd_limit();
-  if (!fds.error.empty()) {
-    log.warning("cannot raise the open-file limit: " + fds.error);
+  if (fds.failure) {
+    log.warning("cannot raise the open-file limit: " + *fds.failure);
   } else if (fds.raised()) {
     log.info("open-file limit raised from " + std::to_string(fds.original_soft) + " to " +
              std::to_string(fds.soft) + "; children get " + std::to_string(fds.original_soft));
@@ -419,8 +419,8 @@ int run(const otpd::Options& options) {
       },
       &budget);
   otpd::on_asio::ReadinessIo readiness(io);
-  if (!readiness.notify().error().empty()) {
-    log.warning(readiness.notify().error() + "; children with 'ready: notify' will fail to start");
+  if (const auto& failure = readiness.notify().failure()) {
+    log.warning(*failure + "; children with 'ready: notify' will fail to start");
   }
   otpd::process::OsProcesses processes(reaper, {}, &readiness, &outputs, &budget);
   processes.contain(io, {.cgroups = containment.cgroups.get(),
@@ -619,13 +619,12 @@ int run(const otpd::Options& options) {
   // A reload applies the http and hooks sections too, before the tree.
   reloader.apply_sections = [&](const otpd::config::Config& next,
                                 otpd::control::ReloadOutcome& outcome) {
-    std::string http_error;
-    const std::string http_done = http_side.apply(next.http, http_error);
-    if (!http_error.empty()) {
-      log.warning(http_error);
-      outcome.warnings.push_back(http_error);
-    } else if (!http_done.empty()) {
-      outcome.applied.push_back(http_done);
+    const auto section = http_side.apply(next.http);
+    if (section.refused) {
+      log.warning(*section.refused);
+      outcome.warnings.push_back(*section.refused);
+    } else if (!section.changed.empty()) {
+      outcome.applied.push_back(section.changed);
     }
     if (outcome.diff.hooks_changed) {
       const std::string what = hooks.reconfigure(next.hooks);

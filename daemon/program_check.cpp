@@ -37,9 +37,9 @@ std::string where(const config::SourceLocation& at) {
   return text;
 }
 
-// Empty when the program can be run.
-std::string problem(const config::ProcessSpec& process) {
-  if (process.argv.empty()) return "";
+// Why the program cannot be run now; none when it can.
+std::optional<std::string> problem(const config::ProcessSpec& process) {
+  if (process.argv.empty()) return std::nullopt;
   const std::string& program = process.argv.front();
   if (program.find('/') == std::string::npos) {
     const std::optional<std::string> path = child_path(process);
@@ -51,7 +51,7 @@ std::string problem(const config::ProcessSpec& process) {
     if (found.path.empty()) {
       return found.error + (path ? " in the child's PATH" : " in the default PATH");
     }
-    return "";
+    return std::nullopt;
   }
   const std::string full = program.front() == '/' ? program : process.cwd + "/" + program;
   struct stat st {};
@@ -61,7 +61,7 @@ std::string problem(const config::ProcessSpec& process) {
   }
   if (!S_ISREG(st.st_mode)) return "'" + program + "' is not a regular file";
   if ((st.st_mode & 0111) == 0) return "'" + program + "' is not executable";
-  return "";
+  return std::nullopt;
 }
 
 void walk(const config::SupervisorSpec& supervisor, std::vector<std::string>& warnings) {
@@ -75,10 +75,9 @@ void walk(const config::SupervisorSpec& supervisor, std::vector<std::string>& wa
     const config::ProcessSpec* process =
         child.is_process() ? &child.process() : child.worker().command();
     if (process == nullptr) continue;
-    const std::string why = problem(*process);
-    if (!why.empty()) {
+    if (const auto why = problem(*process)) {
       warnings.push_back(
-          where(child.where) + ": warning: " + child.name + ": " + why +
+          where(child.where) + ": warning: " + child.name + ": " + *why +
           (child.is_process() ? "; it will fail to start" : "; it will fail to run"));
     }
   }

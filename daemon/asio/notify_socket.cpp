@@ -123,7 +123,7 @@ NotifySocket::NotifySocket(asio::io_context& io) : impl_(std::make_shared<Impl>(
   const std::string name = "otpd/" + std::to_string(getpid()) + "/notify";
   const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
-    error_ = std::string("cannot create the notify socket: ") + std::strerror(errno);
+    failure_ = std::string("cannot create the notify socket: ") + std::strerror(errno);
     return;
   }
   sockaddr_un address{};
@@ -148,7 +148,7 @@ NotifySocket::NotifySocket(asio::io_context& io) : impl_(std::make_shared<Impl>(
     }
   }
   if (!bound) {
-    error_ = "cannot bind the notify socket @" + name + ": " + std::strerror(errno);
+    failure_ = "cannot bind the notify socket @" + name + ": " + std::strerror(errno);
     close(fd);
     return;
   }

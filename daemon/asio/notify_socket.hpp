@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -23,7 +24,7 @@ class NotifySocket {
   using Listener = std::function<void(const std::string& datagram)>;
 
   // Binds "@otpd/<otpd's pid>/notify"; when that fails, address() is empty
-  // and error() says why (children with ready: notify then fail to start).
+  // and failure() says why (children with ready: notify then fail to start).
   explicit NotifySocket(boost::asio::io_context& io);
   ~NotifySocket();
   NotifySocket(const NotifySocket&) = delete;
@@ -32,7 +33,7 @@ class NotifySocket {
   // The NOTIFY_SOCKET value for children, '@' standing for the abstract
   // namespace's leading NUL; "" when there is no socket.
   const std::string& address() const { return address_; }
-  const std::string& error() const { return error_; }
+  const std::optional<std::string>& failure() const { return failure_; }
 
   // Calls fn, from the event loop, with each datagram sent by a process of
   // the group `pgid`, until the returned watch is destroyed. Datagrams from
@@ -47,7 +48,7 @@ class NotifySocket {
  private:
   std::shared_ptr<Impl> impl_;
   std::string address_;
-  std::string error_;
+  std::optional<std::string> failure_;
   std::size_t dropped_ = 0;
 };
 

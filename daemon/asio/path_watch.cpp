@@ -83,14 +83,14 @@ void PathWatch::open() {
   // again (start() sets the timer); it coming back is the first change.
   for (auto& [dir, watched] : directories_) {
     open_failure_ = add_watch(dir, watched);
-    if (!open_failure_.empty()) return;
+    if (open_failure_) return;
   }
 }
 
 void PathWatch::start() {
-  if (opened_fd_ < 0 && open_failure_.empty()) open();
-  if (!open_failure_.empty()) {
-    fail(open_failure_);
+  if (opened_fd_ < 0 && !open_failure_) open();
+  if (open_failure_) {
+    fail(*open_failure_);
     return;
   }
   reading_ = std::make_unique<Reading>(io_);
@@ -114,17 +114,17 @@ void PathWatch::stop() {
   reading_->stream.close(ignored);
 }
 
-std::string PathWatch::add_watch(const std::string& dir, Directory& watched) {
+std::optional<std::string> PathWatch::add_watch(const std::string& dir, Directory& watched) {
   const int wd = ::inotify_add_watch(inotify_descriptor(), dir.c_str(), kMask);
   if (wd < 0) {
     const int error = errno;
-    if (error == ENOENT || error == ENOTDIR) return {};
+    if (error == ENOENT || error == ENOTDIR) return std::nullopt;
     return "cannot watch " + dir + ": " + std::strerror(error) +
            (error == ENOSPC ? " (see fs.inotify.max_user_watches)" : "");
   }
   watched.wd = wd;
   by_wd_[wd] = dir;
-  return {};
+  return std::nullopt;
 }
 
 void PathWatch::fail(const std::string& why) {
@@ -222,8 +222,8 @@ void PathWatch::retry() {
   workers::PathChanges changes;
   for (auto& [dir, watched] : directories_) {
     if (watched.wd >= 0) continue;
-    if (const std::string failure = add_watch(dir, watched); !failure.empty()) {
-      fail(failure);
+    if (const auto failure = add_watch(dir, watched)) {
+      fail(*failure);
       return;
     }
     if (watched.wd < 0) continue;  // still missing

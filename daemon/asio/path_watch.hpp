@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -63,9 +64,9 @@ class PathWatch : public std::enable_shared_from_this<PathWatch> {
   };
   struct Reading;
 
-  // Why `dir` cannot be watched; empty when it is, or when it is missing
+  // Why `dir` cannot be watched; none when it is, or when it is missing
   // (it is looked for again).
-  std::string add_watch(const std::string& dir, Directory& watched);
+  std::optional<std::string> add_watch(const std::string& dir, Directory& watched);
   int inotify_descriptor() const;
   void fail(const std::string& why);
   void read();
@@ -81,8 +82,8 @@ class PathWatch : public std::enable_shared_from_this<PathWatch> {
   std::map<std::string, Directory> directories_;
   std::map<int, std::string> by_wd_;
   std::unique_ptr<Reading> reading_;
-  int opened_fd_ = -1;        // from open() until start() hands it to reading_
-  std::string open_failure_;  // reported by start()
+  int opened_fd_ = -1;                       // from open() until start() hands it to reading_
+  std::optional<std::string> open_failure_;  // reported by start()
 };
 
 }  // namespace otpd::on_asio

@@ -362,9 +362,9 @@ void Commands::logs(const ClientRequest& request, std::string& out) {
     scratch_ += ",\"streams\":";
     append_json_string(scratch_, merged ? "merged" : "separate");
   }
-  if (const std::string why = outputs_->not_captured_because(path); !why.empty()) {
+  if (const auto why = outputs_->not_captured_because(path)) {
     scratch_ += ",\"not_captured\":";
-    append_json_string(scratch_, why);
+    append_json_string(scratch_, *why);
   }
   if (const std::string file = outputs_->file_of(path); !file.empty()) {
     scratch_ += ",\"file\":";
@@ -464,8 +464,8 @@ void Commands::answer_later(const ClientRequest& request, std::function<void(std
   if (request.cmd == Command::reload) {
     reload_(request, [id = request.id, done = std::move(done)](ReloadOutcome outcome) {
       std::string line;
-      if (!outcome.error.empty()) {
-        append_error(line, id, ErrorCode::failed, outcome.error);
+      if (outcome.failure) {
+        append_error(line, id, ErrorCode::failed, *outcome.failure);
       } else {
         append_result(line, id, reload_json(outcome));
       }

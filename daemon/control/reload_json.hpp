@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,9 +14,9 @@
 namespace otpd::control {
 
 struct ReloadOutcome {
-  // The configuration could not be read or is invalid ("FILE:LINE:COL:
-  // ..."), or the tree is stopping: nothing changed.
-  std::string error = {};
+  // Why nothing changed: the configuration could not be read or is
+  // invalid ("FILE:LINE:COL: ..."), or the tree is stopping.
+  std::optional<std::string> failure = {};
   bool dry_run = false;
   std::string file = {};
   config::TreeDiff diff = {};

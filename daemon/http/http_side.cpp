@@ -19,15 +19,15 @@ std::string HttpSide::where() const {
   return server_ ? server_->where() : std::string();
 }
 
-std::string HttpSide::apply(const config::HttpSpec& next, std::string& error) {
+HttpSide::Applied HttpSide::apply(const config::HttpSpec& next) {
+  std::string error;
   // The token file is read again even when its name did not change: a
   // reload is how a new token takes effect.
   std::string token;
   if (!next.listen.empty() && !next.admin_token_file.empty()) {
     auto read = read_admin_token(next.admin_token_file, error);
     if (!read) {
-      error = "http: " + error + "; the http section stays as it was";
-      return {};
+      return {.refused = "http: " + error + "; the http section stays as it was"};
     }
     token = std::move(*read);
   }
@@ -38,9 +38,8 @@ std::string HttpSide::apply(const config::HttpSpec& next, std::string& error) {
     if (!next.listen.empty()) {
       const int fd = HttpServer::listen(next, error);
       if (fd < 0) {
-        error = "http: " + error + "; the http section stays as it was" +
-                (was.empty() ? "" : ", on " + was);
-        return {};
+        return {.refused = "http: " + error + "; the http section stays as it was" +
+                           (was.empty() ? "" : ", on " + was)};
       }
       replacement = HttpServer::serve(io_, fd, next, site_, feed_, log_);
     }
@@ -74,7 +73,7 @@ std::string HttpSide::apply(const config::HttpSpec& next, std::string& error) {
   token_ = token;
   site_.set_admin_token(token_);
   spec_ = next;
-  return done;
+  return {.changed = done};
 }
 
 }  // namespace otpd::http

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "config/spec.hpp"
@@ -24,10 +25,14 @@ class HttpSide {
   // listener), with the admin token otpd read (empty: none).
   void serve(int fd, const config::HttpSpec& spec, std::string token);
 
-  // A reload's section. Returns what changed, for the reload's answer
-  // ("http: listening on ... instead of ..."), empty when nothing did; or
-  // sets `error` and changes nothing (the section as it was stays).
-  std::string apply(const config::HttpSpec& next, std::string& error);
+  // What a reload did with the section: what changed, for the reload's
+  // answer ("http: listening on ... instead of ..."), empty when nothing
+  // did; or why it changed nothing (the section as it was stays).
+  struct Applied {
+    std::string changed = {};
+    std::optional<std::string> refused = {};
+  };
+  Applied apply(const config::HttpSpec& next);
 
   // The section as applied: what a reload's diff compares with.
   const config::HttpSpec& spec() const { return spec_; }

@@ -614,9 +614,9 @@ bool OutputHub::merged(const std::string& path) const {
   return state != nullptr && state->route.streams == config::Streams::merged;
 }
 
-std::string OutputHub::not_captured_because(const std::string& path) const {
+std::optional<std::string> OutputHub::not_captured_because(const std::string& path) const {
   const PathState* state = known(impl_->paths, path);
-  if (state == nullptr || !state->route.starved) return {};
+  if (state == nullptr || !state->route.starved) return std::nullopt;
   return impl_->descriptors_used_up() +
          " when it started (its output: " + config::to_string(state->route.output) + ")";
 }

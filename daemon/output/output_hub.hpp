@@ -67,9 +67,9 @@ class OutputHub final : public process::ChildStdioRouting {
   std::optional<config::Output> mode_of(const std::string& path) const;
   // Whether its stdout and stderr are one stream (streams: merged).
   bool merged(const std::string& path) const;
-  // Why its captured output is not captured (no descriptor was left for
-  // it), or "" when it is, or never was to be.
-  std::string not_captured_because(const std::string& path) const;
+  // Why its output is not captured (no descriptor was left for it); none
+  // when it is, or never was to be.
+  std::optional<std::string> not_captured_because(const std::string& path) const;
   // Spawns whose output could not be captured for want of descriptors.
   std::size_t starved() const;
   // Where `file` output of `path` goes, or why it goes to otpd's log

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "config/spec.hpp"
@@ -16,7 +17,7 @@ struct ChildStdio {
   // highest it keeps).
   int out = 1;
   int err = 2;
-  std::string error;  // non-empty: the child cannot be started, and why
+  std::optional<std::string> failure;  // why the child cannot be started
   // otpd reads what the child writes through a pipe whose end it reports
   // (see ChildStdioRouting::when_ended): that tells when the child exits,
   // and the child needs no pidfd.

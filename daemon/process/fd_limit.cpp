@@ -18,7 +18,7 @@ FdLimitReport raise_fd_limit() {
   FdLimitReport report;
   rlimit now{};
   if (getrlimit(RLIMIT_NOFILE, &now) != 0) {
-    report.error = std::string("getrlimit: ") + std::strerror(errno);
+    report.failure = std::string("getrlimit: ") + std::strerror(errno);
     return report;
   }
   if (!original_known) {
@@ -32,8 +32,9 @@ FdLimitReport raise_fd_limit() {
 
   rlimit raised{now.rlim_max, now.rlim_max};
   if (setrlimit(RLIMIT_NOFILE, &raised) != 0) {
-    report.error = std::string(std::strerror(errno)) + " (raising " + std::to_string(now.rlim_cur) +
-                   " to the hard limit " + std::to_string(now.rlim_max) + ")";
+    report.failure = std::string(std::strerror(errno)) + " (raising " +
+                     std::to_string(now.rlim_cur) + " to the hard limit " +
+                     std::to_string(now.rlim_max) + ")";
     return report;
   }
   report.soft = raised.rlim_cur;

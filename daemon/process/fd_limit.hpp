@@ -9,6 +9,7 @@
 
 #include <sys/resource.h>
 
+#include <optional>
 #include <string>
 
 namespace otpd::process {
@@ -18,8 +19,8 @@ struct FdLimitReport {
   rlim_t soft = 0;           // otpd's soft limit now
   rlim_t hard = 0;
   // Why the limit could not be read or raised, e.g. "Operation not
-  // permitted (raising 1024 to the hard limit 4096)"; empty on success.
-  std::string error;
+  // permitted (raising 1024 to the hard limit 4096)"; none when it was.
+  std::optional<std::string> failure;
 
   bool raised() const { return soft > original_soft; }
 };

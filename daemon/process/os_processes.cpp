@@ -118,9 +118,9 @@ supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
   int pidfd = -1;
   DescriptorGrant pidfd_grant;
   if (!stdio.ends_at_exit) pidfd_grant = DescriptorGrant::take(budget_);
-  supervise::SpawnResult result = stdio.error.empty()
+  supervise::SpawnResult result = !stdio.failure
                                       ? spawn_process(spec, options, pidfd_grant ? &pidfd : nullptr)
-                                      : supervise::SpawnResult{0, stdio.error};
+                                      : supervise::SpawnResult{0, *stdio.failure};
   if (stdio_ != nullptr) stdio_->spawned(path, result.pid);
   if (ready_fd) {
     // Only the child keeps a write end, so otpd sees end of file when it closes its own.

@@ -54,12 +54,12 @@ void Reloader::serve(const control::ClientRequest& request, Done done) {
 void Reloader::reload(const std::string& why, Done done) {
   control::ReloadOutcome outcome{.file = file_};
   if (stopping_ || !tree_.running()) {
-    outcome.error = "otpd is stopping; nothing was reloaded";
+    outcome.failure = "otpd is stopping; nothing was reloaded";
     finish(std::move(outcome), std::move(done));
     return;
   }
   if (file_.empty()) {
-    outcome.error = kNoFile;
+    outcome.failure = kNoFile;
     finish(std::move(outcome), std::move(done));
     return;
   }
@@ -69,10 +69,10 @@ void Reloader::reload(const std::string& why, Done done) {
   try {
     next = completed(config::load_file(file_));
   } catch (const std::exception& e) {
-    outcome.error = config::describe_failure(e);
-    log_.error("reload (" + why + ") failed, nothing changed: " + outcome.error);
+    outcome.failure = config::describe_failure(e);
+    log_.error("reload (" + why + ") failed, nothing changed: " + *outcome.failure);
     if (--in_flight_ == 0 && !stopping_ && tree_.running())
-      ready_("the last reload failed: " + outcome.error);
+      ready_("the last reload failed: " + *outcome.failure);
     finish(std::move(outcome), std::move(done));
     return;
   }
@@ -92,8 +92,8 @@ void Reloader::reload(const std::string& why, Done done) {
                       done = std::move(done)](supervise::ReloadResult result) mutable {
     outcome.failed = std::move(result.failed);
     if (!result.error.empty()) {
-      outcome.error = result.error + "; nothing was reloaded";
-      log_.warning("reload: " + outcome.error);
+      outcome.failure = result.error + "; nothing was reloaded";
+      log_.warning("reload: " + *outcome.failure);
     } else {
       // The tree's plan compares with sections already applied above.
       const bool http_changed = outcome.diff.http_changed;
@@ -129,16 +129,16 @@ void Reloader::dry_run(const control::ClientRequest& request, Done done) {
       outcome.diff = tree_.plan(completed(config::load_string(request.text, name, base)));
     }
   } catch (const std::exception& e) {
-    outcome.error = config::describe_failure(e);
+    outcome.failure = config::describe_failure(e);
   }
-  if (outcome.error.empty() && outcome.diff.control_changed) {
+  if (!outcome.failure && outcome.diff.control_changed) {
     outcome.warnings.emplace_back(kControlWarning);
   }
-  if (outcome.error.empty() && !apply_sections &&
+  if (!outcome.failure && !apply_sections &&
       (outcome.diff.http_changed || outcome.diff.hooks_changed)) {
     outcome.warnings.emplace_back(kHttpWarning);
   }
-  if (outcome.error.empty() && apply_sections) {
+  if (!outcome.failure && apply_sections) {
     if (outcome.diff.http_changed)
       outcome.applied.emplace_back("http: changed; a reload applies it");
     if (outcome.diff.hooks_changed) {

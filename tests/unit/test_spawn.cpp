@@ -328,7 +328,7 @@ TEST_CASE("children get back the open-file limit otpd started with") {
   REQUIRE(setrlimit(RLIMIT_NOFILE, &limit) == 0);
 
   const auto report = otpd::process::raise_fd_limit();
-  CHECK(report.error == "");
+  CHECK_FALSE(report.failure.has_value());
   CHECK(report.original_soft == 256);
   CHECK(report.soft == limit.rlim_max);
   CHECK(report.hard == limit.rlim_max);

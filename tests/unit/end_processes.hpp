@@ -6,7 +6,7 @@
 
 #include <initializer_list>
 
-#include "eventually.hpp"
+#include "process_end.hpp"
 #include "runtime/process.hpp"
 
 namespace otpd::test {
@@ -16,7 +16,7 @@ inline bool end_processes(std::initializer_list<runtime::Pid> pids) {
     runtime::Process::exit_signal(pid, runtime::ExitReason::killed());
   }
   for (const runtime::Pid& pid : pids) {
-    if (!eventually([&] { return !pid.get()->alive(); })) return false;
+    if (!ends_within(pid)) return false;
   }
   return true;
 }

@@ -9,10 +9,12 @@
 
 #include "end_processes.hpp"
 #include "eventually.hpp"
+#include "process_end.hpp"
 #include "runtime/agent.hpp"
 
 using namespace otpd::runtime;
 using otpd::test::end_processes;
+using otpd::test::ends_within;
 using otpd::test::eventually;
 
 namespace {
@@ -75,7 +77,7 @@ TEST_CASE("an update that throws ends the agent, and its caller gets the error")
     CHECK(e.kind() == CallError::Kind::failed);
     CHECK(std::string(e.what()) == "bad update");
   }
-  CHECK(eventually([&] { return !counter.pid().get()->alive(); }));
+  CHECK(ends_within(counter.pid()));
   CHECK_THROWS_AS(counter.get_blocking([](const int& n) { return n; }), CallError);
 }
 
@@ -84,6 +86,6 @@ TEST_CASE("a stopped agent answers no more") {
   Agent<std::string> name = start_agent(scheduler, std::string("otpd"));
   CHECK(name.get_blocking([](const std::string& s) { return s.size(); }) == 4);
   name.stop();
-  CHECK(eventually([&] { return !name.pid().get()->alive(); }));
+  CHECK(ends_within(name.pid()));
   CHECK_THROWS_AS(name.get_blocking([](const std::string& s) { return s; }), CallError);
 }

@@ -15,9 +15,11 @@
 #include "eventually.hpp"
 #include "gate.hpp"
 #include "manual_time.hpp"
+#include "process_end.hpp"
 #include "runtime/gen_server.hpp"
 
 using namespace otpd::runtime;
+using otpd::test::ends_within;
 using otpd::test::eventually;
 using otpd::test::Gate;
 using otpd::test::ManualTime;
@@ -206,7 +208,7 @@ TEST_CASE("a call to a server that crashes in the handler fails with the error")
   Scheduler scheduler(2);
   auto counter = start<Counter>(scheduler, 0);
   CHECK_THROWS_WITH_AS(counter.call_blocking(&Counter::fail), "counter broke", CallError);
-  CHECK(eventually([&] { return !counter.pid().get()->alive(); }));
+  CHECK(ends_within(counter.pid()));
   try {
     counter.call_blocking(&Counter::get);
     FAIL("a call to an ended server must fail");
@@ -220,8 +222,8 @@ TEST_CASE("a caller that does not catch a failed call crashes with it, as in OTP
   auto counter = start<Counter>(scheduler, 0);
   auto relay = start<Relay>(scheduler, counter);
   CHECK_THROWS_AS(relay.call_blocking(&Relay::crash_target), CallError);
-  CHECK(eventually([&] { return !counter.pid().get()->alive(); }));
-  CHECK(eventually([&] { return !relay.pid().get()->alive(); }));
+  CHECK(ends_within(counter.pid()));
+  CHECK(ends_within(relay.pid()));
 }
 
 TEST_CASE("init, handle_continue, stop and terminate") {
@@ -230,7 +232,9 @@ TEST_CASE("init, handle_continue, stop and terminate") {
   auto server = start<Lifecycle>(scheduler, terminated);
   CHECK(server.call_blocking(&Lifecycle::log) == "init;continue;");
   server.stop(ExitReason::shutdown());
-  CHECK(eventually([&] { return terminated == 1; }));
+  // terminate has run by the time the monitors are told.
+  CHECK(ends_within(server.pid()));
+  CHECK(terminated == 1);
 }
 
 TEST_CASE("the idle timeout fires after quiet periods only") {

@@ -10,10 +10,12 @@
 
 #include "eventually.hpp"
 #include "journal.hpp"
+#include "process_end.hpp"
 #include "runtime/process.hpp"
 #include "runtime/scheduler.hpp"
 
 using namespace otpd::runtime;
+using otpd::test::ends_within;
 using otpd::test::eventually;
 using otpd::test::Journal;
 using namespace std::chrono_literals;
@@ -82,7 +84,7 @@ TEST_CASE("an exception escaping a handler ends the process with an error, not o
   run_in(p, [](Probe& self) { self.note("never runs"); });
   REQUIRE(journal.wait_for(1));
   CHECK(journal.lines() == std::vector<std::string>{"p ended error: boom"});
-  CHECK(eventually([&] { return !p.get()->alive(); }));
+  CHECK(ends_within(p));
 }
 
 TEST_CASE("a crash travels along links; a process that traps exits gets a message") {

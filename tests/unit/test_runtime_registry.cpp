@@ -9,10 +9,12 @@
 
 #include "end_processes.hpp"
 #include "eventually.hpp"
+#include "process_end.hpp"
 #include "runtime/registry.hpp"
 
 using namespace otpd::runtime;
 using otpd::test::end_processes;
+using otpd::test::ends_within;
 using otpd::test::eventually;
 
 namespace {
@@ -32,7 +34,7 @@ class Session : public GenServer<Session> {
 };
 
 bool ended(const Pid& pid) {
-  return eventually([&] { return !pid.get()->alive(); });
+  return ends_within(pid);
 }
 
 }  // namespace

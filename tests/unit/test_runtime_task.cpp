@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -16,10 +17,12 @@
 #include "end_processes.hpp"
 #include "eventually.hpp"
 #include "gate.hpp"
+#include "process_end.hpp"
 #include "runtime/task.hpp"
 
 using namespace otpd::runtime;
 using otpd::test::end_processes;
+using otpd::test::ends_within;
 using otpd::test::eventually;
 using otpd::test::Gate;
 using namespace std::chrono_literals;
@@ -167,7 +170,7 @@ class Boss : public GenServer<Boss> {
 };
 
 bool ended(const Pid& pid) {
-  return eventually([&] { return !pid.get()->alive(); });
+  return ends_within(pid);
 }
 
 }  // namespace
@@ -339,9 +342,9 @@ TEST_CASE("task supervisor: async links the task to the caller too") {
 TEST_CASE("task supervisor: start_child runs, is forgotten when done, and is shut down on stop") {
   Scheduler scheduler(2);
   auto sup = start_task_supervisor(scheduler);
-  std::atomic<int> ran{0};
-  sup.start_child([&ran] { ++ran; });
-  CHECK(eventually([&] { return ran == 1; }));
+  auto ran = std::make_shared<std::promise<void>>();
+  sup.start_child([ran] { ran->set_value(); });
+  CHECK(ran->get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready);
   CHECK(eventually([&] { return sup.children_blocking() == 0; }));
 
   auto gate = std::make_shared<Gate>();

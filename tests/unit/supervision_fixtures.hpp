@@ -15,6 +15,7 @@
 #include "eventually.hpp"
 #include "gate.hpp"
 #include "journal.hpp"
+#include "process_end.hpp"
 #include "runtime/child_spec.hpp"
 #include "runtime/supervisor_core.hpp"
 
@@ -93,7 +94,7 @@ inline ChildSpec worker(Journal& journal, const std::string& name, WorkerOptions
 }
 
 inline bool ended(const runtime::Pid& pid) {
-  return eventually([&] { return !pid.get()->alive(); });
+  return ends_within(pid);
 }
 
 // Reports, as lines, for the tests that look at them.

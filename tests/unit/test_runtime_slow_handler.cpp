@@ -2,15 +2,14 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <vector>
 
-#include "eventually.hpp"
 #include "manual_time.hpp"
 #include "runtime/gen_server.hpp"
 
 using namespace otpd::runtime;
-using otpd::test::eventually;
 using otpd::test::ManualTime;
 using namespace std::chrono_literals;
 
@@ -30,12 +29,19 @@ class Sleeper : public GenServer<Sleeper> {
 
 struct Reports {
   std::mutex mutex;
+  std::condition_variable reported;
   std::vector<SlowHandler> seen;
   SlowHandlerPolicy policy(std::chrono::milliseconds limit) {
     return {.limit = limit, .report = [this](const SlowHandler& slow) {
               std::lock_guard lock(mutex);
               seen.push_back(slow);
+              reported.notify_all();
             }};
+  }
+  // Whether a report has come, or comes within `bound`.
+  bool arrive_within(std::chrono::milliseconds bound) {
+    std::unique_lock lock(mutex);
+    return reported.wait_for(lock, bound, [this] { return !seen.empty(); });
   }
   std::vector<SlowHandler> taken() {
     std::lock_guard lock(mutex);
@@ -51,7 +57,7 @@ TEST_CASE("a handler that blocks longer than the limit is reported with its proc
   Scheduler scheduler(1, reports.policy(30ms), &time);
   auto sleeper = start<Sleeper>(scheduler, time);
   sleeper.call_blocking(&Sleeper::nap, 120);
-  REQUIRE(eventually([&] { return !reports.taken().empty(); }));
+  REQUIRE(reports.arrive_within(5s));
   const SlowHandler slow = reports.taken().front();
   CHECK(slow.process_id == sleeper.pid().id());
   CHECK(slow.type.find("Sleeper") != std::string::npos);

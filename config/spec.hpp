@@ -352,14 +352,19 @@ struct HookSpec {
   bool operator==(const HookSpec&) const = default;
 };
 
-struct Config {
+// Every section of a config file but the tree. A reload replaces the tree
+// and keeps these as otpd runs them, whatever sections are added here.
+struct ConfigSections {
   std::string file;  // as given on the command line
-  SupervisorSpec tree;
   ControlSpec control;
   LogsSpec logs;
   WorkerPoolSpec workers;
   HttpSpec http;
   std::vector<HookSpec> hooks;
+};
+
+struct Config : ConfigSections {
+  SupervisorSpec tree;
 };
 
 const char* to_string(Strategy);

@@ -552,6 +552,7 @@ int run(const otpd::Options& options) {
     phase.stopping = true;
     status_reporter.stop();
     reloader.stop();
+    processes.stopping();
     log.info(why + ": stopping the tree");
     manager.stopping("stopping the tree (" + why + ")");
     tree.stop([&](otpd::supervise::Done) {

@@ -189,4 +189,10 @@ void CgroupDrain::later(std::chrono::milliseconds delay, std::function<void()> f
       });
 }
 
+void CgroupDrain::soon(std::function<void()> fn) {
+  asio::post(impl_->io, [weak = std::weak_ptr<Impl>(impl_), fn = std::move(fn)] {
+    if (weak.lock()) fn();
+  });
+}
+
 }  // namespace otpd::process

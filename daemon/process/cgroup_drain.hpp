@@ -33,6 +33,8 @@ class CgroupDrain {
   // Calls fn from the loop after `delay`, unless a call is pending already:
   // for the removal of the leaves that rest (Cgroups::remove_rested).
   void later(std::chrono::milliseconds delay, std::function<void()> fn);
+  // Calls fn from the loop after what is queued there now.
+  void soon(std::function<void()> fn);
 
  private:
   struct Impl;

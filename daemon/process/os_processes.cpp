@@ -178,6 +178,11 @@ void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise
   status.oom_limit = cgroups.oom_killed(*leaf);
   // Usually the process was alone: its leaf is empty at once.
   if (cgroups.empty(*leaf)) {
+    if (stopping_ && drain_) {
+      on_exit(std::move(status));
+      remove_soon(leaf);
+      return;
+    }
     rest_leaf(*leaf);
     on_exit(std::move(status));
     return;
@@ -195,6 +200,11 @@ void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise
   drain_->wait(
       leaf->dir(), kLeafPatience,
       [this, leaf, status = std::move(status), on_exit = std::move(on_exit)](bool emptied) {
+        if (emptied && stopping_) {
+          on_exit(status);
+          remove_soon(leaf);
+          return;
+        }
         if (emptied) {
           rest_leaf(*leaf);
         } else {
@@ -207,6 +217,22 @@ void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise
         }
         on_exit(status);
       });
+}
+
+void OsProcesses::stopping() {
+  stopping_ = true;
+  if (drain_)
+    drain_->soon([this] { containment_.cgroups->remove_rested(std::chrono::milliseconds(0)); });
+}
+
+// Posted after the exit was reported: the supervisor's next step (the next
+// child's stop signal) is queued before it, so the kernel takes the cgroup
+// apart while that child is dying instead of at otpd's exit.
+void OsProcesses::remove_soon(const std::shared_ptr<Cgroups::Leaf>& leaf) {
+  drain_->soon([this, leaf] {
+    containment_.cgroups->remove(*leaf);
+    containment_.cgroups->forget(*leaf);
+  });
 }
 
 void OsProcesses::rest_leaf(Cgroups::Leaf& leaf) {

@@ -53,6 +53,10 @@ class OsProcesses : public supervise::ProcessControl {
     std::function<void(const std::string&)> warn;
   };
   void contain(boost::asio::io_context& io, Containment containment);
+  // The tree is stopping for good: no restart will take the empty leaf of
+  // a process that exits, so each leaf goes as soon as its process has,
+  // while the next child is being stopped, rather than all at otpd's exit.
+  void stopping();
 
   supervise::SpawnResult spawn(const std::string& path, const config::ProcessSpec& spec,
                                std::function<void(supervise::ExitStatus)> on_exit) override;
@@ -95,6 +99,7 @@ class OsProcesses : public supervise::ProcessControl {
   void end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise::ExitStatus status,
                 ExitFn on_exit);
   void rest_leaf(Cgroups::Leaf& leaf);
+  void remove_soon(const std::shared_ptr<Cgroups::Leaf>& leaf);
   void remove_rested();
 
   Reaper& reaper_;
@@ -104,6 +109,7 @@ class OsProcesses : public supervise::ProcessControl {
   DescriptorBudget* budget_;
   Containment containment_;
   bool die_with_otpd_ = false;
+  bool stopping_ = false;
   std::unique_ptr<CgroupDrain> drain_;
   LeftBehind left_behind_;
   // The last listener found not to be a child's, and who holds it.

@@ -220,15 +220,10 @@ void Tree::reload(const config::Config& next, Resume<ReloadResult> done) {
     return;
   }
   result.diff = plan(next);
-  // The next reload compares with this one. The control section stays the
-  // one otpd started with.
+  // The next reload compares with this one. The other sections stay the
+  // ones otpd runs with (http and hooks until applied_sections).
   auto fresh = std::make_shared<config::Config>();
-  fresh->file = config_->file;
-  fresh->control = config_->control;
-  fresh->logs = config_->logs;
-  fresh->workers = config_->workers;
-  fresh->http = config_->http;    // until applied_sections
-  fresh->hooks = config_->hooks;  // likewise
+  static_cast<config::ConfigSections&>(*fresh) = *config_;
   fresh->tree = next.tree;
   config_ = fresh;
   root_->reload(

@@ -7,7 +7,9 @@
 // Most of these need a writable cgroup2 (root, or a delegated cgroup) and
 // say so when they skip; the fallback tests run anywhere.
 #include <doctest/doctest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -230,6 +232,50 @@ tree:
     otpd.signal(SIGTERM);
     REQUIRE_MESSAGE(otpd.wait_exit() == 0, otpd.transcript());
     CHECK(!std::filesystem::exists(tree));
+  }
+
+  TEST_CASE("while the tree stops, a stopped child's cgroup goes before the next child has ended") {
+    SKIP_WITHOUT_CGROUPS();
+    Sandbox box;
+    // Stopped newest first: `quick` ends at SIGTERM, then `slow` holds on
+    // to its SIGTERM until its shutdown timeout kills it.
+    Otpd otpd = Otpd::run(box, R"(
+tree:
+  children:
+    - name: slow
+      shutdown: 3s
+      command: [@CHILD@, --name, slow, --record, @DIR@/record, --ignore-term]
+    - name: quick
+      command: [@CHILD@, --name, quick]
+)");
+    REQUIRE_MESSAGE(otpd.wait_recorded(box, "start", "slow"), otpd.transcript());
+    REQUIRE_MESSAGE(otpd.wait_event("quick", "started"), otpd.transcript());
+    const std::string leaf = cgroup_of(otpd.pid_of("quick"));
+    REQUIRE(!leaf.empty());
+    const std::string parent = std::filesystem::path(leaf).parent_path().string();
+    // rmdir(2) on the cgroup file system reports IN_DELETE to its parent.
+    const int watch = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    REQUIRE(watch >= 0);
+    REQUIRE(inotify_add_watch(watch, parent.c_str(), IN_DELETE) >= 0);
+    otpd.signal(SIGTERM);
+    REQUIRE_MESSAGE(otpd.wait_recorded(box, "term", "slow"), otpd.transcript());
+    // The shutdown timeout of `slow` (3 s) is the deadline: an otpd that
+    // keeps the leaf until it exits (or rests it 5 s for a restart) fails.
+    const auto deadline = std::chrono::steady_clock::now() + Ms(2500);
+    bool removed = !std::filesystem::exists(leaf);
+    while (!removed && std::chrono::steady_clock::now() < deadline) {
+      pollfd ready{watch, POLLIN, 0};
+      const auto left = std::chrono::duration_cast<Ms>(deadline - std::chrono::steady_clock::now());
+      if (poll(&ready, 1, static_cast<int>(std::max<Ms::rep>(left.count(), 0))) <= 0) break;
+      alignas(inotify_event) char buffer[4096];
+      while (read(watch, buffer, sizeof buffer) > 0) {
+      }
+      removed = !std::filesystem::exists(leaf);
+    }
+    close(watch);
+    CHECK_MESSAGE(removed, leaf << " is still there while `slow` is being stopped");
+    CHECK(otpd.count("slow", "stopped") == 0);
+    REQUIRE_MESSAGE(otpd.wait_exit(Ms(20000)) == 0, otpd.transcript());
   }
 
   TEST_CASE("an otpd started after a killed one ends what that one left, then starts one copy") {

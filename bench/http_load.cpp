@@ -8,9 +8,6 @@
 //   pages    otpd's CPU while P pages follow the stream and a child
 //            crashes R times a second on its own, against the same
 //            without pages.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -24,6 +21,7 @@
 #include <vector>
 
 #include "bench_util.hpp"
+#include "http_client.hpp"
 
 namespace {
 
@@ -41,55 +39,16 @@ const char* const usage =
     "           open (default 20) and a child crashing R times a second (default\n"
     "           100) for S seconds (default 10), and with no page open\n";
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t n = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
-  const int port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
+using otpd::http_test::free_port;
 
-int connect_port(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  const int on = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-  return fd;
-}
-
-// One GET with Connection: close; the whole answer, or empty on failure.
+// One GET, its body; throws unless otpd answered 200.
 std::string get(int port, const std::string& target) {
-  const int fd = connect_port(port);
-  if (fd < 0) return {};
-  const std::string ask =
-      "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  if (::send(fd, ask.data(), ask.size(), MSG_NOSIGNAL) < 0) {
-    ::close(fd);
-    return {};
+  const auto reply = otpd::http_test::get({.port = port}, target);
+  if (reply.status != 200) {
+    throw std::runtime_error("GET " + target + ": " +
+                             (reply.status == 0 ? reply.error : std::to_string(reply.status)));
   }
-  std::string answer;
-  char buffer[65536];
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 10000) != 1) break;
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n <= 0) break;
-    answer.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return answer;
+  return reply.body;
 }
 
 // A page's view of the stream: reads what arrives, without blocking.
@@ -98,7 +57,7 @@ struct Stream {
   std::string data;
 
   bool open(int port) {
-    fd = connect_port(port);
+    fd = otpd::http_test::connect_to({.port = port});
     if (fd < 0) return false;
     const std::string ask = "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     return ::send(fd, ask.data(), ask.size(), MSG_NOSIGNAL) > 0;
@@ -203,15 +162,14 @@ int bench_metrics(Args& args) {
   const std::uint64_t before = d.cpu_ticks();
   for (int i = 0; i < scrapes && !otpd::bench::interrupted(); ++i) {
     const auto t0 = monotonic_ns();
-    const std::string answer = get(d.port, "/metrics");
+    const std::string metrics = get(d.port, "/metrics");
     times.push_back(static_cast<double>(monotonic_ns() - t0) / 1e6);
-    if (answer.rfind("HTTP/1.1 200", 0) != 0) throw std::runtime_error("/metrics failed");
-    bytes = answer.size();
+    bytes = metrics.size();
   }
   const double cpu_ms = otpd::bench::ticks_to_ms(d.cpu_ticks() - before) / scrapes;
   const auto s = otpd::bench::summarize(times);
   std::cout << "otpd /metrics: " << n << " children, " << scrapes << " scrapes, " << bytes
-            << " bytes each\n";
+            << " bytes of exposition each\n";
   print_machine();
   std::cout << "  latency: median " << ms(s.median) << ", p90 " << ms(s.p90) << ", max "
             << ms(s.max) << "\n  otpd cpu per scrape: " << ms(cpu_ms) << "\n";

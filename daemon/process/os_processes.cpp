@@ -178,13 +178,7 @@ void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise
   status.oom_limit = cgroups.oom_killed(*leaf);
   // Usually the process was alone: its leaf is empty at once.
   if (cgroups.empty(*leaf)) {
-    if (stopping_ && drain_) {
-      on_exit(std::move(status));
-      remove_soon(leaf);
-      return;
-    }
-    rest_leaf(*leaf);
-    on_exit(std::move(status));
+    leaf_emptied(leaf, std::move(status), on_exit);
     return;
   }
   // Something it started is still there, in its process group or not.
@@ -200,23 +194,31 @@ void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise
   drain_->wait(
       leaf->dir(), kLeafPatience,
       [this, leaf, status = std::move(status), on_exit = std::move(on_exit)](bool emptied) {
-        if (emptied && stopping_) {
-          on_exit(status);
-          remove_soon(leaf);
+        if (emptied) {
+          leaf_emptied(leaf, status, on_exit);
           return;
         }
-        if (emptied) {
-          rest_leaf(*leaf);
-        } else {
-          if (containment_.warn) {
-            containment_.warn("processes of " + leaf->path + " still run " +
-                              std::to_string(kLeafPatience.count() / 1000) +
-                              "s after SIGKILL; its cgroup " + leaf->dir() + " stays");
-          }
-          containment_.cgroups->forget(*leaf);
+        if (containment_.warn) {
+          containment_.warn("processes of " + leaf->path + " still run " +
+                            std::to_string(kLeafPatience.count() / 1000) +
+                            "s after SIGKILL; its cgroup " + leaf->dir() + " stays");
         }
+        containment_.cgroups->forget(*leaf);
         on_exit(status);
       });
+}
+
+// The leaf rests for a restart; once the tree stops for good it goes
+// instead, after the exit has been reported (see remove_soon).
+void OsProcesses::leaf_emptied(const std::shared_ptr<Cgroups::Leaf>& leaf,
+                               supervise::ExitStatus status, const ExitFn& on_exit) {
+  if (stopping_ && drain_) {
+    on_exit(std::move(status));
+    remove_soon(leaf);
+    return;
+  }
+  rest_leaf(*leaf);
+  on_exit(std::move(status));
 }
 
 void OsProcesses::stopping() {

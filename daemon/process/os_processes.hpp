@@ -98,6 +98,8 @@ class OsProcesses : public supervise::ProcessControl {
                                        const std::shared_ptr<Cgroups::Leaf>& leaf);
   void end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise::ExitStatus status,
                 ExitFn on_exit);
+  void leaf_emptied(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise::ExitStatus status,
+                    const ExitFn& on_exit);
   void rest_leaf(Cgroups::Leaf& leaf);
   void remove_soon(const std::shared_ptr<Cgroups::Leaf>& leaf);
   void remove_rested();

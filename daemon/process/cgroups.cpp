@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <thread>
+#include <utility>
 
 namespace otpd::process {
 namespace {
@@ -390,6 +391,10 @@ void Cgroups::kill(const Leaf& leaf) {
   for (const std::string& dir : leaf.v1_dirs()) kill_members(dir);
 }
 
+void Cgroups::gather_statistics() const {
+  if (contains()) cgroupfs::gather_statistics(tree_);
+}
+
 bool Cgroups::remove(const Leaf& leaf) {
   const std::string v2_dir = leaf.dir();
   bool gone = v2_dir.empty() || cgroupfs::remove_leaf(v2_dir, tree_);
@@ -427,9 +432,11 @@ void Cgroups::rest(Leaf& leaf) {
 std::size_t Cgroups::remove_rested(std::chrono::milliseconds idle) {
   const auto now = std::chrono::steady_clock::now();
   std::size_t resting = 0;
+  bool gathered = false;
   for (auto it = leaves_.begin(); it != leaves_.end();) {
     Leaf& leaf = *it->second;
     if (leaf.resting && now - leaf.rested_since >= idle) {
+      if (!std::exchange(gathered, true)) gather_statistics();
       remove(leaf);
       it = leaves_.erase(it);
       continue;
@@ -476,6 +483,7 @@ Cgroups::Leftovers Cgroups::end_leftovers(std::chrono::milliseconds patience) {
   if (contains()) {
     end_in(tree_, true);
     // The leaves of the previous otpd; the tree's own cgroup stays.
+    gather_statistics();
     cgroupfs::remove_tree(tree_);
     if (mkdir(tree_.c_str(), 0755) != 0 && errno != EEXIST) {
       warnings_.push_back("cannot create " + tree_ + " again: " + reason(errno));
@@ -498,6 +506,7 @@ bool Cgroups::close(std::chrono::milliseconds patience) {
       if (!has_kill_ || cgroupfs::write_file(tree_ + "/cgroup.kill", "1") != 0) kill_members(tree_);
       all_gone = wait_empty(tree_, patience);
     }
+    gather_statistics();
     cgroupfs::remove_tree(tree_);
   }
   for (const auto& [controller, home] : limits_) {

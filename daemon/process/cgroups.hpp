@@ -133,6 +133,9 @@ class Cgroups {
   // Removes the leaf's directories, with the parents it leaves empty;
   // whether the cgroup v2 one is gone (it is not while processes remain).
   bool remove(const Leaf& leaf);
+  // Has the kernel gather the statistics of every leaf before many of them
+  // are removed (see cgroupfs::gather_statistics).
+  void gather_statistics() const;
   // The leaf ends: the next process of its path gets a new one.
   void forget(const Leaf& leaf);
   // The empty leaf of a process that exited is kept for the next process of

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -360,6 +361,42 @@ Machine describe_machine() {
   double loads[1] = {0};
   if (getloadavg(loads, 1) == 1) m.load1 = loads[0];
   return m;
+}
+
+namespace {
+struct CpuTimes {
+  std::uint64_t idle = 0;
+  std::uint64_t total = 0;
+};
+// The "cpu" line of /proc/stat: user nice system idle iowait irq softirq steal.
+CpuTimes read_cpu_times() {
+  std::ifstream stat("/proc/stat");
+  std::string label;
+  stat >> label;
+  CpuTimes times;
+  for (int field = 0; field < 8; ++field) {
+    std::uint64_t value = 0;
+    if (!(stat >> value)) break;
+    times.total += value;
+    if (field == 3 || field == 4) times.idle += value;
+  }
+  return times;
+}
+}  // namespace
+
+double settle(double idle_share, int limit_s) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int second = 0; second < limit_s; ++second) {
+    const CpuTimes before = read_cpu_times();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    const CpuTimes after = read_cpu_times();
+    const auto total = after.total - before.total;
+    if (total > 0 &&
+        static_cast<double>(after.idle - before.idle) >= idle_share * static_cast<double>(total)) {
+      break;
+    }
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 Limits read_limits() {

@@ -134,6 +134,11 @@ struct Machine {
   double load1 = 0;
 };
 Machine describe_machine();
+// Waits until the CPUs were at least `idle_share` idle over a second, at
+// most `limit_s` seconds, and says how long it waited. Ending thousands of
+// processes and their cgroups leaves the kernel's workers busy for seconds
+// after the last one is reaped: the next measurement must not pay for them.
+double settle(double idle_share = 0.9, int limit_s = 60);
 
 struct Limits {
   std::uint64_t pid_max = 0;

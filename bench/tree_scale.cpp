@@ -455,7 +455,8 @@ int run(otpd::bench::Args& args) {
   otpd::bench::install_interrupt_handlers();
   otpd::bench::become_subreaper();
   const int runs = 1 + (baseline ? 1 : 0);
-  alarm(static_cast<unsigned>(runs * (2 * timeout_s + idle_s) + 4 * timeout_s + 60));
+  // Each settle() waits at most 60 s.
+  alarm(static_cast<unsigned>(runs * (2 * timeout_s + idle_s) + 4 * timeout_s + 4 * 60 + 60));
 
   otpd::bench::TempDir dir;
   if (keep) dir.keep();
@@ -464,24 +465,35 @@ int run(otpd::bench::Args& args) {
 
   // The baseline goes first, so that "after" is never the one measured on
   // a machine still warm from the other.
+  // Each measurement starts once the kernel has finished ending the last
+  // one's children and cgroups.
+  std::vector<double> settled;
   std::vector<OtpdFigures> measured;
-  if (baseline) measured.push_back(measure_otpd("before", *baseline, plan, dir));
+  if (baseline) {
+    settled.push_back(otpd::bench::settle());
+    measured.push_back(measure_otpd("before", *baseline, plan, dir));
+  }
+  settled.push_back(otpd::bench::settle());
   measured.push_back(measure_otpd(baseline ? "after" : "this", otpd_exe, plan, dir));
 
   std::optional<Floor> floor;
   if (with_floor && !otpd::bench::interrupted()) {
+    settled.push_back(otpd::bench::settle());
     floor = run_floor(n, child_kind == "idle" ? std::vector<std::string>{OTPD_BENCH_IDLE}
                                               : std::vector<std::string>{"/bin/sleep", "infinity"});
   }
   std::optional<otpd::bench::RunitFigures> runit;
   if (with_runit && !otpd::bench::interrupted()) {
+    settled.push_back(otpd::bench::settle());
     runit = otpd::bench::run_runit(n, runsvdir, OTPD_BENCH_IDLE, dir.path(),
                                    static_cast<int>(timeout_s));
     if (!runit->failure.empty()) dir.keep();
   }
 
   const double load_end = otpd::bench::describe_machine().load1;
-  human << "  load:    " << fmt("%.2f", load_end) << " at end\n";
+  human << "  load:    " << fmt("%.2f", load_end) << " at end; waited";
+  for (double seconds : settled) human << " " << fmt("%.0f", seconds);
+  human << " s for the CPUs to be 90% idle before each measurement\n";
   for (const auto& f : measured) human << describe(f, n, idle_s);
   if (floor) {
     human << "  floor:   a posix_spawn loop starts the same " << floor->spawned << " children in "
@@ -533,7 +545,8 @@ int run(otpd::bench::Args& args) {
              {"cpu", machine.cpu_model},
              {"kernel", machine.kernel},
              {"load1_start", machine.load1},
-             {"load1_end", load_end}}},
+             {"load1_end", load_end},
+             {"settled_s", settled}}},
            {"children", n},
            {"nested", nested},
            {"child", child_desc},

@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <cstring>
 #include <thread>
-#include <utility>
 
 namespace otpd::process {
 namespace {
@@ -395,8 +394,16 @@ void Cgroups::gather_statistics() const {
   if (contains()) cgroupfs::gather_statistics(tree_);
 }
 
+void Cgroups::gather_before_removal() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - gathered_ < std::chrono::milliseconds(100)) return;
+  gathered_ = now;
+  gather_statistics();
+}
+
 bool Cgroups::remove(const Leaf& leaf) {
   const std::string v2_dir = leaf.dir();
+  if (!v2_dir.empty()) gather_before_removal();
   bool gone = v2_dir.empty() || cgroupfs::remove_leaf(v2_dir, tree_);
   for (const std::string& dir : leaf.v1_dirs()) {
     std::string base;
@@ -432,11 +439,9 @@ void Cgroups::rest(Leaf& leaf) {
 std::size_t Cgroups::remove_rested(std::chrono::milliseconds idle) {
   const auto now = std::chrono::steady_clock::now();
   std::size_t resting = 0;
-  bool gathered = false;
   for (auto it = leaves_.begin(); it != leaves_.end();) {
     Leaf& leaf = *it->second;
     if (leaf.resting && now - leaf.rested_since >= idle) {
-      if (!std::exchange(gathered, true)) gather_statistics();
       remove(leaf);
       it = leaves_.erase(it);
       continue;

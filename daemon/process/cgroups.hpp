@@ -133,9 +133,6 @@ class Cgroups {
   // Removes the leaf's directories, with the parents it leaves empty;
   // whether the cgroup v2 one is gone (it is not while processes remain).
   bool remove(const Leaf& leaf);
-  // Has the kernel gather the statistics of every leaf before many of them
-  // are removed (see cgroupfs::gather_statistics).
-  void gather_statistics() const;
   // The leaf ends: the next process of its path gets a new one.
   void forget(const Leaf& leaf);
   // The empty leaf of a process that exited is kept for the next process of
@@ -160,6 +157,11 @@ class Cgroups {
     std::string missing;  // why the controller cannot be used
   };
 
+  // Before a removal: the kernel's statistics of every leaf gathered at
+  // most 100 ms ago (cgroupfs::gather_statistics), so that leaves removed
+  // in numbers (a tree that stops) are freed without walking each other.
+  void gather_before_removal();
+  void gather_statistics() const;
   void set_up_v2();
   void set_up_limits();
   bool enable_on_path(const std::string& relative, const char* controller, std::string& error);
@@ -174,6 +176,7 @@ class Cgroups {
   std::string tree_;  // the tree's cgroup v2 directory
   std::string unavailable_;
   bool has_kill_ = true;  // cgroup.kill exists (kernel 5.14)
+  std::chrono::steady_clock::time_point gathered_{};
   std::map<cgroupfs::Controller, LimitHome> limits_;
   std::unordered_map<std::string, std::shared_ptr<Leaf>> leaves_;
   // The directories of the cgroup.procs files open_procs() opened, which

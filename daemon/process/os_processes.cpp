@@ -223,8 +223,6 @@ void OsProcesses::leaf_emptied(const std::shared_ptr<Cgroups::Leaf>& leaf,
 
 void OsProcesses::stopping() {
   stopping_ = true;
-  // Every leaf goes now: none should cost the kernel a walk of its siblings.
-  if (drain_) containment_.cgroups->gather_statistics();
   if (drain_)
     drain_->soon([this] { containment_.cgroups->remove_rested(std::chrono::milliseconds(0)); });
 }

@@ -56,7 +56,13 @@ struct PipeSet::Impl : std::enable_shared_from_this<Impl> {
     for (int i = 0; i < ready; ++i) static_cast<Pipe*>(events[i].data.ptr)->readable();
     // Whatever is still ready (a pipe with more than one chunk, pipes
     // beyond this round's share) is read in the next round, after the
-    // loop's other work.
+    // loop's other work. The set's pipes are level-triggered: when fewer
+    // than a round's share were ready, re-arming the wait reports any that
+    // still are, without a look that usually finds none.
+    if (ready < kPerRound) {
+      wait();
+      return;
+    }
     asio::post(io, [weak = weak_from_this()] {
       if (auto self = weak.lock()) self->round();
     });

@@ -24,7 +24,7 @@ constexpr std::chrono::milliseconds kPollInterval{5};
 
 bool emptied(const std::string& dir) {
   int error = 0;
-  const auto text = cgroupfs::read_file(dir + "/cgroup.events", &error);
+  const auto text = cgroupfs::read_record(dir + "/cgroup.events", &error);
   if (!text) return error == ENOENT;  // the cgroup has gone
   return cgroupfs::keyed_value(*text, "populated").value_or(1) == 0;
 }

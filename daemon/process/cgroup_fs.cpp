@@ -169,7 +169,9 @@ Layout read_layout() {
   return parse_layout(*mountinfo, *cgroup);
 }
 
-std::optional<std::string> read_file(const std::string& path, int* error) {
+namespace {
+
+std::optional<std::string> read_to_end(const std::string& path, int* error, bool one_record) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (error != nullptr) *error = errno;
@@ -187,9 +189,20 @@ std::optional<std::string> read_file(const std::string& path, int* error) {
     }
     if (n == 0) break;
     text.append(buffer, static_cast<std::size_t>(n));
+    if (one_record && static_cast<std::size_t>(n) < sizeof buffer) break;
   }
   close(fd);
   return text;
+}
+
+}  // namespace
+
+std::optional<std::string> read_file(const std::string& path, int* error) {
+  return read_to_end(path, error, /*one_record=*/false);
+}
+
+std::optional<std::string> read_record(const std::string& path, int* error) {
+  return read_to_end(path, error, /*one_record=*/true);
 }
 
 int write_file(const std::string& path, std::string_view text) {
@@ -220,7 +233,7 @@ std::optional<std::uint64_t> keyed_value(std::string_view text, std::string_view
 }
 
 std::optional<std::uint64_t> read_keyed(const std::string& path, std::string_view key) {
-  const auto text = read_file(path);
+  const auto text = read_record(path);
   if (!text) return std::nullopt;
   return keyed_value(*text, key);
 }
@@ -428,7 +441,7 @@ bool remove_leaf(const std::string& dir, const std::string& stop) {
 }
 
 void gather_statistics(const std::string& dir) {
-  static_cast<void>(read_file(dir + "/cpu.stat"));
+  static_cast<void>(read_record(dir + "/cpu.stat"));
 }
 
 bool remove_tree(const std::string& dir, const std::string& stop) {

@@ -43,6 +43,10 @@ Layout read_layout();
 
 // The whole of a small file, or nothing with `error` set.
 std::optional<std::string> read_file(const std::string& path, int* error = nullptr);
+// The same for a cgroup file the kernel writes as one record (cgroup.events,
+// cpu.stat, memory.events): a read that does not fill the buffer got all of
+// it, which spares the read that would only say so.
+std::optional<std::string> read_record(const std::string& path, int* error = nullptr);
 // Writes `text` with one write(2), as cgroupfs wants; 0 or an errno value.
 int write_file(const std::string& path, std::string_view text);
 // The value of `key` in a flat keyed file ("populated 1", "oom_kill 3").

@@ -421,7 +421,7 @@ bool Cgroups::remove(const Leaf& leaf) {
 bool Cgroups::empty(const Leaf& leaf) const {
   if (const std::string v2_dir = leaf.dir(); !v2_dir.empty()) {
     int error = 0;
-    const auto text = cgroupfs::read_file(v2_dir + "/cgroup.events", &error);
+    const auto text = cgroupfs::read_record(v2_dir + "/cgroup.events", &error);
     if (!text) return error == ENOENT;
     return cgroupfs::keyed_value(*text, "populated").value_or(1) == 0;
   }

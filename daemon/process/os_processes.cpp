@@ -145,7 +145,10 @@ supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
     };
   }
   // Before returning to the loop, so the exit cannot be taken for an orphan's.
-  reaper_.watch(result.pid, std::move(on_exit), /*kill_group=*/true, pidfd,
+  // A child alone in its leaf leaves its leftovers there, where end_leaf
+  // finds and kills them whatever their group: its group needs no signal.
+  const bool kill_group = leftovers != Leftovers::in_leaf;
+  reaper_.watch(result.pid, std::move(on_exit), kill_group, pidfd,
                 pidfd >= 0 ? std::move(pidfd_grant) : DescriptorGrant{},
                 look_for_leftovers(leftovers, leaf), stdio.ends_at_exit);
   return result;

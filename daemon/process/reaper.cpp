@@ -101,6 +101,9 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
       for (std::size_t i = 0; i < static_cast<std::size_t>(n) / sizeof buffer[0]; ++i) {
         if (buffer[i].ssi_pid > 0) pids.push_back(static_cast<int>(buffer[i].ssi_pid));
       }
+      // A read that did not fill the buffer took all there was; one that
+      // comes later re-arms the wait (the reactor looks again when it does).
+      if (static_cast<std::size_t>(n) < sizeof buffer) break;
     }
     return pids;
   }
@@ -138,6 +141,10 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
   // same whatever the number of children.
   bool reap_if_exited(int pid) {
     if (stopped) return false;
+    if (const auto found = watching.find(pid);
+        found != watching.end() && !found->second->kill_group) {
+      return reap_unheld(pid, P_PID, pid) == Reaped::yes;
+    }
     siginfo_t info{};
     int result;
     // Look first, reap second: the pid stays reserved in between.
@@ -148,6 +155,26 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
     if (result != 0 || info.si_pid != pid) return false;
     reap_seen(pid, info);
     return true;
+  }
+
+  // A watched child whose group is not killed at its exit needs no look
+  // before the reap: nothing has to hold its pid, and one waitid is one
+  // system call less on the way from an exit to the supervisor's next step.
+  enum class Reaped { yes, still_running, failed };
+  Reaped reap_unheld(int pid, idtype_t type, int id) {
+    siginfo_t info{};
+    int result;
+    while ((result = waitid(type, static_cast<id_t>(id), &info, WEXITED | WNOHANG)) != 0 &&
+           errno == EINTR) {
+    }
+    if (result != 0) return Reaped::failed;
+    if (info.si_pid != pid) return Reaped::still_running;
+    supervise::ExitStatus status =
+        supervise::ExitStatus::from_siginfo(info.si_code, info.si_status);
+    const auto found = watching.find(pid);
+    if (auto inspect = std::exchange(found->second->inspect, nullptr)) inspect(pid, status);
+    report(pid, std::move(status));
+    return Reaped::yes;
   }
 
   void look(int pid) {
@@ -191,6 +218,11 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
     if (found == watching.end() || stopped) return;
     Watch& watch = *found->second;
     const int fd = watch.pidfd->native_handle();
+    if (!watch.kill_group) {
+      // Woken early (not exited after all): wait on.
+      if (reap_unheld(pid, P_PIDFD, fd) == Reaped::still_running) watch_pidfd(pid, *watch.pidfd);
+      return;
+    }
     // Look first, reap second: the pid stays reserved in between.
     siginfo_t info{};
     int result;

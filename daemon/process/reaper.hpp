@@ -50,9 +50,10 @@ class Reaper {
   // sent SIGKILL when it exits, while its zombie still holds the pid, so
   // the signal cannot reach a new process that reuses the number.
   // Takes ownership of `pidfd` (-1: none) and of the budget's `grant` for it.
-  // `inspect`, if given, is called once the process has exited, before its
-  // group is killed and before it is reaped: what it left is still there
-  // to be seen. `pipe_tells`: the end of the child's output pipe will be
+  // `inspect`, if given, is called once the process has exited: with
+  // `kill_group` before the group is killed and the process reaped, so what
+  // it left is still there to be seen; without, after the reap (a child
+  // whose leftovers stay in its own cgroup needs nothing held). `pipe_tells`: the end of the child's output pipe will be
   // reported through look(); a child with neither that nor a pidfd is found
   // by its SIGCHLD or a sweep alone, and sweeps then come 20 ms after a
   // SIGCHLD however many children otpd has.

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "bench_util.hpp"
+#include "leaf_floor.hpp"
 #include "runit_tree.hpp"
 
 extern char** environ;
@@ -57,8 +58,10 @@ const char* const usage =
     "  --runit          also start and stop the same children under runsvdir\n"
     "                   (at most 1000: runsvdir's own limit); --runsvdir PATH\n"
     "  --timeout S      bound on the start and on the shutdown, each (default 120)\n"
-    "  --no-floor       skip the floor: the same children started by a bare\n"
-    "                   posix_spawn loop and stopped by SIGTERM+waitpid each\n"
+    "  --no-floor       skip the floors: the same children started by a bare\n"
+    "                   posix_spawn loop and stopped by SIGTERM+waitpid each;\n"
+    "                   then the same with a cgroup v2 leaf per child, its\n"
+    "                   cgroup.events read and the leaf removed at the stop\n"
     "  --force          run even when a system limit says N cannot fit\n"
     "  --json           one JSON object on stdout; the summary goes to stderr\n";
 
@@ -456,7 +459,7 @@ int run(otpd::bench::Args& args) {
   otpd::bench::become_subreaper();
   const int runs = 1 + (baseline ? 1 : 0);
   // Each settle() waits at most 60 s.
-  alarm(static_cast<unsigned>(runs * (2 * timeout_s + idle_s) + 4 * timeout_s + 4 * 60 + 60));
+  alarm(static_cast<unsigned>(runs * (2 * timeout_s + idle_s) + 6 * timeout_s + 5 * 60 + 60));
 
   otpd::bench::TempDir dir;
   if (keep) dir.keep();
@@ -482,6 +485,17 @@ int run(otpd::bench::Args& args) {
     floor = run_floor(n, child_kind == "idle" ? std::vector<std::string>{OTPD_BENCH_IDLE}
                                               : std::vector<std::string>{"/bin/sleep", "infinity"});
   }
+  std::optional<otpd::bench::LeafFloor> leaf_floor;
+  if (with_floor && !otpd::bench::interrupted()) {
+    settled.push_back(otpd::bench::settle());
+    leaf_floor = otpd::bench::run_leaf_floor(
+        n, child_kind == "idle" ? std::vector<std::string>{OTPD_BENCH_IDLE}
+                                : std::vector<std::string>{"/bin/sleep", "infinity"});
+    if (!leaf_floor->skipped.empty() && leaf_floor->spawned == 0) {
+      human << "  leaf floor: not measured: " << leaf_floor->skipped << "\n";
+      leaf_floor.reset();
+    }
+  }
   std::optional<otpd::bench::RunitFigures> runit;
   if (with_runit && !otpd::bench::interrupted()) {
     settled.push_back(otpd::bench::settle());
@@ -500,6 +514,13 @@ int run(otpd::bench::Args& args) {
           << fmt("%.3f", floor->start_s) << " s (its cpu " << fmt("%.0f", floor->start_cpu_ms)
           << " ms); SIGTERM+waitpid each, newest first, takes " << fmt("%.3f", floor->stop_s)
           << " s\n";
+  }
+  if (leaf_floor) {
+    human << "  leaf floor: the same loop with a cgroup v2 leaf per child starts "
+          << leaf_floor->spawned << " children in " << fmt("%.3f", leaf_floor->start_s)
+          << " s; SIGTERM+waitpid, cgroup.events and rmdir each, newest first, takes "
+          << fmt("%.3f", leaf_floor->stop_s) << " s"
+          << (leaf_floor->skipped.empty() ? "" : "; FAILED: " + leaf_floor->skipped) << "\n";
   }
   if (runit) {
     human << "  runit:   runsvdir starts the same " << runit->started << " children in "
@@ -532,6 +553,11 @@ int run(otpd::bench::Args& args) {
     if (runit) human << ", start " << fmt("%.2f", ours.start_s / runit->start_s) << "x runit's";
     human << "\n";
   }
+  if (leaf_floor && leaf_floor->skipped.empty()) {
+    human << "           start " << fmt("%.2f", ours.start_s / leaf_floor->start_s)
+          << "x the leaf floor, stop " << fmt("%.2f", ours.shutdown_s / leaf_floor->stop_s)
+          << "x the leaf floor\n";
+  }
 
   bool clean = !runit || runit->failure.empty();
   for (const auto& f : measured) clean = clean && f.failure.empty();
@@ -557,6 +583,8 @@ int run(otpd::bench::Args& args) {
            {"floor_start_s", floor ? Json(floor->start_s) : Json(nullptr)},
            {"floor_stop_s", floor ? Json(floor->stop_s) : Json(nullptr)},
            {"floor_start_cpu_ms", floor ? Json(floor->start_cpu_ms) : Json(nullptr)},
+           {"leaf_floor_start_s", leaf_floor ? Json(leaf_floor->start_s) : Json(nullptr)},
+           {"leaf_floor_stop_s", leaf_floor ? Json(leaf_floor->stop_s) : Json(nullptr)},
            {"runit_start_s", runit ? Json(runit->start_s) : Json(nullptr)},
            {"runit_stop_s", runit ? Json(runit->stop_s) : Json(nullptr)},
            {"targets", targets}};

@@ -270,6 +270,9 @@ void Worker::wake() {
 }
 
 void Worker::acknowledge_move(std::uint32_t moves) {
+  // Never back: a nested run (run_nested) may have seen a later move than
+  // the turn of loop() it ran within.
+  if (static_cast<std::int32_t>(moves - moves_seen.load(std::memory_order_relaxed)) <= 0) return;
   moves_seen.store(moves, std::memory_order_release);
   futex_wake(moves_seen);
 }

@@ -244,6 +244,7 @@ bool Process::take_next(Envelope*& envelope, bool skip_saved) {
 
 bool Process::run_start() {
   Process* const caller = std::exchange(running_process, this);
+  const bool in_turn = std::exchange(in_turn_, true);
   started_ = true;
   try {
     on_start();
@@ -253,13 +254,16 @@ bool Process::run_start() {
     exit(ExitReason::error("unknown exception"));
   }
   running_process = caller;
+  in_turn_ = in_turn;
   initialized_ = !exiting_;
   return initialized_;
 }
 
 bool Process::run_batch() {
+  in_turn_ = true;
   if (!started_) run_start();
-  running_process = this;
+  // A turn may run within another's handler (Scheduler::run_here_until).
+  Process* const caller = std::exchange(running_process, this);
   for (int n = 0; n < kBatch && !exiting_; ++n) {
     const std::uint32_t pending = signals_pending_.load(std::memory_order_relaxed);
     if ((pending & kKillPending) != 0) {
@@ -284,11 +288,13 @@ bool Process::run_batch() {
     count_handled();  // taken out of the mailbox, as process_info counts
     handle(envelope);
   }
-  running_process = nullptr;
+  running_process = caller;
   if (exiting_) {
     end(std::move(*exiting_));
+    in_turn_ = false;
     return false;
   }
+  in_turn_ = false;
   return mailbox_.maybe_nonempty() || (waiting_for_ == 0 && saved_head_ != nullptr);
 }
 

@@ -255,6 +255,10 @@ class Process {
   bool trap_exits_ = false;
   bool abrupt_ = false;  // ended by an exit signal: no on_terminate
   bool track_activity_ = false;
+  // A handler of it is under way on its thread (a turn, or its init run by
+  // Scheduler::start_link): a nested run of that thread
+  // (Scheduler::run_here_until) leaves it alone.
+  bool in_turn_ = false;
   std::chrono::steady_clock::time_point last_activity_{};
   std::coroutine_handle<> suspended_{};
   std::optional<ExitReason> exiting_;

@@ -83,10 +83,12 @@ struct Registry::Tables {
 // Monitors registered processes and removes an ended one from every key.
 class RegistryWatcher : public GenServer<RegistryWatcher> {
  public:
-  explicit RegistryWatcher(std::weak_ptr<Registry::Tables> tables) : tables_(std::move(tables)) {}
+  RegistryWatcher(std::weak_ptr<Registry::Tables> tables, Registry::OnRemoved on_removed)
+      : tables_(std::move(tables)), on_removed_(std::move(on_removed)) {}
   void watch(const Pid& pid) { monitor(pid); }
   void handle_down(MonitorRef, const Pid& who, const ExitReason&) {
     if (auto tables = tables_.lock()) tables->remove_all(who);
+    if (on_removed_) on_removed_(who);
   }
 
  private:
@@ -94,11 +96,13 @@ class RegistryWatcher : public GenServer<RegistryWatcher> {
   // hold a message from this one (a monitor request); a strong reference
   // would make a cycle that outlives the registry.
   std::weak_ptr<Registry::Tables> tables_;
+  Registry::OnRemoved on_removed_;
 };
 
-Registry::Registry(Scheduler& scheduler, Keys keys)
+Registry::Registry(Scheduler& scheduler, Keys keys, OnRemoved on_removed)
     : tables_(std::make_shared<Tables>(keys)),
-      watcher_(start<RegistryWatcher>(scheduler, std::weak_ptr<Tables>(tables_))) {}
+      watcher_(start<RegistryWatcher>(scheduler, std::weak_ptr<Tables>(tables_),
+                                      std::move(on_removed))) {}
 
 Registry::~Registry() {
   watcher_.stop(ExitReason::shutdown());

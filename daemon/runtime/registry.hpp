@@ -22,6 +22,7 @@
 // (register_pid), where Elixir only lets a process register itself.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <stdexcept>
@@ -58,9 +59,14 @@ class Registry {
     std::string value;
   };
 
+  // Runs on the registry's process once an ended process has been removed
+  // from every key, for whoever must know that the removal is done (tests,
+  // tools): it follows the end by a message's time.
+  using OnRemoved = std::function<void(const Pid&)>;
+
   // Starts the registry's process (the one that monitors registered
   // processes) on `scheduler`; the destructor stops it.
-  Registry(Scheduler& scheduler, Keys keys);
+  Registry(Scheduler& scheduler, Keys keys, OnRemoved on_removed = {});
   ~Registry();
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;

@@ -104,6 +104,39 @@ void Worker::run_ready() {
   }
 }
 
+bool Worker::run_nested(const std::function<bool()>& done, std::optional<Clock::time_point> until) {
+  // The processes in a turn further down this thread's stack keep their
+  // place (and their scheduling reference) until the nested run is over.
+  std::vector<Process*> held;
+  auto hold_busy = [&] {
+    std::erase_if(ready, [&](Process* process) {
+      if (!process->in_turn_) return false;
+      held.push_back(process);
+      return true;
+    });
+  };
+  // A deadline is a timer like any other, so that the thread wakes for it
+  // (and a hand-moved clock's mover waits for it); it carries no message
+  // and fires as a stale reply deadline, which does nothing.
+  if (until) add_timer(*Process::current(), *until, nullptr);
+  bool met = done();
+  while (!met && !stopping.load(std::memory_order_acquire)) {
+    const std::uint32_t moves = scheduler.time_moves();
+    run_due_timers();
+    while (QueueNode* node = remote.pop()) ready.push_back(process_of(node));
+    hold_busy();
+    const bool any = !ready.empty();
+    if (any) run_ready();
+    note_first_due();
+    if (moves != moves_seen.load(std::memory_order_relaxed)) acknowledge_move(moves);
+    met = done();
+    if (met || (until && scheduler.now() >= *until)) break;
+    if (!any) sleep_until_woken();
+  }
+  for (Process* process : held) ready.push_back(process);
+  return met;
+}
+
 void Worker::report_if_slow(Process& process, Clock::duration spent) {
   if (spent < slow.limit || !slow.report) return;
   try {
@@ -237,6 +270,9 @@ void Worker::wake() {
 }
 
 void Worker::acknowledge_move(std::uint32_t moves) {
+  // Never back: a nested run (run_nested) may have seen a later move than
+  // the turn of loop() it ran within.
+  if (static_cast<std::int32_t>(moves - moves_seen.load(std::memory_order_relaxed)) <= 0) return;
   moves_seen.store(moves, std::memory_order_release);
   futex_wake(moves_seen);
 }
@@ -420,6 +456,14 @@ std::optional<ExitReason> Scheduler::start_link(Process& child) {
     home->ready.push_back(&child);
   }
   return std::nullopt;
+}
+
+bool Scheduler::run_here_until(const std::function<bool()>& done,
+                               std::optional<Clock::time_point> until) {
+  if (this_worker == nullptr || &this_worker->scheduler != this || Process::current() == nullptr) {
+    throw std::logic_error("run_here_until outside a handler of this scheduler");
+  }
+  return this_worker->run_nested(done, until);
 }
 
 void Scheduler::schedule(Process& process) {

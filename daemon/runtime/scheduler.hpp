@@ -69,6 +69,8 @@ struct Worker {
       : index(index), scheduler(scheduler), slow(slow) {}
   void loop();
   void run_ready();
+  // A turn of loop() from within a handler: see Scheduler::run_here_until.
+  bool run_nested(const std::function<bool()>& done, std::optional<Clock::time_point> until);
   void run_due_timers();
   bool spin_for_work();
   void sleep_until_woken();
@@ -151,6 +153,15 @@ class Scheduler {
   // ended, unlinked, without its exit reaching the parent. No thread hop:
   // a supervisor and its children share a thread.
   std::optional<ExitReason> start_link(Process& child);
+  // From a handler, for a start that must wait for processes of its own
+  // thread, as OTP's start_link waits for init: a supervisor whose init
+  // failed waits for the children it had started to end. Runs this thread's
+  // other processes and timers until `done()` holds or the runtime's clock
+  // reaches `until`, and says whether `done()` came. The processes whose
+  // handlers are under way on this thread (the caller, and whoever started
+  // it with start_link) are not run meanwhile: their messages wait.
+  bool run_here_until(const std::function<bool()>& done,
+                      std::optional<Clock::time_point> until = std::nullopt);
   // Makes a process runnable; any thread.
   void schedule(Process& process);
   // Puts `message` in the process's mailbox after `delay` (dropped if the

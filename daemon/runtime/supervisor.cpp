@@ -204,12 +204,13 @@ class StaticSupervisor final : public SupervisorCore {
       }
       if (!failed) continue;
       report(SupervisorReport::Kind::start_error, spec.name, {}, *failed);
-      // Init cannot wait for them (it runs on the starter's thread): the
-      // children already started are told to stop, last first, and end
-      // as they get to it.
+      // As OTP's supervisor does, the children already started are stopped,
+      // last first, and have ended before the start reports its failure.
+      std::vector<Stop> started;
       for (std::size_t j = i; j > 0; --j) {
-        if (children_[j - 1].pid) exit_signal(children_[j - 1].pid, ExitReason::shutdown(), self());
+        if (children_[j - 1].pid) started.push_back(stop_of(children_[j - 1]));
       }
+      stop_before_returning(started);
       return ExitReason::shutdown("failed_to_start_child " + spec.name + ": " + failed->text());
     }
     return std::nullopt;

@@ -40,8 +40,8 @@ class Supervisor : public SupervisorHandle {
 
   // From a handler (a parent supervisor's start function): starts the
   // supervisor linked to the running process, and its children, on this
-  // thread. Throws StartError when a child fails to start; the children
-  // already started are then sent `shutdown`.
+  // thread. Throws StartError when a child fails to start, once the
+  // children already started have been stopped, last first, and have ended.
   static Supervisor start_link(SupervisorFlags flags, std::vector<ChildSpec> children);
   // From a thread outside the runtime: the same, unlinked, waiting for the
   // children to have started.

@@ -157,6 +157,25 @@ void SupervisorCore::stop_children(std::vector<Stop> stops, bool all_at_once,
   advance();
 }
 
+void SupervisorCore::stop_before_returning(const std::vector<Stop>& stops) {
+  for (const Stop& stop : stops) {
+    const Process* child = stop.pid.get();
+    const auto ended = [child] { return !child->alive(); };
+    if (!stop.shutdown.asks()) {
+      exit_signal(stop.pid, ExitReason::killed(), self());
+      scheduler().run_here_until(ended);
+      continue;
+    }
+    exit_signal(stop.pid, ExitReason::shutdown(), self());
+    std::optional<std::chrono::steady_clock::time_point> until;
+    if (const auto after = stop.shutdown.kill_after()) until = scheduler().now() + *after;
+    if (scheduler().run_here_until(ended, until)) continue;
+    exit_signal(stop.pid, ExitReason::killed(), self());
+    report(SupervisorReport::Kind::shutdown_error, stop.name, stop.pid, ExitReason::killed());
+    scheduler().run_here_until(ended);
+  }
+}
+
 void SupervisorCore::begin_stop(Stop stop) {
   // Ended already, its exit set aside meanwhile: nothing to send.
   const auto early = std::find_if(deferred_.begin(), deferred_.end(),

@@ -151,6 +151,12 @@ class SupervisorCore : public Process {
   // runs `then` (at once when there are none). Busy meanwhile.
   void stop_children(std::vector<Stop> stops, bool all_at_once, std::function<void()> then);
   bool busy() const { return busy_; }
+  // Stops `stops` one after the other, in that order, each by its shutdown
+  // policy, and returns once they have ended: for an init that fails, whose
+  // start reports the failure only then. The handler waits, running the
+  // other processes of its thread (Scheduler::run_here_until), where the
+  // children it started live.
+  void stop_before_returning(const std::vector<Stop>& stops);
 
   // What to do about a child's end, or about a failed start to try again
   // (no exit): the decision core's answer (runtime/restart_decision.hpp),

@@ -64,6 +64,12 @@ void TableCore::drop() {
   if (deleted_) return;
   deleted_ = true;
   clear_data();
+  deleted_changed_.notify_all();
+}
+
+bool TableCore::wait_deleted(std::chrono::milliseconds timeout) const {
+  std::shared_lock lock(mutex);
+  return deleted_changed_.wait_for(lock, timeout, [this] { return deleted_; });
 }
 
 void delete_with_owner(const std::shared_ptr<TableCore>& table, const Pid& owner) {

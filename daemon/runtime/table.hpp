@@ -29,6 +29,8 @@
 // functions must not write to the same table.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -83,6 +85,8 @@ class TableCore {
 
   // Empties the table and marks it deleted; once.
   void drop();
+  // Whether it is deleted, or is within `timeout`.
+  bool wait_deleted(std::chrono::milliseconds timeout) const;
 
   mutable std::shared_mutex mutex;
 
@@ -97,6 +101,7 @@ class TableCore {
   const TableAccess access_;
   const std::uint64_t owner_id_;
   bool deleted_ = false;
+  mutable std::condition_variable_any deleted_changed_;
 };
 
 // Deletes `table` when `owner` ends: a small process monitors the owner.
@@ -236,6 +241,14 @@ class Table {
       found = state_->map.emplace(key, *initial).first;
     }
     return found->second += increment;
+  }
+
+  // Waits until the table is deleted, up to `timeout`; false if it is not.
+  // Its owner's end deletes it a message's time later (a small process
+  // monitors the owner): for whoever must know that the old table is gone,
+  // a test or a process about to make another.
+  bool wait_deleted(std::chrono::milliseconds timeout) const {
+    return state_->wait_deleted(timeout);
   }
 
   // ets:delete/1: the table is deleted now, as when its owner ends.

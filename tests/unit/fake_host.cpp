@@ -36,6 +36,11 @@ void FakeHost::run() {
   }
 }
 
+bool FakeHost::wait_for_post(std::chrono::milliseconds bound) {
+  std::unique_lock lock(posted_mutex_);
+  return posted_changed_.wait_for(lock, bound, [&] { return !posted_.empty(); });
+}
+
 void FakeHost::advance(Duration d) {
   const TimePoint until = now_ + d;
   run();

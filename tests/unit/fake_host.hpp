@@ -2,6 +2,8 @@
 // and "processes" that live in a table and die when the test says so.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,10 +29,14 @@ class FakeHost final : public supervise::Host {
   void post(std::function<void()> fn) override {
     std::lock_guard lock(posted_mutex_);
     posted_.push_back(std::move(fn));
+    posted_changed_.notify_all();
   }
 
   // Runs posted work until there is none left.
   void run();
+  // Waits until work has been posted and not yet run; false when none came
+  // within `bound`. For tests whose workers post from their own threads.
+  bool wait_for_post(std::chrono::milliseconds bound = std::chrono::seconds(5));
   // Moves the clock forward, firing due timers in deadline order.
   void advance(Duration d);
   std::size_t pending_timers() const { return timers_.size(); }
@@ -41,6 +47,7 @@ class FakeHost final : public supervise::Host {
   std::uint64_t next_timer_ = 1;
   std::map<std::pair<TimePoint, std::uint64_t>, std::function<void()>> timers_;
   std::mutex posted_mutex_;
+  std::condition_variable posted_changed_;
   std::vector<std::function<void()>> posted_;
 };
 

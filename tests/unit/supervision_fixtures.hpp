@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "eventually.hpp"
 #include "gate.hpp"
 #include "journal.hpp"
 #include "process_end.hpp"

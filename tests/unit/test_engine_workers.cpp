@@ -7,7 +7,6 @@
 #include <stdexcept>
 
 #include "engine_world.hpp"
-#include "eventually.hpp"
 #include "runtime/gen_server.hpp"
 #include "supervise/worker_starter.hpp"
 
@@ -60,13 +59,15 @@ config::ChildSpec worker_child(const std::string& name,
   return child;
 }
 
-// Runs what the workers' threads post to the loop until `done` holds.
+// Runs what the workers' threads post to the loop until `done` holds: only
+// a post can change what `done` looks at, so each look follows one.
 template <typename Done>
 bool settle(EngineWorld& world, Done done) {
-  return eventually([&] {
+  for (;;) {
     world.host.run();
-    return done();
-  });
+    if (done()) return true;
+    if (!world.host.wait_for_post()) return false;
+  }
 }
 
 // Stops the tree while the workers' threads still run (EngineWorld's own

@@ -8,14 +8,12 @@
 #include <utility>
 
 #include "end_processes.hpp"
-#include "eventually.hpp"
 #include "process_end.hpp"
 #include "runtime/agent.hpp"
 
 using namespace otpd::runtime;
 using otpd::test::end_processes;
 using otpd::test::ends_within;
-using otpd::test::eventually;
 
 namespace {
 

@@ -17,7 +17,7 @@
 using namespace otpd::runtime;
 using otpd::test::Answer;
 using otpd::test::ended;
-using otpd::test::eventually;
+using otpd::test::EndWatcher;
 using otpd::test::into;
 using otpd::test::Journal;
 using otpd::test::Lines;
@@ -178,11 +178,15 @@ TEST_CASE(
   const Pid tmp =
       sup.start_child(worker(journal, "tmp", {.restart = RestartType::temporary})).wait();
   const Pid tr = sup.start_child(worker(journal, "tr", {.restart = RestartType::transient})).wait();
+  // Their exits reach the supervisor before their monitors' DOWNs.
+  EndWatcher p_end(p), tmp_end(tmp), tr_end(tr);
   Server<Member>(p).cast(&Member::crash);
   Server<Member>(tmp).cast(&Member::crash);
   Server<Member>(tr).cast(&Member::quit, ExitReason::normal());
-  REQUIRE(journal.wait_for(7));
-  CHECK(eventually([&] { return sup.count_children().wait().active == 1; }));
+  REQUIRE(p_end.ended());
+  REQUIRE(tmp_end.ended());
+  REQUIRE(tr_end.ended());
+  CHECK(sup.count_children().wait().active == 1);
   const Pid p2 = sup.which_children().wait().front().pid;
   CHECK(p2 != p);
   CHECK(Server<Member>(p2).call_blocking(&Member::ping) == 1);
@@ -236,8 +240,9 @@ TEST_CASE("ten thousand children start, are counted and stop at once with their 
   CHECK(scheduler.live_processes() == 10'001);
   sup.terminate_child(pids[5000]).wait();
   CHECK(sup.count_children().wait().active == 9'999);
-  sup.stop().wait();
-  CHECK(eventually([&] { return scheduler.live_processes() == 0; }));
+  sup.stop().wait();  // answered once every child has ended
+  CHECK(std::none_of(pids.begin(), pids.end(), [](const Pid& pid) { return pid.get()->alive(); }));
+  CHECK(ended(sup.pid()));
 }
 
 TEST_CASE("a dynamic supervisor under a supervisor") {

@@ -12,7 +12,6 @@
 #include <thread>
 #include <vector>
 
-#include "eventually.hpp"
 #include "gate.hpp"
 #include "manual_time.hpp"
 #include "process_end.hpp"
@@ -20,7 +19,6 @@
 
 using namespace otpd::runtime;
 using otpd::test::ends_within;
-using otpd::test::eventually;
 using otpd::test::Gate;
 using otpd::test::ManualTime;
 using namespace std::chrono_literals;
@@ -104,6 +102,7 @@ class Mutual : public GenServer<Mutual> {
     co_return co_await other.call_within(std::chrono::hours(1), &Mutual::ask, me, other);
   }
   void note(Server<Mutual>) {}
+  void ping() {}
 
  private:
   std::atomic<int>& alive_;
@@ -117,11 +116,14 @@ TEST_CASE("servers deadlocked in calls to each other are freed with the schedule
     Scheduler scheduler(2);
     auto a = start<Mutual>(scheduler, alive);
     auto b = start<Mutual>(scheduler, alive);
+    // Each has run, and so is on its thread's list of live processes.
+    a.call_blocking(&Mutual::ping);
+    b.call_blocking(&Mutual::ping);
+    CHECK(scheduler.live_processes() == 2);
     a.cast(&Mutual::ask, b, a);  // a waits for b, which waits for a
     // A message each, held unhandled while they wait, carrying the other's pid.
     a.cast(&Mutual::note, b);
     b.cast(&Mutual::note, a);
-    CHECK(eventually([&] { return scheduler.live_processes() == 2; }));
   }
   CHECK(alive == 0);
 }
@@ -273,12 +275,8 @@ namespace {
 // Holds its thread in a handler until the test lets it go.
 class HeldServer : public GenServer<HeldServer> {
  public:
-  explicit HeldServer(std::shared_future<void> open) : open_(std::move(open)) {}
-  void wait() { open_.wait(); }
+  void wait(std::shared_ptr<Gate> gate) { gate->arrive_and_wait(); }
   void ping() {}
-
- private:
-  std::shared_future<void> open_;
 };
 
 }  // namespace
@@ -296,14 +294,16 @@ TEST_CASE("a server's messages handled and waiting are counted, as process_info'
     CHECK(process.mailbox_length() == 0);
   }
   SUBCASE("waiting") {
-    std::promise<void> open;
-    auto held = start<HeldServer>(scheduler, open.get_future().share());
+    auto gate = std::make_shared<Gate>();
+    auto held = start<HeldServer>(scheduler);
     const Process& process = *held.pid().get();
-    held.cast(&HeldServer::wait);
-    CHECK(eventually([&] { return process.mailbox_length() == 0; }));
+    held.cast(&HeldServer::wait, gate);
+    REQUIRE(gate->wait_arrived());  // its one message taken out, being handled
+    CHECK(process.mailbox_length() == 0);
     for (int i = 0; i < 5; ++i) held.cast(&HeldServer::ping);
     CHECK(process.mailbox_length() == 5);
-    open.set_value();
-    CHECK(eventually([&] { return process.mailbox_length() == 0; }));
+    gate->open();
+    held.call_blocking(&HeldServer::ping);  // after the five, in order
+    CHECK(process.mailbox_length() == 0);
   }
 }

@@ -8,14 +8,14 @@
 #include <vector>
 
 #include "end_processes.hpp"
-#include "eventually.hpp"
+#include "journal.hpp"
 #include "process_end.hpp"
 #include "runtime/registry.hpp"
 
 using namespace otpd::runtime;
 using otpd::test::end_processes;
 using otpd::test::ends_within;
-using otpd::test::eventually;
+using otpd::test::Journal;
 
 namespace {
 
@@ -35,6 +35,12 @@ class Session : public GenServer<Session> {
 
 bool ended(const Pid& pid) {
   return ends_within(pid);
+}
+
+// Notes each removal of an ended process, for the test to wait on. The
+// journal must outlive the scheduler, whose threads may still call this.
+Registry::OnRemoved into(Journal& removed) {
+  return [&removed](const Pid& pid) { removed.add(std::to_string(pid.id())); };
 }
 
 }  // namespace
@@ -67,31 +73,36 @@ TEST_CASE("unique keys: one process a key, found from any thread") {
 }
 
 TEST_CASE("a process that ends leaves every key it held") {
+  Journal removed;
   Scheduler scheduler(2);
-  Registry names(scheduler, Registry::Keys::unique);
+  Registry names(scheduler, Registry::Keys::unique, into(removed));
   auto session = start<Session>(scheduler, 7);
   names.register_pid("user:7", session.pid());
   names.register_pid("latest", session.pid());
   session.stop();
-  CHECK(eventually([&] { return names.count() == 0; }));
+  REQUIRE(removed.wait_for(1));
+  CHECK(names.count() == 0);
   CHECK_FALSE(names.whereis("user:7"));
   CHECK(names.keys_of(session.pid()).empty());
 
   // An ended process registered late is removed too (its monitor reports noproc).
   CHECK(ended(session.pid()));
   names.register_pid("ghost", session.pid());
-  CHECK(eventually([&] { return names.count() == 0; }));
+  REQUIRE(removed.wait_for(2));
+  CHECK(names.count() == 0);
 }
 
 TEST_CASE("via names address a server by key at each call") {
+  Journal removed;
   Scheduler scheduler(2);
-  Registry names(scheduler, Registry::Keys::unique);
+  Registry names(scheduler, Registry::Keys::unique, into(removed));
   auto first = names.start_named<Session>(scheduler, "user:42", 42);
   CHECK(names.via<Session>("user:42").call_blocking(&Session::user) == 42);
   CHECK_THROWS_AS(names.start_named<Session>(scheduler, "user:42", 43), AlreadyRegistered);
 
   first.stop();
-  CHECK(eventually([&] { return !names.whereis("user:42"); }));
+  REQUIRE(removed.wait_for(1));
+  CHECK_FALSE(names.whereis("user:42"));
   try {
     names.via<Session>("user:42").call_blocking(&Session::user);
     FAIL("a call to a free name must fail");
@@ -106,8 +117,9 @@ TEST_CASE("via names address a server by key at each call") {
 }
 
 TEST_CASE("duplicate keys: dispatch reaches every subscriber") {
+  Journal removed;
   Scheduler scheduler(2);
-  Registry topics(scheduler, Registry::Keys::duplicate);
+  Registry topics(scheduler, Registry::Keys::duplicate, into(removed));
   std::vector<Server<Session>> readers;
   for (int i = 0; i < 3; ++i) {
     readers.push_back(start<Session>(scheduler, i));
@@ -117,19 +129,21 @@ TEST_CASE("duplicate keys: dispatch reaches every subscriber") {
   topics.dispatch("news", [](const Registry::Entry& entry) {
     Server<Session>(entry.pid).cast(&Session::hear, entry.value + ": otpd 1.0");
   });
+  // The casts went from this thread, before these calls.
   for (auto& reader : readers) {
-    CHECK(eventually([&] { return reader.call_blocking(&Session::heard).size() == 1; }));
-    CHECK(reader.call_blocking(&Session::heard).front() == "joined: otpd 1.0");
+    CHECK(reader.call_blocking(&Session::heard) == std::vector<std::string>{"joined: otpd 1.0"});
   }
   readers[1].stop();
-  CHECK(eventually([&] { return topics.lookup("news").size() == 2; }));
+  REQUIRE(removed.wait_for(1));
+  CHECK(topics.lookup("news").size() == 2);
   CHECK_THROWS_AS(topics.start_named<Session>(scheduler, "news", 9), std::logic_error);
   CHECK(end_processes({readers[0].pid(), readers[2].pid()}));
 }
 
 TEST_CASE("lookups on other threads while processes register and end") {
+  Journal removed;
   Scheduler scheduler(2);
-  Registry names(scheduler, Registry::Keys::unique);
+  Registry names(scheduler, Registry::Keys::unique, into(removed));
   std::atomic<bool> done{false};
   std::atomic<long> found{0};
   std::vector<std::thread> readers;
@@ -148,7 +162,8 @@ TEST_CASE("lookups on other threads while processes register and end") {
       workers.push_back(names.start_named<Session>(scheduler, "worker:" + std::to_string(i), i));
     }
     for (auto& worker : workers) worker.stop();
-    CHECK(eventually([&] { return names.count() == 0; }));
+    REQUIRE(removed.wait_for(20 * (round + 1)));
+    CHECK(names.count() == 0);
   }
   done = true;
   for (auto& reader : readers) reader.join();

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <future>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -12,7 +14,6 @@
 #include <vector>
 
 #include "answer.hpp"
-#include "eventually.hpp"
 #include "manual_time.hpp"
 #include "runtime/supervisor.hpp"
 #include "supervision_fixtures.hpp"
@@ -20,7 +21,6 @@
 using namespace otpd::runtime;
 using otpd::test::Answer;
 using otpd::test::ended;
-using otpd::test::eventually;
 using otpd::test::into;
 using otpd::test::Journal;
 using otpd::test::Lines;
@@ -112,18 +112,22 @@ TEST_CASE("restart types: permanent always, transient after a crash, temporary n
   REQUIRE(journal.wait_for(5));
   CHECK(journal.since(3) == Lines{"p terminate normal", "p init"});
 
+  // A child's exit reaches its supervisor before any monitor hears of its
+  // end: a request sent after that sees the supervisor's decision.
+  otpd::test::EndWatcher t(child(sup, "t").pid());
   child(sup, "t").cast(&Member::quit, ExitReason::shutdown("done"));
-  REQUIRE(journal.wait_for(6));
-  CHECK(eventually([&] { return names_running(sup) == Lines{"p", "tmp"}; }));
+  REQUIRE(t.ended());
+  CHECK(names_running(sup) == Lines{"p", "tmp"});
   CHECK(sup.count_children().wait().specs == 3);  // its spec stays
   sup.restart_child("t").wait();
   child(sup, "t").cast(&Member::crash);
   REQUIRE(journal.wait_for(9));
   CHECK(journal.since(6) == Lines{"t init", "t terminate error: t crashed", "t init"});
 
+  otpd::test::EndWatcher tmp(child(sup, "tmp").pid());
   child(sup, "tmp").cast(&Member::crash);
-  REQUIRE(journal.wait_for(10));
-  CHECK(eventually([&] { return sup.count_children().wait().specs == 2; }));
+  REQUIRE(tmp.ended());
+  CHECK(sup.count_children().wait().specs == 2);
   CHECK(names_running(sup) == Lines{"p", "t"});
   sup.stop().wait();
 }
@@ -277,21 +281,97 @@ TEST_CASE("shutdown infinity waits for everything queued before the signal") {
         Lines{"w init", "w 0", "w 1", "w 2", "w 3", "w 4", "w terminate shutdown"});
 }
 
-TEST_CASE("a child that fails to start fails its supervisor's start") {
+// A worker spec whose start also notes the pid it started, for the test
+// to look at afterwards.
+ChildSpec noted(ChildSpec spec, std::vector<Pid>& pids) {
+  spec.start = [start = std::move(spec.start), &pids] {
+    Pid pid = start();
+    pids.push_back(pid);
+    return pid;
+  };
+  return spec;
+}
+
+std::string start_failure(const std::function<void()>& start) {
+  try {
+    start();
+  } catch (const StartError& e) {
+    return e.reason().text();
+  }
+  return "started";
+}
+
+// As OTP's: the children already started are stopped, last first, each
+// waited for, before the start reports its failure.
+TEST_CASE("a child that fails to start fails its supervisor's start once the others have ended") {
   Journal journal;
   Scheduler scheduler(2);
   auto failing = std::make_shared<std::atomic<int>>(1);
-  try {
-    Supervisor::start(scheduler, {.on_report = into(journal)},
-                      {worker(journal, "a"), worker(journal, "b"),
-                       worker(journal, "c", {.failing_starts = failing})});
-    FAIL("the start must fail");
-  } catch (const StartError& e) {
-    CHECK(e.reason() == ExitReason::shutdown("failed_to_start_child c: error: no c today"));
-  }
-  REQUIRE(journal.wait_for(5));
-  CHECK(journal.lines() == Lines{"a init", "b init", "report start_error c error: no c today",
-                                 "b terminate shutdown", "a terminate shutdown"});
+  std::vector<Pid> started;
+  CHECK(start_failure([&] {
+          Supervisor::start(
+              scheduler, {.on_report = into(journal)},
+              {noted(worker(journal, "a"), started),
+               noted(worker(journal, "b", {.shutdown = Shutdown::brutal_kill()}), started),
+               noted(worker(journal, "c"), started),
+               worker(journal, "d", {.failing_starts = failing})});
+        }) == "{shutdown, failed_to_start_child d: error: no d today}");
+  // Nothing more to wait for: all of it happened before the start returned.
+  CHECK(journal.lines() == Lines{"a init", "b init", "c init",
+                                 "report start_error d error: no d today", "c terminate shutdown",
+                                 "a terminate shutdown"});
+  REQUIRE(started.size() == 3);
+  for (const Pid& pid : started) CHECK_FALSE(pid.get()->alive());
+}
+
+TEST_CASE(
+    "a nested supervisor whose start fails has stopped its children before its parent hears") {
+  Journal journal;
+  Scheduler scheduler(2);
+  auto failing = std::make_shared<std::atomic<int>>(1);
+  std::vector<Pid> started;
+  CHECK(start_failure([&] {
+          Supervisor::start(
+              scheduler, {.on_report = into(journal)},
+              {noted(worker(journal, "x"), started),
+               Supervisor::child_spec("sub", {.on_report = into(journal)},
+                                      {noted(worker(journal, "y"), started),
+                                       worker(journal, "z", {.failing_starts = failing})})});
+        }) ==
+        "{shutdown, failed_to_start_child sub: {shutdown, failed_to_start_child z: "
+        "error: no z today}}");
+  CHECK(journal.lines() ==
+        Lines{"x init", "y init", "report start_error z error: no z today", "y terminate shutdown",
+              "report start_error sub {shutdown, failed_to_start_child z: error: no z today}",
+              "x terminate shutdown"});
+  REQUIRE(started.size() == 2);
+  for (const Pid& pid : started) CHECK_FALSE(pid.get()->alive());
+}
+
+TEST_CASE("a failed start waits out a child's shutdown timeout, then kills it, before the next") {
+  Journal journal;
+  ManualTime time;
+  Scheduler scheduler(2, {}, &time);
+  auto failing = std::make_shared<std::atomic<int>>(1);
+  auto outcome = std::async(std::launch::async, [&] {
+    return start_failure([&] {
+      Supervisor::start(scheduler, {.on_report = into(journal)},
+                        {worker(journal, "a"),
+                         {.name = "stubborn",
+                          .start = [&journal] { return start_link<Stubborn>(journal).pid(); },
+                          .shutdown = Shutdown::after(100ms)},
+                         worker(journal, "c", {.failing_starts = failing})});
+    });
+  });
+  REQUIRE(journal.wait_for(3));  // the stubborn one has its `shutdown`, and the timer runs
+  time.advance(99ms);
+  CHECK(outcome.wait_for(0ms) == std::future_status::timeout);
+  CHECK(journal.lines() ==
+        Lines{"a init", "report start_error c error: no c today", "stubborn ignores shutdown"});
+  time.advance(1ms);
+  REQUIRE(outcome.wait_for(5s) == std::future_status::ready);
+  CHECK(outcome.get() == "{shutdown, failed_to_start_child c: error: no c today}");
+  CHECK(journal.since(3) == Lines{"report shutdown_error stubborn killed", "a terminate shutdown"});
 }
 
 TEST_CASE("a restart that fails is tried again as another restart, within the intensity") {
@@ -421,7 +501,22 @@ TEST_CASE("a crash in init, a handler or terminate never takes the test process 
   auto sup = Supervisor::start(scheduler, {.intensity = 1000},
                                {worker(journal, "a"), worker(journal, "b")});
   for (int i = 0; i < 200; ++i) child(sup, i % 2 == 0 ? "a" : "b").cast(&Member::crash);
-  CHECK(eventually([&] { return names_running(sup) == Lines{"a", "b"}; }));
+  // Each crash was sent before this ping: a child that answers has none
+  // left to handle, and one that does not has ended, its exit on the way
+  // to the supervisor (a listing that still shows it is asked again).
+  for (const char* name : {"a", "b"}) {
+    for (int crashes_left = 200; crashes_left >= 0; --crashes_left) {
+      const Server<Member> current = child(sup, name);
+      REQUIRE(current.pid());
+      try {
+        current.call_blocking(&Member::ping);
+        break;
+      } catch (const CallError&) {
+        REQUIRE(ended(current.pid()));
+      }
+    }
+  }
+  CHECK(names_running(sup) == Lines{"a", "b"});
   sup.stop().wait();
   CHECK(ended(sup.pid()));
 }

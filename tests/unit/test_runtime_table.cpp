@@ -3,18 +3,18 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "end_processes.hpp"
-#include "eventually.hpp"
 #include "runtime/gen_server.hpp"
 #include "runtime/table.hpp"
 
 using namespace otpd::runtime;
 using otpd::test::end_processes;
-using otpd::test::eventually;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -70,14 +70,8 @@ TEST_CASE("a protected set: the owner writes, any thread reads") {
   CHECK_THROWS_WITH_AS(keeper.call_blocking(&Keeper::bump_existing, std::string("nobody")),
                        "update_counter: no such key in scores", CallError);
   keeper = start<Keeper>(scheduler, TableAccess::protected_);  // that error ended the owner
-  CHECK(eventually([&] {
-    try {
-      scores.size();
-      return false;
-    } catch (const TableDeleted&) {
-      return true;
-    }
-  }));
+  REQUIRE(scores.wait_deleted(5s));
+  CHECK_THROWS_AS(scores.size(), TableDeleted);
 
   const Scores fresh = keeper.call_blocking(&Keeper::table);
   for (int i = 0; i < 10; ++i) keeper.call_blocking(&Keeper::put, "k" + std::to_string(i), i);
@@ -146,14 +140,13 @@ TEST_CASE("the table is deleted when its owner ends, or when it drops it") {
   const Scores scores = keeper.call_blocking(&Keeper::table);
   keeper.call_blocking(&Keeper::put, std::string("ada"), 1);
   keeper.stop();
-  CHECK(eventually([&] {
-    try {
-      scores.lookup("ada");
-      return false;
-    } catch (const TableDeleted& e) {
-      return std::string(e.what()).find("scores") != std::string::npos;
-    }
-  }));
+  REQUIRE(scores.wait_deleted(5s));
+  try {
+    scores.lookup("ada");
+    FAIL("a deleted table must refuse a lookup");
+  } catch (const TableDeleted& e) {
+    CHECK(std::string(e.what()).find("scores") != std::string::npos);
+  }
   CHECK_THROWS_AS(scores.to_list(), TableDeleted);
 
   auto dropper = start<Keeper>(scheduler, TableAccess::protected_);
@@ -168,20 +161,24 @@ TEST_CASE("readers on other threads while the owner writes") {
   Scheduler scheduler(2);
   auto keeper = start<Keeper>(scheduler, TableAccess::protected_);
   const Scores scores = keeper.call_blocking(&Keeper::table);
-  std::atomic<bool> done{false};
-  std::atomic<long> seen{0};
+  // Each reader reads while the owner writes, until it sees the last value
+  // (or gives up after a bound, which fails the test).
+  std::atomic<int> saw_last{0};
   std::vector<std::thread> readers;
   for (int r = 0; r < 2; ++r) {
     readers.emplace_back([&] {
-      while (!done) {
-        if (auto v = scores.lookup("n")) seen = *v;
+      const auto until = std::chrono::steady_clock::now() + 5s;
+      while (std::chrono::steady_clock::now() < until) {
+        if (scores.lookup("n") == 500) {
+          ++saw_last;
+          return;
+        }
       }
     });
   }
   for (int i = 1; i <= 500; ++i) keeper.cast(&Keeper::put, std::string("n"), i);
   CHECK(keeper.call_blocking(&Keeper::size_here) == 1);
-  CHECK(eventually([&] { return seen == 500; }));
-  done = true;
   for (auto& reader : readers) reader.join();
+  CHECK(saw_last == 2);
   CHECK(end_processes({keeper.pid()}));
 }

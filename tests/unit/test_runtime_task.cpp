@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "end_processes.hpp"
-#include "eventually.hpp"
 #include "gate.hpp"
 #include "process_end.hpp"
 #include "runtime/task.hpp"
@@ -23,7 +22,7 @@
 using namespace otpd::runtime;
 using otpd::test::end_processes;
 using otpd::test::ends_within;
-using otpd::test::eventually;
+using otpd::test::EndWatcher;
 using otpd::test::Gate;
 using namespace std::chrono_literals;
 
@@ -95,13 +94,19 @@ class Boss : public GenServer<Boss> {
     }
   }
 
-  // Starts a task that waits in a call to `slow`, and kills it at once.
-  void kill_waiting(Server<Slow> slow, std::shared_ptr<Gate> gate) {
+  // Starts a task that waits in a call to `slow`, and kills it at once;
+  // `down` hears of its end from this thread, which `slow` does not hold.
+  void kill_waiting(Server<Slow> slow, std::shared_ptr<Gate> gate, std::shared_ptr<Gate> down) {
     auto waiting = async([slow, gate]() -> Async<bool> {
       co_return co_await slow.call_within(10s, &Slow::wait_at, gate);
     });
     stuck_pid_ = waiting.pid();
+    down_ = std::move(down);
+    monitor(stuck_pid_);
     waiting.kill();
+  }
+  void handle_down(MonitorRef, const Pid&, const ExitReason&) {
+    if (down_) down_->arrive_and_wait(1);
   }
 
   // Does not catch the timeout: this server crashes with it.
@@ -159,14 +164,21 @@ class Boss : public GenServer<Boss> {
     sup.async([]() -> int { throw std::runtime_error("linked broke"); });
   }
 
-  void handle_exit(const Pid&, const ExitReason& reason) { exits_.push_back(reason.text()); }
+  void handle_exit(const Pid&, const ExitReason& reason) {
+    exits_.push_back(reason.text());
+    exit_arrived_->arrive_and_wait(1);
+  }
   std::vector<std::string> exits() const { return exits_; }
+  // Arrived at once for each exit message.
+  std::shared_ptr<Gate> exit_arrived() const { return exit_arrived_; }
   Pid stuck_pid() const { return stuck_.pid() ? stuck_.pid() : stuck_pid_; }
 
  private:
   Task<bool> stuck_;
   Pid stuck_pid_;
   std::vector<std::string> exits_;
+  std::shared_ptr<Gate> exit_arrived_ = std::make_shared<Gate>();
+  std::shared_ptr<Gate> down_;
 };
 
 bool ended(const Pid& pid) {
@@ -245,10 +257,12 @@ TEST_CASE("an async_nolink task that misses await's timeout runs on to its end")
   const Pid stuck = boss.call_blocking(&Boss::stuck_pid);
   CHECK(stuck.get()->alive());
   CHECK(sup.children_blocking() == 1);
+  // Its exit reaches the supervisor before this watcher's DOWN.
+  EndWatcher stuck_end(stuck);
   gate->open();
-  CHECK(ended(stuck));
+  CHECK(stuck_end.ended());
   CHECK(*finished);
-  CHECK(eventually([&] { return sup.children_blocking() == 0; }));
+  CHECK(sup.children_blocking() == 0);
   CHECK(end_processes({boss.pid(), sup.pid()}));
 }
 
@@ -269,12 +283,13 @@ TEST_CASE("a task waiting in a call is killed at its co_await") {
   auto slow = start<Slow>(scheduler);
   auto boss = start<Boss>(scheduler);
   auto gate = std::make_shared<Gate>();
-  boss.call_blocking(&Boss::kill_waiting, slow, gate);
-  // Killed while the call still runs on the other server. That server
-  // holds its thread until the gate opens, so no monitor is sure to run
-  // meanwhile: the task's end is looked at from here.
+  auto down = std::make_shared<Gate>();
+  boss.call_blocking(&Boss::kill_waiting, slow, gate, down);
+  // Killed while the call still runs on the other server, which holds its
+  // thread until the gate opens: the boss, on the other thread, hears of it.
   const Pid stuck = boss.call_blocking(&Boss::stuck_pid);
-  CHECK(eventually([&] { return !stuck.get()->alive(); }));
+  REQUIRE(down->wait_arrived());
+  CHECK_FALSE(stuck.get()->alive());
   gate->open();
   CHECK(end_processes({slow.pid(), boss.pid()}));
 }
@@ -294,8 +309,10 @@ TEST_CASE("a crashing task crashes its linked caller") {
 TEST_CASE("a caller that traps exits gets the crash from await and as an exit message") {
   Scheduler scheduler(2);
   auto boss = start<Boss>(scheduler);
+  const auto exit_arrived = boss.call_blocking(&Boss::exit_arrived);
   CHECK(boss.call_blocking(&Boss::await_crashing_task, true) == "failed: task broke");
-  CHECK(eventually([&] { return boss.call_blocking(&Boss::exits).size() == 1; }));
+  REQUIRE(exit_arrived->wait_arrived());
+  CHECK(boss.call_blocking(&Boss::exits).size() == 1);
   CHECK(boss.call_blocking(&Boss::exits).front() == "error: task broke");
   CHECK(end_processes({boss.pid()}));
 }
@@ -345,15 +362,21 @@ TEST_CASE("task supervisor: async links the task to the caller too") {
 TEST_CASE("task supervisor: start_child runs, is forgotten when done, and is shut down on stop") {
   Scheduler scheduler(2);
   auto sup = start_task_supervisor(scheduler);
-  auto ran = std::make_shared<std::promise<void>>();
-  sup.start_child([ran] { ran->set_value(); });
-  CHECK(ran->get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready);
-  CHECK(eventually([&] { return sup.children_blocking() == 0; }));
+  // The task runs once it is let go, after this watcher is in place: its
+  // exit reaches the supervisor before the watcher's DOWN.
+  auto go = std::make_shared<Gate>();
+  const Pid quick = sup.start_child(blocking([go] { go->arrive_and_wait(); }));
+  EndWatcher quick_end(quick);
+  go->open();
+  REQUIRE(quick_end.ended());
+  CHECK(sup.children_blocking() == 0);
 
+  // A task has asked its supervisor to adopt it before its function runs.
   auto gate = std::make_shared<Gate>();
   const Pid first = sup.start_child(blocking([gate] { gate->arrive_and_wait(1000); }));
   const Pid second = sup.start_child(blocking([gate] { gate->arrive_and_wait(1000); }));
-  CHECK(eventually([&] { return sup.children_blocking() == 2; }));
+  REQUIRE(gate->wait_arrived(2));
+  CHECK(sup.children_blocking() == 2);
   sup.stop();
   CHECK(ended(first));
   CHECK(ended(second));

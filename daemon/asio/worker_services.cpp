@@ -137,8 +137,8 @@ workers::CommandId WorkerServices::start_command(
                  .ran_for = std::chrono::duration_cast<supervise::Duration>(host_.now() -
                                                                             running->started_at)});
         });
-    if (spawned.pid == 0) {
-      ended({.error = spawned.error});
+    if (spawned.failure) {
+      ended({.error = *spawned.failure});
       return;
     }
     running->pid = spawned.pid;

@@ -100,8 +100,9 @@ void ProcessNode::start(Resume<std::string> done) {
         if (auto self = token.lock(); self && *self) (*self)->exited(start, status);
       });
   pid_ = result.pid;
-  if (pid_ == 0) {
-    context_.host.post([done = std::move(done), error = std::move(result.error)] { done(error); });
+  if (result.failure) {
+    context_.host.post(
+        [done = std::move(done), failure = std::move(*result.failure)] { done(failure); });
     return;
   }
   emit({.kind = EventKind::started, .pid = pid_});
@@ -195,8 +196,8 @@ void ProcessNode::probe() {
         if (auto self = token.lock(); self && *self) (*self)->probe_exited(*pid_cell, status);
       });
   *pid_cell = result.pid;
-  if (result.pid == 0) {
-    fail_start("cannot run the readiness probe: " + result.error);
+  if (result.failure) {
+    fail_start("cannot run the readiness probe: " + *result.failure);
     return;
   }
   if (!wait_) return;  // the spawn's failure of the probe ended the wait

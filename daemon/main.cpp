@@ -647,11 +647,11 @@ int run(const otpd::Options& options) {
            "under " + counted(counts.supervisors, "supervisor", "supervisors") +
            "; control socket " + socket_path +
            (http_side.where().empty() ? std::string() : "; http " + http_side.where()));
-  tree.start([&](std::string error) {
-    if (!error.empty()) {
+  tree.start([&](otpd::supervise::Failure failure) {
+    if (failure) {
       if (stopping) return;  // a signal arrived during the start; its stop reports
       status_reporter.stop();
-      log.error("could not start the tree: " + error);
+      log.error("could not start the tree: " + *failure);
       exit_code = exit_tree_failed;
       finish();
       return;

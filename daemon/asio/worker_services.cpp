@@ -237,8 +237,8 @@ void WorkerServices::restart_child(const std::string& path,
     if (!status) return done({false, tree_->not_found(path)});
     // An operator's stop stands until an operator starts it again.
     if (status->held) return done({false, path + " was stopped by an operator; not restarted"});
-    tree_->restart_child(path, [path, done = std::move(done)](std::string error) {
-      if (!error.empty()) return done({false, "restarting " + path + ": " + error});
+    tree_->restart_child(path, [path, done = std::move(done)](supervise::Failure failure) {
+      if (failure) return done({false, "restarting " + path + ": " + *failure});
       done({true, "restarted " + path});
     });
   });

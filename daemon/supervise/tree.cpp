@@ -176,7 +176,7 @@ Tree::Tree(Host& host, ProcessControl& processes, EventSink& events, config::Con
   };
 }
 
-void Tree::start(Resume<std::string> done) {
+void Tree::start(Resume<Failure> done) {
   root_->start(std::move(done));
 }
 
@@ -345,30 +345,30 @@ void Tree::walk(TreeVisitor& visitor) const {
   walk_supervisor(*root_, context_.host.now(), visitor);
 }
 
-void Tree::forward(OperatorRequest request, const std::string& path, Resume<std::string> done) {
+void Tree::forward(OperatorRequest request, const std::string& path, Resume<Failure> done) {
   const auto where = locate(path);
-  std::string error;
+  Failure refused;
   if (!where) {
-    error = not_found(path);
+    refused = not_found(path);
   } else if (where->parent == nullptr) {
-    error = "the root supervisor cannot be started or stopped by itself; use shutdown";
+    refused = "the root supervisor cannot be started or stopped by itself; use shutdown";
   }
-  if (!error.empty()) {
-    context_.host.post([done = std::move(done), error] { done(error); });
+  if (refused) {
+    context_.host.post([done = std::move(done), refused] { done(refused); });
     return;
   }
   (where->parent->*request)(where->name, std::move(done));
 }
 
-void Tree::stop_child(const std::string& path, Resume<std::string> done) {
+void Tree::stop_child(const std::string& path, Resume<Failure> done) {
   forward(&Supervisor::stop_child, path, std::move(done));
 }
 
-void Tree::start_child(const std::string& path, Resume<std::string> done) {
+void Tree::start_child(const std::string& path, Resume<Failure> done) {
   forward(&Supervisor::start_child, path, std::move(done));
 }
 
-void Tree::restart_child(const std::string& path, Resume<std::string> done) {
+void Tree::restart_child(const std::string& path, Resume<Failure> done) {
   forward(&Supervisor::restart_child, path, std::move(done));
 }
 
@@ -391,8 +391,7 @@ Supervisor* Tree::supervisor_at(const std::string& path, std::string& error) {
   return nullptr;
 }
 
-void Tree::add_child(const std::string& supervisor, config::ChildSpec child,
-                     Resume<std::string> done) {
+void Tree::add_child(const std::string& supervisor, config::ChildSpec child, Resume<Failure> done) {
   std::string error;
   if (Supervisor* parent = supervisor_at(supervisor, error)) {
     parent->add_child(std::move(child), std::move(done));
@@ -402,7 +401,7 @@ void Tree::add_child(const std::string& supervisor, config::ChildSpec child,
 }
 
 void Tree::terminate_child(const std::string& supervisor, const std::string& name,
-                           Resume<std::string> done) {
+                           Resume<Failure> done) {
   std::string error;
   if (Supervisor* parent = supervisor_at(supervisor, error)) {
     parent->terminate_child(name, std::move(done));

@@ -39,13 +39,12 @@ Commands::Commands(supervise::Tree& tree, const EventHub& events, std::function<
 
 bool Commands::resolve_path(ClientRequest& request, std::string& out) const {
   if (request.path.empty()) return true;
-  std::string error;
-  std::string path = tree_.resolve(request.path, error);
-  if (!error.empty()) {
-    append_error(out, request.id, ErrorCode::not_found, error);
+  supervise::ResolvedPath resolved = tree_.resolve(request.path);
+  if (resolved.failure) {
+    append_error(out, request.id, ErrorCode::not_found, *resolved.failure);
     return false;
   }
-  request.path = std::move(path);
+  request.path = std::move(resolved.path);
   return true;
 }
 
@@ -259,10 +258,9 @@ void Commands::signal(const ClientRequest& request, std::string& out) {
     not_found(request, out);
     return;
   }
-  std::string error;
-  const supervise::Signalled sent = tree_.signal_child(request.path, request.signal, error);
-  if (sent.pid == 0) {
-    append_error(out, request.id, ErrorCode::failed, error);
+  const supervise::Signalled sent = tree_.signal_child(request.path, request.signal);
+  if (sent.failure) {
+    append_error(out, request.id, ErrorCode::failed, *sent.failure);
     return;
   }
   scratch_ = "{\"path\":";

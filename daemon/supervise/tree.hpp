@@ -26,13 +26,20 @@ class WorkerStarter;
 struct Signalled {
   int pid = 0;  // 0: nothing was sent
   bool group = true;
+  Failure failure = {};  // why nothing was sent
 };
 
 // What a reload did: the plan it followed and the children it could not start.
 struct ReloadResult {
-  std::string error;  // the reload was refused and changed nothing
-  config::TreeDiff diff;
-  ReloadFailures failed;
+  Failure failure = {};  // why the reload was refused; then it changed nothing
+  config::TreeDiff diff = {};
+  ReloadFailures failed = {};
+};
+
+// The path a name written by an operator stands for (Tree::resolve).
+struct ResolvedPath {
+  std::string path;
+  Failure failure = {};  // why it stands for no one path
 };
 
 class Tree {
@@ -97,8 +104,9 @@ class Tree {
   // Sends signo to the process at `path` where its stop signal goes: its
   // process group, or with kill_mode: process its main process alone;
   // SIGKILL always to the group, as a stop's SIGKILL (docs/config.md,
-  // "Where signals go"). Nothing sent and `error` set when it cannot be.
-  Signalled signal_child(const std::string& path, int signo, std::string& error);
+  // "Where signals go"). Nothing sent, and the failure says why, when it
+  // cannot be.
+  Signalled signal_child(const std::string& path, int signo);
 
   // The in-process worker at `path`, or nullptr when there is none there.
   const WorkerNode* worker(const std::string& path) const;
@@ -110,9 +118,9 @@ class Tree {
   // The path that `written` stands for: itself when a node lives there,
   // else the one node whose path ends with it ("redis" for
   // "backend/redis"), so that a name unique in the tree is enough. A name
-  // several paths end with is refused, through `error`, with those paths;
-  // one that names nothing comes back as written.
-  std::string resolve(const std::string& written, std::string& error) const;
+  // several paths end with is refused, through the failure, with those
+  // paths; one that names nothing comes back as written.
+  ResolvedPath resolve(const std::string& written) const;
   // "no child 'x' in the tree (did you mean 'y'?)": the refusal for a path
   // that names nothing, which the operations above also give.
   std::string not_found(const std::string& path) const;

@@ -501,9 +501,9 @@ TEST_CASE("operator requests name what is wrong") {
   w.tree->restart_child("app/api", reply.keep());
   w.host.run();
   CHECK(reply.failure == "command not found: api");
-  std::string error;
-  CHECK(w.tree->signal_child("app", SIGHUP, error).pid == 0);
-  CHECK(error == "'app' is a supervisor; signals go to processes");
+  const otpd::supervise::Signalled sent = w.tree->signal_child("app", SIGHUP);
+  CHECK(sent.pid == 0);
+  CHECK(sent.failure == "'app' is a supervisor; signals go to processes");
 }
 
 TEST_CASE("stopping a nested supervisor by hand stops its subtree and keeps it down") {

@@ -197,7 +197,7 @@ TEST_CASE("dynamic: a reload keeps run-time children and applies new settings in
   const int pid = w.procs.pid_of("job1");
   const auto result = w.reload(dynamic_spec(2));
   REQUIRE(result);
-  CHECK(result->error == "");
+  CHECK(!result->failure);
   CHECK(w.procs.pid_of("job1") == pid);
   CHECK(w.tree->status("jobs")->max_children == 2);
   CHECK(w.add("jobs", process_child("job2")).succeeded());

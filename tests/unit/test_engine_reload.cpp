@@ -66,7 +66,7 @@ TEST_CASE("reload: unchanged keep their pid, removed stop, changed restart, adde
   const auto result = w.reload(supervisor_spec(
       Strategy::one_for_one, {proc("new1"), proc("a"), proc("b", "2"), proc("new2")}));
   REQUIRE(result);
-  CHECK(result->error == "");
+  CHECK(!result->failure);
   CHECK(result->failed.empty());
   // Removed first, in reverse start order; then the new order, step by step.
   CHECK(w.take_history() == Lines{"term old2", "exit old2", "term old1", "exit old1", "start new1",
@@ -343,7 +343,7 @@ TEST_CASE("reload: refused once the tree has stopped") {
   w.host.run();
   const auto result = w.reload(supervisor_spec(Strategy::one_for_one, {proc("b")}));
   REQUIRE(result);
-  CHECK(result->error == "the tree is not running");
+  CHECK(result->failure == "the tree is not running");
 }
 
 TEST_CASE("reload: a second reload compares with the first") {

@@ -570,10 +570,10 @@ int run(const otpd::Options& options) {
       log.warning("received " + name + ", which otpd does not use; ignored");
       return;
     }
-    std::string error;
     // Where its stop signal goes, as for otpctl signal (docs/config.md).
-    if (tree.signal_child(otpd::command_child_name, signo, error).pid <= 0) {
-      log.warning("received " + name + " for the command, which is not running: " + error);
+    const otpd::supervise::Signalled sent = tree.signal_child(otpd::command_child_name, signo);
+    if (sent.failure) {
+      log.warning("received " + name + " for the command, which is not running: " + *sent.failure);
     }
   };
   otpd::on_asio::SignalWatcher signals(io, [&](int signo) {
@@ -647,11 +647,11 @@ int run(const otpd::Options& options) {
            "under " + counted(counts.supervisors, "supervisor", "supervisors") +
            "; control socket " + socket_path +
            (http_side.where().empty() ? std::string() : "; http " + http_side.where()));
-  tree.start([&](std::string error) {
-    if (!error.empty()) {
+  tree.start([&](otpd::supervise::Failure failure) {
+    if (failure) {
       if (stopping) return;  // a signal arrived during the start; its stop reports
       status_reporter.stop();
-      log.error("could not start the tree: " + error);
+      log.error("could not start the tree: " + *failure);
       exit_code = exit_tree_failed;
       finish();
       return;

@@ -137,8 +137,8 @@ workers::CommandId WorkerServices::start_command(
                  .ran_for = std::chrono::duration_cast<supervise::Duration>(host_.now() -
                                                                             running->started_at)});
         });
-    if (spawned.pid == 0) {
-      ended({.error = spawned.error});
+    if (spawned.failure) {
+      ended({.error = *spawned.failure});
       return;
     }
     running->pid = spawned.pid;
@@ -198,8 +198,8 @@ void WorkerServices::emit(supervise::Event event) {
 
 void WorkerServices::kill_process(const std::string& path) {
   host_.post([this, path] {
-    std::string ignored;  // a process that has gone meanwhile needs no kill
-    if (tree_ != nullptr) tree_->signal_child(path, SIGKILL, ignored);
+    // A process that has gone meanwhile needs no kill: its failure is ignored.
+    if (tree_ != nullptr) tree_->signal_child(path, SIGKILL);
   });
 }
 
@@ -237,8 +237,8 @@ void WorkerServices::restart_child(const std::string& path,
     if (!status) return done({false, tree_->not_found(path)});
     // An operator's stop stands until an operator starts it again.
     if (status->held) return done({false, path + " was stopped by an operator; not restarted"});
-    tree_->restart_child(path, [path, done = std::move(done)](std::string error) {
-      if (!error.empty()) return done({false, "restarting " + path + ": " + error});
+    tree_->restart_child(path, [path, done = std::move(done)](supervise::Failure failure) {
+      if (failure) return done({false, "restarting " + path + ": " + *failure});
       done({true, "restarted " + path});
     });
   });
@@ -248,11 +248,12 @@ void WorkerServices::signal_child(const std::string& path, int signo,
                                   std::function<void(workers::ActionResult)> done) {
   host_.post([this, path, signo, done = std::move(done)] {
     if (tree_ == nullptr) return done({false, "no tree to signal " + path + " in"});
-    std::string error;
-    const int pid = tree_->signal_child(path, signo, error).pid;
-    if (pid == 0) return done({false, error + "; " + config::signal_name(signo) + " not sent"});
+    const supervise::Signalled sent = tree_->signal_child(path, signo);
+    if (sent.failure) {
+      return done({false, *sent.failure + "; " + config::signal_name(signo) + " not sent"});
+    }
     done({true, "sent " + config::signal_name(signo) + " to " + path + " (pid " +
-                    std::to_string(pid) + ")"});
+                    std::to_string(sent.pid) + ")"});
   });
 }
 

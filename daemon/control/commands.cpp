@@ -39,13 +39,12 @@ Commands::Commands(supervise::Tree& tree, const EventHub& events, std::function<
 
 bool Commands::resolve_path(ClientRequest& request, std::string& out) const {
   if (request.path.empty()) return true;
-  std::string error;
-  std::string path = tree_.resolve(request.path, error);
-  if (!error.empty()) {
-    append_error(out, request.id, ErrorCode::not_found, error);
+  supervise::ResolvedPath resolved = tree_.resolve(request.path);
+  if (resolved.failure) {
+    append_error(out, request.id, ErrorCode::not_found, *resolved.failure);
     return false;
   }
-  request.path = std::move(path);
+  request.path = std::move(resolved.path);
   return true;
 }
 
@@ -259,10 +258,9 @@ void Commands::signal(const ClientRequest& request, std::string& out) {
     not_found(request, out);
     return;
   }
-  std::string error;
-  const supervise::Signalled sent = tree_.signal_child(request.path, request.signal, error);
-  if (sent.pid == 0) {
-    append_error(out, request.id, ErrorCode::failed, error);
+  const supervise::Signalled sent = tree_.signal_child(request.path, request.signal);
+  if (sent.failure) {
+    append_error(out, request.id, ErrorCode::failed, *sent.failure);
     return;
   }
   scratch_ = "{\"path\":";
@@ -422,10 +420,10 @@ void Commands::terminate_child(const ClientRequest& request,
   const std::string path = child_path(request.path, request.name);
   tree_.terminate_child(
       request.path, request.name,
-      [id = request.id, path, refusal, done = std::move(done)](std::string error) {
+      [id = request.id, path, refusal, done = std::move(done)](supervise::Failure failure) {
         std::string line;
-        if (!error.empty()) {
-          append_error(line, id, refusal, error);
+        if (failure) {
+          append_error(line, id, refusal, *failure);
         } else {
           std::string result = "{\"path\":";
           append_json_string(result, path);
@@ -438,23 +436,23 @@ void Commands::terminate_child(const ClientRequest& request,
 
 // The engine refuses an unknown path too, but answers asynchronously like
 // any operation: look it up now to tell the two refusals apart.
-std::function<void(std::string)> Commands::node_reply(const ClientRequest& request,
-                                                      const std::string& path,
-                                                      std::function<void(std::string)> done) {
+std::function<void(supervise::Failure)> Commands::node_reply(
+    const ClientRequest& request, const std::string& path, std::function<void(std::string)> done) {
   const ErrorCode refusal = tree_.contains(request.path) ? ErrorCode::failed : ErrorCode::not_found;
-  return [this, id = request.id, path, refusal, done = std::move(done)](std::string error) {
-    std::string line;
-    if (!error.empty()) {
-      append_error(line, id, refusal, error);
-    } else if (const auto node = tree_.status(path)) {
-      std::string result;
-      append_node_json(result, *node);
-      append_result(line, id, result);
-    } else {
-      append_error(line, id, ErrorCode::failed, "'" + path + "' left the tree");
-    }
-    done(std::move(line));
-  };
+  return
+      [this, id = request.id, path, refusal, done = std::move(done)](supervise::Failure failure) {
+        std::string line;
+        if (failure) {
+          append_error(line, id, refusal, *failure);
+        } else if (const auto node = tree_.status(path)) {
+          std::string result;
+          append_node_json(result, *node);
+          append_result(line, id, result);
+        } else {
+          append_error(line, id, ErrorCode::failed, "'" + path + "' left the tree");
+        }
+        done(std::move(line));
+      };
 }
 
 void Commands::answer_later(const ClientRequest& request, std::function<void(std::string)> done) {

@@ -80,8 +80,9 @@ class Commands {
   // What an operation on the node at `path` answers: the node as it is
   // then, or why the engine refused (not_found when request.path is not in
   // the tree).
-  std::function<void(std::string)> node_reply(const ClientRequest& request, const std::string& path,
-                                              std::function<void(std::string)> done);
+  std::function<void(supervise::Failure)> node_reply(const ClientRequest& request,
+                                                     const std::string& path,
+                                                     std::function<void(std::string)> done);
   void start_child(const ClientRequest& request, std::function<void(std::string)> done);
   void terminate_child(const ClientRequest& request, std::function<void(std::string)> done);
 

@@ -210,10 +210,10 @@ void HookRunner::start(const std::shared_ptr<Hook>& owner, Pending pending) {
                                     if (*alive != nullptr) (*alive)->finished(*owner, run, status);
                                   });
   ::close(input);
-  if (spawned.pid == 0) {
+  if (spawned.failure) {
     ++figures_.failed;
     log_.warning("hook " + hook.spec.name + " for " + run->what +
-                 " could not start: " + spawned.error);
+                 " could not start: " + *spawned.failure);
     return;
   }
   run->pid = spawned.pid;

@@ -139,9 +139,9 @@ void DaemonSite::act(Action action, const std::string& path,
     done(tree_.not_found(child), {});
     return;
   }
-  auto finish = [this, child, done = std::move(done)](std::string error) {
-    if (!error.empty()) {
-      done(std::move(error), {});
+  auto finish = [this, child, done = std::move(done)](supervise::Failure failure) {
+    if (failure) {
+      done(std::move(*failure), {});
       return;
     }
     std::string node = node_json(child);

@@ -58,7 +58,7 @@ supervise::SpawnResult OsProcesses::spawn_contained(const std::string& path,
     std::string error;
     leaf = cgroups->enter(path, *spec.limits, owns_leaf, error);
     if (leaf && !cgroups->open_procs(*leaf, options, error)) let_go();
-    if (!leaf && !spec.limits->empty()) return {0, error};
+    if (!leaf && !spec.limits->empty()) return {.failure = error};
     if (!leaf) {
       // A cgroupfs that went odd under otpd must not stop the tree: the
       // child runs as it would without cgroups.
@@ -68,9 +68,9 @@ supervise::SpawnResult OsProcesses::spawn_contained(const std::string& path,
       options.die_with_parent = true;
     }
   } else if (!spec.limits->empty()) {
-    return {0, Cgroups::no_cgroups_message(*spec.limits, containment_.no_cgroups.empty()
-                                                             ? "cgroups are not set up"
-                                                             : containment_.no_cgroups)};
+    return {.failure = Cgroups::no_cgroups_message(*spec.limits, containment_.no_cgroups.empty()
+                                                                     ? "cgroups are not set up"
+                                                                     : containment_.no_cgroups)};
   }
   // The process that made the leaf ends it: its exit is reported once
   // nothing of the leaf runs any more.
@@ -101,10 +101,10 @@ supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
   int write_end = -1;
   const bool ready_fd = spec.ready->kind == config::Readiness::Kind::fd;
   if (ready_fd) {
-    if (readiness_ == nullptr) return {0, "readiness descriptors are not available"};
+    if (readiness_ == nullptr) return {.failure = "readiness descriptors are not available"};
     std::string error;
     write_end = readiness_->open_ready_pipe(error);
-    if (write_end < 0) return {0, error};
+    if (write_end < 0) return {.failure = error};
     options.passed_fd = place_low_fd(write_end);
     options.passed_fd_target = spec.ready->fd;
   }
@@ -120,7 +120,7 @@ supervise::SpawnResult OsProcesses::spawn_prepared(const std::string& path,
   if (!stdio.ends_at_exit) pidfd_grant = DescriptorGrant::take(budget_);
   supervise::SpawnResult result = !stdio.failure
                                       ? spawn_process(spec, options, pidfd_grant ? &pidfd : nullptr)
-                                      : supervise::SpawnResult{0, *stdio.failure};
+                                      : supervise::SpawnResult{.failure = stdio.failure};
   if (stdio_ != nullptr) stdio_->spawned(path, result.pid);
   if (ready_fd) {
     // Only the child keeps a write end, so otpd sees end of file when it closes its own.

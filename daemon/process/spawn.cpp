@@ -17,7 +17,7 @@ namespace otpd::process {
 namespace {
 
 supervise::SpawnResult failed(std::string why) {
-  return {0, std::move(why)};
+  return {.failure = std::move(why)};
 }
 
 std::string with_reason(std::string what, int error) {
@@ -205,7 +205,7 @@ supervise::SpawnResult spawn_process(const config::ProcessSpec& spec, const Spaw
 
   ChildFailure failure;
   const int pid = launch_child(plan, failure, pidfd);
-  if (pid > 0) return {pid, {}};
+  if (pid > 0) return {.pid = pid};
   return failed(explain(failure, program.path, spec, opts));
 }
 

@@ -91,8 +91,8 @@ void Reloader::reload(const std::string& why, Done done) {
   tree_.reload(next, [this, outcome = std::move(outcome),
                       done = std::move(done)](supervise::ReloadResult result) mutable {
     outcome.failed = std::move(result.failed);
-    if (!result.error.empty()) {
-      outcome.failure = result.error + "; nothing was reloaded";
+    if (result.failure) {
+      outcome.failure = *result.failure + "; nothing was reloaded";
       log_.warning("reload: " + *outcome.failure);
     } else {
       // The tree's plan compares with sections already applied above.

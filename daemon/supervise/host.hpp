@@ -10,6 +10,7 @@
 
 #include "config/spec.hpp"
 #include "supervise/exit_status.hpp"
+#include "supervise/failure.hpp"
 
 namespace otpd::supervise {
 
@@ -39,8 +40,8 @@ class Host {
 };
 
 struct SpawnResult {
-  int pid = 0;        // > 0 on success
-  std::string error;  // why the program could not be started, when pid == 0
+  int pid = 0;           // > 0 once it started
+  Failure failure = {};  // why the program could not be started; then pid is 0
 };
 
 // Starting and signalling OS processes.

@@ -10,6 +10,7 @@
 #include "config/spec.hpp"
 #include "supervise/event.hpp"
 #include "supervise/exit_status.hpp"
+#include "supervise/failure.hpp"
 #include "supervise/host.hpp"
 #include "supervise/job.hpp"
 
@@ -57,9 +58,9 @@ class Node {
 
   const std::string& path() const { return path_; }
 
-  // Starts the node. `done` is called later from the event loop with an empty
-  // string once it runs, or with the reason it could not start.
-  virtual void start(Resume<std::string> done) = 0;
+  // Starts the node. `done` is called later from the event loop with no
+  // failure once it runs, or with the reason it could not start.
+  virtual void start(Resume<Failure> done) = 0;
   // Stops a running node with its shutdown policy; `done` is called from the
   // event loop once nothing of it runs. A node being stopped never reports
   // its exit through on_exit.

@@ -67,7 +67,7 @@ const std::string& ProcessNode::notify_status() const {
   return notified_ ? notified_->status : none;
 }
 
-void ProcessNode::start(Resume<std::string> done) {
+void ProcessNode::start(Resume<Failure> done) {
   notified_.reset();
   wait_.reset();
 
@@ -100,8 +100,9 @@ void ProcessNode::start(Resume<std::string> done) {
         if (auto self = token.lock(); self && *self) (*self)->exited(start, status);
       });
   pid_ = result.pid;
-  if (pid_ == 0) {
-    context_.host.post([done = std::move(done), error = std::move(result.error)] { done(error); });
+  if (result.failure) {
+    context_.host.post(
+        [done = std::move(done), failure = std::move(result.failure)] { done(failure); });
     return;
   }
   emit({.kind = EventKind::started, .pid = pid_});
@@ -112,7 +113,7 @@ void ProcessNode::start(Resume<std::string> done) {
         pid_, [this](const std::string& datagram) { notified(datagram); });
   }
   if (spec_->ready->kind == Kind::none) {
-    context_.host.post([done = std::move(done)] { done(""); });
+    context_.host.post([done = std::move(done)] { done(std::nullopt); });
     return;
   }
   start_done_ = std::move(done);
@@ -195,8 +196,8 @@ void ProcessNode::probe() {
         if (auto self = token.lock(); self && *self) (*self)->probe_exited(*pid_cell, status);
       });
   *pid_cell = result.pid;
-  if (result.pid == 0) {
-    fail_start("cannot run the readiness probe: " + result.error);
+  if (result.failure) {
+    fail_start("cannot run the readiness probe: " + *result.failure);
     return;
   }
   if (!wait_) return;  // the spawn's failure of the probe ended the wait
@@ -275,7 +276,7 @@ void ProcessNode::became_ready(std::string how) {
   end_wait();
   emit({.kind = EventKind::ready, .pid = pid_, .reason = std::move(how)});
   if (spec_->watchdog) arm_watchdog();
-  context_.host.post([done = std::exchange(start_done_, nullptr)] { done(""); });
+  context_.host.post([done = std::exchange(start_done_, nullptr)] { done(std::nullopt); });
 }
 
 // The start fails once the process is gone: it is killed, and exited()

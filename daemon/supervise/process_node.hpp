@@ -21,7 +21,7 @@ class ProcessNode final : public Node {
               config::Shutdown shutdown);
   ~ProcessNode() override;
 
-  void start(Resume<std::string> done) override;
+  void start(Resume<Failure> done) override;
   void stop(std::string why, Resume<Done> done) override;
   void kill() override;
   void abort_start(const std::string& why) override;
@@ -89,7 +89,7 @@ class ProcessNode final : public Node {
 
   // Waiting for readiness: start()'s `done`, until the process is ready or
   // its start has failed.
-  Resume<std::string> start_done_;
+  Resume<Failure> start_done_;
   std::unique_ptr<Wait> wait_;
   // With `ready: notify`, from the spawn on.
   std::unique_ptr<Notified> notified_;

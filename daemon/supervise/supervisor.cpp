@@ -165,7 +165,7 @@ void Supervisor::post_alive(std::function<void()> fn) {
 
 // --- entry points -----------------------------------------------------------
 
-void Supervisor::start(Resume<std::string> done) {
+void Supervisor::start(Resume<Failure> done) {
   assert(phase_ == Phase::stopped && !busy_);
   stop_requested_ = false;
   clear_mailbox();  // may leave a reload's spec in pending_spec_
@@ -220,19 +220,19 @@ void Supervisor::child_exited(std::uint64_t id, ChildExit reason) {
   work_if_idle();
 }
 
-void Supervisor::stop_child(const std::string& name, Resume<std::string> done) {
+void Supervisor::stop_child(const std::string& name, Resume<Failure> done) {
   request(Message::Kind::stop, name, std::move(done));
 }
 
-void Supervisor::start_child(const std::string& name, Resume<std::string> done) {
+void Supervisor::start_child(const std::string& name, Resume<Failure> done) {
   request(Message::Kind::start, name, std::move(done));
 }
 
-void Supervisor::restart_child(const std::string& name, Resume<std::string> done) {
+void Supervisor::restart_child(const std::string& name, Resume<Failure> done) {
   request(Message::Kind::restart, name, std::move(done));
 }
 
-std::string Supervisor::refuse_unless_dynamic() const {
+Failure Supervisor::refuse_unless_dynamic() const {
   if (!spec_->dynamic) {
     return "'" + path() +
            "' is not a dynamic supervisor (only a child with 'worker: {kind: "
@@ -240,12 +240,12 @@ std::string Supervisor::refuse_unless_dynamic() const {
   }
   if (phase_ != Phase::running || stop_requested_)
     return "supervisor " + path() + " is not running";
-  return "";
+  return std::nullopt;
 }
 
-void Supervisor::add_child(config::ChildSpec child, Resume<std::string> done) {
-  if (std::string error = refuse_unless_dynamic(); !error.empty()) {
-    context_.host.post([done = std::move(done), error] { done(error); });
+void Supervisor::add_child(config::ChildSpec child, Resume<Failure> done) {
+  if (Failure refused = refuse_unless_dynamic()) {
+    context_.host.post([done = std::move(done), refused] { done(refused); });
     return;
   }
   mailbox_.push_back({.kind = Message::Kind::add,
@@ -255,9 +255,9 @@ void Supervisor::add_child(config::ChildSpec child, Resume<std::string> done) {
   work_if_idle();
 }
 
-void Supervisor::terminate_child(const std::string& name, Resume<std::string> done) {
-  if (std::string error = refuse_unless_dynamic(); !error.empty()) {
-    context_.host.post([done = std::move(done), error] { done(error); });
+void Supervisor::terminate_child(const std::string& name, Resume<Failure> done) {
+  if (Failure refused = refuse_unless_dynamic()) {
+    context_.host.post([done = std::move(done), refused] { done(refused); });
     return;
   }
   request(Message::Kind::terminate, name, std::move(done));
@@ -283,17 +283,17 @@ void Supervisor::reload(std::shared_ptr<const config::SupervisorSpec> next,
   work_if_idle();
 }
 
-void Supervisor::request(Message::Kind kind, const std::string& name, Resume<std::string> done) {
-  std::string error;
+void Supervisor::request(Message::Kind kind, const std::string& name, Resume<Failure> done) {
+  Failure refused;
   const auto child = std::find_if(children_.begin(), children_.end(),
                                   [&](const auto& c) { return c->spec->name == name; });
   if (child == children_.end()) {
-    error = "supervisor " + path() + " has no child " + quoted(name);
+    refused = "supervisor " + path() + " has no child " + quoted(name);
   } else if (phase_ == Phase::stopped || phase_ == Phase::stopping || stop_requested_) {
-    error = "supervisor " + path() + " is not running";
+    refused = "supervisor " + path() + " is not running";
   }
-  if (!error.empty()) {
-    context_.host.post([done = std::move(done), error] { done(error); });
+  if (refused) {
+    context_.host.post([done = std::move(done), refused] { done(refused); });
     return;
   }
   const bool stops = kind == Message::Kind::stop || kind == Message::Kind::terminate;
@@ -336,32 +336,32 @@ void Supervisor::work_if_idle() {
 
 // --- jobs ---------------------------------------------------------------------
 
-Job Supervisor::run_init(Resume<std::string> done) {
-  std::string error;
+Job Supervisor::run_init(Resume<Failure> done) {
+  Failure failure;
   for (auto& c : children_) {
     if (stop_requested_) break;
     if (held_.contains(c->spec->name)) continue;
-    std::string child_error = co_await start_child(*c);
-    if (!child_error.empty()) {
-      error = "failed to start child " + quoted(c->spec->name) + ": " + child_error;
+    const Failure child_failure = co_await start_child(*c);
+    if (child_failure) {
+      failure = "failed to start child " + quoted(c->spec->name) + ": " + *child_failure;
       break;
     }
   }
-  if (error.empty() && stop_requested_) error = "stopped before it finished starting";
-  if (!error.empty()) {
+  if (!failure && stop_requested_) failure = "stopped before it finished starting";
+  if (failure) {
     phase_ = Phase::stopping;
-    co_await stop_all(error);
+    co_await stop_all(*failure);
     phase_ = Phase::stopped;
     busy_ = false;
     clear_mailbox();
-    context_.host.post([done = std::move(done), error] { done(error); });
+    context_.host.post([done = std::move(done), failure] { done(failure); });
     if (stop_requested_) finish_stop();
     co_return;
   }
   phase_ = Phase::running;
   busy_ = false;
   emit({.kind = EventKind::started});
-  context_.host.post([done = std::move(done)] { done(""); });
+  context_.host.post([done = std::move(done)] { done(std::nullopt); });
   work_if_idle();
 }
 
@@ -387,19 +387,19 @@ Job Supervisor::run_work() {
       case Message::Kind::start:
       case Message::Kind::restart:
       case Message::Kind::terminate: {
-        std::string error = "the child is no longer in the tree";
+        Failure failure = "the child is no longer in the tree";
         if (child != nullptr && message.kind == Message::Kind::terminate) {
           co_await handle_terminate(*child);
-          error.clear();
+          failure.reset();
         } else if (child != nullptr) {
-          error = co_await handle_request(*child, message.kind);
+          failure = co_await handle_request(*child, message.kind);
         }
-        context_.host.post([reply = std::move(message.reply), error] { reply(error); });
+        context_.host.post([reply = std::move(message.reply), failure] { reply(failure); });
         break;
       }
       case Message::Kind::add: {
-        std::string error = co_await handle_add(*message.added);
-        context_.host.post([reply = std::move(message.reply), error] { reply(error); });
+        Failure failure = co_await handle_add(*message.added);
+        context_.host.post([reply = std::move(message.reply), failure] { reply(failure); });
         break;
       }
       case Message::Kind::reload: {
@@ -442,7 +442,7 @@ void Supervisor::finish_stop() {
 
 // --- steps --------------------------------------------------------------------
 
-Step<std::string> Supervisor::start_child(Child& child) {
+Step<Failure> Supervisor::start_child(Child& child) {
   child.state = ChildState::starting;
   child.restart_at.reset();
   ++child.incarnation;
@@ -450,23 +450,23 @@ Step<std::string> Supervisor::start_child(Child& child) {
   starting.path = child.node->path();
   context_.events.emit(starting);
   child.started_at = context_.host.now();
-  std::string error = co_await until<std::string>(
-      [&child](Resume<std::string> resume) { child.node->start(std::move(resume)); });
-  if (!error.empty()) {
-    Event failed{.kind = EventKind::start_failed, .reason = error};
+  Failure failure = co_await until<Failure>(
+      [&child](Resume<Failure> resume) { child.node->start(std::move(resume)); });
+  if (failure) {
+    Event failed{.kind = EventKind::start_failed, .reason = *failure};
     failed.path = child.node->path();
     context_.events.emit(failed);
     if (held_.contains(child.spec->name)) {
       // An operator stopped it while it was getting ready: not a failure.
       child.state = child.node->running() ? ChildState::stopping : ChildState::stopped;
-      co_return "";
+      co_return std::nullopt;
     }
     child.state = ChildState::failed;
-    co_return error;
+    co_return failure;
   }
   // It may have exited already; then its exit waits in the mailbox.
   if (child.state == ChildState::starting) child.state = ChildState::running;
-  co_return "";
+  co_return std::nullopt;
 }
 
 Step<void> Supervisor::stop_child(Child& child, std::string why) {
@@ -565,23 +565,23 @@ Step<void> Supervisor::handle_exit(Child& child, ChildExit reason) {
   co_await restart(child, quoted(name) + " " + reason.text);
 }
 
-Step<std::string> Supervisor::handle_request(Child& child, Message::Kind kind) {
+Step<Failure> Supervisor::handle_request(Child& child, Message::Kind kind) {
   const std::string& name = child.spec->name;
   if (kind == Message::Kind::stop) {
     held_.insert(name);
     co_await stop_child(child, "stopped by operator");
     child.state = ChildState::stopped;
-    co_return "";
+    co_return std::nullopt;
   }
   held_.erase(name);
   if (kind == Message::Kind::restart) co_await stop_child(child, "restarted by operator");
-  if (child.node->running()) co_return "";
+  if (child.node->running()) co_return std::nullopt;
   co_return co_await start_child(child);
 }
 
 // Checked when its turn comes, so that two adds of one name queued together
 // cannot both pass.
-Step<std::string> Supervisor::handle_add(const config::ChildSpec& spec) {
+Step<Failure> Supervisor::handle_add(const config::ChildSpec& spec) {
   if (find(spec.name) != nullptr) {
     co_return "supervisor " + path() + " already has a child " + quoted(spec.name);
   }
@@ -594,10 +594,10 @@ Step<std::string> Supervisor::handle_add(const config::ChildSpec& spec) {
   child->own_spec = std::move(owned);
   Child& added = *child;
   children_.push_back(std::move(child));
-  std::string error = co_await start_child(added);
+  Failure failure = co_await start_child(added);
   // OTP's start_child returns the error and keeps nothing.
-  if (!error.empty()) remove(added, "failed to start: " + error);
-  co_return error;
+  if (failure) remove(added, "failed to start: " + *failure);
+  co_return failure;
 }
 
 Step<void> Supervisor::handle_terminate(Child& child) {
@@ -655,8 +655,8 @@ Step<void> Supervisor::restart(Child& failed, std::string why) {
     // A sibling brought back by one_for_all or rest_for_one was restarted
     // too (the failed child was counted above).
     if (child != &failed) ++child->restarts;
-    std::string error = co_await start_child(*child);
-    if (!error.empty()) {
+    const Failure failure = co_await start_child(*child);
+    if (failure) {
       // OTP queues a new attempt behind whatever else has arrived; it counts
       // against the intensity like any restart.
       mailbox_.push_back(
@@ -751,9 +751,9 @@ Step<ReloadFailures> Supervisor::apply_reload(std::shared_ptr<const config::Supe
       failures.insert(failures.end(), nested.begin(), nested.end());
     }
     if (!start || stop_requested_) continue;
-    std::string error = co_await start_child(*child);
-    if (!error.empty()) {
-      failures.push_back({child->node->path(), error});
+    const Failure failure = co_await start_child(*child);
+    if (failure) {
+      failures.push_back({child->node->path(), *failure});
       // Like a failed start during a restart: a new attempt waits in the
       // mailbox and counts against the intensity.
       mailbox_.push_back(

@@ -50,7 +50,7 @@ class Supervisor final : public Node {
              config::Shutdown shutdown);
   ~Supervisor() override;
 
-  void start(Resume<std::string> done) override;
+  void start(Resume<Failure> done) override;
   void stop(std::string why, Resume<Done> done) override;
   void kill() override;
   void abort_start(const std::string& why) override;
@@ -58,18 +58,18 @@ class Supervisor final : public Node {
   NodeKind node_kind() const override { return NodeKind::supervisor; }
 
   // Operator requests on a direct child, by name. They wait their turn in the
-  // mailbox like exits do; `done` gets an empty string or the reason it
+  // mailbox like exits do; `done` gets no failure, or the reason it
   // failed. A child stopped this way stays stopped (also through group
   // restarts and restarts of this supervisor) until started again, and
   // neither stop nor start counts against the intensity.
-  void stop_child(const std::string& name, Resume<std::string> done);
-  void start_child(const std::string& name, Resume<std::string> done);
-  void restart_child(const std::string& name, Resume<std::string> done);
+  void stop_child(const std::string& name, Resume<Failure> done);
+  void start_child(const std::string& name, Resume<Failure> done);
+  void restart_child(const std::string& name, Resume<Failure> done);
 
   // A dynamic supervisor's (spec().dynamic) run-time children, as OTP's
   // DynamicSupervisor has them. Both wait their turn in the mailbox, never
   // running beside a restart. add_child starts `child` after the others and
-  // gives `done` an empty string once it runs, or why it was refused (not
+  // gives `done` no failure once it runs, or why it was refused (not
   // dynamic, a duplicate name, max_children reached) or failed to start; a
   // child that fails to start is not kept. terminate_child stops the child
   // with its shutdown policy and removes it. Run-time children follow their
@@ -77,8 +77,8 @@ class Supervisor final : public Node {
   // (temporary, or transient ending normally) is removed; they are not in
   // the config, so a reload keeps them, and a restart of this supervisor
   // (which starts from its spec again) drops them.
-  void add_child(config::ChildSpec child, Resume<std::string> done);
-  void terminate_child(const std::string& name, Resume<std::string> done);
+  void add_child(config::ChildSpec child, Resume<Failure> done);
+  void terminate_child(const std::string& name, Resume<Failure> done);
 
   // Live reload (docs/reload.md): takes `next` as this supervisor's spec and
   // `shutdown` as its own shutdown policy, as a job in the mailbox, so that
@@ -147,7 +147,7 @@ class Supervisor final : public Node {
     std::uint64_t child_id;
     std::uint64_t incarnation = 0;  // of the child, for exit and retry
     std::optional<ChildExit> exit{};
-    Resume<std::string> reply{};                           // for operator requests
+    Resume<Failure> reply{};                               // for operator requests
     std::shared_ptr<const config::SupervisorSpec> next{};  // for reload
     config::Shutdown next_shutdown{};
     Resume<ReloadFailures> reloaded{};
@@ -159,29 +159,29 @@ class Supervisor final : public Node {
   Child* find(std::uint64_t id);
   Child* find(const std::string& name);
   void remove(Child& child, const std::string& why);
-  std::string refuse_unless_dynamic() const;
+  Failure refuse_unless_dynamic() const;
   void child_exited(std::uint64_t id, ChildExit reason);
   void work_if_idle();
-  void request(Message::Kind kind, const std::string& name, Resume<std::string> done);
+  void request(Message::Kind kind, const std::string& name, Resume<Failure> done);
   void clear_mailbox();
   void post_alive(std::function<void()> fn);
   void take_spec(std::shared_ptr<const config::SupervisorSpec> next);
   std::unique_ptr<Child> make_child(const config::ChildSpec& spec,
                                     const std::shared_ptr<const void>& owner);
 
-  Job run_init(Resume<std::string> done);
+  Job run_init(Resume<Failure> done);
   Job run_work();
   Job run_shutdown();
 
-  Step<std::string> start_child(Child& child);
+  Step<Failure> start_child(Child& child);
   Step<void> stop_child(Child& child, std::string why);
   Step<void> stop_running(std::vector<Child*> in_stop_order, std::string why);
   Step<void> stop_all(std::string why);
   Step<void> stop_together(std::string why);
   void record_stopped(Child& child, const std::string& why);
   Step<void> handle_exit(Child& child, ChildExit reason);
-  Step<std::string> handle_request(Child& child, Message::Kind kind);
-  Step<std::string> handle_add(const config::ChildSpec& spec);
+  Step<Failure> handle_request(Child& child, Message::Kind kind);
+  Step<Failure> handle_add(const config::ChildSpec& spec);
   Step<void> handle_terminate(Child& child);
   Step<void> restart(Child& failed, std::string why);
   Step<ReloadFailures> apply_reload(std::shared_ptr<const config::SupervisorSpec> next);

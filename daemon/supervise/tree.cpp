@@ -176,7 +176,7 @@ Tree::Tree(Host& host, ProcessControl& processes, EventSink& events, config::Con
   };
 }
 
-void Tree::start(Resume<std::string> done) {
+void Tree::start(Resume<Failure> done) {
   root_->start(std::move(done));
 }
 
@@ -215,7 +215,7 @@ void Tree::applied_sections(config::HttpSpec http, std::vector<config::HookSpec>
 void Tree::reload(const config::Config& next, Resume<ReloadResult> done) {
   ReloadResult result;
   if (!root_->running()) {
-    result.error = "the tree is not running";
+    result.failure = "the tree is not running";
     context_.host.post([done = std::move(done), result = std::move(result)] { done(result); });
     return;
   }
@@ -288,9 +288,9 @@ std::string last_parts(const std::string& path, std::size_t count) {
 
 }  // namespace
 
-std::string Tree::resolve(const std::string& written, std::string& error) const {
+ResolvedPath Tree::resolve(const std::string& written) const {
   const auto wanted = split_path(written);
-  if (wanted.empty() || locate(written)) return written;
+  if (wanted.empty() || locate(written)) return {.path = written};
   std::vector<std::string> matches;
   for (const std::string& path : paths()) {
     if (split_path(path).size() >= wanted.size() &&
@@ -298,13 +298,13 @@ std::string Tree::resolve(const std::string& written, std::string& error) const 
       matches.push_back(path);
     }
   }
-  if (matches.size() == 1) return matches.front();
-  if (matches.size() > 1) {
-    error = "'" + written + "' is the name of " + std::to_string(matches.size()) + " children (";
-    for (std::size_t i = 0; i < matches.size(); ++i) error += (i ? ", " : "") + matches[i];
-    error += "): write the path of one";
-  }
-  return written;
+  if (matches.size() == 1) return {.path = matches.front()};
+  if (matches.empty()) return {.path = written};
+  std::string ambiguous =
+      "'" + written + "' is the name of " + std::to_string(matches.size()) + " children (";
+  for (std::size_t i = 0; i < matches.size(); ++i) ambiguous += (i ? ", " : "") + matches[i];
+  ambiguous += "): write the path of one";
+  return {.path = written, .failure = std::move(ambiguous)};
 }
 
 // The nearest path, or the path whose last parts are nearest to what was
@@ -345,30 +345,30 @@ void Tree::walk(TreeVisitor& visitor) const {
   walk_supervisor(*root_, context_.host.now(), visitor);
 }
 
-void Tree::forward(OperatorRequest request, const std::string& path, Resume<std::string> done) {
+void Tree::forward(OperatorRequest request, const std::string& path, Resume<Failure> done) {
   const auto where = locate(path);
-  std::string error;
+  Failure refused;
   if (!where) {
-    error = not_found(path);
+    refused = not_found(path);
   } else if (where->parent == nullptr) {
-    error = "the root supervisor cannot be started or stopped by itself; use shutdown";
+    refused = "the root supervisor cannot be started or stopped by itself; use shutdown";
   }
-  if (!error.empty()) {
-    context_.host.post([done = std::move(done), error] { done(error); });
+  if (refused) {
+    context_.host.post([done = std::move(done), refused] { done(refused); });
     return;
   }
   (where->parent->*request)(where->name, std::move(done));
 }
 
-void Tree::stop_child(const std::string& path, Resume<std::string> done) {
+void Tree::stop_child(const std::string& path, Resume<Failure> done) {
   forward(&Supervisor::stop_child, path, std::move(done));
 }
 
-void Tree::start_child(const std::string& path, Resume<std::string> done) {
+void Tree::start_child(const std::string& path, Resume<Failure> done) {
   forward(&Supervisor::start_child, path, std::move(done));
 }
 
-void Tree::restart_child(const std::string& path, Resume<std::string> done) {
+void Tree::restart_child(const std::string& path, Resume<Failure> done) {
   forward(&Supervisor::restart_child, path, std::move(done));
 }
 
@@ -391,8 +391,7 @@ Supervisor* Tree::supervisor_at(const std::string& path, std::string& error) {
   return nullptr;
 }
 
-void Tree::add_child(const std::string& supervisor, config::ChildSpec child,
-                     Resume<std::string> done) {
+void Tree::add_child(const std::string& supervisor, config::ChildSpec child, Resume<Failure> done) {
   std::string error;
   if (Supervisor* parent = supervisor_at(supervisor, error)) {
     parent->add_child(std::move(child), std::move(done));
@@ -402,7 +401,7 @@ void Tree::add_child(const std::string& supervisor, config::ChildSpec child,
 }
 
 void Tree::terminate_child(const std::string& supervisor, const std::string& name,
-                           Resume<std::string> done) {
+                           Resume<Failure> done) {
   std::string error;
   if (Supervisor* parent = supervisor_at(supervisor, error)) {
     parent->terminate_child(name, std::move(done));
@@ -420,32 +419,22 @@ const WorkerNode* Tree::worker(const std::string& path) const {
   return nullptr;
 }
 
-Signalled Tree::signal_child(const std::string& path, int signo, std::string& error) {
+Signalled Tree::signal_child(const std::string& path, int signo) {
   const auto where = locate(path);
-  if (!where) {
-    error = not_found(path);
-    return {};
-  }
-  if (where->parent == nullptr) {
-    error = "'/' is a supervisor; signals go to processes";
-    return {};
-  }
+  if (!where) return {.failure = not_found(path)};
+  if (where->parent == nullptr) return {.failure = "'/' is a supervisor; signals go to processes"};
   for (const auto& child : where->parent->children()) {
     if (child.spec.name != where->name) continue;
     if (child.spec.is_supervisor()) {
-      error = "'" + path + "' is a supervisor; signals go to processes";
-      return {};
+      return {.failure = "'" + path + "' is a supervisor; signals go to processes"};
     }
     if (child.spec.is_worker()) {
-      error = "'" + path +
-              "' is an in-process worker; signals go to processes (stop or restart it instead)";
-      return {};
+      return {.failure = "'" + path +
+                         "' is an in-process worker; signals go to processes (stop or restart "
+                         "it instead)"};
     }
     const int pid = child.node.pid();
-    if (pid == 0) {
-      error = "'" + path + "' is not running";
-      return {};
-    }
+    if (pid == 0) return {.failure = "'" + path + "' is not running"};
     if (signo != SIGKILL && child.spec.process().kill_mode == config::KillMode::process) {
       context_.processes.signal_process(pid, signo);
       return {.pid = pid, .group = false};
@@ -453,8 +442,7 @@ Signalled Tree::signal_child(const std::string& path, int signo, std::string& er
     context_.processes.signal_group(pid, signo);
     return {.pid = pid, .group = true};
   }
-  error = not_found(path);
-  return {};
+  return {.failure = not_found(path)};
 }
 
 }  // namespace otpd::supervise

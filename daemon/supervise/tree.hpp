@@ -10,6 +10,7 @@
 
 #include "config/diff.hpp"
 #include "config/spec.hpp"
+#include "supervise/failure.hpp"
 #include "supervise/status.hpp"
 #include "supervise/status_summary.hpp"
 #include "supervise/supervisor.hpp"
@@ -25,13 +26,20 @@ class WorkerStarter;
 struct Signalled {
   int pid = 0;  // 0: nothing was sent
   bool group = true;
+  Failure failure = {};  // why nothing was sent
 };
 
 // What a reload did: the plan it followed and the children it could not start.
 struct ReloadResult {
-  std::string error;  // the reload was refused and changed nothing
-  config::TreeDiff diff;
-  ReloadFailures failed;
+  Failure failure = {};  // why the reload was refused; then it changed nothing
+  config::TreeDiff diff = {};
+  ReloadFailures failed = {};
+};
+
+// The path a name written by an operator stands for (Tree::resolve).
+struct ResolvedPath {
+  std::string path;
+  Failure failure = {};  // why it stands for no one path
 };
 
 class Tree {
@@ -43,9 +51,9 @@ class Tree {
   Tree(Host& host, ProcessControl& processes, EventSink& events, config::Config config,
        WorkerStarter* workers = nullptr);
 
-  // `done` gets an empty string once every child has started, or the reason
-  // the tree could not start (then nothing of it runs).
-  void start(Resume<std::string> done);
+  // `done` gets no failure once every child has started, or the reason the
+  // tree could not start (then nothing of it runs).
+  void start(Resume<Failure> done);
   // Stops every child in reverse start order with its shutdown policy.
   void stop(Resume<Done> done);
   // Kills every process of the tree at once.
@@ -81,23 +89,24 @@ class Tree {
   // Every node, as a scrape reads them: nothing copied (tree_walk.hpp).
   void walk(TreeVisitor& visitor) const;
 
-  // Operator requests on the node at `path`: `done` gets an empty string or
-  // why it failed (no such node — with the nearest existing path — or the
+  // Operator requests on the node at `path`: `done` gets no failure, or why
+  // it failed (no such node — with the nearest existing path — or the
   // supervisor refused).
-  void stop_child(const std::string& path, Resume<std::string> done);
-  void start_child(const std::string& path, Resume<std::string> done);
-  void restart_child(const std::string& path, Resume<std::string> done);
+  void stop_child(const std::string& path, Resume<Failure> done);
+  void start_child(const std::string& path, Resume<Failure> done);
+  void restart_child(const std::string& path, Resume<Failure> done);
   // A dynamic supervisor's run-time children (Supervisor::add_child and
   // terminate_child); `supervisor` is its path. Refused, through `done`, when
   // no node is there or it is not a dynamic supervisor.
-  void add_child(const std::string& supervisor, config::ChildSpec child, Resume<std::string> done);
+  void add_child(const std::string& supervisor, config::ChildSpec child, Resume<Failure> done);
   void terminate_child(const std::string& supervisor, const std::string& name,
-                       Resume<std::string> done);
+                       Resume<Failure> done);
   // Sends signo to the process at `path` where its stop signal goes: its
   // process group, or with kill_mode: process its main process alone;
   // SIGKILL always to the group, as a stop's SIGKILL (docs/config.md,
-  // "Where signals go"). Nothing sent and `error` set when it cannot be.
-  Signalled signal_child(const std::string& path, int signo, std::string& error);
+  // "Where signals go"). Nothing sent, and the failure says why, when it
+  // cannot be.
+  Signalled signal_child(const std::string& path, int signo);
 
   // The in-process worker at `path`, or nullptr when there is none there.
   const WorkerNode* worker(const std::string& path) const;
@@ -109,9 +118,9 @@ class Tree {
   // The path that `written` stands for: itself when a node lives there,
   // else the one node whose path ends with it ("redis" for
   // "backend/redis"), so that a name unique in the tree is enough. A name
-  // several paths end with is refused, through `error`, with those paths;
-  // one that names nothing comes back as written.
-  std::string resolve(const std::string& written, std::string& error) const;
+  // several paths end with is refused, through the failure, with those
+  // paths; one that names nothing comes back as written.
+  ResolvedPath resolve(const std::string& written) const;
   // "no child 'x' in the tree (did you mean 'y'?)": the refusal for a path
   // that names nothing, which the operations above also give.
   std::string not_found(const std::string& path) const;
@@ -124,8 +133,8 @@ class Tree {
   std::optional<Located> locate(const std::string& path) const;
   // The supervisor at `path`, or nullptr with `error` set.
   Supervisor* supervisor_at(const std::string& path, std::string& error);
-  using OperatorRequest = void (Supervisor::*)(const std::string&, Resume<std::string>);
-  void forward(OperatorRequest request, const std::string& path, Resume<std::string> done);
+  using OperatorRequest = void (Supervisor::*)(const std::string&, Resume<Failure>);
+  void forward(OperatorRequest request, const std::string& path, Resume<Failure> done);
 
   Context context_;
   // Not const: a reload replaces its http and hooks sections in place.

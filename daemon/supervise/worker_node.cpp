@@ -22,7 +22,7 @@ ChildExit WorkerNode::reason_for(const runtime::ExitReason& reason) {
   return {.kind = reason.exit_kind(), .text = reason.text()};
 }
 
-void WorkerNode::start(Resume<std::string> done) {
+void WorkerNode::start(Resume<Failure> done) {
   if (context_.workers == nullptr) {
     context_.host.post(
         [done = std::move(done)] { done("in-process workers are not available in this otpd"); });
@@ -49,7 +49,7 @@ void WorkerNode::start(Resume<std::string> done) {
   }
   emit({.kind = EventKind::started,
         .reason = std::string(config::to_string(spec_.kind())) + " worker"});
-  context_.host.post([done = std::move(done)] { done(""); });
+  context_.host.post([done = std::move(done)] { done(std::nullopt); });
 }
 
 void WorkerNode::stop(std::string why, Resume<Done> done) {

@@ -24,7 +24,7 @@ class WorkerNode final : public Node {
              config::Shutdown shutdown);
   ~WorkerNode() override;
 
-  void start(Resume<std::string> done) override;
+  void start(Resume<Failure> done) override;
   void stop(std::string why, Resume<Done> done) override;
   void kill() override;
   bool running() const override { return static_cast<bool>(pid_); }

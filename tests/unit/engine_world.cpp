@@ -54,7 +54,7 @@ EngineWorld::~EngineWorld() {
 }
 
 EngineWorld& EngineWorld::boot() {
-  tree->start([this](std::string error) { start_result = std::move(error); });
+  tree->start(start_result.keep());
   host.run();
   return *this;
 }

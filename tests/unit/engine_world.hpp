@@ -30,12 +30,28 @@ inline config::ProcessSpec& process_of(config::ChildSpec& child) {
   return std::get<config::ProcessSpec>(child.body);
 }
 
+// An answer of the engine to a request, as a test keeps it: whether it
+// came, and the failure it carried.
+struct Answer {
+  bool came = false;
+  supervise::Failure failure;
+
+  bool succeeded() const { return came && !failure; }
+  // The callback that keeps it; the answer must outlive the request.
+  supervise::Resume<supervise::Failure> keep() {
+    return [this](supervise::Failure answer) {
+      came = true;
+      failure = std::move(answer);
+    };
+  }
+};
+
 struct EngineWorld {
   FakeHost host;
   FakeProcesses procs{host};
   RecordingSink sink;
   std::unique_ptr<supervise::Tree> tree;
-  std::optional<std::string> start_result;
+  Answer start_result;
   // Why the root ended on its own (gave up, or auto_shutdown), if it did.
   std::optional<supervise::ChildExit> gave_up;
   bool stopped = false;

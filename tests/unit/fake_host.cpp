@@ -63,10 +63,10 @@ supervise::SpawnResult FakeProcesses::spawn(const std::string& /*path*/,
   const std::string& name = spec.argv.at(0);
   history.push_back("start " + name);
   env_[name] = spec.env;
-  if (auto it = failing_.find(name); it != failing_.end()) return {0, it->second};
+  if (auto it = failing_.find(name); it != failing_.end()) return {.failure = it->second};
   const int pid = next_pid_++;
   live_[pid] = {name, std::move(on_exit)};
-  return {pid, ""};
+  return {.pid = pid};
 }
 
 void FakeProcesses::signal_group(int pgid, int signo) {

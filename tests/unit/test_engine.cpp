@@ -27,6 +27,7 @@ using Lines = std::vector<std::string>;
 
 namespace {
 
+using otpd::test::Answer;
 using otpd::test::process_child;
 using otpd::test::supervisor_child;
 using otpd::test::supervisor_spec;
@@ -41,7 +42,7 @@ TEST_CASE("children start in order, each only after the previous one runs") {
   World w(supervisor_spec(Strategy::one_for_one,
                           {process_child("a"), process_child("b"), process_child("c")}));
   w.boot();
-  CHECK(w.start_result == "");
+  CHECK(w.start_result.succeeded());
   CHECK(w.take_history() == Lines{"start a", "start b", "start c"});
   CHECK(w.sink.lines({EventKind::starting, EventKind::started}) ==
         Lines{"starting a", "started a", "starting b", "started b", "starting c", "started c",
@@ -230,7 +231,7 @@ TEST_CASE("a start failure at the first start fails the tree and stops what had 
                           {process_child("a"), process_child("b"), process_child("c")}));
   w.procs.fail_starts_of("c", "command not found: c");
   w.boot();
-  CHECK(w.start_result == "failed to start child 'c': command not found: c");
+  CHECK(w.start_result.failure == "failed to start child 'c': command not found: c");
   CHECK(w.take_history() ==
         Lines{"start a", "start b", "start c", "term b", "exit b", "term a", "exit a"});
   CHECK(!w.tree->running());
@@ -244,7 +245,7 @@ TEST_CASE("a nested start failure fails every supervisor up to the root, naming 
                       {process_child("a"), supervisor_child("inner", inner), process_child("b")}));
   w.procs.fail_starts_of("y", "cannot execute y: Permission denied");
   w.boot();
-  CHECK(w.start_result ==
+  CHECK(w.start_result.failure ==
         "failed to start child 'inner': failed to start child 'y': cannot execute y: Permission "
         "denied");
   CHECK(w.take_history() ==
@@ -412,11 +413,11 @@ TEST_CASE("a shutdown during the first start stops what has started") {
   World w(
       supervisor_spec(Strategy::one_for_one,
                       {process_child("a"), supervisor_child("inner", inner), process_child("b")}));
-  w.tree->start([&](std::string e) { w.start_result = e; });
+  w.tree->start(w.start_result.keep());
   w.tree->stop([&](Done) { w.stopped = true; });
   w.host.run();
   CHECK(w.stopped);
-  CHECK(w.start_result == "stopped before it finished starting");
+  CHECK(w.start_result.failure == "stopped before it finished starting");
   CHECK(!w.procs.running("a"));
   CHECK(!w.procs.running("x"));
   CHECK(!w.procs.running("b"));
@@ -457,10 +458,10 @@ TEST_CASE("an operator's stop keeps a child stopped, through group restarts, wit
   World w(supervisor_spec(Strategy::one_for_all,
                           {process_child("a"), process_child("b"), process_child("c")}, 1));
   w.boot().take_history();
-  std::optional<std::string> reply;
-  w.tree->stop_child("b", [&](std::string e) { reply = e; });
+  Answer reply;
+  w.tree->stop_child("b", reply.keep());
   w.host.run();
-  CHECK(reply == "");
+  CHECK(reply.succeeded());
   CHECK(w.take_history() == Lines{"term b", "exit b"});
   CHECK(w.tree->root().intensity_used() == 0);
   w.procs.exit("a", crash);  // one_for_all: b stays down
@@ -469,10 +470,10 @@ TEST_CASE("an operator's stop keeps a child stopped, through group restarts, wit
   REQUIRE(status);
   CHECK(status->state == "stopped");
   CHECK(status->held);
-  reply.reset();
-  w.tree->start_child("b", [&](std::string e) { reply = e; });
+  reply = {};
+  w.tree->start_child("b", reply.keep());
   w.host.run();
-  CHECK(reply == "");
+  CHECK(reply.succeeded());
   CHECK(w.procs.running("b"));
   CHECK(!w.tree->status("b")->held);
 }
@@ -480,10 +481,10 @@ TEST_CASE("an operator's stop keeps a child stopped, through group restarts, wit
 TEST_CASE("an operator's restart stops and starts one child without using the budget") {
   World w(supervisor_spec(Strategy::rest_for_one, {process_child("a"), process_child("b")}, 0));
   w.boot().take_history();
-  std::optional<std::string> reply;
-  w.tree->restart_child("a", [&](std::string e) { reply = e; });
+  Answer reply;
+  w.tree->restart_child("a", reply.keep());
   w.host.run();
-  CHECK(reply == "");
+  CHECK(reply.succeeded());
   CHECK(w.take_history() == Lines{"term a", "exit a", "start a"});
   CHECK(!w.gave_up);
 }
@@ -492,17 +493,17 @@ TEST_CASE("operator requests name what is wrong") {
   auto inner = supervisor_spec(Strategy::one_for_one, {process_child("api")});
   World w(supervisor_spec(Strategy::one_for_one, {supervisor_child("app", inner)}));
   w.boot();
-  std::optional<std::string> reply;
-  w.tree->stop_child("app/apx", [&](std::string e) { reply = e; });
+  Answer reply;
+  w.tree->stop_child("app/apx", reply.keep());
   w.host.run();
-  CHECK(reply == "no child 'app/apx' in the tree (did you mean 'app/api'?)");
+  CHECK(reply.failure == "no child 'app/apx' in the tree (did you mean 'app/api'?)");
   w.procs.fail_starts_of("api", "command not found: api");
-  w.tree->restart_child("app/api", [&](std::string e) { reply = e; });
+  w.tree->restart_child("app/api", reply.keep());
   w.host.run();
-  CHECK(reply == "command not found: api");
-  std::string error;
-  CHECK(w.tree->signal_child("app", SIGHUP, error).pid == 0);
-  CHECK(error == "'app' is a supervisor; signals go to processes");
+  CHECK(reply.failure == "command not found: api");
+  const otpd::supervise::Signalled sent = w.tree->signal_child("app", SIGHUP);
+  CHECK(sent.pid == 0);
+  CHECK(sent.failure == "'app' is a supervisor; signals go to processes");
 }
 
 TEST_CASE("stopping a nested supervisor by hand stops its subtree and keeps it down") {
@@ -510,12 +511,12 @@ TEST_CASE("stopping a nested supervisor by hand stops its subtree and keeps it d
   World w(supervisor_spec(Strategy::one_for_one,
                           {process_child("a"), supervisor_child("inner", inner)}));
   w.boot().take_history();
-  std::optional<std::string> reply;
-  w.tree->stop_child("inner", [&](std::string e) { reply = e; });
+  Answer reply;
+  w.tree->stop_child("inner", reply.keep());
   w.host.run();
-  CHECK(reply == "");
+  CHECK(reply.succeeded());
   CHECK(w.take_history() == Lines{"term y", "exit y", "term x", "exit x"});
-  w.tree->start_child("inner", [&](std::string e) { reply = e; });
+  w.tree->start_child("inner", reply.keep());
   w.host.run();
   CHECK(w.take_history() == Lines{"start x", "start y"});
 }
@@ -585,10 +586,10 @@ TEST_CASE("a stopped child's last exit is its stop, not an older crash") {
   w.host.run();
   REQUIRE(w.tree->status("a")->last_exit);
   CHECK(w.tree->status("a")->last_exit->text == "exited with status 4");
-  std::optional<std::string> reply;
-  w.tree->stop_child("a", [&](std::string e) { reply = e; });
+  Answer reply;
+  w.tree->stop_child("a", reply.keep());
   w.host.run();
-  REQUIRE(reply == "");
+  REQUIRE(reply.succeeded());
   // The fake children exit 0 on SIGTERM.
   const auto a = w.tree->status("a");
   REQUIRE(a->last_exit);
@@ -596,7 +597,7 @@ TEST_CASE("a stopped child's last exit is its stop, not an older crash") {
   CHECK(a->held);
 
   CHECK(!w.tree->status("b")->last_exit);
-  w.tree->stop_child("b", [&](std::string e) { reply = e; });
+  w.tree->stop_child("b", reply.keep());
   w.host.run();
   REQUIRE(w.tree->status("b")->last_exit);
   CHECK(w.tree->status("b")->last_exit->text == "exited with status 0");
@@ -607,11 +608,11 @@ TEST_CASE("operator requests queued behind a shutdown get an answer") {
                           {process_child("a", RestartType::permanent, Shutdown::after(1s))}));
   w.procs.ignore_sigterm("a");
   w.boot();
-  std::optional<std::string> reply;
+  Answer reply;
   w.shutdown();
-  w.tree->start_child("a", [&](std::string e) { reply = e; });
+  w.tree->start_child("a", reply.keep());
   w.host.run();
-  CHECK(reply == "supervisor / is not running");
+  CHECK(reply.failure == "supervisor / is not running");
   w.host.advance(1s);
   CHECK(w.stopped);
 }
@@ -695,10 +696,10 @@ TEST_CASE("a significant child stopped by an operator or by a group restart does
   w.boot().take_history();
   w.procs.exit("b", crash);
   CHECK(w.take_history() == Lines{"exit b", "term main", "exit main", "start main", "start b"});
-  std::optional<std::string> reply;
-  w.tree->stop_child("main", [&](std::string e) { reply = e; });
+  Answer reply;
+  w.tree->stop_child("main", reply.keep());
   w.host.run();
-  CHECK(reply == "");
+  CHECK(reply.succeeded());
   CHECK(!w.gave_up);
   CHECK(w.tree->running());
 }
@@ -748,8 +749,8 @@ TEST_CASE("the one-line summary counts the processes of the whole tree by state"
   CHECK(otpd::supervise::summarize(*w.tree->status("/")) == "4 processes: 4 running");
   w.procs.exit("d", clean);
   w.host.run();
-  std::optional<std::string> reply;
-  w.tree->stop_child("inner/b", [&](std::string e) { reply = e; });
+  Answer reply;
+  w.tree->stop_child("inner/b", reply.keep());
   w.host.run();
   CHECK(otpd::supervise::summarize(*w.tree->status("/")) ==
         "4 processes: 2 running, 1 held, 1 stopped");

@@ -16,11 +16,13 @@ using otpd::config::Strategy;
 using otpd::config::SupervisorSpec;
 using otpd::supervise::EventKind;
 using otpd::supervise::ExitStatus;
+using otpd::supervise::Failure;
 using otpd::supervise::ReloadResult;
 using Lines = std::vector<std::string>;
 
 namespace {
 
+using otpd::test::Answer;
 using otpd::test::config_of;
 using otpd::test::process_child;
 using otpd::test::supervisor_child;
@@ -40,22 +42,22 @@ SupervisorSpec dynamic_spec(std::optional<int> max_children = std::nullopt, int 
 struct World : otpd::test::EngineWorld {
   explicit World(SupervisorSpec jobs = dynamic_spec()) : EngineWorld(root_with(std::move(jobs))) {
     boot();
-    REQUIRE(start_result == "");
+    REQUIRE(start_result.succeeded());
     procs.history.clear();
   }
   static SupervisorSpec root_with(SupervisorSpec jobs) {
     return supervisor_spec(Strategy::one_for_one,
                            {process_child("db"), supervisor_child("jobs", std::move(jobs))});
   }
-  std::optional<std::string> add(const std::string& supervisor, ChildSpec child) {
-    std::optional<std::string> reply;
-    tree->add_child(supervisor, std::move(child), [&](std::string e) { reply = std::move(e); });
+  Answer add(const std::string& supervisor, ChildSpec child) {
+    Answer reply;
+    tree->add_child(supervisor, std::move(child), reply.keep());
     host.run();
     return reply;
   }
-  std::optional<std::string> terminate(const std::string& supervisor, const std::string& name) {
-    std::optional<std::string> reply;
-    tree->terminate_child(supervisor, name, [&](std::string e) { reply = std::move(e); });
+  Answer terminate(const std::string& supervisor, const std::string& name) {
+    Answer reply;
+    tree->terminate_child(supervisor, name, reply.keep());
     host.run();
     return reply;
   }
@@ -72,8 +74,8 @@ struct World : otpd::test::EngineWorld {
 
 TEST_CASE("dynamic: an added child starts at once and shows in status and events") {
   World w;
-  CHECK(w.add("jobs", process_child("job1")) == "");
-  CHECK(w.add("jobs", process_child("job2")) == "");
+  CHECK(w.add("jobs", process_child("job1")).succeeded());
+  CHECK(w.add("jobs", process_child("job2")).succeeded());
   CHECK(w.take_history() == Lines{"start job1", "start job2"});
   CHECK(w.tree->paths() == Lines{"db", "jobs", "jobs/job1", "jobs/job2"});
   const auto jobs = w.tree->status("jobs");
@@ -88,7 +90,7 @@ TEST_CASE("dynamic: an added child starts at once and shows in status and events
 
 TEST_CASE("dynamic: a permanent child is restarted, within the supervisor's intensity") {
   World w(dynamic_spec(std::nullopt, 1));
-  REQUIRE(w.add("jobs", process_child("job1")) == "");
+  REQUIRE(w.add("jobs", process_child("job1")).succeeded());
   w.take_history();
   w.procs.exit("job1", crash);
   CHECK(w.take_history() == Lines{"exit job1", "start job1"});
@@ -106,9 +108,9 @@ TEST_CASE("dynamic: a permanent child is restarted, within the supervisor's inte
 
 TEST_CASE("dynamic: temporary children and transient ones that end normally are removed") {
   World w;
-  REQUIRE(w.add("jobs", process_child("once", RestartType::temporary)) == "");
-  REQUIRE(w.add("jobs", process_child("done", RestartType::transient)) == "");
-  REQUIRE(w.add("jobs", process_child("retry", RestartType::transient)) == "");
+  REQUIRE(w.add("jobs", process_child("once", RestartType::temporary)).succeeded());
+  REQUIRE(w.add("jobs", process_child("done", RestartType::transient)).succeeded());
+  REQUIRE(w.add("jobs", process_child("retry", RestartType::transient)).succeeded());
   w.take_history();
   w.procs.exit("once", crash);
   w.procs.exit("done", clean);
@@ -119,34 +121,35 @@ TEST_CASE("dynamic: temporary children and transient ones that end normally are 
   CHECK(w.last(EventKind::removed, "jobs/once")->reason == "temporary child is not restarted");
   CHECK(w.last(EventKind::removed, "jobs/done")->reason == "transient child ended normally");
   // The name is free again.
-  CHECK(w.add("jobs", process_child("once")) == "");
+  CHECK(w.add("jobs", process_child("once")).succeeded());
 }
 
 TEST_CASE("dynamic: max_children and duplicate names are refused") {
   World w(dynamic_spec(2));
-  CHECK(w.add("jobs", process_child("a")) == "");
-  CHECK(w.add("jobs", process_child("a")) == "supervisor jobs already has a child 'a'");
-  CHECK(w.add("jobs", process_child("b")) == "");
-  CHECK(w.add("jobs", process_child("c")) ==
+  CHECK(w.add("jobs", process_child("a")).succeeded());
+  CHECK(w.add("jobs", process_child("a")).failure == "supervisor jobs already has a child 'a'");
+  CHECK(w.add("jobs", process_child("b")).succeeded());
+  CHECK(w.add("jobs", process_child("c")).failure ==
         "supervisor jobs already has max_children (2) children");
   CHECK(w.take_history() == Lines{"start a", "start b"});
-  CHECK(w.terminate("jobs", "a") == "");
-  CHECK(w.add("jobs", process_child("c")) == "");
+  CHECK(w.terminate("jobs", "a").succeeded());
+  CHECK(w.add("jobs", process_child("c")).succeeded());
 }
 
 TEST_CASE("dynamic: two adds queued together are checked in turn") {
   World w(dynamic_spec(1));
-  std::vector<std::string> replies;
-  w.tree->add_child("jobs", process_child("a"), [&](std::string e) { replies.push_back(e); });
-  w.tree->add_child("jobs", process_child("b"), [&](std::string e) { replies.push_back(e); });
+  std::vector<Failure> replies;
+  w.tree->add_child("jobs", process_child("a"), [&](Failure f) { replies.push_back(f); });
+  w.tree->add_child("jobs", process_child("b"), [&](Failure f) { replies.push_back(f); });
   w.host.run();
-  CHECK(replies == Lines{"", "supervisor jobs already has max_children (1) children"});
+  CHECK(replies == std::vector<Failure>{std::nullopt,
+                                        "supervisor jobs already has max_children (1) children"});
 }
 
 TEST_CASE("dynamic: a child that cannot start is refused and not kept") {
   World w;
   w.procs.fail_starts_of("bad", "command not found: bad");
-  CHECK(w.add("jobs", process_child("bad")) == "command not found: bad");
+  CHECK(w.add("jobs", process_child("bad")).failure == "command not found: bad");
   CHECK(w.tree->status("jobs")->children.empty());
   CHECK(w.tree->status("jobs")->intensity_used == 0);
   CHECK(w.last(EventKind::removed, "jobs/bad") != nullptr);
@@ -154,13 +157,13 @@ TEST_CASE("dynamic: a child that cannot start is refused and not kept") {
 
 TEST_CASE("dynamic: terminate stops the child with its shutdown policy and removes it") {
   World w;
-  REQUIRE(w.add("jobs", process_child("job1")) == "");
+  REQUIRE(w.add("jobs", process_child("job1")).succeeded());
   w.take_history();
-  CHECK(w.terminate("jobs", "job1") == "");
+  CHECK(w.terminate("jobs", "job1").succeeded());
   CHECK(w.take_history() == Lines{"term job1", "exit job1"});
   CHECK(w.tree->status("jobs")->children.empty());
   CHECK(w.last(EventKind::removed, "jobs/job1")->reason == "terminated by operator");
-  CHECK(w.terminate("jobs", "job1") == "supervisor jobs has no child 'job1'");
+  CHECK(w.terminate("jobs", "job1").failure == "supervisor jobs has no child 'job1'");
 }
 
 TEST_CASE("dynamic: only a dynamic supervisor takes run-time children") {
@@ -168,36 +171,37 @@ TEST_CASE("dynamic: only a dynamic supervisor takes run-time children") {
   const std::string not_dynamic =
       "' is not a dynamic supervisor (only a child with 'worker: {kind: dynamic_supervisor}' "
       "takes children at run time)";
-  CHECK(w.add("/", process_child("x")) == "'/" + not_dynamic);
-  CHECK(w.add("db", process_child("x")) == "'db' is a process, not a dynamic supervisor");
-  CHECK(w.add("jbos", process_child("x")) == "no child 'jbos' in the tree (did you mean 'jobs'?)");
-  CHECK(w.terminate("/", "db") == "'/" + not_dynamic);
+  CHECK(w.add("/", process_child("x")).failure == "'/" + not_dynamic);
+  CHECK(w.add("db", process_child("x")).failure == "'db' is a process, not a dynamic supervisor");
+  CHECK(w.add("jbos", process_child("x")).failure ==
+        "no child 'jbos' in the tree (did you mean 'jobs'?)");
+  CHECK(w.terminate("/", "db").failure == "'/" + not_dynamic);
   CHECK(w.procs.running("db"));
 }
 
 TEST_CASE("dynamic: an operator's restart of the supervisor drops its run-time children") {
   World w;
-  REQUIRE(w.add("jobs", process_child("job1")) == "");
+  REQUIRE(w.add("jobs", process_child("job1")).succeeded());
   w.take_history();
-  std::optional<std::string> reply;
-  w.tree->restart_child("jobs", [&](std::string e) { reply = e; });
+  Answer reply;
+  w.tree->restart_child("jobs", reply.keep());
   w.host.run();
-  CHECK(reply == "");
+  CHECK(reply.succeeded());
   CHECK(w.take_history() == Lines{"term job1", "exit job1"});
   CHECK(w.tree->status("jobs")->children.empty());
 }
 
 TEST_CASE("dynamic: a reload keeps run-time children and applies new settings in place") {
   World w(dynamic_spec(1));
-  REQUIRE(w.add("jobs", process_child("job1")) == "");
+  REQUIRE(w.add("jobs", process_child("job1")).succeeded());
   const int pid = w.procs.pid_of("job1");
   const auto result = w.reload(dynamic_spec(2));
   REQUIRE(result);
-  CHECK(result->error == "");
+  CHECK(!result->failure);
   CHECK(w.procs.pid_of("job1") == pid);
   CHECK(w.tree->status("jobs")->max_children == 2);
-  CHECK(w.add("jobs", process_child("job2")) == "");
-  CHECK(w.add("jobs", process_child("job3")) ==
+  CHECK(w.add("jobs", process_child("job2")).succeeded());
+  CHECK(w.add("jobs", process_child("job3")).failure ==
         "supervisor jobs already has max_children (2) children");
   // A reload that lowers max_children keeps what runs.
   REQUIRE(w.reload(dynamic_spec(1)));
@@ -206,7 +210,7 @@ TEST_CASE("dynamic: a reload keeps run-time children and applies new settings in
 
 TEST_CASE("dynamic: removing the dynamic supervisor from the config stops its children") {
   World w;
-  REQUIRE(w.add("jobs", process_child("job1")) == "");
+  REQUIRE(w.add("jobs", process_child("job1")).succeeded());
   w.take_history();
   std::optional<ReloadResult> result;
   w.tree->reload(config_of(supervisor_spec(Strategy::one_for_one, {process_child("db")})),
@@ -219,8 +223,8 @@ TEST_CASE("dynamic: removing the dynamic supervisor from the config stops its ch
 
 TEST_CASE("dynamic: run-time children are stopped with the tree, all asked at once") {
   World w;
-  REQUIRE(w.add("jobs", process_child("job1")) == "");
-  REQUIRE(w.add("jobs", process_child("job2")) == "");
+  REQUIRE(w.add("jobs", process_child("job1")).succeeded());
+  REQUIRE(w.add("jobs", process_child("job2")).succeeded());
   w.take_history();
   w.shutdown();
   const Lines history = w.take_history();

@@ -21,6 +21,7 @@ using otpd::supervise::ChildState;
 using otpd::supervise::Done;
 using otpd::supervise::EventKind;
 using otpd::supervise::ExitStatus;
+using otpd::supervise::Failure;
 using otpd::supervise::ReloadResult;
 using otpd::supervise::Tree;
 using Lines = std::vector<std::string>;
@@ -44,7 +45,7 @@ const ExitStatus crash = ExitStatus::exited(1);
 struct World : otpd::test::EngineWorld {
   explicit World(SupervisorSpec root) : EngineWorld(std::move(root)) {
     boot();
-    REQUIRE(start_result == "");
+    REQUIRE(start_result.succeeded());
     procs.history.clear();
   }
   // Requests a reload; the result once the engine answers.
@@ -65,7 +66,7 @@ TEST_CASE("reload: unchanged keep their pid, removed stop, changed restart, adde
   const auto result = w.reload(supervisor_spec(
       Strategy::one_for_one, {proc("new1"), proc("a"), proc("b", "2"), proc("new2")}));
   REQUIRE(result);
-  CHECK(result->error == "");
+  CHECK(!result->failure);
   CHECK(result->failed.empty());
   // Removed first, in reverse start order; then the new order, step by step.
   CHECK(w.take_history() == Lines{"term old2", "exit old2", "term old1", "exit old1", "start new1",
@@ -207,7 +208,7 @@ TEST_CASE("reload: its own restarts do not count against the intensity") {
 
 TEST_CASE("reload: a child an operator stopped stays stopped, and starts with its new spec") {
   World w(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b")}));
-  w.tree->stop_child("b", [](std::string) {});
+  w.tree->stop_child("b", [](Failure) {});
   w.host.run();
   w.take_history();
   w.reload(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b", "2")}));
@@ -216,7 +217,7 @@ TEST_CASE("reload: a child an operator stopped stays stopped, and starts with it
   REQUIRE(status);
   CHECK(status->held);
   CHECK(status->state == "stopped");
-  w.tree->start_child("b", [](std::string) {});
+  w.tree->start_child("b", [](Failure) {});
   w.host.run();
   CHECK(w.take_history() == Lines{"start b"});
   // The spec now in force is the new one.
@@ -227,7 +228,7 @@ TEST_CASE("reload: a child an operator stopped stays stopped, and starts with it
 
 TEST_CASE("reload: removing a held child forgets the hold") {
   World w(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b")}));
-  w.tree->stop_child("b", [](std::string) {});
+  w.tree->stop_child("b", [](Failure) {});
   w.host.run();
   w.reload(supervisor_spec(Strategy::one_for_one, {proc("a")}));
   w.take_history();
@@ -308,7 +309,7 @@ TEST_CASE("reload: a retried start that succeeds brings the added child up") {
 TEST_CASE("reload: a stopped nested supervisor takes the new spec for its next start") {
   auto inner = supervisor_spec(Strategy::one_for_one, {proc("x")});
   World w(supervisor_spec(Strategy::one_for_one, {proc("a"), supervisor_child("s", inner)}));
-  w.tree->stop_child("s", [](std::string) {});
+  w.tree->stop_child("s", [](Failure) {});
   w.host.run();
   w.take_history();
   w.reload(supervisor_spec(
@@ -316,7 +317,7 @@ TEST_CASE("reload: a stopped nested supervisor takes the new spec for its next s
       {proc("a"),
        supervisor_child("s", supervisor_spec(Strategy::one_for_one, {proc("x"), proc("y")}))}));
   CHECK(w.take_history().empty());
-  w.tree->start_child("s", [](std::string) {});
+  w.tree->start_child("s", [](Failure) {});
   w.host.run();
   CHECK(w.take_history() == Lines{"start x", "start y"});
 }
@@ -342,7 +343,7 @@ TEST_CASE("reload: refused once the tree has stopped") {
   w.host.run();
   const auto result = w.reload(supervisor_spec(Strategy::one_for_one, {proc("b")}));
   REQUIRE(result);
-  CHECK(result->error == "the tree is not running");
+  CHECK(result->failure == "the tree is not running");
 }
 
 TEST_CASE("reload: a second reload compares with the first") {

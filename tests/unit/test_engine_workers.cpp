@@ -86,7 +86,7 @@ TEST_SUITE("engine workers") {
         supervisor_spec(config::Strategy::one_for_one, {worker_child("w"), process_child("p")}),
         &workers);
     world.boot();
-    REQUIRE(world.start_result == "");
+    REQUIRE(world.start_result.succeeded());
     const auto first = world.tree->status("w");
     CHECK(first->state == "running");
     CHECK(first->worker_id != 0);
@@ -154,7 +154,8 @@ TEST_SUITE("engine workers") {
   TEST_CASE("without a worker runtime a worker child fails to start") {
     EngineWorld world(supervisor_spec(config::Strategy::one_for_one, {worker_child("w")}));
     world.boot();
-    REQUIRE(world.start_result.has_value());
-    CHECK(world.start_result->find("in-process workers are not available") != std::string::npos);
+    REQUIRE(world.start_result.came);
+    CHECK(world.start_result.failure.value_or("").find("in-process workers are not available") !=
+          std::string::npos);
   }
 }

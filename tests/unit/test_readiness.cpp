@@ -47,6 +47,7 @@ SupervisorSpec root(Strategy strategy, std::vector<ChildSpec> children) {
   return otpd::test::supervisor_spec(strategy, std::move(children));
 }
 
+using otpd::test::Answer;
 using World = otpd::test::EngineWorld;
 
 }  // namespace
@@ -57,13 +58,13 @@ TEST_SUITE("readiness") {
     w.boot();
     CHECK(w.take_history() == Lines{"start db"});
     CHECK(w.state("db") == "starting");
-    CHECK_FALSE(w.start_result.has_value());
+    CHECK_FALSE(w.start_result.came);
     w.host.advance(500ms);
     CHECK(w.take_history().empty());
 
     CHECK(w.procs.notify("db", "STATUS=loading\nREADY=1\n"));
     CHECK(w.take_history() == Lines{"start api"});
-    CHECK(w.start_result == "");
+    CHECK(w.start_result.succeeded());
     CHECK(w.state("db") == "running");
     CHECK(w.tree->status("db")->notify_status == "loading");
     CHECK(w.sink.lines({EventKind::started, EventKind::ready}) ==
@@ -87,8 +88,8 @@ TEST_SUITE("readiness") {
     w.procs.disable_notify_socket();
     w.boot();
     CHECK(w.take_history().empty());
-    REQUIRE(w.start_result.has_value());
-    CHECK(w.start_result->find("notify socket") != std::string::npos);
+    REQUIRE(w.start_result.came);
+    CHECK(w.start_result.failure.value_or("").find("notify socket") != std::string::npos);
   }
 
   TEST_CASE("a child not ready within start_timeout is killed and its start fails") {
@@ -99,7 +100,7 @@ TEST_SUITE("readiness") {
     CHECK(w.take_history().empty());
     w.host.advance(1ms);
     CHECK(w.take_history() == Lines{"kill a", "exit a"});
-    CHECK(w.start_result ==
+    CHECK(w.start_result.failure ==
           "failed to start child 'a': not ready after 2s: no READY=1 arrived (no sd_notify "
           "message at all); the program must send READY=1 to $NOTIFY_SOCKET itself (sd_notify); "
           "one that cannot wants another ready: (tcp, exec or fd)");
@@ -117,7 +118,7 @@ TEST_SUITE("readiness") {
     CHECK(w.procs.running("a"));
     w.host.advance(500ms);
     CHECK_FALSE(w.procs.running("a"));
-    CHECK(w.start_result->find("not ready after 2s") != std::string::npos);
+    CHECK(w.start_result.failure.value_or("").find("not ready after 2s") != std::string::npos);
   }
 
   TEST_CASE("start_timeout infinity waits as long as it takes") {
@@ -126,14 +127,14 @@ TEST_SUITE("readiness") {
     w.host.advance(1h);
     CHECK(w.procs.running("a"));
     w.procs.notify("a", "READY=1");
-    CHECK(w.start_result == "");
+    CHECK(w.start_result.succeeded());
   }
 
   TEST_CASE("a child that exits before it is ready fails its start once") {
     World w(root(Strategy::one_for_one, {proc("a", notify())}));
     w.boot();
     w.procs.exit("a", ExitStatus::exited(3));
-    CHECK(w.start_result ==
+    CHECK(w.start_result.failure ==
           "failed to start child 'a': exited before it was ready (exited with status 3)");
     CHECK(w.sink.count(EventKind::start_failed, "a") == 1);
     CHECK(w.sink.count(EventKind::restarting, "a") == 0);
@@ -156,11 +157,11 @@ TEST_SUITE("readiness") {
     World w(root(Strategy::one_for_one, {proc("a", notify()), proc("b")}));
     w.boot();
     w.take_history();
-    std::optional<std::string> reply;
-    w.tree->stop_child("a", [&](std::string error) { reply = std::move(error); });
+    Answer reply;
+    w.tree->stop_child("a", reply.keep());
     w.host.run();
-    CHECK(reply == "");
-    CHECK(w.start_result == "");  // the tree goes on with b
+    CHECK(reply.succeeded());
+    CHECK(w.start_result.succeeded());  // the tree goes on with b
     // a is on its way down when b starts; the request completes once it is gone.
     CHECK(w.take_history() == Lines{"term a", "start b", "exit a"});
     CHECK(w.tree->status("a")->held);
@@ -187,7 +188,7 @@ TEST_SUITE("readiness") {
     CHECK(w.last(EventKind::ready, "a")->reason == "wrote a newline to fd 3");
     CHECK(w.procs.running("b"));
     CHECK(w.procs.write_ready_fd("b", /*newline=*/false));
-    CHECK(w.start_result ==
+    CHECK(w.start_result.failure ==
           "failed to start child 'b': closed its readiness descriptor (fd 3) without writing a "
           "newline");
     CHECK_FALSE(w.procs.running("b"));
@@ -203,7 +204,7 @@ TEST_SUITE("readiness") {
     CHECK(w.take_history() == Lines{"connect 127.0.0.1:8080", "connect 127.0.0.1:8080"});
     w.procs.listen_on(8080);
     w.host.advance(100ms);
-    CHECK(w.start_result == "");
+    CHECK(w.start_result.succeeded());
     CHECK(w.last(EventKind::ready, "a")->reason == "127.0.0.1:8080 accepts connections");
     w.take_history();
     w.host.advance(1s);
@@ -219,7 +220,7 @@ TEST_SUITE("readiness") {
     w.host.advance(100ms);
     CHECK(w.take_history() == Lines{"exit probe", "start probe"});
     w.procs.exit("probe", ExitStatus::exited(0));
-    CHECK(w.start_result == "");
+    CHECK(w.start_result.succeeded());
     CHECK(w.last(EventKind::ready, "a")->reason == "'probe' succeeded");
   }
 
@@ -232,7 +233,7 @@ TEST_SUITE("readiness") {
     w.host.advance(5s);
     CHECK(w.take_history() == Lines{"kill probe", "exit probe"});
     w.host.advance(5s);
-    CHECK(w.start_result->find("not ready after 10s") != std::string::npos);
+    CHECK(w.start_result.failure.value_or("").find("not ready after 10s") != std::string::npos);
     CHECK_FALSE(w.procs.running("probe"));
   }
 
@@ -243,7 +244,7 @@ TEST_SUITE("readiness") {
     w.boot();
     REQUIRE(w.procs.notify("/usr/bin/redis-server", "STATUS=loading"));
     w.host.advance(2s);
-    CHECK(w.start_result ==
+    CHECK(w.start_result.failure ==
           "failed to start child 'redis': not ready after 2s: no READY=1 arrived (1 other "
           "sd_notify message did); redis-server: --supervised systemd");
   }
@@ -255,9 +256,9 @@ TEST_SUITE("readiness") {
     w.procs.listen_foreign(8080, "pid 4242 (nginx)");
     w.boot();
     w.host.advance(1s);
-    CHECK_FALSE(w.start_result.has_value());  // still waiting: the answer was not a's
+    CHECK_FALSE(w.start_result.came);  // still waiting: the answer was not a's
     w.host.advance(1s);
-    CHECK(w.start_result ==
+    CHECK(w.start_result.failure ==
           "failed to start child 'a': not ready after 2s: 127.0.0.1:8080 answered, but its "
           "listener is pid 4242 (nginx)'s, not this child's");
   }
@@ -281,7 +282,7 @@ TEST_SUITE("readiness") {
     // The failure says how the last probe went.
     w.procs.exit("probe", ExitStatus::exited(3));
     w.host.advance(3s);
-    CHECK(w.start_result ==
+    CHECK(w.start_result.failure ==
           "failed to start child 'a': not ready after 3s: 'probe' exited with "
           "status 3");
   }

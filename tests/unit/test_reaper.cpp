@@ -82,7 +82,7 @@ struct Fixture {
   // Spawns through OsProcesses and returns the pid; the exit lands in `status`.
   int spawn(const ProcessSpec& spec, std::optional<ExitStatus>& status) {
     const auto result = processes.spawn("test", spec, [&status](ExitStatus s) { status = s; });
-    REQUIRE_MESSAGE(result.pid > 0, result.error);
+    REQUIRE_MESSAGE(result.pid > 0, result.failure.value_or(""));
     started.add(result.pid);
     return result.pid;
   }
@@ -245,7 +245,7 @@ TEST_CASE_FIXTURE(Fixture, "an exit callback may start the replacement") {
   std::function<void(ExitStatus)> on_exit = [&](ExitStatus) {
     if (++restarts == 3) return;
     const auto result = processes.spawn("test", shell("exit 1"), on_exit);
-    REQUIRE_MESSAGE(result.pid > 0, result.error);
+    REQUIRE_MESSAGE(result.pid > 0, result.failure.value_or(""));
     started.add(result.pid);
   };
   const auto first = processes.spawn("test", shell("exit 1"), on_exit);
@@ -311,7 +311,7 @@ struct PipedFixture {
 
   int spawn(const ProcessSpec& spec, std::optional<ExitStatus>& status) {
     const auto result = processes.spawn("test", spec, [&status](ExitStatus s) { status = s; });
-    REQUIRE_MESSAGE(result.pid > 0, result.error);
+    REQUIRE_MESSAGE(result.pid > 0, result.failure.value_or(""));
     started.add(result.pid);
     return result.pid;
   }
@@ -351,7 +351,7 @@ TEST_CASE("with no room in the descriptor budget a child has no pidfd and is rea
   for (int i = 0; i < 5; ++i) {
     const auto result = processes.spawn("test", shell("sleep 0.1; exit " + std::to_string(i)),
                                         [&statuses, i](ExitStatus s) { statuses[i] = s; });
-    REQUIRE_MESSAGE(result.pid > 0, result.error);
+    REQUIRE_MESSAGE(result.pid > 0, result.failure.value_or(""));
     started.add(result.pid);
   }
   CHECK(reaper.pidfds() == 0);

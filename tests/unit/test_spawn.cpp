@@ -114,7 +114,7 @@ Facts probe(ProcessSpec spec, const TempDir& dir, const SpawnOptions& opts = {})
   const std::string out = dir.file("facts");
   spec.argv.insert(spec.argv.begin() + 1, out);
   const auto result = spawn_process(spec, opts);
-  REQUIRE_MESSAGE(result.pid > 0, result.error);
+  REQUIRE_MESSAGE(result.pid > 0, result.failure.value_or(""));
   const int status = wait_for(result.pid);
   REQUIRE(WIFEXITED(status));
   REQUIRE(WEXITSTATUS(status) == 0);
@@ -157,7 +157,7 @@ void check_nothing_left_behind() {
 void check_fails(const ProcessSpec& spec, const std::string& error) {
   const auto result = spawn_process(spec);
   CHECK(result.pid == 0);
-  CHECK(result.error == error);
+  CHECK(result.failure == error);
   check_nothing_left_behind();
 }
 
@@ -212,7 +212,7 @@ TEST_CASE("the given descriptors become the child's stdin and stdout") {
   REQUIRE((in >= 0 && out >= 0));
 
   const auto result = spawn_process(command({kProbe, "-"}), stdio(in, out));
-  REQUIRE_MESSAGE(result.pid > 0, result.error);
+  REQUIRE_MESSAGE(result.pid > 0, result.failure.value_or(""));
   CHECK(WEXITSTATUS(wait_for(result.pid)) == 0);
   close(in);
   close(out);
@@ -227,7 +227,7 @@ TEST_CASE("stdio descriptors may be any permutation of 0, 1 and 2") {
   // stdout and stderr swapped, stdin from otpd's stdout: every source is
   // also a target that is overwritten.
   const auto result = spawn_process(command({"/bin/sh", "-c", "exit 0"}), stdio(1, 2, 1));
-  REQUIRE_MESSAGE(result.pid > 0, result.error);
+  REQUIRE_MESSAGE(result.pid > 0, result.failure.value_or(""));
   CHECK(WEXITSTATUS(wait_for(result.pid)) == 0);
 }
 
@@ -273,7 +273,7 @@ TEST_CASE("a bare name is searched in the child's PATH") {
 
   // Without an override, otpd's own PATH is used.
   const auto result = spawn_process(command({"true"}));
-  REQUIRE_MESSAGE(result.pid > 0, result.error);
+  REQUIRE_MESSAGE(result.pid > 0, result.failure.value_or(""));
   CHECK(WEXITSTATUS(wait_for(result.pid)) == 0);
 }
 
@@ -307,7 +307,7 @@ TEST_CASE("a program that cannot be started is a clear error and leaves nothing 
   SUBCASE("unusable stdio descriptor") {
     const auto result = spawn_process(command({"/bin/true"}), stdio(-1, 987));
     CHECK(result.pid == 0);
-    CHECK(result.error == "cannot set up standard input/output: Bad file descriptor");
+    CHECK(result.failure == "cannot set up standard input/output: Bad file descriptor");
     check_nothing_left_behind();
   }
   SUBCASE("bad spec") {
@@ -384,7 +384,7 @@ TEST_CASE("inherit_env false: the user's variables < env files < env, and nothin
   ProcessSpec bare = command({"true"});
   bare.inherit_env = false;
   const auto result = spawn_process(bare);
-  REQUIRE_MESSAGE(result.pid > 0, result.error);
+  REQUIRE_MESSAGE(result.pid > 0, result.failure.value_or(""));
   CHECK(WEXITSTATUS(wait_for(result.pid)) == 0);
 }
 
@@ -429,12 +429,12 @@ TEST_CASE("a refused identity switch names the step, the id and the reason") {
     ProcessSpec spec = command({kProbe});
     spec.credentials.edit().user = "root";
     spec.credentials.edit().uid = 0;
-    std::string report = spawn_process(spec).error + "\n";
+    std::string report = spawn_process(spec).failure.value_or("") + "\n";
     spec.credentials.edit().group = "root";
     spec.credentials.edit().gid = 0;
-    report += spawn_process(spec).error + "\n";
+    report += spawn_process(spec).failure.value_or("") + "\n";
     spec.credentials.edit().groups = std::vector<unsigned>{0, 1};
-    report += spawn_process(spec).error + "\n";
+    report += spawn_process(spec).failure.value_or("") + "\n";
     const bool written =
         write(out[1], report.data(), report.size()) == static_cast<ssize_t>(report.size());
     _exit(written ? 0 : 4);
@@ -547,7 +547,7 @@ TEST_CASE("a cgroup that refuses the child is an error that names it") {
   const auto result = spawn_process(command({kProbe}), opts);
   close(opts.cgroup_fds[0]);
   CHECK(result.pid == 0);
-  CHECK(result.error ==
+  CHECK(result.failure ==
         "cannot move the process into its cgroup /sys/fs/cgroup/x: Bad file descriptor");
   check_nothing_left_behind();
 }

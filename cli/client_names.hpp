@@ -20,7 +20,7 @@ using client::Clock;
 using client::Connection;
 using client::Deadline;
 using client::exit_reason;
-using client::Failure;
+using client::ErrorReply;
 using client::int_field;
 using client::Json;
 using client::Refused;

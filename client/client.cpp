@@ -86,7 +86,7 @@ Reply Client::receive(Deadline until) {
   Reply reply;
   if (message.contains(field::error)) {
     const Json& error = message[field::error];
-    Failure failure{std::string(protocol::name_of(ErrorCode::failed)), "unknown error"};
+    ErrorReply failure{std::string(protocol::name_of(ErrorCode::failed)), "unknown error"};
     if (error.is_object()) {
       if (error.contains(field::code) && error[field::code].is_string()) {
         failure.code = error[field::code];

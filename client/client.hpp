@@ -20,14 +20,15 @@ struct Refused : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-struct Failure {
+// otpd's error answer to a request.
+struct ErrorReply {
   std::string code;  // "not_found", "failed", ... (docs/protocol.md, Error codes)
   std::string message;
 };
 
 struct Reply {
   Json result;
-  std::optional<Failure> error;
+  std::optional<ErrorReply> error;
 };
 
 class Client {

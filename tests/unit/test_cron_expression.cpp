@@ -22,12 +22,12 @@ std::uint64_t range(int low, int high, int step = 1) {
   return out;
 }
 
-struct Failure {
+struct ParseFailure {
   std::size_t offset = 0;
   std::string message;
 };
 
-Failure failure_of(const std::string& text) {
+ParseFailure failure_of(const std::string& text) {
   try {
     parse_cron_expression(text);
   } catch (const CronSyntaxError& e) {
@@ -123,7 +123,7 @@ TEST_SUITE("cron expression") {
   }
 
   TEST_CASE("a value out of range names the field and its range, at the value") {
-    Failure f = failure_of("61 * * * *");
+    ParseFailure f = failure_of("61 * * * *");
     CHECK(f.message == "minute field: 61 is out of range 0-59");
     CHECK(f.offset == 0);
     f = failure_of("0 24 * * *");
@@ -144,7 +144,7 @@ TEST_SUITE("cron expression") {
   }
 
   TEST_CASE("bad ranges, steps, lists and names") {
-    Failure f = failure_of("0 0 * * fri-mon");
+    ParseFailure f = failure_of("0 0 * * fri-mon");
     CHECK(f.message ==
           "day-of-week field: the range fri-mon goes backwards (5 is after 1); write it as two "
           "ranges");
@@ -169,7 +169,7 @@ TEST_SUITE("cron expression") {
   }
 
   TEST_CASE("the wrong number of fields, or none") {
-    Failure f = failure_of("0 0 * * * 2026");
+    ParseFailure f = failure_of("0 0 * * * 2026");
     CHECK(f.message ==
           "has 6 fields; expected 5: minute hour day-of-month month day-of-week, or a macro such "
           "as @daily");
@@ -189,7 +189,7 @@ TEST_SUITE("cron expression") {
   }
 
   TEST_CASE("a day that no month of the schedule has is refused; Feb 29 is accepted") {
-    const Failure f = failure_of("0 0 30 feb *");
+    const ParseFailure f = failure_of("0 0 30 feb *");
     CHECK(f.message ==
           "day-of-month field: 30 never falls in the months of the month field, so the schedule "
           "never runs");

@@ -133,7 +133,7 @@ std::optional<std::string> DaemonSite::logs_json(const std::string& path, int li
 }
 
 void DaemonSite::act(Action action, const std::string& path,
-                     std::function<void(std::string, std::string)> done) {
+                     std::function<void(std::optional<std::string>, std::string)> done) {
   const std::string child(trimmed(path));
   if (child.empty() || !tree_.contains(child)) {
     done(tree_.not_found(child), {});
@@ -145,7 +145,7 @@ void DaemonSite::act(Action action, const std::string& path,
       return;
     }
     std::string node = node_json(child);
-    done({}, node.empty() ? std::string("{}") : node);
+    done(std::nullopt, node.empty() ? std::string("{}") : node);
   };
   switch (action) {
     case Action::start:

@@ -162,13 +162,14 @@ void serve_page(const Target& target, const HttpRequest& request, Site& site,
       return reply(plain(400, "name the child: ?path=SUPERVISOR/CHILD"));
     }
     const Action action = *action_named(std::string_view(path).substr(sizeof "/api/action/" - 1));
-    site.act(action, *child, [reply](const std::string& error, const std::string& node) {
-      if (error.empty()) {
-        reply(json(200, node));
-      } else {
-        reply(plain(error.starts_with("no child") ? 404 : 409, error));
-      }
-    });
+    site.act(action, *child,
+             [reply](const std::optional<std::string>& failure, const std::string& node) {
+               if (!failure) {
+                 reply(json(200, node));
+               } else {
+                 reply(plain(failure->starts_with("no child") ? 404 : 409, *failure));
+               }
+             });
     return;
   }
   if (!reads(request)) return reply(method_not_allowed("GET, HEAD"));

@@ -47,9 +47,11 @@ class Site {
   // The last `lines` captured lines of the process at `path`, as a JSON
   // object; nothing when there is no such process.
   virtual std::optional<std::string> logs_json(const std::string& path, int lines) = 0;
-  // Performs `action` on `path`: `done` gets "" and the node's JSON, or why not.
-  virtual void act(Action action, const std::string& path,
-                   std::function<void(std::string error, std::string node)> done) = 0;
+  // Performs `action` on `path`: `done` gets no failure and the node's JSON,
+  // or why not.
+  virtual void act(
+      Action action, const std::string& path,
+      std::function<void(std::optional<std::string> failure, std::string node)> done) = 0;
   // Whether an admin token is configured, and whether `token` is it.
   virtual bool admin_configured() const = 0;
   virtual bool admin_token_is(std::string_view token) const = 0;

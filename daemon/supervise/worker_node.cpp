@@ -33,18 +33,17 @@ void WorkerNode::start(Resume<Failure> done) {
   // The id is only known once start() returns; the notice carries it so
   // that the end of an earlier incarnation is told apart.
   auto id_cell = std::make_shared<std::uint64_t>(0);
-  std::string error;
-  pid_ = context_.workers->start(
-      path(), spec_,
-      [token, &host, id_cell](runtime::ExitReason reason) {
+  WorkerStart started =
+      context_.workers->start(path(), spec_, [token, &host, id_cell](runtime::ExitReason reason) {
         host.post([token, id_cell, reason = std::move(reason)] {
           if (auto self = token.lock(); self && *self) (*self)->ended(*id_cell, reason);
         });
-      },
-      error);
+      });
+  pid_ = std::move(started.pid);
   *id_cell = pid_.id();
   if (!pid_) {
-    context_.host.post([done = std::move(done), error = std::move(error)] { done(error); });
+    context_.host.post(
+        [done = std::move(done), failure = std::move(started.failure)] { done(failure); });
     return;
   }
   emit({.kind = EventKind::started,

@@ -9,19 +9,23 @@
 #include "config/spec.hpp"
 #include "runtime/exit_reason.hpp"
 #include "runtime/process.hpp"
+#include "supervise/failure.hpp"
 
 namespace otpd::supervise {
+
+struct WorkerStart {
+  runtime::Pid pid = {};  // empty when it could not start
+  Failure failure = {};   // why, then
+};
 
 class WorkerStarter {
  public:
   virtual ~WorkerStarter() = default;
   // Starts the worker `spec` describes for the node at `path` ("app/health").
   // `ended` is called exactly once, from whichever thread the worker ran on,
-  // with the reason it ended. Returns its pid, or an empty pid and sets
-  // `error` when it cannot start (then `ended` is never called).
-  virtual runtime::Pid start(const std::string& path, const config::WorkerSpec& spec,
-                             std::function<void(runtime::ExitReason)> ended,
-                             std::string& error) = 0;
+  // with the reason it ended; never when the start fails.
+  virtual WorkerStart start(const std::string& path, const config::WorkerSpec& spec,
+                            std::function<void(runtime::ExitReason)> ended) = 0;
 };
 
 }  // namespace otpd::supervise

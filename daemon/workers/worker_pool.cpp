@@ -37,8 +37,8 @@ runtime::Pid WorkerPool::whereis(const std::string& path) const {
   return names_ ? names_->whereis(path) : runtime::Pid();
 }
 
-runtime::Pid WorkerPool::start(const std::string& path, const config::WorkerSpec& spec,
-                               std::function<void(runtime::ExitReason)> ended, std::string& error) {
+supervise::WorkerStart WorkerPool::start(const std::string& path, const config::WorkerSpec& spec,
+                                         std::function<void(runtime::ExitReason)> ended) {
   scheduler();
   // The engine starts a worker at a path only after the previous one there
   // has ended, so a holder left now is one whose removal is still on its
@@ -50,45 +50,42 @@ runtime::Pid WorkerPool::start(const std::string& path, const config::WorkerSpec
     if (runtime::Process::current() != nullptr) names->unregister_self(path);
     ended(std::move(reason));
   };
-  runtime::Pid pid = start_kind(path, spec, std::move(unregistering), error);
-  if (pid) names_->register_pid(path, pid);
-  return pid;
+  supervise::WorkerStart started = start_kind(path, spec, std::move(unregistering));
+  if (started.pid) names_->register_pid(path, started.pid);
+  return started;
 }
 
-runtime::Pid WorkerPool::start_kind(const std::string& path, const config::WorkerSpec& spec,
-                                    std::function<void(runtime::ExitReason)> ended,
-                                    std::string& error) {
+supervise::WorkerStart WorkerPool::start_kind(const std::string& path,
+                                              const config::WorkerSpec& spec,
+                                              std::function<void(runtime::ExitReason)> ended) {
   if (const auto* agent = std::get_if<config::AgentSettings>(&spec.settings)) {
-    return runtime::start<Agent>(scheduler(), std::move(ended), *agent).pid();
+    return {.pid = runtime::start<Agent>(scheduler(), std::move(ended), *agent).pid()};
   }
   if (const auto* check = std::get_if<config::HealthCheckSettings>(&spec.settings)) {
     if (services_ == nullptr) {
-      error = "health checks need the loop's services, which this otpd lacks";
-      return {};
+      return {.failure = "health checks need the loop's services, which this otpd lacks"};
     }
     std::string guarded = check->guards.empty() ? "" : sibling_path(path, check->guards);
-    return runtime::start<HealthCheck>(scheduler(), std::move(ended), path, *check, *services_,
-                                       std::move(guarded))
-        .pid();
+    return {.pid = runtime::start<HealthCheck>(scheduler(), std::move(ended), path, *check,
+                                               *services_, std::move(guarded))
+                       .pid()};
   }
   if (const auto* cron = std::get_if<config::CronSettings>(&spec.settings)) {
     if (services_ == nullptr) {
-      error = "cron jobs need the loop's services, which this otpd lacks";
-      return {};
+      return {.failure = "cron jobs need the loop's services, which this otpd lacks"};
     }
-    return runtime::start<Cron>(scheduler(), std::move(ended), path, *cron, *services_).pid();
+    return {.pid =
+                runtime::start<Cron>(scheduler(), std::move(ended), path, *cron, *services_).pid()};
   }
   if (const auto* watch = std::get_if<config::FileWatchSettings>(&spec.settings)) {
     if (services_ == nullptr) {
-      error = "file watches need the loop's services, which this otpd lacks";
-      return {};
+      return {.failure = "file watches need the loop's services, which this otpd lacks"};
     }
-    return runtime::start<FileWatch>(scheduler(), std::move(ended), path, *watch, *services_,
-                                     sibling_path(path, watch->target))
-        .pid();
+    return {.pid = runtime::start<FileWatch>(scheduler(), std::move(ended), path, *watch,
+                                             *services_, sibling_path(path, watch->target))
+                       .pid()};
   }
-  error = std::string("no such worker kind here: ") + config::to_string(spec.kind());
-  return {};
+  return {.failure = std::string("no such worker kind here: ") + config::to_string(spec.kind())};
 }
 
 // On the worker's thread, right after the slow turn.

@@ -30,8 +30,8 @@ class WorkerPool final : public supervise::WorkerStarter {
   // their terminate hooks (stop the tree first).
   ~WorkerPool() override;
 
-  runtime::Pid start(const std::string& path, const config::WorkerSpec& spec,
-                     std::function<void(runtime::ExitReason)> ended, std::string& error) override;
+  supervise::WorkerStart start(const std::string& path, const config::WorkerSpec& spec,
+                               std::function<void(runtime::ExitReason)> ended) override;
 
   // The running worker at tree path `path`, from the registry; an empty
   // pid when none runs there. Any thread.
@@ -42,8 +42,8 @@ class WorkerPool final : public supervise::WorkerStarter {
 
  private:
   runtime::Scheduler& scheduler();
-  runtime::Pid start_kind(const std::string& path, const config::WorkerSpec& spec,
-                          std::function<void(runtime::ExitReason)> ended, std::string& error);
+  supervise::WorkerStart start_kind(const std::string& path, const config::WorkerSpec& spec,
+                                    std::function<void(runtime::ExitReason)> ended);
   void report_slow(const runtime::SlowHandler& slow) const;
 
   LoopServices* services_;

@@ -33,12 +33,12 @@ class Flaky : public runtime::GenServer<Flaky> {
 // Starts a Flaky for every worker child, on a real scheduler.
 class FlakyStarter final : public supervise::WorkerStarter {
  public:
-  runtime::Pid start(const std::string& path, const config::WorkerSpec&,
-                     std::function<void(runtime::ExitReason)> ended, std::string&) override {
+  supervise::WorkerStart start(const std::string& path, const config::WorkerSpec&,
+                               std::function<void(runtime::ExitReason)> ended) override {
     auto server = runtime::start<Flaky>(scheduler, std::move(ended));
     std::lock_guard lock(mutex);
     running[path] = server;
-    return server.pid();
+    return {.pid = server.pid()};
   }
   void crash(const std::string& path) {
     std::lock_guard lock(mutex);

@@ -46,9 +46,9 @@ class FixedSite final : public Site {
     return "{\"lines\":[]}";
   }
   void act(Action, const std::string& path,
-           std::function<void(std::string, std::string)> done) override {
+           std::function<void(std::optional<std::string>, std::string)> done) override {
     acted.push_back(path);
-    done({}, "{}");
+    done(std::nullopt, "{}");
   }
   bool admin_configured() const override { return !token.empty(); }
   bool admin_token_is(std::string_view t) const override { return t == token; }

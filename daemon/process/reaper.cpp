@@ -171,8 +171,9 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
     if (info.si_pid != pid) return Reaped::still_running;
     supervise::ExitStatus status =
         supervise::ExitStatus::from_siginfo(info.si_code, info.si_status);
-    const auto found = watching.find(pid);
-    if (auto inspect = std::exchange(found->second->inspect, nullptr)) inspect(pid, status);
+    if (const auto found = watching.find(pid); found != watching.end()) {
+      if (auto inspect = std::exchange(found->second->inspect, nullptr)) inspect(pid, status);
+    }
     report(pid, std::move(status));
     return Reaped::yes;
   }

@@ -29,8 +29,9 @@ class AnsweringSite final : public otpd::http::Site {
     return "{\"lines\":[]}";
   }
   void act(Action, const std::string& path,
-           std::function<void(std::string, std::string)> done) override {
-    done(path == "a" ? std::string() : "no child '" + path + "' in the tree", "{}");
+           std::function<void(std::optional<std::string>, std::string)> done) override {
+    if (path == "a") return done(std::nullopt, "{}");
+    done("no child '" + path + "' in the tree", "{}");
   }
   bool admin_configured() const override { return true; }
   bool admin_token_is(std::string_view token) const override { return token == "0123456789abcdef"; }

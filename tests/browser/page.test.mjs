@@ -201,7 +201,7 @@ test("with the admin token the actions appear and work; a wrong token shows none
   await page.$eval("#token", (i) => { i.value = ""; });
   await page.type("#token", TOKEN);
   await page.click("#unlock");
-  await page.waitForFunction(() => document.body.classList.contains("admin"), { timeout: 5000 });
+  await page.waitForFunction(() => document.body.classList.contains("admin"), { timeout: 10000 });
   const before = await page.$eval(row("web"), (tr) => tr.dataset.pid);
   await page.click(`${row("web")} button[data-action="restart"]`);
   await page.waitForFunction((s, b) => {

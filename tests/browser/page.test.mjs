@@ -192,22 +192,26 @@ test("with the admin token the actions appear and work; a wrong token shows none
   await page.waitForFunction(() => !document.getElementById("admin").hidden);
   assert.equal(await page.$$eval("button.action",
     (bs) => bs.filter((b) => b.offsetParent !== null).length), 0);
+  const unlockBox = async () => (await page.$("#unlock")).boundingBox();
+  const before = await unlockBox();
   await page.type("#token", "wrong-token-wrong-token");
   await page.click("#unlock");
   await page.waitForFunction(() => document.getElementById("admin-note").textContent
     .includes("wrong admin token"));
+  // A note that appears must not move the button a user is about to press.
+  assert.deepEqual(await unlockBox(), before);
   assert.equal(await page.evaluate(() => document.body.classList.contains("admin")), false);
 
   await page.$eval("#token", (i) => { i.value = ""; });
   await page.type("#token", TOKEN);
   await page.click("#unlock");
   await page.waitForFunction(() => document.body.classList.contains("admin"), { timeout: 10000 });
-  const before = await page.$eval(row("web"), (tr) => tr.dataset.pid);
+  const pid = await page.$eval(row("web"), (tr) => tr.dataset.pid);
   await page.click(`${row("web")} button[data-action="restart"]`);
   await page.waitForFunction((s, b) => {
     const tr = document.querySelector(s);
     return tr.dataset.state === "running" && tr.dataset.pid !== b;
-  }, { timeout: 10000 }, row("web"), before);
+  }, { timeout: 10000 }, row("web"), pid);
   await page.click(`${row("jobs/worker")} button[data-action="stop"]`);
   await page.waitForSelector(`${row("jobs/worker")}[data-state="stopped"]`, { timeout: 10000 });
   await page.click(`${row("jobs/worker")} button[data-action="start"]`);

@@ -151,6 +151,7 @@ function checkReady() {
     fetch("/readyz").then(async (r) => {
       const badge = $("ready");
       badge.textContent = r.ok ? "ready" : (await r.text()).trim();
+      badge.title = badge.textContent;
       badge.className = "ready " + (r.ok ? "yes" : "no");
     }).catch(() => {});
   }, 300);

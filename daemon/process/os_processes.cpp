@@ -179,6 +179,17 @@ void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise
   Cgroups& cgroups = *containment_.cgroups;
   // Read before the leaf can be reused: the count is kept in it.
   status.oom_limit = cgroups.oom_killed(*leaf);
+  // Once the tree stops for good no leaf is kept for a restart, and its
+  // rmdir tells whether something still runs there (the kernel refuses to
+  // remove a cgroup with members): the exit is reported without reading
+  // cgroup.events first, so the next child's stop signal goes out before
+  // otpd touches the cgroup, as OTP's supervisor moves on once the child
+  // itself is down. Anything left is killed just after (remove_stopped).
+  if (stopping_ && drain_ && leaf->tree != nullptr) {
+    on_exit(std::move(status));
+    drain_->soon([this, leaf] { remove_stopped(leaf); });
+    return;
+  }
   // Usually the process was alone: its leaf is empty at once.
   if (cgroups.empty(*leaf)) {
     leaf_emptied(leaf, std::move(status), on_exit);
@@ -222,6 +233,24 @@ void OsProcesses::leaf_emptied(const std::shared_ptr<Cgroups::Leaf>& leaf,
   }
   rest_leaf(*leaf);
   on_exit(std::move(status));
+}
+
+void OsProcesses::remove_stopped(const std::shared_ptr<Cgroups::Leaf>& leaf) {
+  Cgroups& cgroups = *containment_.cgroups;
+  if (cgroups.remove(*leaf)) {
+    cgroups.forget(*leaf);
+    return;
+  }
+  cgroups.kill(*leaf);
+  drain_->wait(leaf->dir(), kLeafPatience, [this, leaf](bool emptied) {
+    if (!emptied && containment_.warn) {
+      containment_.warn("processes of " + leaf->path + " still run " +
+                        std::to_string(kLeafPatience.count() / 1000) +
+                        "s after SIGKILL; its cgroup " + leaf->dir() + " stays");
+    }
+    if (emptied) containment_.cgroups->remove(*leaf);
+    containment_.cgroups->forget(*leaf);
+  });
 }
 
 void OsProcesses::stopping() {

@@ -102,6 +102,7 @@ class OsProcesses : public supervise::ProcessControl {
                     const ExitFn& on_exit);
   void rest_leaf(Cgroups::Leaf& leaf);
   void remove_soon(const std::shared_ptr<Cgroups::Leaf>& leaf);
+  void remove_stopped(const std::shared_ptr<Cgroups::Leaf>& leaf);
   void remove_rested();
 
   Reaper& reaper_;

@@ -278,6 +278,34 @@ tree:
     REQUIRE_MESSAGE(otpd.wait_exit(Ms(20000)) == 0, otpd.transcript());
   }
 
+  TEST_CASE("while the tree stops, what a stopped child left ends before the next child has") {
+    SKIP_WITHOUT_CGROUPS();
+    Sandbox box;
+    // `c` is stopped first and leaves `c.escaped` in a session of its own,
+    // out of reach of the group's SIGTERM; `slow` then holds on to its
+    // SIGTERM until its shutdown timeout.
+    Otpd otpd = Otpd::run(box, R"(
+tree:
+  children:
+    - name: slow
+      shutdown: 3s
+      command: [@CHILD@, --name, slow, --record, @DIR@/record, --ignore-term]
+    - name: c
+      shell: "setsid @CHILD@ --name c.escaped & exec @CHILD@ --name c"
+)");
+    REQUIRE_MESSAGE(otpd.wait_recorded(box, "start", "slow"), otpd.transcript());
+    REQUIRE_MESSAGE(otpd.wait_recorded(box, "start", "c.escaped"), otpd.transcript());
+    REQUIRE_MESSAGE(otpd.wait_event("c", "started"), otpd.transcript());
+    const pid_t escaped = box.pid("c.escaped");
+    otpd.signal(SIGTERM);
+    REQUIRE_MESSAGE(otpd.wait_recorded(box, "term", "slow"), otpd.transcript());
+    // Before `slow`'s 3 s run out: not left for otpd's own exit.
+    CHECK_MESSAGE(still_running({escaped}, Ms(2500)).empty(),
+                  "c.escaped still runs while `slow` is being stopped");
+    CHECK(otpd.count("slow", "stopped") == 0);
+    REQUIRE_MESSAGE(otpd.wait_exit(Ms(20000)) == 0, otpd.transcript());
+  }
+
   TEST_CASE("an otpd started after a killed one ends what that one left, then starts one copy") {
     SKIP_WITHOUT_CGROUPS();
     Sandbox box;

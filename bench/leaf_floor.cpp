@@ -1,6 +1,5 @@
 #include "leaf_floor.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -9,67 +8,25 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <optional>
-#include <sstream>
 
 #include "bench_util.hpp"
+#include "process/cgroup_fs.hpp"
 
 extern char** environ;
 
 namespace otpd::bench {
-namespace {
 
-// This process's cgroup v2 directory, when the unified hierarchy is mounted
-// at its root (the usual case, and otpd's on this machine).
-std::optional<std::string> own_v2_dir() {
-  std::ifstream cgroup("/proc/self/cgroup");
-  std::string line, own;
-  while (std::getline(cgroup, line)) {
-    if (line.rfind("0::", 0) == 0) own = line.substr(3);
-  }
-  if (own.empty()) return std::nullopt;
-  std::ifstream mountinfo("/proc/self/mountinfo");
-  while (std::getline(mountinfo, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, devices, root, mount_point, field;
-    fields >> id >> parent >> devices >> root >> mount_point;
-    while (fields >> field && field != "-") {
-    }
-    std::string fstype;
-    fields >> fstype;
-    if (fstype == "cgroup2" && root == "/") return mount_point + (own == "/" ? "" : own);
-  }
-  return std::nullopt;
-}
-
-bool write_text(const std::string& path, const std::string& text) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  close(fd);
-  return ok;
-}
-
-// One read, as otpd reads a leaf's cgroup.events or the tree's cpu.stat.
-void read_once(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  char buffer[4096];
-  static_cast<void>(read(fd, buffer, sizeof buffer));
-  close(fd);
-}
-
-}  // namespace
+namespace cgroupfs = otpd::process::cgroupfs;
 
 LeafFloor run_leaf_floor(long long n, const std::vector<std::string>& args) {
   LeafFloor floor;
-  const auto own = own_v2_dir();
-  if (!own) {
-    floor.skipped = "no cgroup v2 hierarchy mounted at its root";
+  // This process's cgroup v2 directory, found as otpd finds its own.
+  const auto layout = cgroupfs::read_layout();
+  if (!layout.v2 || layout.v2->own.empty()) {
+    floor.skipped = "no cgroup v2 hierarchy that shows this process's cgroup";
     return floor;
   }
-  const std::string base = *own + "/otpd-bench-leaf-floor-" + std::to_string(getpid());
+  const std::string base = layout.v2->own + "/otpd-bench-leaf-floor-" + std::to_string(getpid());
   if (mkdir(base.c_str(), 0755) != 0) {
     floor.skipped = "cannot make " + base + ": " + std::strerror(errno);
     return floor;
@@ -96,7 +53,7 @@ LeafFloor run_leaf_floor(long long n, const std::vector<std::string>& args) {
     pids.push_back(pid);
     // From the parent, where otpd's child writes "0" itself before its exec:
     // the same move of one process in the kernel.
-    if (!write_text(leaf(i) + "/cgroup.procs", std::to_string(pid))) {
+    if (cgroupfs::write_file(leaf(i) + "/cgroup.procs", std::to_string(pid)) != 0) {
       floor.skipped = "cannot move a child into " + leaf(i);
       break;
     }
@@ -108,12 +65,13 @@ LeafFloor run_leaf_floor(long long n, const std::vector<std::string>& args) {
     int status = 0;
     while (waitpid(pids[static_cast<std::size_t>(i)], &status, 0) < 0 && errno == EINTR) {
     }
-    read_once(leaf(i) + "/cgroup.events");
+    // One read, as otpd reads a leaf's cgroup.events.
+    static_cast<void>(cgroupfs::read_record(leaf(i) + "/cgroup.events"));
     // As otpd does: the kernel frees a leaf cheaply only once the tree's
     // statistics were gathered (docs/benchmarks.md, "The kernel's statistics").
     if (const std::int64_t now = monotonic_ns(); now - gathered > 100'000'000) {
       gathered = now;
-      read_once(base + "/cpu.stat");
+      cgroupfs::gather_statistics(base);
     }
     rmdir(leaf(i).c_str());
   }

@@ -132,16 +132,20 @@ std::optional<std::string> DaemonSite::logs_json(const std::string& path, int li
   return out;
 }
 
+// A path that names no node is answered here; the engine's requests then
+// only ever see a node that exists, so whatever they refuse is refused in the
+// node's current state.
 void DaemonSite::act(Action action, const std::string& path,
-                     std::function<void(std::optional<std::string>, std::string)> done) {
+                     std::function<void(std::optional<ActionFailure>, std::string)> done) {
   const std::string child(trimmed(path));
   if (child.empty() || !tree_.contains(child)) {
-    done(tree_.not_found(child), {});
+    done(ActionFailure{.kind = ActionFailure::Kind::no_such_child, .text = tree_.not_found(child)},
+         {});
     return;
   }
   auto finish = [this, child, done = std::move(done)](supervise::Failure failure) {
     if (failure) {
-      done(std::move(*failure), {});
+      done(ActionFailure{.kind = ActionFailure::Kind::refused, .text = std::move(*failure)}, {});
       return;
     }
     std::string node = node_json(child);

@@ -42,7 +42,7 @@ class DaemonSite final : public Site {
   std::string tree_json() override;
   std::optional<std::string> logs_json(const std::string& path, int lines) override;
   void act(Action action, const std::string& path,
-           std::function<void(std::optional<std::string>, std::string)> done) override;
+           std::function<void(std::optional<ActionFailure>, std::string)> done) override;
   bool admin_configured() const override { return !admin_token_.empty(); }
   bool admin_token_is(std::string_view token) const override;
   // A reload's token; empty turns actions off.

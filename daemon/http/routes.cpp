@@ -163,11 +163,12 @@ void serve_page(const Target& target, const HttpRequest& request, Site& site,
     }
     const Action action = *action_named(std::string_view(path).substr(sizeof "/api/action/" - 1));
     site.act(action, *child,
-             [reply](const std::optional<std::string>& failure, const std::string& node) {
+             [reply](const std::optional<ActionFailure>& failure, const std::string& node) {
                if (!failure) {
                  reply(json(200, node));
                } else {
-                 reply(plain(failure->starts_with("no child") ? 404 : 409, *failure));
+                 const bool missing = failure->kind == ActionFailure::Kind::no_such_child;
+                 reply(plain(missing ? 404 : 409, failure->text));
                }
              });
     return;

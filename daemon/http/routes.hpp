@@ -33,6 +33,15 @@ struct HttpResponse {
 
 enum class Action { start, stop, restart };
 
+// Why an action was not done, in the words the operator reads. Its kind
+// picks the status: no node at the path (404), or the node is there but its
+// supervisor refused the action in its current state (409).
+struct ActionFailure {
+  enum class Kind { no_such_child, refused };
+  Kind kind;
+  std::string text;
+};
+
 // The parts of otpd the endpoints read and act on.
 class Site {
  public:
@@ -51,7 +60,7 @@ class Site {
   // or why not.
   virtual void act(
       Action action, const std::string& path,
-      std::function<void(std::optional<std::string> failure, std::string node)> done) = 0;
+      std::function<void(std::optional<ActionFailure> failure, std::string node)> done) = 0;
   // Whether an admin token is configured, and whether `token` is it.
   virtual bool admin_configured() const = 0;
   virtual bool admin_token_is(std::string_view token) const = 0;

@@ -2,13 +2,17 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <thread>
 
 namespace otpd::process::cgroupfs {
 namespace {
@@ -481,6 +485,50 @@ std::vector<pid_t> pids_below(const std::string& dir) {
     }
   }
   return pids;
+}
+
+bool wait_empty(const std::string& dir, std::chrono::milliseconds patience) {
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  const auto empty = [&dir] {
+    const auto populated = read_keyed(dir + "/cgroup.events", "populated");
+    return populated ? *populated == 0 : pids_below(dir).empty();
+  };
+  // The kernel rewrites cgroup.events when the cgroup empties, which inotify
+  // reports as a modification. The watch comes before the first look, so an
+  // emptying in between still wakes the wait.
+  const int events = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (events >= 0 && inotify_add_watch(events, (dir + "/cgroup.events").c_str(), IN_MODIFY) >= 0) {
+    for (;;) {
+      if (empty()) {
+        ::close(events);
+        return true;
+      }
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        ::close(events);
+        return false;
+      }
+      pollfd changed{.fd = events, .events = POLLIN, .revents = 0};
+      // At most a minute at a time, so that any patience fits poll's int.
+      const auto timeout = std::min<std::chrono::milliseconds::rep>(left.count(), 60'000);
+      const int ready = ::poll(&changed, 1, static_cast<int>(timeout));
+      if (ready < 0 && errno != EINTR) break;  // looked at in turns instead
+      alignas(inotify_event) char buffer[4096];
+      while (::read(events, buffer, sizeof buffer) > 0) {
+      }
+    }
+  }
+  // No inotify, or no cgroup.events (a cgroup v1 hierarchy): looked at in
+  // turns, less and less often.
+  if (events >= 0) ::close(events);
+  auto pause = std::chrono::milliseconds(1);
+  for (;;) {
+    if (empty()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+  }
 }
 
 }  // namespace otpd::process::cgroupfs

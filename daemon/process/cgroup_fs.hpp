@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -117,5 +118,9 @@ void gather_statistics(const std::string& dir);
 bool remove_tree(const std::string& dir, const std::string& stop = {});
 // Every pid in the cgroups at and below `dir`.
 std::vector<pid_t> pids_below(const std::string& dir);
+// Waits at most `patience` for the cgroup `dir` and those below it to hold
+// no process: woken by cgroup v2's cgroup.events, else (cgroup v1, no
+// inotify) looking in turns. Whether they are empty.
+bool wait_empty(const std::string& dir, std::chrono::milliseconds patience);
 
 }  // namespace otpd::process::cgroupfs

@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <thread>
 
 namespace otpd::process {
 namespace {
@@ -457,19 +456,6 @@ void Cgroups::forget(const Leaf& leaf) {
   if (found != leaves_.end() && found->second.get() == &leaf) leaves_.erase(found);
 }
 
-bool Cgroups::wait_empty(const std::string& dir, std::chrono::milliseconds patience) const {
-  const auto deadline = std::chrono::steady_clock::now() + patience;
-  auto pause = std::chrono::milliseconds(1);
-  for (;;) {
-    const auto populated = cgroupfs::read_keyed(dir + "/cgroup.events", "populated");
-    const bool empty = populated ? *populated == 0 : cgroupfs::pids_below(dir).empty();
-    if (empty) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::milliseconds(50));
-  }
-}
-
 Cgroups::Leftovers Cgroups::end_leftovers(std::chrono::milliseconds patience) {
   Leftovers result;
   auto end_in = [&](const std::string& dir, bool v2) {
@@ -482,7 +468,8 @@ Cgroups::Leftovers Cgroups::end_leftovers(std::chrono::milliseconds patience) {
       } else {
         kill_members(dir);
       }
-      if (!wait_empty(dir, patience)) result.remaining += cgroupfs::pids_below(dir).size();
+      if (!cgroupfs::wait_empty(dir, patience))
+        result.remaining += cgroupfs::pids_below(dir).size();
     }
   };
   if (contains()) {
@@ -509,7 +496,7 @@ bool Cgroups::close(std::chrono::milliseconds patience) {
     const auto populated = cgroupfs::read_keyed(tree_ + "/cgroup.events", "populated");
     if (populated.value_or(1) != 0) {
       if (!has_kill_ || cgroupfs::write_file(tree_ + "/cgroup.kill", "1") != 0) kill_members(tree_);
-      all_gone = wait_empty(tree_, patience);
+      all_gone = cgroupfs::wait_empty(tree_, patience);
     }
     gather_statistics();
     cgroupfs::remove_tree(tree_);

@@ -166,7 +166,6 @@ class Cgroups {
   void set_up_limits();
   bool enable_on_path(const std::string& relative, const char* controller, std::string& error);
   void kill_members(const std::string& dir) const;
-  bool wait_empty(const std::string& dir, std::chrono::milliseconds patience) const;
   std::string missing_message(cgroupfs::Controller controller, const std::string& why) const;
 
   Settings settings_;

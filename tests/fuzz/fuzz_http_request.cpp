@@ -29,9 +29,16 @@ class AnsweringSite final : public otpd::http::Site {
     return "{\"lines\":[]}";
   }
   void act(Action, const std::string& path,
-           std::function<void(std::optional<std::string>, std::string)> done) override {
+           std::function<void(std::optional<ActionFailure>, std::string)> done) override {
     if (path == "a") return done(std::nullopt, "{}");
-    done("no child '" + path + "' in the tree", "{}");
+    if (path == "b") {
+      return done(ActionFailure{.kind = ActionFailure::Kind::refused,
+                                .text = "supervisor / is not running"},
+                  "{}");
+    }
+    done(ActionFailure{.kind = ActionFailure::Kind::no_such_child,
+                       .text = "no child '" + path + "' in the tree"},
+         "{}");
   }
   bool admin_configured() const override { return true; }
   bool admin_token_is(std::string_view token) const override { return token == "0123456789abcdef"; }

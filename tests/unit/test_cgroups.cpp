@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "process/cgroup_fs.hpp"
 #include "process/cgroups.hpp"
@@ -369,6 +370,56 @@ TEST_SUITE("cgroups: a real cgroup2") {
     CHECK(emptied_within(cgroups, *leaf, std::chrono::seconds(5)));
     CHECK(cgroups.close(std::chrono::seconds(2)));
     CHECK(!std::filesystem::exists(cgroups.tree_dir()));
+  }
+}
+
+TEST_SUITE("cgroups: waiting for a real cgroup2 to empty") {
+  TEST_CASE("the wait wakes when the kernel says the cgroup has emptied, not at its patience") {
+    const auto layout = cgroupfs::read_layout();
+    if (!layout.v2 || layout.v2->own.empty() || access(layout.v2->own.c_str(), W_OK) != 0) {
+      MESSAGE("skipped: needs a writable cgroup2");
+      return;
+    }
+    Cgroups cgroups({.instance = "otpd-test-wait-" + std::to_string(getpid()),
+                     .layout = layout,
+                     .self = getpid()});
+    if (!cgroups.contains()) {
+      MESSAGE("skipped: " << cgroups.unavailable());
+      return;
+    }
+    bool created = false;
+    std::string error;
+    auto leaf = cgroups.enter("a", {}, created, error);
+    REQUIRE_MESSAGE(leaf, error);
+    // The member leaves once the wait has read the tree's cgroup.events for
+    // the first time (its close), so the cgroup empties while the wait
+    // waits: only the kernel's word can end it before its patience.
+    const std::string events = cgroups.tree_dir() + "/cgroup.events";
+    int ready[2];
+    REQUIRE(pipe(ready) == 0);
+    const pid_t member = fork();
+    REQUIRE(member >= 0);
+    if (member == 0) {
+      std::ofstream(leaf->dir() + "/cgroup.procs") << "0" << std::flush;
+      const int looked = inotify_init1(IN_CLOEXEC);
+      if (looked < 0 || inotify_add_watch(looked, events.c_str(), IN_CLOSE_NOWRITE) < 0) _exit(2);
+      const char joined = 'j';
+      if (write(ready[1], &joined, 1) != 1) _exit(1);
+      char event[4096];
+      _exit(read(looked, event, sizeof event) > 0 ? 0 : 3);
+    }
+    char joined = 0;
+    REQUIRE(read(ready[0], &joined, 1) == 1);
+    close(ready[0]);
+    close(ready[1]);
+    const auto patience = std::chrono::seconds(20);
+    const auto began = std::chrono::steady_clock::now();
+    CHECK(cgroupfs::wait_empty(cgroups.tree_dir(), patience));
+    CHECK(std::chrono::steady_clock::now() - began < patience / 2);
+    int status = 0;
+    CHECK(waitpid(member, &status, 0) == member);
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    CHECK(cgroups.close(std::chrono::seconds(2)));
   }
 }
 

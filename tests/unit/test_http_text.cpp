@@ -2,6 +2,8 @@
 // a tree, readiness, and the routing rules (Host, Origin, token).
 #include <doctest/doctest.h>
 
+#include <map>
+
 #include "config/hooks_reader.hpp"
 #include "config/loader.hpp"
 #include "http/metrics.hpp"
@@ -34,6 +36,8 @@ class FixedSite final : public Site {
  public:
   std::string token;
   std::vector<std::string> acted;
+  // What act answers for these paths; success for any other.
+  std::map<std::string, ActionFailure> failures;
   std::string metrics() override { return "m 1\n"; }
   void liveness(std::function<void(bool, std::string)> done) override { done(true, {}); }
   bool readiness(std::string& why) override {
@@ -46,8 +50,11 @@ class FixedSite final : public Site {
     return "{\"lines\":[]}";
   }
   void act(Action, const std::string& path,
-           std::function<void(std::optional<std::string>, std::string)> done) override {
+           std::function<void(std::optional<ActionFailure>, std::string)> done) override {
     acted.push_back(path);
+    if (const auto failure = failures.find(path); failure != failures.end()) {
+      return done(failure->second, {});
+    }
     done(std::nullopt, "{}");
   }
   bool admin_configured() const override { return !token.empty(); }
@@ -212,6 +219,29 @@ TEST_CASE("Routing: probes for anyone, the page for local names, actions for the
   CHECK(routed(site, act).status == 200);
   REQUIRE(site.acted.size() == 1);
   CHECK(site.acted[0] == "app/api");
+}
+
+TEST_CASE("A failed action's status comes from its kind, and its text is the body") {
+  FixedSite site;
+  site.token = "0123456789abcdef";
+  using Kind = ActionFailure::Kind;
+  site.failures["gone"] = {.kind = Kind::no_such_child, .text = "no child 'gone' in the tree"};
+  // A refusal whose words happen to start like a missing child's is still a refusal.
+  site.failures["busy"] = {.kind = Kind::refused, .text = "no child of a stopped supervisor"};
+  site.failures["idle"] = {.kind = Kind::refused, .text = "supervisor /app is not running"};
+  const auto acted_on = [&](std::string path) {
+    return routed(site, {.method = "POST",
+                         .target = "/api/action/stop?path=" + path,
+                         .authorization = "Bearer 0123456789abcdef"});
+  };
+  auto response = acted_on("gone");
+  CHECK(response.status == 404);
+  CHECK(response.body.starts_with("no child 'gone' in the tree"));
+  CHECK(acted_on("busy").status == 409);
+  response = acted_on("idle");
+  CHECK(response.status == 409);
+  CHECK(response.body.starts_with("supervisor /app is not running"));
+  CHECK(acted_on("here").status == 200);
 }
 
 TEST_CASE("Hooks know every event kind by the name events carry") {

@@ -65,14 +65,14 @@ LeafFloor run_leaf_floor(long long n, const std::vector<std::string>& args) {
     int status = 0;
     while (waitpid(pids[static_cast<std::size_t>(i)], &status, 0) < 0 && errno == EINTR) {
     }
-    // One read, as otpd reads a leaf's cgroup.events.
-    static_cast<void>(cgroupfs::read_record(leaf(i) + "/cgroup.events"));
     // As otpd does: the kernel frees a leaf cheaply only once the tree's
     // statistics were gathered (docs/benchmarks.md, "The kernel's statistics").
     if (const std::int64_t now = monotonic_ns(); now - gathered > 100'000'000) {
       gathered = now;
       cgroupfs::gather_statistics(base);
     }
+    // Its rmdir is what tells a supervisor the leaf is empty (the kernel
+    // refuses to remove a cgroup with members), as in otpd's shutdown.
     rmdir(leaf(i).c_str());
   }
   const std::int64_t t2 = monotonic_ns();

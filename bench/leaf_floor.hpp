@@ -1,8 +1,8 @@
 // The least a supervisor that keeps each child in a cgroup of its own could
 // do: the plain floor's posix_spawn loop and SIGTERM+waitpid, plus a leaf
-// per child made before the spawn, and at the stop the leaf's cgroup.events
-// read (is anything of the child left?) and its removal. Against it, what
-// otpd adds above the kernel's share of containment shows.
+// per child made before the spawn, and at the stop the leaf's removal (whose
+// success says nothing of the child is left). Against it, what otpd adds
+// above the kernel's share of containment shows.
 #pragma once
 
 #include <cstddef>

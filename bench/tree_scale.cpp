@@ -61,7 +61,7 @@ const char* const usage =
     "  --no-floor       skip the floors: the same children started by a bare\n"
     "                   posix_spawn loop and stopped by SIGTERM+waitpid each;\n"
     "                   then the same with a cgroup v2 leaf per child, its\n"
-    "                   cgroup.events read and the leaf removed at the stop\n"
+    "                   leaf removed at the stop\n"
     "  --force          run even when a system limit says N cannot fit\n"
     "  --json           one JSON object on stdout; the summary goes to stderr\n";
 
@@ -518,7 +518,7 @@ int run(otpd::bench::Args& args) {
   if (leaf_floor) {
     human << "  leaf floor: the same loop with a cgroup v2 leaf per child starts "
           << leaf_floor->spawned << " children in " << fmt("%.3f", leaf_floor->start_s)
-          << " s; SIGTERM+waitpid, cgroup.events and rmdir each, newest first, takes "
+          << " s; SIGTERM+waitpid and rmdir each, newest first, takes "
           << fmt("%.3f", leaf_floor->stop_s) << " s"
           << (leaf_floor->skipped.empty() ? "" : "; FAILED: " + leaf_floor->skipped) << "\n";
   }

@@ -128,6 +128,18 @@ bool wait_lines(const std::string& path, std::size_t count, Ms timeout = Ms(3000
   return true;
 }
 
+// Waits until otpd has recorded `pid` beside its socket, by pid and start
+// time: right after the spawn returns, which may be after the child has run.
+bool wait_child_record(const Sandbox& box, pid_t pid, Ms timeout = Ms(10000)) {
+  const std::string recorded = "\n+ " + std::to_string(pid) + " ";
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (read_text(box.path("otpd.sock.children")).find(recorded) == std::string::npos) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(Ms(20));
+  }
+  return true;
+}
+
 // An otpctl command against the otpd of `box`.
 otpd::ctl_test::Outcome otpctl(const Sandbox& box, std::vector<std::string> args) {
   return otpd::ctl_test::run_otpctl(std::move(args), {"OTPD_SOCKET=" + box.path("otpd.sock")});
@@ -443,15 +455,7 @@ tree:
     CHECK(box.recorded_value("pdeathsig", "a") == std::to_string(SIGKILL));
     CHECK(otpd.logged("children are not in cgroups (--no-cgroups was given)"));
     const pid_t a = box.pid("a");
-    // What it started is recorded beside the socket, by pid and start time:
-    // right after the spawn returns, which may be after the child has run.
-    const std::string recorded = "\n+ " + std::to_string(a) + " ";
-    const auto deadline = std::chrono::steady_clock::now() + Ms(10000);
-    while (read_text(box.path("otpd.sock.children")).find(recorded) == std::string::npos &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(Ms(20));
-    }
-    CHECK(read_text(box.path("otpd.sock.children")).find(recorded) != std::string::npos);
+    CHECK(wait_child_record(box, a));
     otpd.signal(SIGKILL);
     REQUIRE(otpd.wait_exit() == 128 + SIGKILL);
     CHECK(still_running({a}).empty());
@@ -472,6 +476,7 @@ tree:
       Otpd first = Otpd::run(box, yaml, {.args = {"--no-cgroups"}});
       REQUIRE_MESSAGE(first.wait_recorded(box, "start", "a"), first.transcript());
       old_a = box.pid("a");
+      REQUIRE(wait_child_record(box, old_a));
       first.signal(SIGKILL);
       REQUIRE(first.wait_exit() == 128 + SIGKILL);
       CHECK(running(old_a));

@@ -1,5 +1,6 @@
 #include "process/reaper.hpp"
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -39,6 +40,12 @@ constexpr std::chrono::milliseconds longest_sweep_delay{2000};
 // SIGCHLD then names it: only a process still running this long after the
 // end of its pipe is given a pidfd.
 constexpr std::chrono::milliseconds pipe_end_patience{20};
+
+// Between the end of its pipe (its files closed) and its zombie, an exiting
+// process has a few microseconds of its exit left: otpd looks again for
+// this long, yielding the CPU between looks, before it sleeps until the
+// SIGCHLD. A sleep and a wake-up on another CPU cost more than that.
+constexpr std::chrono::microseconds exit_settle_spin{50};
 
 std::chrono::microseconds sweep_delay(std::size_t children) {
   const auto grown = orphan_sweep_delay + sweep_delay_per_child * children;
@@ -181,7 +188,7 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
   void look(int pid) {
     auto found = watching.find(pid);
     if (found == watching.end() || found->second->pidfd) return;
-    if (reap_if_exited(pid)) return;
+    if (reap_if_exited(pid) || reaped_while_settling(pid)) return;
     // Most likely it is still exiting, and its SIGCHLD is on the way: a
     // pidfd now would cost four system calls and one more wake-up per exit.
     unsettled.push_back(pid);
@@ -194,6 +201,15 @@ struct Reaper::Impl : std::enable_shared_from_this<Impl> {
       self->settle_scheduled = false;
       for (const int pid : std::exchange(self->unsettled, {})) self->watch_by_pidfd(pid);
     });
+  }
+
+  bool reaped_while_settling(int pid) {
+    const auto until = std::chrono::steady_clock::now() + exit_settle_spin;
+    do {
+      sched_yield();  // on one CPU, the exiting child's turn
+      if (reap_if_exited(pid)) return true;
+    } while (std::chrono::steady_clock::now() < until);
+    return false;
   }
 
   // `pid`'s pipe ended a while ago: if it still runs, a pidfd says when it

@@ -262,11 +262,11 @@ void ProcessNode::end_wait() {
   if (wait_->probe_pid != 0) {
     context_.processes.signal_group(wait_->probe_pid, SIGKILL);  // its exit is ignored
   }
-  if (wait_->failure.empty()) {
+  if (!wait_->failure) {
     wait_.reset();
     return;
   }
-  std::string failure = std::move(wait_->failure);
+  Failure failure = std::move(wait_->failure);
   wait_ = std::make_unique<Wait>();
   wait_->failure = std::move(failure);
 }
@@ -286,7 +286,7 @@ void ProcessNode::fail_start(std::string why) {
   end_wait();
   wait_ = std::make_unique<Wait>();
   wait_->failure = std::move(why);
-  emit({.kind = EventKind::stopping, .pid = pid_, .reason = wait_->failure + ", sending SIGKILL"});
+  emit({.kind = EventKind::stopping, .pid = pid_, .reason = *wait_->failure + ", sending SIGKILL"});
   context_.processes.signal_group(pid_, SIGKILL);
 }
 
@@ -319,7 +319,7 @@ void ProcessNode::notified(const std::string& datagram) {
     }
   }
   if (message.ready) became_ready("READY=1");
-  if (!spec_->watchdog || (wait_ && !wait_->failure.empty()) || !notified_) return;
+  if (!spec_->watchdog || (wait_ && wait_->failure) || !notified_) return;
   if (message.watchdog_trigger) {
     watchdog_failed("watchdog triggered by the child (WATCHDOG=trigger)");
   } else if (message.watchdog && notified_->watchdog_timer) {
@@ -391,18 +391,18 @@ void ProcessNode::exited(std::uint32_t start, ExitStatus status) {
     notified_->watch.reset();
   }
   end_wait();
-  const std::string failure = wait_ ? std::move(wait_->failure) : std::string();
+  const Failure failure = wait_ ? std::move(wait_->failure) : std::nullopt;
   wait_.reset();
 
   if (start_done_) {
     // Died while its start waited for readiness: the start failed, and the
     // exit is not reported again as a crash.
     std::string error =
-        failure.empty() ? "exited before it was ready (" + describe(status) + ")" : failure;
-    if (failure.empty() && !stopping_ && status.clean() && !status.left_behind.empty()) {
+        failure ? *failure : "exited before it was ready (" + describe(status) + ")";
+    if (!failure && !stopping_ && status.clean() && !status.left_behind.empty()) {
       error += "; " + daemonize_advice(program_name(*spec_));
     }
-    emit({.kind = stopping_ || !failure.empty() ? EventKind::stopped : EventKind::exited,
+    emit({.kind = stopping_ || failure ? EventKind::stopped : EventKind::exited,
           .pid = pid,
           .status = status,
           .reason = describe(status)});

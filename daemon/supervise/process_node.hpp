@@ -41,7 +41,7 @@ class ProcessNode final : public Node {
   // spawn until the process is ready or gone. Most children of a big tree
   // have no `ready:`, so this is on the heap, and only while it lasts.
   struct Wait {
-    std::string failure;  // set once a failed start is killing the process
+    Failure failure;  // set once a failed start is killing the process
     TimePoint deadline{};
     std::unique_ptr<TimerHandle> start_timer;
     std::unique_ptr<TimerHandle> probe_timer;
@@ -64,7 +64,7 @@ class ProcessNode final : public Node {
   };
 
   void send_stop_signal();
-  bool awaiting_ready() const { return start_done_ && wait_ && wait_->failure.empty(); }
+  bool awaiting_ready() const { return start_done_ && wait_ && !wait_->failure; }
   void await_readiness();
   void became_ready(std::string how);
   void fail_start(std::string why);

@@ -455,12 +455,12 @@ int run(const otpd::Options& options) {
   bool stopping = false;
   otpd::reload::Reloader reloader(
       host, tree, log, manager, options.config_file,
-      [&](const std::string& failed) {
-        if (failed.empty()) {
+      [&](const otpd::supervise::Failure& failed) {
+        if (!failed) {
           status_reporter.ready();
           return;
         }
-        manager.ready(otpd::supervise::summarize(tree.census()) + "; " + failed);
+        manager.ready(otpd::supervise::summarize(tree.census()) + "; " + *failed);
       },
       complete);
 

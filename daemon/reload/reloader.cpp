@@ -29,7 +29,7 @@ std::string counts(const config::TreeDiff& diff) {
 
 Reloader::Reloader(supervise::Host& host, supervise::Tree& tree, log::EventLog& log,
                    sd_notify::Notifier& manager, std::string file,
-                   std::function<void(const std::string& failed)> ready, Complete complete)
+                   std::function<void(const supervise::Failure& failed)> ready, Complete complete)
     : host_(host),
       tree_(tree),
       log_(log),
@@ -106,7 +106,7 @@ void Reloader::reload(const std::string& why, Done done) {
       }
     }
     // A tree that failed its first start meanwhile is not announced ready.
-    if (--in_flight_ == 0 && !stopping_ && tree_.running()) ready_("");
+    if (--in_flight_ == 0 && !stopping_ && tree_.running()) ready_(std::nullopt);
     done(std::move(outcome));
   });
 }

@@ -11,6 +11,7 @@
 #include "control/request.hpp"
 #include "log/event_log.hpp"
 #include "sd_notify/notify.hpp"
+#include "supervise/failure.hpp"
 #include "supervise/tree.hpp"
 
 namespace otpd::reload {
@@ -21,11 +22,11 @@ class Reloader {
   // What otpd adds to every tree it reads (the command given after --).
   using Complete = std::function<void(config::Config&)>;
   // `ready` sends READY=1 when no reload is under way any more; `failed`
-  // is empty, or says that the last reload failed and why. An empty `file`
+  // is nothing, or says that the last reload failed and why. An empty `file`
   // (otpd -- COMMAND alone) has nothing to reload: reloads are refused.
   Reloader(supervise::Host& host, supervise::Tree& tree, log::EventLog& log,
            sd_notify::Notifier& manager, std::string file,
-           std::function<void(const std::string& failed)> ready, Complete complete = {});
+           std::function<void(const supervise::Failure& failed)> ready, Complete complete = {});
 
   // Re-reads and applies the file; `why` says who asked ("SIGHUP").
   // `done` is called later, from the event loop.
@@ -52,7 +53,7 @@ class Reloader {
   log::EventLog& log_;
   sd_notify::Notifier& manager_;
   std::string file_;
-  std::function<void(const std::string& failed)> ready_;
+  std::function<void(const supervise::Failure& failed)> ready_;
   Complete complete_;
   int in_flight_ = 0;  // reloads between RELOADING=1 and READY=1
   bool stopping_ = false;

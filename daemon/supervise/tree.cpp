@@ -372,42 +372,41 @@ void Tree::restart_child(const std::string& path, Resume<Failure> done) {
   forward(&Supervisor::restart_child, path, std::move(done));
 }
 
-Supervisor* Tree::supervisor_at(const std::string& path, std::string& error) {
+Tree::FoundSupervisor Tree::supervisor_at(const std::string& path) {
   const auto where = locate(path);
-  if (!where) {
-    error = not_found(path);
-    return nullptr;
-  }
-  if (where->parent == nullptr) return root_.get();
+  if (!where) return {.failure = not_found(path)};
+  if (where->parent == nullptr) return {.supervisor = root_.get()};
   for (const auto& child : where->parent->children()) {
     if (child.spec.name != where->name) continue;
     // Supervisors are owned by the tree; the const view does not change that.
-    if (auto* found = dynamic_cast<Supervisor*>(const_cast<Node*>(&child.node))) return found;
-    error = "'" + path + "' is a " + (child.spec.is_worker() ? "worker" : "process") +
-            ", not a dynamic supervisor";
-    return nullptr;
+    if (auto* found = dynamic_cast<Supervisor*>(const_cast<Node*>(&child.node))) {
+      return {.supervisor = found};
+    }
+    return {.failure = "'" + path + "' is a " + (child.spec.is_worker() ? "worker" : "process") +
+                       ", not a dynamic supervisor"};
   }
-  error = not_found(path);
-  return nullptr;
+  return {.failure = not_found(path)};
 }
 
 void Tree::add_child(const std::string& supervisor, config::ChildSpec child, Resume<Failure> done) {
-  std::string error;
-  if (Supervisor* parent = supervisor_at(supervisor, error)) {
-    parent->add_child(std::move(child), std::move(done));
+  FoundSupervisor found = supervisor_at(supervisor);
+  if (found.supervisor != nullptr) {
+    found.supervisor->add_child(std::move(child), std::move(done));
     return;
   }
-  context_.host.post([done = std::move(done), error] { done(error); });
+  context_.host.post(
+      [done = std::move(done), failure = std::move(found.failure)] { done(failure); });
 }
 
 void Tree::terminate_child(const std::string& supervisor, const std::string& name,
                            Resume<Failure> done) {
-  std::string error;
-  if (Supervisor* parent = supervisor_at(supervisor, error)) {
-    parent->terminate_child(name, std::move(done));
+  FoundSupervisor found = supervisor_at(supervisor);
+  if (found.supervisor != nullptr) {
+    found.supervisor->terminate_child(name, std::move(done));
     return;
   }
-  context_.host.post([done = std::move(done), error] { done(error); });
+  context_.host.post(
+      [done = std::move(done), failure = std::move(found.failure)] { done(failure); });
 }
 
 const WorkerNode* Tree::worker(const std::string& path) const {

@@ -131,8 +131,12 @@ class Tree {
     std::string name;
   };
   std::optional<Located> locate(const std::string& path) const;
-  // The supervisor at `path`, or nullptr with `error` set.
-  Supervisor* supervisor_at(const std::string& path, std::string& error);
+  // The supervisor at `path`, or no supervisor and why.
+  struct FoundSupervisor {
+    Supervisor* supervisor = nullptr;
+    Failure failure = {};
+  };
+  FoundSupervisor supervisor_at(const std::string& path);
   using OperatorRequest = void (Supervisor::*)(const std::string&, Resume<Failure>);
   void forward(OperatorRequest request, const std::string& path, Resume<Failure> done);
 

@@ -212,11 +212,7 @@ void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise
           leaf_emptied(leaf, status, on_exit);
           return;
         }
-        if (containment_.warn) {
-          containment_.warn("processes of " + leaf->path + " still run " +
-                            std::to_string(kLeafPatience.count() / 1000) +
-                            "s after SIGKILL; its cgroup " + leaf->dir() + " stays");
-        }
+        warn_leaf_stays(*leaf);
         containment_.cgroups->forget(*leaf);
         on_exit(status);
       });
@@ -235,6 +231,13 @@ void OsProcesses::leaf_emptied(const std::shared_ptr<Cgroups::Leaf>& leaf,
   on_exit(std::move(status));
 }
 
+void OsProcesses::warn_leaf_stays(const Cgroups::Leaf& leaf) const {
+  if (!containment_.warn) return;
+  containment_.warn("processes of " + leaf.path + " still run " +
+                    std::to_string(kLeafPatience.count() / 1000) + "s after SIGKILL; its cgroup " +
+                    leaf.dir() + " stays");
+}
+
 void OsProcesses::remove_stopped(const std::shared_ptr<Cgroups::Leaf>& leaf) {
   Cgroups& cgroups = *containment_.cgroups;
   if (cgroups.remove(*leaf)) {
@@ -243,12 +246,11 @@ void OsProcesses::remove_stopped(const std::shared_ptr<Cgroups::Leaf>& leaf) {
   }
   cgroups.kill(*leaf);
   drain_->wait(leaf->dir(), kLeafPatience, [this, leaf](bool emptied) {
-    if (!emptied && containment_.warn) {
-      containment_.warn("processes of " + leaf->path + " still run " +
-                        std::to_string(kLeafPatience.count() / 1000) +
-                        "s after SIGKILL; its cgroup " + leaf->dir() + " stays");
+    if (emptied) {
+      containment_.cgroups->remove(*leaf);
+    } else {
+      warn_leaf_stays(*leaf);
     }
-    if (emptied) containment_.cgroups->remove(*leaf);
     containment_.cgroups->forget(*leaf);
   });
 }

@@ -103,6 +103,7 @@ class OsProcesses : public supervise::ProcessControl {
   void rest_leaf(Cgroups::Leaf& leaf);
   void remove_soon(const std::shared_ptr<Cgroups::Leaf>& leaf);
   void remove_stopped(const std::shared_ptr<Cgroups::Leaf>& leaf);
+  void warn_leaf_stays(const Cgroups::Leaf& leaf) const;
   void remove_rested();
 
   Reaper& reaper_;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config/spec.hpp"
+#include "supervise/child_record.hpp"
 #include "supervise/event.hpp"
 #include "supervise/exit_status.hpp"
 #include "supervise/failure.hpp"
@@ -92,6 +93,8 @@ class Node {
   // Set by the parent: called from the event loop when the node ends on its
   // own while running.
   std::function<void(ChildExit)> on_exit;
+  // Its parent supervisor's record of it (unused at the root).
+  ChildRecord record;
 
  protected:
   void emit(Event event) {

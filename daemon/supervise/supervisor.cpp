@@ -74,8 +74,10 @@ std::vector<Supervisor::ChildView> Supervisor::children() const {
   std::vector<ChildView> views;
   views.reserve(children_.size());
   for (const auto& c : children_) {
-    views.push_back({*c->spec, *c->node, c->state, c->restarts, c->started_at, c->last_exit.get(),
-                     !held_.empty() && held_.contains(c->spec->name), c->exited_at, c->restart_at});
+    views.push_back({*c->record.spec, *c, c->record.state, c->record.restarts, c->record.started_at,
+                     c->record.last_exit.get(),
+                     !held_.empty() && held_.contains(c->record.spec->name), c->record.exited_at,
+                     c->record.restart_at});
   }
   return views;
 }
@@ -100,17 +102,34 @@ void Supervisor::build_children() {
   clear_mailbox();
 }
 
-std::unique_ptr<Supervisor::Child> Supervisor::make_child(
-    const config::ChildSpec& spec, const std::shared_ptr<const void>& owner) {
-  auto child = std::make_unique<Child>();
-  child->id = next_child_id_++;
-  child->spec = &spec;
-  child->node = make_node(context_, child_path(spec), spec, owner);
-  child->node->on_exit = [this, id = child->id](ChildExit reason) {
+std::unique_ptr<Node> Supervisor::make_child(const config::ChildSpec& spec,
+                                             const std::shared_ptr<const void>& owner) {
+  std::unique_ptr<Node> child = make_node(context_, child_path(spec), spec, owner);
+  child->record.id = next_child_id_++;
+  child->record.spec = &spec;
+  watch(*child);
+  return child;
+}
+
+// The supervisor learns of the child's exits, and finds it by its id.
+void Supervisor::watch(Node& child) {
+  child.on_exit = [this, id = child.record.id](ChildExit reason) {
     child_exited(id, std::move(reason));
   };
-  by_id_.emplace(child->id, child.get());
-  return child;
+  by_id_.insert_or_assign(child.record.id, &child);
+}
+
+// A child whose spec changed gets a node made from the new one, which
+// carries on its record (its id, restarts and last exit).
+Node* Supervisor::renew(Node& child) {
+  std::unique_ptr<Node> fresh =
+      make_node(context_, child_path(*child.record.spec), *child.record.spec, spec_);
+  fresh->record = std::move(child.record);
+  watch(*fresh);
+  Node* renewed = fresh.get();
+  *std::find_if(children_.begin(), children_.end(),
+                [&](const auto& c) { return c.get() == &child; }) = std::move(fresh);
+  return renewed;
 }
 
 // A stopped supervisor has no job that could hold pointers into its spec:
@@ -126,13 +145,13 @@ void Supervisor::respec(const config::ChildSpec& spec, const std::shared_ptr<con
   if (next.get() == spec_.get()) return;
   // Equal specs: the same children under the same names.
   for (auto& c : children_) {
-    if (c->own_spec) continue;
+    if (c->record.own_spec) continue;
     const auto found =
         std::find_if(next->children.begin(), next->children.end(),
-                     [&](const config::ChildSpec& s) { return s.name == c->spec->name; });
+                     [&](const config::ChildSpec& s) { return s.name == c->record.spec->name; });
     if (found == next->children.end()) continue;
-    c->spec = &*found;
-    c->node->respec(*found, next);
+    c->record.spec = &*found;
+    c->respec(*found, next);
   }
   if (pending_spec_ == spec_) pending_spec_ = next;
   spec_ = next;
@@ -145,15 +164,15 @@ Supervisor::Child* Supervisor::find(std::uint64_t id) {
 
 Supervisor::Child* Supervisor::find(const std::string& name) {
   const auto found = std::find_if(children_.begin(), children_.end(),
-                                  [&](const auto& c) { return c->spec->name == name; });
+                                  [&](const auto& c) { return c->record.spec->name == name; });
   return found == children_.end() ? nullptr : found->get();
 }
 
 void Supervisor::remove(Child& child, const std::string& why) {
   Event removed{.kind = EventKind::removed, .reason = why};
-  removed.path = child.node->path();
+  removed.path = child.path();
   context_.events.emit(removed);
-  by_id_.erase(child.id);
+  by_id_.erase(child.record.id);
   std::erase_if(children_, [&](const auto& c) { return c.get() == &child; });
 }
 
@@ -198,24 +217,24 @@ void Supervisor::stop(std::string why, Resume<Done> done) {
 }
 
 void Supervisor::kill() {
-  for (auto& c : children_) c->node->kill();
+  for (auto& c : children_) c->kill();
 }
 
 void Supervisor::abort_start(const std::string& why) {
   for (auto& c : children_) {
-    if (c->state == ChildState::starting) c->node->abort_start(why);
+    if (c->record.state == ChildState::starting) c->abort_start(why);
   }
 }
 
 void Supervisor::child_exited(std::uint64_t id, ChildExit reason) {
   Child* child = find(id);
   if (child == nullptr) return;
-  child->state = ChildState::exited;
-  child->last_exit = std::make_unique<ChildExit>(reason);
-  child->exited_at = context_.host.now();
+  child->record.state = ChildState::exited;
+  child->record.last_exit = std::make_unique<ChildExit>(reason);
+  child->record.exited_at = context_.host.now();
   mailbox_.push_back({.kind = Message::Kind::exit,
                       .child_id = id,
-                      .incarnation = child->incarnation,
+                      .incarnation = child->record.incarnation,
                       .exit = std::move(reason)});
   work_if_idle();
 }
@@ -286,7 +305,7 @@ void Supervisor::reload(std::shared_ptr<const config::SupervisorSpec> next,
 void Supervisor::request(Message::Kind kind, const std::string& name, Resume<Failure> done) {
   Failure refused;
   const auto child = std::find_if(children_.begin(), children_.end(),
-                                  [&](const auto& c) { return c->spec->name == name; });
+                                  [&](const auto& c) { return c->record.spec->name == name; });
   if (child == children_.end()) {
     refused = "supervisor " + path() + " has no child " + quoted(name);
   } else if (phase_ == Phase::stopped || phase_ == Phase::stopping || stop_requested_) {
@@ -297,13 +316,13 @@ void Supervisor::request(Message::Kind kind, const std::string& name, Resume<Fai
     return;
   }
   const bool stops = kind == Message::Kind::stop || kind == Message::Kind::terminate;
-  if (stops && (*child)->state == ChildState::starting) {
+  if (stops && (*child)->record.state == ChildState::starting) {
     // Held now, so that the start given up here does not count as failed;
     // the request itself still waits its turn.
     held_.insert(name);
-    (*child)->node->abort_start("stopped by operator");
+    (*child)->abort_start("stopped by operator");
   }
-  mailbox_.push_back({.kind = kind, .child_id = (*child)->id, .reply = std::move(done)});
+  mailbox_.push_back({.kind = kind, .child_id = (*child)->record.id, .reply = std::move(done)});
   work_if_idle();
 }
 
@@ -340,10 +359,10 @@ Job Supervisor::run_init(Resume<Failure> done) {
   Failure failure;
   for (auto& c : children_) {
     if (stop_requested_) break;
-    if (held_.contains(c->spec->name)) continue;
+    if (held_.contains(c->record.spec->name)) continue;
     const Failure child_failure = co_await start_child(*c);
     if (child_failure) {
-      failure = "failed to start child " + quoted(c->spec->name) + ": " + *child_failure;
+      failure = "failed to start child " + quoted(c->record.spec->name) + ": " + *child_failure;
       break;
     }
   }
@@ -374,13 +393,14 @@ Job Supervisor::run_work() {
       case Message::Kind::exit:
       case Message::Kind::retry:
         // A late exit of an incarnation that has been replaced since.
-        if (child == nullptr || child->incarnation != message.incarnation) break;
-        if (held_.contains(child->spec->name)) {
-          child->state = ChildState::stopped;  // an operator stopped it meanwhile
+        if (child == nullptr || child->record.incarnation != message.incarnation) break;
+        if (held_.contains(child->record.spec->name)) {
+          child->record.state = ChildState::stopped;  // an operator stopped it meanwhile
         } else if (message.kind == Message::Kind::exit) {
           co_await handle_exit(*child, std::move(*message.exit));
         } else {
-          co_await restart(*child, "retrying the failed start of " + quoted(child->spec->name));
+          co_await restart(*child,
+                           "retrying the failed start of " + quoted(child->record.spec->name));
         }
         break;
       case Message::Kind::stop:
@@ -424,7 +444,7 @@ Job Supervisor::run_work() {
 Job Supervisor::run_shutdown() {
   phase_ = Phase::stopping;
   co_await stop_all("shutdown");
-  for (auto& c : children_) c->state = ChildState::stopped;
+  for (auto& c : children_) c->record.state = ChildState::stopped;
   phase_ = Phase::stopped;
   busy_ = false;
   clear_mailbox();
@@ -443,47 +463,46 @@ void Supervisor::finish_stop() {
 // --- steps --------------------------------------------------------------------
 
 Step<Failure> Supervisor::start_child(Child& child) {
-  child.state = ChildState::starting;
-  child.restart_at.reset();
-  ++child.incarnation;
+  child.record.state = ChildState::starting;
+  child.record.restart_at.reset();
+  ++child.record.incarnation;
   Event starting{.kind = EventKind::starting};
-  starting.path = child.node->path();
+  starting.path = child.path();
   context_.events.emit(starting);
-  child.started_at = context_.host.now();
-  Failure failure = co_await until<Failure>(
-      [&child](Resume<Failure> resume) { child.node->start(std::move(resume)); });
+  child.record.started_at = context_.host.now();
+  Failure failure =
+      co_await until<Failure>([&child](Resume<Failure> resume) { child.start(std::move(resume)); });
   if (failure) {
     Event failed{.kind = EventKind::start_failed, .reason = *failure};
-    failed.path = child.node->path();
+    failed.path = child.path();
     context_.events.emit(failed);
-    if (held_.contains(child.spec->name)) {
+    if (held_.contains(child.record.spec->name)) {
       // An operator stopped it while it was getting ready: not a failure.
-      child.state = child.node->running() ? ChildState::stopping : ChildState::stopped;
+      child.record.state = child.running() ? ChildState::stopping : ChildState::stopped;
       co_return std::nullopt;
     }
-    child.state = ChildState::failed;
+    child.record.state = ChildState::failed;
     co_return failure;
   }
   // It may have exited already; then its exit waits in the mailbox.
-  if (child.state == ChildState::starting) child.state = ChildState::running;
+  if (child.record.state == ChildState::starting) child.record.state = ChildState::running;
   co_return std::nullopt;
 }
 
 Step<void> Supervisor::stop_child(Child& child, std::string why) {
-  if (!child.node->running()) co_return;
-  child.state = ChildState::stopping;
-  co_await until<Done>(
-      [&child, &why](Resume<Done> resume) { child.node->stop(why, std::move(resume)); });
+  if (!child.running()) co_return;
+  child.record.state = ChildState::stopping;
+  co_await until<Done>([&child, &why](Resume<Done> resume) { child.stop(why, std::move(resume)); });
   record_stopped(child, why);
 }
 
 void Supervisor::record_stopped(Child& child, const std::string& why) {
-  child.state = ChildState::stopped;
+  child.record.state = ChildState::stopped;
   // What `otpctl status` shows as the last exit: this stop and why it was
   // made, not an older crash.
-  if (auto ended = child.node->take_stopped_with()) {
-    child.last_exit = std::move(ended);
-    child.last_exit->stopped_for = why;
+  if (auto ended = child.take_stopped_with()) {
+    child.record.last_exit = std::move(ended);
+    child.record.last_exit->stopped_for = why;
   }
 }
 
@@ -497,10 +516,10 @@ Step<void> Supervisor::stop_running(std::vector<Child*> in_stop_order, std::stri
 Step<void> Supervisor::stop_together(std::string why) {
   std::vector<Child*> running;  // asked newest first, like any stop
   for (auto it = children_.rbegin(); it != children_.rend(); ++it) {
-    if ((*it)->node->running()) running.push_back(it->get());
+    if ((*it)->running()) running.push_back(it->get());
   }
   if (running.empty()) co_return;
-  for (Child* child : running) child->state = ChildState::stopping;
+  for (Child* child : running) child->record.state = ChildState::stopping;
   co_await until<Done>([this, &running, &why](Resume<Done> resume) {
     auto left = std::make_shared<std::size_t>(running.size());
     auto last_stopped = std::make_shared<Resume<Done>>(std::move(resume));
@@ -514,7 +533,7 @@ Step<void> Supervisor::stop_together(std::string why) {
         (*last_stopped)(Done{});
       }
     };
-    for (Child* child : running) child->node->stop(why, one_stopped);
+    for (Child* child : running) child->stop(why, one_stopped);
     *asking = false;
   });
   for (Child* child : running) record_stopped(*child, why);
@@ -536,17 +555,20 @@ std::vector<ChildFacts> facts_of(const Children& children) {
   std::vector<ChildFacts> facts;
   facts.reserve(children.size());
   for (const auto& c : children) {
-    facts.push_back({.id = c->id, .restart = c->spec->restart, .dynamic = c->own_spec != nullptr});
+    facts.push_back({.id = c->record.id,
+                     .restart = c->record.spec->restart,
+                     .dynamic = c->record.own_spec != nullptr});
   }
   return facts;
 }
 
 Step<void> Supervisor::handle_exit(Child& child, ChildExit reason) {
-  const RestartDecision decision = decide_exit(spec_->strategy, facts_of(children_), child.id,
-                                               reason.kind, window_, context_.host.now());
-  const bool significant = child.spec->significant;
-  const bool transient = child.spec->restart == config::RestartType::transient;
-  const std::string name = child.spec->name;
+  const RestartDecision decision =
+      decide_exit(spec_->strategy, facts_of(children_), child.record.id, reason.kind, window_,
+                  context_.host.now());
+  const bool significant = child.record.spec->significant;
+  const bool transient = child.record.spec->restart == config::RestartType::transient;
+  const std::string name = child.record.spec->name;
   switch (decision.action) {
     case RestartDecision::Action::remove:
       remove(child,
@@ -555,7 +577,7 @@ Step<void> Supervisor::handle_exit(Child& child, ChildExit reason) {
       if (significant && !transient) co_await significant_ended(name, reason);
       co_return;
     case RestartDecision::Action::keep_stopped:
-      child.state = ChildState::stopped;
+      child.record.state = ChildState::stopped;
       if (significant) co_await significant_ended(name, reason);
       co_return;
     case RestartDecision::Action::restart:
@@ -566,16 +588,16 @@ Step<void> Supervisor::handle_exit(Child& child, ChildExit reason) {
 }
 
 Step<Failure> Supervisor::handle_request(Child& child, Message::Kind kind) {
-  const std::string& name = child.spec->name;
+  const std::string& name = child.record.spec->name;
   if (kind == Message::Kind::stop) {
     held_.insert(name);
     co_await stop_child(child, "stopped by operator");
-    child.state = ChildState::stopped;
+    child.record.state = ChildState::stopped;
     co_return std::nullopt;
   }
   held_.erase(name);
   if (kind == Message::Kind::restart) co_await stop_child(child, "restarted by operator");
-  if (child.node->running()) co_return std::nullopt;
+  if (child.running()) co_return std::nullopt;
   co_return co_await start_child(child);
 }
 
@@ -590,8 +612,8 @@ Step<Failure> Supervisor::handle_add(const config::ChildSpec& spec) {
         std::to_string(*spec_->max_children) + ") children";
   }
   auto owned = std::make_shared<const config::ChildSpec>(spec);
-  std::unique_ptr<Child> child = make_child(*owned, owned);
-  child->own_spec = std::move(owned);
+  std::unique_ptr<Node> child = make_child(*owned, owned);
+  child->record.own_spec = std::move(owned);
   Child& added = *child;
   children_.push_back(std::move(child));
   Failure failure = co_await start_child(added);
@@ -601,7 +623,7 @@ Step<Failure> Supervisor::handle_add(const config::ChildSpec& spec) {
 }
 
 Step<void> Supervisor::handle_terminate(Child& child) {
-  held_.erase(child.spec->name);
+  held_.erase(child.record.spec->name);
   co_await stop_child(child, "terminated by operator");
   remove(child, "terminated by operator");
 }
@@ -609,9 +631,9 @@ Step<void> Supervisor::handle_terminate(Child& child) {
 // Carries out decide_retry's plan, which is decide_exit's for a child that
 // is to be restarted: the same whatever the exit.
 Step<void> Supervisor::restart(Child& failed, std::string why) {
-  const RestartDecision decision =
-      decide_retry(spec_->strategy, facts_of(children_), failed.id, window_, context_.host.now());
-  ++failed.restarts;
+  const RestartDecision decision = decide_retry(spec_->strategy, facts_of(children_),
+                                                failed.record.id, window_, context_.host.now());
+  ++failed.record.restarts;
   window_.add(context_.host.now());
   if (decision.action == RestartDecision::Action::give_up) {
     emit({.kind = EventKind::intensity_exceeded,
@@ -633,15 +655,17 @@ Step<void> Supervisor::restart(Child& failed, std::string why) {
   }
 
   Duration delay{0};
-  if (const auto& policy = failed.spec->backoff ? failed.spec->backoff : spec_->backoff) {
-    delay = failed.backoff.next_delay(*policy, failed.started_at, context_.host.now());
+  if (const auto& policy =
+          failed.record.spec->backoff ? failed.record.spec->backoff : spec_->backoff) {
+    delay =
+        failed.record.backoff.next_delay(*policy, failed.record.started_at, context_.host.now());
   }
   Event restarting{.kind = EventKind::restarting, .reason = why};
-  restarting.path = failed.node->path();
+  restarting.path = failed.path();
   if (delay.count() > 0) {
     restarting.delay = delay;
-    failed.state = ChildState::backoff;
-    failed.restart_at = context_.host.now() + delay;
+    failed.record.state = ChildState::backoff;
+    failed.record.restart_at = context_.host.now() + delay;
   }
   context_.events.emit(restarting);
   if (delay.count() > 0) co_await sleep(delay);
@@ -649,18 +673,19 @@ Step<void> Supervisor::restart(Child& failed, std::string why) {
   for (std::uint64_t id : decision.start) {
     if (stop_requested_) co_return;
     Child* child = find(id);
-    if (child == nullptr || child->node->running() || held_.contains(child->spec->name)) {
+    if (child == nullptr || child->running() || held_.contains(child->record.spec->name)) {
       continue;
     }
     // A sibling brought back by one_for_all or rest_for_one was restarted
     // too (the failed child was counted above).
-    if (child != &failed) ++child->restarts;
+    if (child != &failed) ++child->record.restarts;
     const Failure failure = co_await start_child(*child);
     if (failure) {
       // OTP queues a new attempt behind whatever else has arrived; it counts
       // against the intensity like any restart.
-      mailbox_.push_back(
-          {.kind = Message::Kind::retry, .child_id = child->id, .incarnation = child->incarnation});
+      mailbox_.push_back({.kind = Message::Kind::retry,
+                          .child_id = child->record.id,
+                          .incarnation = child->record.incarnation});
       co_return;
     }
   }
@@ -678,36 +703,37 @@ Step<ReloadFailures> Supervisor::apply_reload(std::shared_ptr<const config::Supe
   const std::shared_ptr<const config::SupervisorSpec> old = std::exchange(spec_, std::move(next));
   window_.reconfigure(spec_->intensity, spec_->period);
 
-  std::vector<std::unique_ptr<Child>> leaving;  // old start order
+  std::vector<std::unique_ptr<Node>> leaving;  // old start order
   for (auto& c : children_) {
-    if (!listed(level.removed, c->spec->name)) continue;
-    by_id_.erase(c->id);  // an exit of it from now on is nobody's business
-    held_.erase(c->spec->name);
+    if (!listed(level.removed, c->record.spec->name)) continue;
+    by_id_.erase(c->record.id);  // an exit of it from now on is nobody's business
+    held_.erase(c->record.spec->name);
     leaving.push_back(std::move(c));
   }
   std::erase(children_, nullptr);
 
-  std::vector<std::unique_ptr<Child>> ordered;
+  std::vector<std::unique_ptr<Node>> ordered;
   for (const config::ChildSpec& spec : spec_->children) {
     if (listed(level.added, spec.name)) {
       ordered.push_back(make_child(spec, spec_));
       continue;
     }
-    const auto found = std::find_if(children_.begin(), children_.end(),
-                                    [&](const auto& c) { return c && c->spec->name == spec.name; });
+    const auto found = std::find_if(children_.begin(), children_.end(), [&](const auto& c) {
+      return c && c->record.spec->name == spec.name;
+    });
     // A temporary child that ended was dropped from the tree; it stays so.
     if (found == children_.end()) continue;
-    (*found)->spec = &spec;
+    (*found)->record.spec = &spec;
     // Unchanged (or changed, and about to get a new node): either way the
     // old spec must not be needed once the leaving children are gone.
     if (!listed(level.changed, spec.name) && !listed(level.nested, spec.name)) {
-      (*found)->node->respec(spec, spec_);
+      (*found)->respec(spec, spec_);
     }
     ordered.push_back(std::move(*found));
   }
   // Children added at run time are not in any file: a reload keeps them.
   for (auto& c : children_) {
-    if (c && c->own_spec) ordered.push_back(std::move(c));
+    if (c && c->record.own_spec) ordered.push_back(std::move(c));
   }
   children_ = std::move(ordered);
 
@@ -716,48 +742,48 @@ Step<ReloadFailures> Supervisor::apply_reload(std::shared_ptr<const config::Supe
     Child& child = **it;
     co_await stop_child(child, "removed from the configuration");
     Event removed{.kind = EventKind::removed, .reason = "removed from the configuration"};
-    removed.path = child.node->path();
+    removed.path = child.path();
     context_.events.emit(removed);
   }
   leaving.clear();
 
   // Then the children in their new order: each step at its place.
   std::vector<std::uint64_t> order;
-  for (const auto& c : children_) order.push_back(c->id);
+  for (const auto& c : children_) order.push_back(c->record.id);
   for (std::uint64_t id : order) {
     if (stop_requested_) break;
     Child* child = find(id);
     if (child == nullptr) continue;
-    const std::string& name = child->spec->name;
+    const std::string& name = child->record.spec->name;
     bool start = false;
     if (listed(level.added, name)) {
       start = !held_.contains(name);
     } else if (listed(level.changed, name)) {
-      const bool due = child->state != ChildState::stopped;
+      const bool due = child->record.state != ChildState::stopped;
       co_await stop_child(*child, "changed in the configuration");
-      child->node = make_node(context_, child_path(*child->spec), *child->spec, spec_);
-      child->node->on_exit = [this, id](ChildExit reason) { child_exited(id, std::move(reason)); };
-      child->state = ChildState::stopped;
+      child = renew(*child);
+      child->record.state = ChildState::stopped;
       // A child an operator stopped, or a transient one that completed,
       // stays stopped with its new spec.
       start = due && !held_.contains(name);
     } else if (listed(level.nested, name)) {
-      auto* below = dynamic_cast<Supervisor*>(child->node.get());
+      auto* below = dynamic_cast<Supervisor*>(child);
       ReloadFailures nested = co_await until<ReloadFailures>([&](Resume<ReloadFailures> resume) {
         below->reload(
-            std::shared_ptr<const config::SupervisorSpec>(spec_, &child->spec->supervisor()),
-            child->spec->shutdown, std::move(resume));
+            std::shared_ptr<const config::SupervisorSpec>(spec_, &child->record.spec->supervisor()),
+            child->record.spec->shutdown, std::move(resume));
       });
       failures.insert(failures.end(), nested.begin(), nested.end());
     }
     if (!start || stop_requested_) continue;
     const Failure failure = co_await start_child(*child);
     if (failure) {
-      failures.push_back({child->node->path(), *failure});
+      failures.push_back({child->path(), *failure});
       // Like a failed start during a restart: a new attempt waits in the
       // mailbox and counts against the intensity.
-      mailbox_.push_back(
-          {.kind = Message::Kind::retry, .child_id = child->id, .incarnation = child->incarnation});
+      mailbox_.push_back({.kind = Message::Kind::retry,
+                          .child_id = child->record.id,
+                          .incarnation = child->record.incarnation});
     }
   }
   co_return failures;
@@ -798,7 +824,7 @@ Step<void> Supervisor::significant_ended(const std::string& name, const ChildExi
 
 bool Supervisor::any_significant_active() const {
   return std::any_of(children_.begin(), children_.end(), [](const auto& c) {
-    return c->spec->significant && (c->node->running() || c->state != ChildState::stopped);
+    return c->record.spec->significant && (c->running() || c->record.state != ChildState::stopped);
   });
 }
 

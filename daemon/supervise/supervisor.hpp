@@ -24,17 +24,6 @@
 
 namespace otpd::supervise {
 
-enum class ChildState {
-  stopped,   // not running and not due to run (transient ended normally, or never started)
-  starting,  // start requested, not yet running
-  running,
-  stopping,  // shutdown under way
-  exited,    // ended on its own; the supervisor has yet to act on it
-  backoff,   // waiting out a restart delay
-  failed,    // its last start failed; a retry is queued
-};
-const char* to_string(ChildState);
-
 // A child that a reload added or changed but could not start.
 struct ReloadFailure {
   std::string path;
@@ -115,22 +104,7 @@ class Supervisor final : public Node {
  private:
   enum class Phase { stopped, starting, running, stopping };
 
-  struct Child {
-    std::uint64_t id;
-    // Into spec_, which only a reload replaces, or into own_spec.
-    const config::ChildSpec* spec;
-    std::shared_ptr<const config::ChildSpec> own_spec;  // a child added at run time
-    std::unique_ptr<Node> node;
-    ChildState state = ChildState::stopped;
-    std::uint64_t incarnation = 0;
-    int restarts = 0;
-    TimePoint started_at{};
-    BackoffTracker backoff;
-    // On the heap: most children of a big tree have none, and it is big.
-    std::unique_ptr<ChildExit> last_exit;
-    std::optional<TimePoint> exited_at;
-    std::optional<TimePoint> restart_at;
-  };
+  using Child = Node;  // with its record
 
   struct Message {
     enum class Kind {
@@ -166,8 +140,10 @@ class Supervisor final : public Node {
   void clear_mailbox();
   void post_alive(std::function<void()> fn);
   void take_spec(std::shared_ptr<const config::SupervisorSpec> next);
-  std::unique_ptr<Child> make_child(const config::ChildSpec& spec,
-                                    const std::shared_ptr<const void>& owner);
+  std::unique_ptr<Node> make_child(const config::ChildSpec& spec,
+                                   const std::shared_ptr<const void>& owner);
+  void watch(Node& child);
+  Node* renew(Node& child);
 
   Job run_init(Resume<Failure> done);
   Job run_work();
@@ -195,7 +171,7 @@ class Supervisor final : public Node {
 
   std::shared_ptr<const config::SupervisorSpec> spec_;
   config::Shutdown shutdown_;
-  std::vector<std::unique_ptr<Child>> children_;  // start order
+  std::vector<std::unique_ptr<Node>> children_;  // start order
   std::unordered_map<std::uint64_t, Child*> by_id_;
   std::uint64_t next_child_id_ = 1;
   runtime::RestartWindow window_;

@@ -274,6 +274,26 @@ TEST_CASE("reload: a crash during a reload waits for it, and the stale exit is i
   CHECK(w.tree->root().intensity_used() == 0);
 }
 
+TEST_CASE("reload: a changed child keeps its record, and its new incarnation is supervised") {
+  World w(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b")}, 5));
+  w.procs.exit("b", crash);
+  w.host.run();
+  REQUIRE(w.tree->root().children()[1].restarts == 1);
+  const auto result =
+      w.reload(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b", "2")}, 5));
+  REQUIRE(result);
+  const auto b = w.tree->root().children()[1];
+  CHECK(b.restarts == 1);
+  REQUIRE(b.last_exit != nullptr);
+  CHECK(b.state == ChildState::running);
+  w.take_history();
+  // Its exits reach the supervisor through the node made from the new spec.
+  w.procs.exit("b", crash);
+  w.host.run();
+  CHECK(w.take_history() == Lines{"exit b", "start b"});
+  CHECK(w.tree->root().children()[1].restarts == 2);
+}
+
 TEST_CASE("reload: an added child that fails to start is reported, then retried as a restart") {
   World w(supervisor_spec(Strategy::one_for_one, {proc("a")}, 2));
   w.procs.fail_starts_of("new", "no such program");

@@ -132,12 +132,20 @@ std::optional<std::string> DaemonSite::logs_json(const std::string& path, int li
   return out;
 }
 
-// A path that names no node is answered here; the engine's requests then
-// only ever see a node that exists, so whatever they refuse is refused in the
-// node's current state.
+// The path is resolved as the control socket resolves it (a name unique in
+// the tree will do), and one that names no node is answered here; the
+// engine's requests then only ever see a node that exists, so whatever they
+// refuse is refused in the node's current state.
 void DaemonSite::act(Action action, const std::string& path,
                      std::function<void(std::optional<ActionFailure>, std::string)> done) {
-  const std::string child(trimmed(path));
+  supervise::ResolvedPath resolved = tree_.resolve(std::string(trimmed(path)));
+  if (resolved.failure) {
+    done(
+        ActionFailure{.kind = ActionFailure::Kind::ambiguous, .text = std::move(*resolved.failure)},
+        {});
+    return;
+  }
+  const std::string child = std::move(resolved.path);
   if (child.empty() || !tree_.contains(child)) {
     done(ActionFailure{.kind = ActionFailure::Kind::no_such_child, .text = tree_.not_found(child)},
          {});

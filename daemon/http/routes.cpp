@@ -128,6 +128,18 @@ std::optional<Action> action_named(std::string_view name) {
   return std::nullopt;
 }
 
+unsigned action_failure_status(ActionFailure::Kind kind) {
+  switch (kind) {
+    case ActionFailure::Kind::no_such_child:
+      return 404;
+    case ActionFailure::Kind::ambiguous:
+      return 400;
+    case ActionFailure::Kind::refused:
+      return 409;
+  }
+  return 409;
+}
+
 // Refusals of a request that would act, before it does: actions must be on,
 // come from this host's page (or no browser at all) and carry the token.
 std::optional<HttpResponse> refuse_action(const HttpRequest& request, const Site& site) {
@@ -167,8 +179,7 @@ void serve_page(const Target& target, const HttpRequest& request, Site& site,
                if (!failure) {
                  reply(json(200, node));
                } else {
-                 const bool missing = failure->kind == ActionFailure::Kind::no_such_child;
-                 reply(plain(missing ? 404 : 409, failure->text));
+                 reply(plain(action_failure_status(failure->kind), failure->text));
                }
              });
     return;

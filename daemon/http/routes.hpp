@@ -34,10 +34,12 @@ struct HttpResponse {
 enum class Action { start, stop, restart };
 
 // Why an action was not done, in the words the operator reads. Its kind
-// picks the status: no node at the path (404), or the node is there but its
-// supervisor refused the action in its current state (409).
+// picks the status: no node at the path (404), a name several children have,
+// which names none of them (400, as a request that names no child), or the
+// node is there but its supervisor refused the action in its current state
+// (409).
 struct ActionFailure {
-  enum class Kind { no_such_child, refused };
+  enum class Kind { no_such_child, ambiguous, refused };
   Kind kind;
   std::string text;
 };
@@ -56,8 +58,9 @@ class Site {
   // The last `lines` captured lines of the process at `path`, as a JSON
   // object; nothing when there is no such process.
   virtual std::optional<std::string> logs_json(const std::string& path, int lines) = 0;
-  // Performs `action` on `path`: `done` gets no failure and the node's JSON,
-  // or why not.
+  // Performs `action` on the node `path` stands for (a path, or a name
+  // unique in the tree, as the control socket takes it): `done` gets no
+  // failure and the node's JSON, or why not.
   virtual void act(
       Action action, const std::string& path,
       std::function<void(std::optional<ActionFailure> failure, std::string node)> done) = 0;

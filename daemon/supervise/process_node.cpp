@@ -338,7 +338,7 @@ void ProcessNode::arm_watchdog() {
 // SIGABRT, so that the hung program can leave a core dump, then SIGKILL
 // after its shutdown timeout; the exit is then a crash.
 void ProcessNode::watchdog_failed(std::string why) {
-  if (pid_ == 0 || stopping_ || !notified_ || !notified_->watchdog_failure.empty()) return;
+  if (pid_ == 0 || stopping_ || !notified_ || notified_->watchdog_failure) return;
   notified_->watchdog_timer.reset();
   notified_->watchdog_failure = std::move(why);
   if (shutdown_.kind == config::Shutdown::Kind::brutal_kill) {
@@ -427,9 +427,9 @@ void ProcessNode::exited(std::uint32_t start, ExitStatus status) {
   if (status.clean() && !status.left_behind.empty()) {
     reason.text += "; " + daemonize_advice(program_name(*spec_));
   }
-  if (notified_ && !notified_->watchdog_failure.empty()) {
+  if (notified_ && notified_->watchdog_failure) {
     reason.kind = ChildExit::Kind::abnormal;
-    reason.text = notified_->watchdog_failure + ", " + reason.text;
+    reason.text = *notified_->watchdog_failure + ", " + reason.text;
   } else if (notified_ && notified_->announced_stopping) {
     reason.text += " (after announcing STOPPING=1)";
   }

@@ -56,7 +56,7 @@ class ProcessNode final : public Node {
   struct Notified {
     std::unique_ptr<Watch> watch;
     std::unique_ptr<TimerHandle> watchdog_timer;
-    std::string watchdog_failure;  // set once the watchdog is killing the process
+    Failure watchdog_failure;  // set once the watchdog is killing the process
     std::string status;
     int main_pid = 0;
     int messages = 0;  // sd_notify datagrams since the start

@@ -241,6 +241,50 @@ TEST_CASE("Actions need the admin token in a header, on every request, from this
         401);
 }
 
+TEST_CASE("Actions take a name unique in the tree, as otpctl does, and refuse one that is not") {
+  const int port = free_port();
+  it::Sandbox secrets;
+  const std::string file = write_token(secrets, "s3cret-token-0123456789abcdef", 0600);
+  LiveDaemon d(http_section(port, ", admin_token_file: " + file) +
+               "tree:\n"
+               "  children:\n"
+               "    - name: backend\n"
+               "      children:\n"
+               "        - name: redis\n"
+               "          command: [@CHILD@, --name, redis]\n"
+               "        - name: web\n"
+               "          command: [@CHILD@, --name, backend-web]\n"
+               "    - name: frontend\n"
+               "      children:\n"
+               "        - name: web\n"
+               "          command: [@CHILD@, --name, frontend-web]\n");
+  const Endpoint http{port, {}};
+  const std::string good = "Authorization: Bearer s3cret-token-0123456789abcdef";
+  REQUIRE_MESSAGE(d.otpd.wait_event("backend/redis", "started"), d.otpd.transcript());
+
+  const Reply stopped = request(http, "POST", "/api/action/stop?path=redis", {good});
+  CHECK_MESSAGE(stopped.status == 200, stopped.body);
+  CHECK(contains(stopped.body, "\"path\":\"backend/redis\""));
+  CHECK(contains(stopped.body, "\"state\":\"stopped\""));
+  CHECK(d.otpd.wait_event("backend/redis", "stopped"));
+
+  const Reply unknown = request(http, "POST", "/api/action/stop?path=rediss", {good});
+  CHECK(unknown.status == 404);
+  CHECK_MESSAGE(contains(unknown.body,
+                         "no child 'rediss' in the tree (did you mean "
+                         "'backend/redis'?)"),
+                unknown.body);
+
+  const Reply ambiguous = request(http, "POST", "/api/action/restart?path=web", {good});
+  CHECK(ambiguous.status == 400);
+  CHECK_MESSAGE(contains(ambiguous.body,
+                         "'web' is the name of 2 children (backend/web, frontend/web): write the "
+                         "path of one"),
+                ambiguous.body);
+  CHECK(d.otpd.count("backend/web", "stopping") == 0);
+  CHECK(d.otpd.count("frontend/web", "stopping") == 0);
+}
+
 TEST_CASE("A token file others can read, or a short token, stops otpd at start") {
   for (const auto& [token, mode, message] :
        {std::tuple{std::string("s3cret-token-0123456789abcdef"), mode_t{0644},

@@ -168,6 +168,37 @@ tree:
       restart: transient
 )";
 
+// What happens while the tree stops, seen before the tree has stopped: its
+// oldest child, `slow`, stopped last (newest first), holds on to its
+// SIGTERM until its shutdown timeout of 3 s kills it, so what a test checks
+// of `sibling` (one child's YAML, listed after `slow`) must have happened
+// within those 3 s rather than at otpd's exit. Runs otpd on the tree and
+// waits until `slow` has started.
+Otpd run_beside_slow(const Sandbox& box, const std::string& sibling) {
+  Otpd otpd = Otpd::run(box, std::string(R"(
+tree:
+  children:
+    - name: slow
+      shutdown: 3s
+      command: [@CHILD@, --name, slow, --record, @DIR@/record, --ignore-term])") +
+                                 sibling);
+  REQUIRE_MESSAGE(otpd.wait_recorded(box, "start", "slow"), otpd.transcript());
+  return otpd;
+}
+
+// Stops the tree; returns once `slow` has its SIGTERM, which starts its 3 s.
+void stop_until_slow_holds_on(const Sandbox& box, Otpd& otpd) {
+  otpd.signal(SIGTERM);
+  REQUIRE_MESSAGE(otpd.wait_recorded(box, "term", "slow"), otpd.transcript());
+}
+
+// What the test checked came while `slow` was still being stopped; then
+// otpd exits once its shutdown timeout has ended it.
+void wait_exit_after_slow(Otpd& otpd) {
+  CHECK(otpd.count("slow", "stopped") == 0);
+  REQUIRE_MESSAGE(otpd.wait_exit(Ms(20000)) == 0, otpd.transcript());
+}
+
 }  // namespace
 
 TEST_SUITE("containment: a child that daemonizes") {
@@ -249,18 +280,11 @@ tree:
   TEST_CASE("while the tree stops, a stopped child's cgroup goes before the next child has ended") {
     SKIP_WITHOUT_CGROUPS();
     Sandbox box;
-    // Stopped newest first: `quick` ends at SIGTERM, then `slow` holds on
-    // to its SIGTERM until its shutdown timeout kills it.
-    Otpd otpd = Otpd::run(box, R"(
-tree:
-  children:
-    - name: slow
-      shutdown: 3s
-      command: [@CHILD@, --name, slow, --record, @DIR@/record, --ignore-term]
+    // `quick` ends at SIGTERM.
+    Otpd otpd = run_beside_slow(box, R"(
     - name: quick
       command: [@CHILD@, --name, quick]
 )");
-    REQUIRE_MESSAGE(otpd.wait_recorded(box, "start", "slow"), otpd.transcript());
     REQUIRE_MESSAGE(otpd.wait_event("quick", "started"), otpd.transcript());
     const std::string leaf = cgroup_of(otpd.pid_of("quick"));
     REQUIRE(!leaf.empty());
@@ -269,10 +293,9 @@ tree:
     const int watch = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     REQUIRE(watch >= 0);
     REQUIRE(inotify_add_watch(watch, parent.c_str(), IN_DELETE) >= 0);
-    otpd.signal(SIGTERM);
-    REQUIRE_MESSAGE(otpd.wait_recorded(box, "term", "slow"), otpd.transcript());
-    // The shutdown timeout of `slow` (3 s) is the deadline: an otpd that
-    // keeps the leaf until it exits (or rests it 5 s for a restart) fails.
+    stop_until_slow_holds_on(box, otpd);
+    // The shutdown timeout of `slow` is the deadline: an otpd that keeps
+    // the leaf until it exits (or rests it 5 s for a restart) fails.
     const auto deadline = std::chrono::steady_clock::now() + Ms(2500);
     bool removed = !std::filesystem::exists(leaf);
     while (!removed && std::chrono::steady_clock::now() < deadline) {
@@ -286,36 +309,26 @@ tree:
     }
     close(watch);
     CHECK_MESSAGE(removed, leaf << " is still there while `slow` is being stopped");
-    CHECK(otpd.count("slow", "stopped") == 0);
-    REQUIRE_MESSAGE(otpd.wait_exit(Ms(20000)) == 0, otpd.transcript());
+    wait_exit_after_slow(otpd);
   }
 
   TEST_CASE("while the tree stops, what a stopped child left ends before the next child has") {
     SKIP_WITHOUT_CGROUPS();
     Sandbox box;
-    // `c` is stopped first and leaves `c.escaped` in a session of its own,
-    // out of reach of the group's SIGTERM; `slow` then holds on to its
-    // SIGTERM until its shutdown timeout.
-    Otpd otpd = Otpd::run(box, R"(
-tree:
-  children:
-    - name: slow
-      shutdown: 3s
-      command: [@CHILD@, --name, slow, --record, @DIR@/record, --ignore-term]
+    // `c` leaves `c.escaped` in a session of its own, out of reach of the
+    // group's SIGTERM.
+    Otpd otpd = run_beside_slow(box, R"(
     - name: c
       shell: "setsid @CHILD@ --name c.escaped & exec @CHILD@ --name c"
 )");
-    REQUIRE_MESSAGE(otpd.wait_recorded(box, "start", "slow"), otpd.transcript());
     REQUIRE_MESSAGE(otpd.wait_recorded(box, "start", "c.escaped"), otpd.transcript());
     REQUIRE_MESSAGE(otpd.wait_event("c", "started"), otpd.transcript());
     const pid_t escaped = box.pid("c.escaped");
-    otpd.signal(SIGTERM);
-    REQUIRE_MESSAGE(otpd.wait_recorded(box, "term", "slow"), otpd.transcript());
-    // Before `slow`'s 3 s run out: not left for otpd's own exit.
+    stop_until_slow_holds_on(box, otpd);
+    // Before `slow`'s shutdown timeout: not left for otpd's own exit.
     CHECK_MESSAGE(still_running({escaped}, Ms(2500)).empty(),
                   "c.escaped still runs while `slow` is being stopped");
-    CHECK(otpd.count("slow", "stopped") == 0);
-    REQUIRE_MESSAGE(otpd.wait_exit(Ms(20000)) == 0, otpd.transcript());
+    wait_exit_after_slow(otpd);
   }
 
   TEST_CASE("an otpd started after a killed one ends what that one left, then starts one copy") {

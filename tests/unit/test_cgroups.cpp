@@ -15,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,40 @@ constexpr const char* kHybridCgroup =
     "4:memory:/process_api/abc\n"
     "2:cpu,cpuacct:/\n"
     "0::/\n";
+
+// A tree of cgroups of this test's own in the real cgroup2, named after
+// `name` and this process, with one leaf "a" in it. Without it (no cgroup2,
+// one this process may not write, or one otpd cannot use) the reason is
+// logged and the case that asked is skipped: the kernels and containers
+// CI runs on do not all allow one.
+struct ScratchCgroup {
+  std::unique_ptr<Cgroups> cgroups;
+  std::shared_ptr<Cgroups::Leaf> leaf;  // declared last: released before its tree
+  explicit operator bool() const { return leaf != nullptr; }
+};
+
+ScratchCgroup scratch_cgroup(const std::string& name, bool use_kill_file = true) {
+  const auto layout = cgroupfs::read_layout();
+  if (!layout.v2 || layout.v2->own.empty() || access(layout.v2->own.c_str(), W_OK) != 0) {
+    MESSAGE("skipped: needs a writable cgroup2");
+    return {};
+  }
+  ScratchCgroup scratch;
+  scratch.cgroups = std::make_unique<Cgroups>(
+      Cgroups::Settings{.instance = "otpd-test-" + name + "-" + std::to_string(getpid()),
+                        .layout = layout,
+                        .self = getpid(),
+                        .use_kill_file = use_kill_file});
+  if (!scratch.cgroups->contains()) {
+    MESSAGE("skipped: " << scratch.cgroups->unavailable());
+    return {};
+  }
+  bool created = false;
+  std::string error;
+  scratch.leaf = scratch.cgroups->enter("a", {}, created, error);
+  REQUIRE_MESSAGE(scratch.leaf, error);
+  return scratch;
+}
 
 }  // namespace
 
@@ -320,23 +355,10 @@ TEST_SUITE("cgroups: limits in a directory laid out like cgroupfs") {
 
 TEST_SUITE("cgroups: a real cgroup2") {
   TEST_CASE("without cgroup.kill each member is killed, what left its group too") {
-    const auto layout = cgroupfs::read_layout();
-    if (!layout.v2 || layout.v2->own.empty() || access(layout.v2->own.c_str(), W_OK) != 0) {
-      MESSAGE("skipped: needs a writable cgroup2");
-      return;
-    }
-    Cgroups cgroups({.instance = "otpd-test-kill-" + std::to_string(getpid()),
-                     .layout = layout,
-                     .self = getpid(),
-                     .use_kill_file = false});
-    if (!cgroups.contains()) {
-      MESSAGE("skipped: " << cgroups.unavailable());
-      return;
-    }
-    bool created = false;
-    std::string error;
-    auto leaf = cgroups.enter("a", {}, created, error);
-    REQUIRE_MESSAGE(leaf, error);
+    const auto scratch = scratch_cgroup("kill", /*use_kill_file=*/false);
+    if (!scratch) return;
+    Cgroups& cgroups = *scratch.cgroups;
+    const auto& leaf = scratch.leaf;
     // A process in the leaf that starts another in a session of its own;
     // that one comes back to this process, which reaps it.
     prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -375,22 +397,10 @@ TEST_SUITE("cgroups: a real cgroup2") {
 
 TEST_SUITE("cgroups: waiting for a real cgroup2 to empty") {
   TEST_CASE("the wait wakes when the kernel says the cgroup has emptied, not at its patience") {
-    const auto layout = cgroupfs::read_layout();
-    if (!layout.v2 || layout.v2->own.empty() || access(layout.v2->own.c_str(), W_OK) != 0) {
-      MESSAGE("skipped: needs a writable cgroup2");
-      return;
-    }
-    Cgroups cgroups({.instance = "otpd-test-wait-" + std::to_string(getpid()),
-                     .layout = layout,
-                     .self = getpid()});
-    if (!cgroups.contains()) {
-      MESSAGE("skipped: " << cgroups.unavailable());
-      return;
-    }
-    bool created = false;
-    std::string error;
-    auto leaf = cgroups.enter("a", {}, created, error);
-    REQUIRE_MESSAGE(leaf, error);
+    const auto scratch = scratch_cgroup("wait");
+    if (!scratch) return;
+    Cgroups& cgroups = *scratch.cgroups;
+    const auto& leaf = scratch.leaf;
     // The member leaves once the wait has read the tree's cgroup.events for
     // the first time (its close), so the cgroup empties while the wait
     // waits: only the kernel's word can end it before its patience.

@@ -229,6 +229,10 @@ TEST_CASE("A failed action's status comes from its kind, and its text is the bod
   // A refusal whose words happen to start like a missing child's is still a refusal.
   site.failures["busy"] = {.kind = Kind::refused, .text = "no child of a stopped supervisor"};
   site.failures["idle"] = {.kind = Kind::refused, .text = "supervisor /app is not running"};
+  site.failures["web"] = {.kind = Kind::ambiguous,
+                          .text =
+                              "'web' is the name of 2 children (a/web, b/web): write the "
+                              "path of one"};
   const auto acted_on = [&](std::string path) {
     return routed(site, {.method = "POST",
                          .target = "/api/action/stop?path=" + path,
@@ -241,6 +245,9 @@ TEST_CASE("A failed action's status comes from its kind, and its text is the bod
   response = acted_on("idle");
   CHECK(response.status == 409);
   CHECK(response.body.starts_with("supervisor /app is not running"));
+  response = acted_on("web");
+  CHECK(response.status == 400);
+  CHECK(response.body.starts_with("'web' is the name of 2 children"));
   CHECK(acted_on("here").status == 200);
 }
 

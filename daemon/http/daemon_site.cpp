@@ -111,8 +111,10 @@ std::string DaemonSite::node_json(const std::string& path) const {
   return out;
 }
 
+// Resolved as act() resolves it: `otpctl logs redis` and
+// /api/logs?path=redis show the same child.
 std::optional<std::string> DaemonSite::logs_json(const std::string& path, int lines) {
-  const std::string child(trimmed(path));
+  const std::string child = tree_.resolve(std::string(trimmed(path))).path;
   if (outputs_ == nullptr || child.empty() || !tree_.contains(child)) return std::nullopt;
   const auto mode = outputs_->mode_of(child);
   if (!mode) return std::nullopt;

@@ -283,6 +283,12 @@ TEST_CASE("Actions take a name unique in the tree, as otpctl does, and refuse on
                 ambiguous.body);
   CHECK(d.otpd.count("backend/web", "stopping") == 0);
   CHECK(d.otpd.count("frontend/web", "stopping") == 0);
+
+  // Its captured output too.
+  const Reply logs = get(http, "/api/logs?path=redis");
+  CHECK_MESSAGE(logs.status == 200, logs.body);
+  CHECK(contains(logs.body, "\"path\":\"backend/redis\""));
+  CHECK(get(http, "/api/logs?path=web").status == 404);
 }
 
 TEST_CASE("A token file others can read, or a short token, stops otpd at start") {

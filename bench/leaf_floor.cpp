@@ -60,6 +60,7 @@ LeafFloor run_leaf_floor(long long n, const std::vector<std::string>& args) {
   }
   const std::int64_t t1 = monotonic_ns();
   std::int64_t gathered = 0;
+  std::int64_t in_rmdir = 0;
   for (long long i = static_cast<long long>(pids.size()) - 1; i >= 0; --i) {
     kill(pids[static_cast<std::size_t>(i)], SIGTERM);
     int status = 0;
@@ -73,7 +74,9 @@ LeafFloor run_leaf_floor(long long n, const std::vector<std::string>& args) {
     }
     // Its rmdir is what tells a supervisor the leaf is empty (the kernel
     // refuses to remove a cgroup with members), as in otpd's shutdown.
+    const std::int64_t before_rmdir = monotonic_ns();
     rmdir(leaf(i).c_str());
+    in_rmdir += monotonic_ns() - before_rmdir;
   }
   const std::int64_t t2 = monotonic_ns();
   // A leaf made for a child that could not be spawned.
@@ -82,6 +85,7 @@ LeafFloor run_leaf_floor(long long n, const std::vector<std::string>& args) {
   floor.spawned = pids.size();
   floor.start_s = static_cast<double>(t1 - t0) / 1e9;
   floor.stop_s = static_cast<double>(t2 - t1) / 1e9;
+  floor.stop_rmdir_s = static_cast<double>(in_rmdir) / 1e9;
   return floor;
 }
 

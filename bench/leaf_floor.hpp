@@ -14,6 +14,9 @@ namespace otpd::bench {
 struct LeafFloor {
   double start_s = 0;
   double stop_s = 0;
+  // The part of stop_s spent in the leaves' rmdir: the rest is the
+  // children's exit (slower in a leaf than outside one) and the waits.
+  double stop_rmdir_s = 0;
   std::size_t spawned = 0;
   std::string skipped;  // why it was not measured (no writable cgroup v2), or empty
 };

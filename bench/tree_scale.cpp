@@ -519,7 +519,8 @@ int run(otpd::bench::Args& args) {
     human << "  leaf floor: the same loop with a cgroup v2 leaf per child starts "
           << leaf_floor->spawned << " children in " << fmt("%.3f", leaf_floor->start_s)
           << " s; SIGTERM+waitpid and rmdir each, newest first, takes "
-          << fmt("%.3f", leaf_floor->stop_s) << " s"
+          << fmt("%.3f", leaf_floor->stop_s) << " s, " << fmt("%.3f", leaf_floor->stop_rmdir_s)
+          << " s of it in rmdir"
           << (leaf_floor->skipped.empty() ? "" : "; FAILED: " + leaf_floor->skipped) << "\n";
   }
   if (runit) {
@@ -585,6 +586,7 @@ int run(otpd::bench::Args& args) {
            {"floor_start_cpu_ms", floor ? Json(floor->start_cpu_ms) : Json(nullptr)},
            {"leaf_floor_start_s", leaf_floor ? Json(leaf_floor->start_s) : Json(nullptr)},
            {"leaf_floor_stop_s", leaf_floor ? Json(leaf_floor->stop_s) : Json(nullptr)},
+           {"leaf_floor_stop_rmdir_s", leaf_floor ? Json(leaf_floor->stop_rmdir_s) : Json(nullptr)},
            {"runit_start_s", runit ? Json(runit->start_s) : Json(nullptr)},
            {"runit_stop_s", runit ? Json(runit->stop_s) : Json(nullptr)},
            {"targets", targets}};

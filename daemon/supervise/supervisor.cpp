@@ -70,16 +70,31 @@ Supervisor::~Supervisor() {
   assert(!busy_);
 }
 
+Supervisor::ChildView Supervisor::view_of(const Node& c) const {
+  const ChildRecord& r = c.record;
+  return {*r.spec,
+          c,
+          r.state,
+          r.restarts,
+          r.started_at,
+          r.last_exit.get(),
+          !held_.empty() && held_.contains(r.spec->name),
+          r.exited_at,
+          r.restart_at};
+}
+
 std::vector<Supervisor::ChildView> Supervisor::children() const {
   std::vector<ChildView> views;
   views.reserve(children_.size());
-  for (const auto& c : children_) {
-    views.push_back({*c->record.spec, *c, c->record.state, c->record.restarts, c->record.started_at,
-                     c->record.last_exit.get(),
-                     !held_.empty() && held_.contains(c->record.spec->name), c->record.exited_at,
-                     c->record.restart_at});
-  }
+  for_each_child([&](const ChildView& view) { views.push_back(view); });
   return views;
+}
+
+std::optional<Supervisor::ChildView> Supervisor::child_named(const std::string& name) const {
+  for (const auto& c : children_) {
+    if (c->record.spec->name == name) return view_of(*c);
+  }
+  return std::nullopt;
 }
 
 std::string Supervisor::child_path(const config::ChildSpec& spec) const {

@@ -99,7 +99,16 @@ class Supervisor final : public Node {
     std::optional<TimePoint> exited_at;   // when last_exit happened
     std::optional<TimePoint> restart_at;  // while a backoff delays its restart
   };
+  // Every child, in start order (a copy of the list: for tests).
   std::vector<ChildView> children() const;
+  // The same without a list: walks over a big tree (status, /metrics) make
+  // one view at a time.
+  template <typename Fn>
+  void for_each_child(Fn&& fn) const {
+    for (const auto& c : children_) fn(view_of(*c));
+  }
+  std::optional<ChildView> child_named(const std::string& name) const;
+  std::size_t child_count() const { return children_.size(); }
 
  private:
   enum class Phase { stopped, starting, running, stopping };
@@ -128,6 +137,7 @@ class Supervisor final : public Node {
     std::shared_ptr<const config::ChildSpec> added{};  // for add
   };
 
+  ChildView view_of(const Node& child) const;
   void build_children();
   std::string child_path(const config::ChildSpec& spec) const;
   Child* find(std::uint64_t id);

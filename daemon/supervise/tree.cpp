@@ -84,30 +84,31 @@ NodeStatus status_of(const Supervisor& supervisor, TimePoint now) {
   status.intensity_used = supervisor.intensity_used();
   status.dynamic = supervisor.spec().dynamic;
   status.max_children = supervisor.spec().max_children;
-  for (const auto& child : supervisor.children()) status.children.push_back(status_of(child, now));
+  supervisor.for_each_child([&](const Supervisor::ChildView& child) {
+    status.children.push_back(status_of(child, now));
+  });
   return status;
 }
 
 void count_states(const Supervisor& supervisor, Census& census) {
-  for (const auto& child : supervisor.children()) {
+  supervisor.for_each_child([&](const Supervisor::ChildView& child) {
     if (const auto* below = dynamic_cast<const Supervisor*>(&child.node)) {
       count_states(*below, census);
-      continue;
+      return;
     }
     ++(dynamic_cast<const WorkerNode*>(&child.node) != nullptr ? census.workers : census.processes);
     ++census.states[child.held ? "held" : to_string(child.state)];
-  }
+  });
 }
 
 void walk_supervisor(const Supervisor& supervisor, TimePoint now, TreeVisitor& visitor) {
-  const auto children = supervisor.children();
   visitor.supervisor({.path = supervisor.path(),
                       .running = supervisor.running(),
                       .intensity = supervisor.spec().intensity,
                       .intensity_used = supervisor.intensity_used(),
                       .period = supervisor.spec().period,
-                      .children = children.size()});
-  for (const auto& child : children) {
+                      .children = supervisor.child_count()});
+  supervisor.for_each_child([&](const Supervisor::ChildView& child) {
     const Supervisor* below = nullptr;
     ChildGlance glance{.path = child.node.path(),
                        .supervisor = supervisor.path(),
@@ -150,16 +151,16 @@ void walk_supervisor(const Supervisor& supervisor, TimePoint now, TreeVisitor& v
     }
     visitor.child(glance);
     if (below != nullptr) walk_supervisor(*below, now, visitor);
-  }
+  });
 }
 
 void collect_paths(const Supervisor& supervisor, std::vector<std::string>& out) {
-  for (const auto& child : supervisor.children()) {
+  supervisor.for_each_child([&](const Supervisor::ChildView& child) {
     out.push_back(child.node.path());
     if (const auto* below = dynamic_cast<const Supervisor*>(&child.node)) {
       collect_paths(*below, out);
     }
-  }
+  });
 }
 
 }  // namespace
@@ -260,11 +261,9 @@ std::optional<Tree::Located> Tree::locate(const std::string& path) const {
   if (parts.empty()) return Located{nullptr, "/"};
   Supervisor* parent = root_.get();
   for (std::size_t i = 0; i < parts.size(); ++i) {
-    const Node* found = nullptr;
-    for (const auto& child : parent->children()) {
-      if (child.spec.name == parts[i]) found = &child.node;
-    }
-    if (found == nullptr) return std::nullopt;
+    const auto child = parent->child_named(parts[i]);
+    if (!child) return std::nullopt;
+    const Node* found = &child->node;
     if (i + 1 == parts.size()) return Located{parent, parts[i]};
     // Supervisors are owned by the tree; the const view does not change that.
     auto* below = dynamic_cast<Supervisor*>(const_cast<Node*>(found));
@@ -335,10 +334,9 @@ std::optional<NodeStatus> Tree::status(const std::string& path) const {
   const auto where = locate(path);
   if (!where) return std::nullopt;
   if (where->parent == nullptr) return status_of(*root_, now);
-  for (const auto& child : where->parent->children()) {
-    if (child.spec.name == where->name) return status_of(child, now);
-  }
-  return std::nullopt;
+  const auto child = where->parent->child_named(where->name);
+  if (!child) return std::nullopt;
+  return status_of(*child, now);
 }
 
 void Tree::walk(TreeVisitor& visitor) const {
@@ -376,16 +374,14 @@ Tree::FoundSupervisor Tree::supervisor_at(const std::string& path) {
   const auto where = locate(path);
   if (!where) return {.failure = not_found(path)};
   if (where->parent == nullptr) return {.supervisor = root_.get()};
-  for (const auto& child : where->parent->children()) {
-    if (child.spec.name != where->name) continue;
-    // Supervisors are owned by the tree; the const view does not change that.
-    if (auto* found = dynamic_cast<Supervisor*>(const_cast<Node*>(&child.node))) {
-      return {.supervisor = found};
-    }
-    return {.failure = "'" + path + "' is a " + (child.spec.is_worker() ? "worker" : "process") +
-                       ", not a dynamic supervisor"};
+  const auto child = where->parent->child_named(where->name);
+  if (!child) return {.failure = not_found(path)};
+  // Supervisors are owned by the tree; the const view does not change that.
+  if (auto* found = dynamic_cast<Supervisor*>(const_cast<Node*>(&child->node))) {
+    return {.supervisor = found};
   }
-  return {.failure = not_found(path)};
+  return {.failure = "'" + path + "' is a " + (child->spec.is_worker() ? "worker" : "process") +
+                     ", not a dynamic supervisor"};
 }
 
 void Tree::add_child(const std::string& supervisor, config::ChildSpec child, Resume<Failure> done) {
@@ -412,36 +408,33 @@ void Tree::terminate_child(const std::string& supervisor, const std::string& nam
 const WorkerNode* Tree::worker(const std::string& path) const {
   const auto where = locate(path);
   if (!where || where->parent == nullptr) return nullptr;
-  for (const auto& child : where->parent->children()) {
-    if (child.spec.name == where->name) return dynamic_cast<const WorkerNode*>(&child.node);
-  }
-  return nullptr;
+  const auto child = where->parent->child_named(where->name);
+  return child ? dynamic_cast<const WorkerNode*>(&child->node) : nullptr;
 }
 
 Signalled Tree::signal_child(const std::string& path, int signo) {
   const auto where = locate(path);
   if (!where) return {.failure = not_found(path)};
   if (where->parent == nullptr) return {.failure = "'/' is a supervisor; signals go to processes"};
-  for (const auto& child : where->parent->children()) {
-    if (child.spec.name != where->name) continue;
-    if (child.spec.is_supervisor()) {
-      return {.failure = "'" + path + "' is a supervisor; signals go to processes"};
-    }
-    if (child.spec.is_worker()) {
-      return {.failure = "'" + path +
-                         "' is an in-process worker; signals go to processes (stop or restart "
-                         "it instead)"};
-    }
-    const int pid = child.node.pid();
-    if (pid == 0) return {.failure = "'" + path + "' is not running"};
-    if (signo != SIGKILL && child.spec.process().kill_mode == config::KillMode::process) {
-      context_.processes.signal_process(pid, signo);
-      return {.pid = pid, .group = false};
-    }
-    context_.processes.signal_group(pid, signo);
-    return {.pid = pid, .group = true};
+  const auto found = where->parent->child_named(where->name);
+  if (!found) return {.failure = not_found(path)};
+  const Supervisor::ChildView& child = *found;
+  if (child.spec.is_supervisor()) {
+    return {.failure = "'" + path + "' is a supervisor; signals go to processes"};
   }
-  return {.failure = not_found(path)};
+  if (child.spec.is_worker()) {
+    return {.failure = "'" + path +
+                       "' is an in-process worker; signals go to processes (stop or restart "
+                       "it instead)"};
+  }
+  const int pid = child.node.pid();
+  if (pid == 0) return {.failure = "'" + path + "' is not running"};
+  if (signo != SIGKILL && child.spec.process().kill_mode == config::KillMode::process) {
+    context_.processes.signal_process(pid, signo);
+    return {.pid = pid, .group = false};
+  }
+  context_.processes.signal_group(pid, signo);
+  return {.pid = pid, .group = true};
 }
 
 }  // namespace otpd::supervise

@@ -1,25 +1,16 @@
 #include "supervise/status_summary.hpp"
 
 namespace otpd::supervise {
-namespace {
-
-void count_children(const NodeStatus& node, Census& census) {
-  for (const NodeStatus& child : node.children) {
-    if (child.is_supervisor) {
-      count_children(child, census);
-      continue;
-    }
-    ++(child.worker_kind.empty() ? census.processes : census.workers);
-    ++census.states[child.held ? "held" : child.state];
-  }
+void CensusTaker::child(const ChildGlance& child) {
+  if (child.kind == ChildGlance::Kind::supervisor) return;
+  ++(child.kind == ChildGlance::Kind::worker ? census.workers : census.processes);
+  ++census.states[child.held ? "held" : std::string(child.state)];
 }
 
-}  // namespace
-
 Census census_of(const NodeStatus& root) {
-  Census census;
-  count_children(root, census);
-  return census;
+  CensusTaker taker;
+  walk_status(root, taker);
+  return taker.census;
 }
 
 std::string summarize(const Census& census) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "supervise/status.hpp"
+#include "supervise/tree_walk.hpp"
 
 namespace otpd::supervise {
 
@@ -16,6 +17,14 @@ struct Census {
   int processes = 0;
   int workers = 0;
   std::map<std::string, int> states;
+};
+
+// Counts what a walk (Tree::walk, walk_status) shows.
+class CensusTaker final : public TreeVisitor {
+ public:
+  void supervisor(const SupervisorGlance&) override {}
+  void child(const ChildGlance& child) override;
+  Census census;
 };
 
 Census census_of(const NodeStatus& root);

@@ -90,17 +90,6 @@ NodeStatus status_of(const Supervisor& supervisor, TimePoint now) {
   return status;
 }
 
-void count_states(const Supervisor& supervisor, Census& census) {
-  supervisor.for_each_child([&](const Supervisor::ChildView& child) {
-    if (const auto* below = dynamic_cast<const Supervisor*>(&child.node)) {
-      count_states(*below, census);
-      return;
-    }
-    ++(dynamic_cast<const WorkerNode*>(&child.node) != nullptr ? census.workers : census.processes);
-    ++census.states[child.held ? "held" : to_string(child.state)];
-  });
-}
-
 void walk_supervisor(const Supervisor& supervisor, TimePoint now, TreeVisitor& visitor) {
   visitor.supervisor({.path = supervisor.path(),
                       .running = supervisor.running(),
@@ -112,7 +101,8 @@ void walk_supervisor(const Supervisor& supervisor, TimePoint now, TreeVisitor& v
     const Supervisor* below = nullptr;
     ChildGlance glance{.path = child.node.path(),
                        .supervisor = supervisor.path(),
-                       .state = to_string(child.state)};
+                       .state = to_string(child.state),
+                       .held = child.held};
     switch (child.node.node_kind()) {
       case NodeKind::supervisor:
         below = static_cast<const Supervisor*>(&child.node);
@@ -243,9 +233,9 @@ void Tree::reload(const config::Config& next, Resume<ReloadResult> done) {
 }
 
 Census Tree::census() const {
-  Census census;
-  count_states(*root_, census);
-  return census;
+  CensusTaker taker;
+  walk(taker);
+  return taker.census;
 }
 
 std::vector<std::string> Tree::paths() const {

@@ -10,7 +10,8 @@ void walk_status(const NodeStatus& root, TreeVisitor& visitor) {
                       .period = root.period,
                       .children = root.children.size()});
   for (const NodeStatus& child : root.children) {
-    ChildGlance glance{.path = child.path, .supervisor = root.path, .state = child.state};
+    ChildGlance glance{
+        .path = child.path, .supervisor = root.path, .state = child.state, .held = child.held};
     if (child.is_supervisor) {
       glance.kind = ChildGlance::Kind::supervisor;
       glance.up = child.state == "running";

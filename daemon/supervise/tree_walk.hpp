@@ -33,6 +33,7 @@ struct ChildGlance {
   std::string_view supervisor;  // its supervisor's path
   Kind kind = Kind::process;
   std::string_view state;  // a ChildState's name
+  bool held = false;       // stopped by an operator
   // A process has a pid, a worker runs, a supervisor runs.
   bool up = false;
   // Significant, or started only once ready: the tree's readiness waits for it.

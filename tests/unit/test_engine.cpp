@@ -754,6 +754,9 @@ TEST_CASE("the one-line summary counts the processes of the whole tree by state"
   w.host.run();
   CHECK(otpd::supervise::summarize(*w.tree->status("/")) ==
         "4 processes: 2 running, 1 held, 1 stopped");
+  // The live tree's census, as STATUS= reads it, says the same.
+  CHECK(otpd::supervise::summarize(w.tree->census()) ==
+        "4 processes: 2 running, 1 held, 1 stopped");
 }
 
 TEST_CASE("stop_signal replaces SIGTERM, and SIGKILL still follows the shutdown timeout") {

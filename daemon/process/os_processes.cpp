@@ -187,7 +187,7 @@ void OsProcesses::end_leaf(const std::shared_ptr<Cgroups::Leaf>& leaf, supervise
   // itself is down. Anything left is killed just after (remove_stopped).
   if (stopping_ && drain_ && leaf->tree != nullptr) {
     on_exit(std::move(status));
-    drain_->soon([this, leaf] { remove_stopped(leaf); });
+    remove_soon(leaf);
     return;
   }
   // Usually the process was alone: its leaf is empty at once.
@@ -263,12 +263,10 @@ void OsProcesses::stopping() {
 
 // Posted after the exit was reported: the supervisor's next step (the next
 // child's stop signal) is queued before it, so the kernel takes the cgroup
-// apart while that child is dying instead of at otpd's exit.
+// apart while that child is dying instead of at otpd's exit. A leaf that
+// is not empty by then is killed and drained first (remove_stopped).
 void OsProcesses::remove_soon(const std::shared_ptr<Cgroups::Leaf>& leaf) {
-  drain_->soon([this, leaf] {
-    containment_.cgroups->remove(*leaf);
-    containment_.cgroups->forget(*leaf);
-  });
+  drain_->soon([this, leaf] { remove_stopped(leaf); });
 }
 
 void OsProcesses::rest_leaf(Cgroups::Leaf& leaf) {

@@ -36,6 +36,12 @@ class AnsweringSite final : public otpd::http::Site {
                                 .text = "supervisor / is not running"},
                   "{}");
     }
+    if (path == "c") {
+      return done(ActionFailure{.kind = ActionFailure::Kind::ambiguous,
+                                .text = "'c' is the name of 2 children (x/c, y/c): write the "
+                                        "path of one"},
+                  "{}");
+    }
     done(ActionFailure{.kind = ActionFailure::Kind::no_such_child,
                        .text = "no child '" + path + "' in the tree"},
          "{}");

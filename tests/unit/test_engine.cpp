@@ -506,6 +506,31 @@ TEST_CASE("operator requests name what is wrong") {
   CHECK(sent.failure == "'app' is a supervisor; signals go to processes");
 }
 
+TEST_CASE("a path from outside (HTTP, the control socket) resolves or is refused, whatever it is") {
+  auto api = supervisor_spec(Strategy::one_for_one, {process_child("web")});
+  auto admin = supervisor_spec(Strategy::one_for_one, {process_child("web")});
+  World w(supervisor_spec(Strategy::one_for_one,
+                          {supervisor_child("api", api), supervisor_child("admin", admin)}));
+  w.boot();
+  CHECK(w.tree->resolve("api/web").path == "api/web");
+  CHECK(w.tree->resolve("web").failure ==
+        "'web' is the name of 2 children (api/web, admin/web): write the path of one");
+  std::string deep;
+  for (int i = 0; i < 20000; ++i) deep += "a/";
+  const std::string hostile[] = {std::string(1 << 20, 'w'), deep, "\xff\xfe\xc0\xaf",
+                                 std::string("we\0b", 4), "../../web"};
+  for (const std::string& written : hostile) {
+    const auto resolved = w.tree->resolve(written);
+    CHECK(!resolved.failure);
+    CHECK(!w.tree->contains(resolved.path));
+    CHECK(w.tree->not_found(written).rfind("no child '", 0) == 0);
+  }
+  // Slashes alone name the root, as "/" does.
+  const auto slashes = w.tree->resolve(std::string(50000, '/'));
+  CHECK(!slashes.failure);
+  CHECK(w.tree->status(slashes.path)->path == "/");
+}
+
 TEST_CASE("stopping a nested supervisor by hand stops its subtree and keeps it down") {
   auto inner = supervisor_spec(Strategy::one_for_one, {process_child("x"), process_child("y")});
   World w(supervisor_spec(Strategy::one_for_one,

@@ -1,0 +1,62 @@
+#include "supervise/runtime_host.hpp"
+
+#include <utility>
+
+#include "runtime/envelope.hpp"
+#include "runtime/scheduler.hpp"
+
+namespace otpd::supervise {
+
+namespace {
+
+// Shared by the handle and the message on its way: the runtime's timers
+// cannot be taken back, so a cancelled one arrives and does nothing. Both
+// live on the process's thread only, so a plain flag will do.
+struct TimerState {
+  std::function<void()> fn;
+  bool cancelled = false;
+};
+
+class RuntimeTimer final : public TimerHandle {
+ public:
+  explicit RuntimeTimer(std::shared_ptr<TimerState> state) : state_(std::move(state)) {}
+  ~RuntimeTimer() override {
+    state_->cancelled = true;
+    state_->fn = nullptr;  // what it holds goes now, not when the message comes
+  }
+
+ private:
+  std::shared_ptr<TimerState> state_;
+};
+
+struct TimerFired final : runtime::Envelope {
+  explicit TimerFired(std::shared_ptr<TimerState> state) : state(std::move(state)) {}
+  void deliver(runtime::Process&) override {
+    if (state->cancelled) return;
+    state->cancelled = true;
+    // Moved out first: the callback may destroy its own handle.
+    auto fn = std::move(state->fn);
+    fn();
+  }
+  // An idle timeout must not count the engine's own timers as activity.
+  bool is_activity() const override { return false; }
+  std::shared_ptr<TimerState> state;
+};
+
+}  // namespace
+
+TimePoint RuntimeHost::now() const {
+  return process_.scheduler().now();
+}
+
+std::unique_ptr<TimerHandle> RuntimeHost::start_timer(Duration delay, std::function<void()> fn) {
+  auto state = std::make_shared<TimerState>(TimerState{.fn = std::move(fn)});
+  process_.scheduler().start_timer(process_, delay, new TimerFired(state));
+  return std::make_unique<RuntimeTimer>(std::move(state));
+}
+
+void RuntimeHost::post(std::function<void()> fn) {
+  process_.self().send(runtime::make_envelope([fn = std::move(fn)](runtime::Process&) { fn(); }));
+}
+
+}  // namespace otpd::supervise

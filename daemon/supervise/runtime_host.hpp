@@ -1,0 +1,35 @@
+// The engine's Host on a runtime process: the supervisor engine runs as the
+// handlers of that process, so that the runtime's supervisors can be the
+// engine itself (docs/design.md, "One engine"). A timer is a message the
+// process sends itself after the delay, on the runtime's clock (a test moves
+// it by hand); a post is a message sent to it now. Either runs on the
+// process's thread, between two of its other messages, as everything the
+// engine does must.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "runtime/process.hpp"
+#include "supervise/host.hpp"
+
+namespace otpd::supervise {
+
+class RuntimeHost final : public Host {
+ public:
+  // `process` owns the host and outlives the engine on it.
+  explicit RuntimeHost(runtime::Process& process) : process_(process) {}
+
+  TimePoint now() const override;
+  // From the process's own thread, as the engine runs there.
+  [[nodiscard]] std::unique_ptr<TimerHandle> start_timer(Duration delay,
+                                                         std::function<void()> fn) override;
+  // Any thread, while the process has not ended (a thread outside holds its
+  // Pid). Dropped with the process's other messages once it has ended.
+  void post(std::function<void()> fn) override;
+
+ private:
+  runtime::Process& process_;
+};
+
+}  // namespace otpd::supervise

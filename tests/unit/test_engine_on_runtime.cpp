@@ -1,0 +1,401 @@
+// The supervisor engine hosted on a runtime process (RuntimeHost): its
+// timers are the process's own messages on the runtime's clock, posts from
+// other threads arrive in its mailbox, and everything the engine does runs
+// on that process's thread — what the runtime's supervisors need to be the
+// engine itself.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "engine_world.hpp"
+#include "manual_time.hpp"
+#include "process_end.hpp"
+#include "runtime/gen_server.hpp"
+#include "runtime/scheduler.hpp"
+#include "supervise/runtime_host.hpp"
+#include "supervise/supervisor.hpp"
+#include "supervise/worker_starter.hpp"
+
+using namespace otpd;
+using namespace otpd::test;
+using namespace std::chrono_literals;
+using supervise::EventKind;
+
+namespace {
+
+// What a process notes of its messages, for the test's thread to wait on.
+class Notes {
+ public:
+  std::atomic<bool> abandoned{false};  // the waiter has given up
+  void add(std::string note) {
+    std::lock_guard lock(mutex_);
+    notes_.push_back(std::move(note));
+    changed_.notify_all();
+  }
+  // Waits until `count` notes have come; false after 5 s without them.
+  bool wait_for(std::size_t count) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, 5s, [&] { return notes_.size() >= count; });
+  }
+  // Waits until `note` has come `times` times.
+  bool wait_for(const std::string& note, std::size_t times = 1) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, 5s, [&] {
+      return static_cast<std::size_t>(std::count(notes_.begin(), notes_.end(), note)) >= times;
+    });
+  }
+  std::vector<std::string> all() {
+    std::lock_guard lock(mutex_);
+    return notes_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::string> notes_;
+};
+
+// A process that only hosts: tests put work on its thread through the host.
+class Hosting : public runtime::Process {
+ public:
+  Hosting() : host(*this) {}
+  supervise::RuntimeHost host;
+  // Runs on this process's thread, as a timer or a post must.
+  bool on_own_thread() const { return runtime::Process::current() == this; }
+};
+
+// Runs `fn` on the process's thread and waits for it to have run.
+template <typename Fn>
+void on_thread_of(Hosting& process, Fn fn) {
+  std::mutex mutex;
+  std::condition_variable done_changed;
+  bool done = false;
+  process.host.post([&] {
+    fn();
+    std::lock_guard lock(mutex);
+    done = true;
+    done_changed.notify_all();
+  });
+  std::unique_lock lock(mutex);
+  REQUIRE(done_changed.wait_for(lock, 5s, [&] { return done; }));
+}
+
+}  // namespace
+
+TEST_CASE("a runtime host's timers fire on the runtime's clock, on the process's thread") {
+  ManualTime time;
+  runtime::Scheduler scheduler(2, {}, &time);
+  auto* process = new Hosting;
+  scheduler.start(*process);
+  runtime::Pid pid = process->self();
+  Notes notes;
+  std::unique_ptr<supervise::TimerHandle> late, cancelled, early;
+  on_thread_of(*process, [&] {
+    const auto armed = process->host.now();
+    CHECK(armed == time.now());
+    late = process->host.start_timer(200ms, [&] {
+      notes.add(std::string("late") + (process->on_own_thread() ? "" : " elsewhere"));
+      CHECK(process->host.now() - armed >= 200ms);
+    });
+    cancelled = process->host.start_timer(100ms, [&] { notes.add("cancelled"); });
+    early = process->host.start_timer(50ms, [&] {
+      notes.add(std::string("early") + (process->on_own_thread() ? "" : " elsewhere"));
+    });
+  });
+  on_thread_of(*process, [&] { cancelled.reset(); });
+  time.advance(49ms);
+  on_thread_of(*process, [] {});  // anything due has been handled by now
+  CHECK(notes.all().empty());
+  time.advance(1ms);
+  REQUIRE(notes.wait_for(1));
+  time.advance(150ms);
+  REQUIRE(notes.wait_for(2));
+  on_thread_of(*process, [] {});
+  CHECK(notes.all() == std::vector<std::string>{"early", "late"});
+  on_thread_of(*process, [&] { late.reset(), early.reset(); });
+  runtime::Process::exit_signal(pid, runtime::ExitReason::killed());
+  CHECK(ends_within(pid));
+}
+
+TEST_CASE("a timer may drop its own handle when it fires") {
+  ManualTime time;
+  runtime::Scheduler scheduler(1, {}, &time);
+  auto* process = new Hosting;
+  scheduler.start(*process);
+  runtime::Pid pid = process->self();
+  Notes notes;
+  std::unique_ptr<supervise::TimerHandle> timer;
+  auto held = std::make_shared<int>(7);
+  std::weak_ptr<int> watch = held;
+  on_thread_of(*process, [&] {
+    timer = process->host.start_timer(10ms, [&, held = std::move(held)] {
+      timer.reset();  // the engine resets its kill timer from inside it
+      notes.add("fired " + std::to_string(*held));
+    });
+  });
+  time.advance(10ms);
+  REQUIRE(notes.wait_for(1));
+  CHECK(notes.all() == std::vector<std::string>{"fired 7"});
+  CHECK(watch.expired());  // what the callback held is gone with it
+  runtime::Process::exit_signal(pid, runtime::ExitReason::killed());
+  CHECK(ends_within(pid));
+}
+
+TEST_CASE("a cancelled timer lets go of what it holds at once") {
+  ManualTime time;
+  runtime::Scheduler scheduler(1, {}, &time);
+  auto* process = new Hosting;
+  scheduler.start(*process);
+  runtime::Pid pid = process->self();
+  auto held = std::make_shared<int>(1);
+  std::weak_ptr<int> watch = held;
+  on_thread_of(*process,
+               [&] { auto timer = process->host.start_timer(1h, [held = std::move(held)] {}); });
+  CHECK(watch.expired());
+  runtime::Process::exit_signal(pid, runtime::ExitReason::killed());
+  CHECK(ends_within(pid));
+}
+
+TEST_CASE("posts from other threads run on the process's thread, each poster's in order") {
+  runtime::Scheduler scheduler(2);
+  auto* process = new Hosting;
+  scheduler.start(*process);
+  runtime::Pid pid = process->self();
+  Notes notes;
+  constexpr int kEach = 200;
+  std::vector<int> last_seen(2, -1);
+  bool in_order = true;
+  bool elsewhere = false;
+  std::vector<std::thread> posters;
+  for (int poster = 0; poster < 2; ++poster) {
+    posters.emplace_back([&, poster] {
+      for (int i = 0; i < kEach; ++i) {
+        process->host.post([&, poster, i] {
+          // Only the process's thread touches these.
+          if (!process->on_own_thread()) elsewhere = true;
+          if (last_seen[poster] != i - 1) in_order = false;
+          last_seen[poster] = i;
+          notes.add("");
+        });
+      }
+    });
+  }
+  for (auto& poster : posters) poster.join();
+  REQUIRE(notes.wait_for(2 * kEach));
+  on_thread_of(*process, [&] {
+    CHECK(in_order);
+    CHECK_FALSE(elsewhere);
+  });
+  runtime::Process::exit_signal(pid, runtime::ExitReason::killed());
+  CHECK(ends_within(pid));
+}
+
+namespace {
+
+// A worker that throws when told to and reports its end from on_ended, as
+// otpd's workers do.
+class Flaky : public runtime::GenServer<Flaky> {
+ public:
+  explicit Flaky(std::function<void(runtime::ExitReason)> ended) : ended_(std::move(ended)) {}
+  void crash() { throw std::runtime_error("boom"); }
+  void on_ended(const runtime::ExitReason& reason) override { ended_(reason); }
+
+ private:
+  std::function<void(runtime::ExitReason)> ended_;
+};
+
+class FlakyStarter final : public supervise::WorkerStarter {
+ public:
+  explicit FlakyStarter(runtime::Scheduler& scheduler) : scheduler_(scheduler) {}
+  supervise::WorkerStart start(const std::string& path, const config::WorkerSpec&,
+                               std::function<void(runtime::ExitReason)> ended) override {
+    auto server = runtime::start<Flaky>(scheduler_, std::move(ended));
+    std::lock_guard lock(mutex_);
+    running_[path] = server;
+    return {.pid = server.pid()};
+  }
+  void crash(const std::string& path) {
+    std::lock_guard lock(mutex_);
+    running_.at(path).cast(&Flaky::crash);
+  }
+
+ private:
+  runtime::Scheduler& scheduler_;
+  std::mutex mutex_;
+  std::map<std::string, runtime::Server<Flaky>> running_;
+};
+
+// No OS processes here: a runtime-hosted engine supervises workers.
+class NoProcesses final : public supervise::ProcessControl {
+ public:
+  supervise::SpawnResult spawn(const std::string&, const config::ProcessSpec&,
+                               std::function<void(supervise::ExitStatus)>) override {
+    return {.failure = "no OS processes on this host"};
+  }
+  void signal_group(int, int) override {}
+  void signal_process(int, int) override {}
+};
+
+// Events as "kind path", and whether each came on the engine's thread.
+class ThreadSink final : public supervise::EventSink {
+ public:
+  explicit ThreadSink(const runtime::Process& engine) : engine_(engine) {}
+  void emit(const supervise::Event& event) override {
+    const bool own = runtime::Process::current() == &engine_;
+    notes.add(std::string(supervise::to_string(event.kind)) + " " + event.path +
+              (own ? "" : " (elsewhere)"));
+  }
+  Notes notes;
+
+ private:
+  const runtime::Process& engine_;
+};
+
+config::ChildSpec worker_child(const std::string& name) {
+  config::ChildSpec child;
+  child.name = name;
+  child.body = config::WorkerSpec{};
+  return child;
+}
+
+// The engine's root supervisor on a runtime process, which ends when the
+// supervisor gives up.
+class EngineProcess : public runtime::Process {
+ public:
+  EngineProcess(config::SupervisorSpec spec, supervise::WorkerStarter& workers)
+      : sink(*this),
+        host_(*this),
+        context_{host_, processes_, sink, &workers},
+        spec_(std::make_shared<const config::SupervisorSpec>(std::move(spec))) {}
+
+  ThreadSink sink;
+  supervise::RuntimeHost& host() { return host_; }
+  // Any thread: whether `look(root)` holds on the engine's thread, or comes
+  // to hold within 5 s. It is looked at again after every other message.
+  bool holds(std::function<bool(const supervise::Supervisor&)> look) {
+    auto answer = std::make_shared<Notes>();  // outlives a wait given up
+    auto again = std::make_shared<std::function<void()>>();
+    *again = [this, answer, look, again] {
+      if (look(*root_) || answer->abandoned) {
+        answer->add("");
+        *again = nullptr;  // undoes the cycle through its own capture
+      } else {
+        host_.post(*again);
+      }
+    };
+    host_.post(*again);
+    if (answer->wait_for(1)) return true;
+    answer->abandoned = true;
+    return false;
+  }
+  // Any thread: stops the children (their ends come through the host while
+  // this process still runs), then ends the process.
+  void shut_down() {
+    host_.post([this] {
+      root_->stop("test over", [this](supervise::Done) { exit(runtime::ExitReason::normal()); });
+    });
+  }
+
+ protected:
+  void on_start() override {
+    root_ =
+        std::make_unique<supervise::Supervisor>(context_, "/", spec_, config::Shutdown::infinity());
+    root_->on_exit = [this](supervise::ChildExit exit) {
+      this->exit(runtime::ExitReason::shutdown(exit.text));
+    };
+    root_->start([this](supervise::Failure failure) {
+      if (failure) this->exit(runtime::ExitReason::shutdown(*failure));
+    });
+  }
+  void on_ended(const runtime::ExitReason& reason) override {
+    root_.reset();
+    runtime::Process::on_ended(reason);
+  }
+
+ private:
+  supervise::RuntimeHost host_;
+  NoProcesses processes_;
+  supervise::Context context_;
+  std::shared_ptr<const config::SupervisorSpec> spec_;
+  std::unique_ptr<supervise::Supervisor> root_;
+};
+
+std::size_t count_of(const std::vector<std::string>& notes, const std::string& note) {
+  return static_cast<std::size_t>(std::count(notes.begin(), notes.end(), note));
+}
+
+}  // namespace
+
+TEST_CASE("the engine on a runtime process restarts a crashed worker on the process's thread") {
+  ManualTime time;
+  runtime::Scheduler scheduler(2, {}, &time);
+  FlakyStarter workers(scheduler);
+  auto* engine = new EngineProcess(
+      supervisor_spec(config::Strategy::one_for_one, {worker_child("a"), worker_child("b")}),
+      workers);
+  scheduler.start(*engine);
+  runtime::Pid pid = engine->self();
+  Notes& events = engine->sink.notes;
+  REQUIRE(events.wait_for("started /"));
+  workers.crash("a");
+  REQUIRE(events.wait_for("started a", 2));
+  const auto seen = events.all();
+  CHECK(count_of(seen, "started a") == 2);
+  CHECK(count_of(seen, "exited a") == 1);
+  CHECK(count_of(seen, "started b") == 1);
+  for (const auto& event : seen) CHECK(event.find("elsewhere") == std::string::npos);
+  engine->shut_down();
+  CHECK(ends_within(pid));
+}
+
+TEST_CASE("the engine on a runtime process backs off on the runtime's clock") {
+  ManualTime time;
+  runtime::Scheduler scheduler(2, {}, &time);
+  FlakyStarter workers(scheduler);
+  auto child = worker_child("a");
+  child.backoff = config::Backoff{.initial = config::Duration(1000)};
+  auto* engine =
+      new EngineProcess(supervisor_spec(config::Strategy::one_for_one, {child}), workers);
+  scheduler.start(*engine);
+  runtime::Pid pid = engine->self();
+  Notes& events = engine->sink.notes;
+  REQUIRE(events.wait_for("started /"));
+  workers.crash("a");
+  // Its timer is armed in the same handler as the restart time is noted.
+  REQUIRE(engine->holds([](const supervise::Supervisor& root) {
+    return root.child_named("a")->restart_at.has_value();
+  }));
+  time.advance(999ms);
+  // Whatever was due has been handled once the engine has answered.
+  REQUIRE(engine->holds([](const supervise::Supervisor&) { return true; }));
+  CHECK(count_of(events.all(), "started a") == 1);
+  time.advance(1ms);
+  REQUIRE(events.wait_for("started a", 2));
+  CHECK(count_of(events.all(), "started a") == 2);
+  engine->shut_down();
+  CHECK(ends_within(pid));
+}
+
+TEST_CASE("the engine on a runtime process gives up beyond its intensity, and the process ends") {
+  ManualTime time;
+  runtime::Scheduler scheduler(2, {}, &time);
+  FlakyStarter workers(scheduler);
+  auto* engine = new EngineProcess(
+      supervisor_spec(config::Strategy::one_for_one, {worker_child("a")}, 1), workers);
+  scheduler.start(*engine);
+  runtime::Pid pid = engine->self();
+  EndWatcher end(pid);
+  Notes& events = engine->sink.notes;
+  REQUIRE(events.wait_for("started /"));
+  workers.crash("a");
+  REQUIRE(events.wait_for("started a", 2));
+  workers.crash("a");  // the second in 5 s: one too many
+  CHECK(end.ended());
+  CHECK(count_of(events.all(), "intensity_exceeded /") == 1);
+}

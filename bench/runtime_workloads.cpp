@@ -4,7 +4,7 @@
 // table gives both and their ratio.
 //
 //   otpd-bench-runtime [--casts N] [--calls N] [--remote-calls N] [--tasks N]
-//                      [--spawns N] [--restarts N] [--window I/P]
+//                      [--spawns N] [--restarts N] [--engine-restarts N] [--window I/P]
 //                      [--idle-seconds S] [--threads N] [--no-beam]
 #include <malloc.h>
 #include <sys/resource.h>
@@ -27,6 +27,7 @@
 #include "runtime/gen_server.hpp"
 #include "runtime/supervisor.hpp"
 #include "runtime/task.hpp"
+#include "supervise/engine_process.hpp"
 
 using namespace otpd::runtime;
 using Clock = std::chrono::steady_clock;
@@ -40,6 +41,9 @@ struct Options {
   int tasks = 100'000;
   int spawns = 100'000;
   int restarts = 100'000;
+  // The same restarts with the supervisor engine of the tree as the
+  // supervisor, running as a runtime process (supervise::EngineProcess).
+  int engine_restarts = 0;
   // The restart intensity of the restart workload's supervisors: each one
   // sees `intensity` restarts within its `period` (seconds), then is
   // replaced by a fresh one, so that no supervisor gives up and none keeps
@@ -122,6 +126,8 @@ struct Figures {
   double idle_cpu_seconds = 0;
   double restart_median_ns = 0;
   double restart_p99_ns = 0;
+  double engine_restart_median_ns = 0;
+  double engine_restart_p99_ns = 0;
 };
 
 double percentile(std::vector<double>& sorted, double p) {
@@ -272,12 +278,67 @@ void run_restarts(const Options& options, Figures& f) {
   f.restart_p99_ns = percentile(log.samples, 0.99);
 }
 
+// The engine on a runtime process, which ends once its children stopped.
+class EngineSupervisor final : public otpd::supervise::EngineProcess {
+ public:
+  using EngineProcess::EngineProcess;
+  std::promise<void> ended;
+
+ protected:
+  void on_ended(const ExitReason& reason) override {
+    EngineProcess::on_ended(reason);
+    ended.set_value();
+  }
+};
+
+struct NoEvents final : otpd::supervise::EventSink {
+  void emit(const otpd::supervise::Event&) override {}
+};
+
+// As run_restarts, with the engine as the supervisor.
+void run_engine_restarts(const Options& options, Figures& f) {
+  Scheduler scheduler(options.threads);
+  NoEvents events;
+  RestartLog log;
+  log.samples.reserve(static_cast<std::size_t>(options.engine_restarts));
+  for (int left = options.engine_restarts; left > 0;) {
+    const int here = std::min(left, std::max(options.intensity, 1));
+    log.left = here;
+    log.crashed_at = {};
+    log.done = std::promise<void>();
+    auto done = log.done.get_future();
+    otpd::config::SupervisorSpec spec;
+    spec.intensity = options.intensity;
+    spec.period = std::chrono::seconds(options.period);
+    otpd::config::ChildSpec child;
+    child.name = "crasher";
+    child.body = otpd::config::WorkerSpec{};
+    spec.children.push_back(child);
+    auto* supervisor = new EngineSupervisor(
+        std::move(spec), {{"crasher", [&log] { return start_link<Crasher>(log).pid(); }}}, events);
+    auto ended = supervisor->ended.get_future();
+    const Pid held = supervisor->self();  // keeps it while this thread talks to it
+    scheduler.start(*supervisor);
+    done.wait();
+    supervisor->shut_down_soon(ExitReason::shutdown());
+    ended.wait();
+    left -= here;
+  }
+  if (log.samples.size() != static_cast<std::size_t>(options.engine_restarts)) {
+    throw std::runtime_error("engine restarts lost");
+  }
+  std::sort(log.samples.begin(), log.samples.end());
+  f.engine_restart_median_ns = percentile(log.samples, 0.5);
+  f.engine_restart_p99_ns = percentile(log.samples, 0.99);
+}
+
 Figures run_otpd(const Options& options) {
   Figures f;
   // First, so that nothing left from the message workloads (freed memory,
   // another scheduler) runs while the idle CPU is measured.
   if (options.spawns > 0) run_spawns(options, f);
   if (options.restarts > 0) run_restarts(options, f);
+  if (options.engine_restarts > 0) run_engine_restarts(options, f);
   Scheduler scheduler(options.threads);
   auto driver = start<Driver>(scheduler);
   if (options.casts > 0) {
@@ -421,6 +482,8 @@ int main(int argc, char** argv) {
       options.spawns = std::atoi(value());
     } else if (arg == "--restarts") {
       options.restarts = std::atoi(value());
+    } else if (arg == "--engine-restarts") {
+      options.engine_restarts = std::atoi(value());
     } else if (arg == "--idle-seconds") {
       options.idle_seconds = std::atof(value());
     } else if (arg == "--threads") {
@@ -430,7 +493,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: %s [--casts N] [--calls N] [--remote-calls N] [--tasks N]\n"
-                   "          [--spawns N] [--restarts N] [--window I/P]\n"
+                   "          [--spawns N] [--restarts N] [--engine-restarts N] [--window I/P]\n"
                    "          [--idle-seconds S] [--threads N] [--no-beam]\n"
                    "A workload whose count is 0 is skipped. --window (default 3/5): each\n"
                    "supervisor of the restart workload allows I restarts in P seconds\n"
@@ -478,6 +541,11 @@ int main(int argc, char** argv) {
       have_beam, "us", false);
   row("restart, one_for_one, p99", otpd.restart_p99_ns / 1e3, beam.restart_p99_ns / 1e3, have_beam,
       "us", false);
+  if (options.engine_restarts > 0) {
+    // The tree's engine as the supervisor: no BEAM figure of its own.
+    row("restart, engine, median", otpd.engine_restart_median_ns / 1e3, -1, have_beam, "us", false);
+    row("restart, engine, p99", otpd.engine_restart_p99_ns / 1e3, -1, have_beam, "us", false);
+  }
   std::printf(
       "(%d workers spawned, CPU over %.1f s of idling with them, %d restarts by supervisors "
       "of intensity %d in %d s)\n",

@@ -61,12 +61,18 @@ void WorkerNode::stop(std::string why, Resume<Done> done) {
   stopping_ = true;
   emit({.kind = EventKind::stopping, .reason = std::move(why)});
   escalate_stop(
-      shutdown_, [this] { runtime::Process::exit_signal(pid_, runtime::ExitReason::shutdown()); },
+      shutdown_,
+      [this] { runtime::Process::exit_signal(pid_, runtime::ExitReason::shutdown(), sender()); },
       "sending exit signal killed");
 }
 
 void WorkerNode::kill() {
-  if (pid_) runtime::Process::exit_signal(pid_, runtime::ExitReason::killed());
+  if (pid_) runtime::Process::exit_signal(pid_, runtime::ExitReason::killed(), sender());
+}
+
+runtime::Pid WorkerNode::sender() {
+  runtime::Process* engine = runtime::Process::current();
+  return engine != nullptr ? engine->self() : runtime::Pid();
 }
 
 void WorkerNode::ended(std::uint64_t id, const runtime::ExitReason& reason) {

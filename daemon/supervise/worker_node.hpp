@@ -40,6 +40,11 @@ class WorkerNode final : public Node {
 
  private:
   void ended(std::uint64_t id, const runtime::ExitReason& reason);
+  // Where exit signals come from: the runtime process the engine runs as
+  // (EngineProcess), the parent its children were linked to, so that one
+  // trapping exits ends as OTP's children do when their parent asks; none
+  // on the daemon's loop.
+  static runtime::Pid sender();
 
   config::WorkerSpec spec_;
   config::Shutdown shutdown_;

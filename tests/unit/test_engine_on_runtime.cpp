@@ -16,8 +16,10 @@
 #include "engine_world.hpp"
 #include "manual_time.hpp"
 #include "process_end.hpp"
+#include "runtime/child_spec.hpp"
 #include "runtime/gen_server.hpp"
 #include "runtime/scheduler.hpp"
+#include "supervise/engine_process.hpp"
 #include "supervise/runtime_host.hpp"
 #include "supervise/supervisor.hpp"
 #include "supervise/worker_starter.hpp"
@@ -398,4 +400,131 @@ TEST_CASE("the engine on a runtime process gives up beyond its intensity, and th
   workers.crash("a");  // the second in 5 s: one too many
   CHECK(end.ended());
   CHECK(count_of(events.all(), "intensity_exceeded /") == 1);
+}
+
+// --- EngineProcess: the engine's children started by code, linked to it -------------
+
+namespace {
+
+// A child started by code: counts its starts, crashes when told, and notes
+// whether its terminate ran (it traps exits when asked to).
+class Coded : public runtime::GenServer<Coded> {
+ public:
+  Coded(Notes& notes, std::string name, bool traps)
+      : notes_(notes), name_(std::move(name)), traps_(traps) {}
+  void init() {
+    if (traps_) trap_exits(true);
+    notes_.add("init " + name_);
+  }
+  void terminate(const runtime::ExitReason& reason) {
+    notes_.add("terminate " + name_ + " " + reason.text());
+  }
+  void crash() { throw std::runtime_error("boom"); }
+
+ private:
+  Notes& notes_;
+  std::string name_;
+  bool traps_;
+};
+
+struct CodedChildren {
+  Notes notes;
+  std::mutex mutex;
+  std::map<std::string, runtime::Server<Coded>> running;
+
+  supervise::CodeStart start(const std::string& name, bool traps = false) {
+    return [this, name, traps] {
+      auto server = runtime::start_link<Coded>(notes, name, traps);
+      std::lock_guard lock(mutex);
+      running[name] = server;
+      return server.pid();
+    };
+  }
+  runtime::Pid pid_of(const std::string& name) {
+    std::lock_guard lock(mutex);
+    return running.at(name).pid();
+  }
+  void crash(const std::string& name) {
+    std::lock_guard lock(mutex);
+    running.at(name).cast(&Coded::crash);
+  }
+};
+
+class EventNotes final : public supervise::EventSink {
+ public:
+  void emit(const supervise::Event& event) override {
+    notes.add(std::string(supervise::to_string(event.kind)) + " " + event.path);
+  }
+  Notes notes;
+};
+
+// Starts `engine` linked to a parent of its own, which the test can end.
+class Parent : public runtime::GenServer<Parent> {
+ public:
+  explicit Parent(supervise::EngineProcess* child) : child_(child) {}
+  void init() {
+    trap_exits(true);
+    REQUIRE_FALSE(scheduler().start_link(*child_));
+  }
+
+ private:
+  supervise::EngineProcess* child_;
+};
+
+}  // namespace
+
+TEST_CASE("an engine process restarts a child its start function links to it") {
+  runtime::Scheduler scheduler(2);
+  CodedChildren code;
+  EventNotes events;
+  auto* engine = new supervise::EngineProcess(
+      supervisor_spec(config::Strategy::one_for_one, {worker_child("a"), worker_child("b")}),
+      {{"a", code.start("a")}, {"b", code.start("b")}}, events);
+  scheduler.start(*engine);
+  runtime::Pid pid = engine->self();
+  REQUIRE(events.notes.wait_for("started /"));
+  const runtime::Pid first = code.pid_of("a");
+  code.crash("a");
+  REQUIRE(code.notes.wait_for("init a", 2));
+  REQUIRE(events.notes.wait_for("started a", 2));
+  CHECK_FALSE(code.pid_of("a") == first);
+  CHECK(count_of(code.notes.all(), "init b") == 1);
+  // Killed, it takes its children with it: nothing it started outlives it.
+  EndWatcher a_end(code.pid_of("a")), b_end(code.pid_of("b"));
+  runtime::Process::exit_signal(pid, runtime::ExitReason::killed());
+  CHECK(ends_within(pid));
+  CHECK(a_end.ended());
+  CHECK(b_end.ended());
+}
+
+TEST_CASE("an engine process stops a child that traps exits as its parent, so terminate runs") {
+  runtime::Scheduler scheduler(2);
+  CodedChildren code;
+  EventNotes events;
+  auto* engine = new supervise::EngineProcess(
+      supervisor_spec(config::Strategy::one_for_one, {worker_child("a"), worker_child("b")}),
+      {{"a", code.start("a", true)}, {"b", code.start("b", true)}}, events);
+  runtime::Pid engine_pid = engine->self();
+  auto parent_server = runtime::start<Parent>(scheduler, engine);
+  REQUIRE(events.notes.wait_for("started /"));
+  // Its parent ends: it stops its children, last first, and ends too.
+  runtime::Process::exit_signal(parent_server.pid(), runtime::ExitReason::killed());
+  CHECK(ends_within(engine_pid));
+  REQUIRE(code.notes.wait_for("terminate a shutdown"));
+  const auto seen = code.notes.all();
+  const auto b_at = std::find(seen.begin(), seen.end(), "terminate b shutdown");
+  const auto a_at = std::find(seen.begin(), seen.end(), "terminate a shutdown");
+  CHECK(b_at < a_at);
+}
+
+TEST_CASE("an engine process whose child cannot start ends, and says why") {
+  runtime::Scheduler scheduler(1);
+  EventNotes events;
+  auto* engine = new supervise::EngineProcess(
+      supervisor_spec(config::Strategy::one_for_one, {worker_child("a")}),
+      {{"a", []() -> runtime::Pid { throw std::runtime_error("no database"); }}}, events);
+  scheduler.start(*engine);
+  runtime::Pid pid = engine->self();
+  CHECK(ends_within(pid));
+  CHECK(events.notes.wait_for("start_failed a"));
 }

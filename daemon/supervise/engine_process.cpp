@@ -1,0 +1,76 @@
+#include "supervise/engine_process.hpp"
+
+#include <exception>
+#include <utility>
+
+#include "runtime/child_spec.hpp"
+
+namespace otpd::supervise {
+
+EngineProcess::EngineProcess(config::SupervisorSpec spec,
+                             std::unordered_map<std::string, CodeStart> starts, EventSink& events)
+    : host_(*this),
+      context_{host_, no_processes_, events, this},
+      spec_(std::make_shared<const config::SupervisorSpec>(std::move(spec))),
+      starts_(std::move(starts)) {}
+
+void EngineProcess::on_start() {
+  trap_exits(true);
+  root_ = std::make_unique<Supervisor>(context_, "/", spec_, config::Shutdown::infinity());
+  root_->on_exit = [this](ChildExit exit) {
+    // It gave up (intensity) or shut down by itself (auto_shutdown): its
+    // children are stopped already.
+    this->exit(runtime::ExitReason::shutdown(exit.text));
+  };
+  root_->start([this](Failure failure) {
+    if (failure) this->exit(runtime::ExitReason::shutdown(*failure));
+  });
+}
+
+WorkerStart EngineProcess::start(const std::string& path, const config::WorkerSpec&,
+                                 std::function<void(runtime::ExitReason)> ended) {
+  const auto code = starts_.find(path);
+  if (code == starts_.end()) return {.failure = "no start function for " + path};
+  runtime::Pid pid;
+  try {
+    pid = code->second();
+  } catch (const runtime::StartError& error) {
+    return {.failure = error.reason().text()};
+  } catch (const std::exception& error) {
+    return {.failure = error.what()};
+  }
+  if (!pid) return {.failure = "its start function started nothing"};
+  ended_[pid.get()] = std::move(ended);
+  return {.pid = std::move(pid)};
+}
+
+void EngineProcess::on_exit_message(const runtime::Pid& from, const runtime::ExitReason& reason) {
+  if (const auto child = ended_.find(from.get()); child != ended_.end()) {
+    auto ended = std::move(child->second);
+    ended_.erase(child);
+    ended(reason);
+    return;
+  }
+  // OTP: a supervisor whose parent ends stops its children and ends too.
+  if (from == parent()) shut_down(reason);
+}
+
+void EngineProcess::shut_down_soon(runtime::ExitReason reason) {
+  host_.post([this, reason = std::move(reason)] { shut_down(reason); });
+}
+
+void EngineProcess::shut_down(runtime::ExitReason reason) {
+  if (shutting_down_ || !root_) return;
+  shutting_down_ = true;
+  root_->stop("its supervisor is shutting down",
+              [this, reason = std::move(reason)](Done) { exit(reason); });
+}
+
+void EngineProcess::on_ended(const runtime::ExitReason& reason) {
+  // A kill ends it without a stop: the nodes' destructors kill what runs.
+  root_.reset();
+  ended_.clear();
+  runtime::Process::on_ended(reason);
+}
+
+}  // namespace otpd::supervise

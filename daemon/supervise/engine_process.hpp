@@ -1,0 +1,75 @@
+// The supervisor engine as a runtime process: a root supervisor of the
+// engine whose children a program starts with code, each by a start
+// function run on this process's thread (linked to it, as OTP's
+// start_link), and whose ends reach it as exit messages, since it traps
+// exits. This is what the runtime's Supervisor is to become a face of
+// (docs/design.md, "One engine"); nested supervisors of the spec run in the
+// same process.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "config/spec.hpp"
+#include "runtime/exit_reason.hpp"
+#include "runtime/process.hpp"
+#include "supervise/event.hpp"
+#include "supervise/runtime_host.hpp"
+#include "supervise/supervisor.hpp"
+#include "supervise/worker_starter.hpp"
+
+namespace otpd::supervise {
+
+// Starts a child and returns its pid, linked to the running process; an
+// empty pid or a throw is a failed start.
+using CodeStart = std::function<runtime::Pid()>;
+
+class EngineProcess : public runtime::Process, private WorkerStarter {
+ public:
+  // `spec`'s worker children are started by `starts`, by their path in the
+  // tree ("db", "cache/shard1"); `events` hears every change, on this
+  // process's thread.
+  EngineProcess(config::SupervisorSpec spec, std::unordered_map<std::string, CodeStart> starts,
+                EventSink& events);
+
+  // Any thread, while it runs: stops the children, last first, and ends the
+  // process with `reason`, as OTP's supervisor does when its parent ends.
+  void shut_down_soon(runtime::ExitReason reason);
+
+  // For handlers of this process (a request): the root supervisor.
+  Supervisor& root() { return *root_; }
+  RuntimeHost& host() { return host_; }
+
+ protected:
+  void on_start() override;
+  void on_exit_message(const runtime::Pid& from, const runtime::ExitReason& reason) override;
+  void on_ended(const runtime::ExitReason& reason) override;
+
+ private:
+  WorkerStart start(const std::string& path, const config::WorkerSpec& spec,
+                    std::function<void(runtime::ExitReason)> ended) override;
+  // Stops the children and ends the process with `reason`.
+  void shut_down(runtime::ExitReason reason);
+
+  RuntimeHost host_;
+  class NoProcesses final : public ProcessControl {
+   public:
+    SpawnResult spawn(const std::string&, const config::ProcessSpec&,
+                      std::function<void(ExitStatus)>) override {
+      return {.failure = "a supervisor in a program starts no OS processes"};
+    }
+    void signal_group(int, int) override {}
+    void signal_process(int, int) override {}
+  } no_processes_;
+  Context context_;
+  std::shared_ptr<const config::SupervisorSpec> spec_;
+  std::unordered_map<std::string, CodeStart> starts_;
+  // The running children, by their process: where an exit message goes.
+  std::unordered_map<const runtime::Process*, std::function<void(runtime::ExitReason)>> ended_;
+  std::unique_ptr<Supervisor> root_;
+  bool shutting_down_ = false;
+};
+
+}  // namespace otpd::supervise

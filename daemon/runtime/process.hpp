@@ -98,6 +98,9 @@ class Process {
   // it whatever it does; otherwise a process that traps exits gets a
   // message, `normal` is ignored, and anything else (shutdown too) ends it.
   static void exit_signal(const Pid& target, ExitReason reason, const Pid& from = {});
+  // Runs `envelope` before any other message (OTP's handle_continue); only
+  // on the process's own thread, from its handlers or what they call.
+  void run_next(Envelope* envelope);
   // An exit signal that ends its target does not wait for the messages
   // queued before it: it takes effect at the target's next message
   // boundary (see signals_pending_), as on the BEAM, where a signal is not
@@ -155,9 +158,6 @@ class Process {
     waiting_for_ = 0;
     reply_deadline_ = {};
   }
-  // Runs `envelope` before any other message (OTP's handle_continue).
-  void run_next(Envelope* envelope);
-
   // The handler coroutine suspended in a call, if any: destroyed if the
   // process ends first, which answers its own callers with an error.
   void hold_suspended(std::coroutine_handle<> root) { suspended_ = root; }

@@ -45,6 +45,14 @@ struct TimerFired final : runtime::Envelope {
 
 }  // namespace
 
+// Runs the host's queue before the process's next message.
+struct RuntimeHost::RunPosted final : runtime::Envelope {
+  explicit RunPosted(RuntimeHost& host) : host(host) {}
+  void deliver(runtime::Process&) override { host.run_posted(); }
+  bool is_activity() const override { return false; }
+  RuntimeHost& host;
+};
+
 TimePoint RuntimeHost::now() const {
   return process_.scheduler().now();
 }
@@ -56,7 +64,25 @@ std::unique_ptr<TimerHandle> RuntimeHost::start_timer(Duration delay, std::funct
 }
 
 void RuntimeHost::post(std::function<void()> fn) {
-  process_.self().send(runtime::make_envelope([fn = std::move(fn)](runtime::Process&) { fn(); }));
+  if (runtime::Process::current() != &process_) {
+    process_.self().send(runtime::make_envelope([fn = std::move(fn)](runtime::Process&) { fn(); }));
+    return;
+  }
+  posted_.push_back(std::move(fn));
+  if (!run_pending_) {
+    run_pending_ = true;
+    process_.run_next(new RunPosted(*this));
+  }
+}
+
+void RuntimeHost::run_posted() {
+  // What the posted work posts runs in this same round.
+  while (!posted_.empty()) {
+    auto fn = std::move(posted_.front());
+    posted_.pop_front();
+    fn();
+  }
+  run_pending_ = false;
 }
 
 }  // namespace otpd::supervise

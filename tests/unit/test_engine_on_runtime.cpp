@@ -198,6 +198,27 @@ TEST_CASE("posts from other threads run on the process's thread, each poster's i
   CHECK(ends_within(pid));
 }
 
+TEST_CASE("a post from the process's own thread runs after its handler, before its next message") {
+  runtime::Scheduler scheduler(1);
+  auto* process = new Hosting;
+  scheduler.start(*process);
+  runtime::Pid pid = process->self();
+  Notes notes;
+  on_thread_of(*process, [&] {
+    process->self().send(runtime::make_envelope([&](runtime::Process&) { notes.add("message"); }));
+    process->host.post([&] {
+      notes.add("first post");
+      // Posted by posted work: still before the message.
+      process->host.post([&] { notes.add("second post"); });
+    });
+    notes.add("handler");
+  });
+  REQUIRE(notes.wait_for(4));
+  CHECK(notes.all() == std::vector<std::string>{"handler", "first post", "second post", "message"});
+  runtime::Process::exit_signal(pid, runtime::ExitReason::killed());
+  CHECK(ends_within(pid));
+}
+
 namespace {
 
 // A worker that throws when told to and reports its end from on_ended, as
@@ -278,6 +299,11 @@ class EngineProcess : public runtime::Process {
 
   ThreadSink sink;
   supervise::RuntimeHost& host() { return host_; }
+  // A message behind whatever is in the mailbox now (a post from this
+  // process's own thread would run before it).
+  void send_to_self(std::function<void()> fn) {
+    self().send(runtime::make_envelope([fn = std::move(fn)](runtime::Process&) { fn(); }));
+  }
   // Any thread: whether `look(root)` holds on the engine's thread, or comes
   // to hold within 5 s. It is looked at again after every other message.
   bool holds(std::function<bool(const supervise::Supervisor&)> look) {
@@ -288,10 +314,10 @@ class EngineProcess : public runtime::Process {
         answer->add("");
         *again = nullptr;  // undoes the cycle through its own capture
       } else {
-        host_.post(*again);
+        send_to_self(*again);
       }
     };
-    host_.post(*again);
+    send_to_self(*again);
     if (answer->wait_for(1)) return true;
     answer->abandoned = true;
     return false;

@@ -319,9 +319,13 @@ void run_engine_restarts(const Options& options, Figures& f) {
     auto ended = supervisor->ended.get_future();
     const Pid held = supervisor->self();  // keeps it while this thread talks to it
     scheduler.start(*supervisor);
-    done.wait();
+    if (done.wait_for(kBenchTimeout) != std::future_status::ready) {
+      throw std::runtime_error("the engine's restarts did not come");
+    }
     supervisor->shut_down_soon(ExitReason::shutdown());
-    ended.wait();
+    if (ended.wait_for(kBenchTimeout) != std::future_status::ready) {
+      throw std::runtime_error("the engine did not end");
+    }
     left -= here;
   }
   if (log.samples.size() != static_cast<std::size_t>(options.engine_restarts)) {

@@ -101,7 +101,7 @@ TEST_CASE("a runtime host's timers fire on the runtime's clock, on the process's
   on_thread_of(*process, [&] {
     const auto armed = process->host.now();
     CHECK(armed == time.now());
-    late = process->host.start_timer(200ms, [&] {
+    late = process->host.start_timer(200ms, [&, armed] {
       notes.add(std::string("late") + (process->on_own_thread() ? "" : " elsewhere"));
       CHECK(process->host.now() - armed >= 200ms);
     });

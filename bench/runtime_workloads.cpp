@@ -4,7 +4,8 @@
 // table gives both and their ratio.
 //
 //   otpd-bench-runtime [--casts N] [--calls N] [--remote-calls N] [--tasks N]
-//                      [--spawns N] [--restarts N] [--engine-restarts N] [--window I/P]
+//                      [--spawns N] [--restarts N] [--engine-restarts N]
+//                      [--engine-spawns N] [--window I/P]
 //                      [--idle-seconds S] [--threads N] [--no-beam]
 #include <malloc.h>
 #include <sys/resource.h>
@@ -44,6 +45,9 @@ struct Options {
   // The same restarts with the supervisor engine of the tree as the
   // supervisor, running as a runtime process (supervise::EngineProcess).
   int engine_restarts = 0;
+  // Spawns under a dynamic supervisor of the engine, as --spawns does under
+  // the runtime's DynamicSupervisor.
+  int engine_spawns = 0;
   // The restart intensity of the restart workload's supervisors: each one
   // sees `intensity` restarts within its `period` (seconds), then is
   // replaced by a fresh one, so that no supervisor gives up and none keeps
@@ -126,6 +130,8 @@ struct Figures {
   double idle_cpu_seconds = 0;
   double restart_median_ns = 0;
   double restart_p99_ns = 0;
+  double engine_spawns_per_s = 0;
+  double engine_heap_per_worker = 0;
   double engine_restart_median_ns = 0;
   double engine_restart_p99_ns = 0;
 };
@@ -336,6 +342,68 @@ void run_engine_restarts(const Options& options, Figures& f) {
   f.engine_restart_p99_ns = percentile(log.samples, 0.99);
 }
 
+// As run_spawns, under a dynamic supervisor of the engine: each child has
+// a name (the engine knows children by name) and is added once the one
+// before it has started.
+void run_engine_spawns(const Options& options, Figures& f) {
+  Scheduler scheduler(options.threads);
+  NoEvents events;
+  otpd::config::SupervisorSpec spec;
+  spec.dynamic = true;
+  auto* supervisor = new EngineSupervisor(std::move(spec), {}, events);
+  auto ended = supervisor->ended.get_future();
+  const Pid held = supervisor->self();  // keeps it while this thread talks to it
+  scheduler.start(*supervisor);
+  struct Spawned {
+    std::promise<void> done;
+    std::size_t children = 0;
+    long heap0 = 0;
+    long heap1 = 0;
+    Clock::time_point t0{};
+    Clock::time_point t1{};
+  } spawned;
+  auto add = std::make_shared<std::function<void(int)>>();
+  *add = [&, add](int i) {
+    if (i == options.engine_spawns) {
+      spawned.t1 = Clock::now();
+      spawned.heap1 = static_cast<long>(mallinfo2().uordblks);
+      spawned.children = supervisor->root().child_count();
+      *add = nullptr;
+      spawned.done.set_value();
+      return;
+    }
+    otpd::config::ChildSpec child;
+    child.name = "w" + std::to_string(i);
+    child.body = otpd::config::WorkerSpec{};
+    supervisor->add_child(
+        std::move(child), [] { return start_link<IdleWorker>().pid(); },
+        [add, i](otpd::supervise::Failure failure) {
+          if (failure) throw std::runtime_error("engine spawn failed: " + *failure);
+          (*add)(i + 1);
+        });
+  };
+  supervisor->host().post([&, add] {
+    spawned.heap0 = static_cast<long>(mallinfo2().uordblks);
+    spawned.t0 = Clock::now();
+    (*add)(0);
+  });
+  if (spawned.done.get_future().wait_for(kBenchTimeout) != std::future_status::ready) {
+    throw std::runtime_error("the engine's spawns did not end");
+  }
+  const double seconds = std::chrono::duration<double>(spawned.t1 - spawned.t0).count();
+  f.engine_spawns_per_s = options.engine_spawns / seconds;
+  f.engine_heap_per_worker =
+      static_cast<double>(spawned.heap1 - spawned.heap0) / options.engine_spawns;
+  if (spawned.children != static_cast<std::size_t>(options.engine_spawns)) {
+    throw std::runtime_error("the engine counts " + std::to_string(spawned.children) +
+                             " children, not " + std::to_string(options.engine_spawns));
+  }
+  supervisor->shut_down_soon(ExitReason::shutdown());
+  if (ended.wait_for(kBenchTimeout) != std::future_status::ready) {
+    throw std::runtime_error("the engine did not end");
+  }
+}
+
 Figures run_otpd(const Options& options) {
   Figures f;
   // First, so that nothing left from the message workloads (freed memory,
@@ -343,6 +411,7 @@ Figures run_otpd(const Options& options) {
   if (options.spawns > 0) run_spawns(options, f);
   if (options.restarts > 0) run_restarts(options, f);
   if (options.engine_restarts > 0) run_engine_restarts(options, f);
+  if (options.engine_spawns > 0) run_engine_spawns(options, f);
   Scheduler scheduler(options.threads);
   auto driver = start<Driver>(scheduler);
   if (options.casts > 0) {
@@ -486,6 +555,8 @@ int main(int argc, char** argv) {
       options.spawns = std::atoi(value());
     } else if (arg == "--restarts") {
       options.restarts = std::atoi(value());
+    } else if (arg == "--engine-spawns") {
+      options.engine_spawns = std::atoi(value());
     } else if (arg == "--engine-restarts") {
       options.engine_restarts = std::atoi(value());
     } else if (arg == "--idle-seconds") {
@@ -495,14 +566,16 @@ int main(int argc, char** argv) {
     } else if (arg == "--no-beam") {
       options.beam = false;
     } else {
-      std::fprintf(stderr,
-                   "usage: %s [--casts N] [--calls N] [--remote-calls N] [--tasks N]\n"
-                   "          [--spawns N] [--restarts N] [--engine-restarts N] [--window I/P]\n"
-                   "          [--idle-seconds S] [--threads N] [--no-beam]\n"
-                   "A workload whose count is 0 is skipped. --window (default 3/5): each\n"
-                   "supervisor of the restart workload allows I restarts in P seconds\n"
-                   "and sees I of them before the next one takes over.\n",
-                   argv[0]);
+      std::fprintf(
+          stderr,
+          "usage: %s [--casts N] [--calls N] [--remote-calls N] [--tasks N]\n"
+          "          [--spawns N] [--restarts N] [--engine-restarts N] [--engine-spawns N]\n"
+          "          [--window I/P]\n"
+          "          [--idle-seconds S] [--threads N] [--no-beam]\n"
+          "A workload whose count is 0 is skipped. --window (default 3/5): each\n"
+          "supervisor of the restart workload allows I restarts in P seconds\n"
+          "and sees I of them before the next one takes over.\n",
+          argv[0]);
       return 2;
     }
   }
@@ -549,6 +622,10 @@ int main(int argc, char** argv) {
     // The tree's engine as the supervisor: no BEAM figure of its own.
     row("restart, engine, median", otpd.engine_restart_median_ns / 1e3, -1, have_beam, "us", false);
     row("restart, engine, p99", otpd.engine_restart_p99_ns / 1e3, -1, have_beam, "us", false);
+  }
+  if (options.engine_spawns > 0) {
+    row("spawn under engine (dynamic)", otpd.engine_spawns_per_s / 1e3, -1, have_beam, "k/s", true);
+    row("  memory per idle worker", otpd.engine_heap_per_worker, -1, have_beam, "bytes", false);
   }
   std::printf(
       "(%d workers spawned, CPU over %.1f s of idling with them, %d restarts by supervisors "

@@ -10,9 +10,15 @@ namespace otpd::supervise {
 EngineProcess::EngineProcess(config::SupervisorSpec spec,
                              std::unordered_map<std::string, CodeStart> starts, EventSink& events)
     : host_(*this),
-      context_{host_, no_processes_, events, this},
+      context_{host_, no_processes_, *this, this},
       spec_(std::make_shared<const config::SupervisorSpec>(std::move(spec))),
-      starts_(std::move(starts)) {}
+      starts_(std::move(starts)),
+      events_(events) {}
+
+void EngineProcess::emit(const Event& event) {
+  if (event.kind == EventKind::removed) starts_.erase(event.path);
+  events_.emit(event);
+}
 
 void EngineProcess::on_start() {
   trap_exits(true);
@@ -24,6 +30,16 @@ void EngineProcess::on_start() {
   };
   root_->start([this](Failure failure) {
     if (failure) this->exit(runtime::ExitReason::shutdown(*failure));
+  });
+}
+
+void EngineProcess::add_child(config::ChildSpec spec, CodeStart start, Resume<Failure> done) {
+  const std::string name = spec.name;
+  // Kept only if the child is: a refused or failed one leaves nothing.
+  auto [code, added] = starts_.try_emplace(name, std::move(start));
+  root_->add_child(std::move(spec), [this, name, added, done = std::move(done)](Failure failure) {
+    if (failure && added) starts_.erase(name);
+    done(std::move(failure));
   });
 }
 

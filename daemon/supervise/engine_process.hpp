@@ -26,7 +26,7 @@ namespace otpd::supervise {
 // empty pid or a throw is a failed start.
 using CodeStart = std::function<runtime::Pid()>;
 
-class EngineProcess : public runtime::Process, private WorkerStarter {
+class EngineProcess : public runtime::Process, private WorkerStarter, private EventSink {
  public:
   // `spec`'s worker children are started by `starts`, by their path in the
   // tree ("db", "cache/shard1"); `events` hears every change, on this
@@ -37,6 +37,10 @@ class EngineProcess : public runtime::Process, private WorkerStarter {
   // Any thread, while it runs: stops the children, last first, and ends the
   // process with `reason`, as OTP's supervisor does when its parent ends.
   void shut_down_soon(runtime::ExitReason reason);
+
+  // From this process's thread, for a dynamic root (spec.dynamic): adds the
+  // child `spec` names, started by `start`; `done` as Supervisor::add_child.
+  void add_child(config::ChildSpec spec, CodeStart start, Resume<Failure> done);
 
   // For handlers of this process (a request): the root supervisor.
   Supervisor& root() { return *root_; }
@@ -50,6 +54,8 @@ class EngineProcess : public runtime::Process, private WorkerStarter {
  private:
   WorkerStart start(const std::string& path, const config::WorkerSpec& spec,
                     std::function<void(runtime::ExitReason)> ended) override;
+  // Passes every event on; a child removed for good takes its start along.
+  void emit(const Event& event) override;
   // Stops the children and ends the process with `reason`.
   void shut_down(runtime::ExitReason reason);
 
@@ -68,6 +74,7 @@ class EngineProcess : public runtime::Process, private WorkerStarter {
   std::unordered_map<std::string, CodeStart> starts_;
   // The running children, by their process: where an exit message goes.
   std::unordered_map<const runtime::Process*, std::function<void(runtime::ExitReason)>> ended_;
+  EventSink& events_;
   std::unique_ptr<Supervisor> root_;
   bool shutting_down_ = false;
 };

@@ -107,6 +107,7 @@ std::string Supervisor::child_path(const config::ChildSpec& spec) const {
 void Supervisor::build_children() {
   children_.clear();
   by_id_.clear();
+  added_by_name_.clear();
   std::erase_if(held_, [&](const std::string& name) {
     return std::none_of(spec_->children.begin(), spec_->children.end(),
                         [&](const auto& c) { return c.name == name; });
@@ -178,8 +179,14 @@ Supervisor::Child* Supervisor::find(std::uint64_t id) {
 }
 
 Supervisor::Child* Supervisor::find(const std::string& name) {
-  const auto found = std::find_if(children_.begin(), children_.end(),
-                                  [&](const auto& c) { return c->record.spec->name == name; });
+  if (const auto added = added_by_name_.find(name); added != added_by_name_.end()) {
+    return added->second;
+  }
+  // Every other child is one of the spec's.
+  if (spec_->children.empty()) return nullptr;
+  const auto found = std::find_if(children_.begin(), children_.end(), [&](const auto& c) {
+    return !c->record.own_spec && c->record.spec->name == name;
+  });
   return found == children_.end() ? nullptr : found->get();
 }
 
@@ -188,6 +195,7 @@ void Supervisor::remove(Child& child, const std::string& why) {
   removed.path = child.path();
   context_.events.emit(removed);
   by_id_.erase(child.record.id);
+  if (child.record.own_spec) added_by_name_.erase(child.record.spec->name);
   std::erase_if(children_, [&](const auto& c) { return c.get() == &child; });
 }
 
@@ -631,6 +639,7 @@ Step<Failure> Supervisor::handle_add(const config::ChildSpec& spec) {
   child->record.own_spec = std::move(owned);
   Child& added = *child;
   children_.push_back(std::move(child));
+  added_by_name_.emplace(added.record.spec->name, &added);
   Failure failure = co_await start_child(added);
   // OTP's start_child returns the error and keeps nothing.
   if (failure) remove(added, "failed to start: " + *failure);

@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -183,6 +184,10 @@ class Supervisor final : public Node {
   config::Shutdown shutdown_;
   std::vector<std::unique_ptr<Node>> children_;  // start order
   std::unordered_map<std::uint64_t, Child*> by_id_;
+  // Children added at run time, by name (a view of their own spec's): a
+  // dynamic supervisor may have a great many, and each add looks its name
+  // up. The children of the spec are few and found by a walk.
+  std::unordered_map<std::string_view, Child*> added_by_name_;
   std::uint64_t next_child_id_ = 1;
   runtime::RestartWindow window_;
   std::deque<Message> mailbox_;

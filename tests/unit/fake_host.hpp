@@ -98,6 +98,7 @@ class FakeProcesses final : public supervise::ProcessControl {
   bool running(const std::string& name) const { return pid_of(name) != 0; }
   void exit(const std::string& name, ExitStatus status);
   void fail_starts_of(const std::string& name, std::string error) { failing_[name] = error; }
+  void let_start(const std::string& name) { failing_.erase(name); }
   void allow_starts_of(const std::string& name) { failing_.erase(name); }
   void ignore_sigterm(const std::string& name) { stubborn_.insert(name); }
   int starts_of(const std::string& name) const;

@@ -166,6 +166,30 @@ TEST_CASE("dynamic: terminate stops the child with its shutdown policy and remov
   CHECK(w.terminate("jobs", "job1").failure == "supervisor jobs has no child 'job1'");
 }
 
+TEST_CASE("dynamic: a name is free again once its child is gone, and each of many is found") {
+  World w;
+  for (int i = 0; i < 300; ++i) {
+    REQUIRE(w.add("jobs", process_child("job" + std::to_string(i))).succeeded());
+  }
+  CHECK(w.add("jobs", process_child("job150")).failure ==
+        "supervisor jobs already has a child 'job150'");
+  // Removed by terminate, by failing to start, and by ending for good.
+  REQUIRE(w.terminate("jobs", "job150").succeeded());
+  REQUIRE(w.add("jobs", process_child("job150")).succeeded());
+  w.procs.fail_starts_of("job300", "command not found: job300");
+  CHECK(w.add("jobs", process_child("job300")).failure == "command not found: job300");
+  w.procs.let_start("job300");
+  CHECK(w.add("jobs", process_child("job300")).succeeded());
+  REQUIRE(w.add("jobs", process_child("once", RestartType::temporary)).succeeded());
+  w.procs.exit("once", clean);
+  w.host.run();
+  CHECK(w.add("jobs", process_child("once")).succeeded());
+  for (int i = 0; i < 300; i += 37) {
+    CHECK(w.terminate("jobs", "job" + std::to_string(i)).succeeded());
+  }
+  CHECK(w.tree->status("jobs")->children.size() == 302 - 9);
+}
+
 TEST_CASE("dynamic: only a dynamic supervisor takes run-time children") {
   World w;
   const std::string not_dynamic =

@@ -56,6 +56,9 @@ WorkerStart EngineProcess::start(const std::string& path, const config::WorkerSp
     return {.failure = error.what()};
   }
   if (!pid) return {.failure = "its start function started nothing"};
+  // A start function that forgot start_link must not leave its child
+  // unsupervised: its end would never come. (A no-op for a linked one.)
+  link(pid);
   ended_[pid.get()] = std::move(ended);
   return {.pid = std::move(pid)};
 }

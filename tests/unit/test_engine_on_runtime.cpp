@@ -458,9 +458,11 @@ struct CodedChildren {
   std::mutex mutex;
   std::map<std::string, runtime::Server<Coded>> running;
 
-  supervise::CodeStart start(const std::string& name, bool traps = false) {
-    return [this, name, traps] {
-      auto server = runtime::start_link<Coded>(notes, name, traps);
+  supervise::CodeStart start(const std::string& name, bool traps = false, bool linked = true) {
+    return [this, name, traps, linked] {
+      auto server = linked ? runtime::start_link<Coded>(notes, name, traps)
+                           : runtime::start<Coded>(runtime::Process::current()->scheduler(), notes,
+                                                   name, traps);
       std::lock_guard lock(mutex);
       running[name] = server;
       return server.pid();
@@ -553,4 +555,22 @@ TEST_CASE("an engine process whose child cannot start ends, and says why") {
   runtime::Pid pid = engine->self();
   CHECK(ends_within(pid));
   CHECK(events.notes.wait_for("start_failed a"));
+}
+
+TEST_CASE("an engine process supervises a child its start function did not link") {
+  runtime::Scheduler scheduler(2);
+  CodedChildren code;
+  EventNotes events;
+  auto* engine = new supervise::EngineProcess(
+      supervisor_spec(config::Strategy::one_for_one, {worker_child("a")}),
+      {{"a", code.start("a", false, false)}}, events);
+  scheduler.start(*engine);
+  runtime::Pid pid = engine->self();
+  REQUIRE(events.notes.wait_for("started /"));
+  code.crash("a");
+  REQUIRE(events.notes.wait_for("started a", 2));
+  EndWatcher a_end(code.pid_of("a"));
+  runtime::Process::exit_signal(pid, runtime::ExitReason::killed());
+  CHECK(ends_within(pid));
+  CHECK(a_end.ended());
 }

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "engine_world.hpp"
+#include "flaky_worker.hpp"
 #include "manual_time.hpp"
 #include "process_end.hpp"
 #include "runtime/child_spec.hpp"
@@ -220,39 +221,6 @@ TEST_CASE("a post from the process's own thread runs after its handler, before i
 }
 
 namespace {
-
-// A worker that throws when told to and reports its end from on_ended, as
-// otpd's workers do.
-class Flaky : public runtime::GenServer<Flaky> {
- public:
-  explicit Flaky(std::function<void(runtime::ExitReason)> ended) : ended_(std::move(ended)) {}
-  void crash() { throw std::runtime_error("boom"); }
-  void on_ended(const runtime::ExitReason& reason) override { ended_(reason); }
-
- private:
-  std::function<void(runtime::ExitReason)> ended_;
-};
-
-class FlakyStarter final : public supervise::WorkerStarter {
- public:
-  explicit FlakyStarter(runtime::Scheduler& scheduler) : scheduler_(scheduler) {}
-  supervise::WorkerStart start(const std::string& path, const config::WorkerSpec&,
-                               std::function<void(runtime::ExitReason)> ended) override {
-    auto server = runtime::start<Flaky>(scheduler_, std::move(ended));
-    std::lock_guard lock(mutex_);
-    running_[path] = server;
-    return {.pid = server.pid()};
-  }
-  void crash(const std::string& path) {
-    std::lock_guard lock(mutex_);
-    running_.at(path).cast(&Flaky::crash);
-  }
-
- private:
-  runtime::Scheduler& scheduler_;
-  std::mutex mutex_;
-  std::map<std::string, runtime::Server<Flaky>> running_;
-};
 
 // No OS processes here: a runtime-hosted engine supervises workers.
 class NoProcesses final : public supervise::ProcessControl {

@@ -2,13 +2,8 @@
 // supervised on the hand-driven clock like processes are.
 #include <doctest/doctest.h>
 
-#include <map>
-#include <mutex>
-#include <stdexcept>
-
 #include "engine_world.hpp"
-#include "runtime/gen_server.hpp"
-#include "supervise/worker_starter.hpp"
+#include "flaky_worker.hpp"
 
 using namespace otpd;
 using namespace otpd::test;
@@ -16,39 +11,6 @@ using namespace std::chrono_literals;
 using supervise::EventKind;
 
 namespace {
-
-// A worker that throws when told to, and tells its starter how it ended:
-// from on_ended, as otpd's workers do, since an exit signal (the tree's
-// `shutdown`, `killed`) ends a gen_server without its terminate.
-class Flaky : public runtime::GenServer<Flaky> {
- public:
-  explicit Flaky(std::function<void(runtime::ExitReason)> ended) : ended_(std::move(ended)) {}
-  void crash() { throw std::runtime_error("boom"); }
-  void on_ended(const runtime::ExitReason& reason) override { ended_(reason); }
-
- private:
-  std::function<void(runtime::ExitReason)> ended_;
-};
-
-// Starts a Flaky for every worker child, on a real scheduler.
-class FlakyStarter final : public supervise::WorkerStarter {
- public:
-  supervise::WorkerStart start(const std::string& path, const config::WorkerSpec&,
-                               std::function<void(runtime::ExitReason)> ended) override {
-    auto server = runtime::start<Flaky>(scheduler, std::move(ended));
-    std::lock_guard lock(mutex);
-    running[path] = server;
-    return {.pid = server.pid()};
-  }
-  void crash(const std::string& path) {
-    std::lock_guard lock(mutex);
-    running.at(path).cast(&Flaky::crash);
-  }
-
-  runtime::Scheduler scheduler{2};
-  std::mutex mutex;
-  std::map<std::string, runtime::Server<Flaky>> running;
-};
 
 config::ChildSpec worker_child(const std::string& name,
                                config::RestartType restart = config::RestartType::permanent) {
@@ -81,7 +43,8 @@ void stop_tree(EngineWorld& world) {
 
 TEST_SUITE("engine workers") {
   TEST_CASE("a crashing worker is restarted by one_for_one with its error as the exit reason") {
-    FlakyStarter workers;
+    runtime::Scheduler scheduler{2};
+    FlakyStarter workers(scheduler);
     EngineWorld world(
         supervisor_spec(config::Strategy::one_for_one, {worker_child("w"), process_child("p")}),
         &workers);
@@ -107,7 +70,8 @@ TEST_SUITE("engine workers") {
   }
 
   TEST_CASE("under rest_for_one a failing worker restarts the processes after it") {
-    FlakyStarter workers;
+    runtime::Scheduler scheduler{2};
+    FlakyStarter workers(scheduler);
     EngineWorld world(
         supervisor_spec(config::Strategy::rest_for_one,
                         {process_child("before"), worker_child("w"), process_child("after")}),
@@ -123,7 +87,8 @@ TEST_SUITE("engine workers") {
   }
 
   TEST_CASE("stopping the tree stops a worker with the exit signal shutdown") {
-    FlakyStarter workers;
+    runtime::Scheduler scheduler{2};
+    FlakyStarter workers(scheduler);
     EngineWorld world(supervisor_spec(config::Strategy::one_for_one, {worker_child("w")}),
                       &workers);
     world.boot();
@@ -134,15 +99,13 @@ TEST_SUITE("engine workers") {
   }
 
   TEST_CASE("a transient worker that is stopped normally is not restarted") {
-    FlakyStarter workers;
+    runtime::Scheduler scheduler{2};
+    FlakyStarter workers(scheduler);
     EngineWorld world(supervisor_spec(config::Strategy::one_for_one,
                                       {worker_child("w", config::RestartType::transient)}),
                       &workers);
     world.boot();
-    {
-      std::lock_guard lock(workers.mutex);
-      workers.running.at("w").stop(runtime::ExitReason::shutdown("drained"));
-    }
+    workers.stop("w", runtime::ExitReason::shutdown("drained"));
     REQUIRE(settle(world, [&] { return world.last(EventKind::exited, "w") != nullptr; }));
     world.host.run();
     CHECK(world.last(EventKind::exited, "w")->reason == "{shutdown, drained}");

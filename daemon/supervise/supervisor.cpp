@@ -441,7 +441,7 @@ Job Supervisor::run_work() {
         break;
       }
       case Message::Kind::add: {
-        Failure failure = co_await handle_add(*message.added);
+        Failure failure = co_await handle_add(std::move(message.added));
         context_.host.post([reply = std::move(message.reply), failure] { reply(failure); });
         break;
       }
@@ -626,7 +626,8 @@ Step<Failure> Supervisor::handle_request(Child& child, Message::Kind kind) {
 
 // Checked when its turn comes, so that two adds of one name queued together
 // cannot both pass.
-Step<Failure> Supervisor::handle_add(const config::ChildSpec& spec) {
+Step<Failure> Supervisor::handle_add(std::shared_ptr<const config::ChildSpec> owned) {
+  const config::ChildSpec& spec = *owned;
   if (find(spec.name) != nullptr) {
     co_return "supervisor " + path() + " already has a child " + quoted(spec.name);
   }
@@ -634,8 +635,8 @@ Step<Failure> Supervisor::handle_add(const config::ChildSpec& spec) {
     co_return "supervisor " + path() + " already has max_children (" +
         std::to_string(*spec_->max_children) + ") children";
   }
-  auto owned = std::make_shared<const config::ChildSpec>(spec);
-  std::unique_ptr<Node> child = make_child(*owned, owned);
+  // The request's copy becomes the child's own: no second copy.
+  std::unique_ptr<Node> child = make_child(spec, owned);
   child->record.own_spec = std::move(owned);
   Child& added = *child;
   children_.push_back(std::move(child));

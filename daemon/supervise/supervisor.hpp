@@ -168,7 +168,7 @@ class Supervisor final : public Node {
   void record_stopped(Child& child, const std::string& why);
   Step<void> handle_exit(Child& child, ChildExit reason);
   Step<Failure> handle_request(Child& child, Message::Kind kind);
-  Step<Failure> handle_add(const config::ChildSpec& spec);
+  Step<Failure> handle_add(std::shared_ptr<const config::ChildSpec> owned);
   Step<void> handle_terminate(Child& child);
   Step<void> restart(Child& failed, std::string why);
   Step<ReloadFailures> apply_reload(std::shared_ptr<const config::SupervisorSpec> next);

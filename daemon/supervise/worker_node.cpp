@@ -4,12 +4,16 @@
 
 namespace otpd::supervise {
 
-WorkerNode::WorkerNode(Context& context, std::string path, config::WorkerSpec spec,
+WorkerNode::WorkerNode(Context& context, std::string path, const config::WorkerSpec& spec,
                        config::Shutdown shutdown)
     : Node(context, std::move(path)),
-      spec_(std::move(spec)),
+      spec_(&spec),
       shutdown_(shutdown),
       self_(std::make_shared<WorkerNode*>(this)) {}
+
+void WorkerNode::respec(const config::ChildSpec& spec, const std::shared_ptr<const void>&) {
+  spec_ = &spec.worker();
+}
 
 WorkerNode::~WorkerNode() {
   *self_ = nullptr;
@@ -34,7 +38,7 @@ void WorkerNode::start(Resume<Failure> done) {
   // that the end of an earlier incarnation is told apart.
   auto id_cell = std::make_shared<std::uint64_t>(0);
   WorkerStart started =
-      context_.workers->start(path(), spec_, [token, &host, id_cell](runtime::ExitReason reason) {
+      context_.workers->start(path(), *spec_, [token, &host, id_cell](runtime::ExitReason reason) {
         host.post([token, id_cell, reason = std::move(reason)] {
           if (auto self = token.lock(); self && *self) (*self)->ended(*id_cell, reason);
         });
@@ -47,7 +51,7 @@ void WorkerNode::start(Resume<Failure> done) {
     return;
   }
   emit({.kind = EventKind::started,
-        .reason = std::string(config::to_string(spec_.kind())) + " worker"});
+        .reason = std::string(config::to_string(spec_->kind())) + " worker"});
   context_.host.post([done = std::move(done)] { done(std::nullopt); });
 }
 

@@ -20,7 +20,10 @@ namespace otpd::supervise {
 
 class WorkerNode final : public Node {
  public:
-  WorkerNode(Context& context, std::string path, config::WorkerSpec spec,
+  // `spec` is not copied (a worker's spec is large, and a dynamic
+  // supervisor may have many): it must outlive the node, or be replaced
+  // through respec() (the supervisor's spec, or the child's own, holds it).
+  WorkerNode(Context& context, std::string path, const config::WorkerSpec& spec,
              config::Shutdown shutdown);
   ~WorkerNode() override;
 
@@ -30,7 +33,8 @@ class WorkerNode final : public Node {
   bool running() const override { return static_cast<bool>(pid_); }
   NodeKind node_kind() const override { return NodeKind::worker; }
 
-  const config::WorkerSpec& spec() const { return spec_; }
+  const config::WorkerSpec& spec() const { return *spec_; }
+  void respec(const config::ChildSpec& spec, const std::shared_ptr<const void>& owner) override;
   // The running worker's runtime pid (empty when it does not run): for
   // calls and casts from the control socket.
   const runtime::Pid& runtime_pid() const { return pid_; }
@@ -46,7 +50,7 @@ class WorkerNode final : public Node {
   // on the daemon's loop.
   static runtime::Pid sender();
 
-  config::WorkerSpec spec_;
+  const config::WorkerSpec* spec_;
   config::Shutdown shutdown_;
   runtime::Pid pid_;
   bool stopping_ = false;

@@ -102,7 +102,7 @@ TEST_CASE("a transient child is restarted only after an abnormal exit") {
   w.procs.exit("t", clean);
   CHECK(w.take_history() == Lines{"exit t"});  // normal: no strategy, no restart
   CHECK(w.procs.running("a"));
-  CHECK(w.tree->root().children()[1].state == ChildState::stopped);
+  CHECK(w.tree->root().children()[1].record.state == ChildState::stopped);
   CHECK(w.tree->root().intensity_used() == 1);
 }
 
@@ -273,12 +273,12 @@ TEST_CASE("a failed start recovers when a retry succeeds") {
   w.procs.exit("a", crash);
   w.host.advance(100ms);
   CHECK(w.take_history() == Lines{"exit a", "start a"});
-  CHECK(w.tree->root().children()[0].state == ChildState::backoff);  // the retry waits too
+  CHECK(w.tree->root().children()[0].record.state == ChildState::backoff);  // the retry waits too
   w.procs.allow_starts_of("a");
   w.host.advance(200ms);
   CHECK(w.take_history() == Lines{"start a"});
   CHECK(w.procs.running("a"));
-  CHECK(w.tree->root().children()[0].state == ChildState::running);
+  CHECK(w.tree->root().children()[0].record.state == ChildState::running);
   CHECK(w.tree->root().intensity_used() == 2);
   CHECK(!w.gave_up);
 }
@@ -371,7 +371,7 @@ TEST_CASE("backoff delays the restart, grows, and is visible while waiting") {
   World w(root);
   w.boot().take_history();
   w.procs.exit("a", crash);
-  CHECK(w.tree->root().children()[0].state == ChildState::backoff);
+  CHECK(w.tree->root().children()[0].record.state == ChildState::backoff);
   CHECK(w.sink.events.back().delay == otpd::supervise::Duration{100});
   w.host.advance(99ms);
   CHECK(!w.procs.running("a"));

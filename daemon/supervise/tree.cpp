@@ -277,18 +277,41 @@ std::string last_parts(const std::string& path, std::size_t count) {
   return out;
 }
 
+// The paths whose last parts are those of `ending` (parts joined by '/',
+// the last of them `last_wanted`), in start order as paths() lists them.
+// Each child's own name is compared with the last part, and a path is read
+// only for a child so named and copied only for a match: no path of the
+// tree is built to be thrown away. A name has no '/'
+// (config/tree_reader.cpp), so a path whose last parts are those of
+// `ending` is `ending`, or ends with '/' and `ending`.
+void collect_ending_with(const Supervisor& supervisor, const std::string& last_wanted,
+                         std::string_view ending, std::vector<std::string>& out) {
+  supervisor.for_each_child([&](const Supervisor::ChildView& child) {
+    if (child.spec.name == last_wanted) {
+      const std::string& path = child.node.path();
+      if (path == ending || (path.size() > ending.size() && path.ends_with(ending) &&
+                             path[path.size() - ending.size() - 1] == '/')) {
+        out.push_back(path);
+      }
+    }
+    if (child.node.node_kind() == NodeKind::supervisor) {
+      collect_ending_with(static_cast<const Supervisor&>(child.node), last_wanted, ending, out);
+    }
+  });
+}
+
 }  // namespace
 
 ResolvedPath Tree::resolve(const std::string& written) const {
   const auto wanted = split_path(written);
   if (wanted.empty() || locate(written)) return {.path = written};
-  std::vector<std::string> matches;
-  for (const std::string& path : paths()) {
-    if (split_path(path).size() >= wanted.size() &&
-        last_parts(path, wanted.size()) == last_parts(written, wanted.size())) {
-      matches.push_back(path);
-    }
+  std::string ending;
+  for (const std::string& part : wanted) {
+    if (!ending.empty()) ending += '/';
+    ending += part;
   }
+  std::vector<std::string> matches;
+  collect_ending_with(*root_, wanted.back(), ending, matches);
   if (matches.size() == 1) return {.path = matches.front()};
   if (matches.empty()) return {.path = written};
   std::string ambiguous =

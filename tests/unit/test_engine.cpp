@@ -531,6 +531,27 @@ TEST_CASE("a path from outside (HTTP, the control socket) resolves or is refused
   CHECK(w.tree->status(slashes.path)->path == "/");
 }
 
+TEST_CASE("a name resolves to the paths whose last whole parts it is, in start order") {
+  auto jobs = supervisor_spec(Strategy::one_for_one, {process_child("web"), process_child("cron")});
+  auto api = supervisor_spec(Strategy::one_for_one,
+                             {process_child("web"), supervisor_child("jobs", jobs)});
+  World w(supervisor_spec(Strategy::one_for_one, {supervisor_child("api", api), process_child("db"),
+                                                  process_child("bweb")}));
+  w.boot();
+  // Parts are compared whole: "eb" is not the end of "web", nor "i/web" of "api/web".
+  CHECK(w.tree->resolve("cron").path == "api/jobs/cron");
+  CHECK(w.tree->resolve("jobs/web").path == "api/jobs/web");
+  CHECK(w.tree->resolve("/jobs//web/").path == "api/jobs/web");
+  CHECK(w.tree->resolve("eb").path == "eb");
+  CHECK(!w.tree->resolve("eb").failure);
+  CHECK(w.tree->resolve("i/web").path == "i/web");
+  CHECK(w.tree->resolve("bweb").path == "bweb");
+  CHECK(w.tree->resolve("/db").path == "/db");  // a path already
+  CHECK(w.tree->resolve("x/jobs/web").path == "x/jobs/web");
+  CHECK(w.tree->resolve("web").failure ==
+        "'web' is the name of 2 children (api/web, api/jobs/web): write the path of one");
+}
+
 TEST_CASE("stopping a nested supervisor by hand stops its subtree and keeps it down") {
   auto inner = supervisor_spec(Strategy::one_for_one, {process_child("x"), process_child("y")});
   World w(supervisor_spec(Strategy::one_for_one,

@@ -114,8 +114,11 @@ std::string DaemonSite::node_json(const std::string& path) const {
 // Resolved as act() resolves it: `otpctl logs redis` and
 // /api/logs?path=redis show the same child.
 std::optional<std::string> DaemonSite::logs_json(const std::string& path, int lines) {
+  // Without capture there are no lines to show whoever the path names:
+  // known before a walk of the tree.
+  if (outputs_ == nullptr) return std::nullopt;
   const std::string child = tree_.resolve(std::string(trimmed(path))).path;
-  if (outputs_ == nullptr || child.empty() || !tree_.contains(child)) return std::nullopt;
+  if (child.empty() || !tree_.contains(child)) return std::nullopt;
   const auto mode = outputs_->mode_of(child);
   if (!mode) return std::nullopt;
   std::string out = "{\"path\":";

@@ -71,16 +71,11 @@ Supervisor::~Supervisor() {
 }
 
 Supervisor::ChildView Supervisor::view_of(const Node& c) const {
-  const ChildRecord& r = c.record;
-  return {*r.spec,
-          c,
-          r.state,
-          r.restarts,
-          r.started_at,
-          r.last_exit.get(),
-          !held_.empty() && held_.contains(r.spec->name),
-          r.exited_at,
-          r.restart_at};
+  const ChildRecord& record = c.record;
+  return {.spec = *record.spec,
+          .node = c,
+          .record = record,
+          .held = !held_.empty() && held_.contains(record.spec->name)};
 }
 
 std::vector<Supervisor::ChildView> Supervisor::children() const {

@@ -89,18 +89,15 @@ class Supervisor final : public Node {
   // Restarts that count against the intensity right now.
   int intensity_used() const { return window_.used(context_.host.now()); }
 
+  // A child as its supervisor sees it, read in place: valid until the
+  // supervisor next changes its children (a restart, a reload, a removal).
   struct ChildView {
     const config::ChildSpec& spec;
     const Node& node;
-    ChildState state;
-    int restarts;
-    TimePoint started_at;
-    const ChildExit* last_exit;           // null: none yet
-    bool held;                            // stopped by an operator
-    std::optional<TimePoint> exited_at;   // when last_exit happened
-    std::optional<TimePoint> restart_at;  // while a backoff delays its restart
+    const ChildRecord& record;  // state, restarts, last exit, backoff
+    bool held;                  // stopped by an operator
   };
-  // Every child, in start order (a copy of the list: for tests).
+  // Every child, in start order (a list of views: for tests).
   std::vector<ChildView> children() const;
   // The same without a list: walks over a big tree (status, /metrics) make
   // one view at a time.

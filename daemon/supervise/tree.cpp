@@ -36,30 +36,31 @@ NodeStatus status_of(const Supervisor::ChildView& child, TimePoint now) {
   // What the parent knows of the child, for either kind.
   status.path = child.node.path();
   status.name = child.spec.name;
-  status.state = to_string(child.state);
+  const ChildRecord& record = child.record;
+  status.state = to_string(record.state);
   status.restart = child.spec.restart;
   status.held = child.held;
   status.significant = child.spec.significant;
-  status.restarts = child.restarts;
-  if (child.last_exit != nullptr) status.last_exit = *child.last_exit;
-  if (child.exited_at) {
-    status.since_exit = std::chrono::duration_cast<Duration>(now - *child.exited_at);
+  status.restarts = record.restarts;
+  if (record.last_exit != nullptr) status.last_exit = *record.last_exit;
+  if (record.exited_at) {
+    status.since_exit = std::chrono::duration_cast<Duration>(now - *record.exited_at);
   }
-  if (child.restart_at && child.state == ChildState::backoff) {
+  if (record.restart_at && record.state == ChildState::backoff) {
     status.restart_in =
-        std::max(Duration{0}, std::chrono::duration_cast<Duration>(*child.restart_at - now));
+        std::max(Duration{0}, std::chrono::duration_cast<Duration>(*record.restart_at - now));
   }
   if (const auto* worker = dynamic_cast<const WorkerNode*>(&child.node)) {
     status.worker_kind = config::to_string(worker->spec().kind());
     status.worker_id = worker->runtime_pid().id();
     if (status.worker_id != 0) {
-      status.uptime = std::chrono::duration_cast<Duration>(now - child.started_at);
+      status.uptime = std::chrono::duration_cast<Duration>(now - record.started_at);
     }
   } else if (supervisor == nullptr) {
     status.command = child.spec.process().argv;
     status.pid = child.node.pid();
     if (status.pid != 0) {
-      status.uptime = std::chrono::duration_cast<Duration>(now - child.started_at);
+      status.uptime = std::chrono::duration_cast<Duration>(now - record.started_at);
     }
     const auto& ready = *child.spec.process().ready;
     if (ready.kind != config::Readiness::Kind::none) status.ready = config::to_string(ready.kind);
@@ -99,15 +100,16 @@ void walk_supervisor(const Supervisor& supervisor, TimePoint now, TreeVisitor& v
                       .children = supervisor.child_count()});
   supervisor.for_each_child([&](const Supervisor::ChildView& child) {
     const Supervisor* below = nullptr;
+    const ChildRecord& record = child.record;
     ChildGlance glance{.path = child.node.path(),
                        .supervisor = supervisor.path(),
-                       .state = to_string(child.state),
+                       .state = to_string(record.state),
                        .held = child.held};
     switch (child.node.node_kind()) {
       case NodeKind::supervisor:
         below = static_cast<const Supervisor*>(&child.node);
         glance.kind = ChildGlance::Kind::supervisor;
-        glance.up = child.state == ChildState::running;
+        glance.up = record.state == ChildState::running;
         break;
       case NodeKind::worker: {
         glance.kind = ChildGlance::Kind::worker;
@@ -127,17 +129,17 @@ void walk_supervisor(const Supervisor& supervisor, TimePoint now, TreeVisitor& v
         break;
     }
     glance.gates_readiness = glance.gates_readiness || child.spec.significant;
-    glance.restarts = child.restarts;
-    if (child.last_exit && child.last_exit->status) glance.last_exit = &*child.last_exit->status;
-    if (child.exited_at) {
-      glance.since_exit = std::chrono::duration_cast<Duration>(now - *child.exited_at);
+    glance.restarts = record.restarts;
+    if (record.last_exit && record.last_exit->status) glance.last_exit = &*record.last_exit->status;
+    if (record.exited_at) {
+      glance.since_exit = std::chrono::duration_cast<Duration>(now - *record.exited_at);
     }
     if (glance.up && below == nullptr) {
-      glance.uptime = std::chrono::duration_cast<Duration>(now - child.started_at);
+      glance.uptime = std::chrono::duration_cast<Duration>(now - record.started_at);
     }
-    if (child.restart_at && child.state == ChildState::backoff) {
+    if (record.restart_at && record.state == ChildState::backoff) {
       glance.restart_in =
-          std::max(Duration{0}, std::chrono::duration_cast<Duration>(*child.restart_at - now));
+          std::max(Duration{0}, std::chrono::duration_cast<Duration>(*record.restart_at - now));
     }
     visitor.child(glance);
     if (below != nullptr) walk_supervisor(*below, now, visitor);
@@ -275,18 +277,41 @@ std::string last_parts(const std::string& path, std::size_t count) {
   return out;
 }
 
+// The paths whose last parts are those of `ending` (parts joined by '/',
+// the last of them `last_wanted`), in start order as paths() lists them.
+// Each child's own name is compared with the last part, and a path is read
+// only for a child so named and copied only for a match: no path of the
+// tree is built to be thrown away. A name has no '/'
+// (config/tree_reader.cpp), so a path whose last parts are those of
+// `ending` is `ending`, or ends with '/' and `ending`.
+void collect_ending_with(const Supervisor& supervisor, const std::string& last_wanted,
+                         std::string_view ending, std::vector<std::string>& out) {
+  supervisor.for_each_child([&](const Supervisor::ChildView& child) {
+    if (child.spec.name == last_wanted) {
+      const std::string& path = child.node.path();
+      if (path == ending || (path.size() > ending.size() && path.ends_with(ending) &&
+                             path[path.size() - ending.size() - 1] == '/')) {
+        out.push_back(path);
+      }
+    }
+    if (child.node.node_kind() == NodeKind::supervisor) {
+      collect_ending_with(static_cast<const Supervisor&>(child.node), last_wanted, ending, out);
+    }
+  });
+}
+
 }  // namespace
 
 ResolvedPath Tree::resolve(const std::string& written) const {
   const auto wanted = split_path(written);
   if (wanted.empty() || locate(written)) return {.path = written};
-  std::vector<std::string> matches;
-  for (const std::string& path : paths()) {
-    if (split_path(path).size() >= wanted.size() &&
-        last_parts(path, wanted.size()) == last_parts(written, wanted.size())) {
-      matches.push_back(path);
-    }
+  std::string ending;
+  for (const std::string& part : wanted) {
+    if (!ending.empty()) ending += '/';
+    ending += part;
   }
+  std::vector<std::string> matches;
+  collect_ending_with(*root_, wanted.back(), ending, matches);
   if (matches.size() == 1) return {.path = matches.front()};
   if (matches.empty()) return {.path = written};
   std::string ambiguous =

@@ -102,7 +102,7 @@ TEST_CASE("a transient child is restarted only after an abnormal exit") {
   w.procs.exit("t", clean);
   CHECK(w.take_history() == Lines{"exit t"});  // normal: no strategy, no restart
   CHECK(w.procs.running("a"));
-  CHECK(w.tree->root().children()[1].state == ChildState::stopped);
+  CHECK(w.tree->root().children()[1].record.state == ChildState::stopped);
   CHECK(w.tree->root().intensity_used() == 1);
 }
 
@@ -273,12 +273,12 @@ TEST_CASE("a failed start recovers when a retry succeeds") {
   w.procs.exit("a", crash);
   w.host.advance(100ms);
   CHECK(w.take_history() == Lines{"exit a", "start a"});
-  CHECK(w.tree->root().children()[0].state == ChildState::backoff);  // the retry waits too
+  CHECK(w.tree->root().children()[0].record.state == ChildState::backoff);  // the retry waits too
   w.procs.allow_starts_of("a");
   w.host.advance(200ms);
   CHECK(w.take_history() == Lines{"start a"});
   CHECK(w.procs.running("a"));
-  CHECK(w.tree->root().children()[0].state == ChildState::running);
+  CHECK(w.tree->root().children()[0].record.state == ChildState::running);
   CHECK(w.tree->root().intensity_used() == 2);
   CHECK(!w.gave_up);
 }
@@ -371,7 +371,7 @@ TEST_CASE("backoff delays the restart, grows, and is visible while waiting") {
   World w(root);
   w.boot().take_history();
   w.procs.exit("a", crash);
-  CHECK(w.tree->root().children()[0].state == ChildState::backoff);
+  CHECK(w.tree->root().children()[0].record.state == ChildState::backoff);
   CHECK(w.sink.events.back().delay == otpd::supervise::Duration{100});
   w.host.advance(99ms);
   CHECK(!w.procs.running("a"));
@@ -529,6 +529,27 @@ TEST_CASE("a path from outside (HTTP, the control socket) resolves or is refused
   const auto slashes = w.tree->resolve(std::string(50000, '/'));
   CHECK(!slashes.failure);
   CHECK(w.tree->status(slashes.path)->path == "/");
+}
+
+TEST_CASE("a name resolves to the paths whose last whole parts it is, in start order") {
+  auto jobs = supervisor_spec(Strategy::one_for_one, {process_child("web"), process_child("cron")});
+  auto api = supervisor_spec(Strategy::one_for_one,
+                             {process_child("web"), supervisor_child("jobs", jobs)});
+  World w(supervisor_spec(Strategy::one_for_one, {supervisor_child("api", api), process_child("db"),
+                                                  process_child("bweb")}));
+  w.boot();
+  // Parts are compared whole: "eb" is not the end of "web", nor "i/web" of "api/web".
+  CHECK(w.tree->resolve("cron").path == "api/jobs/cron");
+  CHECK(w.tree->resolve("jobs/web").path == "api/jobs/web");
+  CHECK(w.tree->resolve("/jobs//web/").path == "api/jobs/web");
+  CHECK(w.tree->resolve("eb").path == "eb");
+  CHECK(!w.tree->resolve("eb").failure);
+  CHECK(w.tree->resolve("i/web").path == "i/web");
+  CHECK(w.tree->resolve("bweb").path == "bweb");
+  CHECK(w.tree->resolve("/db").path == "/db");  // a path already
+  CHECK(w.tree->resolve("x/jobs/web").path == "x/jobs/web");
+  CHECK(w.tree->resolve("web").failure ==
+        "'web' is the name of 2 children (api/web, api/jobs/web): write the path of one");
 }
 
 TEST_CASE("stopping a nested supervisor by hand stops its subtree and keeps it down") {

@@ -365,7 +365,7 @@ TEST_CASE("the engine on a runtime process backs off on the runtime's clock") {
   workers.crash("a");
   // Its timer is armed in the same handler as the restart time is noted.
   REQUIRE(engine->holds([](const supervise::Supervisor& root) {
-    return root.child_named("a")->restart_at.has_value();
+    return root.child_named("a")->record.restart_at.has_value();
   }));
   time.advance(999ms);
   // Whatever was due has been handled once the engine has answered.

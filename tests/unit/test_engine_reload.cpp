@@ -241,7 +241,7 @@ TEST_CASE("reload: waits for a restart in progress, backoff included, then appli
   root.backoff = otpd::config::Backoff{1s, 1s, 2.0, 30s};
   World w(root);
   w.procs.exit("b", crash);
-  CHECK(w.tree->root().children()[1].state == ChildState::backoff);
+  CHECK(w.tree->root().children()[1].record.state == ChildState::backoff);
   auto next = root;
   next.children[1] = proc("b", "2");
   std::optional<ReloadResult> result;
@@ -278,20 +278,20 @@ TEST_CASE("reload: a changed child keeps its record, and its new incarnation is 
   World w(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b")}, 5));
   w.procs.exit("b", crash);
   w.host.run();
-  REQUIRE(w.tree->root().children()[1].restarts == 1);
+  REQUIRE(w.tree->root().children()[1].record.restarts == 1);
   const auto result =
       w.reload(supervisor_spec(Strategy::one_for_one, {proc("a"), proc("b", "2")}, 5));
   REQUIRE(result);
   const auto b = w.tree->root().children()[1];
-  CHECK(b.restarts == 1);
-  REQUIRE(b.last_exit != nullptr);
-  CHECK(b.state == ChildState::running);
+  CHECK(b.record.restarts == 1);
+  REQUIRE(b.record.last_exit != nullptr);
+  CHECK(b.record.state == ChildState::running);
   w.take_history();
   // Its exits reach the supervisor through the node made from the new spec.
   w.procs.exit("b", crash);
   w.host.run();
   CHECK(w.take_history() == Lines{"exit b", "start b"});
-  CHECK(w.tree->root().children()[1].restarts == 2);
+  CHECK(w.tree->root().children()[1].record.restarts == 2);
 }
 
 TEST_CASE("reload: an added child that fails to start is reported, then retried as a restart") {

@@ -54,6 +54,8 @@ WorkerStart EngineProcess::start(const std::string& path, const config::WorkerSp
     return {.failure = error.reason().text()};
   } catch (const std::exception& error) {
     return {.failure = error.what()};
+  } catch (...) {
+    return {.failure = "its start function threw something that is not an exception"};
   }
   if (!pid) return {.failure = "its start function started nothing"};
   // A start function that forgot start_link must not leave its child

@@ -450,8 +450,11 @@ class EventNotes final : public supervise::EventSink {
  public:
   void emit(const supervise::Event& event) override {
     notes.add(std::string(supervise::to_string(event.kind)) + " " + event.path);
+    reasons.add(std::string(supervise::to_string(event.kind)) + " " + event.path + ": " +
+                event.reason);
   }
   Notes notes;
+  Notes reasons;  // "kind path: reason"
 };
 
 // Starts `engine` linked to a parent of its own, which the test can end.
@@ -514,15 +517,27 @@ TEST_CASE("an engine process stops a child that traps exits as its parent, so te
 }
 
 TEST_CASE("an engine process whose child cannot start ends, and says why") {
-  runtime::Scheduler scheduler(1);
-  EventNotes events;
-  auto* engine = new supervise::EngineProcess(
-      supervisor_spec(config::Strategy::one_for_one, {worker_child("a")}),
-      {{"a", []() -> runtime::Pid { throw std::runtime_error("no database"); }}}, events);
-  scheduler.start(*engine);
-  runtime::Pid pid = engine->self();
-  CHECK(ends_within(pid));
-  CHECK(events.notes.wait_for("start_failed a"));
+  auto ends_with = [](supervise::CodeStart start, const std::string& why) {
+    runtime::Scheduler scheduler(1);
+    EventNotes events;
+    auto* engine = new supervise::EngineProcess(
+        supervisor_spec(config::Strategy::one_for_one, {worker_child("a")}),
+        {{"a", std::move(start)}}, events);
+    scheduler.start(*engine);
+    runtime::Pid pid = engine->self();
+    CHECK(ends_within(pid));
+    CHECK(events.reasons.wait_for("start_failed a: " + why));
+  };
+  SUBCASE("it throws") {
+    ends_with([]() -> runtime::Pid { throw std::runtime_error("no database"); }, "no database");
+  }
+  SUBCASE("it throws what is no exception") {
+    ends_with([]() -> runtime::Pid { throw 42; },
+              "its start function threw something that is not an exception");
+  }
+  SUBCASE("it starts nothing") {
+    ends_with([] { return runtime::Pid(); }, "its start function started nothing");
+  }
 }
 
 TEST_CASE("an engine process supervises a child its start function did not link") {

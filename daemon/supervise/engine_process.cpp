@@ -36,7 +36,7 @@ void EngineProcess::on_start() {
 void EngineProcess::add_child(config::ChildSpec spec, CodeStart start, Resume<Failure> done) {
   const std::string name = spec.name;
   // Kept only if the child is: a refused or failed one leaves nothing.
-  auto [code, added] = starts_.try_emplace(name, std::move(start));
+  const bool added = starts_.try_emplace(name, std::move(start)).second;
   root_->add_child(std::move(spec), [this, name, added, done = std::move(done)](Failure failure) {
     if (failure && added) starts_.erase(name);
     done(std::move(failure));

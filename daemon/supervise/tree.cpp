@@ -305,13 +305,8 @@ void collect_ending_with(const Supervisor& supervisor, const std::string& last_w
 ResolvedPath Tree::resolve(const std::string& written) const {
   const auto wanted = split_path(written);
   if (wanted.empty() || locate(written)) return {.path = written};
-  std::string ending;
-  for (const std::string& part : wanted) {
-    if (!ending.empty()) ending += '/';
-    ending += part;
-  }
   std::vector<std::string> matches;
-  collect_ending_with(*root_, wanted.back(), ending, matches);
+  collect_ending_with(*root_, wanted.back(), last_parts(written, wanted.size()), matches);
   if (matches.size() == 1) return {.path = matches.front()};
   if (matches.empty()) return {.path = written};
   std::string ambiguous =

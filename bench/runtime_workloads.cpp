@@ -255,33 +255,45 @@ void run_spawns(const Options& options, Figures& f) {
 
 // Supervisors one after the other, each seeing `intensity` restarts (fewer
 // for the last) and then stopped: every restart is counted in a window of
-// the size a user configures.
-void run_restarts(const Options& options, Figures& f) {
-  Scheduler scheduler(options.threads);
+// the size a user configures. `start(log)` starts one supervisor of the
+// crasher and returns what stops it. The restart times, sorted.
+template <typename Start>
+std::vector<double> time_restarts(const Options& options, int count, Start start) {
   RestartLog log;
-  log.samples.reserve(static_cast<std::size_t>(options.restarts));
-  for (int left = options.restarts; left > 0;) {
+  log.samples.reserve(static_cast<std::size_t>(count));
+  for (int left = count; left > 0;) {
     const int here = std::min(left, std::max(options.intensity, 1));
     log.left = here;
     log.crashed_at = {};
     log.done = std::promise<void>();
     auto done = log.done.get_future();
+    auto stop = start(log);
+    if (done.wait_for(kBenchTimeout) != std::future_status::ready) {
+      throw std::runtime_error("the restarts did not come");
+    }
+    stop();
+    left -= here;
+  }
+  if (log.samples.size() != static_cast<std::size_t>(count)) {
+    throw std::runtime_error("restarts lost");
+  }
+  std::sort(log.samples.begin(), log.samples.end());
+  return std::move(log.samples);
+}
+
+void run_restarts(const Options& options, Figures& f) {
+  Scheduler scheduler(options.threads);
+  auto samples = time_restarts(options, options.restarts, [&](RestartLog& log) {
     auto supervisor = Supervisor::start(
         scheduler,
         {.strategy = Strategy::one_for_one,
          .intensity = options.intensity,
          .period = std::chrono::seconds(options.period)},
         {{.name = "crasher", .start = [&log] { return start_link<Crasher>(log).pid(); }}});
-    done.wait();
-    supervisor.stop().wait();
-    left -= here;
-  }
-  if (log.samples.size() != static_cast<std::size_t>(options.restarts)) {
-    throw std::runtime_error("restarts lost");
-  }
-  std::sort(log.samples.begin(), log.samples.end());
-  f.restart_median_ns = percentile(log.samples, 0.5);
-  f.restart_p99_ns = percentile(log.samples, 0.99);
+    return [supervisor] { supervisor.stop().wait(); };
+  });
+  f.restart_median_ns = percentile(samples, 0.5);
+  f.restart_p99_ns = percentile(samples, 0.99);
 }
 
 // The engine on a runtime process, which ends once its children stopped.
@@ -305,14 +317,7 @@ struct NoEvents final : otpd::supervise::EventSink {
 void run_engine_restarts(const Options& options, Figures& f) {
   Scheduler scheduler(options.threads);
   NoEvents events;
-  RestartLog log;
-  log.samples.reserve(static_cast<std::size_t>(options.engine_restarts));
-  for (int left = options.engine_restarts; left > 0;) {
-    const int here = std::min(left, std::max(options.intensity, 1));
-    log.left = here;
-    log.crashed_at = {};
-    log.done = std::promise<void>();
-    auto done = log.done.get_future();
+  auto samples = time_restarts(options, options.engine_restarts, [&](RestartLog& log) {
     otpd::config::SupervisorSpec spec;
     spec.intensity = options.intensity;
     spec.period = std::chrono::seconds(options.period);
@@ -322,24 +327,18 @@ void run_engine_restarts(const Options& options, Figures& f) {
     spec.children.push_back(child);
     auto* supervisor = new EngineSupervisor(
         std::move(spec), {{"crasher", [&log] { return start_link<Crasher>(log).pid(); }}}, events);
-    auto ended = supervisor->ended.get_future();
-    const Pid held = supervisor->self();  // keeps it while this thread talks to it
+    auto ended = std::make_shared<std::future<void>>(supervisor->ended.get_future());
+    Pid held = supervisor->self();  // keeps it while this thread talks to it
     scheduler.start(*supervisor);
-    if (done.wait_for(kBenchTimeout) != std::future_status::ready) {
-      throw std::runtime_error("the engine's restarts did not come");
-    }
-    supervisor->shut_down_soon(ExitReason::shutdown());
-    if (ended.wait_for(kBenchTimeout) != std::future_status::ready) {
-      throw std::runtime_error("the engine did not end");
-    }
-    left -= here;
-  }
-  if (log.samples.size() != static_cast<std::size_t>(options.engine_restarts)) {
-    throw std::runtime_error("engine restarts lost");
-  }
-  std::sort(log.samples.begin(), log.samples.end());
-  f.engine_restart_median_ns = percentile(log.samples, 0.5);
-  f.engine_restart_p99_ns = percentile(log.samples, 0.99);
+    return [supervisor, held = std::move(held), ended] {
+      supervisor->shut_down_soon(ExitReason::shutdown());
+      if (ended->wait_for(kBenchTimeout) != std::future_status::ready) {
+        throw std::runtime_error("the engine did not end");
+      }
+    };
+  });
+  f.engine_restart_median_ns = percentile(samples, 0.5);
+  f.engine_restart_p99_ns = percentile(samples, 0.99);
 }
 
 // As run_spawns, under a dynamic supervisor of the engine: each child has

@@ -14,7 +14,6 @@
 #include <thread>
 
 #include "engine_world.hpp"
-#include "flaky_worker.hpp"
 #include "manual_time.hpp"
 #include "process_end.hpp"
 #include "runtime/child_spec.hpp"
@@ -23,7 +22,6 @@
 #include "supervise/engine_process.hpp"
 #include "supervise/runtime_host.hpp"
 #include "supervise/supervisor.hpp"
-#include "supervise/worker_starter.hpp"
 
 using namespace otpd;
 using namespace otpd::test;
@@ -220,33 +218,9 @@ TEST_CASE("a post from the process's own thread runs after its handler, before i
   CHECK(ends_within(pid));
 }
 
+// --- EngineProcess: the engine's children started by code, linked to it -------------
+
 namespace {
-
-// No OS processes here: a runtime-hosted engine supervises workers.
-class NoProcesses final : public supervise::ProcessControl {
- public:
-  supervise::SpawnResult spawn(const std::string&, const config::ProcessSpec&,
-                               std::function<void(supervise::ExitStatus)>) override {
-    return {.failure = "no OS processes on this host"};
-  }
-  void signal_group(int, int) override {}
-  void signal_process(int, int) override {}
-};
-
-// Events as "kind path", and whether each came on the engine's thread.
-class ThreadSink final : public supervise::EventSink {
- public:
-  explicit ThreadSink(const runtime::Process& engine) : engine_(engine) {}
-  void emit(const supervise::Event& event) override {
-    const bool own = runtime::Process::current() == &engine_;
-    notes.add(std::string(supervise::to_string(event.kind)) + " " + event.path +
-              (own ? "" : " (elsewhere)"));
-  }
-  Notes notes;
-
- private:
-  const runtime::Process& engine_;
-};
 
 config::ChildSpec worker_child(const std::string& name) {
   config::ChildSpec child;
@@ -255,150 +229,9 @@ config::ChildSpec worker_child(const std::string& name) {
   return child;
 }
 
-// The engine's root supervisor on a runtime process, which ends when the
-// supervisor gives up.
-class EngineProcess : public runtime::Process {
- public:
-  EngineProcess(config::SupervisorSpec spec, supervise::WorkerStarter& workers)
-      : sink(*this),
-        host_(*this),
-        context_{host_, processes_, sink, &workers},
-        spec_(std::make_shared<const config::SupervisorSpec>(std::move(spec))) {}
-
-  ThreadSink sink;
-  supervise::RuntimeHost& host() { return host_; }
-  // A message behind whatever is in the mailbox now (a post from this
-  // process's own thread would run before it).
-  void send_to_self(std::function<void()> fn) {
-    self().send(runtime::make_envelope([fn = std::move(fn)](runtime::Process&) { fn(); }));
-  }
-  // Any thread: whether `look(root)` holds on the engine's thread, or comes
-  // to hold within 5 s. It is looked at again after every other message.
-  bool holds(std::function<bool(const supervise::Supervisor&)> look) {
-    auto answer = std::make_shared<Notes>();  // outlives a wait given up
-    auto again = std::make_shared<std::function<void()>>();
-    *again = [this, answer, look, again] {
-      if (look(*root_) || answer->abandoned) {
-        answer->add("");
-        *again = nullptr;  // undoes the cycle through its own capture
-      } else {
-        send_to_self(*again);
-      }
-    };
-    send_to_self(*again);
-    if (answer->wait_for(1)) return true;
-    answer->abandoned = true;
-    return false;
-  }
-  // Any thread: stops the children (their ends come through the host while
-  // this process still runs), then ends the process.
-  void shut_down() {
-    host_.post([this] {
-      root_->stop("test over", [this](supervise::Done) { exit(runtime::ExitReason::normal()); });
-    });
-  }
-
- protected:
-  void on_start() override {
-    root_ =
-        std::make_unique<supervise::Supervisor>(context_, "/", spec_, config::Shutdown::infinity());
-    root_->on_exit = [this](supervise::ChildExit exit) {
-      this->exit(runtime::ExitReason::shutdown(exit.text));
-    };
-    root_->start([this](supervise::Failure failure) {
-      if (failure) this->exit(runtime::ExitReason::shutdown(*failure));
-    });
-  }
-  void on_ended(const runtime::ExitReason& reason) override {
-    root_.reset();
-    runtime::Process::on_ended(reason);
-  }
-
- private:
-  supervise::RuntimeHost host_;
-  NoProcesses processes_;
-  supervise::Context context_;
-  std::shared_ptr<const config::SupervisorSpec> spec_;
-  std::unique_ptr<supervise::Supervisor> root_;
-};
-
 std::size_t count_of(const std::vector<std::string>& notes, const std::string& note) {
   return static_cast<std::size_t>(std::count(notes.begin(), notes.end(), note));
 }
-
-}  // namespace
-
-TEST_CASE("the engine on a runtime process restarts a crashed worker on the process's thread") {
-  ManualTime time;
-  runtime::Scheduler scheduler(2, {}, &time);
-  FlakyStarter workers(scheduler);
-  auto* engine = new EngineProcess(
-      supervisor_spec(config::Strategy::one_for_one, {worker_child("a"), worker_child("b")}),
-      workers);
-  scheduler.start(*engine);
-  runtime::Pid pid = engine->self();
-  Notes& events = engine->sink.notes;
-  REQUIRE(events.wait_for("started /"));
-  workers.crash("a");
-  REQUIRE(events.wait_for("started a", 2));
-  const auto seen = events.all();
-  CHECK(count_of(seen, "started a") == 2);
-  CHECK(count_of(seen, "exited a") == 1);
-  CHECK(count_of(seen, "started b") == 1);
-  for (const auto& event : seen) CHECK(event.find("elsewhere") == std::string::npos);
-  engine->shut_down();
-  CHECK(ends_within(pid));
-}
-
-TEST_CASE("the engine on a runtime process backs off on the runtime's clock") {
-  ManualTime time;
-  runtime::Scheduler scheduler(2, {}, &time);
-  FlakyStarter workers(scheduler);
-  auto child = worker_child("a");
-  child.backoff = config::Backoff{.initial = config::Duration(1000)};
-  auto* engine =
-      new EngineProcess(supervisor_spec(config::Strategy::one_for_one, {child}), workers);
-  scheduler.start(*engine);
-  runtime::Pid pid = engine->self();
-  Notes& events = engine->sink.notes;
-  REQUIRE(events.wait_for("started /"));
-  workers.crash("a");
-  // Its timer is armed in the same handler as the restart time is noted.
-  REQUIRE(engine->holds([](const supervise::Supervisor& root) {
-    return root.child_named("a")->record.restart_at.has_value();
-  }));
-  time.advance(999ms);
-  // Whatever was due has been handled once the engine has answered.
-  REQUIRE(engine->holds([](const supervise::Supervisor&) { return true; }));
-  CHECK(count_of(events.all(), "started a") == 1);
-  time.advance(1ms);
-  REQUIRE(events.wait_for("started a", 2));
-  CHECK(count_of(events.all(), "started a") == 2);
-  engine->shut_down();
-  CHECK(ends_within(pid));
-}
-
-TEST_CASE("the engine on a runtime process gives up beyond its intensity, and the process ends") {
-  ManualTime time;
-  runtime::Scheduler scheduler(2, {}, &time);
-  FlakyStarter workers(scheduler);
-  auto* engine = new EngineProcess(
-      supervisor_spec(config::Strategy::one_for_one, {worker_child("a")}, 1), workers);
-  scheduler.start(*engine);
-  runtime::Pid pid = engine->self();
-  EndWatcher end(pid);
-  Notes& events = engine->sink.notes;
-  REQUIRE(events.wait_for("started /"));
-  workers.crash("a");
-  REQUIRE(events.wait_for("started a", 2));
-  workers.crash("a");  // the second in 5 s: one too many
-  CHECK(end.ended());
-  CHECK(count_of(events.all(), "intensity_exceeded /") == 1);
-}
-
-// --- EngineProcess: the engine's children started by code, linked to it -------------
-
-namespace {
 
 // A child started by code: counts its starts, crashes when told, and notes
 // whether its terminate ran (it traps exits when asked to).
@@ -446,15 +279,20 @@ struct CodedChildren {
   }
 };
 
+// Events as "kind path", with " (elsewhere)" when `engine` is set and one
+// came on another thread than its.
 class EventNotes final : public supervise::EventSink {
  public:
   void emit(const supervise::Event& event) override {
-    notes.add(std::string(supervise::to_string(event.kind)) + " " + event.path);
+    const bool elsewhere = engine != nullptr && runtime::Process::current() != engine;
+    notes.add(std::string(supervise::to_string(event.kind)) + " " + event.path +
+              (elsewhere ? " (elsewhere)" : ""));
     reasons.add(std::string(supervise::to_string(event.kind)) + " " + event.path + ": " +
                 event.reason);
   }
   Notes notes;
   Notes reasons;  // "kind path: reason"
+  const runtime::Process* engine = nullptr;
 };
 
 // Starts `engine` linked to a parent of its own, which the test can end.
@@ -470,6 +308,32 @@ class Parent : public runtime::GenServer<Parent> {
   supervise::EngineProcess* child_;
 };
 
+// A message behind whatever is in the engine's mailbox now (a post from
+// its own thread would run before it).
+void send_behind(supervise::EngineProcess& engine, std::function<void()> fn) {
+  engine.self().send(runtime::make_envelope([fn = std::move(fn)](runtime::Process&) { fn(); }));
+}
+
+// Any thread: whether `look(root)` holds on the engine's thread, or comes
+// to hold within 5 s. It is looked at again after every other message.
+bool holds(supervise::EngineProcess& engine,
+           std::function<bool(const supervise::Supervisor&)> look) {
+  auto answer = std::make_shared<Notes>();  // outlives a wait given up
+  auto again = std::make_shared<std::function<void()>>();
+  *again = [&engine, answer, look, again] {
+    if (look(engine.root()) || answer->abandoned) {
+      answer->add("");
+      *again = nullptr;  // undoes the cycle through its own capture
+    } else {
+      send_behind(engine, *again);
+    }
+  };
+  send_behind(engine, *again);
+  if (answer->wait_for(1)) return true;
+  answer->abandoned = true;
+  return false;
+}
+
 }  // namespace
 
 TEST_CASE("an engine process restarts a child its start function links to it") {
@@ -479,6 +343,7 @@ TEST_CASE("an engine process restarts a child its start function links to it") {
   auto* engine = new supervise::EngineProcess(
       supervisor_spec(config::Strategy::one_for_one, {worker_child("a"), worker_child("b")}),
       {{"a", code.start("a")}, {"b", code.start("b")}}, events);
+  events.engine = engine;
   scheduler.start(*engine);
   runtime::Pid pid = engine->self();
   REQUIRE(events.notes.wait_for("started /"));
@@ -488,6 +353,11 @@ TEST_CASE("an engine process restarts a child its start function links to it") {
   REQUIRE(events.notes.wait_for("started a", 2));
   CHECK_FALSE(code.pid_of("a") == first);
   CHECK(count_of(code.notes.all(), "init b") == 1);
+  const auto seen = events.notes.all();
+  CHECK(count_of(seen, "exited a") == 1);
+  CHECK(count_of(seen, "started b") == 1);
+  // Everything the engine did, it did on its own process's thread.
+  for (const auto& event : seen) CHECK(event.find("elsewhere") == std::string::npos);
   // Killed, it takes its children with it: nothing it started outlives it.
   EndWatcher a_end(code.pid_of("a")), b_end(code.pid_of("b"));
   runtime::Process::exit_signal(pid, runtime::ExitReason::killed());
@@ -556,4 +426,51 @@ TEST_CASE("an engine process supervises a child its start function did not link"
   runtime::Process::exit_signal(pid, runtime::ExitReason::killed());
   CHECK(ends_within(pid));
   CHECK(a_end.ended());
+}
+
+TEST_CASE("an engine process backs off on the runtime's clock") {
+  ManualTime time;
+  runtime::Scheduler scheduler(2, {}, &time);
+  CodedChildren code;
+  EventNotes events;
+  auto child = worker_child("a");
+  child.backoff = config::Backoff{.initial = config::Duration(1000)};
+  auto* engine = new supervise::EngineProcess(
+      supervisor_spec(config::Strategy::one_for_one, {child}), {{"a", code.start("a")}}, events);
+  scheduler.start(*engine);
+  runtime::Pid pid = engine->self();
+  REQUIRE(events.notes.wait_for("started /"));
+  code.crash("a");
+  // Its timer is armed in the same handler as the restart time is noted.
+  REQUIRE(holds(*engine, [](const supervise::Supervisor& root) {
+    return root.child_named("a")->record.restart_at.has_value();
+  }));
+  time.advance(999ms);
+  // Whatever was due has been handled once the engine has answered.
+  REQUIRE(holds(*engine, [](const supervise::Supervisor&) { return true; }));
+  CHECK(count_of(events.notes.all(), "started a") == 1);
+  time.advance(1ms);
+  REQUIRE(events.notes.wait_for("started a", 2));
+  CHECK(count_of(events.notes.all(), "started a") == 2);
+  engine->shut_down_soon(runtime::ExitReason::normal());
+  CHECK(ends_within(pid));
+}
+
+TEST_CASE("an engine process gives up beyond its intensity, and ends") {
+  ManualTime time;
+  runtime::Scheduler scheduler(2, {}, &time);
+  CodedChildren code;
+  EventNotes events;
+  auto* engine = new supervise::EngineProcess(
+      supervisor_spec(config::Strategy::one_for_one, {worker_child("a")}, 1),
+      {{"a", code.start("a")}}, events);
+  scheduler.start(*engine);
+  runtime::Pid pid = engine->self();
+  EndWatcher end(pid);
+  REQUIRE(events.notes.wait_for("started /"));
+  code.crash("a");
+  REQUIRE(events.notes.wait_for("started a", 2));
+  code.crash("a");  // the second in 5 s: one too many
+  CHECK(end.ended());
+  CHECK(count_of(events.notes.all(), "intensity_exceeded /") == 1);
 }

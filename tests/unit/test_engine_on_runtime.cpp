@@ -87,14 +87,29 @@ void on_thread_of(Hosting& process, Fn fn) {
   REQUIRE(done_changed.wait_for(lock, 5s, [&] { return done; }));
 }
 
+// A Hosting process on a scheduler of its own, killed (and seen to end) when
+// the test is over.
+struct HostingWorld {
+  explicit HostingWorld(unsigned threads, runtime::TimeSource* time = nullptr)
+      : scheduler(threads, {}, time), process(new Hosting) {
+    scheduler.start(*process);
+    pid = process->self();
+  }
+  ~HostingWorld() {
+    runtime::Process::exit_signal(pid, runtime::ExitReason::killed());
+    CHECK(ends_within(pid));
+  }
+  runtime::Scheduler scheduler;
+  Hosting* process;
+  runtime::Pid pid;
+};
+
 }  // namespace
 
 TEST_CASE("a runtime host's timers fire on the runtime's clock, on the process's thread") {
   ManualTime time;
-  runtime::Scheduler scheduler(2, {}, &time);
-  auto* process = new Hosting;
-  scheduler.start(*process);
-  runtime::Pid pid = process->self();
+  HostingWorld world(2, &time);
+  Hosting* process = world.process;
   Notes notes;
   std::unique_ptr<supervise::TimerHandle> late, cancelled, early;
   on_thread_of(*process, [&] {
@@ -120,16 +135,12 @@ TEST_CASE("a runtime host's timers fire on the runtime's clock, on the process's
   on_thread_of(*process, [] {});
   CHECK(notes.all() == std::vector<std::string>{"early", "late"});
   on_thread_of(*process, [&] { late.reset(), early.reset(); });
-  runtime::Process::exit_signal(pid, runtime::ExitReason::killed());
-  CHECK(ends_within(pid));
 }
 
 TEST_CASE("a timer may drop its own handle when it fires") {
   ManualTime time;
-  runtime::Scheduler scheduler(1, {}, &time);
-  auto* process = new Hosting;
-  scheduler.start(*process);
-  runtime::Pid pid = process->self();
+  HostingWorld world(1, &time);
+  Hosting* process = world.process;
   Notes notes;
   std::unique_ptr<supervise::TimerHandle> timer;
   auto held = std::make_shared<int>(7);
@@ -144,30 +155,22 @@ TEST_CASE("a timer may drop its own handle when it fires") {
   REQUIRE(notes.wait_for(1));
   CHECK(notes.all() == std::vector<std::string>{"fired 7"});
   CHECK(watch.expired());  // what the callback held is gone with it
-  runtime::Process::exit_signal(pid, runtime::ExitReason::killed());
-  CHECK(ends_within(pid));
 }
 
 TEST_CASE("a cancelled timer lets go of what it holds at once") {
   ManualTime time;
-  runtime::Scheduler scheduler(1, {}, &time);
-  auto* process = new Hosting;
-  scheduler.start(*process);
-  runtime::Pid pid = process->self();
+  HostingWorld world(1, &time);
+  Hosting* process = world.process;
   auto held = std::make_shared<int>(1);
   std::weak_ptr<int> watch = held;
   on_thread_of(*process,
                [&] { auto timer = process->host.start_timer(1h, [held = std::move(held)] {}); });
   CHECK(watch.expired());
-  runtime::Process::exit_signal(pid, runtime::ExitReason::killed());
-  CHECK(ends_within(pid));
 }
 
 TEST_CASE("posts from other threads run on the process's thread, each poster's in order") {
-  runtime::Scheduler scheduler(2);
-  auto* process = new Hosting;
-  scheduler.start(*process);
-  runtime::Pid pid = process->self();
+  HostingWorld world(2);
+  Hosting* process = world.process;
   Notes notes;
   constexpr int kEach = 200;
   std::vector<int> last_seen(2, -1);
@@ -193,15 +196,11 @@ TEST_CASE("posts from other threads run on the process's thread, each poster's i
     CHECK(in_order);
     CHECK_FALSE(elsewhere);
   });
-  runtime::Process::exit_signal(pid, runtime::ExitReason::killed());
-  CHECK(ends_within(pid));
 }
 
 TEST_CASE("a post from the process's own thread runs after its handler, before its next message") {
-  runtime::Scheduler scheduler(1);
-  auto* process = new Hosting;
-  scheduler.start(*process);
-  runtime::Pid pid = process->self();
+  HostingWorld world(1);
+  Hosting* process = world.process;
   Notes notes;
   on_thread_of(*process, [&] {
     process->self().send(runtime::make_envelope([&](runtime::Process&) { notes.add("message"); }));
@@ -214,8 +213,6 @@ TEST_CASE("a post from the process's own thread runs after its handler, before i
   });
   REQUIRE(notes.wait_for(4));
   CHECK(notes.all() == std::vector<std::string>{"handler", "first post", "second post", "message"});
-  runtime::Process::exit_signal(pid, runtime::ExitReason::killed());
-  CHECK(ends_within(pid));
 }
 
 // --- EngineProcess: the engine's children started by code, linked to it -------------

@@ -9,11 +9,13 @@
 #include <optional>
 #include <utility>
 
+#include "supervise/frame_pool.hpp"
+
 namespace otpd::supervise {
 
 // Starts at once and frees its frame when it returns.
 struct Job {
-  struct promise_type {
+  struct promise_type : PooledFrame {
     Job get_return_object() noexcept { return {}; }
     std::suspend_never initial_suspend() noexcept { return {}; }
     std::suspend_never final_suspend() noexcept { return {}; }
@@ -72,7 +74,7 @@ struct StepResult<void> {
 template <typename T = void>
 class [[nodiscard]] Step {
  public:
-  struct promise_type : detail::StepResult<T> {
+  struct promise_type : detail::StepResult<T>, PooledFrame {
     std::coroutine_handle<> continuation;
 
     Step get_return_object() noexcept {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <span>
 
 #include "config/diff.hpp"
 #include "runtime/restart_decision.hpp"
@@ -47,6 +48,12 @@ std::unique_ptr<Node> make_node(Context& context, std::string path, const config
     return std::make_unique<WorkerNode>(context, std::move(path), spec.worker(), spec.shutdown);
   }
   return std::make_unique<ProcessNode>(context, std::move(path), spec.process(), spec.shutdown);
+}
+
+ChildFacts facts_of(const Node& child) {
+  return {.id = child.record.id,
+          .restart = child.record.spec->restart,
+          .dynamic = child.record.own_spec != nullptr};
 }
 
 std::string quoted(const std::string& name) {
@@ -248,7 +255,12 @@ void Supervisor::child_exited(std::uint64_t id, ChildExit reason) {
   Child* child = find(id);
   if (child == nullptr) return;
   child->record.state = ChildState::exited;
-  child->record.last_exit = std::make_unique<ChildExit>(reason);
+  // A child that keeps crashing keeps its one record of the last exit.
+  if (child->record.last_exit) {
+    *child->record.last_exit = reason;
+  } else {
+    child->record.last_exit = std::make_unique<ChildExit>(reason);
+  }
   child->record.exited_at = context_.host.now();
   mailbox_.push_back({.kind = Message::Kind::exit,
                       .child_id = id,
@@ -404,8 +416,7 @@ Job Supervisor::run_init(Resume<Failure> done) {
 
 Job Supervisor::run_work() {
   while (!mailbox_.empty() && !stop_requested_) {
-    Message message = std::move(mailbox_.front());
-    mailbox_.pop_front();
+    Message message = mailbox_.take_front();
     Child* child = find(message.child_id);
     switch (message.kind) {
       case Message::Kind::exit:
@@ -418,7 +429,8 @@ Job Supervisor::run_work() {
           co_await handle_exit(*child, std::move(*message.exit));
         } else {
           co_await restart(*child,
-                           "retrying the failed start of " + quoted(child->record.spec->name));
+                           "retrying the failed start of " + quoted(child->record.spec->name),
+                           decide(*child, std::nullopt));
         }
         break;
       case Message::Kind::stop:
@@ -567,23 +579,27 @@ Step<void> Supervisor::stop_all(std::string why) {
   co_await stop_running(std::move(order), std::move(why));
 }
 
-// What the restart decision knows of the children, in start order.
-template <typename Children>
-std::vector<ChildFacts> facts_of(const Children& children) {
-  std::vector<ChildFacts> facts;
-  facts.reserve(children.size());
-  for (const auto& c : children) {
-    facts.push_back({.id = c->record.id,
-                     .restart = c->record.spec->restart,
-                     .dynamic = c->record.own_spec != nullptr});
+// The decision about `child`'s exit (`exit`), or about a new attempt at
+// its failed start (none). Under one_for_one no sibling is concerned, and
+// a dynamic supervisor of many children looks at none of the others.
+RestartDecision Supervisor::decide(const Child& child, std::optional<config::ExitKind> exit) const {
+  const auto now = context_.host.now();
+  auto decide_over = [&](std::span<const ChildFacts> children) {
+    return exit ? decide_exit(spec_->strategy, children, child.record.id, *exit, window_, now)
+                : decide_retry(spec_->strategy, children, child.record.id, window_, now);
+  };
+  if (spec_->strategy == config::Strategy::one_for_one) {
+    const ChildFacts alone = facts_of(child);
+    return decide_over({&alone, 1});
   }
-  return facts;
+  std::vector<ChildFacts> all;
+  all.reserve(children_.size());
+  for (const auto& c : children_) all.push_back(facts_of(*c));
+  return decide_over(all);
 }
 
 Step<void> Supervisor::handle_exit(Child& child, ChildExit reason) {
-  const RestartDecision decision =
-      decide_exit(spec_->strategy, facts_of(children_), child.record.id, reason.kind, window_,
-                  context_.host.now());
+  const RestartDecision decision = decide(child, reason.kind);
   const bool significant = child.record.spec->significant;
   const bool transient = child.record.spec->restart == config::RestartType::transient;
   const std::string name = child.record.spec->name;
@@ -602,7 +618,7 @@ Step<void> Supervisor::handle_exit(Child& child, ChildExit reason) {
     case RestartDecision::Action::give_up:
       break;
   }
-  co_await restart(child, quoted(name) + " " + reason.text);
+  co_await restart(child, quoted(name) + " " + reason.text, decision);
 }
 
 Step<Failure> Supervisor::handle_request(Child& child, Message::Kind kind) {
@@ -648,11 +664,9 @@ Step<void> Supervisor::handle_terminate(Child& child) {
   remove(child, "terminated by operator");
 }
 
-// Carries out decide_retry's plan, which is decide_exit's for a child that
-// is to be restarted: the same whatever the exit.
-Step<void> Supervisor::restart(Child& failed, std::string why) {
-  const RestartDecision decision = decide_retry(spec_->strategy, facts_of(children_),
-                                                failed.record.id, window_, context_.host.now());
+// Carries out a decision to restart `failed` (or to give up), decided
+// before the restart is counted.
+Step<void> Supervisor::restart(Child& failed, std::string why, RestartDecision decision) {
   ++failed.record.restarts;
   window_.add(context_.host.now());
   if (decision.action == RestartDecision::Action::give_up) {
@@ -663,13 +677,14 @@ Step<void> Supervisor::restart(Child& failed, std::string why) {
     co_return;
   }
 
-  std::vector<Child*> to_stop;
-  for (std::uint64_t id : decision.stop) {
-    if (Child* c = find(id)) to_stop.push_back(c);
+  if (!decision.stop.empty()) {
+    std::vector<Child*> to_stop;
+    for (std::uint64_t id : decision.stop) {
+      if (Child* c = find(id)) to_stop.push_back(c);
+    }
+    co_await stop_running(std::move(to_stop), std::string(config::to_string(spec_->strategy)) +
+                                                  " restart after " + why);
   }
-  const std::string stop_why =
-      std::string(config::to_string(spec_->strategy)) + " restart after " + why;
-  co_await stop_running(to_stop, stop_why);
   for (std::uint64_t id : decision.drop) {
     if (Child* c = find(id)) remove(*c, "temporary child is not restarted");
   }

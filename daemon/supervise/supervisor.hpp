@@ -8,7 +8,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <set>
@@ -18,8 +17,10 @@
 #include <vector>
 
 #include "config/spec.hpp"
+#include "runtime/restart_decision.hpp"
 #include "runtime/restart_window.hpp"
 #include "supervise/backoff.hpp"
+#include "supervise/fifo.hpp"
 #include "supervise/job.hpp"
 #include "supervise/node.hpp"
 
@@ -163,11 +164,12 @@ class Supervisor final : public Node {
   Step<void> stop_all(std::string why);
   Step<void> stop_together(std::string why);
   void record_stopped(Child& child, const std::string& why);
+  runtime::RestartDecision decide(const Child& child, std::optional<config::ExitKind> exit) const;
   Step<void> handle_exit(Child& child, ChildExit reason);
   Step<Failure> handle_request(Child& child, Message::Kind kind);
   Step<Failure> handle_add(std::shared_ptr<const config::ChildSpec> owned);
   Step<void> handle_terminate(Child& child);
-  Step<void> restart(Child& failed, std::string why);
+  Step<void> restart(Child& failed, std::string why, runtime::RestartDecision decision);
   Step<ReloadFailures> apply_reload(std::shared_ptr<const config::SupervisorSpec> next);
   Step<void> give_up();
   Step<void> significant_ended(const std::string& name, const ChildExit& reason);
@@ -187,7 +189,7 @@ class Supervisor final : public Node {
   std::unordered_map<std::string_view, Child*> added_by_name_;
   std::uint64_t next_child_id_ = 1;
   runtime::RestartWindow window_;
-  std::deque<Message> mailbox_;
+  Fifo<Message> mailbox_;
   std::set<std::string> held_;  // names of children stopped by an operator
   // A reload that arrived while this supervisor was stopping: its next start
   // takes it.

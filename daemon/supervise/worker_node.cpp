@@ -34,17 +34,16 @@ void WorkerNode::start(Resume<Failure> done) {
   }
   std::weak_ptr<WorkerNode*> token = self_;
   Host& host = context_.host;
-  // The id is only known once start() returns; the notice carries it so
-  // that the end of an earlier incarnation is told apart.
-  auto id_cell = std::make_shared<std::uint64_t>(0);
+  // The notice carries the number of this start, so that the end of an
+  // earlier incarnation is told apart.
+  const std::uint64_t start = ++starts_;
   WorkerStart started =
-      context_.workers->start(path(), *spec_, [token, &host, id_cell](runtime::ExitReason reason) {
-        host.post([token, id_cell, reason = std::move(reason)] {
-          if (auto self = token.lock(); self && *self) (*self)->ended(*id_cell, reason);
+      context_.workers->start(path(), *spec_, [token, &host, start](runtime::ExitReason reason) {
+        host.post([token, start, reason = std::move(reason)] {
+          if (auto self = token.lock(); self && *self) (*self)->ended(start, reason);
         });
       });
   pid_ = std::move(started.pid);
-  *id_cell = pid_.id();
   if (!pid_) {
     context_.host.post(
         [done = std::move(done), failure = std::move(started.failure)] { done(failure); });
@@ -79,8 +78,8 @@ runtime::Pid WorkerNode::sender() {
   return engine != nullptr ? engine->self() : runtime::Pid();
 }
 
-void WorkerNode::ended(std::uint64_t id, const runtime::ExitReason& reason) {
-  if (!pid_ || id != pid_.id()) return;  // an earlier incarnation
+void WorkerNode::ended(std::uint64_t start, const runtime::ExitReason& reason) {
+  if (!pid_ || start != starts_) return;  // an earlier incarnation
   pid_ = {};
   kill_timer_.reset();
   if (stopping_) {

@@ -43,7 +43,7 @@ class WorkerNode final : public Node {
   static ChildExit reason_for(const runtime::ExitReason& reason);
 
  private:
-  void ended(std::uint64_t id, const runtime::ExitReason& reason);
+  void ended(std::uint64_t start, const runtime::ExitReason& reason);
   // Where exit signals come from: the runtime process the engine runs as
   // (EngineProcess), the parent its children were linked to, so that one
   // trapping exits ends as OTP's children do when their parent asks; none
@@ -53,6 +53,7 @@ class WorkerNode final : public Node {
   const config::WorkerSpec* spec_;
   config::Shutdown shutdown_;
   runtime::Pid pid_;
+  std::uint64_t starts_ = 0;  // numbers each start: an end names its own
   bool stopping_ = false;
   std::vector<Resume<Done>> stop_waiters_;
   // End notices come from other threads through the loop; they check this

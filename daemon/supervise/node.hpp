@@ -62,6 +62,12 @@ class Node {
   // Starts the node. `done` is called later from the event loop with no
   // failure once it runs, or with the reason it could not start.
   virtual void start(Resume<Failure> done) = 0;
+  // A node whose start is over within the call (an in-process worker)
+  // also starts through start_at_once(), which returns the start's outcome
+  // instead of calling back: its supervisor can then restart it in the
+  // call that reported its exit.
+  virtual bool starts_at_once() const { return false; }
+  virtual Failure start_at_once() { return "starts only through start()"; }
   // Stops a running node with its shutdown policy; `done` is called from the
   // event loop once nothing of it runs. A node being stopped never reports
   // its exit through on_exit.

@@ -75,6 +75,14 @@ void RuntimeHost::post(std::function<void()> fn) {
   }
 }
 
+void RuntimeHost::dispatch(std::function<void()> fn) {
+  if (runtime::Process::current() != &process_) {
+    post(std::move(fn));
+    return;
+  }
+  fn();
+}
+
 void RuntimeHost::run_posted() {
   // What the posted work posts runs in this same round.
   while (!posted_.empty()) {

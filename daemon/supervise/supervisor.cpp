@@ -262,11 +262,48 @@ void Supervisor::child_exited(std::uint64_t id, ChildExit reason) {
     child->record.last_exit = std::make_unique<ChildExit>(reason);
   }
   child->record.exited_at = context_.host.now();
+  if (restart_at_once(*child, reason)) return;
   mailbox_.push_back({.kind = Message::Kind::exit,
                       .child_id = id,
                       .incarnation = child->record.incarnation,
                       .exit = std::move(reason)});
   work_if_idle();
+}
+
+// The most common exit, a lone child restarted, carried out in the call
+// that reported it: what run_work would do with the exit (handle_exit, then
+// restart), without a mailbox message, a trip through the loop or a
+// coroutine. Only when nothing could tell the two apart: no job or message
+// waiting, no sibling to stop, no backoff to wait out, no operator's hold,
+// and a node that starts within the call. Anything else waits its turn.
+bool Supervisor::restart_at_once(Child& child, const ChildExit& reason) {
+  if (busy_ || phase_ != Phase::running || stop_requested_ || !mailbox_.empty() ||
+      !child.starts_at_once() || child.record.spec->backoff || spec_->backoff ||
+      (!held_.empty() && held_.contains(child.record.spec->name))) {
+    return false;
+  }
+  const RestartDecision decision = decide(child, reason.kind);
+  if (decision.action != RestartDecision::Action::restart || !decision.stop.empty() ||
+      decision.start.size() != 1 || decision.start.front() != child.record.id) {
+    return false;
+  }
+  busy_ = true;  // whatever the start sets off waits in the mailbox
+  ++child.record.restarts;
+  window_.add(context_.host.now());
+  Event restarting{.kind = EventKind::restarting,
+                   .reason = quoted(child.record.spec->name) + " " + reason.text};
+  restarting.path = child.path();
+  context_.events.emit(restarting);
+  begin_start(child);
+  if (Failure failure = end_start(child, child.start_at_once())) {
+    // As restart() does: a new attempt behind whatever else has arrived.
+    mailbox_.push_back({.kind = Message::Kind::retry,
+                        .child_id = child.record.id,
+                        .incarnation = child.record.incarnation});
+  }
+  busy_ = false;
+  work_if_idle();
+  return true;
 }
 
 void Supervisor::stop_child(const std::string& name, Resume<Failure> done) {
@@ -493,6 +530,13 @@ void Supervisor::finish_stop() {
 // --- steps --------------------------------------------------------------------
 
 Step<Failure> Supervisor::start_child(Child& child) {
+  begin_start(child);
+  Failure failure =
+      co_await until<Failure>([&child](Resume<Failure> resume) { child.start(std::move(resume)); });
+  co_return end_start(child, std::move(failure));
+}
+
+void Supervisor::begin_start(Child& child) {
   child.record.state = ChildState::starting;
   child.record.restart_at.reset();
   ++child.record.incarnation;
@@ -500,8 +544,10 @@ Step<Failure> Supervisor::start_child(Child& child) {
   starting.path = child.path();
   context_.events.emit(starting);
   child.record.started_at = context_.host.now();
-  Failure failure =
-      co_await until<Failure>([&child](Resume<Failure> resume) { child.start(std::move(resume)); });
+}
+
+// The start's outcome as the supervisor counts it.
+Failure Supervisor::end_start(Child& child, Failure failure) {
   if (failure) {
     Event failed{.kind = EventKind::start_failed, .reason = *failure};
     failed.path = child.path();
@@ -509,14 +555,14 @@ Step<Failure> Supervisor::start_child(Child& child) {
     if (held_.contains(child.record.spec->name)) {
       // An operator stopped it while it was getting ready: not a failure.
       child.record.state = child.running() ? ChildState::stopping : ChildState::stopped;
-      co_return std::nullopt;
+      return std::nullopt;
     }
     child.record.state = ChildState::failed;
-    co_return failure;
+    return failure;
   }
   // It may have exited already; then its exit waits in the mailbox.
   if (child.record.state == ChildState::starting) child.record.state = ChildState::running;
-  co_return std::nullopt;
+  return std::nullopt;
 }
 
 Step<void> Supervisor::stop_child(Child& child, std::string why) {

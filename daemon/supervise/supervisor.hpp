@@ -144,6 +144,7 @@ class Supervisor final : public Node {
   void remove(Child& child, const std::string& why);
   Failure refuse_unless_dynamic() const;
   void child_exited(std::uint64_t id, ChildExit reason);
+  bool restart_at_once(Child& child, const ChildExit& reason);
   void work_if_idle();
   void request(Message::Kind kind, const std::string& name, Resume<Failure> done);
   void clear_mailbox();
@@ -159,6 +160,8 @@ class Supervisor final : public Node {
   Job run_shutdown();
 
   Step<Failure> start_child(Child& child);
+  void begin_start(Child& child);
+  Failure end_start(Child& child, Failure failure);
   Step<void> stop_child(Child& child, std::string why);
   Step<void> stop_running(std::vector<Child*> in_stop_order, std::string why);
   Step<void> stop_all(std::string why);

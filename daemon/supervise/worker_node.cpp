@@ -27,11 +27,11 @@ ChildExit WorkerNode::reason_for(const runtime::ExitReason& reason) {
 }
 
 void WorkerNode::start(Resume<Failure> done) {
-  if (context_.workers == nullptr) {
-    context_.host.post(
-        [done = std::move(done)] { done("in-process workers are not available in this otpd"); });
-    return;
-  }
+  context_.host.post([done = std::move(done), failure = start_at_once()] { done(failure); });
+}
+
+Failure WorkerNode::start_at_once() {
+  if (context_.workers == nullptr) return "in-process workers are not available in this otpd";
   std::weak_ptr<WorkerNode*> token = self_;
   Host& host = context_.host;
   // The notice carries the number of this start, so that the end of an
@@ -39,19 +39,15 @@ void WorkerNode::start(Resume<Failure> done) {
   const std::uint64_t start = ++starts_;
   WorkerStart started =
       context_.workers->start(path(), *spec_, [token, &host, start](runtime::ExitReason reason) {
-        host.post([token, start, reason = std::move(reason)] {
+        host.dispatch([token, start, reason = std::move(reason)] {
           if (auto self = token.lock(); self && *self) (*self)->ended(start, reason);
         });
       });
   pid_ = std::move(started.pid);
-  if (!pid_) {
-    context_.host.post(
-        [done = std::move(done), failure = std::move(started.failure)] { done(failure); });
-    return;
-  }
+  if (!pid_) return started.failure ? std::move(started.failure) : "the worker did not start";
   emit({.kind = EventKind::started,
         .reason = std::string(config::to_string(spec_->kind())) + " worker"});
-  context_.host.post([done = std::move(done)] { done(std::nullopt); });
+  return std::nullopt;
 }
 
 void WorkerNode::stop(std::string why, Resume<Done> done) {

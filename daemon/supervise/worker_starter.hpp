@@ -23,7 +23,8 @@ class WorkerStarter {
   virtual ~WorkerStarter() = default;
   // Starts the worker `spec` describes for the node at `path` ("app/health").
   // `ended` is called exactly once, from whichever thread the worker ran on,
-  // with the reason it ended; never when the start fails.
+  // with the reason it ended; never when the start fails, and never from
+  // inside a call of the engine (start() included).
   virtual WorkerStart start(const std::string& path, const config::WorkerSpec& spec,
                             std::function<void(runtime::ExitReason)> ended) = 0;
 };

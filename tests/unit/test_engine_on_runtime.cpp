@@ -471,3 +471,40 @@ TEST_CASE("an engine process gives up beyond its intensity, and ends") {
   CHECK(end.ended());
   CHECK(count_of(events.notes.all(), "intensity_exceeded /") == 1);
 }
+
+TEST_CASE("an engine process tries a restart that failed to start again, and counts each try") {
+  ManualTime time;  // never moved: every restart stays in the window
+  runtime::Scheduler scheduler(2, {}, &time);
+  CodedChildren code;
+  EventNotes events;
+  auto starts = std::make_shared<std::atomic<int>>(0);
+  supervise::CodeStart start_a = [&code, starts, first = code.start("a")] {
+    if (starts->fetch_add(1) == 1) throw std::runtime_error("not now");
+    return first();
+  };
+  auto* engine = new supervise::EngineProcess(
+      supervisor_spec(config::Strategy::one_for_one, {worker_child("a")}), {{"a", start_a}},
+      events);
+  scheduler.start(*engine);
+  runtime::Pid pid = engine->self();
+  REQUIRE(events.notes.wait_for("started /"));
+  code.crash("a");
+  REQUIRE(events.notes.wait_for("started a", 2));
+  CHECK(starts->load() == 3);
+  const auto seen = events.reasons.all();
+  const std::vector<std::string> expected = {"exited a: error: boom",
+                                             "restarting a: 'a' error: boom",
+                                             "starting a: ",
+                                             "start_failed a: not now",
+                                             "restarting a: retrying the failed start of 'a'",
+                                             "starting a: "};
+  auto from = std::find(seen.begin(), seen.end(), expected.front());
+  REQUIRE(from != seen.end());
+  CHECK(std::vector<std::string>(from, from + static_cast<std::ptrdiff_t>(expected.size())) ==
+        expected);
+  // The restart and its new attempt: two of the three restarts allowed.
+  CHECK(
+      holds(*engine, [](const supervise::Supervisor& root) { return root.intensity_used() == 2; }));
+  engine->shut_down_soon(runtime::ExitReason::normal());
+  CHECK(ends_within(pid));
+}

@@ -56,6 +56,11 @@ ChildFacts facts_of(const Node& child) {
           .dynamic = child.record.own_spec != nullptr};
 }
 
+// Whether make_node makes a node that starts within the call (a worker).
+bool makes_node_starting_at_once(const config::ChildSpec& spec) {
+  return spec.is_worker();
+}
+
 std::string quoted(const std::string& name) {
   return "'" + name + "'";
 }
@@ -270,6 +275,12 @@ void Supervisor::child_exited(std::uint64_t id, ChildExit reason) {
   work_if_idle();
 }
 
+// Running, with no job and no message waiting: a request handled now comes
+// in the same order as through the mailbox.
+bool Supervisor::idle() const {
+  return !busy_ && phase_ == Phase::running && !stop_requested_ && mailbox_.empty();
+}
+
 // The most common exit, a lone child restarted, carried out in the call
 // that reported it: what run_work would do with the exit (handle_exit, then
 // restart), without a mailbox message, a trip through the loop or a
@@ -277,8 +288,7 @@ void Supervisor::child_exited(std::uint64_t id, ChildExit reason) {
 // waiting, no sibling to stop, no backoff to wait out, no operator's hold,
 // and a node that starts within the call. Anything else waits its turn.
 bool Supervisor::restart_at_once(Child& child, const ChildExit& reason) {
-  if (busy_ || phase_ != Phase::running || stop_requested_ || !mailbox_.empty() ||
-      !child.starts_at_once() || child.record.spec->backoff || spec_->backoff ||
+  if (!idle() || !child.starts_at_once() || child.record.spec->backoff || spec_->backoff ||
       (!held_.empty() && held_.contains(child.record.spec->name))) {
     return false;
   }
@@ -334,10 +344,25 @@ void Supervisor::add_child(config::ChildSpec child, Resume<Failure> done) {
     context_.host.post([done = std::move(done), refused] { done(refused); });
     return;
   }
-  mailbox_.push_back({.kind = Message::Kind::add,
-                      .child_id = 0,
-                      .reply = std::move(done),
-                      .added = std::make_shared<const config::ChildSpec>(std::move(child))});
+  auto owned = std::make_shared<const config::ChildSpec>(std::move(child));
+  if (idle() && makes_node_starting_at_once(*owned)) {
+    // Nothing waits before it, and its start is over within the call: what
+    // handle_add would do, done now.
+    Failure failure = admit(*owned);
+    if (!failure) {
+      busy_ = true;  // whatever the start sets off waits in the mailbox
+      Child& added = adopt(std::move(owned));
+      begin_start(added);
+      failure = end_start(added, added.start_at_once());
+      if (failure) remove(added, "failed to start: " + *failure);
+      busy_ = false;
+    }
+    context_.host.post([done = std::move(done), failure = std::move(failure)] { done(failure); });
+    work_if_idle();
+    return;
+  }
+  mailbox_.push_back(
+      {.kind = Message::Kind::add, .child_id = 0, .reply = std::move(done), .added = owned});
   work_if_idle();
 }
 
@@ -683,21 +708,30 @@ Step<Failure> Supervisor::handle_request(Child& child, Message::Kind kind) {
 
 // Checked when its turn comes, so that two adds of one name queued together
 // cannot both pass.
-Step<Failure> Supervisor::handle_add(std::shared_ptr<const config::ChildSpec> owned) {
-  const config::ChildSpec& spec = *owned;
+Failure Supervisor::admit(const config::ChildSpec& spec) {
   if (find(spec.name) != nullptr) {
-    co_return "supervisor " + path() + " already has a child " + quoted(spec.name);
+    return "supervisor " + path() + " already has a child " + quoted(spec.name);
   }
   if (spec_->max_children && static_cast<int>(children_.size()) >= *spec_->max_children) {
-    co_return "supervisor " + path() + " already has max_children (" +
-        std::to_string(*spec_->max_children) + ") children";
+    return "supervisor " + path() + " already has max_children (" +
+           std::to_string(*spec_->max_children) + ") children";
   }
-  // The request's copy becomes the child's own: no second copy.
-  std::unique_ptr<Node> child = make_child(spec, owned);
+  return std::nullopt;
+}
+
+// The request's copy becomes the child's own: no second copy.
+Supervisor::Child& Supervisor::adopt(std::shared_ptr<const config::ChildSpec> owned) {
+  std::unique_ptr<Node> child = make_child(*owned, owned);
   child->record.own_spec = std::move(owned);
   Child& added = *child;
   children_.push_back(std::move(child));
   added_by_name_.emplace(added.record.spec->name, &added);
+  return added;
+}
+
+Step<Failure> Supervisor::handle_add(std::shared_ptr<const config::ChildSpec> owned) {
+  if (Failure refused = admit(*owned)) co_return refused;
+  Child& added = adopt(std::move(owned));
   Failure failure = co_await start_child(added);
   // OTP's start_child returns the error and keeps nothing.
   if (failure) remove(added, "failed to start: " + *failure);

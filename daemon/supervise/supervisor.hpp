@@ -144,7 +144,10 @@ class Supervisor final : public Node {
   void remove(Child& child, const std::string& why);
   Failure refuse_unless_dynamic() const;
   void child_exited(std::uint64_t id, ChildExit reason);
+  bool idle() const;
   bool restart_at_once(Child& child, const ChildExit& reason);
+  Failure admit(const config::ChildSpec& spec);
+  Child& adopt(std::shared_ptr<const config::ChildSpec> owned);
   void work_if_idle();
   void request(Message::Kind kind, const std::string& name, Resume<Failure> done);
   void clear_mailbox();

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -505,6 +506,51 @@ TEST_CASE("an engine process tries a restart that failed to start again, and cou
   // The restart and its new attempt: two of the three restarts allowed.
   CHECK(
       holds(*engine, [](const supervise::Supervisor& root) { return root.intensity_used() == 2; }));
+  engine->shut_down_soon(runtime::ExitReason::normal());
+  CHECK(ends_within(pid));
+}
+
+// From any thread: adds `spec` to `engine`'s dynamic root, started by
+// `start`, and waits for the answer.
+supervise::Failure add_to(supervise::EngineProcess& engine, config::ChildSpec spec,
+                          supervise::CodeStart start) {
+  auto answer = std::make_shared<std::promise<supervise::Failure>>();
+  auto future = answer->get_future();
+  engine.host().post([&engine, answer, spec = std::move(spec), start = std::move(start)] {
+    engine.add_child(spec, start, [answer](supervise::Failure failure) {
+      answer->set_value(std::move(failure));
+    });
+  });
+  REQUIRE(future.wait_for(5s) == std::future_status::ready);
+  return future.get();
+}
+
+TEST_CASE(
+    "an engine process's dynamic root adds children, refuses what it must, keeps no failure") {
+  runtime::Scheduler scheduler(2);
+  CodedChildren code;
+  EventNotes events;
+  auto spec = supervisor_spec(config::Strategy::one_for_one, {});
+  spec.dynamic = true;
+  spec.max_children = 2;
+  auto* engine = new supervise::EngineProcess(spec, {}, events);
+  scheduler.start(*engine);
+  runtime::Pid pid = engine->self();
+  REQUIRE(events.notes.wait_for("started /"));
+  CHECK(add_to(*engine, worker_child("a"), code.start("a")) == std::nullopt);
+  CHECK(add_to(*engine, worker_child("a"), code.start("a")) ==
+        "supervisor / already has a child 'a'");
+  CHECK(add_to(*engine, worker_child("b"),
+               []() -> runtime::Pid { throw std::runtime_error("no room"); }) == "no room");
+  // Nothing of the failed one stays: its name is free, and it took no place.
+  CHECK(events.notes.wait_for("removed b"));
+  CHECK(add_to(*engine, worker_child("b"), code.start("b")) == std::nullopt);
+  CHECK(add_to(*engine, worker_child("c"), code.start("c")) ==
+        "supervisor / already has max_children (2) children");
+  CHECK(holds(*engine, [](const supervise::Supervisor& root) { return root.child_count() == 2; }));
+  // A run-time child is restarted like any other.
+  code.crash("b");
+  REQUIRE(code.notes.wait_for("init b", 2));
   engine->shut_down_soon(runtime::ExitReason::normal());
   CHECK(ends_within(pid));
 }

@@ -321,10 +321,7 @@ void run_engine_restarts(const Options& options, Figures& f) {
     otpd::config::SupervisorSpec spec;
     spec.intensity = options.intensity;
     spec.period = std::chrono::seconds(options.period);
-    otpd::config::ChildSpec child;
-    child.name = "crasher";
-    child.body = otpd::config::WorkerSpec{};
-    spec.children.push_back(child);
+    spec.children.push_back(otpd::supervise::code_child("crasher"));
     auto* supervisor = new EngineSupervisor(
         std::move(spec), {{"crasher", [&log] { return start_link<Crasher>(log).pid(); }}}, events);
     auto ended = std::make_shared<std::future<void>>(supervisor->ended.get_future());
@@ -371,11 +368,9 @@ void run_engine_spawns(const Options& options, Figures& f) {
       spawned.done.set_value();
       return;
     }
-    otpd::config::ChildSpec child;
-    child.name = "w" + std::to_string(i);
-    child.body = otpd::config::WorkerSpec{};
     supervisor->add_child(
-        std::move(child), [] { return start_link<IdleWorker>().pid(); },
+        otpd::supervise::code_child("w" + std::to_string(i)),
+        [] { return start_link<IdleWorker>().pid(); },
         [add, i](otpd::supervise::Failure failure) {
           if (failure) throw std::runtime_error("engine spawn failed: " + *failure);
           (*add)(i + 1);

@@ -7,6 +7,14 @@
 
 namespace otpd::supervise {
 
+config::ChildSpec code_child(std::string name, config::RestartType restart) {
+  config::ChildSpec child;
+  child.name = std::move(name);
+  child.restart = restart;
+  child.body = config::Boxed<config::WorkerSpec>();  // never written: reads as the default
+  return child;
+}
+
 EngineProcess::EngineProcess(config::SupervisorSpec spec,
                              std::unordered_map<std::string, CodeStart> starts, EventSink& events)
     : host_(*this),

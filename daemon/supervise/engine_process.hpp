@@ -26,6 +26,12 @@ namespace otpd::supervise {
 // empty pid or a throw is a failed start.
 using CodeStart = std::function<runtime::Pid()>;
 
+// The spec of a child started by code, for an EngineProcess's spec and
+// add_child: a worker without worker settings of its own, so that a great
+// many children share the one default instead of a copy each.
+config::ChildSpec code_child(std::string name,
+                             config::RestartType restart = config::RestartType::permanent);
+
 class EngineProcess : public runtime::Process, private WorkerStarter, private EventSink {
  public:
   // `spec`'s worker children are started by `starts`, by their path in the

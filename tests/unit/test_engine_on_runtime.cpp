@@ -220,13 +220,6 @@ TEST_CASE("a post from the process's own thread runs after its handler, before i
 
 namespace {
 
-config::ChildSpec worker_child(const std::string& name) {
-  config::ChildSpec child;
-  child.name = name;
-  child.body = config::WorkerSpec{};
-  return child;
-}
-
 std::size_t count_of(const std::vector<std::string>& notes, const std::string& note) {
   return static_cast<std::size_t>(std::count(notes.begin(), notes.end(), note));
 }
@@ -339,7 +332,8 @@ TEST_CASE("an engine process restarts a child its start function links to it") {
   CodedChildren code;
   EventNotes events;
   auto* engine = new supervise::EngineProcess(
-      supervisor_spec(config::Strategy::one_for_one, {worker_child("a"), worker_child("b")}),
+      supervisor_spec(config::Strategy::one_for_one,
+                      {supervise::code_child("a"), supervise::code_child("b")}),
       {{"a", code.start("a")}, {"b", code.start("b")}}, events);
   events.engine = engine;
   scheduler.start(*engine);
@@ -369,7 +363,8 @@ TEST_CASE("an engine process stops a child that traps exits as its parent, so te
   CodedChildren code;
   EventNotes events;
   auto* engine = new supervise::EngineProcess(
-      supervisor_spec(config::Strategy::one_for_one, {worker_child("a"), worker_child("b")}),
+      supervisor_spec(config::Strategy::one_for_one,
+                      {supervise::code_child("a"), supervise::code_child("b")}),
       {{"a", code.start("a", true)}, {"b", code.start("b", true)}}, events);
   runtime::Pid engine_pid = engine->self();
   auto parent_server = runtime::start<Parent>(scheduler, engine);
@@ -389,7 +384,7 @@ TEST_CASE("an engine process whose child cannot start ends, and says why") {
     runtime::Scheduler scheduler(1);
     EventNotes events;
     auto* engine = new supervise::EngineProcess(
-        supervisor_spec(config::Strategy::one_for_one, {worker_child("a")}),
+        supervisor_spec(config::Strategy::one_for_one, {supervise::code_child("a")}),
         {{"a", std::move(start)}}, events);
     scheduler.start(*engine);
     runtime::Pid pid = engine->self();
@@ -413,7 +408,7 @@ TEST_CASE("an engine process supervises a child its start function did not link"
   CodedChildren code;
   EventNotes events;
   auto* engine = new supervise::EngineProcess(
-      supervisor_spec(config::Strategy::one_for_one, {worker_child("a")}),
+      supervisor_spec(config::Strategy::one_for_one, {supervise::code_child("a")}),
       {{"a", code.start("a", false, false)}}, events);
   scheduler.start(*engine);
   runtime::Pid pid = engine->self();
@@ -431,7 +426,7 @@ TEST_CASE("an engine process backs off on the runtime's clock") {
   runtime::Scheduler scheduler(2, {}, &time);
   CodedChildren code;
   EventNotes events;
-  auto child = worker_child("a");
+  auto child = supervise::code_child("a");
   child.backoff = config::Backoff{.initial = config::Duration(1000)};
   auto* engine = new supervise::EngineProcess(
       supervisor_spec(config::Strategy::one_for_one, {child}), {{"a", code.start("a")}}, events);
@@ -460,7 +455,7 @@ TEST_CASE("an engine process gives up beyond its intensity, and ends") {
   CodedChildren code;
   EventNotes events;
   auto* engine = new supervise::EngineProcess(
-      supervisor_spec(config::Strategy::one_for_one, {worker_child("a")}, 1),
+      supervisor_spec(config::Strategy::one_for_one, {supervise::code_child("a")}, 1),
       {{"a", code.start("a")}}, events);
   scheduler.start(*engine);
   runtime::Pid pid = engine->self();
@@ -484,8 +479,8 @@ TEST_CASE("an engine process tries a restart that failed to start again, and cou
     return first();
   };
   auto* engine = new supervise::EngineProcess(
-      supervisor_spec(config::Strategy::one_for_one, {worker_child("a")}), {{"a", start_a}},
-      events);
+      supervisor_spec(config::Strategy::one_for_one, {supervise::code_child("a")}),
+      {{"a", start_a}}, events);
   scheduler.start(*engine);
   runtime::Pid pid = engine->self();
   REQUIRE(events.notes.wait_for("started /"));
@@ -537,15 +532,15 @@ TEST_CASE(
   scheduler.start(*engine);
   runtime::Pid pid = engine->self();
   REQUIRE(events.notes.wait_for("started /"));
-  CHECK(add_to(*engine, worker_child("a"), code.start("a")) == std::nullopt);
-  CHECK(add_to(*engine, worker_child("a"), code.start("a")) ==
+  CHECK(add_to(*engine, supervise::code_child("a"), code.start("a")) == std::nullopt);
+  CHECK(add_to(*engine, supervise::code_child("a"), code.start("a")) ==
         "supervisor / already has a child 'a'");
-  CHECK(add_to(*engine, worker_child("b"),
+  CHECK(add_to(*engine, supervise::code_child("b"),
                []() -> runtime::Pid { throw std::runtime_error("no room"); }) == "no room");
   // Nothing of the failed one stays: its name is free, and it took no place.
   CHECK(events.notes.wait_for("removed b"));
-  CHECK(add_to(*engine, worker_child("b"), code.start("b")) == std::nullopt);
-  CHECK(add_to(*engine, worker_child("c"), code.start("c")) ==
+  CHECK(add_to(*engine, supervise::code_child("b"), code.start("b")) == std::nullopt);
+  CHECK(add_to(*engine, supervise::code_child("c"), code.start("c")) ==
         "supervisor / already has max_children (2) children");
   CHECK(holds(*engine, [](const supervise::Supervisor& root) { return root.child_count() == 2; }));
   // A run-time child is restarted like any other.

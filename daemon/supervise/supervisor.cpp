@@ -311,9 +311,21 @@ bool Supervisor::restart_at_once(Child& child, const ChildExit& reason) {
                         .child_id = child.record.id,
                         .incarnation = child.record.incarnation});
   }
-  busy_ = false;
-  work_if_idle();
+  done_at_once();
   return true;
+}
+
+// What run_work does once its work is over, for work done in the caller's
+// call: a stop asked meanwhile (by a start function or an event sink) found
+// the supervisor busy and left its shutdown to whoever was working.
+void Supervisor::done_at_once() {
+  busy_ = false;
+  if (stop_requested_) {
+    busy_ = true;
+    run_shutdown();
+    return;
+  }
+  work_if_idle();
 }
 
 void Supervisor::stop_child(const std::string& name, Resume<Failure> done) {
@@ -355,10 +367,9 @@ void Supervisor::add_child(config::ChildSpec child, Resume<Failure> done) {
       begin_start(added);
       failure = end_start(added, added.start_at_once());
       if (failure) remove(added, "failed to start: " + *failure);
-      busy_ = false;
     }
     context_.host.post([done = std::move(done), failure = std::move(failure)] { done(failure); });
-    work_if_idle();
+    done_at_once();
     return;
   }
   mailbox_.push_back(

@@ -146,6 +146,7 @@ class Supervisor final : public Node {
   void child_exited(std::uint64_t id, ChildExit reason);
   bool idle() const;
   bool restart_at_once(Child& child, const ChildExit& reason);
+  void done_at_once();
   Failure admit(const config::ChildSpec& spec);
   Child& adopt(std::shared_ptr<const config::ChildSpec> owned);
   void work_if_idle();

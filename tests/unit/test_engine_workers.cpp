@@ -2,6 +2,9 @@
 // supervised on the hand-driven clock like processes are.
 #include <doctest/doctest.h>
 
+#include <functional>
+#include <map>
+
 #include "engine_world.hpp"
 #include "flaky_worker.hpp"
 
@@ -38,6 +41,23 @@ void stop_tree(EngineWorld& world) {
   world.shutdown();
   REQUIRE(settle(world, [&] { return world.stopped; }));
 }
+
+// A FlakyStarter that also calls `after_start` once each worker is started,
+// from inside the engine's call that started it.
+class HookedStarter final : public supervise::WorkerStarter {
+ public:
+  explicit HookedStarter(runtime::Scheduler& scheduler) : flaky(scheduler) {}
+  supervise::WorkerStart start(const std::string& path, const config::WorkerSpec& spec,
+                               std::function<void(runtime::ExitReason)> ended) override {
+    supervise::WorkerStart started = flaky.start(path, spec, std::move(ended));
+    ++starts[path];
+    if (after_start) after_start(path, starts[path]);
+    return started;
+  }
+  FlakyStarter flaky;
+  std::map<std::string, int> starts;
+  std::function<void(const std::string&, int)> after_start;
+};
 
 }  // namespace
 
@@ -120,5 +140,36 @@ TEST_SUITE("engine workers") {
     REQUIRE(world.start_result.came);
     CHECK(world.start_result.failure.value_or("").find("in-process workers are not available") !=
           std::string::npos);
+  }
+
+  TEST_CASE(
+      "a stop asked while a worker is restarted in the call that reported its exit still stops") {
+    runtime::Scheduler scheduler{2};
+    HookedStarter workers(scheduler);
+    EngineWorld world(supervisor_spec(config::Strategy::one_for_one, {worker_child("w")}),
+                      &workers);
+    world.boot();
+    REQUIRE(world.start_result.succeeded());
+    workers.after_start = [&](const std::string& path, int count) {
+      if (path == "w" && count == 2) world.shutdown();
+    };
+    workers.flaky.crash("w");
+    CHECK(settle(world, [&] { return world.stopped; }));
+  }
+
+  TEST_CASE("a stop asked while a dynamic supervisor adds a worker in the call still stops") {
+    runtime::Scheduler scheduler{2};
+    HookedStarter workers(scheduler);
+    config::SupervisorSpec jobs = supervisor_spec(config::Strategy::one_for_one, {});
+    jobs.dynamic = true;
+    EngineWorld world(
+        supervisor_spec(config::Strategy::one_for_one, {supervisor_child("jobs", jobs)}), &workers);
+    world.boot();
+    REQUIRE(world.start_result.succeeded());
+    workers.after_start = [&](const std::string&, int) { world.shutdown(); };
+    Answer added;
+    world.tree->add_child("jobs", worker_child("w"), added.keep());
+    CHECK(settle(world, [&] { return world.stopped; }));
+    CHECK(added.came);
   }
 }

@@ -3,7 +3,7 @@
 // function run on this process's thread (linked to it, as OTP's
 // start_link), and whose ends reach it as exit messages, since it traps
 // exits. This is what the runtime's Supervisor is to become a face of
-// (docs/design.md, "One engine"); nested supervisors of the spec run in the
+// (docs/design.md, "Rooms"); nested supervisors of the spec run in the
 // same process.
 #pragma once
 

@@ -298,19 +298,10 @@ bool Supervisor::restart_at_once(Child& child, const ChildExit& reason) {
     return false;
   }
   busy_ = true;  // whatever the start sets off waits in the mailbox
-  ++child.record.restarts;
-  window_.add(context_.host.now());
-  Event restarting{.kind = EventKind::restarting,
-                   .reason = quoted(child.record.spec->name) + " " + reason.text};
-  restarting.path = child.path();
-  context_.events.emit(restarting);
+  count_restart(child);
+  emit_restarting(child, quoted(child.record.spec->name) + " " + reason.text, Duration{0});
   begin_start(child);
-  if (Failure failure = end_start(child, child.start_at_once())) {
-    // As restart() does: a new attempt behind whatever else has arrived.
-    mailbox_.push_back({.kind = Message::Kind::retry,
-                        .child_id = child.record.id,
-                        .incarnation = child.record.incarnation});
-  }
+  if (end_start(child, child.start_at_once())) queue_retry(child);
   done_at_once();
   return true;
 }
@@ -758,8 +749,7 @@ Step<void> Supervisor::handle_terminate(Child& child) {
 // Carries out a decision to restart `failed` (or to give up), decided
 // before the restart is counted.
 Step<void> Supervisor::restart(Child& failed, std::string why, RestartDecision decision) {
-  ++failed.record.restarts;
-  window_.add(context_.host.now());
+  count_restart(failed);
   if (decision.action == RestartDecision::Action::give_up) {
     emit({.kind = EventKind::intensity_exceeded,
           .reason = "more than " + std::to_string(spec_->intensity) + " restarts in " +
@@ -786,14 +776,11 @@ Step<void> Supervisor::restart(Child& failed, std::string why, RestartDecision d
     delay =
         failed.record.backoff.next_delay(*policy, failed.record.started_at, context_.host.now());
   }
-  Event restarting{.kind = EventKind::restarting, .reason = why};
-  restarting.path = failed.path();
   if (delay.count() > 0) {
-    restarting.delay = delay;
     failed.record.state = ChildState::backoff;
     failed.record.restart_at = context_.host.now() + delay;
   }
-  context_.events.emit(restarting);
+  emit_restarting(failed, why, delay);
   if (delay.count() > 0) co_await sleep(delay);
 
   for (std::uint64_t id : decision.start) {
@@ -807,14 +794,30 @@ Step<void> Supervisor::restart(Child& failed, std::string why, RestartDecision d
     if (child != &failed) ++child->record.restarts;
     const Failure failure = co_await start_child(*child);
     if (failure) {
-      // OTP queues a new attempt behind whatever else has arrived; it counts
-      // against the intensity like any restart.
-      mailbox_.push_back({.kind = Message::Kind::retry,
-                          .child_id = child->record.id,
-                          .incarnation = child->record.incarnation});
+      queue_retry(*child);
       co_return;
     }
   }
+}
+
+void Supervisor::count_restart(Child& child) {
+  ++child.record.restarts;
+  window_.add(context_.host.now());
+}
+
+void Supervisor::emit_restarting(const Child& child, const std::string& why, Duration delay) {
+  Event restarting{.kind = EventKind::restarting, .reason = why};
+  restarting.path = child.path();
+  if (delay.count() > 0) restarting.delay = delay;
+  context_.events.emit(restarting);
+}
+
+// OTP queues a new attempt at a failed start behind whatever else has
+// arrived; it counts against the intensity like any restart.
+void Supervisor::queue_retry(const Child& child) {
+  mailbox_.push_back({.kind = Message::Kind::retry,
+                      .child_id = child.record.id,
+                      .incarnation = child.record.incarnation});
 }
 
 Step<ReloadFailures> Supervisor::apply_reload(std::shared_ptr<const config::SupervisorSpec> next) {
@@ -905,11 +908,8 @@ Step<ReloadFailures> Supervisor::apply_reload(std::shared_ptr<const config::Supe
     const Failure failure = co_await start_child(*child);
     if (failure) {
       failures.push_back({child->path(), *failure});
-      // Like a failed start during a restart: a new attempt waits in the
-      // mailbox and counts against the intensity.
-      mailbox_.push_back({.kind = Message::Kind::retry,
-                          .child_id = child->record.id,
-                          .incarnation = child->record.incarnation});
+      // Like a failed start during a restart.
+      queue_retry(*child);
     }
   }
   co_return failures;

@@ -177,6 +177,9 @@ class Supervisor final : public Node {
   Step<Failure> handle_add(std::shared_ptr<const config::ChildSpec> owned);
   Step<void> handle_terminate(Child& child);
   Step<void> restart(Child& failed, std::string why, runtime::RestartDecision decision);
+  void count_restart(Child& child);
+  void emit_restarting(const Child& child, const std::string& why, Duration delay);
+  void queue_retry(const Child& child);
   Step<ReloadFailures> apply_reload(std::shared_ptr<const config::SupervisorSpec> next);
   Step<void> give_up();
   Step<void> significant_ended(const std::string& name, const ChildExit& reason);

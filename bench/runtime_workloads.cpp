@@ -309,8 +309,10 @@ class EngineSupervisor final : public otpd::supervise::EngineProcess {
   }
 };
 
+// As a program with no supervisor reports would have it.
 struct NoEvents final : otpd::supervise::EventSink {
   void emit(const otpd::supervise::Event&) override {}
+  bool hears(otpd::supervise::EventKind) const override { return false; }
 };
 
 // As run_restarts, with the engine as the supervisor.

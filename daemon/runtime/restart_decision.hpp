@@ -8,9 +8,9 @@
 // (tests/unit/test_restart_decision.cpp).
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <span>
-#include <vector>
 
 #include "config/supervision_terms.hpp"
 #include "runtime/restart_window.hpp"
@@ -26,6 +26,10 @@ struct ChildFacts {
   bool dynamic = false;
 };
 
+// Children by id. A lone child's restart, the commonest decision by far,
+// names one child and keeps it inline: no allocation per restart.
+using ChildIds = boost::container::small_vector<std::uint64_t, 1>;
+
 struct RestartDecision {
   enum class Action {
     remove,        // the child ended for good and leaves the tree
@@ -34,9 +38,9 @@ struct RestartDecision {
     give_up,       // one restart too many: stop everything and exit
   };
   Action action = Action::restart;
-  std::vector<std::uint64_t> stop = {};   // siblings, the last started first
-  std::vector<std::uint64_t> drop = {};   // stopped temporary siblings: removed, not restarted
-  std::vector<std::uint64_t> start = {};  // the failed child and the siblings, in start order
+  ChildIds stop = {};   // siblings, the last started first
+  ChildIds drop = {};   // stopped temporary siblings: removed, not restarted
+  ChildIds start = {};  // the failed child and the siblings, in start order
 
   bool operator==(const RestartDecision&) const = default;
 };

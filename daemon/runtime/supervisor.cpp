@@ -248,7 +248,7 @@ class StaticSupervisor final : public SupervisorCore {
 
   // Starts the stopped children among `ids` in that order; a failure is
   // tried again as another restart (OTP's try_again_restart).
-  void start_in_order(const std::vector<std::uint64_t>& ids) {
+  void start_in_order(const ChildIds& ids) {
     for (std::uint64_t id : ids) {
       Child* child = find(id);
       if (child == nullptr || child->pid) continue;

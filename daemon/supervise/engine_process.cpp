@@ -7,6 +7,10 @@
 
 namespace otpd::supervise {
 
+namespace {
+constexpr std::size_t kSpareRoutes = 8;
+}  // namespace
+
 config::ChildSpec code_child(std::string name, config::RestartType restart) {
   config::ChildSpec child;
   child.name = std::move(name);
@@ -25,7 +29,12 @@ EngineProcess::EngineProcess(config::SupervisorSpec spec,
 
 void EngineProcess::emit(const Event& event) {
   if (event.kind == EventKind::removed) starts_.erase(event.path);
-  events_.emit(event);
+  if (events_.hears(event.kind)) events_.emit(event);
+}
+
+// Its own bookkeeping hears of every removal.
+bool EngineProcess::hears(EventKind kind) const {
+  return kind == EventKind::removed || events_.hears(kind);
 }
 
 void EngineProcess::on_start() {
@@ -69,14 +78,30 @@ WorkerStart EngineProcess::start(const std::string& path, const config::WorkerSp
   // A start function that forgot start_link must not leave its child
   // unsupervised: its end would never come. (A no-op for a linked one.)
   link(pid);
-  ended_[pid.get()] = std::move(ended);
+  route_end(pid.get(), std::move(ended));
   return {.pid = std::move(pid)};
+}
+
+void EngineProcess::route_end(const runtime::Process* child,
+                              std::function<void(runtime::ExitReason)> ended) {
+  if (spare_routes_.empty()) {
+    ended_.insert_or_assign(child, std::move(ended));
+    return;
+  }
+  Routes::node_type route = std::move(spare_routes_.back());
+  spare_routes_.pop_back();
+  route.key() = child;
+  route.mapped() = std::move(ended);
+  if (auto placed = ended_.insert(std::move(route)); !placed.inserted) {
+    placed.position->second = std::move(placed.node.mapped());
+  }
 }
 
 void EngineProcess::on_exit_message(const runtime::Pid& from, const runtime::ExitReason& reason) {
   if (const auto child = ended_.find(from.get()); child != ended_.end()) {
-    auto ended = std::move(child->second);
-    ended_.erase(child);
+    Routes::node_type route = ended_.extract(child);
+    auto ended = std::move(route.mapped());
+    if (spare_routes_.size() < kSpareRoutes) spare_routes_.push_back(std::move(route));
     ended(reason);
     return;
   }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "config/spec.hpp"
 #include "runtime/exit_reason.hpp"
@@ -60,8 +61,11 @@ class EngineProcess : public runtime::Process, private WorkerStarter, private Ev
  private:
   WorkerStart start(const std::string& path, const config::WorkerSpec& spec,
                     std::function<void(runtime::ExitReason)> ended) override;
+  // Where the end of `child` goes, as its exit message arrives.
+  void route_end(const runtime::Process* child, std::function<void(runtime::ExitReason)> ended);
   // Passes every event on; a child removed for good takes its start along.
   void emit(const Event& event) override;
+  bool hears(EventKind kind) const override;
   // Stops the children and ends the process with `reason`.
   void shut_down(runtime::ExitReason reason);
 
@@ -79,7 +83,12 @@ class EngineProcess : public runtime::Process, private WorkerStarter, private Ev
   std::shared_ptr<const config::SupervisorSpec> spec_;
   std::unordered_map<std::string, CodeStart> starts_;
   // The running children, by their process: where an exit message goes.
-  std::unordered_map<const runtime::Process*, std::function<void(runtime::ExitReason)>> ended_;
+  using Routes =
+      std::unordered_map<const runtime::Process*, std::function<void(runtime::ExitReason)>>;
+  Routes ended_;
+  // A few entries of ended children, reused by the next starts: a restart
+  // then allocates no entry.
+  std::vector<Routes::node_type> spare_routes_;
   EventSink& events_;
   std::unique_ptr<Supervisor> root_;
   bool shutting_down_ = false;

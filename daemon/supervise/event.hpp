@@ -59,6 +59,13 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void emit(const Event&) = 0;
+  // Whether the sink does anything with events of `kind`: the engine builds
+  // no event, and no text for one, that nobody hears (a program's
+  // supervisor restarting a child in microseconds).
+  virtual bool hears(EventKind kind) const {
+    (void)kind;
+    return true;
+  }
 };
 
 }  // namespace otpd::supervise

@@ -37,11 +37,11 @@ class Host {
   // Calls fn later from the event loop, never from inside post(). Any
   // thread may call it: in-process workers report through it.
   virtual void post(std::function<void()> fn) = 0;
-  // A report from a worker (WorkerStarter's `ended`): runs fn now when the
-  // caller is already on the engine's thread, which is never inside the
-  // engine's own calls there (the report comes as a message of its own);
-  // posts it otherwise.
-  virtual void dispatch(std::function<void()> fn) { post(std::move(fn)); }
+  // Whether a worker's end (WorkerStarter's `ended`) reported by the caller
+  // may be handled now, without a post: the caller is on the engine's
+  // thread, which is never inside the engine's own calls there (the report
+  // comes as a message of its own).
+  virtual bool reports_here() const { return false; }
 };
 
 struct SpawnResult {

@@ -103,6 +103,7 @@ class Node {
   ChildRecord record;
 
  protected:
+  bool heard(EventKind kind) const { return context_.events.hears(kind); }
   void emit(Event event) {
     event.path = path_;
     context_.events.emit(event);

@@ -75,12 +75,8 @@ void RuntimeHost::post(std::function<void()> fn) {
   }
 }
 
-void RuntimeHost::dispatch(std::function<void()> fn) {
-  if (runtime::Process::current() != &process_) {
-    post(std::move(fn));
-    return;
-  }
-  fn();
+bool RuntimeHost::reports_here() const {
+  return runtime::Process::current() == &process_;
 }
 
 void RuntimeHost::run_posted() {

@@ -31,8 +31,8 @@ class RuntimeHost final : public Host {
   // message: it waits in a queue of the host that runs before the next
   // message, without the mailbox's atomics and the scheduler's round.
   void post(std::function<void()> fn) override;
-  // From the process's own thread (an exit message it handles), at once.
-  void dispatch(std::function<void()> fn) override;
+  // On the process's own thread (an exit message it handles).
+  bool reports_here() const override;
 
   // Runs what the process's own thread posted, until nothing is left; from
   // that thread (a start that must be over before its handler returns).

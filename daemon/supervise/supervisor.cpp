@@ -198,9 +198,11 @@ Supervisor::Child* Supervisor::find(const std::string& name) {
 }
 
 void Supervisor::remove(Child& child, const std::string& why) {
-  Event removed{.kind = EventKind::removed, .reason = why};
-  removed.path = child.path();
-  context_.events.emit(removed);
+  if (heard(EventKind::removed)) {
+    Event removed{.kind = EventKind::removed, .reason = why};
+    removed.path = child.path();
+    context_.events.emit(removed);
+  }
   by_id_.erase(child.record.id);
   if (child.record.own_spec) added_by_name_.erase(child.record.spec->name);
   std::erase_if(children_, [&](const auto& c) { return c.get() == &child; });
@@ -299,7 +301,9 @@ bool Supervisor::restart_at_once(Child& child, const ChildExit& reason) {
   }
   busy_ = true;  // whatever the start sets off waits in the mailbox
   count_restart(child);
-  emit_restarting(child, quoted(child.record.spec->name) + " " + reason.text, Duration{0});
+  if (heard(EventKind::restarting)) {
+    emit_restarting(child, quoted(child.record.spec->name) + " " + reason.text, Duration{0});
+  }
   begin_start(child);
   if (end_start(child, child.start_at_once())) queue_retry(child);
   done_at_once();
@@ -567,9 +571,11 @@ void Supervisor::begin_start(Child& child) {
   child.record.state = ChildState::starting;
   child.record.restart_at.reset();
   ++child.record.incarnation;
-  Event starting{.kind = EventKind::starting};
-  starting.path = child.path();
-  context_.events.emit(starting);
+  if (heard(EventKind::starting)) {
+    Event starting{.kind = EventKind::starting};
+    starting.path = child.path();
+    context_.events.emit(starting);
+  }
   child.record.started_at = context_.host.now();
 }
 

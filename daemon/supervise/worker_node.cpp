@@ -37,16 +37,20 @@ Failure WorkerNode::start_at_once() {
   // The notice carries the number of this start, so that the end of an
   // earlier incarnation is told apart.
   const std::uint64_t start = ++starts_;
+  auto report = [token, start](const runtime::ExitReason& reason) {
+    if (auto self = token.lock(); self && *self) (*self)->ended(start, reason);
+  };
   WorkerStart started =
-      context_.workers->start(path(), *spec_, [token, &host, start](runtime::ExitReason reason) {
-        host.dispatch([token, start, reason = std::move(reason)] {
-          if (auto self = token.lock(); self && *self) (*self)->ended(start, reason);
-        });
+      context_.workers->start(path(), *spec_, [report, &host](runtime::ExitReason reason) {
+        if (host.reports_here()) return report(reason);
+        host.post([report, reason = std::move(reason)] { report(reason); });
       });
   pid_ = std::move(started.pid);
   if (!pid_) return started.failure ? std::move(started.failure) : "the worker did not start";
-  emit({.kind = EventKind::started,
-        .reason = std::string(config::to_string(spec_->kind())) + " worker"});
+  if (heard(EventKind::started)) {
+    emit({.kind = EventKind::started,
+          .reason = std::string(config::to_string(spec_->kind())) + " worker"});
+  }
   return std::nullopt;
 }
 
@@ -58,7 +62,7 @@ void WorkerNode::stop(std::string why, Resume<Done> done) {
   stop_waiters_.push_back(std::move(done));
   if (stopping_) return;
   stopping_ = true;
-  emit({.kind = EventKind::stopping, .reason = std::move(why)});
+  if (heard(EventKind::stopping)) emit({.kind = EventKind::stopping, .reason = std::move(why)});
   escalate_stop(
       shutdown_,
       [this] { runtime::Process::exit_signal(pid_, runtime::ExitReason::shutdown(), sender()); },
@@ -81,14 +85,14 @@ void WorkerNode::ended(std::uint64_t start, const runtime::ExitReason& reason) {
   if (stopping_) {
     stopping_ = false;
     record_stop(std::nullopt, reason.text());
-    emit({.kind = EventKind::stopped, .reason = reason.text()});
+    if (heard(EventKind::stopped)) emit({.kind = EventKind::stopped, .reason = reason.text()});
     for (auto& done : std::exchange(stop_waiters_, {})) {
       context_.host.post([done = std::move(done)] { done({}); });
     }
     return;
   }
   ChildExit exit = reason_for(reason);
-  emit({.kind = EventKind::exited, .reason = exit.text});
+  if (heard(EventKind::exited)) emit({.kind = EventKind::exited, .reason = exit.text});
   if (on_exit) on_exit(std::move(exit));
 }
 

@@ -281,6 +281,8 @@ class EventNotes final : public supervise::EventSink {
     reasons.add(std::string(supervise::to_string(event.kind)) + " " + event.path + ": " +
                 event.reason);
   }
+  bool hears(supervise::EventKind kind) const override { return !only || kind == *only; }
+  std::optional<supervise::EventKind> only;  // the one kind it hears, if set
   Notes notes;
   Notes reasons;  // "kind path: reason"
   const runtime::Process* engine = nullptr;
@@ -548,4 +550,33 @@ TEST_CASE(
   REQUIRE(code.notes.wait_for("init b", 2));
   engine->shut_down_soon(runtime::ExitReason::normal());
   CHECK(ends_within(pid));
+}
+
+TEST_CASE("an engine process whose events nobody hears sends none, and works the same") {
+  runtime::Scheduler scheduler(2);
+  CodedChildren code;
+  EventNotes events;
+  events.only = supervise::EventKind::started;
+  auto spec = supervisor_spec(config::Strategy::one_for_one, {});
+  spec.dynamic = true;
+  auto* engine = new supervise::EngineProcess(spec, {}, events);
+  scheduler.start(*engine);
+  runtime::Pid pid = engine->self();
+  REQUIRE(events.notes.wait_for("started /"));
+  CHECK(add_to(*engine, supervise::code_child("p"), code.start("p")) == std::nullopt);
+  code.crash("p");
+  REQUIRE(code.notes.wait_for("init p", 2));
+  // A temporary child that ends is removed with its start function, though
+  // no sink hears of the removal: the name is free for another one.
+  CHECK(add_to(*engine, supervise::code_child("t", config::RestartType::temporary),
+               code.start("first t")) == std::nullopt);
+  code.crash("first t");
+  CHECK(holds(*engine, [](const supervise::Supervisor& root) { return root.child_count() == 1; }));
+  CHECK(add_to(*engine, supervise::code_child("t", config::RestartType::temporary),
+               code.start("second t")) == std::nullopt);
+  CHECK(code.notes.wait_for("init second t"));
+  engine->shut_down_soon(runtime::ExitReason::normal());
+  CHECK(ends_within(pid));
+  for (const auto& event : events.notes.all()) CHECK(event.rfind("started ", 0) == 0);
+  CHECK(count_of(events.notes.all(), "started p") == 2);
 }

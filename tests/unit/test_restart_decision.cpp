@@ -32,7 +32,7 @@ const std::vector<ChildFacts> kChildren{
     {.id = c, .restart = RestartType::temporary},
 };
 
-using Ids = std::vector<std::uint64_t>;
+using Ids = otpd::runtime::ChildIds;
 using Clock = RestartWindow::TimePoint::clock;
 const RestartWindow::TimePoint kNow = Clock::time_point{} + 1h;
 

@@ -3,7 +3,7 @@
 namespace otpd::supervise {
 
 void Node::escalate_stop(const config::Shutdown& shutdown, const std::function<void()>& ask,
-                         std::string killing) {
+                         const char* killing) {
   if (!shutdown.asks()) {
     kill();
     return;
@@ -11,7 +11,7 @@ void Node::escalate_stop(const config::Shutdown& shutdown, const std::function<v
   ask();
   const auto after = shutdown.kill_after();
   if (!after) return;
-  kill_timer_ = context_.host.start_timer(*after, [this, after, killing = std::move(killing)] {
+  kill_timer_ = context_.host.start_timer(*after, [this, after, killing] {
     emit({.kind = EventKind::stopping,
           .pid = pid(),
           .reason =

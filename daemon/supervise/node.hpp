@@ -71,7 +71,7 @@ class Node {
   // Stops a running node with its shutdown policy; `done` is called from the
   // event loop once nothing of it runs. A node being stopped never reports
   // its exit through on_exit.
-  virtual void stop(std::string why, Resume<Done> done) = 0;
+  virtual void stop(const std::string& why, Resume<Done> done) = 0;
   // Ends everything of the node at once (a shutdown timeout ran out above).
   virtual void kill() = 0;
   // Gives up a start that is still waiting for readiness: `done` of start()
@@ -115,7 +115,7 @@ class Node {
   // brutal_kill; ask and wait for infinity. Resetting kill_timer_ (once the
   // node has ended) cancels the kill.
   void escalate_stop(const config::Shutdown& shutdown, const std::function<void()>& ask,
-                     std::string killing);
+                     const char* killing);
 
   void record_stop(std::optional<ExitStatus> status, std::string text) {
     stopped_with_ = std::make_unique<ChildExit>(

@@ -352,7 +352,7 @@ void ProcessNode::watchdog_failed(std::string why) {
   kill_timer_ = context_.host.start_timer(grace, [this] { kill(); });
 }
 
-void ProcessNode::stop(std::string why, Resume<Done> done) {
+void ProcessNode::stop(const std::string& why, Resume<Done> done) {
   if (pid_ == 0) {
     context_.host.post([done = std::move(done)] { done({}); });
     return;
@@ -361,7 +361,7 @@ void ProcessNode::stop(std::string why, Resume<Done> done) {
   if (stopping_) return;
   stopping_ = true;
   if (notified_) notified_->watchdog_timer.reset();
-  emit({.kind = EventKind::stopping, .pid = pid_, .reason = std::move(why)});
+  emit({.kind = EventKind::stopping, .pid = pid_, .reason = why});
   escalate_stop(
       shutdown_, [this] { send_stop_signal(); }, "sending SIGKILL");
 }

@@ -22,7 +22,7 @@ class ProcessNode final : public Node {
   ~ProcessNode() override;
 
   void start(Resume<Failure> done) override;
-  void stop(std::string why, Resume<Done> done) override;
+  void stop(const std::string& why, Resume<Done> done) override;
   void kill() override;
   void abort_start(const std::string& why) override;
   bool running() const override { return pid_ != 0; }

@@ -227,7 +227,7 @@ void Supervisor::start(Resume<Failure> done) {
   run_init(std::move(done));
 }
 
-void Supervisor::stop(std::string why, Resume<Done> done) {
+void Supervisor::stop(const std::string& why, Resume<Done> done) {
   if (phase_ == Phase::stopped && !busy_) {
     context_.host.post([done = std::move(done)] { done({}); });
     return;

@@ -42,7 +42,7 @@ class Supervisor final : public Node {
   ~Supervisor() override;
 
   void start(Resume<Failure> done) override;
-  void stop(std::string why, Resume<Done> done) override;
+  void stop(const std::string& why, Resume<Done> done) override;
   void kill() override;
   void abort_start(const std::string& why) override;
   bool running() const override { return phase_ != Phase::stopped; }

@@ -54,7 +54,7 @@ Failure WorkerNode::start_at_once() {
   return std::nullopt;
 }
 
-void WorkerNode::stop(std::string why, Resume<Done> done) {
+void WorkerNode::stop(const std::string& why, Resume<Done> done) {
   if (!pid_) {
     context_.host.post([done = std::move(done)] { done({}); });
     return;
@@ -62,7 +62,7 @@ void WorkerNode::stop(std::string why, Resume<Done> done) {
   stop_waiters_.push_back(std::move(done));
   if (stopping_) return;
   stopping_ = true;
-  if (heard(EventKind::stopping)) emit({.kind = EventKind::stopping, .reason = std::move(why)});
+  if (heard(EventKind::stopping)) emit({.kind = EventKind::stopping, .reason = why});
   escalate_stop(
       shutdown_,
       [this] { runtime::Process::exit_signal(pid_, runtime::ExitReason::shutdown(), sender()); },

@@ -30,7 +30,7 @@ class WorkerNode final : public Node {
   void start(Resume<Failure> done) override;
   bool starts_at_once() const override { return true; }
   Failure start_at_once() override;
-  void stop(std::string why, Resume<Done> done) override;
+  void stop(const std::string& why, Resume<Done> done) override;
   void kill() override;
   bool running() const override { return static_cast<bool>(pid_); }
   NodeKind node_kind() const override { return NodeKind::worker; }

@@ -102,10 +102,17 @@ class LinkSet {
   bool hashed() const { return slots_.size() > kFew; }
 
   std::size_t slot_of(const Handle& pid) const {
-    // Fibonacci hashing: the high bits of the product spread addresses that
-    // differ only in their low bits (objects allocated one after another).
-    const auto address = reinterpret_cast<std::uintptr_t>(pid.get());
-    const std::uint64_t mixed = static_cast<std::uint64_t>(address) * 0x9E3779B97F4A7C15ull;
+    // Every bit of the address mixed into the high bits (murmur3's
+    // finalizer): objects allocated one after another differ in a few
+    // middle bits, by a stride that is often a power of two, and a single
+    // multiplication (Fibonacci hashing) mapped such runs to neighbouring
+    // slots, making linear probing walk long clusters.
+    std::uint64_t mixed = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(pid.get()));
+    mixed ^= mixed >> 33;
+    mixed *= 0xFF51AFD7ED558CCDull;
+    mixed ^= mixed >> 33;
+    mixed *= 0xC4CEB9FE1A85EC53ull;
+    mixed ^= mixed >> 33;
     return static_cast<std::size_t>(mixed >> (64 - std::countr_zero(slots_.size())));
   }
 

@@ -371,8 +371,7 @@ void run_engine_spawns(const Options& options, Figures& f) {
       return;
     }
     supervisor->add_child(
-        otpd::supervise::code_child("w" + std::to_string(i)),
-        [] { return start_link<IdleWorker>().pid(); },
+        "w" + std::to_string(i), [] { return start_link<IdleWorker>().pid(); },
         [add, i](otpd::supervise::Failure failure) {
           if (failure) throw std::runtime_error("engine spawn failed: " + *failure);
           (*add)(i + 1);

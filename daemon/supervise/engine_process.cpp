@@ -50,14 +50,24 @@ void EngineProcess::on_start() {
   });
 }
 
-void EngineProcess::add_child(config::ChildSpec spec, CodeStart start, Resume<Failure> done) {
-  const std::string name = spec.name;
+void EngineProcess::add_child(std::string name, CodeStart start, Resume<Failure> done,
+                              config::RestartType restart) {
   // Kept only if the child is: a refused or failed one leaves nothing.
   const bool added = starts_.try_emplace(name, std::move(start)).second;
-  root_->add_child(std::move(spec), [this, name, added, done = std::move(done)](Failure failure) {
-    if (failure && added) starts_.erase(name);
-    done(std::move(failure));
-  });
+  root_->add_child(name, shape_of(restart),
+                   [this, name, added, done = std::move(done)](Failure failure) {
+                     if (failure && added) starts_.erase(name);
+                     done(std::move(failure));
+                   });
+}
+
+// One spec for all the run-time children of a restart type: a spec is
+// bigger than the rest of what the engine keeps of such a child.
+const std::shared_ptr<const config::ChildSpec>& EngineProcess::shape_of(
+    config::RestartType restart) {
+  auto& shape = shapes_[static_cast<std::size_t>(restart)];
+  if (!shape) shape = std::make_shared<const config::ChildSpec>(code_child("", restart));
+  return shape;
 }
 
 WorkerStart EngineProcess::start(const std::string& path, const config::WorkerSpec&,

@@ -7,6 +7,7 @@
 // same process.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -45,9 +46,11 @@ class EngineProcess : public runtime::Process, private WorkerStarter, private Ev
   // process with `reason`, as OTP's supervisor does when its parent ends.
   void shut_down_soon(runtime::ExitReason reason);
 
-  // From this process's thread, for a dynamic root (spec.dynamic): adds the
-  // child `spec` names, started by `start`; `done` as Supervisor::add_child.
-  void add_child(config::ChildSpec spec, CodeStart start, Resume<Failure> done);
+  // From this process's thread, for a dynamic root (spec.dynamic): adds a
+  // child named `name`, started by `start` (a code_child); `done` as
+  // Supervisor::add_child.
+  void add_child(std::string name, CodeStart start, Resume<Failure> done,
+                 config::RestartType restart = config::RestartType::permanent);
 
   // For handlers of this process (a request): the root supervisor.
   Supervisor& root() { return *root_; }
@@ -61,6 +64,7 @@ class EngineProcess : public runtime::Process, private WorkerStarter, private Ev
  private:
   WorkerStart start(const std::string& path, const config::WorkerSpec& spec,
                     std::function<void(runtime::ExitReason)> ended) override;
+  const std::shared_ptr<const config::ChildSpec>& shape_of(config::RestartType restart);
   // Where the end of `child` goes, as its exit message arrives.
   void route_end(const runtime::Process* child, std::function<void(runtime::ExitReason)> ended);
   // Passes every event on; a child removed for good takes its start along.
@@ -82,6 +86,8 @@ class EngineProcess : public runtime::Process, private WorkerStarter, private Ev
   Context context_;
   std::shared_ptr<const config::SupervisorSpec> spec_;
   std::unordered_map<std::string, CodeStart> starts_;
+  // The specs of run-time children, by restart type, made when first used.
+  std::array<std::shared_ptr<const config::ChildSpec>, 3> shapes_;
   // The running children, by their process: where an exit message goes.
   using Routes =
       std::unordered_map<const runtime::Process*, std::function<void(runtime::ExitReason)>>;

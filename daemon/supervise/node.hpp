@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "config/spec.hpp"
 #include "supervise/child_record.hpp"
@@ -58,6 +59,15 @@ class Node {
   virtual ~Node() = default;
 
   const std::string& path() const { return path_; }
+  // Its name under its supervisor, the last part of its path: a child
+  // added at run time may share its spec with others (a program's dynamic
+  // supervisor), so the name is the node's, not the spec's.
+  std::string_view name() const {
+    const std::size_t slash = path_.rfind('/');
+    return slash == std::string::npos || path_.size() == 1
+               ? std::string_view(path_)
+               : std::string_view(path_).substr(slash + 1);
+  }
 
   // Starts the node. `done` is called later from the event loop with no
   // failure once it runs, or with the reason it could not start.

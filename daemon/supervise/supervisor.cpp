@@ -61,8 +61,8 @@ bool makes_node_starting_at_once(const config::ChildSpec& spec) {
   return spec.is_worker();
 }
 
-std::string quoted(const std::string& name) {
-  return "'" + name + "'";
+std::string quoted(std::string_view name) {
+  return "'" + std::string(name) + "'";
 }
 
 }  // namespace
@@ -87,7 +87,7 @@ Supervisor::ChildView Supervisor::view_of(const Node& c) const {
   return {.spec = *record.spec,
           .node = c,
           .record = record,
-          .held = !held_.empty() && held_.contains(record.spec->name)};
+          .held = !held_.empty() && held_.contains(c.name())};
 }
 
 std::vector<Supervisor::ChildView> Supervisor::children() const {
@@ -99,13 +99,13 @@ std::vector<Supervisor::ChildView> Supervisor::children() const {
 
 std::optional<Supervisor::ChildView> Supervisor::child_named(const std::string& name) const {
   for (const auto& c : children_) {
-    if (c->record.spec->name == name) return view_of(*c);
+    if (c->name() == name) return view_of(*c);
   }
   return std::nullopt;
 }
 
-std::string Supervisor::child_path(const config::ChildSpec& spec) const {
-  return path() == "/" ? spec.name : path() + "/" + spec.name;
+std::string Supervisor::child_path(std::string_view name) const {
+  return path() == "/" ? std::string(name) : path() + "/" + std::string(name);
 }
 
 // Each start is a fresh supervisor, as a restarted OTP supervisor process is:
@@ -120,14 +120,14 @@ void Supervisor::build_children() {
                         [&](const auto& c) { return c.name == name; });
   });
   children_.reserve(spec_->children.size());
-  for (const auto& spec : spec_->children) children_.push_back(make_child(spec, spec_));
+  for (const auto& spec : spec_->children) children_.push_back(make_child(spec.name, spec, spec_));
   window_.clear();
   clear_mailbox();
 }
 
-std::unique_ptr<Node> Supervisor::make_child(const config::ChildSpec& spec,
+std::unique_ptr<Node> Supervisor::make_child(std::string_view name, const config::ChildSpec& spec,
                                              const std::shared_ptr<const void>& owner) {
-  std::unique_ptr<Node> child = make_node(context_, child_path(spec), spec, owner);
+  std::unique_ptr<Node> child = make_node(context_, child_path(name), spec, owner);
   child->record.id = next_child_id_++;
   child->record.spec = &spec;
   watch(*child);
@@ -146,7 +146,7 @@ void Supervisor::watch(Node& child) {
 // carries on its record (its id, restarts and last exit).
 Node* Supervisor::renew(Node& child) {
   std::unique_ptr<Node> fresh =
-      make_node(context_, child_path(*child.record.spec), *child.record.spec, spec_);
+      make_node(context_, child_path(child.name()), *child.record.spec, spec_);
   fresh->record = std::move(child.record);
   watch(*fresh);
   Node* renewed = fresh.get();
@@ -171,7 +171,7 @@ void Supervisor::respec(const config::ChildSpec& spec, const std::shared_ptr<con
     if (c->record.own_spec) continue;
     const auto found =
         std::find_if(next->children.begin(), next->children.end(),
-                     [&](const config::ChildSpec& s) { return s.name == c->record.spec->name; });
+                     [&](const config::ChildSpec& s) { return s.name == c->name(); });
     if (found == next->children.end()) continue;
     c->record.spec = &*found;
     c->respec(*found, next);
@@ -192,7 +192,7 @@ Supervisor::Child* Supervisor::find(const std::string& name) {
   // Every other child is one of the spec's.
   if (spec_->children.empty()) return nullptr;
   const auto found = std::find_if(children_.begin(), children_.end(), [&](const auto& c) {
-    return !c->record.own_spec && c->record.spec->name == name;
+    return !c->record.own_spec && c->name() == name;
   });
   return found == children_.end() ? nullptr : found->get();
 }
@@ -204,7 +204,7 @@ void Supervisor::remove(Child& child, const std::string& why) {
     context_.events.emit(removed);
   }
   by_id_.erase(child.record.id);
-  if (child.record.own_spec) added_by_name_.erase(child.record.spec->name);
+  if (child.record.own_spec) added_by_name_.erase(child.name());
   std::erase_if(children_, [&](const auto& c) { return c.get() == &child; });
 }
 
@@ -291,7 +291,7 @@ bool Supervisor::idle() const {
 // and a node that starts within the call. Anything else waits its turn.
 bool Supervisor::restart_at_once(Child& child, const ChildExit& reason) {
   if (!idle() || !child.starts_at_once() || child.record.spec->backoff || spec_->backoff ||
-      (!held_.empty() && held_.contains(child.record.spec->name))) {
+      (!held_.empty() && held_.contains(child.name()))) {
     return false;
   }
   const RestartDecision decision = decide(child, reason.kind);
@@ -302,7 +302,7 @@ bool Supervisor::restart_at_once(Child& child, const ChildExit& reason) {
   busy_ = true;  // whatever the start sets off waits in the mailbox
   count_restart(child);
   if (heard(EventKind::restarting)) {
-    emit_restarting(child, quoted(child.record.spec->name) + " " + reason.text, Duration{0});
+    emit_restarting(child, quoted(child.name()) + " " + reason.text, Duration{0});
   }
   begin_start(child);
   if (end_start(child, child.start_at_once())) queue_retry(child);
@@ -347,18 +347,24 @@ Failure Supervisor::refuse_unless_dynamic() const {
 }
 
 void Supervisor::add_child(config::ChildSpec child, Resume<Failure> done) {
+  std::string name = child.name;
+  add_child(std::move(name), std::make_shared<const config::ChildSpec>(std::move(child)),
+            std::move(done));
+}
+
+void Supervisor::add_child(std::string name, std::shared_ptr<const config::ChildSpec> shape,
+                           Resume<Failure> done) {
   if (Failure refused = refuse_unless_dynamic()) {
     context_.host.post([done = std::move(done), refused] { done(refused); });
     return;
   }
-  auto owned = std::make_shared<const config::ChildSpec>(std::move(child));
-  if (idle() && makes_node_starting_at_once(*owned)) {
+  if (idle() && makes_node_starting_at_once(*shape)) {
     // Nothing waits before it, and its start is over within the call: what
     // handle_add would do, done now.
-    Failure failure = admit(*owned);
+    Failure failure = admit(name);
     if (!failure) {
       busy_ = true;  // whatever the start sets off waits in the mailbox
-      Child& added = adopt(std::move(owned));
+      Child& added = adopt(name, std::move(shape));
       begin_start(added);
       failure = end_start(added, added.start_at_once());
       if (failure) remove(added, "failed to start: " + *failure);
@@ -367,8 +373,11 @@ void Supervisor::add_child(config::ChildSpec child, Resume<Failure> done) {
     done_at_once();
     return;
   }
-  mailbox_.push_back(
-      {.kind = Message::Kind::add, .child_id = 0, .reply = std::move(done), .added = owned});
+  mailbox_.push_back({.kind = Message::Kind::add,
+                      .child_id = 0,
+                      .reply = std::move(done),
+                      .added = std::move(shape),
+                      .added_name = std::move(name)});
   work_if_idle();
 }
 
@@ -403,7 +412,7 @@ void Supervisor::reload(std::shared_ptr<const config::SupervisorSpec> next,
 void Supervisor::request(Message::Kind kind, const std::string& name, Resume<Failure> done) {
   Failure refused;
   const auto child = std::find_if(children_.begin(), children_.end(),
-                                  [&](const auto& c) { return c->record.spec->name == name; });
+                                  [&](const auto& c) { return c->name() == name; });
   if (child == children_.end()) {
     refused = "supervisor " + path() + " has no child " + quoted(name);
   } else if (phase_ == Phase::stopped || phase_ == Phase::stopping || stop_requested_) {
@@ -457,10 +466,10 @@ Job Supervisor::run_init(Resume<Failure> done) {
   Failure failure;
   for (auto& c : children_) {
     if (stop_requested_) break;
-    if (held_.contains(c->record.spec->name)) continue;
+    if (held_.contains(c->name())) continue;
     const Failure child_failure = co_await start_child(*c);
     if (child_failure) {
-      failure = "failed to start child " + quoted(c->record.spec->name) + ": " + *child_failure;
+      failure = "failed to start child " + quoted(c->name()) + ": " + *child_failure;
       break;
     }
   }
@@ -491,13 +500,12 @@ Job Supervisor::run_work() {
       case Message::Kind::retry:
         // A late exit of an incarnation that has been replaced since.
         if (child == nullptr || child->record.incarnation != message.incarnation) break;
-        if (held_.contains(child->record.spec->name)) {
+        if (held_.contains(child->name())) {
           child->record.state = ChildState::stopped;  // an operator stopped it meanwhile
         } else if (message.kind == Message::Kind::exit) {
           co_await handle_exit(*child, std::move(*message.exit));
         } else {
-          co_await restart(*child,
-                           "retrying the failed start of " + quoted(child->record.spec->name),
+          co_await restart(*child, "retrying the failed start of " + quoted(child->name()),
                            decide(*child, std::nullopt));
         }
         break;
@@ -516,7 +524,8 @@ Job Supervisor::run_work() {
         break;
       }
       case Message::Kind::add: {
-        Failure failure = co_await handle_add(std::move(message.added));
+        Failure failure =
+            co_await handle_add(std::move(message.added_name), std::move(message.added));
         context_.host.post([reply = std::move(message.reply), failure] { reply(failure); });
         break;
       }
@@ -585,7 +594,7 @@ Failure Supervisor::end_start(Child& child, Failure failure) {
     Event failed{.kind = EventKind::start_failed, .reason = *failure};
     failed.path = child.path();
     context_.events.emit(failed);
-    if (held_.contains(child.record.spec->name)) {
+    if (held_.contains(child.name())) {
       // An operator stopped it while it was getting ready: not a failure.
       child.record.state = child.running() ? ChildState::stopping : ChildState::stopped;
       return std::nullopt;
@@ -681,7 +690,7 @@ Step<void> Supervisor::handle_exit(Child& child, ChildExit reason) {
   const RestartDecision decision = decide(child, reason.kind);
   const bool significant = child.record.spec->significant;
   const bool transient = child.record.spec->restart == config::RestartType::transient;
-  const std::string name = child.record.spec->name;
+  const std::string name(child.name());
   switch (decision.action) {
     case RestartDecision::Action::remove:
       remove(child,
@@ -701,7 +710,7 @@ Step<void> Supervisor::handle_exit(Child& child, ChildExit reason) {
 }
 
 Step<Failure> Supervisor::handle_request(Child& child, Message::Kind kind) {
-  const std::string& name = child.record.spec->name;
+  const std::string name(child.name());
   if (kind == Message::Kind::stop) {
     held_.insert(name);
     co_await stop_child(child, "stopped by operator");
@@ -716,9 +725,13 @@ Step<Failure> Supervisor::handle_request(Child& child, Message::Kind kind) {
 
 // Checked when its turn comes, so that two adds of one name queued together
 // cannot both pass.
-Failure Supervisor::admit(const config::ChildSpec& spec) {
-  if (find(spec.name) != nullptr) {
-    return "supervisor " + path() + " already has a child " + quoted(spec.name);
+Failure Supervisor::admit(const std::string& name) {
+  // The name is the last part of the child's path.
+  if (name.empty() || name.find('/') != std::string::npos) {
+    return "supervisor " + path() + " cannot have a child named " + quoted(name);
+  }
+  if (find(name) != nullptr) {
+    return "supervisor " + path() + " already has a child " + quoted(name);
   }
   if (spec_->max_children && static_cast<int>(children_.size()) >= *spec_->max_children) {
     return "supervisor " + path() + " already has max_children (" +
@@ -727,19 +740,21 @@ Failure Supervisor::admit(const config::ChildSpec& spec) {
   return std::nullopt;
 }
 
-// The request's copy becomes the child's own: no second copy.
-Supervisor::Child& Supervisor::adopt(std::shared_ptr<const config::ChildSpec> owned) {
-  std::unique_ptr<Node> child = make_child(*owned, owned);
+// The request's spec becomes the child's own: no copy.
+Supervisor::Child& Supervisor::adopt(const std::string& name,
+                                     std::shared_ptr<const config::ChildSpec> owned) {
+  std::unique_ptr<Node> child = make_child(name, *owned, owned);
   child->record.own_spec = std::move(owned);
   Child& added = *child;
   children_.push_back(std::move(child));
-  added_by_name_.emplace(added.record.spec->name, &added);
+  added_by_name_.emplace(added.name(), &added);
   return added;
 }
 
-Step<Failure> Supervisor::handle_add(std::shared_ptr<const config::ChildSpec> owned) {
-  if (Failure refused = admit(*owned)) co_return refused;
-  Child& added = adopt(std::move(owned));
+Step<Failure> Supervisor::handle_add(std::string name,
+                                     std::shared_ptr<const config::ChildSpec> owned) {
+  if (Failure refused = admit(name)) co_return refused;
+  Child& added = adopt(name, std::move(owned));
   Failure failure = co_await start_child(added);
   // OTP's start_child returns the error and keeps nothing.
   if (failure) remove(added, "failed to start: " + *failure);
@@ -747,7 +762,7 @@ Step<Failure> Supervisor::handle_add(std::shared_ptr<const config::ChildSpec> ow
 }
 
 Step<void> Supervisor::handle_terminate(Child& child) {
-  held_.erase(child.record.spec->name);
+  held_.erase(std::string(child.name()));
   co_await stop_child(child, "terminated by operator");
   remove(child, "terminated by operator");
 }
@@ -792,7 +807,7 @@ Step<void> Supervisor::restart(Child& failed, std::string why, RestartDecision d
   for (std::uint64_t id : decision.start) {
     if (stop_requested_) co_return;
     Child* child = find(id);
-    if (child == nullptr || child->running() || held_.contains(child->record.spec->name)) {
+    if (child == nullptr || child->running() || held_.contains(child->name())) {
       continue;
     }
     // A sibling brought back by one_for_all or rest_for_one was restarted
@@ -828,7 +843,7 @@ void Supervisor::queue_retry(const Child& child) {
 
 Step<ReloadFailures> Supervisor::apply_reload(std::shared_ptr<const config::SupervisorSpec> next) {
   const config::LevelDiff level = config::diff_level(*spec_, *next);
-  auto listed = [](const std::vector<std::string>& names, const std::string& name) {
+  auto listed = [](const std::vector<std::string>& names, std::string_view name) {
     return std::find(names.begin(), names.end(), name) != names.end();
   };
   // Every change to the children's bookkeeping happens here, before the
@@ -840,9 +855,9 @@ Step<ReloadFailures> Supervisor::apply_reload(std::shared_ptr<const config::Supe
 
   std::vector<std::unique_ptr<Node>> leaving;  // old start order
   for (auto& c : children_) {
-    if (!listed(level.removed, c->record.spec->name)) continue;
+    if (!listed(level.removed, c->name())) continue;
     by_id_.erase(c->record.id);  // an exit of it from now on is nobody's business
-    held_.erase(c->record.spec->name);
+    held_.erase(std::string(c->name()));
     leaving.push_back(std::move(c));
   }
   std::erase(children_, nullptr);
@@ -850,12 +865,11 @@ Step<ReloadFailures> Supervisor::apply_reload(std::shared_ptr<const config::Supe
   std::vector<std::unique_ptr<Node>> ordered;
   for (const config::ChildSpec& spec : spec_->children) {
     if (listed(level.added, spec.name)) {
-      ordered.push_back(make_child(spec, spec_));
+      ordered.push_back(make_child(spec.name, spec, spec_));
       continue;
     }
-    const auto found = std::find_if(children_.begin(), children_.end(), [&](const auto& c) {
-      return c && c->record.spec->name == spec.name;
-    });
+    const auto found = std::find_if(children_.begin(), children_.end(),
+                                    [&](const auto& c) { return c && c->name() == spec.name; });
     // A temporary child that ended was dropped from the tree; it stays so.
     if (found == children_.end()) continue;
     (*found)->record.spec = &spec;
@@ -889,7 +903,7 @@ Step<ReloadFailures> Supervisor::apply_reload(std::shared_ptr<const config::Supe
     if (stop_requested_) break;
     Child* child = find(id);
     if (child == nullptr) continue;
-    const std::string& name = child->record.spec->name;
+    const std::string name(child->name());  // the node goes if renewed
     bool start = false;
     if (listed(level.added, name)) {
       start = !held_.contains(name);

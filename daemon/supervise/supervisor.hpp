@@ -69,6 +69,11 @@ class Supervisor final : public Node {
   // the config, so a reload keeps them, and a restart of this supervisor
   // (which starts from its spec again) drops them.
   void add_child(config::ChildSpec child, Resume<Failure> done);
+  // The same for a child named `name` whose spec, `shape`, other children
+  // may share (its own name is not read): a program's dynamic supervisor
+  // of many alike children keeps one spec for them all.
+  void add_child(std::string name, std::shared_ptr<const config::ChildSpec> shape,
+                 Resume<Failure> done);
   void terminate_child(const std::string& name, Resume<Failure> done);
 
   // Live reload (docs/reload.md): takes `next` as this supervisor's spec and
@@ -133,12 +138,13 @@ class Supervisor final : public Node {
     std::shared_ptr<const config::SupervisorSpec> next{};  // for reload
     config::Shutdown next_shutdown{};
     Resume<ReloadFailures> reloaded{};
-    std::shared_ptr<const config::ChildSpec> added{};  // for add
+    std::shared_ptr<const config::ChildSpec> added{};  // for add: the child's spec
+    std::string added_name{};                          // and its name
   };
 
   ChildView view_of(const Node& child) const;
   void build_children();
-  std::string child_path(const config::ChildSpec& spec) const;
+  std::string child_path(std::string_view name) const;
   Child* find(std::uint64_t id);
   Child* find(const std::string& name);
   void remove(Child& child, const std::string& why);
@@ -147,14 +153,14 @@ class Supervisor final : public Node {
   bool idle() const;
   bool restart_at_once(Child& child, const ChildExit& reason);
   void done_at_once();
-  Failure admit(const config::ChildSpec& spec);
-  Child& adopt(std::shared_ptr<const config::ChildSpec> owned);
+  Failure admit(const std::string& name);
+  Child& adopt(const std::string& name, std::shared_ptr<const config::ChildSpec> owned);
   void work_if_idle();
   void request(Message::Kind kind, const std::string& name, Resume<Failure> done);
   void clear_mailbox();
   void post_alive(std::function<void()> fn);
   void take_spec(std::shared_ptr<const config::SupervisorSpec> next);
-  std::unique_ptr<Node> make_child(const config::ChildSpec& spec,
+  std::unique_ptr<Node> make_child(std::string_view name, const config::ChildSpec& spec,
                                    const std::shared_ptr<const void>& owner);
   void watch(Node& child);
   Node* renew(Node& child);
@@ -174,7 +180,7 @@ class Supervisor final : public Node {
   runtime::RestartDecision decide(const Child& child, std::optional<config::ExitKind> exit) const;
   Step<void> handle_exit(Child& child, ChildExit reason);
   Step<Failure> handle_request(Child& child, Message::Kind kind);
-  Step<Failure> handle_add(std::shared_ptr<const config::ChildSpec> owned);
+  Step<Failure> handle_add(std::string name, std::shared_ptr<const config::ChildSpec> owned);
   Step<void> handle_terminate(Child& child);
   Step<void> restart(Child& failed, std::string why, runtime::RestartDecision decision);
   void count_restart(Child& child);
@@ -200,7 +206,7 @@ class Supervisor final : public Node {
   std::uint64_t next_child_id_ = 1;
   runtime::RestartWindow window_;
   Fifo<Message> mailbox_;
-  std::set<std::string> held_;  // names of children stopped by an operator
+  std::set<std::string, std::less<>> held_;  // names of children stopped by an operator
   // A reload that arrived while this supervisor was stopping: its next start
   // takes it.
   std::shared_ptr<const config::SupervisorSpec> pending_spec_;

@@ -35,7 +35,7 @@ NodeStatus status_of(const Supervisor::ChildView& child, TimePoint now) {
   NodeStatus status = supervisor != nullptr ? status_of(*supervisor, now) : NodeStatus{};
   // What the parent knows of the child, for either kind.
   status.path = child.node.path();
-  status.name = child.spec.name;
+  status.name = child.node.name();
   const ChildRecord& record = child.record;
   status.state = to_string(record.state);
   status.restart = child.spec.restart;
@@ -287,7 +287,7 @@ std::string last_parts(const std::string& path, std::size_t count) {
 void collect_ending_with(const Supervisor& supervisor, const std::string& last_wanted,
                          std::string_view ending, std::vector<std::string>& out) {
   supervisor.for_each_child([&](const Supervisor::ChildView& child) {
-    if (child.spec.name == last_wanted) {
+    if (child.node.name() == last_wanted) {
       const std::string& path = child.node.path();
       if (path == ending || (path.size() > ending.size() && path.ends_with(ending) &&
                              path[path.size() - ending.size() - 1] == '/')) {

@@ -509,14 +509,15 @@ TEST_CASE("an engine process tries a restart that failed to start again, and cou
 
 // From any thread: adds `spec` to `engine`'s dynamic root, started by
 // `start`, and waits for the answer.
-supervise::Failure add_to(supervise::EngineProcess& engine, config::ChildSpec spec,
-                          supervise::CodeStart start) {
+supervise::Failure add_to(supervise::EngineProcess& engine, std::string name,
+                          supervise::CodeStart start,
+                          config::RestartType restart = config::RestartType::permanent) {
   auto answer = std::make_shared<std::promise<supervise::Failure>>();
   auto future = answer->get_future();
-  engine.host().post([&engine, answer, spec = std::move(spec), start = std::move(start)] {
-    engine.add_child(spec, start, [answer](supervise::Failure failure) {
-      answer->set_value(std::move(failure));
-    });
+  engine.host().post([&engine, answer, name = std::move(name), start = std::move(start), restart] {
+    engine.add_child(
+        name, start,
+        [answer](supervise::Failure failure) { answer->set_value(std::move(failure)); }, restart);
   });
   REQUIRE(future.wait_for(5s) == std::future_status::ready);
   return future.get();
@@ -534,17 +535,22 @@ TEST_CASE(
   scheduler.start(*engine);
   runtime::Pid pid = engine->self();
   REQUIRE(events.notes.wait_for("started /"));
-  CHECK(add_to(*engine, supervise::code_child("a"), code.start("a")) == std::nullopt);
-  CHECK(add_to(*engine, supervise::code_child("a"), code.start("a")) ==
-        "supervisor / already has a child 'a'");
-  CHECK(add_to(*engine, supervise::code_child("b"),
-               []() -> runtime::Pid { throw std::runtime_error("no room"); }) == "no room");
+  CHECK(add_to(*engine, "a", code.start("a")) == std::nullopt);
+  CHECK(add_to(*engine, "a", code.start("a")) == "supervisor / already has a child 'a'");
+  CHECK(add_to(*engine, "b", []() -> runtime::Pid { throw std::runtime_error("no room"); }) ==
+        "no room");
   // Nothing of the failed one stays: its name is free, and it took no place.
   CHECK(events.notes.wait_for("removed b"));
-  CHECK(add_to(*engine, supervise::code_child("b"), code.start("b")) == std::nullopt);
-  CHECK(add_to(*engine, supervise::code_child("c"), code.start("c")) ==
+  CHECK(add_to(*engine, "b", code.start("b")) == std::nullopt);
+  CHECK(add_to(*engine, "c", code.start("c")) ==
         "supervisor / already has max_children (2) children");
   CHECK(holds(*engine, [](const supervise::Supervisor& root) { return root.child_count() == 2; }));
+  // Its children share one spec; each is known by its own name.
+  CHECK(holds(*engine, [](const supervise::Supervisor& root) {
+    return root.child_named("a") && root.child_named("b") && !root.child_named("");
+  }));
+  CHECK(add_to(*engine, "x/y", code.start("x/y")) ==
+        "supervisor / cannot have a child named 'x/y'");
   // A run-time child is restarted like any other.
   code.crash("b");
   REQUIRE(code.notes.wait_for("init b", 2));
@@ -563,17 +569,17 @@ TEST_CASE("an engine process whose events nobody hears sends none, and works the
   scheduler.start(*engine);
   runtime::Pid pid = engine->self();
   REQUIRE(events.notes.wait_for("started /"));
-  CHECK(add_to(*engine, supervise::code_child("p"), code.start("p")) == std::nullopt);
+  CHECK(add_to(*engine, "p", code.start("p")) == std::nullopt);
   code.crash("p");
   REQUIRE(code.notes.wait_for("init p", 2));
   // A temporary child that ends is removed with its start function, though
   // no sink hears of the removal: the name is free for another one.
-  CHECK(add_to(*engine, supervise::code_child("t", config::RestartType::temporary),
-               code.start("first t")) == std::nullopt);
+  CHECK(add_to(*engine, "t", code.start("first t"), config::RestartType::temporary) ==
+        std::nullopt);
   code.crash("first t");
   CHECK(holds(*engine, [](const supervise::Supervisor& root) { return root.child_count() == 1; }));
-  CHECK(add_to(*engine, supervise::code_child("t", config::RestartType::temporary),
-               code.start("second t")) == std::nullopt);
+  CHECK(add_to(*engine, "t", code.start("second t"), config::RestartType::temporary) ==
+        std::nullopt);
   CHECK(code.notes.wait_for("init second t"));
   engine->shut_down_soon(runtime::ExitReason::normal());
   CHECK(ends_within(pid));

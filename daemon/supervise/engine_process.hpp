@@ -67,7 +67,8 @@ class EngineProcess : public runtime::Process, private WorkerStarter, private Ev
   const std::shared_ptr<const config::ChildSpec>& shape_of(config::RestartType restart);
   // Where the end of `child` goes, as its exit message arrives.
   void route_end(const runtime::Process* child, std::function<void(runtime::ExitReason)> ended);
-  // Passes every event on; a child removed for good takes its start along.
+  // Passes on what its sink hears; a child removed for good takes its start
+  // along.
   void emit(const Event& event) override;
   bool hears(EventKind kind) const override;
   // Stops the children and ends the process with `reason`.
